@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set up the workshop on a fresh machine: a virtualenv in .venv with the project and its pins.
+#   scripts/bootstrap.sh               Python environment only (enough for `invoke local` and `invoke up`)
+#   scripts/bootstrap.sh --test-tools  also the Debian packages the test suite runs for real
+#                                      (prometheus, hey, chromium); needs root or sudo
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test_tools=false
+for arg in "$@"; do
+  case "$arg" in
+    --test-tools) want_test_tools=true ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "bootstrap: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "bootstrap: Python 3.11 or newer is needed (found: $("$python" --version 2>&1 || echo none))." >&2
+  echo "hint: install python3.11 and run PYTHON=python3.11 $0" >&2
+  exit 1
+fi
+
+if $want_test_tools; then
+  packages=(prometheus hey chromium)
+  missing=()
+  for pkg in "${packages[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    if ! command -v apt-get >/dev/null; then
+      echo "bootstrap: the test suite needs ${missing[*]}; install them with your package manager." >&2
+      exit 1
+    fi
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "==> installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  # Debian starts its own Prometheus service on install; the workshop runs its own on 127.0.0.1.
+  if command -v service >/dev/null && pgrep -x prometheus >/dev/null 2>&1; then
+    $sudo service prometheus stop >/dev/null 2>&1 || true
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$python" -m venv .venv
+fi
+echo "==> installing the workshop package and its pinned dependencies into .venv"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev,docs]'
+echo "==> ready: activate with '. .venv/bin/activate', then 'invoke --list'"

@@ -1,0 +1,1 @@
+"""KServe workshop library."""

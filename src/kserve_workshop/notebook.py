@@ -1,0 +1,91 @@
+"""Notebook support: the ``%%cluster`` cell magic that marks cells needing a Kubernetes cluster.
+
+Every lab starts with ``%load_ext kserve_workshop.notebook``. A cell whose first line is
+``%%cluster`` runs only when a cluster with KServe is reachable. Without one it prints, visibly,
+that it was skipped and why; with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
+cluster is an error instead, so cluster cells can never pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+REQUIRE_ENV = "WORKSHOP_REQUIRE_CLUSTER"
+KSERVE_API = "/apis/serving.kserve.io/v1beta1"
+
+
+class ClusterRequired(RuntimeError):
+    """Raised by a cluster cell when ``WORKSHOP_REQUIRE_CLUSTER=1`` and no cluster is reachable."""
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    available: bool
+    reason: str
+    context: str | None = None
+
+
+def cluster_required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+@lru_cache(maxsize=1)
+def cluster_status() -> ClusterStatus:
+    """Is a cluster with KServe's API reachable through the current kube context? (checked once)"""
+    try:
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+    except ImportError as exc:  # pragma: no cover - kubernetes is a dependency
+        return ClusterStatus(False, f"the kubernetes client is not installed ({exc})")
+    try:
+        _, active = config.list_kube_config_contexts()
+        config.load_kube_config()
+    except (ConfigException, FileNotFoundError, TypeError) as exc:
+        return ClusterStatus(False, f"no usable kubeconfig ({str(exc).splitlines()[0]})")
+    context = (active or {}).get("name")
+    try:
+        api = client.ApiClient()
+        api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5,
+                     _preload_content=False)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with the reason shown
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ClusterStatus(False, f"context {context!r} does not answer with KServe's API ({first_line})",
+                             context)
+    return ClusterStatus(True, "reachable", context)
+
+
+def skip_message(status: ClusterStatus) -> str:
+    return (f"⏭  Cluster cell skipped: {status.reason}. This part needs a cluster: run `invoke up` "
+            "(kind) or `invoke setup-gke`, then re-run the cell.")
+
+
+def run_cluster_cell(shell, cell: str) -> None:
+    status = cluster_status()
+    if not status.available:
+        if cluster_required():
+            raise ClusterRequired(f"{REQUIRE_ENV}=1 but no cluster is reachable: {status.reason}")
+        _show_skip(skip_message(status))
+        return
+    result = shell.run_cell(cell)
+    result.raise_error()
+
+
+def _show_skip(message: str) -> None:
+    try:
+        from IPython.display import HTML, display
+
+        display(HTML(f'<div style="border-left:4px solid #f0ad4e;padding:4px 8px;background:#fff8e6">'
+                     f"{message}</div>"), metadata={"workshop": "cluster-skipped"})
+    except ImportError:  # pragma: no cover
+        pass
+    print(message)
+
+
+def load_ipython_extension(ipython) -> None:
+    from IPython.core.magic import register_cell_magic
+
+    @register_cell_magic
+    def cluster(line, cell):  # noqa: ARG001 - the magic takes no arguments
+        run_cluster_cell(ipython, cell)

@@ -1,0 +1,157 @@
+"""A task's work as data: ordered steps that can be printed (``--dry-run``), tested and executed.
+
+A ``Step`` is one command (argv, exact, with pins) or one Kubernetes object to apply, plus an
+optional check that tells whether it is already done (so installs are idempotent) and an optional
+bounded wait. ``Runner`` executes a plan through an invoke ``Context`` (``MockContext`` in tests),
+so what the tests assert is exactly what a user's machine would run.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import yaml
+
+from .console import console, step as progress_step
+from .errors import WorkshopError
+
+
+@dataclass
+class Step:
+    """One unit of work. Exactly one of ``command`` / ``manifest`` is set (or neither, for a note)."""
+
+    title: str
+    command: list[str] | None = None
+    #: A Kubernetes object (or list of objects) applied with ``kubectl apply -f -``.
+    manifest: dict | list[dict] | None = None
+    #: Returns True when the step's effect is already in place (the step is then skipped).
+    is_done: Callable[["Runner"], bool] | None = None
+    #: Commands that wait for the step's effect (each bounded by its own --timeout).
+    waits: list[list[str]] = field(default_factory=list)
+    #: Called when a wait fails; returns text explaining what is wrong (conditions, events, pods).
+    diagnose: Callable[["Runner"], str] | None = None
+    #: Try the command this many times in all (e.g. a helm install that can race a webhook).
+    attempts: int = 1
+
+    def describe(self) -> str:
+        lines = [f"# {self.title}"]
+        if self.command:
+            lines.append(shlex.join(self.command))
+        if self.manifest is not None:
+            objects = self.manifest if isinstance(self.manifest, list) else [self.manifest]
+            lines.append("kubectl apply -f - <<'EOF'")
+            lines.append(yaml.safe_dump_all(objects, sort_keys=False).rstrip())
+            lines.append("EOF")
+        lines.extend(shlex.join(wait) for wait in self.waits)
+        return "\n".join(lines)
+
+
+@dataclass
+class Plan:
+    name: str
+    steps: list[Step] = field(default_factory=list)
+
+    def add(self, *steps: Step) -> "Plan":
+        self.steps.extend(steps)
+        return self
+
+    def extend(self, other: "Plan") -> "Plan":
+        self.steps.extend(other.steps)
+        return self
+
+    def commands(self) -> list[str]:
+        """Every command the plan would run, in order, as shell strings (what tests compare)."""
+        out: list[str] = []
+        for item in self.steps:
+            if item.command:
+                out.append(shlex.join(item.command))
+            if item.manifest is not None:
+                out.append("kubectl apply -f -")
+            out.extend(shlex.join(wait) for wait in item.waits)
+        return out
+
+    def render(self) -> str:
+        header = f"Plan: {self.name} ({len(self.steps)} steps)"
+        return "\n\n".join([header, *(s.describe() for s in self.steps)])
+
+
+class Runner:
+    """Runs commands through an invoke ``Context``; prints instead when ``dry_run``."""
+
+    def __init__(self, ctx: Any, *, dry_run: bool = False, reinstall: bool = False,
+                 kubectl: Iterable[str] = ("kubectl",)):
+        self.ctx = ctx
+        self.dry_run = dry_run
+        self.reinstall = reinstall
+        self.kubectl = list(kubectl)
+
+    def run(self, argv: list[str], *, capture: bool = True, check: bool = True, stdin: str | None = None):
+        """Run ``argv``; on failure raise WorkshopError with the command and its output."""
+        command = shlex.join(argv)
+        kwargs: dict[str, Any] = {"hide": capture, "warn": True, "in_stream": False}
+        if stdin is not None:
+            kwargs["in_stream"] = _StringStream(stdin)
+        result = self.ctx.run(command, **kwargs)
+        if check and (result is None or result.exited != 0):
+            output = "" if result is None else (result.stderr or result.stdout or "").strip()
+            raise WorkshopError(f"command failed: {command}" + (f"\n{output[-2000:]}" if output else ""))
+        return result
+
+    def succeeds(self, argv: list[str]) -> bool:
+        """Run a read-only probe; True when it exits 0 (never raises)."""
+        result = self.ctx.run(shlex.join(argv), hide=True, warn=True, in_stream=False)
+        return result is not None and result.exited == 0
+
+    def execute(self, plan: Plan) -> list[str]:
+        """Execute (or, with dry_run, print) the plan; returns the titles of the steps that ran."""
+        if self.dry_run:
+            console.print(plan.render())
+            return []
+        ran: list[str] = []
+        for index, item in enumerate(plan.steps, 1):
+            label = f"[{index}/{len(plan.steps)}] {item.title}"
+            if item.is_done is not None and not self.reinstall and item.is_done(self):
+                console.print(f"[dim]- {label}: already done, skipped[/dim]")
+                continue
+            with progress_step(label):
+                self._run_step(item)
+            ran.append(item.title)
+        return ran
+
+    def _run_step(self, item: Step) -> None:
+        if item.command:
+            for attempt in range(1, item.attempts + 1):
+                try:
+                    self.run(item.command)
+                    break
+                except WorkshopError:
+                    if attempt == item.attempts:
+                        raise
+        if item.manifest is not None:
+            objects = item.manifest if isinstance(item.manifest, list) else [item.manifest]
+            self.run([*self.kubectl, "apply", "-f", "-"], stdin=yaml.safe_dump_all(objects, sort_keys=False))
+        for wait in item.waits:
+            try:
+                self.run(wait)
+            except WorkshopError as exc:
+                details = item.diagnose(self) if item.diagnose else ""
+                raise WorkshopError(f"{item.title}: wait did not succeed.\n{exc.message}"
+                                    + (f"\n\nWhat is wrong:\n{details}" if details else ""),
+                                    hint="run `invoke status` (and `invoke diagnose NAME` for a model)") from exc
+
+
+class _StringStream:
+    """A minimal readable stream for invoke's ``in_stream`` (stdin for ``kubectl apply -f -``)."""
+
+    def __init__(self, text: str):
+        self._data = text
+        self._pos = 0
+
+    def read(self, size: int = -1) -> str:
+        if size is None or size < 0:
+            size = len(self._data) - self._pos
+        chunk = self._data[self._pos:self._pos + size]
+        self._pos += len(chunk)
+        return chunk
