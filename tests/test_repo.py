@@ -1,0 +1,81 @@
+"""Repository-level promises: the README's commands, CI running them, pins kept in one place."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from kserve_workshop import versions
+from kserve_workshop.paths import REPO_ROOT
+
+
+def readme_commands() -> list[str]:
+    text = (REPO_ROOT / "README.md").read_text()
+    quickstart = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", quickstart)
+
+
+def test_readme_has_the_two_commands():
+    commands = readme_commands()
+    assert len(commands) == 2, commands
+    setup, test = commands
+    assert "invoke start" in setup
+    assert "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    test_command = readme_commands()[1]
+    ci_lines = [line.strip() for line in (REPO_ROOT / ".ci/run").read_text().splitlines()]
+    assert test_command in ci_lines
+
+
+def test_python_pins_match_versions_file():
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    deps = pyproject["project"]["dependencies"]
+    python_pins = versions.load()["python"]
+    assert f"kserve=={python_pins['kserve_sdk']}" in deps
+    assert f"scikit-learn=={python_pins['scikit_learn']}" in deps
+    assert f"kubernetes<{python_pins['kubernetes_client_below']}" in deps
+
+
+def test_installed_packages_match_the_pins():
+    import kserve  # noqa: F401 - the import proves the SDK is there
+    import kubernetes
+    import sklearn
+    from importlib.metadata import version
+
+    python_pins = versions.load()["python"]
+    assert version("kserve") == python_pins["kserve_sdk"]
+    assert sklearn.__version__ == python_pins["scikit_learn"]
+    assert int(kubernetes.__version__.split(".")[0]) < int(python_pins["kubernetes_client_below"])
+
+
+def test_no_version_of_a_platform_component_is_typed_outside_the_versions_file():
+    """Pins live in versions.toml: the library must not repeat them."""
+    pins = versions.load()
+    literal_pins = {pins["kserve"]["version"], pins["istio"]["version"], pins["cert_manager"]["version"],
+                    pins["knative"]["operator_version"], pins["monitoring"]["kube_prometheus_stack_version"],
+                    pins["kind"]["version"], pins["helm"]["version"]}
+    offenders = []
+    for path in (REPO_ROOT / "src").rglob("*.py"):
+        text = path.read_text()
+        offenders += [f"{path.relative_to(REPO_ROOT)}: {pin}" for pin in literal_pins
+                      if re.search(rf"['\"]{re.escape(pin)}['\"]", text)]
+    assert not offenders, offenders
+
+
+def test_invoke_lists_the_main_tasks():
+    out = subprocess.run([sys.executable, "-m", "invoke", "--list"], cwd=REPO_ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    for name in ("start", "local", "up", "down", "doctor", "status", "validate", "grade", "diagnose"):
+        assert re.search(rf"^\s+{re.escape(name)}\b", out, re.M), f"task {name!r} missing from:\n{out}"
+
+
+def test_project_code_never_reads_the_shared_folder():
+    offenders = [str(p.relative_to(REPO_ROOT)) for folder in ("src", "notebooks", "labs", "scripts")
+                 for p in (REPO_ROOT / folder).rglob("*") if p.is_file() and p.suffix in {".py", ".ipynb", ".sh"}
+                 and "../shared" in p.read_text(errors="ignore")]
+    assert not offenders, offenders
