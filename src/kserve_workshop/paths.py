@@ -22,7 +22,7 @@ def cache_dir() -> Path:
 
 
 def bin_dir() -> Path:
-    """Project-local directory for downloaded tools (kind, helm, kubectl)."""
-    path = REPO_ROOT / ".bin"
+    """Project-local directory for downloaded tools (kind, helm, kubectl); ``WORKSHOP_BIN`` overrides."""
+    path = Path(os.environ.get("WORKSHOP_BIN", REPO_ROOT / ".bin"))
     path.mkdir(parents=True, exist_ok=True)
     return path

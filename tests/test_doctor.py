@@ -1,0 +1,265 @@
+"""The doctor on simulated machines (fake probes), and on a machine without Docker via the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import pytest
+
+from kserve_workshop import doctor, paths
+from kserve_workshop.doctor import FAIL, PASS, WARN, CommandOutput, Probes
+from kserve_workshop.errors import WorkshopError
+from kserve_workshop.versions import pin
+
+GIB = 1024 ** 3
+
+
+@dataclass
+class Machine:
+    """A simulated laptop: a healthy one unless a test changes something."""
+
+    tools: dict = field(default_factory=lambda: {
+        "docker": "28.2.2\n",
+        "kind": f"kind {pin('kind')} go1.24.6 linux/amd64\n",
+        "helm": f"{pin('helm')}+gcfd0749\n",
+        "kubectl": json.dumps({"clientVersion": {"gitVersion": pin("kubectl")}}),
+        "gcloud": json.dumps({"Google Cloud SDK": "528.0.0"}),
+        "gke-gcloud-auth-plugin": "",
+    })
+    docker_info: dict | None = field(default_factory=lambda: {
+        "NCPU": 8, "MemTotal": 16 * GIB, "ServerVersion": "28.2.2", "OperatingSystem": "Docker Desktop"})
+    docker_error: str = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
+    kind_clusters: list = field(default_factory=list)
+    busy_ports: set = field(default_factory=set)
+    arch: str = "x86_64"
+    os_name: str = "Linux"
+    inotify: dict = field(default_factory=lambda: {"max_user_watches": "524288\n", "max_user_instances": "512\n"})
+    context: str | None = "kind-kserve-workshop"
+
+    def probes(self) -> Probes:
+        return Probes(which=self.which, run=self.run, port_free=lambda host, port: port not in self.busy_ports,
+                      machine=lambda: self.arch, system=lambda: self.os_name, read_text=self.read_text,
+                      kube_context=lambda: self.context)
+
+    def which(self, name):
+        return f"/usr/local/bin/{name}" if name in self.tools else None
+
+    def run(self, argv):
+        tool = os.path.basename(argv[0])
+        if tool == "docker" and argv[1] == "info":
+            if self.docker_info is None:
+                return CommandOutput(1, json.dumps({"NCPU": 0}), self.docker_error)
+            return CommandOutput(0, json.dumps(self.docker_info))
+        if tool == "kind" and argv[1:] == ["get", "clusters"]:
+            return CommandOutput(0, "".join(f"{name}\n" for name in self.kind_clusters))
+        if tool in self.tools:
+            return CommandOutput(0, self.tools[tool])
+        return CommandOutput(127, "", f"{tool}: not found")
+
+    def read_text(self, path):
+        return self.inotify.get(path.rsplit("/", 1)[1])
+
+
+def results(machine: Machine, **kwargs) -> dict[str, doctor.DoctorResult]:
+    return {r.check: r for r in doctor.run_doctor(strict=False, probes=machine.probes(), show=False, **kwargs)}
+
+
+def test_a_healthy_machine_passes_everything():
+    found = results(Machine())
+    assert {name: r.status for name, r in found.items() if r.status != PASS} == {}
+    assert set(found) >= {"docker", "docker daemon", "docker CPU/memory", "kind", "helm", "kubectl",
+                          "port 127.0.0.1:8080", "port 127.0.0.1:8443", "CPU architecture", "inotify limits",
+                          "kube context"}
+    doctor.run_doctor(strict=True, probes=Machine().probes(), show=False)  # does not raise
+
+
+def test_no_docker_fails_with_an_install_link():
+    machine = Machine()
+    del machine.tools["docker"]
+    machine.docker_info = None
+    found = results(machine)
+    assert found["docker"].status == FAIL and "docs.docker.com" in found["docker"].fix
+    assert found["docker daemon"].status == FAIL
+    with pytest.raises(WorkshopError, match="docker, docker daemon"):
+        doctor.run_doctor(strict=True, probes=machine.probes(), show=False)
+
+
+def test_a_stopped_docker_daemon_fails_with_its_message():
+    machine = Machine(docker_info=None)
+    found = results(machine)
+    assert found["docker daemon"].status == FAIL
+    assert "Cannot connect to the Docker daemon" in found["docker daemon"].detail
+    assert "systemctl start docker" in found["docker daemon"].fix
+    assert found["docker CPU/memory"].status == WARN and "not checked" in found["docker CPU/memory"].detail
+
+
+@pytest.mark.parametrize("cpus, memory_gib, status", [(1, 16, FAIL), (8, 3, FAIL), (2, 6, WARN), (4, 8, PASS)])
+def test_cpu_and_memory_available_to_docker(cpus, memory_gib, status):
+    machine = Machine(docker_info={"NCPU": cpus, "MemTotal": memory_gib * GIB})
+    result = results(machine)["docker CPU/memory"]
+    assert result.status == status
+    assert f"{cpus} CPUs" in result.detail
+    if status != PASS:
+        assert "Settings > Resources" in result.fix
+
+
+@pytest.mark.parametrize("output, status", [
+    ("kind v0.20.0 go1.20 linux/amd64", FAIL), ("kind v0.31.0 go1.25 linux/amd64", WARN),
+    ("garbage", FAIL),
+])
+def test_kind_version_against_the_pin(output, status):
+    machine = Machine()
+    machine.tools["kind"] = output
+    result = results(machine)["kind"]
+    assert result.status == status
+    assert "invoke tools" in result.fix
+
+
+def test_missing_tools_point_at_invoke_tools():
+    machine = Machine()
+    for tool in ("kind", "helm", "kubectl"):
+        del machine.tools[tool]
+    found = results(machine)
+    for tool in ("kind", "helm", "kubectl"):
+        assert (found[tool].status, found[tool].detail) == (FAIL, "not found")
+        assert "invoke tools" in found[tool].fix
+
+
+@pytest.mark.parametrize("version, status", [("v2.17.0", FAIL), ("v3.10.0", WARN), ("v3.17.1", PASS),
+                                             ("v4.0.0", FAIL)])
+def test_helm_version(version, status):
+    machine = Machine()
+    machine.tools["helm"] = f"{version}+gabc\n"
+    assert results(machine)["helm"].status == status
+
+
+@pytest.mark.parametrize("version, status", [("v1.32.4", FAIL), ("v1.33.1", PASS), ("v1.35.0", PASS),
+                                             ("v1.36.0", FAIL), ("v2.34.0", FAIL)])
+def test_kubectl_version_skew_against_the_cluster(version, status):
+    machine = Machine()
+    machine.tools["kubectl"] = json.dumps({"clientVersion": {"gitVersion": version}})
+    result = results(machine)["kubectl"]
+    assert result.status == status
+    if status == FAIL:
+        assert "1.34" in result.detail  # the node image's Kubernetes
+
+
+def test_a_busy_port_fails_naming_the_port_and_the_config():
+    machine = Machine(busy_ports={8080})
+    found = results(machine)
+    assert found["port 127.0.0.1:8080"].status == FAIL
+    assert "lsof -nP -iTCP:8080" in found["port 127.0.0.1:8080"].fix
+    assert "kind-config.yaml" in found["port 127.0.0.1:8080"].fix
+    assert found["port 127.0.0.1:8443"].status == PASS
+
+
+def test_ports_held_by_the_workshops_own_cluster_pass():
+    machine = Machine(busy_ports={8080, 8443}, kind_clusters=["kserve-workshop"])
+    found = results(machine)
+    assert found["port 127.0.0.1:8080"].status == PASS
+    assert "existing kind cluster" in found["port 127.0.0.1:8080"].detail
+
+
+def test_ports_come_from_the_kind_config(tmp_path):
+    config = tmp_path / "kind.yaml"
+    config.write_text("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
+                      "  extraPortMappings:\n  - {containerPort: 31080, hostPort: 9080, listenAddress: 127.0.0.1}\n")
+    found = results(Machine(busy_ports={9080}), config_path=config)
+    assert found["port 127.0.0.1:9080"].status == FAIL
+    assert "port 127.0.0.1:8080" not in found
+
+
+def test_a_missing_kind_config_fails_the_port_check(tmp_path):
+    found = results(Machine(), config_path=tmp_path / "gone.yaml")
+    assert found["host ports"].status == FAIL
+
+
+@pytest.mark.parametrize("arch, status", [("x86_64", PASS), ("aarch64", WARN), ("arm64", WARN), ("riscv64", FAIL)])
+def test_cpu_architecture(arch, status):
+    result = results(Machine(arch=arch))["CPU architecture"]
+    assert result.status == status
+    if status == WARN:
+        assert "MLServer" in result.detail and "kserve-sklearnserver" in result.fix
+
+
+def test_low_inotify_limits_warn_with_the_sysctl_fix():
+    machine = Machine(inotify={"max_user_watches": "8192\n", "max_user_instances": "128\n"})
+    result = results(machine)["inotify limits"]
+    assert result.status == WARN
+    assert "max_user_instances=128" in result.detail and "max_user_watches=8192" in result.detail
+    assert "sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512" in result.fix
+
+
+def test_unreadable_inotify_limits_warn():
+    assert results(Machine(inotify={}))["inotify limits"].status == WARN
+
+
+def test_inotify_does_not_apply_on_macos():
+    result = results(Machine(os_name="Darwin", inotify={}))["inotify limits"]
+    assert result.status == PASS and "not applicable" in result.detail
+
+
+@pytest.mark.parametrize("context, status", [("kind-kserve-workshop", PASS), (None, PASS), ("prod-cluster", WARN)])
+def test_kube_context(context, status):
+    result = results(Machine(context=context))["kube context"]
+    assert result.status == status
+    if status == WARN:
+        assert "prod-cluster" in result.detail and "--yes" in result.fix
+
+
+def test_gke_target_checks_gcloud_not_docker():
+    machine = Machine(docker_info=None, context="gke_p_us-central1-a_kserve-workshop")
+    del machine.tools["docker"]
+    found = results(machine, target="gke")
+    assert "docker" not in found and "docker daemon" not in found
+    assert found["gcloud"].status == PASS and found["kube context"].status == PASS
+    del machine.tools["gcloud"], machine.tools["gke-gcloud-auth-plugin"]
+    found = results(machine, target="gke")
+    assert found["gcloud"].status == FAIL and found["gke-gcloud-auth-plugin"].status == FAIL
+    assert "gcloud components install gke-gcloud-auth-plugin" in found["gke-gcloud-auth-plugin"].fix
+
+
+def test_an_unknown_target_is_refused():
+    with pytest.raises(WorkshopError, match="unknown doctor target"):
+        doctor.run_doctor(target="minikube", probes=Machine().probes(), show=False)
+
+
+@pytest.mark.parametrize("text, expected", [("v1.34.0", (1, 34, 0)), ("1.32+", (1, 32)),
+                                            ("v1.32.4-dispatcher", (1, 32, 4)), ("v3.16.3+gcfd0749", (3, 16, 3)),
+                                            ("", None), ("banana", None)])
+def test_version_tuple(text, expected):
+    assert doctor.version_tuple(text) == expected
+
+
+def test_the_table_shows_fixes_only_for_problems(capsys):
+    machine = Machine(busy_ports={8080})
+    doctor.run_doctor(strict=False, probes=machine.probes(), show=True)
+    out = capsys.readouterr().out
+    assert "Workshop doctor" in out and "lsof" in out and "fail" in out
+
+
+def test_invoke_doctor_without_docker_exits_non_zero_with_a_clear_message(tmp_path):
+    """The real CLI on a machine where no docker (nor kind, helm) can be found."""
+    env = {**os.environ, "PATH": str(tmp_path), "NO_COLOR": "1", "KUBECONFIG": str(tmp_path / "none"),
+           "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "invoke", "doctor"], cwd=paths.REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "error: doctor:" in done.stderr and "docker daemon" in done.stderr
+    assert "docs.docker.com" in done.stdout  # the fix, in the table
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_real_port_probe_sees_a_listening_socket():
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert doctor._port_free("127.0.0.1", port) is False
+    assert doctor._port_free("127.0.0.1", port) is True
