@@ -9,8 +9,10 @@ cluster is an error instead, so cluster cells can never pass silently.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator
 
 REQUIRE_ENV = "WORKSHOP_REQUIRE_CLUSTER"
 KSERVE_API = "/apis/serving.kserve.io/v1beta1"
@@ -39,9 +41,11 @@ def cluster_status() -> ClusterStatus:
         from kubernetes.config.config_exception import ConfigException
     except ImportError as exc:  # pragma: no cover - kubernetes is a dependency
         return ClusterStatus(False, f"the kubernetes client is not installed ({exc})")
+    # Read KUBECONFIG now: the client reads it once, when it is first imported.
+    config_file = os.environ.get("KUBECONFIG") or None
     try:
-        _, active = config.list_kube_config_contexts()
-        config.load_kube_config()
+        _, active = config.list_kube_config_contexts(config_file=config_file)
+        config.load_kube_config(config_file=config_file)
     except (ConfigException, FileNotFoundError, TypeError) as exc:
         return ClusterStatus(False, f"no usable kubeconfig ({str(exc).splitlines()[0]})")
     context = (active or {}).get("name")
@@ -61,8 +65,26 @@ def skip_message(status: ClusterStatus) -> str:
             "(kind) or `invoke setup-gke`, then re-run the cell.")
 
 
+_status_override: ClusterStatus | None = None
+
+
+@contextmanager
+def assume_cluster_status(status: ClusterStatus) -> Iterator[None]:
+    """Use ``status`` instead of probing the kube context (tests; no API server is faked)."""
+    global _status_override
+    previous, _status_override = _status_override, status
+    try:
+        yield
+    finally:
+        _status_override = previous
+
+
+def current_status() -> ClusterStatus:
+    return _status_override if _status_override is not None else cluster_status()
+
+
 def run_cluster_cell(shell, cell: str) -> None:
-    status = cluster_status()
+    status = current_status()
     if not status.available:
         if cluster_required():
             raise ClusterRequired(f"{REQUIRE_ENV}=1 but no cluster is reachable: {status.reason}")

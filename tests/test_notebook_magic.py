@@ -1,0 +1,116 @@
+"""The %%cluster cell magic: visibly skipped without a cluster, an error when one is required.
+
+No API server is faked: "a cluster is there" is injected as a status, and the real probe is only
+pointed at a missing kubeconfig or a closed loopback port.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from kserve_workshop import notebook
+from kserve_workshop.notebook import ClusterRequired, ClusterStatus, assume_cluster_status
+
+NO_CLUSTER = ClusterStatus(False, "no usable kubeconfig (test)")
+A_CLUSTER = ClusterStatus(True, "reachable", "kind-kserve-workshop")
+
+
+@pytest.fixture(scope="module")
+def shell():
+    ipython = InteractiveShell.instance()
+    ipython.run_line_magic("load_ext", "kserve_workshop.notebook")
+    yield ipython
+    InteractiveShell.clear_instance()  # later tests must not find an IPython shell in this process
+
+
+@pytest.fixture(autouse=True)
+def _clean(shell, monkeypatch):
+    monkeypatch.delenv(notebook.REQUIRE_ENV, raising=False)
+    shell.user_ns.pop("in_cluster", None)
+    notebook.cluster_status.cache_clear()
+    yield
+    notebook.cluster_status.cache_clear()
+
+
+def test_without_a_cluster_the_cell_is_skipped_visibly(shell, capsys):
+    with assume_cluster_status(NO_CLUSTER):
+        result = shell.run_cell("%%cluster\nin_cluster = 1")
+    assert result.success
+    assert "in_cluster" not in shell.user_ns
+    out = capsys.readouterr().out
+    assert "Cluster cell skipped: no usable kubeconfig (test)" in out
+    assert "invoke up" in out
+
+
+def test_with_require_cluster_a_missing_cluster_is_an_error(shell, monkeypatch):
+    monkeypatch.setenv(notebook.REQUIRE_ENV, "1")
+    with assume_cluster_status(NO_CLUSTER):
+        result = shell.run_cell("%%cluster\nin_cluster = 1")
+    assert not result.success
+    assert isinstance(result.error_in_exec, ClusterRequired)
+    assert "no usable kubeconfig (test)" in str(result.error_in_exec)
+    assert "in_cluster" not in shell.user_ns
+
+
+@pytest.mark.parametrize("value, required", [("1", True), ("true", True), ("yes", True), ("0", False), ("", False)])
+def test_require_cluster_values(monkeypatch, value, required):
+    monkeypatch.setenv(notebook.REQUIRE_ENV, value)
+    assert notebook.cluster_required() is required
+
+
+def test_with_a_cluster_the_cell_runs_in_the_notebook_namespace(shell, capsys):
+    shell.user_ns["before"] = 20
+    with assume_cluster_status(A_CLUSTER):
+        result = shell.run_cell("%%cluster\nin_cluster = before + 1")
+    assert result.success
+    assert shell.user_ns["in_cluster"] == 21
+    assert "skipped" not in capsys.readouterr().out
+
+
+def test_with_a_cluster_an_error_in_the_cell_fails_the_cell(shell):
+    with assume_cluster_status(A_CLUSTER):
+        result = shell.run_cell("%%cluster\nafter = 1 / 0")
+    assert not result.success
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+
+
+def test_the_injected_status_is_restored(shell):
+    with assume_cluster_status(A_CLUSTER):
+        with assume_cluster_status(NO_CLUSTER):
+            assert notebook.current_status() is NO_CLUSTER
+        assert notebook.current_status() is A_CLUSTER
+
+
+def test_the_real_probe_without_a_kubeconfig_reports_why(monkeypatch, tmp_path):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
+    status = notebook.current_status()
+    assert not status.available
+    assert status.reason.startswith("no usable kubeconfig")
+
+
+def test_the_real_probe_against_a_closed_port_reports_the_context(monkeypatch, tmp_path):
+    with socket.socket() as probe:  # a loopback port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(f"""apiVersion: v1
+kind: Config
+clusters:
+- name: gone
+  cluster: {{server: "http://127.0.0.1:{port}"}}
+contexts:
+- name: kind-gone
+  context: {{cluster: gone, user: nobody}}
+current-context: kind-gone
+users:
+- name: nobody
+  user: {{token: not-a-secret}}
+""")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    status = notebook.cluster_status()
+    assert not status.available
+    assert status.context == "kind-gone"
+    assert "'kind-gone' does not answer with KServe's API" in status.reason
