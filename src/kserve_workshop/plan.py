@@ -1,7 +1,7 @@
 """A task's work as data: ordered steps that can be printed (``--dry-run``), tested and executed.
 
-A ``Step`` is one command (argv, exact, with pins) or one Kubernetes object to apply, plus an
-optional check that tells whether it is already done (so installs are idempotent) and an optional
+A ``Step`` is one command (argv, exact, with pins; objects are written to files under the cache
+and applied with ``kubectl apply -f FILE``), plus an optional check that tells whether it is already done (so installs are idempotent) and an optional
 bounded wait. ``Runner`` executes a plan through an invoke ``Context`` (``MockContext`` in tests),
 so what the tests assert is exactly what a user's machine would run.
 """
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
-
-import yaml
+from typing import Any, Callable
 
 from .console import console, step as progress_step
 from .errors import WorkshopError
@@ -20,12 +18,10 @@ from .errors import WorkshopError
 
 @dataclass
 class Step:
-    """One unit of work. Exactly one of ``command`` / ``manifest`` is set (or neither, for a note)."""
+    """One unit of work: a command (or none, for a note), an is-done check and bounded waits."""
 
     title: str
     command: list[str] | None = None
-    #: A Kubernetes object (or list of objects) applied with ``kubectl apply -f -``.
-    manifest: dict | list[dict] | None = None
     #: Returns True when the step's effect is already in place (the step is then skipped).
     is_done: Callable[["Runner"], bool] | None = None
     #: Commands that wait for the step's effect (each bounded by its own --timeout).
@@ -39,11 +35,6 @@ class Step:
         lines = [f"# {self.title}"]
         if self.command:
             lines.append(shlex.join(self.command))
-        if self.manifest is not None:
-            objects = self.manifest if isinstance(self.manifest, list) else [self.manifest]
-            lines.append("kubectl apply -f - <<'EOF'")
-            lines.append(yaml.safe_dump_all(objects, sort_keys=False).rstrip())
-            lines.append("EOF")
         lines.extend(shlex.join(wait) for wait in self.waits)
         return "\n".join(lines)
 
@@ -67,8 +58,6 @@ class Plan:
         for item in self.steps:
             if item.command:
                 out.append(shlex.join(item.command))
-            if item.manifest is not None:
-                out.append("kubectl apply -f -")
             out.extend(shlex.join(wait) for wait in item.waits)
         return out
 
@@ -80,20 +69,15 @@ class Plan:
 class Runner:
     """Runs commands through an invoke ``Context``; prints instead when ``dry_run``."""
 
-    def __init__(self, ctx: Any, *, dry_run: bool = False, reinstall: bool = False,
-                 kubectl: Iterable[str] = ("kubectl",)):
+    def __init__(self, ctx: Any, *, dry_run: bool = False, reinstall: bool = False):
         self.ctx = ctx
         self.dry_run = dry_run
         self.reinstall = reinstall
-        self.kubectl = list(kubectl)
 
-    def run(self, argv: list[str], *, capture: bool = True, check: bool = True, stdin: str | None = None):
+    def run(self, argv: list[str], *, capture: bool = True, check: bool = True):
         """Run ``argv``; on failure raise WorkshopError with the command and its output."""
         command = shlex.join(argv)
-        kwargs: dict[str, Any] = {"hide": capture, "warn": True, "in_stream": False}
-        if stdin is not None:
-            kwargs["in_stream"] = _StringStream(stdin)
-        result = self.ctx.run(command, **kwargs)
+        result = self.ctx.run(command, hide=capture, warn=True, in_stream=False)
         if check and (result is None or result.exited != 0):
             output = "" if result is None else (result.stderr or result.stdout or "").strip()
             raise WorkshopError(f"command failed: {command}" + (f"\n{output[-2000:]}" if output else ""))
@@ -129,9 +113,6 @@ class Runner:
                 except WorkshopError:
                     if attempt == item.attempts:
                         raise
-        if item.manifest is not None:
-            objects = item.manifest if isinstance(item.manifest, list) else [item.manifest]
-            self.run([*self.kubectl, "apply", "-f", "-"], stdin=yaml.safe_dump_all(objects, sort_keys=False))
         for wait in item.waits:
             try:
                 self.run(wait)
@@ -141,17 +122,3 @@ class Runner:
                                     + (f"\n\nWhat is wrong:\n{details}" if details else ""),
                                     hint="run `invoke status` (and `invoke diagnose NAME` for a model)") from exc
 
-
-class _StringStream:
-    """A minimal readable stream for invoke's ``in_stream`` (stdin for ``kubectl apply -f -``)."""
-
-    def __init__(self, text: str):
-        self._data = text
-        self._pos = 0
-
-    def read(self, size: int = -1) -> str:
-        if size is None or size < 0:
-            size = len(self._data) - self._pos
-        chunk = self._data[self._pos:self._pos + size]
-        self._pos += len(chunk)
-        return chunk

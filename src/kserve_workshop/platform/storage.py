@@ -1,0 +1,361 @@
+"""The in-cluster S3-compatible model store for models the learners train themselves.
+
+SeaweedFS (the store KServe's own CI uses) runs as one Deployment of the official image in
+``weed server -s3`` mode (``manifests/platform/storage/seaweedfs.yaml``, image pinned in
+versions.toml). Why not its Helm chart: the chart runs master, volume, filer and S3 as separate
+workloads with their own requests; a few MB of models need one small pod.
+
+Credentials are generated per cluster at install time (``secrets``) and live only in the cluster
+(and in a mode-0600 file in the local cache, ``.cache/platform/<context>/``); they are never
+committed. Two Secrets hold them:
+
+- ``seaweedfs-s3-config`` (namespace ``model-store``): SeaweedFS's S3 identities, mounted into the pod;
+- ``kserve-models-s3`` (namespace ``default``, the labs' namespace): the keys KServe's storage
+  initializer reads, with the annotations ``serving.kserve.io/s3-endpoint``, ``s3-usehttps: "0"``
+  and ``s3-region``. The ServiceAccount ``kserve-models`` lists it; an InferenceService that sets
+  ``spec.predictor.serviceAccountName: kserve-models`` can read ``s3://models/...``.
+
+Uploading needs nothing but kubectl: ``kubectl cp`` copies the file into the SeaweedFS pod, and
+the ``weed`` CLI there writes it into the bucket through the filer (``upload_model``).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from ..errors import WorkshopError
+from ..kube import kubectl_cmd
+from ..plan import Plan, Runner, Step
+from ..versions import pin
+from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, Profile, Workload, apply_file_step,
+                   deployments_ready, diagnosis, get_object, load_yaml_all, object_matches, output_of,
+                   rendered_dir, requests_of, write_rendered)
+
+STORE_MANIFEST = PLATFORM_MANIFESTS / "storage" / "seaweedfs.yaml"
+ACCESS_MANIFEST = PLATFORM_MANIFESTS / "storage" / "model-access.yaml"
+NAMESPACE = "model-store"
+DEPLOYMENT = "seaweedfs"
+CONTAINER = "seaweedfs"
+S3_PORT = 8333
+#: In-cluster address of the S3 API (what KServe's storage initializer connects to).
+ENDPOINT = f"{DEPLOYMENT}.{NAMESPACE}:{S3_PORT}"
+REGION = "us-east-1"
+BUCKET = "models"
+#: The labs' namespace: where InferenceServices reading the store run.
+LABS_NAMESPACE = "default"
+SERVICE_ACCOUNT = "kserve-models"
+KSERVE_SECRET = "kserve-models-s3"
+STORE_SECRET = "seaweedfs-s3-config"
+CREDENTIALS_FILE = "storage-credentials.yaml"
+#: Files KServe's sklearn runtime loads (exactly one per model directory).
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")
+_MODEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: The filer inside the pod: buckets are folders under /buckets.
+FILER = "http://localhost:8888"
+
+
+def model_uri(name: str) -> str:
+    """The storageUri of a model uploaded as ``name``: ``s3://models/<name>``."""
+    _check_model_name(name)
+    return f"s3://{BUCKET}/{name}"
+
+
+def _check_model_name(name: str) -> None:
+    if not isinstance(name, str) or not _MODEL_NAME.match(name) or len(name) > 63:
+        raise WorkshopError(f"invalid model name {name!r}",
+                            hint="use lowercase letters, digits and '-' (e.g. my-iris), at most 63 characters")
+
+
+# ----- credentials -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key: str
+    secret_key: str
+
+    @classmethod
+    def generate(cls) -> "Credentials":
+        # Shaped like AWS keys: a 20-character id and a random secret.
+        return cls(access_key=secrets.token_hex(10).upper(), secret_key=secrets.token_urlsafe(30))
+
+
+def credential_objects(creds: Credentials) -> list[dict]:
+    """The two Secrets holding ``creds`` (see the module docstring)."""
+    identities = {"identities": [{
+        "name": "workshop",
+        "credentials": [{"accessKey": creds.access_key, "secretKey": creds.secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+    labels = {"app.kubernetes.io/part-of": "kserve-workshop"}
+    return [
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+         "metadata": {"name": STORE_SECRET, "namespace": NAMESPACE, "labels": labels},
+         "stringData": {"s3.json": json.dumps(identities, indent=2)}},
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+         "metadata": {"name": KSERVE_SECRET, "namespace": LABS_NAMESPACE, "labels": labels,
+                      "annotations": {"serving.kserve.io/s3-endpoint": ENDPOINT,
+                                      "serving.kserve.io/s3-usehttps": "0",
+                                      "serving.kserve.io/s3-region": REGION}},
+         "stringData": {"AWS_ACCESS_KEY_ID": creds.access_key, "AWS_SECRET_ACCESS_KEY": creds.secret_key}},
+    ]
+
+
+def credentials_from_secret(secret: dict | None) -> Credentials | None:
+    """The keys in a ``kserve-models-s3`` Secret as read from the API (base64 ``data``)."""
+    data = (secret or {}).get("data") or {}
+    try:
+        return Credentials(access_key=base64.b64decode(data["AWS_ACCESS_KEY_ID"]).decode(),
+                           secret_key=base64.b64decode(data["AWS_SECRET_ACCESS_KEY"]).decode())
+    except (KeyError, ValueError):
+        return None
+
+
+def credentials_from_file(path: Path) -> Credentials | None:
+    try:
+        docs = list(yaml.safe_load_all(path.read_text()))
+    except (OSError, yaml.YAMLError):
+        return None
+    for doc in docs:
+        if (doc or {}).get("metadata", {}).get("name") == KSERVE_SECRET:
+            data = doc.get("stringData") or {}
+            if data.get("AWS_ACCESS_KEY_ID") and data.get("AWS_SECRET_ACCESS_KEY"):
+                return Credentials(data["AWS_ACCESS_KEY_ID"], data["AWS_SECRET_ACCESS_KEY"])
+    return None
+
+
+def write_credentials(context: str, path: Path) -> Credentials:
+    """Write the credential Secrets for ``context`` to ``path`` (mode 0600).
+
+    Keeps the credentials the cluster already has (else those in ``path``; else new ones), so a
+    reinstall never locks KServe out of a running store.
+    """
+    creds = (_credentials_in_cluster(context) or credentials_from_file(path)
+             or Credentials.generate())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(f"# Model store credentials of kube context {context}: generated, never commit.\n")
+        handle.write(yaml.safe_dump_all(credential_objects(creds), sort_keys=False))
+    os.chmod(path, 0o600)
+    return creds
+
+
+def _credentials_in_cluster(context: str) -> Credentials | None:
+    from ..tools import tool_env
+
+    argv = kubectl_cmd(context, "get", "secret", KSERVE_SECRET, "--namespace", LABS_NAMESPACE, "--output", "json")
+    try:
+        found = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60, env=tool_env())
+        return credentials_from_secret(json.loads(found.stdout)) if found.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return None
+
+
+def credentials_path(context: str) -> Path:
+    return rendered_dir(context) / CREDENTIALS_FILE
+
+
+# ----- the component -----------------------------------------------------------------------------
+
+class Storage(Component):
+    name = "storage"
+    summary = "SeaweedFS model store (s3://models/...) with per-cluster credentials"
+
+    @property
+    def namespace(self) -> str:
+        return NAMESPACE
+
+    def pinned_version(self) -> str:
+        return pin("seaweedfs")
+
+    def image(self) -> str:
+        return f"{pin('seaweedfs', 'image')}:{self.pinned_version()}"
+
+    def store_objects(self) -> list[dict]:
+        """Namespace, volume claim, Service and Deployment, with the pinned image."""
+        objects = copy.deepcopy(load_yaml_all(STORE_MANIFEST))
+        _container(_deployment(objects))["image"] = self.image()
+        return objects
+
+    def install_plan(self, profile: Profile) -> Plan:
+        store = self.store_objects()
+        store_path = write_rendered(self.context, "seaweedfs.yaml", store)
+        creds_path = credentials_path(self.context)
+        access = load_yaml_all(ACCESS_MANIFEST)
+        explain = diagnosis(self.context, NAMESPACE)
+        have_secrets = lambda runner: all(  # noqa: E731 - shared by two steps
+            get_object(runner, self.context, "secret", name, namespace) is not None
+            for name, namespace in ((STORE_SECRET, NAMESPACE), (KSERVE_SECRET, LABS_NAMESPACE)))
+        return Plan("storage", [
+            apply_file_step(self.context, f"model store: namespace {NAMESPACE}, volume, Service, "
+                            f"Deployment ({self.image()})", store_path, store),
+            Step(title="model store credentials (kept if the cluster has them, else generated)",
+                 command=[sys.executable, "-m", "kserve_workshop.platform", "write-credentials",
+                          "--context", self.context, str(creds_path)],
+                 is_done=have_secrets),
+            apply_file_step(self.context, f"Secrets {STORE_SECRET} and {LABS_NAMESPACE}/{KSERVE_SECRET}",
+                            creds_path, [], is_done=have_secrets),
+            Step(title=f"wait for the model store (deployment/{DEPLOYMENT})",
+                 waits=[self.kubectl("rollout", "status", f"deployment/{DEPLOYMENT}", "--namespace", NAMESPACE,
+                                     "--timeout=300s")],
+                 is_done=lambda runner: self._rolled_out(runner), diagnose=explain),
+            Step(title=f"bucket {BUCKET}",
+                 command=self._exec("sh", "-c", f"{_bucket_listed()} || echo 's3.bucket.create -name {BUCKET}' "
+                                                "| weed shell"),
+                 is_done=lambda runner: runner.succeeds(self._exec("sh", "-c", _bucket_listed())),
+                 diagnose=explain),
+            apply_file_step(self.context, f"ServiceAccount {LABS_NAMESPACE}/{SERVICE_ACCOUNT} for InferenceServices",
+                            ACCESS_MANIFEST, access),
+        ])
+
+    def uninstall_plan(self) -> Plan:
+        access = load_yaml_all(ACCESS_MANIFEST)
+        return Plan("uninstall storage", [
+            Step(title=f"delete ServiceAccount {LABS_NAMESPACE}/{SERVICE_ACCOUNT}",
+                 command=self.kubectl("delete", "--filename", str(ACCESS_MANIFEST), "--ignore-not-found"),
+                 is_done=lambda runner: not any(object_matches(runner, self.context, obj) for obj in access)),
+            Step(title=f"delete Secret {LABS_NAMESPACE}/{KSERVE_SECRET}",
+                 command=self.kubectl("delete", "secret", KSERVE_SECRET, "--namespace", LABS_NAMESPACE,
+                                      "--ignore-not-found"),
+                 is_done=lambda runner: get_object(runner, self.context, "secret", KSERVE_SECRET,
+                                                   LABS_NAMESPACE) is None),
+            Step(title=f"delete namespace {NAMESPACE} (the store, its volume and every model in it)",
+                 command=self.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true",
+                                      "--timeout=300s"),
+                 is_done=lambda runner: get_object(runner, self.context, "namespace", NAMESPACE) is None),
+        ])
+
+    def _exec(self, *argv: str) -> list[str]:
+        return self.kubectl("exec", "--namespace", NAMESPACE, f"deployment/{DEPLOYMENT}",
+                            "--container", CONTAINER, "--", *argv)
+
+    def _deployment(self, runner: Runner) -> dict | None:
+        return get_object(runner, self.context, "deployment", DEPLOYMENT, NAMESPACE)
+
+    def _rolled_out(self, runner: Runner) -> bool:
+        found = self._deployment(runner)
+        if found is None:
+            return False
+        spec, status = found.get("spec") or {}, found.get("status") or {}
+        replicas = spec.get("replicas", 1)
+        return (status.get("observedGeneration") == (found.get("metadata") or {}).get("generation")
+                and status.get("updatedReplicas") == replicas and status.get("availableReplicas") == replicas)
+
+    def is_installed(self, runner: Runner) -> bool:
+        return self.status(runner).ready
+
+    def status(self, runner: Runner) -> ComponentStatus:
+        found = self._deployment(runner)
+        if found is None:
+            return ComponentStatus(self.name, self.pinned_version(), None, False,
+                                   f"no deployment {DEPLOYMENT} in {NAMESPACE}")
+        image = _container(found).get("image", "")
+        installed = image.rsplit(":", 1)[1] if ":" in image else image
+        ready, why = deployments_ready(runner, self.context, NAMESPACE, [DEPLOYMENT])
+        missing = [f"{namespace}/{name}" for kind, name, namespace in (
+            ("secret", STORE_SECRET, NAMESPACE), ("secret", KSERVE_SECRET, LABS_NAMESPACE),
+            ("serviceaccount", SERVICE_ACCOUNT, LABS_NAMESPACE))
+            if get_object(runner, self.context, kind, name, namespace) is None]
+        if missing:
+            ready, why = False, "missing: " + ", ".join(missing)
+        elif ready and installed != self.pinned_version():
+            ready, why = False, f"image {image}, pinned {self.image()}: run `invoke platform.install`"
+        return ComponentStatus(self.name, self.pinned_version(), installed, ready, why)
+
+    def requests(self, profile: Profile) -> list[Workload]:
+        container = _container(_deployment(self.store_objects()))
+        return [requests_of(self.name, DEPLOYMENT, container.get("resources"), source=STORE_MANIFEST.name)]
+
+
+def _bucket_listed() -> str:
+    return f"echo s3.bucket.list | weed shell | grep -qw {BUCKET}"
+
+
+def _deployment(objects: list[dict]) -> dict:
+    for obj in objects:
+        if obj.get("kind") == "Deployment" and obj["metadata"]["name"] == DEPLOYMENT:
+            return obj
+    raise WorkshopError(f"{STORE_MANIFEST} has no Deployment {DEPLOYMENT}")
+
+
+def _container(deployment: dict) -> dict:
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        if container.get("name") == CONTAINER:
+            return container
+    raise WorkshopError(f"Deployment {DEPLOYMENT} has no container {CONTAINER}")
+
+
+# ----- uploading a model -------------------------------------------------------------------------
+
+def upload_plan(context: str, model_file: Path, name: str, pod: str) -> Plan:
+    """Copy ``model_file`` to ``s3://models/<name>/`` through pod ``pod`` of the store.
+
+    The model's folder is emptied first: KServe's sklearn runtime wants exactly one model file.
+    """
+    _check_model_name(name)
+    staging = PurePosixPath("/tmp/upload") / name
+    target = f"{FILER}/buckets/{BUCKET}/{name}/"
+
+    def exec_(*argv: str) -> list[str]:
+        return kubectl_cmd(context, "exec", "--namespace", NAMESPACE, pod, "--container", CONTAINER, "--", *argv)
+
+    return Plan(f"upload {model_file.name} as {model_uri(name)}", [
+        Step(title="stage the file in the model store pod", command=exec_("mkdir", "-p", str(staging))),
+        Step(title=f"copy {model_file}", command=kubectl_cmd(
+            context, "cp", str(model_file), f"{NAMESPACE}/{pod}:{staging / model_file.name}", "--container", CONTAINER)),
+        Step(title=f"remove the previous files of {name}",
+             # `|| true`: the first upload of a model has nothing to remove.
+             command=exec_("sh", "-c", f"echo 'fs.rm -r /buckets/{BUCKET}/{name}' | weed shell || true")),
+        Step(title=f"write it to {model_uri(name)}",
+             command=exec_("weed", "filer.copy", str(staging / model_file.name), target)),
+        Step(title="clean up the staged copy", command=exec_("rm", "-rf", str(staging))),
+    ])
+
+
+def store_pod(runner: Runner, context: str) -> str:
+    """Name of the running SeaweedFS pod; WorkshopError when the store is not running."""
+    argv = kubectl_cmd(context, "get", "pods", "--namespace", NAMESPACE, "--selector", f"app={DEPLOYMENT}",
+                       "--field-selector=status.phase=Running", "--output", "jsonpath={.items[0].metadata.name}")
+    result = runner.run(argv, check=False)
+    name = (result.stdout or "").strip() if result is not None and result.exited == 0 else ""
+    if not name:
+        detail = output_of(runner, kubectl_cmd(context, "get", "pods", "--namespace", NAMESPACE))
+        raise WorkshopError(f"the model store is not running in {context}" + (f":\n{detail}" if detail else ""),
+                            hint="install it with `invoke platform.install --component storage`")
+    return name
+
+
+def upload_model(model_file: str | os.PathLike, name: str, *, context: str | None = None,
+                 yes: bool = False, runner: Runner | None = None) -> str:
+    """Upload a trained model file to the workshop's model store; returns its ``s3://`` URI.
+
+    Use the URI as ``storageUri`` with ``serviceAccountName: kserve-models``. ``context``
+    defaults to the workshop's cluster; another one needs ``yes=True`` (``kube.guard_context``).
+    """
+    from invoke import Context
+
+    from ..kube import guard_context, require_tools
+
+    path = Path(model_file)
+    if not path.is_file():
+        raise WorkshopError(f"model file not found: {path}", hint="train and save it first (training.save_model)")
+    if path.suffix not in MODEL_SUFFIXES:
+        raise WorkshopError(f"{path.name}: KServe's sklearn runtime loads {', '.join(MODEL_SUFFIXES)} files",
+                            hint="save the model with joblib.dump(model, 'model.joblib')")
+    _check_model_name(name)
+    context = guard_context(context, yes, dry_run=runner is not None and runner.dry_run)
+    if runner is None:
+        require_tools("kubectl")
+        runner = Runner(Context())
+    runner.execute(upload_plan(context, path, name, store_pod(runner, context)))
+    return model_uri(name)
