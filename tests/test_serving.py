@@ -1,0 +1,736 @@
+"""InferenceService helpers: manifests, status and traffic parsing, the polling logic, ingress.
+
+Objects below follow the shapes KServe v0.20 and Knative 1.21 document for
+``status.conditions``, ``status.components.predictor.traffic`` and ``status.url``. The fake API
+objects record what our code asks of the Kubernetes client: they unit-test our logic only.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+import sys
+import textwrap
+import threading
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from kserve_workshop import serving
+from kserve_workshop.errors import WorkshopError
+from kserve_workshop.paths import REPO_ROOT
+
+MODEL_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
+LAB2_MANIFEST = "manifests/labs/02-first-inferenceservice/sklearn-iris.yaml"
+NOW = datetime(2026, 8, 21, 12, 0, 0, tzinfo=timezone.utc)
+
+# A canary at 20 % with tag routing, as the API returns it once Ready (abridged).
+CANARY_ISVC = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "iris-rollout", "namespace": "default", "generation": 2, "resourceVersion": "4242",
+                 "creationTimestamp": "2026-08-21T11:57:21Z",
+                 "annotations": {"serving.kserve.io/enable-tag-routing": "true"}},
+    "spec": {"predictor": {"canaryTrafficPercent": 20, "minReplicas": 1, "model": {
+        "modelFormat": {"name": "sklearn"}, "runtime": "kserve-sklearnserver",
+        "storageUri": MODEL_URI + "-2"}}},
+    "status": {
+        "url": "http://iris-rollout.default.example.com",
+        "address": {"url": "http://iris-rollout-predictor.default.svc.cluster.local"},
+        "observedGeneration": 2,
+        "conditions": [
+            {"type": "IngressReady", "status": "True"},
+            {"type": "PredictorReady", "status": "True"},
+            {"type": "Ready", "status": "True"},
+        ],
+        "components": {"predictor": {
+            "latestCreatedRevision": "iris-rollout-predictor-00002",
+            "latestReadyRevision": "iris-rollout-predictor-00002",
+            "latestRolledoutRevision": "iris-rollout-predictor-00001",
+            "traffic": [
+                {"latestRevision": True, "percent": 20, "revisionName": "iris-rollout-predictor-00002",
+                 "tag": "latest", "url": "http://latest-iris-rollout-predictor.default.example.com"},
+                {"latestRevision": False, "percent": 80, "revisionName": "iris-rollout-predictor-00001",
+                 "tag": "prev", "url": "http://prev-iris-rollout-predictor.default.example.com"},
+            ],
+        }},
+    },
+}
+
+
+def with_status(**changes) -> dict:
+    isvc = copy.deepcopy(CANARY_ISVC)
+    isvc["status"].update(changes)
+    return isvc
+
+
+def ready_condition(value: str, reason: str | None = None, message: str | None = None) -> list[dict]:
+    item = {"type": "Ready", "status": value}
+    if reason:
+        item.update(reason=reason, message=message or "")
+    return [item]
+
+
+# ------------------------------------------------------------------------------------ manifests
+
+def test_build_isvc_defaults_to_the_sklearn_runtime_and_small_resources():
+    assert serving.build_isvc("sklearn-iris", MODEL_URI) == {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "sklearn-iris"},
+        "spec": {"predictor": {"model": {
+            "modelFormat": {"name": "sklearn"},
+            "runtime": "kserve-sklearnserver",
+            "storageUri": MODEL_URI,
+            "resources": {"requests": {"cpu": "50m", "memory": "128Mi"},
+                          "limits": {"cpu": "100m", "memory": "256Mi"}},
+        }}},
+    }
+
+
+def test_build_isvc_sets_autoscaling_canary_protocol_and_annotations():
+    manifest = serving.build_isvc(
+        "iris", MODEL_URI, namespace="labs", protocol_version="v2", min_replicas=0, max_replicas=3,
+        scale_target=1, scale_metric="concurrency", canary_traffic_percent=20, service_account="sa",
+        annotations={"serving.kserve.io/enable-tag-routing": "true"}, env={"PREDICT_PROBA": "true"})
+    predictor = manifest["spec"]["predictor"]
+    assert manifest["metadata"] == {"name": "iris", "namespace": "labs",
+                                    "annotations": {"serving.kserve.io/enable-tag-routing": "true"}}
+    assert {key: predictor[key] for key in predictor if key != "model"} == {
+        "minReplicas": 0, "maxReplicas": 3, "scaleTarget": 1, "scaleMetric": "concurrency",
+        "canaryTrafficPercent": 20, "serviceAccountName": "sa"}
+    assert predictor["model"]["protocolVersion"] == "v2"
+    assert predictor["model"]["runtime"] == "kserve-sklearnserver"
+    assert predictor["model"]["env"] == [{"name": "PREDICT_PROBA", "value": "true"}]
+
+
+def test_build_isvc_matches_the_lab2_manifest():
+    built = serving.build_isvc("sklearn-iris", MODEL_URI, namespace="default", min_replicas=1)
+    assert built == serving.load_manifest(LAB2_MANIFEST)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"name": "Sklearn_Iris"}, "invalid InferenceService name"),
+    ({"name": "x" * 48}, "invalid InferenceService name"),
+    ({"storage_uri": "/tmp/model"}, "invalid storage URI"),
+    ({"storage_uri": "ftp://host/model"}, "invalid storage URI"),
+    ({"scale_metric": "qps"}, "scale_metric must be one of"),
+    ({"protocol_version": "v3"}, "protocol_version must be one of"),
+    ({"canary_traffic_percent": 101}, "canary_traffic_percent must be an integer between 0 and 100"),
+    ({"canary_traffic_percent": 20.5}, "canary_traffic_percent must be an integer"),
+    ({"min_replicas": -1}, "min_replicas must be an integer >= 0"),
+    ({"scale_target": True}, "scale_target must be an integer"),
+    ({"min_replicas": 3, "max_replicas": 2}, "max_replicas (2) is below min_replicas (3)"),
+    ({"resources": {"request": {"cpu": "1"}}}, "resources may only have"),
+])
+def test_build_isvc_rejects_bad_arguments(changes, message):
+    arguments = {"name": "sklearn-iris", "storage_uri": MODEL_URI, **changes}
+    with pytest.raises(WorkshopError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        serving.build_isvc(**arguments)
+
+
+def test_qps_gets_a_hint_towards_rps():
+    with pytest.raises(WorkshopError) as info:
+        serving.build_isvc("iris", MODEL_URI, scale_metric="qps")
+    assert "rps" in info.value.hint
+
+
+def test_load_manifest_reads_a_path_relative_to_the_repo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    manifest = serving.load_manifest(LAB2_MANIFEST)
+    assert manifest["metadata"]["name"] == "sklearn-iris"
+    assert serving.storage_uri_of(manifest) == MODEL_URI
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "isvc.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.mark.parametrize("text, message", [
+    ("kind: [unclosed", "is not valid YAML"),
+    ("---\na: 1\n---\nb: 2\n", "exactly one object, found 2"),
+    ("- a\n- b\n", "must be a mapping"),
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", "is not an InferenceService"),
+    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {}\nspec: {predictor: {}}\n",
+     "has no metadata.name"),
+    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: Iris}\n",
+     "invalid InferenceService name"),
+    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: iris}\nspec: {}\n",
+     "has no spec.predictor"),
+])
+def test_load_manifest_rejects_what_is_not_one_inferenceservice(tmp_path, text, message):
+    with pytest.raises(WorkshopError, match=message):
+        serving.load_manifest(write(tmp_path, text))
+
+
+def test_load_manifest_reports_a_missing_file(tmp_path):
+    with pytest.raises(WorkshopError, match="manifest not found"):
+        serving.load_manifest(tmp_path / "nope.yaml")
+
+
+def test_promotion_manifest_drops_the_canary_field_and_status_but_keeps_the_resource_version():
+    body = serving.promotion_manifest(CANARY_ISVC)
+    assert "canaryTrafficPercent" not in body["spec"]["predictor"]
+    assert "status" not in body
+    assert body["metadata"]["resourceVersion"] == "4242"
+    assert body["spec"]["predictor"]["model"]["storageUri"] == MODEL_URI + "-2"
+    assert CANARY_ISVC["spec"]["predictor"]["canaryTrafficPercent"] == 20  # the input is untouched
+
+
+def test_rollback_patch_sets_zero_percent():
+    assert serving.rollback_patch() == {"spec": {"predictor": {"canaryTrafficPercent": 0}}}
+
+
+# ------------------------------------------------------------------------------ status reading
+
+@pytest.mark.parametrize("isvc, generation, ready", [
+    (CANARY_ISVC, None, True),
+    (CANARY_ISVC, 2, True),
+    (CANARY_ISVC, 3, False),  # the Ready=True is about an older spec
+    (with_status(conditions=ready_condition("False", "RevisionMissing", "Configuration is waiting")), None, False),
+    (with_status(conditions=ready_condition("Unknown")), None, False),
+    (with_status(conditions=[{"type": "PredictorReady", "status": "True"}]), None, False),
+    ({"metadata": {"name": "x"}}, None, False),
+    (with_status(observedGeneration=None), 1, False),
+])
+def test_is_ready(isvc, generation, ready):
+    assert serving.is_ready(isvc, generation) is ready
+
+
+def test_traffic_from_status_reads_every_target():
+    assert serving.traffic_from_status(CANARY_ISVC) == [
+        serving.TrafficTarget("iris-rollout-predictor-00002", 20, True, "latest",
+                              "http://latest-iris-rollout-predictor.default.example.com"),
+        serving.TrafficTarget("iris-rollout-predictor-00001", 80, False, "prev",
+                              "http://prev-iris-rollout-predictor.default.example.com"),
+    ]
+
+
+def test_a_zero_percent_target_omitted_by_knative_reads_as_zero():
+    isvc = copy.deepcopy(CANARY_ISVC)
+    isvc["status"]["components"]["predictor"]["traffic"] = [
+        {"latestRevision": True, "revisionName": "iris-rollout-predictor-00003", "tag": "latest"},
+        {"latestRevision": False, "percent": 100, "revisionName": "iris-rollout-predictor-00002", "tag": "prev"}]
+    roles = serving.traffic_by_role(isvc)
+    assert (roles["latest"].percent, roles["prev"].percent) == (0, 100)
+
+
+def test_traffic_is_empty_before_the_controller_reports_it():
+    assert serving.traffic_from_status({"status": {}}) == []
+    assert serving.traffic_by_role({}) == {}
+
+
+def test_tagged_hosts_come_from_the_reported_urls():
+    assert serving.tagged_hosts(CANARY_ISVC) == {
+        "latest": "latest-iris-rollout-predictor.default.example.com",
+        "prev": "prev-iris-rollout-predictor.default.example.com"}
+
+
+def test_host_from_status_is_the_netloc_of_status_url():
+    assert serving.host_from_status(CANARY_ISVC) == "iris-rollout.default.example.com"
+
+
+def test_host_from_status_without_url_explains_what_to_do():
+    with pytest.raises(WorkshopError, match="has no status.url yet") as info:
+        serving.host_from_status({"metadata": {"name": "iris"}, "status": {"conditions": []}})
+    assert "wait_ready" in info.value.hint
+
+
+def test_status_row_and_table_look_like_kubectl_get_isvc():
+    blue_green = copy.deepcopy(CANARY_ISVC)
+    blue_green["metadata"]["name"] = "sklearn-iris"
+    blue_green["status"]["url"] = "http://sklearn-iris.default.example.com"
+    blue_green["status"]["components"]["predictor"]["traffic"] = [
+        {"latestRevision": True, "percent": 100, "revisionName": "sklearn-iris-predictor-00001"}]
+    rows = [serving.status_row(CANARY_ISVC, NOW), serving.status_row(blue_green, NOW)]
+    assert rows[0] == {"name": "iris-rollout", "url": "http://iris-rollout.default.example.com", "ready": "True",
+                       "prev": 80, "latest": 20, "prev_rolled_out_revision": "iris-rollout-predictor-00001",
+                       "latest_ready_revision": "iris-rollout-predictor-00002", "age": "2m39s"}
+    assert rows[1]["prev"] is None and rows[1]["latest"] == 100
+    table = serving.format_status_table(rows).splitlines()
+    assert table[0].split() == ["NAME", "URL", "READY", "PREV", "LATEST", "PREVROLLEDOUTREVISION",
+                                "LATESTREADYREVISION", "AGE"]
+    assert table[1].split() == ["iris-rollout", "http://iris-rollout.default.example.com", "True", "80", "20",
+                                "iris-rollout-predictor-00001", "iris-rollout-predictor-00002", "2m39s"]
+
+
+def test_format_status_table_aligns_columns_and_leaves_missing_values_blank():
+    rows = [{"name": "a", "url": "http://a", "ready": "True", "prev": None, "latest": 100,
+             "prev_rolled_out_revision": None, "latest_ready_revision": "a-predictor-00001", "age": "5s"}]
+    lines = serving.format_status_table(rows).splitlines()
+    assert lines[0].split() == ["NAME", "URL", "READY", "PREV", "LATEST", "PREVROLLEDOUTREVISION",
+                                "LATESTREADYREVISION", "AGE"]
+    assert lines[1].split() == ["a", "http://a", "True", "100", "a-predictor-00001", "5s"]
+    # Every value starts under its header.
+    for header in ("URL", "READY", "LATEST", "LATESTREADYREVISION", "AGE"):
+        column = lines[0].index(header)
+        assert lines[1][column] != " " and lines[1][column - 1] == " "
+
+
+@pytest.mark.parametrize("seconds, shown", [
+    (46, "46s"), (119, "119s"), (159, "2m39s"), (300, "5m"), (599, "9m59s"), (1800, "30m"),
+    (3 * 3600 + 120, "3h2m"), (8 * 3600 + 60, "8h"), (47 * 3600, "47h"), (3 * 86400 + 17 * 3600, "3d17h"),
+    (10 * 86400, "10d"), (800 * 86400, "2y70d"), (-5, "0s"),
+])
+def test_human_age_follows_kubectl(seconds, shown):
+    created = datetime.fromtimestamp(NOW.timestamp() - seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert serving.human_age(created, NOW) == shown
+
+
+def test_describe_conditions_lists_reasons():
+    isvc = with_status(conditions=ready_condition("False", "ModelLoadFailed", "no model file"),
+                       modelStatus={"transitionStatus": "BlockedByFailedLoad"})
+    text = serving.describe_conditions(isvc)
+    assert "Ready=False (ModelLoadFailed: no model file)" in text
+    assert "transitionStatus=BlockedByFailedLoad" in text
+    assert "no status conditions" in serving.describe_conditions({})
+
+
+# -------------------------------------------------------------------- the API calls, recorded
+
+def api_exception(status: int, reason: str | None = None, message: str = "boom") -> ApiException:
+    exc = ApiException(status=status, reason=reason or "Error")
+    exc.body = json.dumps({"kind": "Status", "reason": reason, "message": message})
+    return exc
+
+
+class RecordingApi:
+    """Stands in for CustomObjectsApi: records calls, answers from a script."""
+
+    def __init__(self, **answers):
+        self.calls: list[tuple] = []
+        self.answers = answers
+
+    def _answer(self, method, *args):
+        self.calls.append((method, *args))
+        answer = self.answers.get(method)
+        if isinstance(answer, list):
+            answer = answer.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer if answer is not None else (args[-1] if args and isinstance(args[-1], dict) else {})
+
+    def create_namespaced_custom_object(self, *args):
+        return self._answer("create", *args)
+
+    def replace_namespaced_custom_object(self, *args):
+        return self._answer("replace", *args)
+
+    def patch_namespaced_custom_object(self, *args):
+        return self._answer("patch", *args)
+
+    def get_namespaced_custom_object(self, *args):
+        return self._answer("get", *args)
+
+    def delete_namespaced_custom_object(self, *args):
+        return self._answer("delete", *args)
+
+    def list_namespaced_custom_object(self, *args):
+        return self._answer("list", *args)
+
+
+GVP = ("serving.kserve.io", "v1beta1")
+
+
+def test_apply_creates_when_absent():
+    api = RecordingApi()
+    manifest = serving.load_manifest(LAB2_MANIFEST)
+    serving.apply_isvc(manifest, api=api)
+    assert [call[0] for call in api.calls] == ["create"]
+    assert api.calls[0][1:5] == (*GVP, "default", "inferenceservices")
+
+
+def test_apply_replaces_with_the_current_resource_version_when_it_exists():
+    api = RecordingApi(create=api_exception(409, "AlreadyExists", 'inferenceservices "sklearn-iris" already exists'),
+                       get={"metadata": {"name": "sklearn-iris", "resourceVersion": "77"}})
+    manifest = serving.load_manifest(LAB2_MANIFEST)
+    serving.apply_isvc(manifest, api=api)
+    assert [call[0] for call in api.calls] == ["create", "get", "replace"]
+    method, group, version, namespace, plural, name, body = api.calls[2]
+    assert (namespace, name, body["metadata"]["resourceVersion"]) == ("default", "sklearn-iris", "77")
+    assert "resourceVersion" not in manifest["metadata"]  # the caller's dict is not modified
+
+
+def test_apply_reports_a_webhook_denial_in_one_message():
+    denial = 'admission webhook "inferenceservice.kserve-webhook-server.validator" denied the request: bad'
+    api = RecordingApi(create=api_exception(422, "Invalid", denial))
+    with pytest.raises(WorkshopError, match="rejected by the API server") as info:
+        serving.apply_isvc(serving.load_manifest(LAB2_MANIFEST), api=api)
+    assert denial in info.value.message
+    assert [call[0] for call in api.calls] == ["create"]
+
+
+def test_apply_refuses_a_namespace_that_contradicts_the_manifest():
+    with pytest.raises(WorkshopError, match="namespace 'default' but 'prod' was asked for"):
+        serving.apply_isvc(serving.load_manifest(LAB2_MANIFEST), "prod", api=RecordingApi())
+
+
+def test_apply_refuses_something_that_is_not_an_inferenceservice():
+    with pytest.raises(WorkshopError, match="is not an InferenceService"):
+        serving.apply_isvc({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}}, api=RecordingApi())
+
+
+def test_promote_replaces_the_current_object_without_canary_percent():
+    api = RecordingApi(get=copy.deepcopy(CANARY_ISVC))
+    serving.promote("iris-rollout", "default", api=api)
+    assert [call[0] for call in api.calls] == ["get", "replace"]
+    body = api.calls[1][-1]
+    assert "canaryTrafficPercent" not in body["spec"]["predictor"]
+    assert body["metadata"]["resourceVersion"] == "4242"
+    assert "status" not in body
+
+
+def test_rollback_sends_a_merge_patch_of_zero():
+    api = RecordingApi()
+    serving.rollback("iris-rollout", "default", api=api)
+    assert api.calls == [("patch", *GVP, "default", "inferenceservices", "iris-rollout",
+                          {"spec": {"predictor": {"canaryTrafficPercent": 0}}})]
+
+
+def test_patch_refuses_an_empty_patch():
+    with pytest.raises(WorkshopError, match="non-empty mapping"):
+        serving.patch_isvc("iris", {}, api=RecordingApi())
+
+
+@pytest.mark.parametrize("error, kind, text", [
+    (api_exception(404, "NotFound", 'inferenceservices "x" not found'), serving.IsvcNotFound, "not found"),
+    (api_exception(403, "Forbidden", "cannot get"), WorkshopError, "access denied"),
+    (api_exception(409, "Conflict", "the object has been modified"), WorkshopError, "conflict"),
+    (api_exception(503, "ServiceUnavailable", "etcd"), serving.ApiUnavailable, "answered 503"),
+    (ConnectionRefusedError("refused"), serving.ApiUnavailable, "cannot reach the cluster"),
+])
+def test_client_errors_become_one_clear_message(error, kind, text):
+    with pytest.raises(kind, match=text):
+        serving.get_isvc("x", api=RecordingApi(get=error))
+
+
+def test_delete_is_quiet_about_a_missing_object_unless_asked():
+    missing = api_exception(404, "NotFound", "not found")
+    assert serving.delete_isvc("x", api=RecordingApi(delete=missing)) is False
+    with pytest.raises(serving.IsvcNotFound):
+        serving.delete_isvc("x", api=RecordingApi(delete=missing), missing_ok=False)
+
+
+def test_delete_with_wait_polls_until_gone():
+    api = RecordingApi(get=[{"metadata": {}}, {"metadata": {}}, api_exception(404, "NotFound")])
+    sleeps = []
+    assert serving.delete_isvc("x", api=api, wait=True, sleep=sleeps.append) is True
+    assert [call[0] for call in api.calls] == ["delete", "get", "get", "get"]
+    assert sleeps == [2, 2]
+
+
+def test_get_status_table_lists_the_namespace():
+    api = RecordingApi(list={"items": [CANARY_ISVC]})
+    rows = serving.get_status_table("default", api=api, now=NOW)
+    assert [row["name"] for row in rows] == ["iris-rollout"]
+    assert api.calls[0][:5] == ("list", *GVP, "default", "inferenceservices")
+
+
+def test_get_traffic_reads_the_api_object():
+    traffic = serving.get_traffic("iris-rollout", api=RecordingApi(get=CANARY_ISVC))
+    assert [(t.tag, t.percent) for t in traffic] == [("latest", 20), ("prev", 80)]
+
+
+# ------------------------------------------------------------------------------------- waiting
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def scripted_get(*objects):
+    """A get function answering each poll with the next object (the last one repeats)."""
+    calls = []
+
+    def get(name, namespace):
+        calls.append((name, namespace))
+        item = objects[min(len(calls) - 1, len(objects) - 1)]
+        if isinstance(item, Exception):
+            raise item
+        return item
+    get.calls = calls
+    return get
+
+
+NOT_READY = with_status(conditions=ready_condition("False", "RevisionMissing", "Revision is not ready"))
+
+
+def test_wait_ready_polls_with_backoff_until_ready():
+    clock = FakeClock()
+    get = scripted_get(NOT_READY, NOT_READY, NOT_READY, CANARY_ISVC)
+    result = serving.wait_ready("iris-rollout", get=get, sleep=clock.sleep, clock=clock, timeout=60)
+    assert result["metadata"]["name"] == "iris-rollout"
+    assert len(get.calls) == 4 and get.calls[0] == ("iris-rollout", "default")
+    assert clock.sleeps == [1, 2, 4]
+
+
+def test_wait_ready_waits_for_the_expected_generation():
+    stale = with_status(observedGeneration=1)  # Ready=True, but for the previous spec
+    clock = FakeClock()
+    get = scripted_get(stale, stale, CANARY_ISVC)
+    serving.wait_ready("iris-rollout", expected_generation=2, get=get, sleep=clock.sleep, clock=clock)
+    assert len(get.calls) == 3
+
+
+def test_wait_ready_times_out_with_the_diagnosis():
+    clock = FakeClock()
+    with pytest.raises(WorkshopError) as info:
+        serving.wait_ready("iris-rollout", expected_generation=3, timeout=30, get=scripted_get(CANARY_ISVC),
+                           explain=lambda name, ns: f"DIAGNOSIS of {ns}/{name}: pods Pending (Insufficient cpu)",
+                           sleep=clock.sleep, clock=clock, max_interval=10)
+    text = str(info.value)
+    assert "is not Ready after 30s" in text
+    assert "Waiting for generation 3; the controller has observed 2" in text
+    assert "DIAGNOSIS of default/iris-rollout: pods Pending" in text
+    assert clock.now == 30  # never sleeps past the bound
+    assert clock.sleeps == [1, 2, 4, 8, 10, 5]
+
+
+def test_wait_ready_falls_back_to_the_raw_conditions_when_diagnose_fails():
+    def broken(name, namespace):
+        raise RuntimeError("diagnose unavailable")
+
+    clock = FakeClock()
+    with pytest.raises(WorkshopError, match="Ready=False \\(RevisionMissing: Revision is not ready\\)"):
+        serving.wait_ready("iris-rollout", timeout=5, get=scripted_get(NOT_READY), explain=broken,
+                           sleep=clock.sleep, clock=clock)
+
+
+def test_wait_ready_retries_api_hiccups_but_not_a_missing_object():
+    clock = FakeClock()
+    hiccup = serving.ApiUnavailable("the API server answered 503")
+    get = scripted_get(hiccup, hiccup, CANARY_ISVC)
+    serving.wait_ready("iris-rollout", get=get, sleep=clock.sleep, clock=clock)
+    assert len(get.calls) == 3
+    with pytest.raises(serving.IsvcNotFound):
+        serving.wait_ready("nope", get=scripted_get(serving.IsvcNotFound("not found")), sleep=clock.sleep, clock=clock)
+
+
+def test_wait_ready_says_when_the_api_never_answered():
+    clock = FakeClock()
+    with pytest.raises(WorkshopError, match="The API server never answered"):
+        serving.wait_ready("x", timeout=3, get=scripted_get(serving.ApiUnavailable("refused")),
+                           explain=lambda n, ns: "", sleep=clock.sleep, clock=clock)
+
+
+# ------------------------------------------------------------------------------------- ingress
+
+@pytest.fixture
+def listener():
+    """Something listening on a free loopback port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def test_kind_ingress_is_the_port_mapping_when_it_answers(monkeypatch, listener):
+    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{listener}")
+    assert serving.ingress_endpoint("kind-kserve-workshop") == f"http://127.0.0.1:{listener}"
+
+
+def test_kind_ingress_not_answering_without_port_forward_is_an_error(monkeypatch):
+    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{serving.free_port()}")
+    with pytest.raises(WorkshopError, match="the kind port mapping"):
+        serving.ingress_endpoint("kind-kserve-workshop", allow_port_forward=False)
+
+
+def test_kind_ingress_falls_back_to_a_port_forward(monkeypatch):
+    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{serving.free_port()}")
+    monkeypatch.setattr(serving, "_shared_port_forward", lambda context: f"forwarded for {context}")
+    assert serving.ingress_endpoint("kind-kserve-workshop") == "forwarded for kind-kserve-workshop"
+
+
+class GatewayApi:
+    def __init__(self, service):
+        self.service = service
+
+    def read_namespaced_service(self, name, namespace):
+        assert (name, namespace) == ("istio-ingressgateway", "istio-system")
+        return self.service
+
+
+LB_SERVICE = {"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {"ingress": [{"ip": "34.1.2.3"}]}}}
+
+
+def test_gke_ingress_is_the_load_balancer_address():
+    assert serving.ingress_endpoint("gke_proj_europe-west1_workshop", api=GatewayApi(LB_SERVICE)) == "http://34.1.2.3"
+
+
+def test_gke_ingress_without_an_address_yet_is_an_error_with_a_hint():
+    pending = {"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {}}}
+    with pytest.raises(WorkshopError, match="no load-balancer address yet") as info:
+        serving.ingress_endpoint("gke_p_z_c", api=GatewayApi(pending), allow_port_forward=False)
+    assert "-w" in info.value.hint
+
+
+@pytest.mark.parametrize("service, address", [
+    (LB_SERVICE, "34.1.2.3"),
+    ({"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example"}]}}},
+     "lb.example"),
+    ({"spec": {"type": "NodePort"}, "status": {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}}, None),
+    ({"spec": {"type": "LoadBalancer"}}, None),
+])
+def test_load_balancer_address(service, address):
+    assert serving.load_balancer_address(service) == address
+
+
+def test_ingress_endpoint_without_any_context_says_how_to_get_one(monkeypatch):
+    monkeypatch.setattr(serving, "current_context", lambda: None)
+    with pytest.raises(WorkshopError, match="no kube context is set"):
+        serving.ingress_endpoint()
+
+
+def test_port_forward_command_binds_loopback_only():
+    forward = serving.IngressPortForward("kind-kserve-workshop", local_port=18080)
+    assert forward.argv() == ["kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address",
+                              "127.0.0.1", "-n", "istio-system", "svc/istio-ingressgateway", "18080:80"]
+    assert forward.url == "http://127.0.0.1:18080"
+
+
+FAKE_KUBECTL = """\
+#!{python}
+# Stands in for `kubectl port-forward`: listens on the local port it is given, like kubectl does.
+import socket, sys, time
+local = int(sys.argv[-1].split(":")[0])
+if "{mode}" == "fail":
+    print("error: services \\"istio-ingressgateway\\" not found", flush=True)
+    sys.exit(1)
+server = socket.socket(); server.bind(("127.0.0.1", local)); server.listen()
+print("Forwarding from 127.0.0.1:%d -> 8080" % local, flush=True)
+time.sleep(60)
+"""
+
+
+def fake_kubectl(tmp_path, mode: str) -> str:
+    path = tmp_path / f"kubectl-{mode}"
+    path.write_text(FAKE_KUBECTL.format(python=sys.executable, mode=mode))
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_port_forward_starts_waits_for_the_port_and_stops(tmp_path):
+    forward = serving.IngressPortForward(kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
+    with forward:
+        assert serving.port_open("127.0.0.1", forward.local_port)
+        process = forward.process
+    assert process.poll() is not None  # stopped on exit
+    assert not serving.port_open("127.0.0.1", forward.local_port)
+
+
+def test_port_forward_that_fails_shows_kubectls_message(tmp_path):
+    forward = serving.IngressPortForward(kubectl=fake_kubectl(tmp_path, "fail"), startup_timeout=10)
+    with pytest.raises(WorkshopError, match='services "istio-ingressgateway" not found'):
+        forward.start()
+    assert forward.process is None
+
+
+def test_port_forward_without_kubectl_is_a_clear_error(tmp_path):
+    with pytest.raises(WorkshopError, match="is not installed"):
+        serving.IngressPortForward(kubectl=str(tmp_path / "no-kubectl")).start()
+
+
+# --------------------------------------------------------------- calling through an "ingress"
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers like the model server and records the Host header and path it was called with."""
+
+    seen: list[tuple[str, str]] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length))
+        _Recorder.seen.append((self.headers["Host"], self.path))
+        if self.path.endswith(":predict"):
+            answer = {"predictions": [1] * len(body["instances"])}
+        else:
+            rows = body["inputs"][0]["shape"][0]
+            answer = {"model_name": "x", "outputs": [{"name": "output-0", "shape": [rows], "datatype": "INT64",
+                                                      "data": [1] * rows}]}
+        payload = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def recorder():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("protocol, path", [("v1", "/v1/models/iris-rollout:predict"),
+                                            ("v2", "/v2/models/iris-rollout/infer")])
+def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, path, monkeypatch):
+    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    _Recorder.seen.clear()
+    answer = serving.predict_via_ingress("iris-rollout", "default", [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]],
+                                         protocol=protocol, base_url=recorder)
+    assert answer == [1, 1]
+    assert _Recorder.seen == [("iris-rollout.default.example.com", path)]
+
+
+def test_ingress_target_for_a_tag_uses_the_tagged_host(recorder, monkeypatch):
+    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    _Recorder.seen.clear()
+    target = serving.ingress_target("iris-rollout", tag="prev", base_url=recorder)
+    target.predict([[5.0, 3.0, 1.5, 0.2]])
+    assert _Recorder.seen == [("prev-iris-rollout-predictor.default.example.com", "/v1/models/iris-rollout:predict")]
+
+
+def test_a_missing_tag_explains_tag_routing(monkeypatch):
+    untagged = copy.deepcopy(CANARY_ISVC)
+    for entry in untagged["status"]["components"]["predictor"]["traffic"]:
+        entry.pop("url")
+    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: untagged)
+    with pytest.raises(WorkshopError, match="has no 'latest' route") as info:
+        serving.ingress_target("iris-rollout", tag="latest", base_url="http://127.0.0.1:1")
+    assert serving.TAG_ROUTING_ANNOTATION in info.value.hint
+
+
+def test_predict_via_ingress_rejects_empty_instances_and_unknown_protocols(monkeypatch):
+    with pytest.raises(WorkshopError, match="non-empty list"):
+        serving.predict_via_ingress("iris", "default", [])
+    target = serving.IngressTarget("http://127.0.0.1:1", "iris.default.example.com", "iris")
+    with pytest.raises(WorkshopError, match="protocol must be 'v1' or 'v2'"):
+        target.predict([[1, 2, 3, 4]], protocol="grpc")
+
+
+def test_lab_manifests_use_the_pinned_runtime_and_small_resources():
+    for path in sorted((REPO_ROOT / "manifests" / "labs").glob("0[24]-*/*.yaml")):
+        manifest = serving.load_manifest(path)
+        model = manifest["spec"]["predictor"]["model"]
+        assert model["runtime"] == "kserve-sklearnserver", path
+        assert model["resources"] == serving.DEFAULT_RESOURCES, path
+
+
+def test_without_a_kubeconfig_cluster_calls_say_how_to_get_a_cluster(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    with pytest.raises(WorkshopError, match="no usable kube context") as info:
+        serving.get_isvc("sklearn-iris")
+    assert "invoke up" in info.value.hint
+    with pytest.raises(WorkshopError, match="no usable kube context 'kind-kserve-workshop'"):
+        serving.core_api("kind-kserve-workshop")
