@@ -49,6 +49,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def cached_isvc_crd_is_valid() -> bool:
+    """True when the cache already holds the pinned CRD with the pinned SHA-256."""
+    path = isvc_crd_path()
+    return path.is_file() and _sha256(path) == pin("kserve", "isvc_crd_sha256")
+
+
 def fetch_isvc_crd(from_file: str | Path | None = None, *, timeout: float = 60) -> Path:
     """Put the pinned CRD in the cache, from its upstream URL or from a local copy (``from_file``).
 

@@ -153,9 +153,13 @@ def gke_delete(c, project="", zone=_GKE["zone"], region="", name=_GKE["name"], d
 
 # ----- schemas, validate ---------------------------------------------------------------------------
 
-@workshop_task(help={"from_file": "seed the cache from a local copy of the CRD (its sha256 is checked)"})
-def schemas(c, from_file=""):
+@workshop_task(help={"from_file": "seed the cache from a local copy of the CRD (its sha256 is checked)",
+                     "refresh": "fetch again even when the cache already holds the pinned CRD"})
+def schemas(c, from_file="", refresh=False):
     """Fetch the pinned KServe InferenceService CRD (schema for `validate`) into the cache."""
+    if not from_file and not refresh and schemas_lib.cached_isvc_crd_is_valid():
+        console.print(f"The pinned CRD is already cached: {schemas_lib.isvc_crd_path()}")
+        return
     schemas_lib.fetch_isvc_crd(from_file or None)
 
 
