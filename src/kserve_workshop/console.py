@@ -42,11 +42,15 @@ def error(err: WorkshopError | str) -> None:
 @contextmanager
 def step(message: str) -> Iterator[None]:
     """Show a spinner with ``message`` while the block runs (plain lines when not a TTY)."""
-    if console.is_terminal:
-        with console.status(message):
-            yield
-        console.print(f"[green]✓[/green] {message}")
-    else:
+    if not console.is_terminal:
         console.print(f"… {message}")
-        yield
-        console.print(f"✓ {message}")
+    try:
+        if console.is_terminal:
+            with console.status(message):
+                yield
+        else:
+            yield
+    except BaseException:
+        console.print(f"[red]✗[/red] {message}: failed")
+        raise
+    console.print(f"[green]✓[/green] {message}")
