@@ -734,3 +734,40 @@ def test_without_a_kubeconfig_cluster_calls_say_how_to_get_a_cluster(tmp_path, m
     assert "invoke up" in info.value.hint
     with pytest.raises(WorkshopError, match="no usable kube context 'kind-kserve-workshop'"):
         serving.core_api("kind-kserve-workshop")
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    """Answers 404 with an empty body, as an Envoy with no route for the request does."""
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_failed_call_through_the_ingress_is_explained_by_diagnose():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = serving.IngressTarget(f"http://127.0.0.1:{server.server_address[1]}",
+                                       "iris.default.example.com", "iris")
+        with pytest.raises(WorkshopError) as info:
+            target.predict([[6.8, 2.8, 4.8, 1.4]])
+    finally:
+        server.shutdown()
+        server.server_close()
+    text = info.value.message
+    assert "answered 404" in text
+    assert "Most likely" in text and "svc/istio-ingressgateway" in text
+
+
+def test_an_unreachable_ingress_is_explained_by_diagnose():
+    target = serving.IngressTarget("http://127.0.0.1:1", "iris.default.example.com", "iris")
+    with pytest.raises(WorkshopError) as info:
+        target.predict([[6.8, 2.8, 4.8, 1.4]], protocol="v2")
+    assert "cannot reach" in info.value.message and "Nothing answered at the ingress address" in info.value.message

@@ -35,6 +35,21 @@ class PayloadError(WorkshopError):
     """A request the model server cannot accept, with what was expected instead."""
 
 
+class CallFailed(WorkshopError):
+    """A request that was sent and failed: ``status_code`` is None when nothing answered."""
+
+    def __init__(self, message: str, *, status_code: int | None, body: str = "", error: str | None = None,
+                 hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.status_code = status_code
+        self.body = body
+        self.error = error
+
+
+class RejectedPayload(PayloadError, CallFailed):
+    """The server answered that the payload is wrong (HTTP 400 or a model-name 404)."""
+
+
 # -- building and checking payloads ----------------------------------------------------------------
 
 
@@ -227,10 +242,12 @@ def _request(method: str, url: str, *, session: requests.Session | None = None, 
     try:
         return session.request(method, url, **kwargs)
     except requests.ConnectionError as exc:
-        raise WorkshopError(f"cannot reach {url}: nothing answers there",
-                            hint="is the server running? (server.running / server.start())") from exc
+        raise CallFailed(f"cannot reach {url}: nothing answers there", status_code=None,
+                         error=type(exc).__name__,
+                         hint="is the server running? (server.running / server.start())") from exc
     except requests.Timeout as exc:
-        raise WorkshopError(f"{url} did not answer within {kwargs.get('timeout')} s") from exc
+        raise CallFailed(f"{url} did not answer within {kwargs.get('timeout')} s", status_code=None,
+                         error="timeout") from exc
     finally:
         if own:
             session.close()
@@ -252,21 +269,23 @@ def _raise_for_answer(response: requests.Response, base_url: str, model_name: st
     if response.ok:
         return
     text = _error_text(response)
+    answer = {"status_code": response.status_code, "body": text}
     if response.status_code == 404 and "does not exist" in text:
         served = list_models(base_url, headers=headers)
-        raise PayloadError(f"model {model_name!r} is not served at {base_url}"
-                           + (f"; it serves {served}" if served else ""),
-                           hint="the model name in the URL is the server's --model_name "
-                                "(in a cluster: the InferenceService name)")
+        raise RejectedPayload(f"model {model_name!r} is not served at {base_url}"
+                              + (f"; it serves {served}" if served else ""), **answer,
+                              hint="the model name in the URL is the server's --model_name "
+                                   "(in a cluster: the InferenceService name)")
     if response.status_code == 404:
-        raise WorkshopError(f"{response.url} answered 404 ({text or 'no body'})",
-                            hint="behind an ingress: is the Host header the one from status.url?")
+        raise CallFailed(f"{response.url} answered 404 ({text or 'no body'})", **answer,
+                         hint="behind an ingress: is the Host header the one from status.url?")
     if response.status_code == 400 or "cannot reshape" in text or "Expected 2D array" in text:
-        raise PayloadError(f"the model server rejected the {protocol} request: {text}",
-                           hint=("V1 body: {'instances': [[f1, f2, f3, f4], ...]}" if protocol == "V1" else
-                                 "V2 body: one input with shape [rows, features], datatype FP32, "
-                                 "data flattened row by row"))
-    raise WorkshopError(f"{response.request.method} {response.url} failed with HTTP {response.status_code}: {text}")
+        raise RejectedPayload(f"the model server rejected the {protocol} request: {text}", **answer,
+                              hint=("V1 body: {'instances': [[f1, f2, f3, f4], ...]}" if protocol == "V1" else
+                                    "V2 body: one input with shape [rows, features], datatype FP32, "
+                                    "data flattened row by row"))
+    raise CallFailed(f"{response.request.method} {response.url} failed with HTTP {response.status_code}: {text}",
+                     **answer)
 
 
 def _json(response: requests.Response) -> Any:

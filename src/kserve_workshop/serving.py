@@ -836,12 +836,27 @@ class IngressTarget:
         from . import clients
 
         headers = {"Host": self.host}
-        if protocol == "v1":
-            return clients.predict_v1(self.base_url, self.model_name, instances, headers=headers, timeout=timeout)
-        if protocol == "v2":
+        if protocol not in ("v1", "v2"):
+            raise WorkshopError(f"protocol must be 'v1' or 'v2', not {protocol!r}")
+        try:
+            if protocol == "v1":
+                return clients.predict_v1(self.base_url, self.model_name, instances, headers=headers,
+                                          timeout=timeout)
             response = clients.infer_v2(self.base_url, self.model_name, instances, headers=headers, timeout=timeout)
             return clients.v2_outputs(response)
-        raise WorkshopError(f"protocol must be 'v1' or 'v2', not {protocol!r}")
+        except clients.CallFailed as exc:
+            raise self._explained(exc, protocol) from exc
+
+    def _explained(self, exc: "clients.CallFailed", protocol: str) -> WorkshopError:
+        """The failed call's error, followed by diagnose's explanation of it (Host, path, ingress)."""
+        from .diagnose import explain_call_failure
+
+        path = (f"/v1/models/{self.model_name}:predict" if protocol == "v1"
+                else f"/v2/models/{self.model_name}/infer")
+        explanation = explain_call_failure(exc.status_code, exc.body, host=self.host,
+                                           status_url=f"http://{self.host}", path=path,
+                                           model_name=self.model_name, error=exc.error)
+        return WorkshopError(f"{exc.message}\n\n{explanation.rstrip()}", hint=exc.hint)
 
 
 def ingress_target(name: str, namespace: str = "default", *, tag: str | None = None,
