@@ -1,0 +1,447 @@
+"""The docs site: lab pages from the master notebooks, tables generated from the project, mkdocs hooks.
+
+``mkdocs.yml`` uses this module twice:
+
+* as a **hook file** (``hooks:``): it adds every ``notebooks/NN-*.ipynb`` as a lab page (no copies
+  in ``docs/``), lists them in the "Labs" section of the nav, and keeps lab pages offline;
+* as a **mkdocs-macros module** (``modules:``): ``{{ versions_table() }}``, ``{{ tasks_table() }}``,
+  ``{{ labs_table() }}``... so nothing the project already knows is typed again in the docs.
+
+mkdocs loads a hook file by path, so this module imports the package absolutely.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from kserve_workshop import versions
+from kserve_workshop.errors import WorkshopError
+from kserve_workshop.paths import NOTEBOOKS_DIR, REPO_ROOT, VERSIONS_FILE, cache_dir
+
+#: The nav section (in mkdocs.yml) that the lab pages are appended to.
+LABS_SECTION = "Labs"
+#: Where the lab pages live in the site (``labs/01-serve-a-model/``).
+LABS_URI_DIR = "labs"
+MKDOCS_CONFIG = REPO_ROOT / "mkdocs.yml"
+#: The cell magic that marks cells needing a cluster (see kserve_workshop.notebook).
+_CLUSTER_MAGIC = "%%cluster"
+_LAB_TITLE = re.compile(r"^Lab\s+(\d+)\s*[—–:-]\s*(.+)$")
+_SECTION_NUMBER = re.compile(r"^\d+\.\s*")
+
+
+# ----- labs: discovered from notebooks/ ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lab:
+    """One master notebook, as the site shows it."""
+
+    path: Path
+    title: str  # the notebook's first heading, e.g. "Lab 1 — Train, package and serve a model"
+    topic: str  # the title without "Lab N —"
+    sections: tuple[str, ...]  # its "## N. ..." headings, numbers dropped (the recap left out)
+    code_cells: int
+    cluster_cells: int
+    plots: int  # image outputs saved in the notebook
+
+    @property
+    def slug(self) -> str:
+        return self.path.stem
+
+    @property
+    def number(self) -> int:
+        return int(self.slug.split("-", 1)[0])
+
+    @property
+    def src_uri(self) -> str:
+        """The page's path inside the docs tree (mkdocs-jupyter renders it)."""
+        return f"{LABS_URI_DIR}/{self.path.name}"
+
+    @property
+    def url(self) -> str:
+        """The built page's URL, relative to the site root."""
+        return f"{LABS_URI_DIR}/{self.slug}/"
+
+    @property
+    def nav_title(self) -> str:
+        """Plain text (navigation entries are not Markdown): ``6. A custom transformer with kserve.Model``."""
+        return f"{self.number}. {self.topic.replace('`', '')}"
+
+
+def master_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The master notebooks, in lab order (the same rule as ``invoke labs.generate``)."""
+    from kserve_workshop.labgen import masters
+
+    return masters(notebooks_dir)
+
+
+def read_lab(path: Path) -> Lab:
+    """Title, sections and cell counts of one master notebook (a clear error if it is not one)."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        cells = notebook["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise WorkshopError(f"{path} is not a readable notebook ({exc})",
+                            hint="fix or remove it: every notebooks/NN-*.ipynb becomes a page of the docs") from None
+    title = _title(cells)
+    if title is None:
+        raise WorkshopError(f"{path.name} has no '# Lab N — topic' heading in its first markdown cell",
+                            hint="the heading is the lab's title in the docs' navigation")
+    match = _LAB_TITLE.match(title)
+    code = [_source(cell) for cell in cells if cell.get("cell_type") == "code"]
+    plots = sum(1 for cell in cells for output in cell.get("outputs", [])
+                if any(kind.startswith("image/") for kind in (output.get("data") or {})))
+    return Lab(path=path, title=title, topic=match.group(2).strip() if match else title,
+               sections=_sections(cells),
+               code_cells=len(code), cluster_cells=sum(src.lstrip().startswith(_CLUSTER_MAGIC) for src in code),
+               plots=plots)
+
+
+def discover_labs(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Lab]:
+    labs = [read_lab(path) for path in master_notebooks(notebooks_dir)]
+    if not labs:
+        raise WorkshopError(f"no master notebooks (NN-topic.ipynb) in {notebooks_dir}")
+    return labs
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _sections(cells: list[dict]) -> tuple[str, ...]:
+    headings = [line[3:].strip() for cell in cells if cell.get("cell_type") == "markdown"
+                for line in _source(cell).splitlines() if line.startswith("## ")]
+    return tuple(_SECTION_NUMBER.sub("", h) for h in headings if h.lower() not in {"recap", "summary"})
+
+
+def _title(cells: list[dict]) -> str | None:
+    """The first markdown cell's ``# heading`` (None when the notebook does not start with one)."""
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            lines = _source(cell).strip().splitlines()
+            return lines[0][2:].strip() if lines and lines[0].startswith("# ") else None
+    return None
+
+
+def expand_nav(nav: list, labs: Iterable[Lab]) -> list:
+    """``nav`` with one entry per lab appended to the "Labs" section (after its overview page)."""
+    entries = [{lab.nav_title: lab.src_uri} for lab in labs]
+    expanded, found = [], False
+    for item in nav:
+        if isinstance(item, dict) and LABS_SECTION in item:
+            section = item[LABS_SECTION]
+            section = [section] if isinstance(section, str) else list(section)
+            listed = {value for entry in section if isinstance(entry, dict) for value in entry.values()}
+            item = {LABS_SECTION: section + [e for e in entries if next(iter(e.values())) not in listed]}
+            found = True
+        expanded.append(item)
+    if not found:
+        raise WorkshopError(f"mkdocs.yml's nav has no '{LABS_SECTION}' section for the lab pages",
+                            hint=f"add `- {LABS_SECTION}: [labs/index.md]` to the nav")
+    return expanded
+
+
+# ----- generated tables -------------------------------------------------------------------------
+
+def flatten_pins(table: dict, prefix: str = "") -> list[tuple[str, str, Any]]:
+    """``versions.toml`` as rows (section, key, value); nested tables become ``kind.sha256``."""
+    rows: list[tuple[str, str, Any]] = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            rows += flatten_pins(value, f"{prefix}{key}.")
+        elif prefix:
+            rows.append((prefix[:-1], key, value))
+    return rows
+
+
+def _cell(value: Any) -> str:
+    text = str(value).replace("|", "\\|")
+    return f"`{text}`"
+
+
+def _markdown_table(header: list[str], rows: Iterable[Iterable[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def versions_table() -> str:
+    """Every pin in versions.toml as Markdown: component pins, then the download checksums."""
+    rows = flatten_pins(versions.load())
+    pins = [(s, k, v) for s, k, v in rows if not s.endswith(".sha256")]
+    sums = [(s, k, v) for s, k, v in rows if s.endswith(".sha256")]
+    header = ["Component", "Setting", "Value"]
+    main = _markdown_table(header, ([f"**{s}**", k, _cell(v)] for s, k, v in pins))
+    checksums = _markdown_table(["Tool", "Platform", "SHA-256"],
+                                ([f"**{s.removesuffix('.sha256')}**", k, _cell(v)] for s, k, v in sums))
+    return f"{main}\n\n#### Download checksums\n\n{checksums}\n"
+
+
+def _flag(argument) -> str:
+    name = argument.names[0]
+    return f"`--{name}`" + (" (positional)" if getattr(argument, "positional", False) else "")
+
+
+def task_rows() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(task, first line of its docstring, [(flag, help)]) for every task of ``invoke --list``."""
+    from kserve_workshop.tasks import build_collection
+
+    collection = build_collection()
+    rows = []
+    for name, aliases in sorted(collection.task_names.items(), key=lambda item: ("." in item[0], item[0])):
+        task = collection[name]
+        doc = (task.body.__doc__ or "").strip().splitlines()
+        label = name + "".join(f" ({alias})" for alias in aliases if "." not in alias and alias != name)
+        flags = [(_flag(arg), (arg.help or "").strip()) for arg in task.get_arguments()]
+        rows.append((label, doc[0] if doc else "", flags))
+    return rows
+
+
+def tasks_table() -> str:
+    """A Markdown table of every task: name, what it does, its flags (hover a flag for its help)."""
+    def flags(items: list[tuple[str, str]]) -> str:
+        return ", ".join(flag for flag, _ in items) or "—"
+
+    return _markdown_table(["Task", "What it does", "Flags"],
+                           ([f"`invoke {name}`", doc.replace("|", "\\|"), flags(items)]
+                            for name, doc, items in task_rows()))
+
+
+def task_flags(name: str) -> str:
+    """The flags of one task with their help, as a Markdown table (e.g. for ``up``)."""
+    for label, _, items in task_rows():
+        if label.split(" ", 1)[0] == name:
+            return _markdown_table(["Flag", "Meaning"], ([flag, text.replace("|", "\\|")] for flag, text in items))
+    raise WorkshopError(f"no task named {name!r} (see `invoke --list`)")
+
+
+def labs_table(page_dir: str = "") -> str:
+    """The labs in order: title (linked from a page in ``page_dir``), its steps, what needs a cluster."""
+    def cluster(lab: Lab) -> str:
+        if not lab.cluster_cells:
+            return "runs entirely on your machine"
+        return f"{lab.cluster_cells} of {lab.code_cells} code cells need a cluster"
+
+    def link(lab: Lab) -> str:
+        return f"[{lab.nav_title}]({posixpath.relpath(lab.src_uri, page_dir or '.')})"
+
+    return _markdown_table(["Lab", "What you do", "Cluster"],
+                           ([link(lab), " · ".join(lab.sections).replace("|", "\\|"), cluster(lab)] for lab in discover_labs()))
+
+
+def learning_path() -> str:
+    """A mermaid flowchart: set up, then each lab in order."""
+    lines = ["```mermaid", "flowchart LR", '  setup(["Set up<br/>invoke start"])']
+    previous = "setup"
+    for lab in discover_labs():
+        node = f"lab{lab.number}"
+        topic = lab.topic.split(":")[0].replace('"', "'").replace("`", "")
+        lines += [f'  {node}["Lab {lab.number}<br/>{topic}"]', f"  {previous} --> {node}"]
+        previous = node
+    return "\n".join([*lines, "```"])
+
+
+def components_table() -> str:
+    """The platform's components in install order, with namespace and pinned version."""
+    from kserve_workshop.platform import COMPONENTS
+
+    def row(component) -> list[str]:
+        instance = component("docs")  # the context only matters when a plan runs
+        what = component.summary.split(": ", 1)[-1] if ": " in component.summary else component.summary
+        return [f"`{component.name}`", what.replace("|", "\\|"), f"`{instance.namespace}`" if instance.namespace else "—",
+                _cell(instance.pinned_version())]
+
+    return _markdown_table(["Component", "What it installs", "Namespace", "Pinned"], (row(c) for c in COMPONENTS))
+
+
+def gke_cost() -> str:
+    """The cost estimate `invoke gke.create` prints for the default cluster."""
+    from kserve_workshop.cluster import GkeSpec, gke_cost_estimate
+
+    spec = GkeSpec(project="your-project")
+    estimate = gke_cost_estimate(spec)
+    if estimate.usd_per_hour is None:  # pragma: no cover - the default machine type has a price
+        return estimate.breakdown
+    return (f"about **${estimate.usd_per_hour:.2f} per hour** (~${estimate.usd_per_hour * 24:.0f} per day, "
+            f"~${estimate.usd_per_hour * 24 * 30:.0f} per month left running): {estimate.breakdown}")
+
+
+def define_env(env) -> None:
+    """mkdocs-macros entry point: the functions and values pages may use."""
+    from kserve_workshop import cluster, doctor, kube
+    from kserve_workshop.platform import budget, get_profile
+
+    for function in (versions_table, tasks_table, task_flags, labs_table, learning_path, components_table,
+                     gke_cost):
+        env.macro(function)
+    env.macro(versions.pin, "pin")
+    env.variables["workshop"] = {
+        "cluster": kube.WORKSHOP_CLUSTER,
+        "context": kube.WORKSHOP_CONTEXT,
+        "kind_config": str(cluster.KIND_CONFIG.relative_to(REPO_ROOT)),
+        "cpu_min": doctor.CPU_MIN, "cpu_good": doctor.CPU_GOOD,
+        "memory_min_gib": doctor.MEMORY_MIN_GIB, "memory_good_gib": doctor.MEMORY_GOOD_GIB,
+        "inotify": " ".join(f"fs.inotify.{k}={v}" for k, v in doctor.INOTIFY_RECOMMENDED.items()),
+        "platform_budget": budget.platform_totals(get_profile("laptop")).summary(),
+        "gke_defaults": cluster.GkeSpec(project="your-project"),
+    }
+
+
+# ----- building -------------------------------------------------------------------------------------
+
+def build_command(site_dir: Path, *, strict: bool = True) -> list[str]:
+    """``mkdocs build`` for this repository's site into ``site_dir``."""
+    argv = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(MKDOCS_CONFIG),
+            "--site-dir", str(site_dir), "--quiet"]
+    return argv + (["--strict"] if strict else [])
+
+
+def serve_command(port: int) -> list[str]:
+    """``mkdocs serve`` bound to loopback only."""
+    return [sys.executable, "-m", "mkdocs", "serve", "--config-file", str(MKDOCS_CONFIG),
+            "--dev-addr", f"127.0.0.1:{port}"]
+
+
+def default_site_dir() -> Path:
+    """The built site lives in the cache, never in the source tree."""
+    return cache_dir() / "site"
+
+
+#: The Python packages the site is built with (the ``docs`` extra of pyproject.toml).
+DOCS_MODULES = {"mkdocs": "mkdocs", "material": "mkdocs-material", "mkdocs_jupyter": "mkdocs-jupyter",
+                "mkdocs_macros": "mkdocs-macros-plugin"}
+
+
+def missing_docs_packages() -> list[str]:
+    from importlib.util import find_spec
+
+    return [package for module, package in DOCS_MODULES.items() if find_spec(module) is None]
+
+
+# ----- mkdocs hook events ---------------------------------------------------------------------------
+# mkdocs calls these by name because mkdocs.yml lists this file under `hooks:`.
+
+def _plugin_error(exc: WorkshopError):
+    from mkdocs.exceptions import PluginError
+
+    return PluginError(str(exc))
+
+
+def on_config(config):
+    """Append the lab pages to the nav; make the build independent of the working directory."""
+    try:
+        labs = discover_labs()
+        config["nav"] = expand_nav(config["nav"] or [], labs)
+    except WorkshopError as exc:
+        raise _plugin_error(exc) from None
+    # Snippets (`--8<-- "CONTRIBUTING.md"`) resolve relative base paths from the working directory.
+    snippets = config["mdx_configs"].get("pymdownx.snippets")
+    if snippets is not None:
+        snippets["base_path"] = [str(REPO_ROOT)]
+    # mkdocs-jupyter's render cache (keyed by notebook content) goes to the workshop's cache.
+    jupyter = config["plugins"].get("mkdocs-jupyter")
+    if jupyter is not None:
+        jupyter.config["cache_dir"] = str(cache_dir() / "mkdocs-jupyter")
+    return config
+
+
+def _early(function):
+    """Run before other plugins' handlers of the same event (mkdocs-jupyter must see the notebooks)."""
+    try:
+        from mkdocs.plugins import event_priority
+    except ImportError:  # pragma: no cover - mkdocs is only needed when building
+        return function
+    return event_priority(100)(function)
+
+
+@_early
+def on_files(files, config):
+    """Add each master notebook as ``labs/NN-topic.ipynb``, read where it is (no copy in docs/)."""
+    from mkdocs.structure.files import File
+
+    for lab in discover_labs():
+        if files.get_file_from_path(lab.src_uri) is None:
+            files.append(File.generated(config, lab.src_uri, abs_src_path=str(lab.path)))
+    return files
+
+
+def on_nav(nav, config, files):
+    """Give mkdocs-jupyter's wrappers of the lab files their source path back.
+
+    Its ``NotebookFile`` wrapper recomputes ``abs_src_path`` from the docs directory, which a file
+    that lives outside ``docs/`` does not have; the wrapper then reads as "no source".
+    """
+    for lab in discover_labs():
+        file = files.get_file_from_path(lab.src_uri)
+        if file is not None and file.abs_src_path is None:
+            file.abs_src_path = str(lab.path)
+    return nav
+
+
+# nbconvert's page template loads MathJax and mermaid from a CDN; the site serves its own copies.
+_CDN_SCRIPTS = [
+    re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>', re.I),
+    re.compile(r'<script[^>]*\bsrc=""[^>]*>\s*</script>', re.I),
+    re.compile(r'<script type="text/x-mathjax-config">.*?</script>', re.I | re.S),
+    re.compile(r'<script type="module">(?:(?!</script>).)*?import\("https?://.*?</script>', re.I | re.S),
+]
+
+
+def strip_cdn_scripts(html: str) -> str:
+    for pattern in _CDN_SCRIPTS:
+        html = pattern.sub("", html)
+    return html
+
+
+def lab_banner(lab_file: Path) -> str:
+    """The note above a lab page: what the page shows and where the exercise version is."""
+    name = lab_file.name
+    return (
+        '<div class="admonition info"><p class="admonition-title">Expected outputs from a real run</p>'
+        f"<p>This page is the master notebook <code>notebooks/{name}</code> with its solutions and the "
+        "outputs of a real run on a machine without a cluster (the local tier). Cells that need a "
+        "cluster show that they were skipped there; on your cluster they run. To do the lab, open "
+        f"<code>labs/{name}</code> (solutions blanked) in Jupyter and run its <code>check(...)</code> "
+        "cells; the <a href=\"../../setup/\">setup guide</a> has the commands.</p></div>\n")
+
+
+def on_page_content(html, page, config, files):
+    if page.file.src_uri.startswith(f"{LABS_URI_DIR}/") and page.file.src_uri.endswith(".ipynb"):
+        html = lab_banner(Path(page.file.abs_src_path)) + strip_cdn_scripts(html)
+    return html
+
+
+def _headings(path: Path) -> list[str]:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return [line.lstrip("#").strip().replace("`", "") for cell in notebook["cells"]
+            if cell.get("cell_type") == "markdown" for line in _source(cell).splitlines() if line.startswith("#")]
+
+
+def complete_toc_titles(items, headings: list[str]) -> None:
+    """mkdocs-jupyter's table of contents drops ``code`` from headings ("From capacity to");
+    put the full heading back ("From capacity to scaleTarget")."""
+    for item in items:
+        if item.title and item.title not in headings:
+            full = next((h for h in headings if h.startswith(item.title) and len(h) > len(item.title)), None)
+            if full is not None:
+                item.title = full
+        complete_toc_titles(item.children, headings)
+
+
+def on_page_context(context, page, config, nav):
+    if page.file.src_uri.startswith(f"{LABS_URI_DIR}/") and page.file.src_uri.endswith(".ipynb"):
+        complete_toc_titles(page.toc, _headings(Path(page.file.abs_src_path)))
+    return context
+
+
+def on_serve(server, config, builder):
+    """``mkdocs serve`` also rebuilds when a notebook or versions.toml changes."""
+    server.watch(str(NOTEBOOKS_DIR))
+    server.watch(str(VERSIONS_FILE))
+    return server
