@@ -79,3 +79,12 @@ def test_project_code_never_reads_the_shared_folder():
                  for p in (REPO_ROOT / folder).rglob("*") if p.is_file() and p.suffix in {".py", ".ipynb", ".sh"}
                  and "../shared" in p.read_text(errors="ignore")]
     assert not offenders, offenders
+
+
+def test_a_non_number_for_a_number_flag_is_one_clear_message():
+    """invoke alone would print a ValueError traceback for `--requests abc`."""
+    done = subprocess.run([sys.executable, "-m", "invoke", "local", "--requests", "abc"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "--requests expects a value of type int, got 'abc'" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
