@@ -320,39 +320,35 @@ def stop_all() -> None:
         server.stop()
 
 
-class LocalModelServer(ServerProcess):
-    """KServe's model server with the workshop's sklearn predictor, on 127.0.0.1.
+class KServeServerProcess(ServerProcess):
+    """A KServe ``ModelServer`` for one model in a subprocess (``python -m ENTRY_MODULE``), on 127.0.0.1.
 
-    ``model_dir`` must hold exactly one ``.joblib``/``.pkl``/``.pickle`` file, as for the cluster's
-    sklearn runtime. ``predict_proba=True`` sets ``PREDICT_PROBA=true`` (class probabilities).
-
-        with LocalModelServer(model_dir) as server:
-            predict_v1(server.url, server.model_name, DOCS_IRIS_INPUT)
+    What every such server shares: readiness (server and model ready), quiet logging unless
+    ``verbose``, the parent-pid watch and the model's URLs. Subclasses name their entry module and
+    add their own flags in ``server_flags``.
     """
 
-    def __init__(self, model_dir: str | Path, model_name: str = "sklearn-iris", *, predict_proba: bool = False,
-                 port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
-                 verbose: bool = False):
-        from .predictor import find_model_file  # checks the directory now, with a clear message
+    entry_module: str
 
-        self.model_dir = Path(model_dir).expanduser().resolve()
-        find_model_file(self.model_dir)
+    def __init__(self, model_name: str, *, name: str, env: dict[str, str] | None = None, port: int | None = None,
+                 startup_timeout: float = 60.0, stop_timeout: float = 10.0, verbose: bool = False):
         _check_model_name(model_name)
         self.model_name = model_name
-        self.predict_proba = predict_proba
         self.verbose = verbose
-        env = {"PREDICT_PROBA": "true" if predict_proba else "false"}
+        env = dict(env or {})
         if not verbose:
             # kserve's FastAPI app warns on every request; the log stays small without it.
             env["PYTHONWARNINGS"] = "ignore"
         super().__init__(self._build_argv, [f"http://{LOOPBACK}:{{port}}/v2/health/ready",
                                             f"http://{LOOPBACK}:{{port}}/v2/models/{model_name}/ready"],
-                         port=port, env=env, name=f"model-server-{model_name}",
-                         startup_timeout=startup_timeout, stop_timeout=stop_timeout)
+                         port=port, env=env, name=name, startup_timeout=startup_timeout, stop_timeout=stop_timeout)
+
+    def server_flags(self) -> list[str]:
+        """The entry module's own flags (model directory, predictor host, ...)."""
+        return []
 
     def _build_argv(self, port: int) -> list[str]:
-        argv = [sys.executable, "-m", "kserve_workshop.model_server_main",
-                "--model_dir", str(self.model_dir), "--model_name", self.model_name,
+        argv = [sys.executable, "-m", self.entry_module, *self.server_flags(), "--model_name", self.model_name,
                 "--http_port", str(port), "--parent_pid", str(os.getpid())]
         if not self.verbose:
             argv += ["--configure_logging", "false", "--enable_latency_logging", "false"]
@@ -369,6 +365,34 @@ class LocalModelServer(ServerProcess):
     @property
     def v2_url(self) -> str:
         return f"{self.url}/v2/models/{self.model_name}/infer"
+
+
+class LocalModelServer(KServeServerProcess):
+    """KServe's model server with the workshop's sklearn predictor, on 127.0.0.1.
+
+    ``model_dir`` must hold exactly one ``.joblib``/``.pkl``/``.pickle`` file, as for the cluster's
+    sklearn runtime. ``predict_proba=True`` sets ``PREDICT_PROBA=true`` (class probabilities).
+
+        with LocalModelServer(model_dir) as server:
+            predict_v1(server.url, server.model_name, DOCS_IRIS_INPUT)
+    """
+
+    entry_module = "kserve_workshop.model_server_main"
+
+    def __init__(self, model_dir: str | Path, model_name: str = "sklearn-iris", *, predict_proba: bool = False,
+                 port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
+                 verbose: bool = False):
+        from .predictor import find_model_file  # checks the directory now, with a clear message
+
+        self.model_dir = Path(model_dir).expanduser().resolve()
+        find_model_file(self.model_dir)
+        self.predict_proba = predict_proba
+        super().__init__(model_name, name=f"model-server-{model_name}", port=port,
+                         env={"PREDICT_PROBA": "true" if predict_proba else "false"},
+                         startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
+
+    def server_flags(self) -> list[str]:
+        return ["--model_dir", str(self.model_dir)]
 
 
 def _check_model_name(name: str) -> None:

@@ -11,8 +11,6 @@ cluster. ``predict_labels`` and ``post`` call a chain, local or behind the ingre
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
@@ -21,7 +19,7 @@ import requests
 
 from ..clients import PayloadError, v2_outputs
 from ..errors import WorkshopError
-from ..local import LOOPBACK, LocalModelServer, ServerProcess
+from ..local import KServeServerProcess, LocalModelServer
 from .features import v1_request, v2_request
 
 DEFAULT_NAME = "iris-transformer"
@@ -46,7 +44,7 @@ def predictor_host_of(predictor: Any) -> str:
     return netloc
 
 
-class LocalTransformer(ServerProcess):
+class LocalTransformer(KServeServerProcess):
     """The iris transformer (``custom.server_main``) on 127.0.0.1, calling ``predictor``.
 
     ``predictor`` is a ``LocalModelServer`` (read when the transformer starts, so it may be started
@@ -54,32 +52,19 @@ class LocalTransformer(ServerProcess):
     forwards ``/v1/models/<name>:predict`` under the same name, as in a cluster.
     """
 
+    entry_module = "kserve_workshop.custom.server_main"
+
     def __init__(self, model_name: str, predictor: Any, *, predictor_protocol: str = "v1",
                  port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
                  verbose: bool = False):
         _check_protocol(predictor_protocol, "predictor_protocol")
-        self.model_name = model_name
         self.predictor = predictor
         self.predictor_protocol = predictor_protocol
-        self.verbose = verbose
-        env = {} if verbose else {"PYTHONWARNINGS": "ignore"}  # kserve's app warns on every request
-        super().__init__(self._build_argv, [f"http://{LOOPBACK}:{{port}}/v2/health/ready",
-                                            f"http://{LOOPBACK}:{{port}}/v2/models/{model_name}/ready"],
-                         port=port, env=env, name=f"transformer-{model_name}",
-                         startup_timeout=startup_timeout, stop_timeout=stop_timeout)
+        super().__init__(model_name, name=f"transformer-{model_name}", port=port,
+                         startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
 
-    def _build_argv(self, port: int) -> list[str]:
-        argv = [sys.executable, "-m", "kserve_workshop.custom.server_main",
-                "--model_name", self.model_name, "--predictor_host", predictor_host_of(self.predictor),
-                "--predictor_protocol", self.predictor_protocol, "--http_port", str(port),
-                "--parent_pid", str(os.getpid())]
-        if not self.verbose:
-            argv += ["--configure_logging", "false", "--enable_latency_logging", "false"]
-        return argv
-
-    @property
-    def metrics_url(self) -> str:
-        return f"{self.url}/metrics"
+    def server_flags(self) -> list[str]:
+        return ["--predictor_host", predictor_host_of(self.predictor), "--predictor_protocol", self.predictor_protocol]
 
 
 class LocalChain:
