@@ -7,10 +7,32 @@
 
 from __future__ import annotations
 
+import pytest
+
 import process_guard
+from kserve_workshop import schemas
+from kserve_workshop.paths import REPO_ROOT
 
 collect_ignore = ["fixtures"]
+
+#: The pinned KServe CRD beside the checkout (../shared/reference), when there is one: an extra
+#: source for the schema cache in tests only; the project itself fetches it with `invoke schemas`.
+REFERENCE_CRD = REPO_ROOT.parent / "shared" / "reference" / "kserve-v0.20.0-inferenceservice-crd.yaml"
 
 
 def pytest_configure(config) -> None:
     process_guard.install(config)
+
+
+@pytest.fixture(scope="module")
+def isvc_schema(tmp_path_factory):
+    """KServe's InferenceService schema in the cache: the project's own, or seeded from REFERENCE_CRD."""
+    if schemas.isvc_schema() is not None:
+        yield
+        return
+    if not REFERENCE_CRD.is_file():
+        pytest.skip("the InferenceService CRD is not cached (run `invoke schemas`)")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKSHOP_CACHE", str(tmp_path_factory.mktemp("cache")))
+        schemas.fetch_isvc_crd(REFERENCE_CRD)
+        yield

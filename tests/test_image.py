@@ -247,7 +247,6 @@ def test_cluster_image_reads_the_environment(monkeypatch):
 LAB_MANIFESTS = paths.MANIFESTS_DIR / "labs" / "06-custom-transformer"
 #: Where the notebook uploads the lab's model (platform.storage.upload_model(..., "lab6-iris")).
 LAB_MODEL_URI = storage.model_uri("lab6-iris")
-REFERENCE_CRD = paths.REPO_ROOT.parent / "shared" / "reference" / "kserve-v0.20.0-inferenceservice-crd.yaml"
 
 
 def lab_manifest(name: str) -> dict:
@@ -259,22 +258,6 @@ def lab_manifest(name: str) -> dict:
 def workshop_containers(manifest: dict) -> list[dict]:
     return [container for component in ("transformer", "predictor")
             for container in manifest["spec"][component].get("containers", [])]
-
-
-@pytest.fixture(scope="module")
-def isvc_schema(tmp_path_factory):
-    """KServe's InferenceService schema in the cache: the project's own, or seeded from a local CRD copy."""
-    from kserve_workshop import schemas
-
-    if schemas.isvc_schema() is not None:
-        yield
-        return
-    if not REFERENCE_CRD.is_file():
-        pytest.skip("the InferenceService CRD is not cached (run `invoke schemas`)")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKSHOP_CACHE", str(tmp_path_factory.mktemp("cache")))
-        schemas.fetch_isvc_crd(REFERENCE_CRD)
-        yield
 
 
 def test_the_lab_manifests_validate(isvc_schema):

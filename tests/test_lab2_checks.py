@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from kserve_workshop import schemas, serving
+from kserve_workshop import serving
 from kserve_workshop.grading import check
 
 LAB2_MANIFEST = serving.load_manifest("manifests/labs/02-first-inferenceservice/sklearn-iris.yaml")
-REFERENCE_CRD = Path("/work/shared/reference/kserve-v0.20.0-inferenceservice-crd.yaml")
 EXAMPLE_ISVC = {
     "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
     "metadata": {"name": "sklearn-iris", "namespace": "default"},
@@ -28,20 +26,6 @@ MALFORMED = [None, "text: [", 42, [], {}, object(), True]
 def lenient(monkeypatch):
     monkeypatch.delenv("WORKSHOP_CHECKS_STRICT", raising=False)
     monkeypatch.delenv("WORKSHOP_GRADE_REPORT", raising=False)
-
-
-@pytest.fixture(scope="module")
-def isvc_schema(tmp_path_factory):
-    """KServe's InferenceService schema in the cache: the project's own, or seeded from a local CRD copy."""
-    if schemas.isvc_schema() is not None:
-        yield
-        return
-    if not REFERENCE_CRD.is_file():
-        pytest.skip("the InferenceService CRD is not cached (run `invoke schemas`)")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKSHOP_CACHE", str(tmp_path_factory.mktemp("cache")))
-        schemas.fetch_isvc_crd(REFERENCE_CRD)
-        yield
 
 
 def run(name: str, **answers):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import copy
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kserve_workshop import canary, schemas, serving, training
+from kserve_workshop import canary, serving, training
 from kserve_workshop.grading import check
 
 STABLE = serving.load_manifest("manifests/labs/04-canary-rollouts/iris-v1.yaml")
 CANARY = serving.load_manifest("manifests/labs/04-canary-rollouts/canary-v2.yaml")
-REFERENCE_CRD = Path("/work/shared/reference/kserve-v0.20.0-inferenceservice-crd.yaml")
 MALFORMED = [None, "text: [", 42, [], {}, object(), True]
 
 
@@ -22,20 +20,6 @@ MALFORMED = [None, "text: [", 42, [], {}, object(), True]
 def lenient(monkeypatch):
     monkeypatch.delenv("WORKSHOP_CHECKS_STRICT", raising=False)
     monkeypatch.delenv("WORKSHOP_GRADE_REPORT", raising=False)
-
-
-@pytest.fixture(scope="module")
-def isvc_schema(tmp_path_factory):
-    """KServe's InferenceService schema in the cache: the project's own, or seeded from a local CRD copy."""
-    if schemas.isvc_schema() is not None:
-        yield
-        return
-    if not REFERENCE_CRD.is_file():
-        pytest.skip("the InferenceService CRD is not cached (run `invoke schemas`)")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKSHOP_CACHE", str(tmp_path_factory.mktemp("cache")))
-        schemas.fetch_isvc_crd(REFERENCE_CRD)
-        yield
 
 
 @pytest.fixture(scope="module")

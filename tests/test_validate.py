@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE_CRD
 
 from kserve_workshop import paths, schemas, validate
 from kserve_workshop.errors import WorkshopError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "manifests"
-REFERENCE_CRD = paths.REPO_ROOT.parent / "shared" / "reference" / "kserve-v0.20.0-inferenceservice-crd.yaml"
 INVOKE = [sys.executable, "-m", "invoke"]
 
 
