@@ -40,6 +40,21 @@ def test_a_solution_block_becomes_a_blank_at_its_indentation():
     assert blank_source(master) == "def f(x):\n    # YOUR CODE HERE\n    ...\n\nz = f(1)"
 
 
+def test_a_block_holding_one_assignment_keeps_its_left_hand_side():
+    master = ("# BEGIN SOLUTION\nv2_payload = {\n    'inputs': [{'name': 'input-0', 'data': rows}],\n}\n"
+              "# END SOLUTION\nv2_payload")
+    assert blank_source(master) == "v2_payload = ...  # YOUR CODE HERE\nv2_payload"
+    indented = "if ok:\n    # BEGIN SOLUTION\n    total = sum(\n        values)\n    # END SOLUTION"
+    assert blank_source(indented) == "if ok:\n    total = ...  # YOUR CODE HERE"
+
+
+def test_a_block_of_a_single_call_or_several_statements_is_blanked_whole():
+    call = "# BEGIN SOLUTION\nmodel.fit(\n    X, y)\n# END SOLUTION"
+    assert blank_source(call) == "# YOUR CODE HERE\n..."
+    two = "# BEGIN SOLUTION\na = 1\nb = 2\n# END SOLUTION"
+    assert blank_source(two) == "# YOUR CODE HERE\n..."
+
+
 @pytest.mark.parametrize("line, expected", [
     ("accuracy = model.score(X, y)  # SOLUTION", "accuracy = ...  # YOUR CODE HERE"),
     ("    payload = {'instances': rows}  # SOLUTION", "    payload = ...  # YOUR CODE HERE"),

@@ -3,7 +3,8 @@
 Blanking rules (CONTRIBUTING.md):
 
 * lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` become ``# YOUR CODE HERE`` and
-  ``...`` at the indentation of the ``# BEGIN SOLUTION`` line;
+  ``...`` at the indentation of the ``# BEGIN SOLUTION`` line, or, when the block is a single
+  assignment, ``name = ...  # YOUR CODE HERE`` (so later cells still find the name);
 * a single line ending in ``# SOLUTION`` keeps its left-hand side:
   ``accuracy = model.score(X, y)  # SOLUTION`` becomes ``accuracy = ...  # YOUR CODE HERE``.
 
@@ -15,6 +16,7 @@ unbalanced, or whose solution would blank a ``%%cluster``/``%magic`` line, is re
 from __future__ import annotations
 
 import ast
+import textwrap
 import copy
 import hashlib
 import json
@@ -59,18 +61,19 @@ def blank_source(source: str, where: str = "cell") -> str:
     magic_header = bool(lines) and lines[0].startswith("%%")
     out: list[str] = []
     block_start: int | None = None
+    block_indent, block_lines = "", []
     for number, line in enumerate(lines, 1):
         begin, end = _BEGIN.match(line), _END.match(line)
         if begin:
             if block_start is not None:
                 raise MasterError(f"{where}, line {number}: `# BEGIN SOLUTION` inside the block opened on "
                                   f"line {block_start}", hint="close each block with `# END SOLUTION` first")
-            block_start = number
-            out.extend([f"{begin.group('indent')}{BLANK_COMMENT}", f"{begin.group('indent')}..."])
+            block_start, block_indent, block_lines = number, begin.group("indent"), []
             continue
         if end:
             if block_start is None:
                 raise MasterError(f"{where}, line {number}: `# END SOLUTION` without a `# BEGIN SOLUTION`")
+            out.extend(_blank_block(block_lines, block_indent))
             block_start = None
             continue
         if block_start is not None:
@@ -78,6 +81,7 @@ def blank_source(source: str, where: str = "cell") -> str:
                 raise MasterError(f"{where}, line {number}: a solution block contains the IPython line "
                                   f"{line.strip()!r}; blanking it would change what the cell is",
                                   hint="keep magics (`%%cluster`, `%load_ext`, `!cmd`) outside the solution")
+            block_lines.append(line)
             continue
         solution_line = _LINE.match(line)
         if solution_line:
@@ -108,21 +112,36 @@ def _blank_line(code: str, where: str, number: int) -> str:
                           hint="wrap multi-line answers in `# BEGIN SOLUTION` / `# END SOLUTION`") from None
     if len(tree.body) != 1:
         raise MasterError(f"{where}, line {number}: `# SOLUTION` marks more than one statement")
-    node = tree.body[0]
+    return f"{indent}{_kept_part(tree.body[0], statement) or '...'}  {BLANK_COMMENT}"
+
+
+def _blank_block(block_lines: list[str], indent: str) -> list[str]:
+    """A solution block: one assignment keeps its left-hand side (``x = ...``), like a ``# SOLUTION``
+    line, so the names later cells use stay defined; anything else becomes a bare ``...``."""
+    code = textwrap.dedent("\n".join(block_lines)).strip()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        tree = None
+    kept = _kept_part(tree.body[0], code) if tree is not None and len(tree.body) == 1 else None
+    if kept is not None:
+        return [f"{indent}{kept}  {BLANK_COMMENT}"]
+    return [f"{indent}{BLANK_COMMENT}", f"{indent}..."]
+
+
+def _kept_part(node: ast.stmt, statement: str) -> str | None:
+    """What a blanked statement keeps: an assignment's target, ``return``; None for anything else."""
     if isinstance(node, ast.Assign):
-        left = " = ".join(ast.get_source_segment(statement, target) for target in node.targets)
-        kept = f"{left} = ..."
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        kept = f"{ast.get_source_segment(statement, node.target)}: " \
-               f"{ast.get_source_segment(statement, node.annotation)} = ..."
-    elif isinstance(node, ast.AugAssign):
+        return " = ".join(ast.get_source_segment(statement, target) for target in node.targets) + " = ..."
+    if isinstance(node, ast.AnnAssign) and node.value is not None:
+        return (f"{ast.get_source_segment(statement, node.target)}: "
+                f"{ast.get_source_segment(statement, node.annotation)} = ...")
+    if isinstance(node, ast.AugAssign):
         operator = statement[node.target.end_col_offset: node.value.col_offset].strip()
-        kept = f"{ast.get_source_segment(statement, node.target)} {operator} ..."
-    elif isinstance(node, ast.Return):
-        kept = "return ..."
-    else:
-        kept = "..."
-    return f"{indent}{kept}  {BLANK_COMMENT}"
+        return f"{ast.get_source_segment(statement, node.target)} {operator} ..."
+    if isinstance(node, ast.Return):
+        return "return ..."
+    return None
 
 
 # ---------------------------------------------------------------------------------- notebooks
