@@ -123,13 +123,49 @@ def test_up_dry_run_shows_doctor_kind_platform_and_smoke_and_touches_nothing(cap
     assert "expect [1, 1]" in out
 
 
+def test_up_installs_only_the_missing_pinned_tools_before_the_doctor(monkeypatch, capsys):
+    from kserve_workshop import doctor, tools
+    from kserve_workshop.errors import WorkshopError
+
+    calls = []
+    monkeypatch.setattr(tools, "tools_to_install", lambda: ["kind", "helm"])
+    monkeypatch.setattr(tools, "install_tools", lambda names: calls.append(("install", list(names))))
+
+    def failing(**kwargs):
+        calls.append(("doctor",))
+        raise WorkshopError("doctor: 1 check(s) failed: docker daemon")
+
+    monkeypatch.setattr(doctor, "run_doctor", failing)
+    with pytest.raises(Exit):
+        tasks.up(ClusterContext(ClusterState()))
+    assert calls == [("install", ["kind", "helm"]), ("doctor",)]
+
+
+def test_up_dry_run_installs_no_tools(monkeypatch, capsys):
+    from kserve_workshop import tools
+
+    monkeypatch.setattr(tools, "install_tools", lambda names: pytest.fail("a dry run installs nothing"))
+    tasks.up(MockContext(), dry_run=True)
+    assert "would be installed into .bin/ where missing" in capsys.readouterr().out
+
+
+def test_tools_to_install_names_the_absent_and_the_wrong_versions(monkeypatch):
+    from kserve_workshop import tools
+
+    found = {"kind": "/x/kind", "helm": "/x/helm", "kubectl": None}
+    monkeypatch.setattr(tools, "which", lambda name: found[name])
+    versions = {"kind": pin("kind"), "helm": "v3.0.0"}
+    assert tools.tools_to_install(version_of=lambda name, path: versions[name]) == ["helm", "kubectl"]
+
+
 def test_up_runs_the_doctor_first_and_stops_on_its_failure(monkeypatch, capsys):
-    from kserve_workshop import doctor
+    from kserve_workshop import doctor, tools
     from kserve_workshop.errors import WorkshopError
 
     def failing(**kwargs):
         raise WorkshopError("doctor: 1 check(s) failed: docker daemon")
 
+    monkeypatch.setattr(tools, "tools_to_install", lambda: [])
     monkeypatch.setattr(doctor, "run_doctor", failing)
     ctx = ClusterContext(ClusterState())
     with pytest.raises(Exit):

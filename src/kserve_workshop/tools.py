@@ -159,6 +159,18 @@ def installed_version(tool: str, executable: str | Path,
     return parse_version(tool, run([str(executable), *VERSION_COMMANDS[tool]]))
 
 
+def tools_to_install(names: Iterable[str] = TOOL_NAMES,
+                     version_of: Callable[[str, str], str | None] | None = None) -> list[str]:
+    """The tools that are not found, or not at their pinned version, where tasks look first."""
+    version_of = version_of or installed_version
+    missing = []
+    for name in names:
+        found = which(name)
+        if found is None or version_of(name, found) != pin(name):
+            missing.append(name)
+    return missing
+
+
 # ----- download, verify, install ---------------------------------------------------------------
 
 def install_tools(names: Iterable[str] = TOOL_NAMES, *, dest: Path | None = None,

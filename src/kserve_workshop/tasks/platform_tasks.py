@@ -14,9 +14,11 @@ import shutil
 from invoke import Collection
 
 from .. import smoke as smoke_lib
+from .. import tools as tools_lib
 from ..console import console, info, warn
 from ..errors import WorkshopError
 from ..kube import WORKSHOP_CLUSTER, WORKSHOP_CONTEXT, guard_context, read_context, require_tools
+from ..paths import bin_dir
 from ..plan import Runner
 from ..platform import (COMPONENT_NAMES, DEFAULT_PROFILE, PROFILES, ComponentStatus, collect_status,
                         get_profile, install_plan, select, uninstall_plan)
@@ -154,8 +156,13 @@ def up(c, profile=DEFAULT_PROFILE, dry_run=False, skip_smoke=False):
                             hint="for GKE: invoke setup-gke --project YOUR_PROJECT")
     plans = [kind_create_plan(WORKSHOP_CLUSTER, KIND_CONFIG), install_plan(WORKSHOP_CONTEXT, chosen)]
     if dry_run:
-        info("(not a dry run: `invoke doctor` would check this machine first)")
+        info("(not a dry run: the pinned kind, helm and kubectl would be installed into .bin/ where missing, "
+             "then `invoke doctor` would check this machine)")
     else:
+        missing = tools_lib.tools_to_install()
+        if missing:
+            info(f"Installing the pinned {', '.join(missing)} into {bin_dir()} (SHA-256 verified) first.")
+            tools_lib.install_tools(missing)
         run_doctor(strict=True)
     runner = _runner(c, dry_run=dry_run, tools=("kind", "helm", "kubectl"))
     for plan in plans:
