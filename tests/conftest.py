@@ -11,13 +11,9 @@ import pytest
 
 import process_guard
 from kserve_workshop import schemas
-from kserve_workshop.paths import REPO_ROOT
+from reference_files import REFERENCE_CRD
 
 collect_ignore = ["fixtures"]
-
-#: The pinned KServe CRD beside the checkout (../shared/reference), when there is one: an extra
-#: source for the schema cache in tests only; the project itself fetches it with `invoke schemas`.
-REFERENCE_CRD = REPO_ROOT.parent / "shared" / "reference" / "kserve-v0.20.0-inferenceservice-crd.yaml"
 
 
 def pytest_configure(config) -> None:
