@@ -7,7 +7,23 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 import pytest
+
+
+def _import_kserve_without_pytest_arguments() -> None:
+    """kserve parses ``sys.argv`` when it is imported, and argparse takes pytest's ``--co`` for an
+    abbreviation of kserve's ``--configure_logging``; import it once with a bare argv."""
+    argv, sys.argv = sys.argv, sys.argv[:1]
+    try:
+        importlib.import_module("kserve.model_server")
+    finally:
+        sys.argv = argv
+
+
+_import_kserve_without_pytest_arguments()
 
 import process_guard
 from kserve_workshop import schemas
