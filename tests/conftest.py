@@ -48,16 +48,3 @@ def isvc_schema(tmp_path_factory):
         patch.setenv("WORKSHOP_CACHE", str(tmp_path_factory.mktemp("cache")))
         schemas.fetch_isvc_crd(REFERENCE_CRD)
         yield
-
-
-@pytest.fixture(scope="session")
-def monitoring(tmp_path_factory):
-    """One real monitoring stack for the suite: model server, Prometheus and the lab's traffic.
-
-    Starting Prometheus costs ~5 s before it scrapes, so the monitoring modules share one stack.
-    The 6 s of idle scrapes after the traffic let a 5 s rate window empty out, as in Lab 5.
-    """
-    from monitoring_stack import monitoring_stack
-
-    with monitoring_stack(tmp_path_factory.mktemp("monitoring"), settle=6.0) as built:
-        yield built

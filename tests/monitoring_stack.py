@@ -1,6 +1,6 @@
 """Test helper: a real local monitoring stack (model server + Prometheus + the lab's traffic).
 
-Used by the monitoring test modules through the session fixture `monitoring` (conftest.py); everything started here
+Used by the monitoring test modules through a module-scoped fixture each; everything started here
 is stopped when the ``with`` block ends.
 """
 

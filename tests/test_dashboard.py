@@ -12,14 +12,17 @@ from kserve_workshop.clients import read_metrics
 from kserve_workshop.metrics import dashboard as dash
 from kserve_workshop.metrics.promql import MODEL_SERVER_HISTOGRAMS
 
+from monitoring_stack import monitoring_stack
 
 #: Labels the cluster's scrape adds (prometheus-operator target labels); a local scrape has none.
 SCRAPE_TIME_LABELS = {"namespace", "pod", "container", "endpoint"}
 
 
 @pytest.fixture(scope="module")
-def stack(monitoring):
-    return monitoring
+def stack(tmp_path_factory):
+    # No traffic needed: one prediction creates every series, and Prometheus scrapes them.
+    with monitoring_stack(tmp_path_factory.mktemp("dashboard"), duration=0, settle=2.1) as built:
+        yield built
 
 
 @pytest.fixture()

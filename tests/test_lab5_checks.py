@@ -10,11 +10,14 @@ import pytest
 from kserve_workshop.grading import CheckNotPassed, check
 from kserve_workshop.metrics.compare import compare_frames
 
+from monitoring_stack import monitoring_stack
 
 
 @pytest.fixture(scope="module")
-def stack(monitoring):
-    return monitoring
+def stack(tmp_path_factory):
+    # 6 s idle after the traffic: long enough for a 5 s rate window to empty out, as in the lab.
+    with monitoring_stack(tmp_path_factory.mktemp("lab5"), settle=6.0) as built:
+        yield built
 
 
 def grade(name, stack, **answers):

@@ -20,15 +20,16 @@ from kserve_workshop.metrics.client_side import answers_over_time, error_ratio
 from kserve_workshop.metrics.plots import bucket_table, plot_buckets, plot_model_metrics
 from kserve_workshop.metrics.traffic import BAD_PAYLOAD, Stream, batch_payload, run_traffic
 
-from monitoring_stack import MODEL_NAME
+from monitoring_stack import MODEL_NAME, monitoring_stack
 
 matplotlib.use("Agg")
 WHOLE_RUN = "60s"  # a window covering the whole (short) test run
 
 
 @pytest.fixture(scope="module")
-def stack(monitoring):
-    return monitoring
+def stack(tmp_path_factory):
+    with monitoring_stack(tmp_path_factory.mktemp("monitoring")) as built:
+        yield built
 
 
 def at_end(stack) -> float:
