@@ -118,15 +118,25 @@ def _tool_version(probes: Probes, tool: str) -> tuple[str | None, str | None, st
     return path, tools.parse_version(tool, output.stdout), ""
 
 
+def _found_tool(probes: Probes, tool: str, min_parts: int = 1) -> tuple[str, str, tuple[int, ...]] | DoctorResult:
+    """``(path, version text, parsed version)`` of ``tool``, or the failure saying it is missing or unreadable."""
+    path, found, error = _tool_version(probes, tool)
+    if not path:
+        return DoctorResult(tool, FAIL, "not found", f"run `invoke tools` (installs the pinned {tool} in .bin/)")
+    have = version_tuple(found)
+    if have is None or len(have) < min_parts:
+        return DoctorResult(tool, FAIL, f"{path}: cannot tell its version ({error or 'unexpected output'})",
+                            "run `invoke tools`")
+    return path, found, have
+
+
 def check_kind(probes: Probes) -> DoctorResult:
     wanted = pin("kind")
-    path, found, error = _tool_version(probes, "kind")
-    if not path:
-        return DoctorResult("kind", FAIL, "not found", "run `invoke tools` (installs the pinned kind in .bin/)")
-    have, want = version_tuple(found), version_tuple(wanted)
-    if have is None:
-        return DoctorResult("kind", FAIL, f"{path}: cannot tell its version ({error or 'unexpected output'})",
-                            "run `invoke tools`")
+    found_tool = _found_tool(probes, "kind")
+    if isinstance(found_tool, DoctorResult):
+        return found_tool
+    path, found, have = found_tool
+    want = version_tuple(wanted)
     if have < want:
         return DoctorResult("kind", FAIL, f"{found} at {path}; the pinned node image needs {wanted}",
                             "run `invoke tools` (the project-local kind comes first on the tasks' PATH)")
@@ -138,13 +148,11 @@ def check_kind(probes: Probes) -> DoctorResult:
 
 def check_helm(probes: Probes) -> DoctorResult:
     wanted = pin("helm")
-    path, found, error = _tool_version(probes, "helm")
-    if not path:
-        return DoctorResult("helm", FAIL, "not found", "run `invoke tools` (installs the pinned helm in .bin/)")
-    have, want = version_tuple(found), version_tuple(wanted)
-    if have is None:
-        return DoctorResult("helm", FAIL, f"{path}: cannot tell its version ({error or 'unexpected output'})",
-                            "run `invoke tools`")
+    found_tool = _found_tool(probes, "helm")
+    if isinstance(found_tool, DoctorResult):
+        return found_tool
+    path, found, have = found_tool
+    want = version_tuple(wanted)
     if have[0] != want[0]:
         return DoctorResult("helm", FAIL, f"{found} at {path}; the workshop needs helm {want[0]}.x ({wanted})",
                             "run `invoke tools`")
@@ -163,13 +171,10 @@ def cluster_kubernetes_version(target: str = "kind") -> str:
 
 def check_kubectl(probes: Probes, target: str = "kind") -> DoctorResult:
     cluster_minor = version_tuple(cluster_kubernetes_version(target))[:2]
-    path, found, error = _tool_version(probes, "kubectl")
-    if not path:
-        return DoctorResult("kubectl", FAIL, "not found", "run `invoke tools` (installs the pinned kubectl in .bin/)")
-    have = version_tuple(found)
-    if have is None or len(have) < 2:
-        return DoctorResult("kubectl", FAIL, f"{path}: cannot tell its version ({error or 'unexpected output'})",
-                            "run `invoke tools`")
+    found_tool = _found_tool(probes, "kubectl", min_parts=2)
+    if isinstance(found_tool, DoctorResult):
+        return found_tool
+    path, found, have = found_tool
     skew = abs(have[1] - cluster_minor[1]) if have[0] == cluster_minor[0] else 99
     if skew > 1:
         return DoctorResult("kubectl", FAIL,
