@@ -43,12 +43,6 @@ MALFORMED = [None, "text", 42, 3.5, [], {}, Hostile(), object(), True]
 MALFORMED_IDS = [type(value).__name__ for value in MALFORMED]
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("WORKSHOP_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("WORKSHOP_GRADE_REPORT", raising=False)
-
-
 @pytest.fixture(scope="module")
 def split():
     return training.iris_split()

@@ -22,12 +22,6 @@ EXAMPLE_ISVC = {
 MALFORMED = [None, "text: [", 42, [], {}, object(), True]
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("WORKSHOP_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("WORKSHOP_GRADE_REPORT", raising=False)
-
-
 def run(name: str, **answers):
     return check(f"lab2.{name}", {}, show=False, **answers)
 

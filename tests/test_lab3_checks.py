@@ -9,12 +9,6 @@ from kserve_workshop.grading import check
 from kserve_workshop.load import CapacityPoint, CapacitySweep, LoadResult
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("WORKSHOP_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("WORKSHOP_GRADE_REPORT", raising=False)
-
-
 def run(name, **answers):
     return check(f"lab3.{name}", {}, show=False, **answers)
 

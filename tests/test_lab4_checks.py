@@ -16,12 +16,6 @@ CANARY = serving.load_manifest("manifests/labs/04-canary-rollouts/canary-v2.yaml
 MALFORMED = [None, "text: [", 42, [], {}, object(), True]
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("WORKSHOP_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("WORKSHOP_GRADE_REPORT", raising=False)
-
-
 @pytest.fixture(scope="module")
 def models():
     split = training.iris_split()

@@ -11,12 +11,6 @@ from kserve_workshop.grading import CheckNotPassed, check
 from kserve_workshop.training import IRIS_CLASSES
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("WORKSHOP_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("WORKSHOP_GRADE_REPORT", raising=False)
-
-
 def run(name: str, **answers):
     return check(f"lab6.{name}", {}, show=False, **answers)
 
