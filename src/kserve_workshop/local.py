@@ -32,6 +32,26 @@ PORT_PLACEHOLDER = "{port}"
 
 #: Servers started by this process and not yet stopped (for ``running_servers`` / ``stop_all``).
 _RUNNING: "weakref.WeakSet[ServerProcess]" = weakref.WeakSet()
+#: Bound methods called with every server that has just become ready (``on_server_ready``).
+_READY_LISTENERS: "list[weakref.WeakMethod]" = []
+
+
+def on_server_ready(method: Callable[["ServerProcess"], None]) -> None:
+    """Call ``method(server)`` whenever a server of this process becomes ready (held weakly: the
+    listener goes away with its object). LocalPrometheus uses it to follow a restarted model server."""
+    _READY_LISTENERS.append(weakref.WeakMethod(method))
+
+
+def _announce_ready(server: "ServerProcess") -> None:
+    for reference in list(_READY_LISTENERS):
+        listener = reference()
+        if listener is None:
+            _READY_LISTENERS.remove(reference)
+            continue
+        try:
+            listener(server)
+        except Exception:  # noqa: BLE001 - a listener must never break a server's start
+            pass
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -200,6 +220,7 @@ class ServerProcess:
                 try:
                     self._launch()
                     self._wait_ready()
+                    _announce_ready(self)
                     return self
                 except _PortTaken:
                     if attempt == attempts:
@@ -384,11 +405,16 @@ class LocalModelServer(KServeServerProcess):
                  verbose: bool = False):
         from .predictor import find_model_file  # checks the directory now, with a clear message
 
+        from .received import RECORD_ENV, new_record_path
+
         self.model_dir = Path(model_dir).expanduser().resolve()
         find_model_file(self.model_dir)
         self.predict_proba = predict_proba
+        #: The rows this server predicted and its answers (``received``): how a check knows it was asked.
+        self.received_path = new_record_path(f"model-server-{model_name}")
         super().__init__(model_name, name=f"model-server-{model_name}", port=port,
-                         env={"PREDICT_PROBA": "true" if predict_proba else "false"},
+                         env={"PREDICT_PROBA": "true" if predict_proba else "false",
+                              RECORD_ENV: str(self.received_path)},
                          startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
 
     def server_flags(self) -> list[str]:

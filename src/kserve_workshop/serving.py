@@ -35,6 +35,7 @@ import yaml
 
 from .console import step
 from .errors import WorkshopError
+from .frozen import freeze
 from .paths import REPO_ROOT, cache_dir
 
 GROUP = "serving.kserve.io"
@@ -48,8 +49,8 @@ PUBLIC_IRIS_MODEL = "gs://kfserving-examples/models/sklearn/1.0/model"
 PUBLIC_IRIS_MODEL_2 = "gs://kfserving-examples/models/sklearn/1.0/model-2"
 
 #: Laptop-sized resources (KServe's CI uses the same); the default is 1 CPU / 2Gi per model.
-DEFAULT_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"},
-                     "limits": {"cpu": "100m", "memory": "256Mi"}}
+DEFAULT_RESOURCES = freeze({"requests": {"cpu": "50m", "memory": "128Mi"},
+                             "limits": {"cpu": "100m", "memory": "256Mi"}})
 SCALE_METRICS = ("cpu", "memory", "concurrency", "rps")
 PROTOCOL_VERSIONS = ("v1", "v2")
 STORAGE_SCHEMES = ("gs", "s3", "pvc", "http", "https", "hf", "oci", "hdfs", "webhdfs")

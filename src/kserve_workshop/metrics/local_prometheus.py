@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import re
-import time as _time
 import shutil
+import signal
+import time as _time
 import uuid
 import weakref
 from pathlib import Path
@@ -25,7 +26,7 @@ import pandas as pd
 import yaml
 
 from ..errors import WorkshopError
-from ..local import LOOPBACK, ServerProcess
+from ..local import LOOPBACK, ServerProcess, on_server_ready
 from ..paths import cache_dir
 from .client import PrometheusClient, TimeLike
 from .promql import selector
@@ -148,6 +149,10 @@ class LocalPrometheus(ServerProcess):
     ``targets``: running ``LocalModelServer`` objects (or any object with ``.port``), ports, or
     ``"127.0.0.1:PORT"``. ``start()`` returns once every target has been scraped successfully
     (bounded by ``target_timeout``). Queries go through ``.client`` (also ``.query`` etc. here).
+
+    A target given as a server object is followed: when a server of the same name starts again in
+    this process (a notebook's server cell run a second time), Prometheus is re-pointed at it
+    (configuration rewritten, SIGHUP) instead of scraping the old, dead address.
     """
 
     def __init__(self, targets: Iterable[Any], scrape_interval: str = "1s", *, job: str = DEFAULT_JOB,
@@ -160,6 +165,10 @@ class LocalPrometheus(ServerProcess):
         self.retention = retention
         self._targets = list(targets)
         self.config = build_config(self._targets, scrape_interval=scrape_interval, job=job)
+        #: Server name -> the address scraped for it, for targets given as server objects.
+        self._followed = {target.name: scrape_target(target) for target in self._targets
+                          if isinstance(getattr(target, "name", None), str) and hasattr(target, "port")}
+        on_server_ready(self._follow)
         self.run_dir: Path | None = None
         self._cleanup: weakref.finalize | None = None
         self._client: PrometheusClient | None = None
@@ -214,9 +223,40 @@ class LocalPrometheus(ServerProcess):
         return self
 
     def wait_for_targets(self, timeout: float | None = None) -> "LocalPrometheus":
-        """Wait until every target has been scraped successfully (bounded by ``target_timeout``)."""
-        self.client.wait_for_targets_up(self.job, timeout=self.target_timeout if timeout is None else timeout)
+        """Wait until Prometheus scrapes exactly the configured targets and every one is up
+        (bounded by ``target_timeout``)."""
+        timeout = self.target_timeout if timeout is None else timeout
+        deadline = _time.monotonic() + timeout
+        wanted = {f"http://{address}/metrics" for address in self.targets}
+        while _time.monotonic() < deadline:
+            try:
+                active = {t.get("scrapeUrl") for t in self.client.targets() if t["labels"].get("job") == self.job}
+            except WorkshopError:
+                active = set()
+            if active == wanted:
+                break
+            _time.sleep(0.25)
+        self.client.wait_for_targets_up(self.job, timeout=max(1.0, deadline - _time.monotonic()))
         return self
+
+    def _follow(self, server: Any) -> None:
+        """Re-point Prometheus when a followed server (same name) has started again elsewhere."""
+        old = self._followed.get(getattr(server, "name", None))
+        if old is None or server is self or not self.running or self.run_dir is None:
+            return
+        new = scrape_target(server)
+        if new == old:
+            return
+        self._followed[server.name] = new
+        targets = [new if address == old else address for address in self.targets]
+        self.config["scrape_configs"][0]["static_configs"][0]["targets"] = list(dict.fromkeys(targets))
+        (self.run_dir / "prometheus.yml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+        os.kill(self.pid, signal.SIGHUP)  # Prometheus reloads its configuration
+        try:
+            self.wait_for_targets()
+            print(f"Prometheus ({self.url}) now scrapes the restarted {server.name} at {new} (was {old})")
+        except WorkshopError as exc:
+            print(f"warning: Prometheus could not be re-pointed at {new}: {exc.message}")
 
     def stop(self) -> int | None:
         code = super().stop()
