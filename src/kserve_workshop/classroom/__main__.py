@@ -3,6 +3,7 @@ a dry run writes nothing):
 
     python -m kserve_workshop.classroom kubeconfig --context C --namespace NS --hours H --out DIR
     python -m kserve_workshop.classroom store-secrets --context C --out FILE NS [NS ...]
+    python -m kserve_workshop.classroom train-iris DIR   (labs.catchup)
 """
 
 from __future__ import annotations
@@ -27,14 +28,20 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
     kubeconfig.add_argument("--namespace", required=True)
     kubeconfig.add_argument("--hours", required=True)
     kubeconfig.add_argument("--out", required=True, type=Path)
+    train = commands.add_parser("train-iris", help="train the labs' iris classifier and save it in DIR")
+    train.add_argument("directory", type=Path)
     secrets = commands.add_parser("store-secrets", help="copy the model store's Secret into learner namespaces")
     secrets.add_argument("--context", required=True)
     secrets.add_argument("--out", required=True, type=Path)
     secrets.add_argument("namespaces", nargs="+")
     args = parser.parse_args(argv)
-    runner = runner or Runner(Context())
+    runner = runner or Runner(Context()) if args.command != "train-iris" else None
     try:
-        if args.command == "kubeconfig":
+        if args.command == "train-iris":
+            from ..training import save_model, train_iris
+
+            print(f"saved {save_model(train_iris(), args.directory)}")
+        elif args.command == "kubeconfig":
             path = write_learner_kubeconfig(runner, args.context, args.namespace, args.hours, args.out)
             print(f"{args.namespace}: kubeconfig written to {path} (mode 0600; hand it to one learner, never commit it)")
         else:
