@@ -257,3 +257,19 @@ def test_store_secret_copies(tmp_path):
                            Result(json.dumps(secret))})
     path = access.write_store_secrets(Runner(ctx), CTX, ["learner-01"], tmp_path / "s.yaml")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_kind_workflow_checks_the_same_table_on_a_real_api_server():
+    from kserve_workshop.paths import REPO_ROOT
+
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "e2e-kind.yml").read_text())
+    steps = workflow["jobs"]["classroom-rbac"]["steps"]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    assert "invoke class.create --learners 2" in runs and '--out "$RUNNER_TEMP/kubeconfigs"' in runs
+    assert "invoke class.can-i --learners 2\n" in runs + "\n"
+    assert 'class.can-i --learners 2 --kubeconfigs "$RUNNER_TEMP/kubeconfigs"' in runs
+    assert "invoke class.delete" in runs
+    # What the job runs is the --as form of the same rows the offline tests evaluate.
+    commands = plans.can_i_commands(CTX, ["learner-01", "learner-02"])
+    assert commands[0][3][-1] == "--as=system:serviceaccount:learner-01:learner"
+    assert len(commands) == 2 * len(__import__("kserve_workshop.classroom.rbac_table", fromlist=["TABLE"]).TABLE)
