@@ -82,16 +82,21 @@ def write_private(path: Path, text: str) -> None:
 
 # ----- tokens and kubeconfigs --------------------------------------------------------------------
 
-def token_expiry(token: str) -> int | None:
-    """The ``exp`` claim (Unix seconds) of a JWT, None when it has none or is not a JWT."""
+def _jwt_payload(token: str) -> dict:
+    """The claims of a JWT (unverified: only read to describe the token), {} when it is not one."""
     parts = token.split(".")
     if len(parts) != 3:
-        return None
+        return {}
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, json.JSONDecodeError):
-        return None
-    exp = payload.get("exp") if isinstance(payload, dict) else None
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def token_expiry(token: str) -> int | None:
+    """The ``exp`` claim (Unix seconds) of a JWT, None when it has none or is not a JWT."""
+    exp = _jwt_payload(token).get("exp")
     return int(exp) if isinstance(exp, (int, float)) else None
 
 
@@ -139,14 +144,7 @@ def check_learner_kubeconfig(config: dict) -> None:
 
 
 def _token_subject(token: str) -> str | None:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, json.JSONDecodeError):
-        return None
-    return payload.get("sub") if isinstance(payload, dict) else None
+    return _jwt_payload(token).get("sub")
 
 
 def write_learner_kubeconfig(runner: Runner, context: str, namespace: str, hours: int, out_dir: Path) -> Path:

@@ -20,7 +20,7 @@ import yaml
 from ..cluster import KIND_CONFIG, kind_create_plan
 from ..errors import WorkshopError
 from ..paths import cache_dir
-from ..plan import Plan, Runner, Step
+from ..plan import Plan, Step
 from ..versions import pin
 
 CERTS_DIR_IN_NODE = "/etc/containerd/certs.d"
@@ -138,5 +138,5 @@ def stop_plan(purge: bool = False, mirrors: tuple[Mirror, ...] = MIRRORS) -> Pla
     return plan
 
 
-__all__ = ["MIRRORS", "Mirror", "Runner", "kind_create_with_mirrors_plan", "mirrored_kind_config", "stop_plan",
+__all__ = ["MIRRORS", "Mirror", "kind_create_with_mirrors_plan", "mirrored_kind_config", "stop_plan",
            "write_hosts_files"]
