@@ -371,6 +371,24 @@ def answered(*variables: str, namespace: Mapping[str, Any] | None = None) -> boo
     return True
 
 
+def passes(*names: str, namespace: Mapping[str, Any] | None = None) -> bool:
+    """True when every named check passes now; otherwise say which exercise to finish first.
+
+    For lesson cells that run the learner's code (``if passes("lab6.to_labels"):``). The checks run
+    quietly: nothing is shown, reported to a grader or raised in strict mode.
+    """
+    if namespace is None:
+        caller = sys._getframe(1)
+        namespace = ChainMap(caller.f_locals, caller.f_globals)
+    for name in names:
+        result = _evaluate(name, namespace)
+        if not result.passed:
+            print(f"⏸  Finish the exercise above first: check(\"{result.name}\") does not pass yet "
+                  f"({result.message}). Then run this cell again.")
+            return False
+    return True
+
+
 def _has(namespace: Mapping[str, Any], key: str) -> bool:
     try:
         return key in namespace

@@ -85,6 +85,15 @@ def test_manifest(case, isvc_schema):
     judge("lab2.manifest", case)
 
 
+def test_a_classroom_learner_may_name_their_own_namespace(isvc_schema, monkeypatch):
+    # On a classroom cluster `default` in the workshop's manifests stands for the learner's namespace.
+    monkeypatch.setenv("WORKSHOP_NAMESPACE", "learner-07")
+    judge("lab2.manifest", Case("own-namespace", edited(("namespace: default", "namespace: learner-07")), PASS))
+    judge("lab2.manifest", Case("placeholder", edited(), PASS))
+    judge("lab2.manifest", Case("a-neighbour", edited(("namespace: default", "namespace: learner-08")), FAIL,
+                                "namespace default"))
+
+
 EXAMPLE = {
     "metadata": {"name": "sklearn-iris", "namespace": "default"},
     "status": {"url": "http://sklearn-iris.default.example.com",

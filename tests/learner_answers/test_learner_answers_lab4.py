@@ -36,19 +36,23 @@ def test_probe(case):
     judge("lab4.probe", case)
 
 
-def canary_from(copy_of=copy.deepcopy, **extra):
+def set_field(node, keys, value):
+    """Set (or with ``...`` delete) the field at ``keys`` below ``node``."""
+    if len(keys) > 1:
+        return set_field(node[keys[0]], keys[1:], value)
+    if value is ...:
+        del node[keys[0]]
+    else:
+        node[keys[0]] = value
+
+
+def canary_from(copy_of=copy.deepcopy, **fields):
+    """The right canary made from a copy of the stable manifest, then ``fields`` (a__b=value) changed."""
     manifest = copy_of(STABLE)
-    manifest["spec"]["predictor"]["canaryTrafficPercent"] = 20
-    manifest["spec"]["predictor"]["model"]["storageUri"] = serving.PUBLIC_IRIS_MODEL_2
-    for path, value in extra.items():
-        node = manifest
-        *parents, last = path.split("__")
-        for part in parents:
-            node = node[part]
-        if value is ...:
-            node.pop(last)
-        else:
-            node[last] = value
+    predictor = manifest["spec"]["predictor"]
+    predictor["canaryTrafficPercent"], predictor["model"]["storageUri"] = 20, serving.PUBLIC_IRIS_MODEL_2
+    for dotted, value in fields.items():
+        set_field(manifest, dotted.split("__"), value)
     return {"stable_manifest": STABLE, "canary_manifest": manifest}
 
 

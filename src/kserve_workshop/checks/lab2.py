@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..grading import CheckFailed, lab_check, quoted
+from ..namespace import workshop_namespace
 from ..serving import DEFAULT_RESOURCES, PUBLIC_IRIS_MODEL, host_from_status
 from . import isvc_rules
 from .answers import class_indices
@@ -34,7 +35,9 @@ def manifest(manifest, manifest_yaml=None):
 
     Decided: a trailing ``/`` on storageUri passes (KServe's storage initializer lists the same
     directory either way); leaving out metadata.namespace passes (the namespace is then the one it
-    is applied to, ``default`` here); ``minReplicas`` may be left out (KServe's default is 1).
+    is applied to), and so does the learner's own ``$WORKSHOP_NAMESPACE`` on a classroom cluster
+    (``default`` in the workshop's manifests stands for it); ``minReplicas`` may be left out
+    (KServe's default is 1).
     """
     if _blank_left_in(manifest_yaml):
         raise CheckFailed("`manifest_yaml` still contains `...`", expected="your metadata and spec in place of the "
@@ -47,11 +50,12 @@ def manifest(manifest, manifest_yaml=None):
     if metadata.get("name") != NAME:
         raise CheckFailed("metadata.name is not the lab's", expected=NAME, found=quoted(metadata.get("name")),
                           hint="the name is also the model name in the URL: /v1/models/sklearn-iris:predict")
-    if metadata.get("namespace", NAMESPACE) != NAMESPACE:
-        raise CheckFailed("metadata.namespace is not the one asked for", expected=NAMESPACE,
+    allowed = {NAMESPACE, workshop_namespace()}  # `default` stands for the lab's namespace (``namespace``)
+    if metadata.get("namespace", NAMESPACE) not in allowed:
+        raise CheckFailed("metadata.namespace is not the one asked for", expected=" or ".join(sorted(allowed)),
                           found=quoted(metadata.get("namespace")),
-                          hint="the exercise deploys to namespace default (or leave namespace out: the manifest "
-                               "then goes to the namespace it is applied to)")
+                          hint="the exercise deploys to namespace default, the labs' namespace (or leave "
+                               "namespace out: the manifest then goes to the namespace it is applied to)")
     predictor = manifest["spec"]["predictor"]
     replicas = predictor.get("minReplicas", 1)
     if replicas < 1:

@@ -223,10 +223,13 @@ class LocalPrometheus(ServerProcess):
         return self
 
     def wait_for_targets(self, timeout: float | None = None) -> "LocalPrometheus":
-        """Wait until Prometheus scrapes exactly the configured targets and every one is up
-        (bounded by ``target_timeout``)."""
-        timeout = self.target_timeout if timeout is None else timeout
-        deadline = _time.monotonic() + timeout
+        """Wait until every target has been scraped successfully (bounded by ``target_timeout``)."""
+        self.client.wait_for_targets_up(self.job, timeout=self.target_timeout if timeout is None else timeout)
+        return self
+
+    def _wait_for_configured_targets(self) -> None:
+        """After a reload: wait until Prometheus scrapes exactly the configured addresses, all up."""
+        deadline = _time.monotonic() + self.target_timeout
         wanted = {f"http://{address}/metrics" for address in self.targets}
         while _time.monotonic() < deadline:
             try:
@@ -236,8 +239,7 @@ class LocalPrometheus(ServerProcess):
             if active == wanted:
                 break
             _time.sleep(0.25)
-        self.client.wait_for_targets_up(self.job, timeout=max(1.0, deadline - _time.monotonic()))
-        return self
+        self.wait_for_targets()
 
     def _follow(self, server: Any) -> None:
         """Re-point Prometheus when a followed server (same name) has started again elsewhere."""
@@ -253,7 +255,7 @@ class LocalPrometheus(ServerProcess):
         (self.run_dir / "prometheus.yml").write_text(yaml.safe_dump(self.config, sort_keys=False))
         os.kill(self.pid, signal.SIGHUP)  # Prometheus reloads its configuration
         try:
-            self.wait_for_targets()
+            self._wait_for_configured_targets()
             print(f"Prometheus ({self.url}) now scrapes the restarted {server.name} at {new} (was {old})")
         except WorkshopError as exc:
             print(f"warning: Prometheus could not be re-pointed at {new}: {exc.message}")
