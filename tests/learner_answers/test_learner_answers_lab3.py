@@ -68,6 +68,8 @@ def test_in_flight(case):
     Case("three-levels", {"sweep": CapacitySweep(SWEEP.points[:3])}, FAIL, "LEVELS"),
     Case("errors", {"sweep": CapacitySweep([*SWEEP.points[:-1], point(32, 2000, 14, 17.6, errors=5)])}, FAIL,
          "still running"),
+    Case("wrong-url", {"sweep": CapacitySweep([point(p.concurrency, 0, 1, 2, errors=1000) for p in SWEEP.points])},
+         FAIL, "server.v1_url"),
     Case("too-short", {"sweep": CapacitySweep([point(p.concurrency, 100, 1, 2, requests=20) for p in SWEEP.points])},
          FAIL, "longer duration"),
 ))

@@ -85,8 +85,13 @@ def sweep(sweep):
                           found=levels, hint="sweep the given LEVELS: measure_capacity(..., levels=LEVELS)")
     failing = [p.concurrency for p in points if p.errors]
     if failing:
+        if all(p.errors >= p.requests for p in points):
+            hint = ("every request failed at every level: sweep the model's predict URL, server.v1_url "
+                    "(server.url alone has no model behind it), with the V1 PAYLOAD")
+        else:
+            hint = "is the model server still running? (server.running) Restart it and sweep again"
         raise CheckFailed("some levels had failed requests", expected="no errors", found=f"errors at {failing}",
-                          hint="is the model server still running? (server.running) Restart it and sweep again")
+                          hint=hint)
     thin = [p.concurrency for p in points if p.requests < MIN_REQUESTS_PER_LEVEL]
     if thin:
         raise CheckFailed("some levels saw too few requests to trust their percentiles",
