@@ -100,7 +100,7 @@ def test_missing_program_and_bad_arguments_are_clear_errors():
     with pytest.raises(WorkshopError, match="positive"):
         ServerProcess(HTTP_SERVER, READY, startup_timeout=0)
     with pytest.raises(WorkshopError, match="has not been started"):
-        ServerProcess(HTTP_SERVER, READY).url
+        _ = ServerProcess(HTTP_SERVER, READY).url
 
 
 def test_a_fixed_port_and_callable_argv():

@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 from kserve_workshop import versions
 from kserve_workshop.paths import REPO_ROOT

@@ -205,7 +205,7 @@ class ServerProcess:
                     if attempt == attempts:
                         raise WorkshopError(f"{self.name} could not bind a free port: other programs took "
                                             f"the ports it was given (last {self.port})",
-                                            hint="start it again; pass port=... to choose one yourself")
+                                            hint="start it again; pass port=... to choose one yourself") from None
         return self  # pragma: no cover
 
     def stop(self) -> int | None:

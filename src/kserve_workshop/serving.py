@@ -847,7 +847,7 @@ class IngressTarget:
         except clients.CallFailed as exc:
             raise self._explained(exc, protocol) from exc
 
-    def _explained(self, exc: "clients.CallFailed", protocol: str) -> WorkshopError:
+    def _explained(self, exc, protocol: str) -> WorkshopError:
         """The failed call's error, followed by diagnose's explanation of it (Host, path, ingress)."""
         from .diagnose import explain_call_failure
 
