@@ -293,7 +293,7 @@ def _parse(parser_module, argv):
 
 
 def test_the_transformer_command_line_kserve_will_run_parses():
-    from kserve_workshop.custom import server_main
+    from kserve_workshop.runtime import transformer_server as server_main
 
     manifest = lab_manifest("iris-transformer.yaml")
     (container,) = manifest["spec"]["transformer"]["containers"]

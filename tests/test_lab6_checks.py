@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kserve_workshop.custom.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows, v2_request
+from kserve_workshop.runtime.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows, v2_request
 from kserve_workshop.grading import CheckNotPassed, check
 from kserve_workshop.training import IRIS_CLASSES
 

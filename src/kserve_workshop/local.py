@@ -377,12 +377,12 @@ class LocalModelServer(KServeServerProcess):
             predict_v1(server.url, server.model_name, DOCS_IRIS_INPUT)
     """
 
-    entry_module = "kserve_workshop.model_server_main"
+    entry_module = "kserve_workshop.runtime.server"
 
     def __init__(self, model_dir: str | Path, model_name: str = "sklearn-iris", *, predict_proba: bool = False,
                  port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
                  verbose: bool = False):
-        from .predictor import find_model_file  # checks the directory now, with a clear message
+        from .runtime.sklearn_model import find_model_file  # checks the directory now, with a clear message
 
         self.model_dir = Path(model_dir).expanduser().resolve()
         find_model_file(self.model_dir)

@@ -20,7 +20,7 @@ import requests
 from ..clients import PayloadError, v2_outputs
 from ..errors import WorkshopError
 from ..local import KServeServerProcess, LocalModelServer
-from .features import v1_request, v2_request
+from ..runtime.features import v1_request, v2_request
 
 DEFAULT_NAME = "iris-transformer"
 PROTOCOLS = ("v1", "v2")
@@ -52,7 +52,7 @@ class LocalTransformer(KServeServerProcess):
     forwards ``/v1/models/<name>:predict`` under the same name, as in a cluster.
     """
 
-    entry_module = "kserve_workshop.custom.server_main"
+    entry_module = "kserve_workshop.runtime.transformer_server"
 
     def __init__(self, model_name: str, predictor: Any, *, predictor_protocol: str = "v1",
                  port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,

@@ -16,7 +16,7 @@ import math
 import numbers
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..training import DOCS_IRIS_INPUT, IRIS_CLASSES
+from .iris import DOCS_IRIS_INPUT, IRIS_CLASSES
 
 #: The names a request uses, in the order the model's columns have (``training.IRIS_FEATURES``).
 FEATURE_NAMES = ("sepal_length", "sepal_width", "petal_length", "petal_width")

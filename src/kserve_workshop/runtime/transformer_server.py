@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..model_server_main import add_server_flags, loopback_model_server_class, prepare_process
+from .server import add_server_flags, loopback_model_server_class, prepare_process
 
 EXIT_BAD_ARGS = 2
 

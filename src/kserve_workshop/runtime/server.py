@@ -141,7 +141,7 @@ def main() -> int:
     from kserve.model_server import parser as kserve_parser
 
     from .errors import WorkshopError
-    from .predictor import make_model
+    from .sklearn_model import make_model
 
     args = build_parser(kserve_parser).parse_args()
     exit_code = prepare_process(args)
