@@ -243,7 +243,7 @@ def test_bad_model_directories_fail_before_or_at_start(tmp_path):
 def test_predict_proba_and_quiet_flags_reach_the_subprocess(model_dir):
     server = LocalModelServer(model_dir, "proba", predict_proba=True)
     argv = server.argv(1234)
-    assert argv[1:3] == ["-m", "kserve_workshop.runtime.server"]
+    assert argv[1:3] == ["-m", "kserve_workshop.runtime.sklearn_server"]
     assert argv[argv.index("--http_port") + 1] == "1234"
     assert argv[argv.index("--configure_logging") + 1] == "false"
     assert argv[argv.index("--parent_pid") + 1] == str(os.getpid())

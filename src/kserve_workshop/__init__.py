@@ -9,7 +9,7 @@ Deprecated module paths, kept importable for one release (``MOVED``: old path ->
 path gives the very same module object, see ``_moved``):
 
     predictor            -> runtime.sklearn_model
-    model_server_main    -> runtime.server
+    model_server_main    -> runtime.sklearn_server
     custom.features      -> runtime.features
     custom.transformer   -> runtime.transformer
     custom.server_main   -> runtime.transformer_server
@@ -20,7 +20,7 @@ from ._moved import install as _install_moved_modules
 MOVED = {
     f"{__name__}.{old}": f"{__name__}.{new}" for old, new in {
         "predictor": "runtime.sklearn_model",
-        "model_server_main": "runtime.server",
+        "model_server_main": "runtime.sklearn_server",
         "custom.features": "runtime.features",
         "custom.transformer": "runtime.transformer",
         "custom.server_main": "runtime.transformer_server",

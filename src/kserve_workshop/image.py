@@ -5,7 +5,7 @@ and asserted by the tests:
 
 - build: ``docker build`` with the pinned base image, kserve and scikit-learn as build args, tagged
   ``kserve-workshop/custom-model:<project version>``, the repository root as context (the
-  Dockerfile copies only ``src/kserve_workshop``; ``Dockerfile.dockerignore`` keeps the rest out);
+  Dockerfile copies only ``src/kserve_workshop/runtime``; ``Dockerfile.dockerignore`` keeps the rest out);
 - load into kind: ``kind load docker-image <tag> --name kserve-workshop`` (no registry needed; the
   manifests use the same tag, pulled ``IfNotPresent``);
 - push for GKE: ``docker tag`` + ``docker push`` to a registry given by the user, e.g. Artifact

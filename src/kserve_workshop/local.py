@@ -6,7 +6,7 @@ a stop that always happens: on ``stop()``, at the end of a ``with`` block, when 
 garbage collected, when the interpreter exits, and (on Linux) when the parent process dies.
 
 ``LocalModelServer`` runs KServe's own model server (``kserve.ModelServer`` with the workshop's
-sklearn predictor, see ``model_server_main``) on a model directory.
+sklearn predictor, see ``runtime.sklearn_server``) on a model directory.
 """
 
 from __future__ import annotations
@@ -377,7 +377,7 @@ class LocalModelServer(KServeServerProcess):
             predict_v1(server.url, server.model_name, DOCS_IRIS_INPUT)
     """
 
-    entry_module = "kserve_workshop.runtime.server"
+    entry_module = "kserve_workshop.runtime.sklearn_server"
 
     def __init__(self, model_dir: str | Path, model_name: str = "sklearn-iris", *, predict_proba: bool = False,
                  port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,

@@ -9,7 +9,8 @@ only the standard library, kserve, scikit-learn (with their dependencies) and th
 - ``sklearn_model``: ``make_model``, a ``kserve.Model`` that serves one scikit-learn model file
   as KServe's sklearn runtime does, and ``find_model_file``;
 - ``server``: what every workshop server process shares (loopback-only REST, no gRPC, quiet logs,
-  exit with the parent), and the predictor's entry point (``python -m kserve_workshop.runtime.server``);
+  exit with the parent);
+- ``sklearn_server``: the predictor's entry point (``python -m kserve_workshop.runtime.sklearn_server``);
 - ``features``: named iris features -> model rows, class indices -> names (pure, no kserve import);
 - ``transformer``: Lab 6's ``IrisTransformer`` (``kserve.Model`` with preprocess / postprocess);
 - ``transformer_server``: its entry point (the image's default).

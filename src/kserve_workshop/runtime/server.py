@@ -1,18 +1,16 @@
-"""Subprocess entry point: KServe's model server for one sklearn model, on 127.0.0.1 only.
+"""What every workshop server process shares: KServe's model server on 127.0.0.1 only, no gRPC,
+quiet logs, and an exit when the parent process goes away.
 
-Started by ``local.LocalModelServer`` as ``python -m kserve_workshop.model_server_main``:
-
-    --model_dir DIR --model_name NAME --http_port PORT [--parent_pid PID]
-    plus any flag of kserve's own parser (e.g. --configure_logging false)
-
-Three things differ from ``kserve.ModelServer().start([model])``:
+Used by the two entry points, ``sklearn_server`` (one scikit-learn model, started by
+``LocalModelServer``) and ``transformer_server`` (Lab 6's transformer). Three things differ from
+``kserve.ModelServer().start([model])``:
 
 - kserve 0.20.0 hard-codes REST on ``0.0.0.0`` (``RESTServer`` builds ``uvicorn.Config(host=
   "0.0.0.0")``) and gRPC on ``[::]``; a server on a learner's laptop must not be reachable from
   the network, so REST is bound to ``--host`` (127.0.0.1) and gRPC is not started.
 - It exits when its parent goes away (a thread polls ``os.getppid()``; works on macOS too), so a
   killed kernel or test run does not leave it behind.
-- A model directory that cannot be served is reported as one line and exit code 2.
+- A request the server rejects is logged as one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -28,15 +26,6 @@ import time
 
 LOOPBACK = "127.0.0.1"
 PARENT_POLL_SECONDS = 0.5
-EXIT_BAD_MODEL = 2
-
-
-def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m kserve_workshop.model_server_main", parents=[kserve_parser],
-        description="Serve one scikit-learn model with KServe's model server on 127.0.0.1.")
-    parser.add_argument("--model_dir", required=True, help="directory holding exactly one model file")
-    return add_server_flags(parser)
 
 
 def add_server_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -134,34 +123,3 @@ def prepare_process(args: argparse.Namespace) -> int | None:
             return 1
         watch_parent(args.parent_pid)
     return None
-
-
-def main() -> int:
-    # kserve parses sys.argv when imported, so our flags must be parsed on top of its parser.
-    from kserve.model_server import parser as kserve_parser
-
-    from .errors import WorkshopError
-    from .sklearn_model import make_model
-
-    args = build_parser(kserve_parser).parse_args()
-    exit_code = prepare_process(args)
-    if exit_code is not None:
-        return exit_code
-
-    model = make_model(args.model_name, args.model_dir)
-    try:
-        model.load()
-    except WorkshopError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_MODEL
-    print(f"serving model {args.model_name!r} from {args.model_dir} on http://{args.host}:{args.http_port}",
-          file=sys.stderr, flush=True)
-    server = loopback_model_server_class()(
-        host=args.host, http_port=args.http_port,
-        enable_latency_logging=args.enable_latency_logging, enable_docs_url=False)
-    server.start([model])
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,10 @@
 """Subprocess and container entry point of Lab 6's transformer (``IrisTransformer``).
 
-    python -m kserve_workshop.custom.server_main --model_name NAME --predictor_host HOST[:PORT]
+    python -m kserve_workshop.runtime.transformer_server --model_name NAME --predictor_host HOST[:PORT]
         [--predictor_protocol v1|v2] [--http_port PORT] [--host 127.0.0.1] [--parent_pid PID]
         plus any flag of kserve's own parser
 
-The same rules as ``model_server_main`` (its helpers, not copies): REST bound to ``--host``
+The same rules as ``sklearn_server`` (``server``'s helpers): REST bound to ``--host``
 (127.0.0.1 unless told otherwise; the image passes 0.0.0.0, inside its own network namespace), no
 gRPC server, quiet logs with ``--configure_logging false``, exit when ``--parent_pid`` goes away.
 
@@ -26,7 +26,7 @@ EXIT_BAD_ARGS = 2
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kserve_workshop.custom.server_main", parents=[kserve_parser],
+        prog="python -m kserve_workshop.runtime.transformer_server", parents=[kserve_parser],
         description="Serve the iris transformer (named features in, class names out) with KServe's model server.")
     return add_server_flags(parser)
 
