@@ -112,6 +112,7 @@ def test_sweep_table_is_in_milliseconds():
     assert list(SATURATING.to_dataframe().index) == [1, 2, 4, 8, 16, 32]
 
 
+@pytest.mark.slow
 def test_a_real_sweep_against_kserves_model_server(tmp_path, capsys):
     save_model(train_iris(kind="tree"), tmp_path / "model")
     with LocalModelServer(tmp_path / "model") as server:

@@ -140,6 +140,10 @@ def test_unreachable_server_and_bad_urls_are_clear_errors():
 
 # -- against KServe's model server -----------------------------------------------------------------
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"server"}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("clients-model")

@@ -27,6 +27,10 @@ from kserve_workshop.training import IRIS_CLASSES, save_model, train_iris
 NAME = "iris-chain"
 
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"servers"}
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("lab6") / "model"
@@ -105,6 +109,7 @@ def test_every_server_listens_on_loopback_only(servers):
         assert process_guard.non_loopback_listeners([process]) == []
 
 
+@pytest.mark.slow
 def test_a_transformer_without_its_predictor_says_so_and_everything_stops(servers):
     pids = servers.pids
     assert len(pids) == 2
@@ -153,6 +158,7 @@ def test_bad_protocols_are_refused():
     (["--predictor_host", "127.0.0.1:1", "--predictor_protocol", "grpc-v2"],
      "--predictor_protocol must be one of v1, v2"),
 ])
+@pytest.mark.slow
 def test_server_main_rejects_bad_flags_with_one_message(args, message):
     done = subprocess.run([sys.executable, "-m", "kserve_workshop.runtime.transformer_server", *args],
                           capture_output=True, text=True, timeout=60)

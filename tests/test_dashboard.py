@@ -18,6 +18,10 @@ from monitoring_stack import monitoring_stack
 SCRAPE_TIME_LABELS = {"namespace", "pod", "container", "endpoint"}
 
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"stack"}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     # No traffic needed: one prediction creates every series, and Prometheus scrapes them.

@@ -254,6 +254,7 @@ def run_as_in_the_image(app: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120, cwd="/")
 
 
+@pytest.mark.slow
 def test_both_roles_run_with_only_what_the_image_holds(tmp_path):
     copy_what_the_dockerfile_copies(tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["kserve_workshop"]
@@ -263,6 +264,7 @@ def test_both_roles_run_with_only_what_the_image_holds(tmp_path):
     assert json.loads(done.stdout.splitlines()[-1]) == {"predictions": ["versicolor", "versicolor"]}
 
 
+@pytest.mark.slow
 def test_a_runtime_module_importing_the_library_fails_in_the_image(tmp_path):
     copy_what_the_dockerfile_copies(tmp_path)
     features = tmp_path / "kserve_workshop" / "runtime" / "features.py"

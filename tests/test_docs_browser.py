@@ -24,8 +24,9 @@ from kserve_workshop import docs_site
 from kserve_workshop.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                                "(scripts/bootstrap.sh --test-tools installs it)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                                 "(scripts/bootstrap.sh --test-tools installs it)")]
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

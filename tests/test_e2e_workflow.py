@@ -169,6 +169,7 @@ def plugin_source(workflow: dict) -> str:
     return "\n".join(line[indent:] for line in lines) + "\n"
 
 
+@pytest.mark.slow
 def test_the_plugin_keeps_the_outputs_nbval_saw(workflow, tmp_path):
     plugin_dir = tmp_path / "plugin"
     plugin_dir.mkdir()

@@ -218,6 +218,7 @@ def test_every_real_check_rejects_empty_answers(spec):
     assert not result.passed, f"{spec.qualified_name} passed with None for {spec.variables}"
 
 
+@pytest.mark.slow
 def test_in_a_kernel_the_result_is_shown_once(tmp_path):
     """check() displays its result; the same result as the cell's value must not show twice."""
     from nbclient import NotebookClient

@@ -13,6 +13,10 @@ from kserve_workshop.metrics.compare import compare_frames
 from monitoring_stack import monitoring_stack
 
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"stack"}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     # 6 s idle after the traffic: long enough for a 5 s rate window to empty out, as in the lab.

@@ -15,6 +15,10 @@ from kserve_workshop.local import LocalModelServer
 from kserve_workshop.training import save_model, train_iris
 
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"server"}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("iris-model")

@@ -16,6 +16,10 @@ from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 PAYLOAD = {"instances": DOCS_IRIS_INPUT}
 
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"server"}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("iris-model")

@@ -26,6 +26,10 @@ matplotlib.use("Agg")
 WHOLE_RUN = "60s"  # a window covering the whole (short) test run
 
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"stack"}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     with monitoring_stack(tmp_path_factory.mktemp("monitoring")) as built:
@@ -300,6 +304,7 @@ def test_a_configured_binary_that_does_not_exist_is_named(monkeypatch, tmp_path)
         local_prometheus.find_prometheus()
 
 
+@pytest.mark.slow
 def test_stop_leaves_nothing_behind(stack):
     prom = LocalPrometheus([stack.server], target_timeout=20)
     prom.start()
@@ -313,6 +318,7 @@ def test_stop_leaves_nothing_behind(stack):
     prom.stop()  # idempotent
 
 
+@pytest.mark.slow
 def test_target_that_never_comes_up_fails_with_its_error_and_cleans_up(stack):
     prom = LocalPrometheus([_closed_port()], target_timeout=6)
     with pytest.raises(WorkshopError, match="scrape targets not up after 6 s") as info:

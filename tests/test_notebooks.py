@@ -117,6 +117,7 @@ def _tiny_master(path: Path, answer: str) -> None:
     nbformat.write(nb, path)
 
 
+@pytest.mark.slow
 def test_nbval_fails_a_master_whose_solution_does_not_pass_its_check(tmp_path):
     notebooks, tests = tmp_path / "notebooks", tmp_path / "tests"
     notebooks.mkdir()

@@ -35,6 +35,10 @@ def _variant(path: Path, replacements: dict[int, str]) -> None:
     nbformat.write(nb, path)
 
 
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"graded"}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """One grading run over four learners' notebooks (each runs in its own kernel)."""
