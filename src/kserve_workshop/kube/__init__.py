@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import re
 
-from .console import warn
-from .errors import WorkshopError
+from ..console import warn
+from ..errors import WorkshopError
 
 WORKSHOP_CLUSTER = "kserve-workshop"
 #: The context ``kind create cluster --name kserve-workshop`` writes.
@@ -106,7 +106,7 @@ def helm_cmd(context: str, *args: str) -> list[str]:
 
 def require_tools(*names: str) -> None:
     """Put ``.bin`` (``invoke tools``) first on PATH; WorkshopError naming every missing tool."""
-    from . import tools
+    from .. import tools
 
     tools.use_local_tools()
     missing = [name for name in names if tools.which(name) is None]
