@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .console import step
 from .errors import WorkshopError
+from .kube.conditions import has_true_condition
 from .load import LoadResult, run_load
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
@@ -47,13 +48,6 @@ class PodCounts:
         return self.ready + self.starting + self.terminating
 
 
-def _is_ready(pod: Mapping) -> bool:
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return str(condition.get("status")) == "True"
-    return False
-
-
 def count_pods(pods: Iterable[Mapping]) -> PodCounts:
     """Count pods as ``kubectl get pods`` shows them: a deletion timestamp means terminating, the
     Ready condition means serving, anything else still running (Pending, init containers,
@@ -64,7 +58,7 @@ def count_pods(pods: Iterable[Mapping]) -> PodCounts:
             terminating += 1
         elif (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             continue
-        elif _is_ready(pod):
+        elif has_true_condition(pod, "Ready"):
             ready += 1
         else:
             starting += 1
@@ -135,25 +129,18 @@ class ClusterScaleReader:
 
     def __call__(self) -> tuple[list[dict], list[dict]]:
         from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+
+        from .kube.client import api_client
+        from .kube.errors import api_errors
 
         if self._api is None:
-            from .kube import api_client
-
             self._api = api_client(self.context)
-        try:
+        with api_errors(f"reading pods/PodAutoscalers of {self.namespace}/{self.name}",
+                        not_found_hint="is Knative Serving installed? `kubectl get kpa -A`"):
             pod_list = client.CoreV1Api(self._api).list_namespaced_pod(
                 self.namespace, label_selector=self.selector, _request_timeout=10)
             pas = client.CustomObjectsApi(self._api).list_namespaced_custom_object(
                 PA_GROUP, PA_VERSION, self.namespace, PA_PLURAL, label_selector=self.selector, _request_timeout=10)
-        except ApiException as exc:
-            raise WorkshopError(f"reading pods/PodAutoscalers of {self.namespace}/{self.name}: API answered "
-                                f"{exc.status} {exc.reason}",
-                                hint="is Knative Serving installed? `kubectl get kpa -A`") from None
-        except (HTTPError, OSError) as exc:
-            raise WorkshopError(f"cannot reach the cluster: {type(exc).__name__}: {exc}",
-                                hint="is the cluster running? `kubectl cluster-info`") from None
         pods = self._api.sanitize_for_serialization(pod_list).get("items") or []
         return pods, pas.get("items") or []
 

@@ -54,7 +54,7 @@ def grafana_login(context: str | None = None, *, release: str = DEFAULT_RELEASE,
     if api is None:
         from kubernetes.client import CoreV1Api
 
-        from .kube import api_client
+        from .kube.client import api_client
 
         api = CoreV1Api(api_client(context))
     try:

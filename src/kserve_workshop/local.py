@@ -21,6 +21,7 @@ import time
 import weakref
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
+from urllib.parse import urlsplit
 
 import requests
 
@@ -121,7 +122,8 @@ class ServerProcess:
 
     ``argv`` and ``ready_url`` may contain ``{port}``, replaced by the port (``port=None`` picks a
     free one), or ``argv`` may be a callable ``port -> argv``. ``ready_url`` may be one URL or a
-    list; the server is ready when every one answers HTTP 200. Output goes to ``log_path``.
+    list; the server is ready when every one answers HTTP 200 (a ``tcp://HOST:{port}`` URL: when it
+    accepts a connection). Output goes to ``log_path``.
 
         with ServerProcess(["prometheus", "--web.listen-address=127.0.0.1:{port}", ...],
                            "http://127.0.0.1:{port}/-/ready", name="prometheus") as prom:
@@ -292,6 +294,14 @@ class _PortTaken(Exception):
 
 
 def _answers(session: requests.Session, url: str) -> bool:
+    """An ``http://`` readiness URL answers 200; a ``tcp://HOST:PORT`` one accepts a connection."""
+    if url.startswith("tcp://"):
+        parts = urlsplit(url)
+        try:
+            with socket.create_connection((parts.hostname, parts.port), timeout=1):
+                return True
+        except OSError:
+            return False
     try:
         return session.get(url, timeout=2).status_code == 200
     except requests.RequestException:

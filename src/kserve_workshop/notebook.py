@@ -36,21 +36,17 @@ def cluster_required() -> bool:
 @lru_cache(maxsize=1)
 def cluster_status() -> ClusterStatus:
     """Is a cluster with KServe's API reachable through the current kube context? (checked once)"""
+    from .errors import WorkshopError
+    from .kube import current_context
+    from .kube.client import api_client
+
+    context = current_context()
     try:
-        from kubernetes import client, config
-        from kubernetes.config.config_exception import ConfigException
-    except ImportError as exc:  # pragma: no cover - kubernetes is a dependency
-        return ClusterStatus(False, f"the kubernetes client is not installed ({exc})")
-    # Read KUBECONFIG now: the client reads it once, when it is first imported.
-    config_file = os.environ.get("KUBECONFIG") or None
+        api = api_client(context)
+    except WorkshopError as exc:
+        detail = exc.message.split(": ", 1)[-1]
+        return ClusterStatus(False, f"no usable kubeconfig ({detail})")
     try:
-        _, active = config.list_kube_config_contexts(config_file=config_file)
-        config.load_kube_config(config_file=config_file)
-    except (ConfigException, FileNotFoundError, TypeError) as exc:
-        return ClusterStatus(False, f"no usable kubeconfig ({str(exc).splitlines()[0]})")
-    context = (active or {}).get("name")
-    try:
-        api = client.ApiClient()
         api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5,
                      _preload_content=False)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with the reason shown

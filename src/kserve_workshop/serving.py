@@ -14,28 +14,28 @@ that talk to a cluster take ``context`` (kube context) and, for tests of their l
 
 from __future__ import annotations
 
-import atexit
 import copy
 import os
 import re
-import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
 
 import yaml
 
 from .console import step
 from .errors import WorkshopError
-from .paths import REPO_ROOT, cache_dir
+from .kube import current_context
+from .kube.client import core_api, custom_objects_api
+from .kube.conditions import condition as kube_condition
+from .kube.errors import AlreadyExists, ApiUnavailable, NotFound, api_errors
+from .kube.port_forward import PortForward
+from .paths import REPO_ROOT
 
 GROUP = "serving.kserve.io"
 VERSION = "v1beta1"
@@ -216,10 +216,7 @@ def _check_int(label: str, value: Any, *, low: int, high: int | None = None) -> 
 
 def condition(isvc: Mapping, kind: str = "Ready") -> dict | None:
     """The status condition of the given type, or None."""
-    for item in (isvc.get("status") or {}).get("conditions") or []:
-        if item.get("type") == kind:
-            return item
-    return None
+    return kube_condition(isvc, kind)
 
 
 def is_ready(isvc: Mapping, expected_generation: int | None = None) -> bool:
@@ -366,96 +363,18 @@ def human_age(timestamp: str, now: datetime | None = None) -> str:
 # Talking to the cluster
 # --------------------------------------------------------------------------------------------
 
-class IsvcNotFound(WorkshopError):
-    """The InferenceService does not exist."""
+#: The InferenceService does not exist (``kube.errors.NotFound``).
+IsvcNotFound = NotFound
+#: Create refused: an object with that name already exists (``kube.errors.AlreadyExists``).
+IsvcExists = AlreadyExists
+
+_NOT_FOUND_HINT = "check the name and namespace (`kubectl get isvc -A` lists InferenceServices)"
+_REJECTED_HINT = "validate the manifest first: kserve_workshop.validate"
 
 
-class ApiUnavailable(WorkshopError):
-    """The API server did not answer, or answered 5xx (worth retrying)."""
-
-
-class IsvcExists(WorkshopError):
-    """Create refused: an object with that name already exists."""
-
-
-@contextmanager
-def _kubeconfig_errors(context: str | None) -> Iterator[None]:
-    from kubernetes.config.config_exception import ConfigException
-
-    try:
-        yield
-    except (ConfigException, FileNotFoundError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WorkshopError(f"no usable kube context{f' {context!r}' if context else ''}: {first}",
-                            hint="create the workshop cluster with `invoke up`, or pick a context with "
-                                 "`kubectl config use-context`") from None
-
-
-def custom_objects_api(context: str | None = None):
-    """The SDK's ``CustomObjectsApi`` for ``context`` (the current kube context when None)."""
-    from kserve import KServeClient
-
-    with _kubeconfig_errors(context):
-        return KServeClient(context=context).api_instance
-
-
-def core_api(context: str | None = None):
-    """A ``CoreV1Api`` for ``context`` (for the ingress gateway Service)."""
-    from kubernetes import client, config
-
-    with _kubeconfig_errors(context):
-        return client.CoreV1Api(config.new_client_from_config(context=context))
-
-
-@contextmanager
-def _api_errors(action: str) -> Iterator[None]:
-    """Turn client exceptions into one clear ``WorkshopError`` (with the API server's own message)."""
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError as Urllib3Error
-
-    try:
-        yield
-    except ApiException as exc:
-        message = _api_message(exc)
-        if exc.status == 404:
-            raise IsvcNotFound(f"{action}: not found ({message})",
-                               hint="check the name and namespace "
-                                    "(`kubectl get isvc -A` lists InferenceServices)") from None
-        if exc.status in (401, 403):
-            raise WorkshopError(f"{action}: access denied ({message})",
-                                hint="check your kube context and its permissions") from None
-        if exc.status == 409 and _api_reason(exc) == "AlreadyExists":
-            raise IsvcExists(f"{action}: {message}") from None
-        if exc.status == 409:
-            raise WorkshopError(f"{action}: conflict ({message})",
-                                hint="the object changed in the meantime: read it again and retry") from None
-        if exc.status in (400, 422):
-            raise WorkshopError(f"{action}: rejected by the API server ({message})",
-                                hint="validate the manifest first: kserve_workshop.validate") from None
-        raise ApiUnavailable(f"{action}: the API server answered {exc.status} ({message})") from None
-    except (Urllib3Error, OSError) as exc:
-        raise ApiUnavailable(f"{action}: cannot reach the cluster ({type(exc).__name__}: {exc})",
-                             hint="is the cluster running? `kubectl cluster-info`; "
-                                  "create it with `invoke up`") from None
-
-
-def _api_status(exc) -> dict:
-    """The ``Status`` object the API server sends with an error ({} when the body is not one)."""
-    import json
-
-    try:
-        body = json.loads(exc.body)
-    except (TypeError, ValueError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _api_message(exc) -> str:
-    return _api_status(exc).get("message") or str(exc.reason or exc.status)
-
-
-def _api_reason(exc) -> str | None:
-    return _api_status(exc).get("reason")
+def _api_errors(action: str):
+    """``kube.errors.api_errors`` with the hints that fit InferenceServices."""
+    return api_errors(action, not_found_hint=_NOT_FOUND_HINT, rejected_hint=_REJECTED_HINT)
 
 
 def get_isvc(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
@@ -649,24 +568,6 @@ def get_status_table(namespace: str = "default", *, name: str | None = None, con
 # Reaching models through the Istio ingress
 # --------------------------------------------------------------------------------------------
 
-def current_context() -> str | None:
-    """The active kube context (via ``kube.current_context`` when the platform module provides it)."""
-    try:
-        from .kube import current_context as kube_current_context
-    except ImportError:
-        kube_current_context = None
-    if kube_current_context is not None:
-        return kube_current_context()
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
-
-    try:
-        _, active = config.list_kube_config_contexts()
-    except (ConfigException, FileNotFoundError, TypeError):
-        return None
-    return (active or {}).get("name")
-
-
 def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
     """Does something accept TCP connections on host:port?"""
     try:
@@ -676,93 +577,7 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class IngressPortForward:
-    """``kubectl port-forward`` to the Istio ingress gateway on 127.0.0.1 (a context manager).
-
-    Used when the kind port mapping (127.0.0.1:8080) does not answer, or on clusters whose gateway
-    has neither a mapped NodePort nor a LoadBalancer address. The kubectl process is stopped on
-    ``stop()``, at interpreter exit, and (on Linux) when its parent process dies.
-    """
-
-    def __init__(self, context: str | None = None, *, local_port: int | None = None,
-                 namespace: str = INGRESS_NAMESPACE, service: str = INGRESS_SERVICE,
-                 startup_timeout: float = 20, kubectl: str = "kubectl"):
-        self.context = context
-        self.local_port = local_port or free_port()
-        self.namespace = namespace
-        self.service = service
-        self.startup_timeout = startup_timeout
-        self.kubectl = kubectl
-        self.process: subprocess.Popen | None = None
-        self.log_path = cache_dir() / "logs" / f"port-forward-{self.local_port}.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.local_port}"
-
-    def argv(self) -> list[str]:
-        context = ["--context", self.context] if self.context else []
-        return [self.kubectl, *context, "port-forward", "--address", "127.0.0.1", "-n", self.namespace,
-                f"svc/{self.service}", f"{self.local_port}:80"]
-
-    def start(self) -> str:
-        executable = shutil.which(self.kubectl)
-        if executable is None:
-            raise WorkshopError(f"{self.kubectl} is not installed, so the ingress cannot be port-forwarded",
-                                hint="install kubectl (scripts/bootstrap.sh or `invoke up` fetch it)")
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen([executable, *self.argv()[1:]], stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        atexit.register(self.stop)
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if port_open("127.0.0.1", self.local_port, timeout=0.2):
-                return self.url
-            time.sleep(0.1)
-        self.stop()
-        tail = self.log_path.read_text(errors="replace").strip()[-1500:]
-        raise WorkshopError(f"port-forward to svc/{self.service} in {self.namespace} did not come up"
-                            + (f":\n{tail}" if tail else f" within {self.startup_timeout:.0f}s"),
-                            hint=f"kubectl get svc {self.service} -n {self.namespace}; is the cluster up?")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-    def __enter__(self) -> "IngressPortForward":
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGTERM the child when the parent dies (atexit alone misses a killed parent)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-
-
-_shared_port_forwards: dict[str | None, IngressPortForward] = {}
+_shared_port_forwards: dict[str, PortForward] = {}
 
 
 def ingress_endpoint(context: str | None = None, *, allow_port_forward: bool = True, api=None) -> str:
@@ -813,11 +628,22 @@ def _read_gateway_service(context: str, api=None) -> dict:
     return service if isinstance(service, dict) else ApiClient().sanitize_for_serialization(service)
 
 
+def ingress_port_forward(context: str | None = None, *, kubectl: str = "kubectl", startup_timeout: float = 20,
+                         port: int | None = None) -> PortForward:
+    """A (not yet started) port-forward of the Istio ingress gateway's port 80 to 127.0.0.1.
+
+    Used when the kind port mapping (127.0.0.1:8080) does not answer, or on clusters whose gateway
+    has neither a mapped NodePort nor a LoadBalancer address.
+    """
+    return PortForward(INGRESS_SERVICE, INGRESS_NAMESPACE, 80, ready_path=None, context=context, kubectl=kubectl,
+                       startup_timeout=startup_timeout, port=port)
+
+
 def _shared_port_forward(context: str) -> str:
     forward = _shared_port_forwards.get(context)
-    if forward is None or forward.process is None or forward.process.poll() is not None:
-        forward = IngressPortForward(context)
-        with step(f"no direct route to the ingress of {context}: port-forwarding it to {forward.url}"):
+    if forward is None or not forward.running:
+        forward = ingress_port_forward(context)
+        with step(f"no direct route to the ingress of {context}: port-forwarding it"):
             forward.start()
         _shared_port_forwards[context] = forward
     return forward.url

@@ -1,6 +1,15 @@
 """Kubernetes access for the workshop: its own kube context, the guard that keeps every task that
 changes a cluster off any other cluster, and command prefixes that name the context explicitly.
 
+The rest of the cluster access lives beside this module, one job each:
+
+- ``kube.client``: loading kube config (context and ``KUBECONFIG`` honoured the same way
+  everywhere, the process-wide default never changed) and the API clients built on it;
+- ``kube.errors``: one mapping of API failures into ``NotFound``, ``Forbidden``, ``AlreadyExists``,
+  ``Conflict``, ``Rejected`` and ``ApiUnavailable``;
+- ``kube.conditions``: the status condition of type X of any object;
+- ``kube.port_forward``: ``kubectl port-forward`` to a Service as a ``ServerProcess``.
+
 Every ``helm``/``kubectl`` command the workshop runs is built with ``helm_cmd``/``kubectl_cmd``, so
 it carries ``--kube-context``/``--context``: what the guard approved is what the commands touch,
 whatever ``kubectl config current-context`` says meanwhile.
@@ -116,14 +125,10 @@ def require_tools(*names: str) -> None:
                                  "`invoke doctor` checks everything the workshop needs")
 
 
-def api_client(context: str | None = None):
-    """A ``kubernetes.client.ApiClient`` for ``context`` (the current one when None)."""
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
+def __getattr__(name: str):
+    """``api_client`` moved to ``kube.client`` (with the other loaders); still importable from here."""
+    if name == "api_client":
+        from .client import api_client
 
-    try:
-        return config.new_client_from_config(config_file=kubeconfig_path(), context=context)
-    except (ConfigException, FileNotFoundError, TypeError) as exc:
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise WorkshopError(f"cannot load kube context {context or '(current)'}: {first_line}",
-                            hint="check `kubectl config get-contexts`; create the cluster with `invoke up`") from exc
+        return api_client
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
