@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from kserve_workshop import serving
+from kserve_workshop import ingress, serving
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.local import free_port
 from kserve_workshop.paths import REPO_ROOT
@@ -540,19 +540,19 @@ def listener():
 
 
 def test_kind_ingress_is_the_port_mapping_when_it_answers(monkeypatch, listener):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{listener}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{listener}")
     assert serving.ingress_endpoint("kind-kserve-workshop") == f"http://127.0.0.1:{listener}"
 
 
 def test_kind_ingress_not_answering_without_port_forward_is_an_error(monkeypatch):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(WorkshopError, match="the kind port mapping"):
         serving.ingress_endpoint("kind-kserve-workshop", allow_port_forward=False)
 
 
 def test_kind_ingress_falls_back_to_a_port_forward(monkeypatch):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
-    monkeypatch.setattr(serving, "_shared_port_forward", lambda context: f"forwarded for {context}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(ingress, "_shared_port_forward", lambda context: f"forwarded for {context}")
     assert serving.ingress_endpoint("kind-kserve-workshop") == "forwarded for kind-kserve-workshop"
 
 
@@ -591,7 +591,7 @@ def test_load_balancer_address(service, address):
 
 
 def test_ingress_endpoint_without_any_context_says_how_to_get_one(monkeypatch):
-    monkeypatch.setattr(serving, "current_context", lambda: None)
+    monkeypatch.setattr(ingress, "current_context", lambda: None)
     with pytest.raises(WorkshopError, match="no kube context is set"):
         serving.ingress_endpoint()
 
@@ -686,7 +686,7 @@ def recorder():
 @pytest.mark.parametrize("protocol, path", [("v1", "/v1/models/iris-rollout:predict"),
                                             ("v2", "/v2/models/iris-rollout/infer")])
 def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, path, monkeypatch):
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
     _Recorder.seen.clear()
     answer = serving.predict_via_ingress("iris-rollout", "default", [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]],
                                          protocol=protocol, base_url=recorder)
@@ -695,7 +695,7 @@ def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, 
 
 
 def test_ingress_target_for_a_tag_uses_the_tagged_host(recorder, monkeypatch):
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
     _Recorder.seen.clear()
     target = serving.ingress_target("iris-rollout", tag="prev", base_url=recorder)
     target.predict([[5.0, 3.0, 1.5, 0.2]])
@@ -706,7 +706,7 @@ def test_a_missing_tag_explains_tag_routing(monkeypatch):
     untagged = copy.deepcopy(CANARY_ISVC)
     for entry in untagged["status"]["components"]["predictor"]["traffic"]:
         entry.pop("url")
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: untagged)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: untagged)
     with pytest.raises(WorkshopError, match="has no 'latest' route") as info:
         serving.ingress_target("iris-rollout", tag="latest", base_url="http://127.0.0.1:1")
     assert serving.TAG_ROUTING_ANNOTATION in info.value.hint

@@ -261,7 +261,7 @@ def load_target(base_url: str, host: str, model_name: str, *, protocol: str = "v
     """The predict URL of ``model_name`` on the ingress at ``base_url``, routed by the Host header.
 
     The ingress's own host is allowed for the load generator: it is the workshop's ingress, found
-    by the serving helpers (127.0.0.1 on kind, the gateway's LoadBalancer address on GKE).
+    by the ingress helpers (127.0.0.1 on kind, the gateway's LoadBalancer address on GKE).
     """
     paths = {"v1": f"/v1/models/{model_name}:predict", "v2": f"/v2/models/{model_name}/infer"}
     if protocol not in paths:
@@ -276,7 +276,7 @@ def load_target(base_url: str, host: str, model_name: str, *, protocol: str = "v
 def ingress_load_target(name: str, namespace: str = "default", *, context: str | None = None,
                         protocol: str = "v1") -> LoadTarget:
     """Resolve (once) where load for InferenceService ``name`` goes: ingress URL + Host from status.url."""
-    from .serving import ingress_target
+    from .ingress import ingress_target
 
     target = ingress_target(name, namespace, context=context)
     return load_target(target.base_url, target.host, target.model_name, protocol=protocol)

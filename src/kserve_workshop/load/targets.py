@@ -2,7 +2,7 @@
 
 A load generator pointed at the wrong URL is a denial-of-service tool, so targets are refused
 unless they are on this machine (``127.0.0.0/8``, ``::1``, ``localhost``) or explicitly allowed —
-the workshop's own ingress, whose address the serving helpers give (a LoadBalancer IP on GKE).
+the workshop's own ingress, whose address the ingress helpers give (a LoadBalancer IP on GKE).
 Names are never resolved through DNS here: only what the URL says is judged.
 """
 
