@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from kserve_workshop.clients import predict_v1
+from kserve_workshop.dataplane import predict_v1
 from kserve_workshop.local import LocalModelServer, free_port
 from kserve_workshop.metrics import LocalPrometheus
 from kserve_workshop.metrics.traffic import TrafficResult, lab_streams, run_traffic

@@ -16,7 +16,8 @@ import psutil
 import pytest
 from sklearn.datasets import load_iris
 
-from kserve_workshop.clients import PayloadError, predict_v1, read_metrics, server_live
+from kserve_workshop.dataplane import PayloadError, predict_v1, server_live
+from kserve_workshop.metrics.exposition import read_metrics
 from kserve_workshop.custom import chain as chain_lib
 from kserve_workshop.custom.chain import LocalChain, LocalTransformer, post, predict_labels
 from kserve_workshop.runtime.features import DOCS_FLOWERS, named_flowers

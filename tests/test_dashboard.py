@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from kserve_workshop.clients import read_metrics
+from kserve_workshop.metrics.exposition import read_metrics
 from kserve_workshop.metrics import dashboard as dash
 from kserve_workshop.metrics.promql import MODEL_SERVER_HISTOGRAMS
 

@@ -18,12 +18,12 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from .console import step
 from .errors import WorkshopError
 from .kube.conditions import has_true_condition
-from .load import LoadResult, run_load
+from .load import LoadResult
+from .load.targets import LoadTarget, load_target  # noqa: F401 - load_target re-exported for the labs
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 PA_GROUP = "autoscaling.internal.knative.dev"
@@ -244,42 +244,12 @@ def wait_for_pods(name: str, namespace: str = "default", *, count: int = 0, time
 
 # ----------------------------------------------------------------------------------- load, cold start
 
-@dataclass(frozen=True)
-class LoadTarget:
-    """Where load for an InferenceService goes: a URL on the ingress, its Host header, the allowance."""
-
-    url: str
-    headers: dict[str, str]
-    allow_hosts: tuple[str, ...]
-
-    def run(self, payload: Any, **kwargs: Any) -> LoadResult:
-        """``run_load`` against this target (the keyword arguments are run_load's)."""
-        return run_load(self.url, payload, headers=self.headers, allow_hosts=self.allow_hosts, **kwargs)
-
-
-def load_target(base_url: str, host: str, model_name: str, *, protocol: str = "v1") -> LoadTarget:
-    """The predict URL of ``model_name`` on the ingress at ``base_url``, routed by the Host header.
-
-    The ingress's own host is allowed for the load generator: it is the workshop's ingress, found
-    by the ingress helpers (127.0.0.1 on kind, the gateway's LoadBalancer address on GKE).
-    """
-    paths = {"v1": f"/v1/models/{model_name}:predict", "v2": f"/v2/models/{model_name}/infer"}
-    if protocol not in paths:
-        raise WorkshopError(f"protocol must be 'v1' or 'v2', not {protocol!r}")
-    ingress_host = urlsplit(base_url).hostname
-    if not ingress_host or not host:
-        raise WorkshopError(f"need an ingress URL and a Host header, got {base_url!r} and {host!r}")
-    return LoadTarget(url=base_url.rstrip("/") + paths[protocol], headers={"Host": host},
-                      allow_hosts=(ingress_host,))
-
-
 def ingress_load_target(name: str, namespace: str = "default", *, context: str | None = None,
                         protocol: str = "v1") -> LoadTarget:
     """Resolve (once) where load for InferenceService ``name`` goes: ingress URL + Host from status.url."""
     from .ingress import ingress_target
 
-    target = ingress_target(name, namespace, context=context)
-    return load_target(target.base_url, target.host, target.model_name, protocol=protocol)
+    return ingress_target(name, namespace, context=context).load_target(protocol)
 
 
 @dataclass(frozen=True)

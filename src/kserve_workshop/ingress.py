@@ -14,6 +14,7 @@ from typing import Mapping
 from urllib.parse import urlparse
 
 from .console import step
+from .dataplane.client import CallFailed, check_protocol, predict, predict_path, predict_url
 from .errors import WorkshopError
 from .isvc.api import get_isvc
 from .isvc.manifest import TAG_ROUTING_ANNOTATION
@@ -22,6 +23,7 @@ from .kube import current_context
 from .kube.client import core_api
 from .kube.errors import api_errors
 from .kube.port_forward import PortForward
+from .load.targets import LoadTarget, load_target
 #: On kind the gateway is a NodePort (31080) mapped to this address by the kind config.
 KIND_INGRESS_URL = "http://127.0.0.1:8080"
 INGRESS_NAMESPACE = "istio-system"
@@ -118,30 +120,35 @@ class IngressTarget:
     host: str
     model_name: str
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Host header that routes the gateway's requests to this InferenceService."""
+        return {"Host": self.host}
+
+    def url(self, protocol: str = "v1") -> str:
+        """The model's predict URL on the ingress (send it with ``headers``)."""
+        return predict_url(self.base_url, self.model_name, protocol)
+
     def predict(self, instances: list, protocol: str = "v1", *, timeout: float = 10) -> list:
         """Predictions for ``instances`` over V1 (``predictions``) or V2 (the first output's data)."""
-        from . import clients
-
-        headers = {"Host": self.host}
-        if protocol not in ("v1", "v2"):
-            raise WorkshopError(f"protocol must be 'v1' or 'v2', not {protocol!r}")
+        check_protocol(protocol)
         try:
-            if protocol == "v1":
-                return clients.predict_v1(self.base_url, self.model_name, instances, headers=headers,
-                                          timeout=timeout)
-            response = clients.infer_v2(self.base_url, self.model_name, instances, headers=headers, timeout=timeout)
-            return clients.v2_outputs(response)
-        except clients.CallFailed as exc:
+            return predict(self.base_url, self.model_name, instances, protocol=protocol, headers=self.headers,
+                           timeout=timeout)
+        except CallFailed as exc:
             raise self._explained(exc, protocol) from exc
 
-    def _explained(self, exc, protocol: str) -> WorkshopError:
+    def load_target(self, protocol: str = "v1") -> LoadTarget:
+        """Where the load generator sends load for this model (the ingress's host allowed, the Host header set)."""
+        return load_target(self.base_url, self.host, self.model_name, protocol=protocol)
+
+    def _explained(self, exc: CallFailed, protocol: str) -> WorkshopError:
         """The failed call's error, followed by diagnose's explanation of it (Host, path, ingress)."""
         from .diagnose import explain_call_failure
 
-        path = (f"/v1/models/{self.model_name}:predict" if protocol == "v1"
-                else f"/v2/models/{self.model_name}/infer")
         explanation = explain_call_failure(exc.status_code, exc.body, host=self.host,
-                                           status_url=f"http://{self.host}", path=path,
+                                           status_url=f"http://{self.host}",
+                                           path=predict_path(self.model_name, protocol),
                                            model_name=self.model_name, error=exc.error)
         return WorkshopError(f"{exc.message}\n\n{explanation.rstrip()}", hint=exc.hint)
 

@@ -134,6 +134,6 @@ def load_model(directory: str | Path):
 
 def class_names(predictions: Sequence[Any]) -> list[str]:
     """Iris class names for predicted class indices (``[1, 1]`` -> ``['versicolor', 'versicolor']``)."""
-    from .clients import class_names as names_for
+    from .dataplane.payloads import class_names as names_for
 
     return names_for(predictions, IRIS_CLASSES)

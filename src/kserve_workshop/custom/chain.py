@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..clients import PayloadError, v2_outputs
+from ..dataplane.client import error_text, post_json, predict_url
+from ..dataplane.payloads import PayloadError, v2_outputs
 from ..errors import WorkshopError
 from ..local import KServeServerProcess, LocalModelServer
 from ..runtime.features import v1_request, v2_request
@@ -110,33 +111,19 @@ class LocalChain:
 
 def endpoint(base_url: str, model_name: str, protocol: str) -> str:
     """``/v1/models/<name>:predict`` or ``/v2/models/<name>/infer`` under ``base_url``."""
-    _check_protocol(protocol)
-    base = base_url.rstrip("/")
-    return f"{base}/v1/models/{model_name}:predict" if protocol == "v1" else f"{base}/v2/models/{model_name}/infer"
+    return predict_url(base_url, model_name, protocol)
 
 
 def post(base_url: str, model_name: str, body: Any, *, protocol: str = "v1",
          headers: Mapping[str, str] | None = None, timeout: float = 10) -> requests.Response:
     """POST any JSON ``body`` (well-formed or not) and return the raw answer; no checks on either side."""
-    url = endpoint(base_url, model_name, protocol)
-    with requests.Session() as session:
-        session.trust_env = urlsplit(url).hostname not in {"127.0.0.1", "localhost", "::1"}
-        try:
-            return session.post(url, json=body, headers=dict(headers or {}), timeout=timeout)
-        except requests.ConnectionError as exc:
-            raise WorkshopError(f"cannot reach {url}: nothing answers there",
-                                hint="is the chain running? (chain.start())") from exc
-        except requests.Timeout as exc:
-            raise WorkshopError(f"{url} did not answer within {timeout} s") from exc
+    return post_json(endpoint(base_url, model_name, protocol), body, headers=headers, timeout=timeout,
+                     hint="is the chain running? (chain.start())")
 
 
 def error_message(response: requests.Response) -> str:
     """The ``error`` text of a KServe error answer (or the raw body)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:500]
-    return str(body.get("error", body)) if isinstance(body, dict) else str(body)[:500]
+    return error_text(response)
 
 
 def predict_labels(base_url: str, model_name: str, flowers: Sequence[Mapping[str, float]], *,

@@ -146,7 +146,7 @@ def class_labels(predictions: Iterable[Any], classes: Sequence[str] = CLASS_NAME
         index = int(value)
         if not 0 <= index < len(classes):
             raise FeatureError(f"prediction {position} is class {index}, but the model has classes "
-                               f"0..{len(classes) - 1} ({', '.join(classes)})")
+                               f"0..{len(classes) - 1} ({', '.join(classes)}): not a class index of this model")
         labels.append(classes[index])
     return labels
 

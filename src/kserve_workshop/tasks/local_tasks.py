@@ -12,7 +12,8 @@ import time
 from invoke import Collection
 from rich.table import Table
 
-from ..clients import infer_v2, latency_summary, predict_v1, time_sequential_requests, v2_outputs
+from ..dataplane import infer_v2, predict_v1, v2_outputs
+from ..load.latency import latency_summary, time_sequential_requests
 from ..console import console, info, step
 from ..errors import WorkshopError
 from ..local import LocalModelServer
