@@ -31,7 +31,7 @@ _import_kserve_without_pytest_arguments()
 
 import process_guard
 from kserve_workshop import schemas
-from reference_files import REFERENCE_CRD
+from support.reference_files import REFERENCE_CRD
 
 collect_ignore = ["fixtures"]
 

@@ -12,7 +12,7 @@ from kserve_workshop.metrics.exposition import read_metrics
 from kserve_workshop.metrics import dashboard as dash
 from kserve_workshop.metrics.promql import MODEL_SERVER_HISTOGRAMS
 
-from monitoring_stack import monitoring_stack
+from support.monitoring_stack import monitoring_stack
 
 #: Labels the cluster's scrape adds (prometheus-operator target labels); a local scrape has none.
 SCRAPE_TIME_LABELS = {"namespace", "pod", "container", "endpoint"}

@@ -10,6 +10,8 @@ import pytest
 from kserve_workshop import training
 from kserve_workshop.grading import check
 
+from support.checks import assert_fails, lab_runner
+
 DOCS = training.DOCS_IRIS_INPUT
 GOOD_V1 = {"instances": DOCS}
 GOOD_V2 = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32",
@@ -53,15 +55,7 @@ def model(split):
     return training.train_iris(split)
 
 
-def run(name: str, **answers):
-    return check(f"lab1.{name}", {}, show=False, **answers)
-
-
-def assert_fails(result, *, mentions: str | None = None):
-    assert not result.passed, f"{result.name} accepted a wrong answer"
-    assert result.hint, f"{result.name} failed without a hint"
-    if mentions:
-        assert mentions in result.text(), result.text()
+run = lab_runner("lab1")
 
 
 # -- accuracy ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from kserve_workshop.grading import CheckNotPassed, check
 from kserve_workshop.metrics.compare import compare_frames
 
-from monitoring_stack import monitoring_stack
+from support.monitoring_stack import monitoring_stack
 
 
 #: Tests using these fixtures start servers: marked slow (see conftest.py).

@@ -20,7 +20,7 @@ from kserve_workshop.metrics.client_side import answers_over_time, error_ratio
 from kserve_workshop.metrics.plots import bucket_table, plot_buckets, plot_model_metrics
 from kserve_workshop.metrics.traffic import BAD_PAYLOAD, Stream, batch_payload, run_traffic
 
-from monitoring_stack import MODEL_NAME, monitoring_stack
+from support.monitoring_stack import MODEL_NAME, monitoring_stack
 
 matplotlib.use("Agg")
 WHOLE_RUN = "60s"  # a window covering the whole (short) test run

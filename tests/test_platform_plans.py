@@ -16,7 +16,7 @@ from kserve_workshop.platform import (COMPONENT_NAMES, components, get_profile, 
                                       uninstall_plan)
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterState, installed_state, runner
+from support.platform_fakes import ClusterState, installed_state, runner
 
 KIND = "kind-kserve-workshop"
 GKE = "gke_my-project_us-central1-a_kserve-workshop"

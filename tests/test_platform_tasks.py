@@ -17,7 +17,7 @@ from kserve_workshop.paths import REPO_ROOT
 from kserve_workshop.tasks import platform_tasks as tasks
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterContext, ClusterState, installed_state
+from support.platform_fakes import ClusterContext, ClusterState, installed_state
 
 KIND = "kind-kserve-workshop"
 INVOKE = Path(sys.executable).parent / "invoke"
