@@ -7,7 +7,7 @@ import pytest
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.load import (CapacityPoint, CapacitySweep, find_knee, measure_capacity, recommend_scale_target,
                                   replicas_for)
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 
 

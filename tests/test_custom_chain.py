@@ -22,7 +22,7 @@ from kserve_workshop.custom import chain as chain_lib
 from kserve_workshop.custom.chain import LocalChain, LocalTransformer, post, predict_labels
 from kserve_workshop.runtime.features import DOCS_FLOWERS, named_flowers
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import LOOPBACK, wait_until_gone
+from kserve_workshop.processes import LOOPBACK, wait_until_gone
 from kserve_workshop.training import IRIS_CLASSES, save_model, train_iris
 
 NAME = "iris-chain"

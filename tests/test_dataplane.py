@@ -13,7 +13,7 @@ from kserve_workshop.dataplane import PayloadError
 from kserve_workshop.load import latency
 from kserve_workshop.metrics import exposition
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import LocalModelServer, free_port
+from kserve_workshop.processes import LocalModelServer, free_port
 
 DOCS = training.DOCS_IRIS_INPUT
 NAME = "sklearn-iris"

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 import yaml
 
-from kserve_workshop import labgen
+from kserve_workshop.labkit import labgen
 from kserve_workshop.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "e2e-kind.yml"

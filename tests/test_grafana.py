@@ -10,9 +10,9 @@ import base64
 
 import pytest
 
-from kserve_workshop import grafana
+from kserve_workshop.metrics import grafana
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import free_port
+from kserve_workshop.processes import free_port
 from kserve_workshop.metrics import cluster
 
 

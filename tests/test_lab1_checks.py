@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kserve_workshop import training
-from kserve_workshop.grading import check
+from kserve_workshop.labkit.grading import check
 
 from support.checks import assert_fails, lab_runner
 
@@ -246,7 +246,7 @@ def test_cluster_predictions_survive_malformed_answers(answer):
 
 
 def test_lab1_has_at_least_four_local_checks():
-    from kserve_workshop.grading import checks_for
+    from kserve_workshop.labkit.grading import checks_for
 
     names = {spec.name for spec in checks_for("lab1")}
     assert {"accuracy", "saved_model", "v1_payload", "v2_payload", "v2_classes", "server_predictions"} <= names

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kserve_workshop.grading import check
+from kserve_workshop.labkit.grading import check
 from kserve_workshop.load import CapacityPoint, CapacitySweep, LoadResult
 
 from support.checks import lab_runner

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kserve_workshop.runtime.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows, v2_request
-from kserve_workshop.grading import CheckNotPassed
+from kserve_workshop.labkit.grading import CheckNotPassed
 from kserve_workshop.training import IRIS_CLASSES
 
 from support.checks import assert_fails, lab_runner

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kserve_workshop.load.cli import main
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.training import save_model, train_iris
 
 

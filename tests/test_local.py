@@ -15,7 +15,7 @@ import requests
 
 from kserve_workshop import training
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import (LocalModelServer, ServerProcess, free_port, running_servers, stop_all,
+from kserve_workshop.processes import (LocalModelServer, ServerProcess, free_port, running_servers, stop_all,
                                    wait_until_gone)
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
@@ -152,7 +152,7 @@ def test_garbage_collected_server_is_stopped():
 PARENT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {src!r})
-    import kserve_workshop.local as local
+    import kserve_workshop.processes as local
     if {only_watcher}:
         local._die_with_parent = lambda: None  # leave only the server's own getppid() watch
     {make}
@@ -289,7 +289,7 @@ def test_a_taken_fixed_port_is_named_in_the_hint():
 
 
 def test_old_logs_are_pruned(tmp_path):
-    from kserve_workshop.local import prune_logs
+    from kserve_workshop.processes import prune_logs
 
     for index in range(5):
         log = tmp_path / f"server-{index}.log"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kserve_workshop.local import wait_until_gone
+from kserve_workshop.processes import wait_until_gone
 
 REPO = Path(__file__).resolve().parents[1]
 INVOKE = [str(Path(sys.executable).parent / "invoke")]

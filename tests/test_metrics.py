@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import wait_until_gone
+from kserve_workshop.processes import wait_until_gone
 from kserve_workshop.metrics import LocalPrometheus, PrometheusClient, PromQLError, build_config, promql
 from kserve_workshop.metrics import local_prometheus
 from kserve_workshop.metrics.client_side import answers_over_time, error_ratio
@@ -195,7 +195,7 @@ def test_unreachable_prometheus_is_one_clear_error():
 
 
 def _closed_port() -> int:
-    from kserve_workshop.local import free_port
+    from kserve_workshop.processes import free_port
 
     return free_port()
 

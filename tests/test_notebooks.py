@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kserve_workshop import labgen
-from kserve_workshop.notebook_static import check_notebook, python_of
+from kserve_workshop.labkit import labgen
+from kserve_workshop.labkit.notebook_lint import check_notebook, python_of
 from kserve_workshop.paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT
-from kserve_workshop.scorecard import called_checks
+from kserve_workshop.labkit.scorecard import called_checks
 
 MASTERS = labgen.masters()
 EXTENSION_LINE = "%load_ext kserve_workshop.notebook"

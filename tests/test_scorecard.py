@@ -11,8 +11,8 @@ import pytest
 from invoke import Context
 from invoke.exceptions import Exit
 
-from kserve_workshop import grading, labgen
-from kserve_workshop.scorecard import (
+from kserve_workshop.labkit import grading, labgen
+from kserve_workshop.labkit.scorecard import (
     FAILED,
     NOT_RUN,
     PASSED,

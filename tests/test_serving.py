@@ -21,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 
 from kserve_workshop import ingress, serving
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import free_port
+from kserve_workshop.processes import free_port
 from kserve_workshop.paths import REPO_ROOT
 
 MODEL_URI = "gs://kfserving-examples/models/sklearn/1.0/model"

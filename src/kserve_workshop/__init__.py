@@ -24,6 +24,14 @@ MOVED = {
         "custom.features": "runtime.features",
         "custom.transformer": "runtime.transformer",
         "custom.server_main": "runtime.transformer_server",
+        "grading": "labkit.grading",
+        "labgen": "labkit.labgen",
+        "scorecard": "labkit.scorecard",
+        "notebook": "labkit.cluster_magic",
+        "notebook_static": "labkit.notebook_lint",
+        "checks": "labkit.checks",
+        "grafana": "metrics.grafana",
+        "local": "processes",
     }.items()
 }
 

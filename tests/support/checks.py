@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from kserve_workshop.grading import CheckResult, check
+from kserve_workshop.labkit.grading import CheckResult, check
 
 
 def lab_runner(lab: str) -> Callable[..., CheckResult]:

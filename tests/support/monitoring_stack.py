@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kserve_workshop.dataplane import predict_v1
-from kserve_workshop.local import LocalModelServer, free_port
+from kserve_workshop.processes import LocalModelServer, free_port
 from kserve_workshop.metrics import LocalPrometheus
 from kserve_workshop.metrics.traffic import TrafficResult, lab_streams, run_traffic
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris

@@ -1,8 +1,8 @@
 """Lab 6 on this machine: the transformer and the predictor as two KServe servers on 127.0.0.1.
 
-``LocalTransformer`` runs ``custom.server_main`` through ``local.ServerProcess`` (free loopback port,
+``LocalTransformer`` runs ``runtime.transformer_server`` as a ``processes.KServeServerProcess`` (free loopback port,
 bounded readiness wait, quiet log file, stopped with its parent); ``LocalChain`` starts the iris
-predictor (``local.LocalModelServer``) and a transformer pointing at it, as KServe does in a
+predictor (``processes.LocalModelServer``) and a transformer pointing at it, as KServe does in a
 cluster. ``predict_labels`` and ``post`` call a chain, local or behind the ingress, over V1 or V2.
 
     with LocalChain(model_dir) as chain:
@@ -20,7 +20,7 @@ import requests
 from ..dataplane.client import error_text, post_json, predict_url
 from ..dataplane.payloads import PayloadError, v2_outputs
 from ..errors import WorkshopError
-from ..local import KServeServerProcess, LocalModelServer
+from ..processes import KServeServerProcess, LocalModelServer
 from ..runtime.features import v1_request, v2_request
 
 DEFAULT_NAME = "iris-transformer"
@@ -46,7 +46,7 @@ def predictor_host_of(predictor: Any) -> str:
 
 
 class LocalTransformer(KServeServerProcess):
-    """The iris transformer (``custom.server_main``) on 127.0.0.1, calling ``predictor``.
+    """The iris transformer (``runtime.transformer_server``) on 127.0.0.1, calling ``predictor``.
 
     ``predictor`` is a ``LocalModelServer`` (read when the transformer starts, so it may be started
     just before), a URL or ``HOST:PORT``. ``model_name`` must be the predictor's model name: KServe

@@ -8,7 +8,7 @@ cluster's Prometheus and Grafana this way, and the Istio ingress when nothing el
 
 from __future__ import annotations
 
-from ..local import LOOPBACK, ServerProcess
+from ..processes import LOOPBACK, ServerProcess
 
 
 class PortForward(ServerProcess):

@@ -23,7 +23,7 @@ def _relative(path: Path) -> str:
                      "labs_dir": "Folder of student notebooks to write (default: labs/)."})
 def generate(c, notebooks_dir=None, labs_dir=None):
     """Write labs/ from the masters in notebooks/ (solutions blanked, outputs cleared)."""
-    from ..labgen import generate as generate_labs
+    from ..labkit.labgen import generate as generate_labs
 
     changed = generate_labs(Path(notebooks_dir or NOTEBOOKS_DIR), Path(labs_dir or LABS_DIR))
     if changed:
@@ -38,8 +38,8 @@ def generate(c, notebooks_dir=None, labs_dir=None):
 def check(c, notebooks_dir=None, labs_dir=None):
     """Fail when labs/ is out of date with notebooks/ or a notebook's code has static problems."""
     from ..console import step
-    from ..labgen import find_drift, masters
-    from ..notebook_static import check_notebooks
+    from ..labkit.labgen import find_drift, masters
+    from ..labkit.notebook_lint import check_notebooks
 
     notebooks = Path(notebooks_dir or NOTEBOOKS_DIR)
     labs = Path(labs_dir or LABS_DIR)
@@ -63,7 +63,7 @@ def check(c, notebooks_dir=None, labs_dir=None):
                      "timeout": "Time limit per cell, in seconds (default 120)."})
 def grade(c, labs_dir=None, out=None, timeout=120):
     """Run a learner's lab notebooks and write a per-lab, per-check scorecard (JSON and Markdown)."""
-    from ..scorecard import grade as grade_labs, show
+    from ..labkit.scorecard import grade as grade_labs, show
 
     try:
         timeout = int(timeout)

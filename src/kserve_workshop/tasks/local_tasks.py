@@ -16,7 +16,7 @@ from ..dataplane import infer_v2, predict_v1, v2_outputs
 from ..load.latency import latency_summary, time_sequential_requests
 from ..console import console, info, step
 from ..errors import WorkshopError
-from ..local import LocalModelServer
+from ..processes import LocalModelServer
 from ..paths import cache_dir
 from ..training import DOCS_IRIS_INPUT, IRIS_CLASSES, class_names, evaluate, iris_split, save_model, train_iris
 from ..versions import pin

@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..custom.features import DOCS_FLOWERS, FEATURE_NAMES, FeatureError, class_labels, feature_rows, \
+from ...runtime.features import DOCS_FLOWERS, FEATURE_NAMES, FeatureError, class_labels, feature_rows, \
     flowers_from_v2
 from ..grading import CheckFailed, lab_check
-from ..training import DOCS_IRIS_INPUT
+from ...training import DOCS_IRIS_INPUT
 
 _FLOWER = DOCS_FLOWERS[0]
 

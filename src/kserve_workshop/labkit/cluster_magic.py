@@ -1,6 +1,7 @@
 """Notebook support: the ``%%cluster`` cell magic that marks cells needing a Kubernetes cluster.
 
-Every lab starts with ``%load_ext kserve_workshop.notebook``. A cell whose first line is
+Every lab starts with ``%load_ext kserve_workshop.notebook`` (the name notebooks load this module by).
+A cell whose first line is
 ``%%cluster`` runs only when a cluster with KServe is reachable. Without one it prints, visibly,
 that it was skipped and why; with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
 cluster is an error instead, so cluster cells can never pass silently.
@@ -36,9 +37,9 @@ def cluster_required() -> bool:
 @lru_cache(maxsize=1)
 def cluster_status() -> ClusterStatus:
     """Is a cluster with KServe's API reachable through the current kube context? (checked once)"""
-    from .errors import WorkshopError
-    from .kube import current_context
-    from .kube.client import api_client
+    from ..errors import WorkshopError
+    from ..kube import current_context
+    from ..kube.client import api_client
 
     context = current_context()
     try:

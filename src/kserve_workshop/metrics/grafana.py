@@ -13,9 +13,9 @@ import binascii
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import WorkshopError
-from .metrics.cluster import DEFAULT_RELEASE, ServicePortForward, monitoring_namespace
-from .metrics.dashboard import DASHBOARD_FILE, load_dashboard
+from ..errors import WorkshopError
+from .cluster import DEFAULT_RELEASE, ServicePortForward, monitoring_namespace
+from .dashboard import DASHBOARD_FILE, load_dashboard
 
 GRAFANA_PORT = 80
 
@@ -54,7 +54,7 @@ def grafana_login(context: str | None = None, *, release: str = DEFAULT_RELEASE,
     if api is None:
         from kubernetes.client import CoreV1Api
 
-        from .kube.client import api_client
+        from ..kube.client import api_client
 
         api = CoreV1Api(api_client(context))
     try:

@@ -11,10 +11,10 @@ import math
 import numbers
 from typing import Any
 
-from ..errors import WorkshopError
+from ...errors import WorkshopError
 from ..grading import CheckFailed, lab_check
-from ..load import LoadResult
-from ..load.capacity import (KNATIVE_UTILISATION, CapacityPoint, CapacitySweep, find_knee, recommend_scale_target,
+from ...load import LoadResult
+from ...load.capacity import (KNATIVE_UTILISATION, CapacityPoint, CapacitySweep, find_knee, recommend_scale_target,
                              replicas_for)
 
 #: A usable sweep spans this much: from one request at a time to well past the knee.

@@ -1,6 +1,6 @@
 """Graded checks for the labs: ``@lab_check`` registers a check, ``check("lab1.name")`` runs it.
 
-A check is a function in ``kserve_workshop.checks.<lab>`` whose parameter names are the notebook
+A check is a function in ``kserve_workshop.labkit.checks.<lab>`` whose parameter names are the notebook
 variables it grades::
 
     @lab_check("lab1", hint="Score the model on the test split with model.score(X_test, y_test).")
@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 
 STRICT_ENV = "WORKSHOP_CHECKS_STRICT"
 REPORT_ENV = "WORKSHOP_GRADE_REPORT"
-CHECKS_PACKAGE = "kserve_workshop.checks"
+CHECKS_PACKAGE = "kserve_workshop.labkit.checks"
 _REPR_LIMIT = 300
 _MISSING = object()
 
@@ -377,7 +377,7 @@ def _show(result: CheckResult) -> None:
         display({"text/plain": result.text(), "text/html": result._repr_html_()}, raw=True)
         result._shown_in = shell.execution_count
         return
-    from .console import console
+    from ..console import console
 
     console.print(result)
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from ..grading import CheckFailed
-from ..serving import API_VERSION, DEFAULT_RESOURCES, KIND
+from ...isvc.manifest import API_VERSION, DEFAULT_RESOURCES, KIND
 
 RUNTIME = "kserve-sklearnserver"
 #: Upper bounds for "small": a kind node on a laptop runs several models, a canary doubles the pods.
@@ -38,7 +38,7 @@ def as_manifest(value: Any, variable: str) -> dict:
 
 def schema_valid(manifest: dict, variable: str) -> None:
     """KServe's own schema (strict: misspelt or misplaced fields and wrong types are errors)."""
-    from ..validate import errors, validate_object
+    from ...validate import errors, validate_object
 
     problems = errors(validate_object(manifest, file=f"`{variable}`"))
     if not problems:

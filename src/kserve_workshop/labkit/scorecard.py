@@ -18,11 +18,11 @@ from pathlib import Path
 
 import nbformat
 
-from .console import console, step
-from .errors import WorkshopError
+from ..console import console, step
+from ..errors import WorkshopError
 from .grading import REPORT_ENV, STRICT_ENV
 from .labgen import MASTER_GLOB
-from .notebook_static import CLUSTER_MAGIC, python_of
+from .notebook_lint import CLUSTER_MAGIC, python_of
 
 PASSED, FAILED, NOT_RUN, SKIPPED = "passed", "failed", "not run", "skipped"
 NOTEBOOK_ENV = "WORKSHOP_GRADE_NOTEBOOK"

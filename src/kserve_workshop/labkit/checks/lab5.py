@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import WorkshopError
+from ...errors import WorkshopError
 from ..grading import CheckFailed, lab_check
-from ..metrics import client_side, promql
-from ..metrics.client import PromQLError
-from ..metrics.compare import compare_queries
+from ...metrics import client_side, promql
+from ...metrics.client import PromQLError
+from ...metrics.compare import compare_queries
 
 WINDOW = promql.DEFAULT_WINDOW
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from .errors import WorkshopError
-from .paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT
+from ..errors import WorkshopError
+from ..paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT
 
 MASTER_GLOB = "[0-9][0-9]-*.ipynb"
 BANNER_ID = "workshop-generated-banner"

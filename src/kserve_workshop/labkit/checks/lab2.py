@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 import numpy as np
 
 from ..grading import CheckFailed, lab_check
-from ..serving import PUBLIC_IRIS_MODEL, host_from_status
+from ...isvc.manifest import PUBLIC_IRIS_MODEL
+from ...isvc.status import host_from_status
 from . import isvc_rules
 
 NAME = "sklearn-iris"

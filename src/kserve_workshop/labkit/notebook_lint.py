@@ -7,7 +7,7 @@ aside, the rest must parse. Then, over the notebook's code in order:
   cells is reported too: it is undefined when those cells are skipped);
 * every ``kserve_workshop.<module>.<attr>`` reached through an import or an alias must exist, and
   calls to library functions must match their signature (keyword names, required arguments);
-* every ``check("labN.name")`` must name a check (registered in ``kserve_workshop.checks`` or
+* every ``check("labN.name")`` must name a check (registered in ``kserve_workshop.labkit.checks`` or
   defined in the notebook with ``@lab_check``) whose answer variables an earlier cell binds.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 
 import nbformat
 
-from .errors import WorkshopError
+from ..errors import WorkshopError
 
 LIBRARY = "kserve_workshop"
 CLUSTER_MAGIC = "%%cluster"
@@ -170,7 +170,7 @@ def raise_for_problems(problems: list[Problem]) -> None:
 
 
 def _display(path: Path) -> str:
-    from .paths import REPO_ROOT
+    from ..paths import REPO_ROOT
 
     try:
         return str(Path(path).resolve().relative_to(REPO_ROOT))

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..canary import requests_needed
+from ...canary import requests_needed
 from ..grading import CheckFailed, lab_check
-from ..serving import PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2, TAG_ROUTING_ANNOTATION
+from ...isvc.manifest import PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2, TAG_ROUTING_ANNOTATION
 from . import isvc_rules
 
 CANARY_PERCENT = 20

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..clients import PayloadError, flatten, v2_outputs, validate_v1_request, validate_v2_request
+from ...dataplane.payloads import PayloadError, flatten, v2_outputs, validate_v1_request, validate_v2_request
 from ..grading import CheckFailed, lab_check
-from ..training import DOCS_IRIS_INPUT, IRIS_CLASSES, class_names
+from ...training import DOCS_IRIS_INPUT, IRIS_CLASSES, class_names
 
 MIN_ACCURACY = 0.9
 N_FEATURES = len(DOCS_IRIS_INPUT[0])
@@ -85,8 +85,8 @@ def saved_model(model_path, model=None, split=None):
     """model.joblib exists, is the only model file of its directory and loads to the same model."""
     import joblib
 
-    from ..errors import WorkshopError
-    from ..predictor import find_model_file
+    from ...errors import WorkshopError
+    from ...runtime.sklearn_model import find_model_file
 
     if not isinstance(model_path, (str, Path)):
         raise CheckFailed("`model_path` must be a path", expected="a pathlib.Path to model.joblib",
