@@ -17,7 +17,7 @@ from kserve_workshop import image, paths
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.plan import Runner
 from kserve_workshop.platform import storage
-from kserve_workshop.tasks import image_tasks
+from kserve_workshop.tasks import image as image_tasks
 from kserve_workshop.versions import pin
 
 VERSION = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]

@@ -14,8 +14,8 @@ from invoke.exceptions import Exit
 from kserve_workshop.labkit import labgen
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.labkit.labgen import MasterError, blank_source, check_drift, find_drift, generate
-from kserve_workshop.tasks.lab_tasks import check as check_task
-from kserve_workshop.tasks.lab_tasks import generate as generate_task
+from kserve_workshop.tasks.labs import check as check_task
+from kserve_workshop.tasks.labs import generate as generate_task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 SAMPLE = FIXTURES / "01-sample.ipynb"

@@ -23,7 +23,7 @@ from kserve_workshop.labkit.scorecard import (
     read_report,
     rows_for,
 )
-from kserve_workshop.tasks.lab_tasks import grade as grade_task
+from kserve_workshop.tasks.labs import grade as grade_task
 
 SAMPLE = Path(__file__).parent / "fixtures" / "notebooks" / "01-sample.ipynb"
 

@@ -32,6 +32,12 @@ MOVED = {
         "checks": "labkit.checks",
         "grafana": "metrics.grafana",
         "local": "processes",
+        "tasks.lab_tasks": "tasks.labs",
+        "tasks.local_tasks": "tasks.local",
+        "tasks.diagnose_tasks": "tasks.diagnose",
+        "tasks.docs_tasks": "tasks.docs",
+        "tasks.image_tasks": "tasks.image",
+        "tasks.start_tasks": "tasks.workshop",
     }.items()
 }
 

@@ -1,4 +1,5 @@
-"""Lab tasks: generate the student notebooks, check them (drift + static checks), grade a learner."""
+"""`invoke labs.generate` / `labs.check` (the student notebooks, generated from the masters and checked),
+and `invoke grade` (a learner's notebooks run and scored; a top-level task)."""
 
 from __future__ import annotations
 
@@ -77,9 +78,4 @@ def grade(c, labs_dir=None, out=None, timeout=120):
     info(f"scorecard written to {_relative(out_dir / 'scorecard.json')} and {_relative(out_dir / 'scorecard.md')}")
 
 
-def register(root: Collection) -> None:
-    labs = Collection("labs")
-    labs.add_task(generate)
-    labs.add_task(check)
-    root.add_collection(labs)
-    root.add_task(grade)
+namespace = Collection("labs", generate, check)

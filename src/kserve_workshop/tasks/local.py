@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from invoke import Collection
 from rich.table import Table
 
 from ..dataplane import infer_v2, predict_v1, v2_outputs
@@ -109,6 +108,3 @@ def _serve_until_interrupted(server: LocalModelServer) -> None:
         raise WorkshopError(f"the model server exited on its own (code {server.returncode})",
                             hint=f"its log: {server.log_path}")
 
-
-def register(root: Collection) -> None:
-    root.add_task(local)

@@ -91,9 +91,7 @@ def call(c, name, status, host=None, body="", path=None, error=None, namespace=N
            json_)
 
 
-def register(root: Collection) -> None:
-    collection = Collection("diagnose")
-    collection.add_task(explain, default=True)  # `invoke diagnose NAME` runs `explain`
-    collection.add_task(snapshot)
-    collection.add_task(call)
-    root.add_collection(collection)
+namespace = Collection("diagnose")
+namespace.add_task(explain, default=True)  # `invoke diagnose NAME` runs `explain`
+namespace.add_task(snapshot)
+namespace.add_task(call)

@@ -60,5 +60,4 @@ def push(c, registry="", tag="", dry_run=False):
                       f"export {image.IMAGE_ENV}={target}")
 
 
-def register(root: Collection) -> None:
-    root.add_collection(Collection("image", build, load_kind, push))
+namespace = Collection("image", build, load_kind, push)

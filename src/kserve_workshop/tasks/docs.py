@@ -13,7 +13,7 @@ from ..console import info, step
 from ..errors import WorkshopError
 from .common import workshop_task
 
-DEFAULT_PORT = "8000"
+DEFAULT_PORT = 8000
 #: mkdocs-material prints a multi-line notice on every build unless this is set.
 MKDOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}
 
@@ -25,12 +25,10 @@ def _require_docs_packages() -> None:
                             hint="scripts/bootstrap.sh installs them (or `.venv/bin/pip install -e '.[docs]'`)")
 
 
-def _port(value) -> int:
-    # A string flag: invoke would print a traceback for `--port abc` on an int flag.
-    text = str(value).strip()
-    if not text.isdigit() or not 1024 <= int(text) <= 65535:
-        raise WorkshopError(f"--port must be a number between 1024 and 65535, got {value!r}")
-    return int(text)
+def _check_port(port: int) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
+        raise WorkshopError(f"--port must be a number between 1024 and 65535, got {port!r}")
+    return port
 
 
 def _port_free(port: int) -> bool:
@@ -69,7 +67,7 @@ def build(c, site_dir=""):
 @workshop_task(help={"port": f"port on 127.0.0.1 (default {DEFAULT_PORT})"})
 def serve(c, port=DEFAULT_PORT):
     """Preview the docs site on http://127.0.0.1:PORT, rebuilt on every change (Ctrl-C stops it)."""
-    number = _port(port)
+    number = _check_port(port)
     _require_docs_packages()
     if not _port_free(number):
         raise WorkshopError(f"port {number} on 127.0.0.1 is already in use", hint="pass another one: --port 8001")
@@ -84,5 +82,4 @@ def serve(c, port=DEFAULT_PORT):
                             hint="its messages are above; `invoke docs.build` shows the same problems")
 
 
-def register(root: Collection) -> None:
-    root.add_collection(Collection("docs", build, serve))
+namespace = Collection("docs", build, serve)
