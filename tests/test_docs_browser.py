@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow,
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-# Platform facts, section 9: no background traffic, and every name but 127.0.0.1 fails to resolve.
+# No background traffic, and every name but 127.0.0.1 fails to resolve (so an off-machine request shows).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]

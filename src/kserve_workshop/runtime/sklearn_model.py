@@ -1,6 +1,7 @@
 """A ``kserve.Model`` that follows the contract of KServe's sklearn runtime (kserve-sklearnserver).
 
-Contract (platform-facts section 4), so a directory that serves here serves in the cluster too:
+Contract (KServe v0.20.0, ``python/sklearnserver/sklearnserver/model.py``), so a directory that serves
+here serves in the cluster too:
 the model directory holds exactly one ``.joblib``, ``.pkl`` or ``.pickle`` file, loaded with
 joblib; none is an error naming the directory, several is an error listing them; with
 ``PREDICT_PROBA=true`` in the environment the model answers with ``predict_proba``.
