@@ -13,6 +13,7 @@ import numbers
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import WorkshopError
+from ..runtime.features import flatten
 
 #: Tensor datatypes of the Open Inference Protocol.
 V2_DATATYPES = ("BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
@@ -49,17 +50,6 @@ def shape_of(data: Any) -> list[int]:
         raise PayloadError(f"rows have different lengths: {[len(row) if isinstance(row, (list, tuple)) else '-' for row in data]}",
                            hint="every instance must have the same number of features")
     return [len(data), *inner[0]]
-
-
-def flatten(data: Any) -> list:
-    """Row-major flattening of a nested list (how V2 JSON carries tensor data)."""
-    data = _tolist(data)
-    if not isinstance(data, (list, tuple)):
-        return [data]
-    out: list = []
-    for item in data:
-        out.extend(flatten(item))
-    return out
 
 
 def validate_instances(instances: Any, *, n_features: int | None = None) -> list[list[float]]:

@@ -107,7 +107,7 @@ def flowers_from_v2(inputs: Sequence[Mapping[str, Any]]) -> list[dict]:
                 or (len(shape) == 2 and shape[1] != 1)):
             raise FeatureError(f"input {name!r} has shape {shape!r}; each feature is one column: shape [n] "
                                "(or [n, 1]) for n flowers")
-        values = _flatten(tensor.get("data"))
+        values = flatten(tensor.get("data"))
         if len(values) != shape[0]:
             raise FeatureError(f"input {name!r}: shape {list(shape)} needs {shape[0]} values, data has {len(values)}")
         columns[str(name)] = values
@@ -119,14 +119,15 @@ def flowers_from_v2(inputs: Sequence[Mapping[str, Any]]) -> list[dict]:
     return [{name: values[i] for name, values in columns.items()} for i in range(count)]
 
 
-def _flatten(data: Any) -> list:
+def flatten(data: Any) -> list:
+    """Row-major flattening of nested lists (and arrays): how V2 JSON carries tensor data."""
     if hasattr(data, "tolist") and not isinstance(data, (str, bytes)):
         data = data.tolist()
     if not isinstance(data, (list, tuple)):
         return [data]
     out: list = []
     for item in data:
-        out.extend(_flatten(item))
+        out.extend(flatten(item))
     return out
 
 
@@ -139,7 +140,7 @@ def class_labels(predictions: Iterable[Any], classes: Sequence[str] = CLASS_NAME
     class from the end of the list, and 1.5 is no class at all.
     """
     labels = []
-    for position, value in enumerate(_flatten(list(predictions))):
+    for position, value in enumerate(flatten(list(predictions))):
         if not _is_number(value) or not float(value).is_integer():
             raise FeatureError(f"prediction {position} is {_describe(value)}, not a class index "
                                f"(a whole number 0..{len(classes) - 1})")
