@@ -125,6 +125,10 @@ def batcher_choice(max_batch_size, max_latency_ms, curve):
         estimate = estimate_batcher(measured, rate, size, latency_ms)
     except WorkshopError as exc:
         raise CheckFailed(exc.message, found=(max_batch_size, max_latency_ms), hint=exc.hint) from None
+    if size > measured.sizes[-1]:
+        raise CheckFailed(f"maxBatchSize {size} is beyond the measured sizes (up to {measured.sizes[-1]})",
+                          found=(max_batch_size, max_latency_ms),
+                          hint="in a burst batches grow to maxBatchSize: choose a size whose cost you measured")
     expected = (f"a worst case within {LAB_SCENARIO.budget_ms:g} ms and a model busy at most "
                 f"{UTILISATION_LIMIT:.0%} of the time at {rate:g} requests/s")
     lone = latency_ms / 1000 + 2 * measured.latency(1)
