@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 
+from kserve_workshop.local import LocalModelServer
 from kserve_workshop.paths import NOTEBOOKS_DIR
+from kserve_workshop.training import save_model, train_iris
 
 MASTER = NOTEBOOKS_DIR / "07-batching-and-logging.ipynb"
 WRITEFILE = "%%writefile payload_sink.py"
@@ -30,3 +33,12 @@ def write_sink(directory: Path, replacements: dict[str, str] | None = None, *, s
     path = Path(directory) / name
     path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="module")
+def model_server(tmp_path_factory):
+    """KServe's model server with the iris model, on 127.0.0.1, for one test module."""
+    directory = tmp_path_factory.mktemp("lab7-model")
+    save_model(train_iris(), directory)
+    with LocalModelServer(directory) as running:
+        yield running

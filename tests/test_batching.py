@@ -12,8 +12,9 @@ from kserve_workshop.batching import (BatchingCurve, BatchPoint, estimate_batche
                                       plot_batching, plot_estimates)
 from kserve_workshop.clients import histogram_count, read_metrics
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import LocalModelServer
-from kserve_workshop.training import iris_split, save_model, train_iris
+from kserve_workshop.training import iris_split
+
+pytest_plugins = ["lab7_files"]  # the model_server fixture
 
 matplotlib.use("Agg")
 SIZES = (1, 2, 4, 8, 16, 32, 64)
@@ -132,15 +133,10 @@ def test_a_server_that_is_not_there_is_named():
         measure_batching("http://127.0.0.1:9/v1/models/m:predict", [[1.0, 2.0, 3.0, 4.0]], sizes=(1,), repeats=1)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lab7-model")
-    save_model(train_iris(), directory)
-    with LocalModelServer(directory) as running:
-        yield running
 
 
-def test_measuring_a_real_model_server(server):
+def test_measuring_a_real_model_server(model_server):
+    server = model_server
     before = histogram_count(read_metrics(server.url), "request_predict_seconds", model_name=server.model_name)
     curve = measure_batching(server.v1_url, iris_split().X_test.tolist(), sizes=(1, 8, 64), repeats=8)
     served = histogram_count(read_metrics(server.url), "request_predict_seconds", model_name=server.model_name)
@@ -152,6 +148,7 @@ def test_measuring_a_real_model_server(server):
     assert list(curve.to_dataframe().index) == [1, 8, 64]
 
 
-def test_a_model_error_stops_the_measurement(server):
+def test_a_model_error_stops_the_measurement(model_server):
+    server = model_server
     with pytest.raises(WorkshopError, match="answered 4"):  # the workshop predictor says 400
         measure_batching(server.v1_url, [[1.0, 2.0, 3.0]], sizes=(1,), repeats=1)  # three features, not four

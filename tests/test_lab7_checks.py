@@ -15,6 +15,7 @@ from kserve_workshop.local import LocalModelServer
 from kserve_workshop.paths import MANIFESTS_DIR
 from kserve_workshop.training import iris_split, save_model, train_iris
 
+pytest_plugins = ["lab7_files"]  # the model_server fixture
 from lab7_files import write_sink
 
 SIZES = (1, 2, 4, 8, 16, 32, 64)
@@ -39,12 +40,11 @@ def curve_of(fixed=0.001, per_row=2e-6, one_row=0.001, sizes=SIZES) -> BatchingC
 
 # -- curve -------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lab7-checks-model")
-    save_model(train_iris(), directory)
-    with LocalModelServer(directory) as running:
-        yield running
+@pytest.fixture
+def server(model_server):
+    return model_server
+
+
 
 
 def test_a_real_measurement_of_the_running_server_passes(server):
