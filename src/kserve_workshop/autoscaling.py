@@ -24,6 +24,7 @@ from .errors import WorkshopError
 from .kube.conditions import has_true_condition
 from .load import LoadResult
 from .load.targets import LoadTarget, load_target  # noqa: F401 - load_target re-exported for the labs
+from .namespace import workshop_namespace
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 PA_GROUP = "autoscaling.internal.knative.dev"
@@ -122,7 +123,8 @@ def make_sample(t: float, pods: Iterable[Mapping], pas: Iterable[Mapping]) -> Sc
 class ClusterScaleReader:
     """Reads the InferenceService's pods and PodAutoscalers (one API client, made on first use)."""
 
-    def __init__(self, name: str, namespace: str = "default", *, context: str | None = None):
+    def __init__(self, name: str, namespace: str | None = None, *, context: str | None = None):
+        namespace = workshop_namespace(namespace)
         self.name, self.namespace, self.context = name, namespace, context
         self.selector = f"{ISVC_LABEL}={name}"
         self._api = None
@@ -156,8 +158,9 @@ class ScaleSampler:
     when no read succeeded at all. ``fetch`` replaces the cluster read (tests pass recorded objects).
     """
 
-    def __init__(self, name: str, namespace: str = "default", *, interval: float = 1.0, context: str | None = None,
+    def __init__(self, name: str, namespace: str | None = None, *, interval: float = 1.0, context: str | None = None,
                  fetch: Fetch | None = None):
+        namespace = workshop_namespace(namespace)
         if not interval > 0:
             raise WorkshopError(f"interval must be a positive number of seconds, got {interval!r}")
         self.interval = interval
@@ -216,12 +219,13 @@ class ScaleSampler:
         self.stop()
 
 
-def wait_for_pods(name: str, namespace: str = "default", *, count: int = 0, timeout: float = 300,
+def wait_for_pods(name: str, namespace: str | None = None, *, count: int = 0, timeout: float = 300,
                   interval: float = 2.0, context: str | None = None, fetch: Fetch | None = None,
                   sleep: Callable[[float], None] = time.sleep,
                   clock: Callable[[], float] = time.monotonic) -> ScaleSample:
     """Wait (bounded) until exactly ``count`` pods are left, all ready — ``count=0``: scaled to zero,
     every pod gone, terminating ones included. Returns the last sample."""
+    namespace = workshop_namespace(namespace)
     fetch = fetch or ClusterScaleReader(name, namespace, context=context)
     deadline = clock() + timeout
     what = "scale to zero" if count == 0 else f"have {count} ready pod(s)"
@@ -244,9 +248,10 @@ def wait_for_pods(name: str, namespace: str = "default", *, count: int = 0, time
 
 # ----------------------------------------------------------------------------------- load, cold start
 
-def ingress_load_target(name: str, namespace: str = "default", *, context: str | None = None,
+def ingress_load_target(name: str, namespace: str | None = None, *, context: str | None = None,
                         protocol: str = "v1") -> LoadTarget:
     """Resolve (once) where load for InferenceService ``name`` goes: ingress URL + Host from status.url."""
+    namespace = workshop_namespace(namespace)
     from .ingress import ingress_target
 
     return ingress_target(name, namespace, context=context).load_target(protocol)

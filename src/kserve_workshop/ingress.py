@@ -24,6 +24,7 @@ from .kube.client import core_api
 from .kube.errors import api_errors
 from .kube.port_forward import PortForward
 from .load.targets import LoadTarget, load_target
+from .namespace import workshop_namespace
 #: On kind the gateway is a NodePort (31080) mapped to this address by the kind config.
 KIND_INGRESS_URL = "http://127.0.0.1:8080"
 INGRESS_NAMESPACE = "istio-system"
@@ -153,9 +154,10 @@ class IngressTarget:
         return WorkshopError(f"{exc.message}\n\n{explanation.rstrip()}", hint=exc.hint)
 
 
-def ingress_target(name: str, namespace: str = "default", *, tag: str | None = None,
+def ingress_target(name: str, namespace: str | None = None, *, tag: str | None = None,
                    context: str | None = None, base_url: str | None = None, api=None) -> IngressTarget:
     """Resolve once where requests for ``name`` go (``tag="latest"``/``"prev"`` for a tagged route)."""
+    namespace = workshop_namespace(namespace)
     isvc = get_isvc(name, namespace, context=context, api=api)
     if tag is None:
         host = host_from_status(isvc)
@@ -170,13 +172,14 @@ def ingress_target(name: str, namespace: str = "default", *, tag: str | None = N
     return IngressTarget(base_url=base_url or ingress_endpoint(context), host=host, model_name=name)
 
 
-def predict_via_ingress(name: str, namespace: str = "default", instances: list | None = None, *,
+def predict_via_ingress(name: str, namespace: str | None = None, instances: list | None = None, *,
                         protocol: str = "v1", context: str | None = None, base_url: str | None = None,
                         timeout: float = 10) -> list:
     """Call the InferenceService through the ingress with the Host header from ``status.url``.
 
     The model name in the path is the InferenceService name (the runtime passes ``--model_name``).
     """
+    namespace = workshop_namespace(namespace)
     if not instances:
         raise WorkshopError("instances must be a non-empty list of feature rows, e.g. [[6.8, 2.8, 4.8, 1.4]]")
     target = ingress_target(name, namespace, context=context, base_url=base_url)

@@ -19,6 +19,7 @@ from typing import Callable, Mapping
 from ..errors import WorkshopError
 from ..kube.client import custom_objects_api
 from ..kube.errors import AlreadyExists, ApiUnavailable, NotFound, api_errors
+from ..namespace import manifest_namespace, workshop_namespace
 from .manifest import GROUP, PLURAL, VERSION, check_isvc_shape, promotion_manifest, rollback_patch
 from .status import TrafficTarget, status_row, traffic_from_status
 
@@ -39,19 +40,16 @@ def _api_errors(action: str):
     return api_errors(action, not_found_hint=_NOT_FOUND_HINT, rejected_hint=_REJECTED_HINT)
 
 
-def get_isvc(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def get_isvc(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """The InferenceService as the API returns it (a dict with ``status``)."""
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     with _api_errors(f"get InferenceService {namespace}/{name}"):
         return api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
 
 
 def _namespace_for(manifest: Mapping, namespace: str | None) -> str:
-    declared = (manifest.get("metadata") or {}).get("namespace")
-    if namespace and declared and namespace != declared:
-        raise WorkshopError(f"the manifest says namespace {declared!r} but {namespace!r} was asked for",
-                            hint="drop one of the two, or make them agree")
-    return namespace or declared or "default"
+    return manifest_namespace((manifest.get("metadata") or {}).get("namespace"), namespace)
 
 
 def apply_isvc(manifest: Mapping, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
@@ -84,8 +82,9 @@ def replace_isvc(manifest: Mapping, namespace: str | None = None, *, context: st
         return api.replace_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
 
 
-def patch_isvc(name: str, patch: Mapping, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def patch_isvc(name: str, patch: Mapping, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """Apply a JSON merge patch (e.g. ``rollback_patch()``); returns the patched object."""
+    namespace = workshop_namespace(namespace)
     if not isinstance(patch, Mapping) or not patch:
         raise WorkshopError("a patch must be a non-empty mapping, e.g. {'spec': {'predictor': {...}}}")
     api = api or custom_objects_api(context)
@@ -93,25 +92,28 @@ def patch_isvc(name: str, patch: Mapping, namespace: str = "default", *, context
         return api.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, dict(patch))
 
 
-def promote(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def promote(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """Send all traffic to the latest revision: replace the object without ``canaryTrafficPercent``.
 
     See ``promotion_manifest`` for why this is a replace and not a patch.
     """
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     current = get_isvc(name, namespace, api=api)
     return replace_isvc(promotion_manifest(current), namespace, api=api)
 
 
-def rollback(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def rollback(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """Send all traffic back to the previous rolled-out revision (``canaryTrafficPercent: 0``)."""
+    namespace = workshop_namespace(namespace)
     return patch_isvc(name, rollback_patch(), namespace, context=context, api=api)
 
 
-def delete_isvc(name: str, namespace: str = "default", *, context: str | None = None, api=None,
+def delete_isvc(name: str, namespace: str | None = None, *, context: str | None = None, api=None,
                 missing_ok: bool = True, wait: bool = False, timeout: float = 120,
                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> bool:
     """Delete the InferenceService; True when it existed. With ``wait``, until it is gone (bounded)."""
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     try:
         with _api_errors(f"delete InferenceService {namespace}/{name}"):
@@ -142,14 +144,16 @@ def _body(manifest: Mapping, namespace: str) -> dict:
 
 
 
-def get_traffic(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> list[TrafficTarget]:
+def get_traffic(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> list[TrafficTarget]:
     """The traffic split KServe reports in ``status.components.predictor.traffic``."""
+    namespace = workshop_namespace(namespace)
     return traffic_from_status(get_isvc(name, namespace, context=context, api=api))
 
 
-def get_status_table(namespace: str = "default", *, name: str | None = None, context: str | None = None,
+def get_status_table(namespace: str | None = None, *, name: str | None = None, context: str | None = None,
                      api=None, now: datetime | None = None) -> list[dict]:
     """``kubectl get isvc`` as rows (see ``status_row``); ``format_status_table`` prints them."""
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     if name:
         items = [get_isvc(name, namespace, api=api)]

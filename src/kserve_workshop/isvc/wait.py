@@ -7,11 +7,12 @@ from typing import Any, Callable, Mapping
 
 from ..console import step
 from ..errors import WorkshopError
+from ..namespace import workshop_namespace
 from .api import ApiUnavailable, get_isvc
 from .status import describe_conditions, is_ready
 
 
-def wait_ready(name: str, namespace: str = "default", *, expected_generation: int | None = None,
+def wait_ready(name: str, namespace: str | None = None, *, expected_generation: int | None = None,
                timeout: float = 300, context: str | None = None, api=None,
                get: Callable[[str, str], Mapping] | None = None,
                explain: Callable[[str, str], str] | None = None,
@@ -24,6 +25,7 @@ def wait_ready(name: str, namespace: str = "default", *, expected_generation: in
     carries ``diagnose.explain_not_ready`` (conditions, events, pod states), or the raw conditions
     when that is unavailable. ``get``/``explain``/``sleep``/``clock`` are injectable for tests.
     """
+    namespace = workshop_namespace(namespace)
     from tenacity import RetryError, Retrying, retry_if_result, wait_exponential
 
     fetch = get or (lambda n, ns: get_isvc(n, ns, context=context, api=api))

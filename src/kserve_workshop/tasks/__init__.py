@@ -1,7 +1,8 @@
 """The invoke collection behind ``tasks.py``: one module per namespace that ``invoke --list`` shows,
 composed here explicitly.
 
-    namespaces      kind, gke, platform, diagnose, docs, image, labs   (``namespace`` in the module of that name)
+    namespaces      kind, gke, platform, diagnose, docs, image, images, labs   (``namespace`` in the module
+                    of that name), class (classroom)
     top level       start, up, down, setup-gke, smoke   (workshop)     local            (local)
                     doctor, tools                       (machine)      schemas, validate (manifests)
                     status (= platform.status)          (platform)     grade            (labs)
@@ -15,11 +16,11 @@ from invoke import Collection
 from invoke.exceptions import ParseError
 from invoke.parser.argument import Argument
 
-from . import diagnose, docs, gke, image, kind, labs, local, machine, manifests, platform, workshop
+from . import classroom, diagnose, docs, gke, image, images, kind, labs, local, machine, manifests, platform, workshop
 
 #: The namespaces, in the order ``invoke --list`` shows them (it sorts them anyway).
-NAMESPACES = (diagnose.namespace, docs.namespace, gke.namespace, image.namespace, kind.namespace, labs.namespace,
-              platform.namespace)
+NAMESPACES = (classroom.namespace, diagnose.namespace, docs.namespace, gke.namespace, image.namespace,
+              images.namespace, kind.namespace, labs.namespace, platform.namespace)
 #: Top-level tasks: (task, name when it differs from the task's own).
 TOP_LEVEL = ((workshop.start, None), (workshop.up, None), (workshop.down, None), (workshop.setup_gke, None),
              (workshop.smoke, None), (local.local, None), (machine.doctor, None), (machine.tools, None),

@@ -12,7 +12,6 @@ import time
 from rich.table import Table
 
 from ..dataplane import infer_v2, predict_v1, v2_outputs
-from ..load.latency import latency_summary, time_sequential_requests
 from ..console import console, info, step
 from ..errors import WorkshopError
 from ..processes import LocalModelServer
@@ -51,6 +50,8 @@ def _predictions_table(title: str, instances: list, predictions: list) -> Table:
 })
 def local(c, port=0, requests=200, keep_running=False):
     """Train iris, serve it with KServe's model server on 127.0.0.1, call V1 and V2, time a burst, stop."""
+    from ..load.latency import latency_summary, time_sequential_requests  # imports the load generator's aiohttp
+
     _check_arguments(port, requests)
     model_dir = cache_dir() / "local" / MODEL_NAME
 
