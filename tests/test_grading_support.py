@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import yaml
 
-from kserve_workshop import check_guard, received
-from kserve_workshop.frozen import FrozenDict, FrozenList, freeze
-from kserve_workshop.grading import answered, check, passes
-from kserve_workshop.manifest_diff import changed_fields, describe, unified_diff
+from kserve_workshop.labkit import check_guard
+from kserve_workshop.runtime import received
+from kserve_workshop.runtime.frozen import FrozenDict, FrozenList, freeze
+from kserve_workshop.labkit.grading import answered, check, passes
+from kserve_workshop.isvc.diff import changed_fields, describe, unified_diff
 
 # -- frozen constants ----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kserve_workshop import labgen
+from kserve_workshop.labkit import labgen
 from kserve_workshop.paths import REPO_ROOT
 
 MASTERS = labgen.masters()

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 import pytest
 
-from kserve_workshop.grading import CheckResult, check
+from kserve_workshop.labkit.grading import CheckResult, check
 
 PASS, FAIL = True, False
 

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from invoke import Context
 
-from kserve_workshop import grading, labgen
+from kserve_workshop.labkit import grading, labgen
 from kserve_workshop.paths import NOTEBOOKS_DIR
-from kserve_workshop.tasks.lab_tasks import grade as grade_task
+from kserve_workshop.tasks.labs import grade as grade_task
 
 LAB1, LAB2 = "01-serve-a-model.ipynb", "02-first-inferenceservice.ipynb"
 

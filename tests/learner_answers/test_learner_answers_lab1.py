@@ -17,8 +17,8 @@ from sklearn.svm import SVC
 
 from answer_cases import FAIL, PASS, Case, cases, grade, judge
 from kserve_workshop import training
-from kserve_workshop.clients import infer_v2, predict_v1
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.dataplane.client import infer_v2, predict_v1
+from kserve_workshop.processes import LocalModelServer
 
 DOCS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 SPLIT = training.iris_split()

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from answer_cases import FAIL, PASS, Case, cases, judge
-from kserve_workshop import serving
+from kserve_workshop.isvc.manifest import PUBLIC_IRIS_MODEL, build_isvc
 
 SOLUTION = """
 apiVersion: serving.kserve.io/v1beta1
@@ -53,7 +53,7 @@ def without(*lines: str) -> dict:
 @pytest.mark.parametrize("case", cases(
     Case("the-solution", edited(), PASS),
     Case("as-yaml-text-only", {"manifest": SOLUTION}, PASS),
-    Case("build-isvc", {"manifest": serving.build_isvc("sklearn-iris", serving.PUBLIC_IRIS_MODEL, min_replicas=1)},
+    Case("build-isvc", {"manifest": build_isvc("sklearn-iris", PUBLIC_IRIS_MODEL, min_replicas=1)},
          PASS),
     Case("quantities-in-other-units", edited(("cpu: 50m", 'cpu: "0.05"'), ("memory: 128Mi", "memory: 134217728"),
                                              ("cpu: 100m", "cpu: 100m")), PASS),

@@ -12,10 +12,11 @@ import yaml
 from scipy.stats import norm
 
 from answer_cases import FAIL, PASS, Case, cases, judge
-from kserve_workshop import canary, serving, training
+from kserve_workshop import canary, training
+from kserve_workshop.isvc.manifest import PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2, load_manifest
 
 LAB = "manifests/labs/04-canary-rollouts"
-STABLE = serving.load_manifest(f"{LAB}/iris-v1.yaml")
+STABLE = load_manifest(f"{LAB}/iris-v1.yaml")
 SPLIT = training.iris_split()
 V1, V2 = training.train_iris(SPLIT, kind="svc"), training.train_iris(SPLIT, kind="tree")
 CANDIDATES = np.array(canary.candidate_inputs())
@@ -50,7 +51,7 @@ def canary_from(copy_of=copy.deepcopy, **fields):
     """The right canary made from a copy of the stable manifest, then ``fields`` (a__b=value) changed."""
     manifest = copy_of(STABLE)
     predictor = manifest["spec"]["predictor"]
-    predictor["canaryTrafficPercent"], predictor["model"]["storageUri"] = 20, serving.PUBLIC_IRIS_MODEL_2
+    predictor["canaryTrafficPercent"], predictor["model"]["storageUri"] = 20, PUBLIC_IRIS_MODEL_2
     for dotted, value in fields.items():
         set_field(manifest, dotted.split("__"), value)
     return {"stable_manifest": STABLE, "canary_manifest": manifest}
@@ -60,7 +61,7 @@ def canary_by_shallow_copy():
     stable = copy.deepcopy(STABLE)  # the notebook's own stable_manifest, which a shallow copy shares
     manifest = copy.copy(stable)
     manifest["spec"]["predictor"]["canaryTrafficPercent"] = 20
-    manifest["spec"]["predictor"]["model"]["storageUri"] = serving.PUBLIC_IRIS_MODEL_2
+    manifest["spec"]["predictor"]["model"]["storageUri"] = PUBLIC_IRIS_MODEL_2
     return {"stable_manifest": stable, "canary_manifest": manifest}
 
 
@@ -72,7 +73,7 @@ def canary_with(**extra):
     Case("deepcopy", canary_from(), PASS),
     Case("json-round-trip", canary_from(lambda m: json.loads(json.dumps(m))), PASS),
     Case("yaml-round-trip", canary_from(lambda m: yaml.safe_load(yaml.safe_dump(m))), PASS),
-    Case("the-lab-file", {"stable_manifest": STABLE, "canary_manifest": serving.load_manifest(f"{LAB}/canary-v2.yaml")},
+    Case("the-lab-file", {"stable_manifest": STABLE, "canary_manifest": load_manifest(f"{LAB}/canary-v2.yaml")},
          PASS),
     Case("also-min-replicas", canary_with(spec__predictor__minReplicas=2), FAIL, "put the other fields back"),
     Case("also-max-replicas", canary_with(spec__predictor__maxReplicas=3), FAIL, "one thing at a time"),
@@ -85,7 +86,7 @@ def canary_with(**extra):
     Case("numpy-percent", canary_with(spec__predictor__canaryTrafficPercent=np.int64(20)), FAIL, "numpy"),
     Case("percent-at-spec-level", canary_with(spec__canaryTrafficPercent=20, spec__predictor__canaryTrafficPercent=...),
          FAIL, "canaryTrafficPercent"),
-    Case("same-model", canary_with(spec__predictor__model__storageUri=serving.PUBLIC_IRIS_MODEL), FAIL,
+    Case("same-model", canary_with(spec__predictor__model__storageUri=PUBLIC_IRIS_MODEL), FAIL,
          "PUBLIC_IRIS_MODEL_2"),
     Case("not-a-manifest", {"stable_manifest": STABLE, "canary_manifest": "canary-v2.yaml"}, FAIL, "load_manifest"),
 ))

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from answer_cases import FAIL, PASS, Case, cases, grade, judge
-from kserve_workshop.clients import predict_v1
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.dataplane.client import predict_v1
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.metrics import LocalPrometheus
 from kserve_workshop.metrics.traffic import TrafficResult, lab_streams, run_traffic
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
-from monitoring_stack import monitoring_stack, wait_for_count
+from support.monitoring_stack import monitoring_stack, wait_for_count
 
 RATE = "sum(rate(request_predict_seconds_count[5s]))"
 P95 = "histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[5s])))"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from answer_cases import FAIL, PASS, Case, cases, grade, judge
-from kserve_workshop import check_guard
-from kserve_workshop.custom.features import DOCS_FLOWERS, FEATURE_NAMES
+from kserve_workshop.labkit import check_guard
+from kserve_workshop.runtime.features import DOCS_FLOWERS, FEATURE_NAMES
 from kserve_workshop.training import IRIS_CLASSES
 
 

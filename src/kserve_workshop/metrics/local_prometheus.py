@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from ..errors import WorkshopError
-from ..local import LOOPBACK, ServerProcess, on_server_ready
+from ..processes import LOOPBACK, ServerProcess, on_server_ready
 from ..paths import cache_dir
 from .client import PrometheusClient, TimeLike
 from .promql import selector
