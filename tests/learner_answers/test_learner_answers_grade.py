@@ -14,6 +14,8 @@ from kserve_workshop.labkit import grading, labgen
 from kserve_workshop.paths import NOTEBOOKS_DIR
 from kserve_workshop.tasks.labs import grade as grade_task
 
+SLOW_FIXTURES = {"scorecards"}
+
 LAB1, LAB2 = "01-serve-a-model.ipynb", "02-first-inferenceservice.ipynb"
 
 LAB1_ANSWERS = {  # right answers written differently, and the shortcut in Exercise 6

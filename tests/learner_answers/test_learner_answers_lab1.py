@@ -20,6 +20,8 @@ from kserve_workshop import training
 from kserve_workshop.dataplane.client import infer_v2, predict_v1
 from kserve_workshop.processes import LocalModelServer
 
+SLOW_FIXTURES = {"servers"}
+
 DOCS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 SPLIT = training.iris_split()
 X_TRAIN, X_TEST, Y_TRAIN, Y_TEST = SPLIT.X_train, SPLIT.X_test, SPLIT.y_train, SPLIT.y_test

@@ -16,6 +16,8 @@ from kserve_workshop.metrics.traffic import TrafficResult, lab_streams, run_traf
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 from support.monitoring_stack import monitoring_stack, wait_for_count
 
+SLOW_FIXTURES = {"stack"}
+
 RATE = "sum(rate(request_predict_seconds_count[5s]))"
 P95 = "histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[5s])))"
 MEAN = "sum(rate(request_predict_seconds_sum[5s])) / sum(rate(request_predict_seconds_count[5s]))"
@@ -105,6 +107,7 @@ def test_a_check_refuses_to_judge_without_traffic(stack):
         assert "run the traffic cell again" in result.hint
 
 
+@pytest.mark.slow
 def test_without_a_traffic_run_the_last_minutes_must_hold_requests(tmp_path):
     with monitoring_stack(tmp_path, duration=0) as idle:
         for text in (RATE, "vector(0)", P95):
@@ -113,6 +116,7 @@ def test_without_a_traffic_run_the_last_minutes_must_hold_requests(tmp_path):
             assert "last 3 minutes" in result.message
 
 
+@pytest.mark.slow
 def test_prometheus_follows_a_re_run_server_cell(tmp_path):
     """The issue's case: the server cell is run again, so Prometheus must scrape the new server."""
     save_model(train_iris(), tmp_path / "model")
