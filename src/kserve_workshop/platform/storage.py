@@ -1,9 +1,11 @@
 """The in-cluster S3-compatible model store for models the learners train themselves.
 
-SeaweedFS (the store KServe's own CI uses) runs as one Deployment of the official image in
-``weed server -s3`` mode (``manifests/platform/storage/seaweedfs.yaml``, image pinned in
-versions.toml). Why not its Helm chart: the chart runs master, volume, filer and S3 as separate
-workloads with their own requests; a few MB of models need one small pod.
+SeaweedFS runs as one Deployment of the official image in ``weed server -s3`` mode on a
+volume claim (``manifests/platform/storage/seaweedfs.yaml``, image pinned in versions.toml), so the
+models survive a restart of the pod. KServe's own CI uses SeaweedFS too, differently: ``weed mini
+-dir=/data -s3`` on an emptyDir (kserve ``config/overlays/test/s3-local-backend``). Why not
+SeaweedFS's Helm chart: it runs master, volume, filer and S3 as separate workloads with their own
+requests; a few MB of models need one small pod.
 
 Credentials are generated per cluster at install time (``secrets``) and live only in the cluster
 (and in a mode-0600 file in the local cache, ``.cache/platform/<context>/``); they are never
