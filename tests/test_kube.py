@@ -124,3 +124,43 @@ def test_missing_tools_are_named(monkeypatch):
         kube.require_tools("kubectl", "helm")
     assert info.value.message == "missing tool(s): helm" and "invoke tools" in info.value.hint
     kube.require_tools("kubectl")
+
+
+# ----- the labs' context: one rule for upload, serving, port-forwards and %%cluster ----------------
+
+@pytest.fixture
+def no_lab_env(monkeypatch):
+    monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("names, current, expected", [
+    (["kind-kserve-workshop"], "kind-kserve-workshop", "kind-kserve-workshop"),
+    ([GKE, "kind-kserve-workshop"], GKE, GKE),                        # the current one, when it is a workshop's
+    (["prod", "kind-kserve-workshop"], "prod", "kind-kserve-workshop"),  # never another current cluster
+])
+def test_lab_context_follows_the_guards_rule(kubeconfig, no_lab_env, names, current, expected):
+    kubeconfig(names, current)
+    assert kube.lab_context() == expected == kube.guard_context(None, False)
+
+
+def test_lab_context_given_explicitly_is_used_as_it_is(kubeconfig, no_lab_env):
+    kubeconfig(["prod"], "prod")
+    assert kube.lab_context("minikube") == "minikube"
+
+
+def test_lab_context_named_by_the_environment(kubeconfig, no_lab_env):
+    kubeconfig(["minikube", "kind-kserve-workshop"], "kind-kserve-workshop")
+    no_lab_env.setenv(kube.LAB_CONTEXT_ENV, "minikube")
+    assert kube.lab_context() == "minikube" and kube.is_lab_context_named("minikube")
+    assert not kube.is_lab_context_named("kind-kserve-workshop")
+    no_lab_env.setenv(kube.LAB_CONTEXT_ENV, "minikub")
+    with pytest.raises(WorkshopError, match="WORKSHOP_KUBE_CONTEXT='minikub' is not a context of your kubeconfig"):
+        kube.lab_context()
+
+
+def test_lab_context_without_a_workshop_cluster_says_how_to_get_or_name_one(kubeconfig, no_lab_env):
+    kubeconfig(["prod"], "prod")
+    with pytest.raises(WorkshopError, match="no workshop cluster") as info:
+        kube.lab_context()
+    assert "invoke up" in info.value.hint and "WORKSHOP_KUBE_CONTEXT" in info.value.hint

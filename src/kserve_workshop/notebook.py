@@ -35,22 +35,31 @@ def cluster_required() -> bool:
 
 @lru_cache(maxsize=1)
 def cluster_status() -> ClusterStatus:
-    """Is a cluster with KServe's API reachable through the current kube context? (checked once)"""
+    """Is a cluster with KServe's API reachable through the labs' kube context? (checked once)
+
+    The context is ``kube.lab_context()``, the one the cells' helpers (model upload, serving,
+    port-forwards) use, so a cell runs only when the cluster it will act on answers.
+    """
     try:
         from kubernetes import client, config
         from kubernetes.config.config_exception import ConfigException
     except ImportError as exc:  # pragma: no cover - kubernetes is a dependency
         return ClusterStatus(False, f"the kubernetes client is not installed ({exc})")
-    # Read KUBECONFIG now: the client reads it once, when it is first imported.
-    config_file = os.environ.get("KUBECONFIG") or None
+    from .errors import WorkshopError
+    from .kube import kubeconfig_path, lab_context
+
     try:
-        _, active = config.list_kube_config_contexts(config_file=config_file)
-        config.load_kube_config(config_file=config_file)
+        context = lab_context()
+    except WorkshopError as exc:
+        return ClusterStatus(False, exc.message + (f"; {exc.hint}" if exc.hint else ""))
+    configuration = client.Configuration()
+    try:
+        # Read KUBECONFIG now: the client reads it once, when it is first imported.
+        config.load_kube_config(config_file=kubeconfig_path(), context=context, client_configuration=configuration)
     except (ConfigException, FileNotFoundError, TypeError) as exc:
-        return ClusterStatus(False, f"no usable kubeconfig ({str(exc).splitlines()[0]})")
-    context = (active or {}).get("name")
+        return ClusterStatus(False, f"no usable kubeconfig ({str(exc).splitlines()[0]})", context)
     try:
-        api = client.ApiClient()
+        api = client.ApiClient(configuration)
         api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5,
                      _preload_content=False)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with the reason shown

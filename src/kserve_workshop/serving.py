@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from . import readiness
 from .console import step
 from .errors import WorkshopError
 from .paths import REPO_ROOT, cache_dir
@@ -165,6 +166,32 @@ def storage_uri_of(manifest: Mapping) -> str | None:
     return ((manifest.get("spec") or {}).get("predictor") or {}).get("model", {}).get("storageUri")
 
 
+def use_model(manifest: Mapping, storage_uri: str) -> dict:
+    """A copy of ``manifest`` whose predictor serves the model at ``storage_uri``.
+
+    For a model spec that is ``spec.predictor.model.storageUri``; for a custom predictor container
+    (Lab 6) the ``STORAGE_URI`` variable of its ``kserve-container``, which KServe's storage
+    initializer reads. Use it with the URI ``storage.upload_model`` returns: a new model version is
+    then a new spec, and KServe rolls it out as a new revision.
+    """
+    check_isvc_shape(manifest)
+    _check_storage_uri(storage_uri)
+    body = copy.deepcopy(dict(manifest))
+    predictor = body["spec"]["predictor"]
+    if isinstance(predictor.get("model"), dict):
+        predictor["model"]["storageUri"] = storage_uri
+        return body
+    containers = [c for c in predictor.get("containers") or [] if isinstance(c, dict)]
+    container = next((c for c in containers if c.get("name") == "kserve-container"), None)
+    if container is None:
+        raise WorkshopError("the manifest's predictor has neither a model spec nor a kserve-container",
+                            hint="set spec.predictor.model.storageUri, or the STORAGE_URI env of the "
+                                 "predictor's kserve-container")
+    env = [item for item in container.get("env") or [] if item.get("name") != "STORAGE_URI"]
+    container["env"] = [{"name": "STORAGE_URI", "value": storage_uri}, *env]
+    return body
+
+
 def promotion_manifest(isvc: Mapping) -> dict:
     """The object to PUT to promote a canary: the same spec without ``canaryTrafficPercent``.
 
@@ -223,18 +250,15 @@ def condition(isvc: Mapping, kind: str = "Ready") -> dict | None:
 
 
 def is_ready(isvc: Mapping, expected_generation: int | None = None) -> bool:
-    """Ready=True, and (when given) the controller has observed at least ``expected_generation``.
+    """Ready=True with every component's latest revision ready, and (when given) ``status.observedGeneration``
+    at least ``expected_generation``.
 
-    Right after a change the old Ready=True is still there: only ``status.observedGeneration``
-    tells whether the condition is about the new spec.
+    ``status.observedGeneration`` is copied from the Knative Service of the last component KServe
+    reconciled, not the InferenceService's own (see ``readiness``): it tells a predictor-only
+    InferenceService's rollout, never a transformer's, so with a transformer or explainer and an
+    ``expected_generation`` this is False; ``wait_ready`` decides those by watching the rollout move.
     """
-    ready = condition(isvc, "Ready")
-    if not ready or str(ready.get("status", "")).lower() != "true":
-        return False
-    if expected_generation is None:
-        return True
-    observed = (isvc.get("status") or {}).get("observedGeneration") or 0
-    return observed >= expected_generation
+    return readiness.rolled_out(isvc, expected_generation)
 
 
 def describe_conditions(isvc: Mapping) -> str:
@@ -392,19 +416,26 @@ def _kubeconfig_errors(context: str | None) -> Iterator[None]:
 
 
 def custom_objects_api(context: str | None = None):
-    """The SDK's ``CustomObjectsApi`` for ``context`` (the current kube context when None)."""
+    """The SDK's ``CustomObjectsApi`` for ``context`` (``kube.lab_context()`` when None: the same
+    cluster ``storage.upload_model`` puts models in)."""
     from kserve import KServeClient
 
+    from .kube import kubeconfig_path, lab_context
+
+    context = lab_context(context)
     with _kubeconfig_errors(context):
-        return KServeClient(context=context).api_instance
+        return KServeClient(config_file=kubeconfig_path(), context=context).api_instance
 
 
 def core_api(context: str | None = None):
-    """A ``CoreV1Api`` for ``context`` (for the ingress gateway Service)."""
+    """A ``CoreV1Api`` for ``context`` (for the ingress gateway Service; ``kube.lab_context()`` when None)."""
     from kubernetes import client, config
 
+    from .kube import kubeconfig_path, lab_context
+
+    context = lab_context(context)
     with _kubeconfig_errors(context):
-        return client.CoreV1Api(config.new_client_from_config(context=context))
+        return client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig_path(), context=context))
 
 
 @contextmanager
@@ -489,16 +520,35 @@ def apply_isvc(manifest: Mapping, namespace: str | None = None, *, context: str 
         return replace_isvc(manifest, namespace, api=api)
 
 
+#: Metadata that others put on the live object (KServe its finalizer, tools their labels and
+#: annotations) and that a PUT of the manifest alone would remove.
+_CARRIED_METADATA = ("finalizers", "ownerReferences")
+
+
 def replace_isvc(manifest: Mapping, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
-    """PUT the manifest over the existing object (fields absent from it are removed)."""
+    """PUT the manifest's spec over the existing object (spec fields absent from it are removed).
+
+    Metadata is carried over from the live object: its labels and annotations stay unless the
+    manifest sets them (to remove one, ``patch_isvc`` it to None), and its finalizers and owner
+    references stay as they are. A manifest that already has a ``resourceVersion`` is a live
+    object being changed (``promote``): it is sent as it is, so the PUT fails on a concurrent change.
+    """
     check_isvc_shape(manifest)
     namespace = _namespace_for(manifest, namespace)
     api = api or custom_objects_api(context)
     body = _body(manifest, namespace)
     name = body["metadata"]["name"]
     if not body["metadata"].get("resourceVersion"):
-        current = get_isvc(name, namespace, api=api)
-        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        live = get_isvc(name, namespace, api=api).get("metadata") or {}
+        metadata = body["metadata"]
+        for key in ("labels", "annotations"):
+            merged = {**(live.get(key) or {}), **(metadata.get(key) or {})}
+            if merged:
+                metadata[key] = merged
+        for key in _CARRIED_METADATA:
+            if live.get(key) and key not in metadata:
+                metadata[key] = live[key]
+        metadata["resourceVersion"] = live["resourceVersion"]
     with _api_errors(f"replace InferenceService {namespace}/{name}"):
         return api.replace_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
 
@@ -565,8 +615,16 @@ def wait_ready(name: str, namespace: str = "default", *, expected_generation: in
                get: Callable[[str, str], Mapping] | None = None,
                explain: Callable[[str, str], str] | None = None,
                sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-               max_interval: float = 10.0) -> dict:
-    """Poll until Ready (for ``expected_generation`` when given), with backoff and a bound.
+               max_interval: float = 10.0, settle: float = 15.0) -> dict:
+    """Poll until Ready (for the change that produced ``expected_generation``, when given), with
+    backoff and a bound.
+
+    Ready means Ready=True and every component's latest created revision ready; for a change,
+    also that KServe has acted on it (``readiness.rolled_out``): ``status.observedGeneration``
+    reached ``expected_generation`` (it is the predictor's Knative Service's, not the
+    InferenceService's own), or the rollout state (revisions, traffic, observedGeneration) moved
+    since the first poll. With a transformer, whose Knative Service a predictor-only change leaves
+    alone, a change that moves nothing visible is accepted once the state stood still ``settle`` s.
 
     Polls start 1 s apart and back off to ``max_interval``. API hiccups (5xx, connection resets) are
     retried; a missing object or a denied request fails at once. On timeout the ``WorkshopError``
@@ -585,7 +643,12 @@ def wait_ready(name: str, namespace: str = "default", *, expected_generation: in
             seen["error"] = exc
             return None
         seen["isvc"] = isvc
-        return isvc if is_ready(isvc, expected_generation) else None
+        state = readiness.rollout_state(isvc)
+        if seen.setdefault("first_state", state) != state:
+            seen["moved"] = True
+        done = readiness.rolled_out(isvc, expected_generation, moved=seen.get("moved", False),
+                                    settled=clock() - start >= settle)
+        return isvc if done else None
 
     start = clock()
     backoff = wait_exponential(multiplier=1, min=1, max=max_interval)
@@ -620,8 +683,10 @@ def _explanation(name, namespace, isvc, explain, context) -> str:
     try:
         if explain is None:
             from .diagnose import explain_not_ready
+            from .kube import lab_context
 
-            return explain_not_ready(name, namespace, context=context)
+            # The cluster the wait looked at, not whatever context is current.
+            return explain_not_ready(name, namespace, context=lab_context(context))
         return explain(name, namespace)
     except Exception:  # noqa: BLE001 - the explanation is best effort; the raw conditions are the fallback
         conditions = describe_conditions(isvc) if isvc is not None else "  (no object was read)"
@@ -650,21 +715,10 @@ def get_status_table(namespace: str = "default", *, name: str | None = None, con
 # --------------------------------------------------------------------------------------------
 
 def current_context() -> str | None:
-    """The active kube context (via ``kube.current_context`` when the platform module provides it)."""
-    try:
-        from .kube import current_context as kube_current_context
-    except ImportError:
-        kube_current_context = None
-    if kube_current_context is not None:
-        return kube_current_context()
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
+    """The active kube context of the kubeconfig (``kube.current_context``)."""
+    from .kube import current_context as kube_current_context
 
-    try:
-        _, active = config.list_kube_config_contexts()
-    except (ConfigException, FileNotFoundError, TypeError):
-        return None
-    return (active or {}).get("name")
+    return kube_current_context()
 
 
 def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -766,16 +820,16 @@ _shared_port_forwards: dict[str | None, IngressPortForward] = {}
 
 
 def ingress_endpoint(context: str | None = None, *, allow_port_forward: bool = True, api=None) -> str:
-    """Base URL of the Istio ingress gateway for ``context`` (the current one when None).
+    """Base URL of the Istio ingress gateway for ``context`` (``kube.lab_context()`` when None).
 
     - kind (``kind-*`` contexts): ``http://127.0.0.1:8080``, the kind config's mapping of the
       gateway's NodePort; when nothing answers there, a shared port-forward (one per context).
     - otherwise (GKE...): the gateway Service's LoadBalancer address; a port-forward when the
       Service has no load balancer.
     """
-    context = context or current_context()
-    if context is None:
-        raise WorkshopError("no kube context is set", hint="create the workshop cluster with `invoke up`")
+    from .kube import lab_context
+
+    context = lab_context(context)
     if context.startswith("kind-"):
         parsed = urlparse(KIND_INGRESS_URL)
         if port_open(parsed.hostname, parsed.port):

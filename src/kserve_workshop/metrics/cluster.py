@@ -52,7 +52,10 @@ class ServicePortForward(ServerProcess):
                          name=f"port-forward-{service}", startup_timeout=startup_timeout)
 
     def _build_argv(self, port: int) -> list[str]:
-        context = ["--context", self.context] if self.context else []
+        from ..kube import lab_context
+
+        # The labs' context, as everywhere else (kube.lab_context), never silently the current one.
+        context = ["--context", lab_context(self.context)]
         return [self.kubectl, *context, "port-forward", "--address", LOOPBACK, "-n", self.namespace,
                 f"svc/{self.service}", f"{port}:{self.remote_port}"]
 
