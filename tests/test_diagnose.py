@@ -554,6 +554,12 @@ def test_wrong_host_fixture_call_is_diagnosed_as_wrong_host():
     (503, '{"error":"Model with name sklearn-iris is not ready."}', {}, "call-model-not-ready"),
     (500, '{"error":"Expected 2D array, got 1D array instead"}', {"content_type": "application/x-www-form-urlencoded"}, "call-not-json"),
     (400, '{"error":"Invalid input"}', {}, "call-bad-payload"),
+    # KServe's sklearn runtime: every predict error is an InferenceError, answered with HTTP 500.
+    (500, '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
+     {"content_type": "application/json"}, "call-bad-payload"),
+    (500, '{"error":"Input X contains NaN."}', {"content_type": "application/json"}, "call-bad-payload"),
+    (500, '{"error":"Expected 2D array, got 1D array instead"}', {"content_type": "application/json"},
+     "call-bad-payload"),
     (None, "", {"error": "Connection refused"}, "call-no-answer"),
 ])
 def test_failed_calls_are_explained(status, body, kwargs, rule):
@@ -561,6 +567,19 @@ def test_failed_calls_are_explained(status, body, kwargs, rule):
     diagnosis = diagnose_call(status, body, status_url="http://sklearn-iris.kserve-test.example.com",
                               model_name=NAME, **kwargs)
     assert diagnosis.top.rule == rule
+
+
+def test_a_feature_count_error_names_both_counts():
+    diagnosis = diagnose_call(500, '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
+                              host="sklearn-iris.kserve-test.example.com",
+                              status_url="http://sklearn-iris.kserve-test.example.com", model_name=NAME)
+    assert diagnosis.top.title == "The rows have 3 features, the model expects 4"
+    assert "HTTP 500" in diagnosis.top.cause and "rows of 4 numbers" in diagnosis.top.fix[0]
+
+
+def test_a_500_that_is_not_about_the_payload_is_not_called_one():
+    diagnosis = diagnose_call(500, '{"error":"ValueError : boom"}', host="h", status_url="http://h")
+    assert diagnosis.state == F.CALL_UNKNOWN
 
 
 def test_an_unexplained_call_says_so_and_shows_the_body():
