@@ -52,17 +52,32 @@ def probe(probe, model_v1, model_v2):
     return f"{len(rows)} probe row(s); v1 answers {answers_v1}, v2 answers {answers_v2}"
 
 
+def _expected_uris(model_versions: Any) -> tuple[str, str]:
+    """(stable, canary) storageUris: the learner's own versions when the notebook prepared them
+    (``model_versions.prepare_versions``), else KServe's two public iris models."""
+    if model_versions is None:
+        return PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2
+    try:
+        return model_versions.uri("v1"), model_versions.uri("v2")
+    except Exception as exc:  # noqa: BLE001 - a wrong object is a failed answer, not a crash
+        raise CheckFailed("`model_versions` is not the lab's two prepared versions",
+                          expected="model_versions.prepare_versions({'v1': model_v1, 'v2': model_v2}, NAME)",
+                          found=f"{type(exc).__name__}: {exc}") from None
+
+
 @lab_check("lab4", hint="Copy the stable manifest (copy.deepcopy), then change only spec.predictor: "
                         "canaryTrafficPercent and model.storageUri.")
-def canary_manifest(canary_manifest, stable_manifest):
-    """The canary change: same object, canaryTrafficPercent 20 and model-2, everything else as stable."""
+def canary_manifest(canary_manifest, stable_manifest, model_versions=None):
+    """The canary change: same object, canaryTrafficPercent 20 and the new version's storageUri
+    (the learner's v2 when ``model_versions`` is defined, else model-2), everything else as stable."""
+    stable_uri, canary_uri = _expected_uris(model_versions)
     if canary_manifest is stable_manifest:
         raise CheckFailed("`canary_manifest` is the very same dict as `stable_manifest`",
                           hint="assignment does not copy: use copy.deepcopy(stable_manifest), then edit the copy")
     canary = isvc_rules.as_manifest(canary_manifest, "canary_manifest")
     stable = isvc_rules.as_manifest(stable_manifest, "stable_manifest")
-    if isvc_rules.model_of(stable, "stable_manifest").get("storageUri") != PUBLIC_IRIS_MODEL:
-        raise CheckFailed("`stable_manifest` was changed too", expected=f"its storageUri still {PUBLIC_IRIS_MODEL}",
+    if isvc_rules.model_of(stable, "stable_manifest").get("storageUri") != stable_uri:
+        raise CheckFailed("`stable_manifest` was changed too", expected=f"its storageUri still {stable_uri}",
                           found=stable["spec"]["predictor"]["model"].get("storageUri"),
                           hint="re-run the cell that loads it, and edit a deep copy instead")
     isvc_rules.schema_valid(canary, "canary_manifest")
@@ -77,12 +92,12 @@ def canary_manifest(canary_manifest, stable_manifest):
         raise CheckFailed("spec.predictor.canaryTrafficPercent is not the lab's", expected=CANARY_PERCENT,
                           found=percent, hint="an integer percent: 20, not 0.2 or '20'")
     model = isvc_rules.model_of(canary, "canary_manifest")
-    if model.get("storageUri") != PUBLIC_IRIS_MODEL_2:
-        raise CheckFailed("the canary must serve the new model", expected=PUBLIC_IRIS_MODEL_2,
+    if model.get("storageUri") != canary_uri:
+        raise CheckFailed("the canary must serve the new model", expected=canary_uri,
                           found=model.get("storageUri"),
                           hint="without a change to the spec there is no new revision to send 20 % to")
     expected_model = copy.deepcopy(stable["spec"]["predictor"]["model"])
-    expected_model["storageUri"] = PUBLIC_IRIS_MODEL_2
+    expected_model["storageUri"] = canary_uri
     if model != expected_model:
         changed = sorted(k for k in set(model) | set(expected_model) if model.get(k) != expected_model.get(k))
         raise CheckFailed("the canary changes more than the model", expected="only storageUri changed",
@@ -93,7 +108,8 @@ def canary_manifest(canary_manifest, stable_manifest):
     if annotations.get(TAG_ROUTING_ANNOTATION) != "true":
         raise CheckFailed("the tag-routing annotation was lost", expected={TAG_ROUTING_ANNOTATION: "true"},
                           found=annotations, hint="keep the stable manifest's metadata.annotations")
-    return "20 % of requests will go to a new revision serving model-2"
+    return ("20 % of requests will go to a new revision serving "
+            + ("your model v2" if model_versions is not None else "model-2"))
 
 
 @lab_check("lab4", hint="n = z² · p · (1 − p) / E², with z = 1.96, p = 0.2, E = 0.05, rounded up (math.ceil).")
