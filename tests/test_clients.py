@@ -197,40 +197,13 @@ def test_health_metadata_and_metrics(server):
 
 
 # -- what KServe's sklearn runtime answers (no runtime image here: its documented answer, served locally) --
+# KServe v0.20's sklearn runtime wraps every error of predict as InferenceError, answered with HTTP 500
+# and {"error": <the exception's text>} (sklearnserver/model.py, kserve/errors.py).
 
-class _SklearnRuntimeAnswer:
-    """Answers every POST as KServe v0.20's sklearn runtime answers a predict that raised: HTTP 500
-    with {"error": <the exception's text>} (sklearnserver/model.py wraps it as InferenceError)."""
+def _runtime_answering(status: int, error: str):
+    from test_smoke import FakeIngress
 
-    def __init__(self, status: int, error: str):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        import json
-        import threading
-
-        body = json.dumps({"error": error}).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return FakeIngress([(status, {"error": error})])
 
 
 @pytest.mark.parametrize("error", [
@@ -240,7 +213,7 @@ class _SklearnRuntimeAnswer:
     "Expected 2D array, got 1D array instead:\narray=[6.8 2.8 4.8 1.4].",
 ])
 def test_a_500_carrying_a_predict_error_is_a_payload_error(error):
-    with _SklearnRuntimeAnswer(500, error) as runtime:
+    with _runtime_answering(500, error) as runtime:
         with pytest.raises(clients.RejectedPayload) as info:
             clients.predict_v1(runtime.url, NAME, [[6.8, 2.8, 4.8]])
     assert info.value.status_code == 500
@@ -250,7 +223,7 @@ def test_a_500_carrying_a_predict_error_is_a_payload_error(error):
 
 
 def test_a_500_without_a_predict_error_stays_a_server_failure():
-    with _SklearnRuntimeAnswer(500, "ValueError : the model file is corrupt") as runtime:
+    with _runtime_answering(500, "ValueError : the model file is corrupt") as runtime:
         with pytest.raises(clients.CallFailed) as info:
             clients.predict_v1(runtime.url, NAME, DOCS)
     assert not isinstance(info.value, clients.RejectedPayload)

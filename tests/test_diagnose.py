@@ -326,21 +326,22 @@ ModuleNotFoundError: No module named 'sklearn.ensemble.gradient_boosting'
 """
 
 
-def _with_model_log(case: str, text: str):
-    snapshot = snap(case)
+def _crashed_with(text: str):
+    """The import-error fixture with another crash text everywhere KServe and the kubelet copy it:
+    the log, the termination message (FallbackToLogsOnError) and lastFailureInfo.message."""
+    snapshot = snap("import-error")
     key = next(k for k in snapshot.logs if k.container == "kserve-container")
     snapshot.logs[key] = text
+    snapshot.isvc["status"]["modelStatus"]["lastFailureInfo"]["message"] = text
+    for pod in snapshot.pods:
+        for status in pod["status"]["containerStatuses"]:
+            if status["name"] == "kserve-container":
+                status["lastState"]["terminated"]["message"] = text
     return snapshot
 
 
 def test_an_import_error_while_unpickling_is_still_the_model_file():
-    snapshot = _with_model_log("import-error", UNPICKLE_IMPORT)
-    snapshot.isvc["status"]["modelStatus"]["lastFailureInfo"]["message"] = UNPICKLE_IMPORT
-    for pod in snapshot.pods:
-        for status in pod["status"]["containerStatuses"]:
-            if status["name"] == "kserve-container":
-                status["lastState"]["terminated"]["message"] = UNPICKLE_IMPORT
-    diagnosis = diagnose_snapshot(snapshot)
+    diagnosis = diagnose_snapshot(_crashed_with(UNPICKLE_IMPORT))
     assert diagnosis.top.rule == "model-file-not-loadable" and "unpickling" in diagnosis.top.title
     assert "server-import-failed" not in {f.rule for f in diagnosis.findings}
 
@@ -354,13 +355,7 @@ def test_an_import_error_while_unpickling_is_still_the_model_file():
      "'Model' from 'kserve'"),
 ])
 def test_import_failures_of_every_shape_are_recognised(text, missing):
-    snapshot = _with_model_log("import-error", text)
-    snapshot.isvc["status"]["modelStatus"]["lastFailureInfo"]["message"] = text
-    for pod in snapshot.pods:
-        for status in pod["status"]["containerStatuses"]:
-            if status["name"] == "kserve-container":
-                status["lastState"]["terminated"]["message"] = text
-    top = diagnose_snapshot(snapshot).top
+    top = diagnose_snapshot(_crashed_with(text)).top
     assert top.rule == "server-import-failed" and missing in top.title, top.title
 
 
