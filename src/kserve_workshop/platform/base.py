@@ -51,8 +51,9 @@ class Profile:
     #: Knative skips tag resolution for images loaded with `kind load` (kind.local, dev.local...).
     on_kind: bool
     #: Pull KServe's controller image only when the node lacks it (imagePullPolicy IfNotPresent):
-    #: an image a job put on the node beforehand (`kind load docker-image`) is used as it is.
-    #: Nothing in the workshop loads it; without that, the image is pulled once as usual.
+    #: an image put on the node beforehand (`invoke images.preload`, i.e. `kind load docker-image`)
+    #: is used as it is. `up --profile ci` does not preload by itself; without it the image is
+    #: pulled once, as on a laptop.
     controller_if_not_present: bool = False
 
 
