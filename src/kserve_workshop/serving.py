@@ -719,13 +719,6 @@ def get_status_table(namespace: str | None = None, *, name: str | None = None, c
 # Reaching models through the Istio ingress
 # --------------------------------------------------------------------------------------------
 
-def current_context() -> str | None:
-    """The active kube context of the kubeconfig (``kube.current_context``)."""
-    from .kube import current_context as kube_current_context
-
-    return kube_current_context()
-
-
 def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
     """Does something accept TCP connections on host:port?"""
     try:
