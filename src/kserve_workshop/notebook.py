@@ -46,12 +46,13 @@ def cluster_status() -> ClusterStatus:
     except ImportError as exc:  # pragma: no cover - kubernetes is a dependency
         return ClusterStatus(False, f"the kubernetes client is not installed ({exc})")
     from .errors import WorkshopError
-    from .kube import kubeconfig_path, lab_context
+    from .kube import LAB_CONTEXT_ENV, kubeconfig_path, lab_context
 
     try:
         context = lab_context()
     except WorkshopError as exc:
-        return ClusterStatus(False, exc.message + (f"; {exc.hint}" if exc.hint else ""))
+        other = "" if LAB_CONTEXT_ENV in exc.message else f" (to use another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT)"
+        return ClusterStatus(False, exc.message + other)
     configuration = client.Configuration()
     try:
         # Read KUBECONFIG now: the client reads it once, when it is first imported.
