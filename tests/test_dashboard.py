@@ -16,10 +16,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from kserve_workshop.clients import read_metrics
 from kserve_workshop.custom.chain import LocalChain, predict_labels
 from kserve_workshop.metrics import LocalPrometheus
 from kserve_workshop.metrics import dashboard as dash
+from kserve_workshop.metrics.exposition import read_metrics
 from kserve_workshop.metrics.promql import MODEL_SERVER_HISTOGRAMS
 from kserve_workshop.training import save_model, train_iris
 
@@ -29,6 +29,9 @@ FLOWERS = [{"sepal_length": 6.8, "sepal_width": 2.8, "petal_length": 4.8, "petal
            {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]
 REQUESTS = 12
 TOTAL = REQUESTS + 1  # and the first one
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"stack"}
 
 
 def _scraped_count(prom, component: str) -> float:

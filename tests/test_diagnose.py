@@ -69,7 +69,7 @@ TITLE_WORDS = {
     "image-digest-resolution": "digest",
     "no-supporting-runtime": "'sklearn'",
     "oom-killed": "64Mi",
-    "import-error": "'kserve_workshop.predictor'",
+    "import-error": "'kserve_workshop.training'",
 }
 
 
@@ -958,7 +958,7 @@ def run_task(task, capsys, **kwargs):
 
 
 def test_task_call_explains_a_wrong_host(capsys):
-    from kserve_workshop.tasks.diagnose_tasks import call
+    from kserve_workshop.tasks.diagnose import call
 
     code, out, _ = run_task(call, capsys, name=NAME, status="404", host="sklearn-iris.default.example.com",
                             from_dir=str(FIXTURES / "wrong-host"))
@@ -978,7 +978,7 @@ def test_task_snapshot_without_out_says_so_before_reading_anything(capsys, monke
 
 
 def test_task_snapshot_refuses_a_used_directory_before_reading_anything(tmp_path, capsys, monkeypatch):
-    from kserve_workshop.tasks import diagnose_tasks
+    from kserve_workshop.tasks import diagnose as diagnose_tasks
 
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "file").write_text("x")
@@ -988,7 +988,7 @@ def test_task_snapshot_refuses_a_used_directory_before_reading_anything(tmp_path
 
 
 def test_task_snapshot_writes_a_directory_the_diagnosis_reads(tmp_path, capsys, monkeypatch):
-    from kserve_workshop.tasks import diagnose_tasks
+    from kserve_workshop.tasks import diagnose as diagnose_tasks
 
     monkeypatch.setattr(diagnose_tasks, "LiveSource",
                         lambda context=None: LiveSource(context, reader=FixtureReader("oom-killed")))

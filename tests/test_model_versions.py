@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from kserve_workshop import model_versions as mv
-from kserve_workshop.clients import predict_v1
+from kserve_workshop.dataplane import predict_v1
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.platform import storage
 from kserve_workshop.training import iris_split, train_iris
 
-from test_platform_fakes import ClusterState, runner
+from support.platform_fakes import ClusterState, runner
 
 KIND = "kind-kserve-workshop"
 
@@ -85,7 +85,7 @@ def test_upload_puts_every_version_in_the_store_under_its_own_uri(versions, monk
     state = ClusterState(outputs={r"get pods --namespace model-store --selector app=seaweedfs": "seaweedfs-xyz"})
     run, ctx = runner(state)
     assert mv.upload_versions(versions, context=KIND, runner=run) == versions.uris
-    for version, uri in versions.uris.items():
+    for uri in versions.uris.values():
         digest = uri.rsplit("/", 1)[1]
         assert any(c.endswith(f"http://localhost:8888/buckets/models/iris-rollout/{digest}/") for c in ctx.commands)
 

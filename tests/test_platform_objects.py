@@ -21,7 +21,7 @@ from kserve_workshop.platform import monitoring, storage
 from kserve_workshop.platform.knative import Knative
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterState, runner
+from support.platform_fakes import ClusterState, runner
 
 KIND = "kind-kserve-workshop"
 P = MANIFESTS_DIR / "platform"
@@ -333,7 +333,7 @@ def test_upload_model_finds_the_pod_and_returns_the_content_addressed_uri(tmp_pa
 
 def test_a_retrained_model_gets_a_new_uri_so_kserve_rolls_it_out(tmp_path, workshop_kubeconfig):
     """Re-running a lab with a changed model must change the InferenceService's spec."""
-    from kserve_workshop.serving import load_manifest, use_model
+    from kserve_workshop.isvc import load_manifest, use_model
     from kserve_workshop.paths import MANIFESTS_DIR
 
     state = ClusterState(outputs={r"get pods --namespace model-store --selector app=seaweedfs": "seaweedfs-xyz"})

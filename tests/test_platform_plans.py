@@ -16,7 +16,7 @@ from kserve_workshop.platform import (COMPONENT_NAMES, components, get_profile, 
                                       uninstall_plan)
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterState, installed_state, runner
+from support.platform_fakes import ClusterState, installed_state, runner
 
 KIND = "kind-kserve-workshop"
 GKE = "gke_my-project_us-central1-a_kserve-workshop"
@@ -178,7 +178,7 @@ def first_helm_or_apply(commands: list[str]) -> list[str]:
     return out
 
 
-def test_full_install_order_follows_platform_facts():
+def test_full_install_order_follows_kserves_own():
     assert first_helm_or_apply(install_plan(KIND, LAPTOP).commands()) == [
         "cert-manager", "istio-base", "istiod", "istio-ingressgateway", "ingressclass.yaml", "knative-operator",
         "knative-serving.yaml", "kserve-crd", "kserve-resources", "kserve-runtime-configs", "prometheus",
@@ -406,7 +406,7 @@ def test_uninstall_skips_what_is_already_gone():
 
 
 def test_uninstall_of_an_installed_cluster_removes_everything_in_reverse():
-    from test_platform_fakes import isvc
+    from support.platform_fakes import isvc
 
     state = installed_state(KIND)
     state.inferenceservices = [isvc("sklearn-iris")]
@@ -421,7 +421,7 @@ def test_uninstall_of_an_installed_cluster_removes_everything_in_reverse():
 # ----- uninstalling KServe with InferenceServices left ------------------------------------------
 
 def test_uninstall_deletes_every_inferenceservice_before_any_kserve_chart(capsys):
-    from test_platform_fakes import isvc
+    from support.platform_fakes import isvc
 
     state = installed_state(KIND)
     state.inferenceservices = [isvc("sklearn-iris"), isvc("iris-rollout", "lab4")]
@@ -453,7 +453,7 @@ def test_uninstall_without_the_crd_skips_the_delete():
 
 
 def test_inferenceservices_stuck_on_their_finalizer_are_explained():
-    from test_platform_fakes import deployment, isvc
+    from support.platform_fakes import deployment, isvc
 
     state = installed_state(KIND)
     state.inferenceservices = [isvc("sklearn-iris", deleting=True)]

@@ -19,8 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from kserve_workshop import serving
+from kserve_workshop import ingress, serving
 from kserve_workshop.errors import WorkshopError
+from kserve_workshop.processes import free_port
 from kserve_workshop.paths import REPO_ROOT
 
 MODEL_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
@@ -539,19 +540,19 @@ def listener():
 
 
 def test_kind_ingress_is_the_port_mapping_when_it_answers(monkeypatch, listener):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{listener}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{listener}")
     assert serving.ingress_endpoint("kind-kserve-workshop") == f"http://127.0.0.1:{listener}"
 
 
 def test_kind_ingress_not_answering_without_port_forward_is_an_error(monkeypatch):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{serving.free_port()}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(WorkshopError, match="the kind port mapping"):
         serving.ingress_endpoint("kind-kserve-workshop", allow_port_forward=False)
 
 
 def test_kind_ingress_falls_back_to_a_port_forward(monkeypatch):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{serving.free_port()}")
-    monkeypatch.setattr(serving, "_shared_port_forward", lambda context: f"forwarded for {context}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(ingress, "_shared_port_forward", lambda context: f"forwarded for {context}")
     assert serving.ingress_endpoint("kind-kserve-workshop") == "forwarded for kind-kserve-workshop"
 
 
@@ -600,10 +601,10 @@ def test_ingress_endpoint_without_any_context_says_how_to_get_one(monkeypatch):
 
 
 def test_port_forward_command_binds_loopback_only():
-    forward = serving.IngressPortForward("kind-kserve-workshop", local_port=18080)
-    assert forward.argv() == ["kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address",
-                              "127.0.0.1", "-n", "istio-system", "svc/istio-ingressgateway", "18080:80"]
-    assert forward.url == "http://127.0.0.1:18080"
+    forward = serving.ingress_port_forward("kind-kserve-workshop", port=18080)
+    assert forward.argv(18080) == ["kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address",
+                                   "127.0.0.1", "-n", "istio-system", "svc/istio-ingressgateway", "18080:80"]
+    assert forward.ready_urls(18080) == ["tcp://127.0.0.1:18080"]
 
 
 FAKE_KUBECTL = """\
@@ -628,24 +629,25 @@ def fake_kubectl(tmp_path, mode: str) -> str:
 
 
 def test_port_forward_starts_waits_for_the_port_and_stops(tmp_path):
-    forward = serving.IngressPortForward(kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
+    forward = serving.ingress_port_forward("kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
     with forward:
-        assert serving.port_open("127.0.0.1", forward.local_port)
-        process = forward.process
-    assert process.poll() is not None  # stopped on exit
-    assert not serving.port_open("127.0.0.1", forward.local_port)
+        assert serving.port_open("127.0.0.1", forward.port)
+        assert forward.url == f"http://127.0.0.1:{forward.port}"
+    assert not forward.running  # stopped on exit
+    assert not serving.port_open("127.0.0.1", forward.port)
 
 
 def test_port_forward_that_fails_shows_kubectls_message(tmp_path):
-    forward = serving.IngressPortForward(kubectl=fake_kubectl(tmp_path, "fail"), startup_timeout=10)
+    forward = serving.ingress_port_forward("kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "fail"),
+                                           startup_timeout=10)
     with pytest.raises(WorkshopError, match='services "istio-ingressgateway" not found'):
         forward.start()
-    assert forward.process is None
+    assert not forward.running
 
 
 def test_port_forward_without_kubectl_is_a_clear_error(tmp_path):
-    with pytest.raises(WorkshopError, match="is not installed"):
-        serving.IngressPortForward(kubectl=str(tmp_path / "no-kubectl")).start()
+    with pytest.raises(WorkshopError, match="missing tool"):
+        serving.ingress_port_forward(kubectl=str(tmp_path / "no-kubectl")).start()
 
 
 # --------------------------------------------------------------- calling through an "ingress"
@@ -689,7 +691,7 @@ def recorder():
 @pytest.mark.parametrize("protocol, path", [("v1", "/v1/models/iris-rollout:predict"),
                                             ("v2", "/v2/models/iris-rollout/infer")])
 def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, path, monkeypatch):
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
     _Recorder.seen.clear()
     answer = serving.predict_via_ingress("iris-rollout", "default", [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]],
                                          protocol=protocol, base_url=recorder)
@@ -698,7 +700,7 @@ def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, 
 
 
 def test_ingress_target_for_a_tag_uses_the_tagged_host(recorder, monkeypatch):
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
     _Recorder.seen.clear()
     target = serving.ingress_target("iris-rollout", tag="prev", base_url=recorder)
     target.predict([[5.0, 3.0, 1.5, 0.2]])
@@ -709,7 +711,7 @@ def test_a_missing_tag_explains_tag_routing(monkeypatch):
     untagged = copy.deepcopy(CANARY_ISVC)
     for entry in untagged["status"]["components"]["predictor"]["traffic"]:
         entry.pop("url")
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: untagged)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: untagged)
     with pytest.raises(WorkshopError, match="has no 'latest' route") as info:
         serving.ingress_target("iris-rollout", tag="latest", base_url="http://127.0.0.1:1")
     assert serving.TAG_ROUTING_ANNOTATION in info.value.hint
@@ -776,8 +778,6 @@ def test_an_unreachable_ingress_is_explained_by_diagnose():
     with pytest.raises(WorkshopError) as info:
         target.predict([[6.8, 2.8, 4.8, 1.4]], protocol="v2")
     assert "cannot reach" in info.value.message and "Nothing answered at the ingress address" in info.value.message
-
-
 # ------------------------------------------------------------------ a model version in the spec
 
 def test_use_model_sets_the_storage_uri_of_a_model_spec():
@@ -841,24 +841,20 @@ def test_replace_of_a_live_object_sends_it_unchanged_with_its_resource_version()
 
 # ------------------------------------------------------------------ which cluster the helpers use
 
-def test_cluster_helpers_default_to_the_labs_context(monkeypatch, tmp_path):
-    import kserve
-
+def test_cluster_helpers_default_to_the_labs_context(monkeypatch):
+    """The InferenceService helpers look at the cluster upload_model puts models in (kube.lab_context)."""
     from kserve_workshop import kube
+    from kserve_workshop.kube import client as kube_client
 
-    seen = {}
-
-    class FakeClient:
-        def __init__(self, config_file=None, context=None, **_):
-            seen.update(config_file=config_file, context=context)
-            self.api_instance = object()
-
-    monkeypatch.setattr(kserve, "KServeClient", FakeClient)
+    asked = []
+    monkeypatch.setattr(kube_client, "load_configuration",
+                        lambda context=None, retries=None: asked.append(context) or __import__(
+                            "kubernetes").client.Configuration())
     monkeypatch.setattr(kube, "kube_contexts", lambda: (["prod", "kind-kserve-workshop"], "prod"))
     monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
     serving.custom_objects_api()
-    assert seen == {"config_file": str(tmp_path / "kubeconfig"), "context": "kind-kserve-workshop"}
+    serving.core_api()
+    assert asked == ["kind-kserve-workshop", "kind-kserve-workshop"]
 
 
 # ------------------------------------------------------------------ waiting with a transformer

@@ -22,7 +22,7 @@ from ..plan import Plan, Runner, Step
 from ..versions import pin
 from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, HelmRelease, Profile, Workload,
                    delete_namespace_step, deployments_ready, diagnosis, get_object, install_release_step,
-                   load_yaml, output_of, run_json, uninstall_release_step, wait_available,
+                   load_yaml, run_json, uninstall_release_step, wait_available,
                    workload_from_values)
 
 VALUES = PLATFORM_MANIFESTS / "kserve" / "kserve-resources-values.yaml"
