@@ -58,8 +58,9 @@ SERVICE_ACCOUNT = "kserve-models"
 KSERVE_SECRET = "kserve-models-s3"
 STORE_SECRET = "seaweedfs-s3-config"
 CREDENTIALS_FILE = "storage-credentials.yaml"
-#: Files KServe's sklearn runtime loads (exactly one per model directory).
-MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")
+#: Files KServe's runtimes load (exactly one per model directory): sklearn .joblib/.pkl/.pickle,
+#: LightGBM .bst, XGBoost .bst/.json/.ubj (kserve v0.20.0 python/<server>/<server>/model.py).
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".bst", ".json", ".ubj")
 _MODEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 #: The filer inside the pod: buckets are folders under /buckets.
 FILER = "http://localhost:8888"
@@ -350,8 +351,9 @@ def upload_model(model_file: str | os.PathLike, name: str, *, context: str | Non
     if not path.is_file():
         raise WorkshopError(f"model file not found: {path}", hint="train and save it first (training.save_model)")
     if path.suffix not in MODEL_SUFFIXES:
-        raise WorkshopError(f"{path.name}: KServe's sklearn runtime loads {', '.join(MODEL_SUFFIXES)} files",
-                            hint="save the model with joblib.dump(model, 'model.joblib')")
+        raise WorkshopError(f"{path.name}: KServe's runtimes load {', '.join(MODEL_SUFFIXES)} files",
+                            hint="save the model with joblib.dump(model, 'model.joblib') (scikit-learn), "
+                                 "or the library's save_model as model.bst (LightGBM) or model.json (XGBoost)")
     _check_model_name(name)
     context = guard_context(context, yes, dry_run=runner is not None and runner.dry_run)
     if runner is None:
