@@ -18,11 +18,12 @@ LABELS = {"accuracy": "held-out accuracy", "model_kib": "model file (KiB)", "p50
           "throughput_rps": "throughput (requests/s)"}
 
 
-def runtime_accuracy(model_dir: str | Path, key: str, split: WineSplit) -> float:
-    """Held-out accuracy of the saved model, loaded and run as its runtime does."""
+def runtime_accuracy(model_dir: str | Path, key: str, split: WineSplit, *, held_out: bool = True) -> float:
+    """Accuracy of the saved model, loaded and run as its runtime does, on the held-out (or training) rows."""
     loaded = load_like_runtime(model_dir, key)
-    predicted = as_classes(predict_like_runtime(loaded, key, split.X_test))
-    return float(np.mean(predicted == np.asarray(split.y_test)))
+    rows, labels = (split.X_test, split.y_test) if held_out else (split.X_train, split.y_train)
+    predicted = as_classes(predict_like_runtime(loaded, key, rows))
+    return float(np.mean(predicted == np.asarray(labels)))
 
 
 def comparison_table(model_dirs: Mapping[str, str | Path], load_results: Mapping, split: WineSplit):

@@ -103,8 +103,8 @@ def require_library(key: str) -> None:
     problem = library_problem(key)
     if problem:
         fw = framework(key)
-        raise WorkshopError(problem, hint=f"pip install {fw.distributions[-1]}=={fw.pinned} "
-                                          "(or reinstall the workshop: scripts/bootstrap.sh)")
+        raise WorkshopError(problem, hint=f"install {fw.library} {fw.pinned}, the workshop's pin: scripts/bootstrap.sh "
+                                          "(pip install -e . in the workshop's virtualenv)")
 
 
 def import_library(key: str):

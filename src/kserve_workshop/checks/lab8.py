@@ -261,8 +261,9 @@ def comparison(comparison, load_results, model_dirs):
             raise CheckFailed(f"load_results[{key!r}] is not a load run", expected="what run_load returned",
                               found=type(result).__name__, hint="run the load cell above again") from None
     for key in ORDER:
+        _check_row_order(rows, expected, key)
         for column in COLUMNS:
-            _check_value(rows, expected, key, column)
+            _check_value(rows, expected, key, column, lambda: runtime_accuracy(dirs[key], key, split, held_out=False))
     return "accuracy, size, latency and throughput match your models and measurements"
 
 
@@ -318,7 +319,23 @@ def _close(found: float, wanted: float, column: str) -> bool:
     return abs(found - wanted) <= max(0.051, 0.02 * abs(wanted))
 
 
-def _check_value(rows, expected, key: str, column: str) -> None:
+_MEASURED = ("model_kib", "p50_ms", "throughput_rps")  # distinct per framework, unlike accuracy
+
+
+def _check_row_order(rows, expected, key: str) -> None:
+    values = [_number(rows[key][column]) for column in _MEASURED]
+    if None in values or all(_close(v, expected[key][c], c) for v, c in zip(values, _MEASURED)):
+        return
+    for other in ORDER:
+        if other != key and all(_close(v, expected[other][c], c) for v, c in zip(values, _MEASURED)):
+            raise CheckFailed(f"the {key} row holds the {other} figures", expected={c: round(expected[key][c], 3)
+                                                                                    for c in _MEASURED},
+                              found={c: rows[key][c] for c in _MEASURED},
+                              hint="is the row order mixed up? Build each row from the same framework's "
+                                   "file and load run")
+
+
+def _check_value(rows, expected, key: str, column: str, training_accuracy) -> None:
     found = _number(rows[key][column])
     wanted = expected[key][column]
     if found is None:
@@ -327,20 +344,17 @@ def _check_value(rows, expected, key: str, column: str) -> None:
         return
     if column == "model_kib" and _close(found, wanted * 1.024, column):
         return  # kilobytes (1000 bytes) instead of KiB: the same answer written another way
-    hint = _mistake(rows, expected, key, column, found, wanted)
+    hint = _mistake(key, column, found, wanted, training_accuracy)
     raise CheckFailed(f"{key} {column} is not what your models and measurements give",
                       expected=round(wanted, 4), found=rows[key][column], hint=hint)
 
 
-def _mistake(rows, expected, key, column, found, wanted) -> str:
-    for other in ORDER:
-        if other != key and _close(found, expected[other][column], column):
-            return f"that is the {other} figure: is the row order mixed up?"
+def _mistake(key, column, found, wanted, training_accuracy) -> str:
     if column == "accuracy":
         if _close(found / 100, wanted, column):
             return "accuracy is a fraction between 0 and 1, not a percentage"
-        if found == 1.0:
-            return "1.0 looks like accuracy on the training rows: score the held-out rows (split.X_test)"
+        if _close(found, training_accuracy(), column):
+            return "that is the accuracy on the training rows: score the held-out rows (split.X_test, split.y_test)"
         return "held-out accuracy of the saved model: compare its classes with split.y_test"
     if column == "model_kib":
         if _close(found / 1024, wanted, column):
