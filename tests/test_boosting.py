@@ -412,3 +412,60 @@ def test_the_store_accepts_the_boosters_files_and_the_upload_plan_copies_them(tm
 def test_write_body_writes_json_for_curl(tmp_path):
     path = cluster.write_body(named_v2_request(SPLIT.X_test[:1]), tmp_path / "body.json")
     assert yaml.safe_load(path.read_text())["parameters"] == {"content_type": "pd"}
+
+
+# ----- tasks ----------------------------------------------------------------------------------------
+
+def test_platform_budget_lists_the_runtime_images_and_lab8s_pods(capsys):
+    from invoke import MockContext
+
+    from kserve_workshop.tasks import platform_tasks
+
+    platform_tasks.budget(MockContext())
+    out = capsys.readouterr().out
+    assert f"kserve/xgbserver:{versions.pin('kserve')}" in out and "nvidia-nccl" in out
+    assert "Lab 8 adds 3 model pods requesting 0.15 CPU and 0.75 GiB" in out
+
+
+@pytest.mark.parametrize("flags, message", [({"duration": 0}, "--duration"), ({"duration": 61}, "--duration"),
+                                            ({"concurrency": 0}, "--concurrency"),
+                                            ({"concurrency": True}, "--concurrency")])
+def test_local_runtimes_refuses_bad_flags(flags, message, capsys):
+    from invoke import Exit, MockContext
+
+    from kserve_workshop.tasks import runtimes_tasks
+
+    with pytest.raises(Exit) as raised:
+        runtimes_tasks.local_runtimes(MockContext(), **flags)
+    assert raised.value.code == 1 and message in capsys.readouterr().err
+
+
+def test_the_image_size_script_sums_the_locked_wheels_for_the_platform(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("wheels", REPO_ROOT / "scripts" / "runtime_image_wheels.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    def wheel(name, tag, size):
+        return f'{{ url = "https://x/{name}-1.0-{tag}.whl", size = {size} }}'
+
+    lock = tmp_path / "uv.lock"
+    lock.write_text("\n".join([
+        '[[package]]', 'name = "server"', 'version = "0.1"', 'source = { virtual = "." }',
+        'dependencies = [{ name = "lib" }, { name = "gpu", marker = "platform_machine == \'x86_64\'" }]',
+        '[package.dev-dependencies]', 'dev = [{ name = "fmt" }]', 'test = [{ name = "pytest" }]',
+        '[[package]]', 'name = "lib"', 'version = "1.0"',
+        f'wheels = [{wheel("lib", "cp311-cp311-manylinux_2_17_x86_64", 1_000_000)}, '
+        f'{wheel("lib", "cp311-cp311-manylinux_2_17_aarch64", 900_000)}, {wheel("lib", "cp312-cp312-manylinux_2_17_x86_64", 5)}]',
+        '[[package]]', 'name = "gpu"', 'version = "1.0"', f'wheels = [{wheel("gpu", "py3-none-manylinux_2_17_x86_64", 7_000_000)}]',
+        '[[package]]', 'name = "fmt"', 'version = "1.0"', f'wheels = [{wheel("fmt", "py3-none-any", 500_000)}]',
+        '[[package]]', 'name = "pytest"', 'version = "1.0"', f'wheels = [{wheel("pytest", "py3-none-any", 9_000_000)}]',
+    ]))
+    assert script.main([str(lock), "server"]) == 0
+    assert "server (x86_64): 4 packages, wheels 8 MB" in capsys.readouterr().out  # test group left out
+    assert script.main([str(lock), "server", "--arch", "aarch64"]) == 0
+    assert "server (aarch64): 3 packages, wheels 1 MB" in capsys.readouterr().out  # no gpu wheel on arm64
+    assert script.main([str(tmp_path / "missing.lock"), "server"]) == 1
+    with pytest.raises(SystemExit, match="not a package"):
+        script.main([str(lock), "nothing"])

@@ -124,9 +124,30 @@ def budget(c, profile=DEFAULT_PROFILE):
         table.add_row(workload.component, workload.name, workload.cpu, workload.memory)
     console.print(table)
     console.print(totals.summary())
+    _print_runtime_images()
     if not totals.within_laptop_budget:
         raise WorkshopError("the platform requests more than the laptop budget",
                             hint="shrink the requests in manifests/platform/*")
+
+
+def _print_runtime_images() -> None:
+    """The model runtimes' images (pulled on first use, not part of the platform) and Lab 8's extra pods."""
+    from rich.table import Table
+
+    from ..boosting import images
+
+    table = Table(title="Runtime images the labs pull on first use (Python wheels, estimated from upstream uv.lock)")
+    for column in ("image", "labs", "amd64", "arm64", "mostly"):
+        table.add_column(column)
+    for item in images.RUNTIME_IMAGES:
+        table.add_row(item.image, item.labs, f"{item.wheels_mb_amd64} MB", f"{item.wheels_mb_arm64} MB",
+                      item.largest)
+    console.print(table)
+    cpu, memory, pods = images.lab8_requests()
+    console.print(f"Lab 8 adds {pods} model pods requesting {cpu / 1000:.2f} CPU and {memory / 1024:.2f} GiB in all "
+                  f"(plus each pod's queue-proxy); every model pod also runs {images.storage_initializer_image()} "
+                  "once. Pre-pull the images on a good network: docker pull IMAGE && kind load docker-image IMAGE "
+                  f"--name {WORKSHOP_CLUSTER}.")
 
 
 # ----- top level -----------------------------------------------------------------------------------
