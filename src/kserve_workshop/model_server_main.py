@@ -140,7 +140,6 @@ def main() -> int:
     # kserve parses sys.argv when imported, so our flags must be parsed on top of its parser.
     from kserve.model_server import parser as kserve_parser
 
-    from .errors import WorkshopError
     from .predictor import make_model
 
     args = build_parser(kserve_parser).parse_args()
@@ -148,13 +147,19 @@ def main() -> int:
     if exit_code is not None:
         return exit_code
 
-    model = make_model(args.model_name, args.model_dir)
+    return load_and_serve(make_model(args.model_name, args.model_dir), args)
+
+
+def load_and_serve(model, args: argparse.Namespace, *, label: str = "model") -> int:
+    """Load ``model`` and serve it on ``args.host``; a model that cannot load is one line and exit code 2."""
+    from .errors import WorkshopError
+
     try:
         model.load()
     except WorkshopError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_MODEL
-    print(f"serving model {args.model_name!r} from {args.model_dir} on http://{args.host}:{args.http_port}",
+    print(f"serving {label} {args.model_name!r} from {args.model_dir} on http://{args.host}:{args.http_port}",
           file=sys.stderr, flush=True)
     server = loopback_model_server_class()(
         host=args.host, http_port=args.http_port,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..model_server_main import EXIT_BAD_MODEL, add_server_flags, loopback_model_server_class, prepare_process
+from ..model_server_main import EXIT_BAD_MODEL, add_server_flags, load_and_serve, prepare_process
 from .runtimes import FRAMEWORKS
 
 
@@ -40,17 +40,10 @@ def main() -> int:
         return exit_code
     try:
         model = make_runtime_model(args.framework, args.model_name, args.model_dir, nthread=args.nthread)
-        model.load()
-    except WorkshopError as exc:
-        print(f"error: {exc}", file=sys.stderr)  # the message and its hint
+    except WorkshopError as exc:  # e.g. a library that cannot load its native code
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_MODEL
-    print(f"serving {args.framework} model {args.model_name!r} from {args.model_dir} on "
-          f"http://{args.host}:{args.http_port}", file=sys.stderr, flush=True)
-    server = loopback_model_server_class()(
-        host=args.host, http_port=args.http_port,
-        enable_latency_logging=args.enable_latency_logging, enable_docs_url=False)
-    server.start([model])
-    return 0
+    return load_and_serve(model, args, label=f"{args.framework} model")
 
 
 if __name__ == "__main__":
