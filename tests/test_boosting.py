@@ -427,6 +427,15 @@ def test_platform_budget_lists_the_runtime_images_and_lab8s_pods(capsys):
     assert "Lab 8 adds 3 model pods requesting 0.15 CPU and 0.75 GiB" in out
 
 
+def test_images_list_and_preload_carry_lab8s_runtime_images():
+    from kserve_workshop.classroom import images as classroom_images
+
+    tag = versions.pin("kserve")
+    loaded = {image.reference for image in classroom_images.node_images()}
+    for server in ("lgbserver", "xgbserver", "predictiveserver"):
+        assert f"docker.io/kserve/{server}:{tag}" in loaded
+
+
 @pytest.mark.parametrize("flags, message", [({"duration": 0}, "--duration"), ({"duration": 61}, "--duration"),
                                             ({"concurrency": 0}, "--concurrency"),
                                             ({"concurrency": True}, "--concurrency")])

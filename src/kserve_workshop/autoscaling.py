@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .console import step
 from .errors import WorkshopError
+from .namespace import workshop_namespace
 from .load import LoadResult, run_load
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
@@ -128,7 +129,8 @@ def make_sample(t: float, pods: Iterable[Mapping], pas: Iterable[Mapping]) -> Sc
 class ClusterScaleReader:
     """Reads the InferenceService's pods and PodAutoscalers (one API client, made on first use)."""
 
-    def __init__(self, name: str, namespace: str = "default", *, context: str | None = None):
+    def __init__(self, name: str, namespace: str | None = None, *, context: str | None = None):
+        namespace = workshop_namespace(namespace)
         self.name, self.namespace, self.context = name, namespace, context
         self.selector = f"{ISVC_LABEL}={name}"
         self._api = None
@@ -169,8 +171,9 @@ class ScaleSampler:
     when no read succeeded at all. ``fetch`` replaces the cluster read (tests pass recorded objects).
     """
 
-    def __init__(self, name: str, namespace: str = "default", *, interval: float = 1.0, context: str | None = None,
+    def __init__(self, name: str, namespace: str | None = None, *, interval: float = 1.0, context: str | None = None,
                  fetch: Fetch | None = None):
+        namespace = workshop_namespace(namespace)
         if not interval > 0:
             raise WorkshopError(f"interval must be a positive number of seconds, got {interval!r}")
         self.interval = interval
@@ -229,12 +232,13 @@ class ScaleSampler:
         self.stop()
 
 
-def wait_for_pods(name: str, namespace: str = "default", *, count: int = 0, timeout: float = 300,
+def wait_for_pods(name: str, namespace: str | None = None, *, count: int = 0, timeout: float = 300,
                   interval: float = 2.0, context: str | None = None, fetch: Fetch | None = None,
                   sleep: Callable[[float], None] = time.sleep,
                   clock: Callable[[], float] = time.monotonic) -> ScaleSample:
     """Wait (bounded) until exactly ``count`` pods are left, all ready — ``count=0``: scaled to zero,
     every pod gone, terminating ones included. Returns the last sample."""
+    namespace = workshop_namespace(namespace)
     fetch = fetch or ClusterScaleReader(name, namespace, context=context)
     deadline = clock() + timeout
     what = "scale to zero" if count == 0 else f"have {count} ready pod(s)"
@@ -286,9 +290,10 @@ def load_target(base_url: str, host: str, model_name: str, *, protocol: str = "v
                       allow_hosts=(ingress_host,))
 
 
-def ingress_load_target(name: str, namespace: str = "default", *, context: str | None = None,
+def ingress_load_target(name: str, namespace: str | None = None, *, context: str | None = None,
                         protocol: str = "v1") -> LoadTarget:
     """Resolve (once) where load for InferenceService ``name`` goes: ingress URL + Host from status.url."""
+    namespace = workshop_namespace(namespace)
     from .serving import ingress_target
 
     target = ingress_target(name, namespace, context=context)

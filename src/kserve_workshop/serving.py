@@ -35,6 +35,7 @@ import yaml
 
 from .console import step
 from .errors import WorkshopError
+from .namespace import manifest_namespace, workshop_namespace
 from .paths import REPO_ROOT, cache_dir
 
 GROUP = "serving.kserve.io"
@@ -458,19 +459,16 @@ def _api_reason(exc) -> str | None:
     return _api_status(exc).get("reason")
 
 
-def get_isvc(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def get_isvc(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """The InferenceService as the API returns it (a dict with ``status``)."""
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     with _api_errors(f"get InferenceService {namespace}/{name}"):
         return api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
 
 
 def _namespace_for(manifest: Mapping, namespace: str | None) -> str:
-    declared = (manifest.get("metadata") or {}).get("namespace")
-    if namespace and declared and namespace != declared:
-        raise WorkshopError(f"the manifest says namespace {declared!r} but {namespace!r} was asked for",
-                            hint="drop one of the two, or make them agree")
-    return namespace or declared or "default"
+    return manifest_namespace((manifest.get("metadata") or {}).get("namespace"), namespace)
 
 
 def apply_isvc(manifest: Mapping, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
@@ -503,8 +501,9 @@ def replace_isvc(manifest: Mapping, namespace: str | None = None, *, context: st
         return api.replace_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
 
 
-def patch_isvc(name: str, patch: Mapping, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def patch_isvc(name: str, patch: Mapping, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """Apply a JSON merge patch (e.g. ``rollback_patch()``); returns the patched object."""
+    namespace = workshop_namespace(namespace)
     if not isinstance(patch, Mapping) or not patch:
         raise WorkshopError("a patch must be a non-empty mapping, e.g. {'spec': {'predictor': {...}}}")
     api = api or custom_objects_api(context)
@@ -512,25 +511,28 @@ def patch_isvc(name: str, patch: Mapping, namespace: str = "default", *, context
         return api.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, dict(patch))
 
 
-def promote(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def promote(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """Send all traffic to the latest revision: replace the object without ``canaryTrafficPercent``.
 
     See ``promotion_manifest`` for why this is a replace and not a patch.
     """
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     current = get_isvc(name, namespace, api=api)
     return replace_isvc(promotion_manifest(current), namespace, api=api)
 
 
-def rollback(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> dict:
+def rollback(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
     """Send all traffic back to the previous rolled-out revision (``canaryTrafficPercent: 0``)."""
+    namespace = workshop_namespace(namespace)
     return patch_isvc(name, rollback_patch(), namespace, context=context, api=api)
 
 
-def delete_isvc(name: str, namespace: str = "default", *, context: str | None = None, api=None,
+def delete_isvc(name: str, namespace: str | None = None, *, context: str | None = None, api=None,
                 missing_ok: bool = True, wait: bool = False, timeout: float = 120,
                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> bool:
     """Delete the InferenceService; True when it existed. With ``wait``, until it is gone (bounded)."""
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     try:
         with _api_errors(f"delete InferenceService {namespace}/{name}"):
@@ -560,7 +562,7 @@ def _body(manifest: Mapping, namespace: str) -> dict:
     return body
 
 
-def wait_ready(name: str, namespace: str = "default", *, expected_generation: int | None = None,
+def wait_ready(name: str, namespace: str | None = None, *, expected_generation: int | None = None,
                timeout: float = 300, context: str | None = None, api=None,
                get: Callable[[str, str], Mapping] | None = None,
                explain: Callable[[str, str], str] | None = None,
@@ -573,6 +575,7 @@ def wait_ready(name: str, namespace: str = "default", *, expected_generation: in
     carries ``diagnose.explain_not_ready`` (conditions, events, pod states), or the raw conditions
     when that is unavailable. ``get``/``explain``/``sleep``/``clock`` are injectable for tests.
     """
+    namespace = workshop_namespace(namespace)
     from tenacity import RetryError, Retrying, retry_if_result, wait_exponential
 
     fetch = get or (lambda n, ns: get_isvc(n, ns, context=context, api=api))
@@ -628,14 +631,16 @@ def _explanation(name, namespace, isvc, explain, context) -> str:
         return "Status conditions:\n" + conditions
 
 
-def get_traffic(name: str, namespace: str = "default", *, context: str | None = None, api=None) -> list[TrafficTarget]:
+def get_traffic(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> list[TrafficTarget]:
     """The traffic split KServe reports in ``status.components.predictor.traffic``."""
+    namespace = workshop_namespace(namespace)
     return traffic_from_status(get_isvc(name, namespace, context=context, api=api))
 
 
-def get_status_table(namespace: str = "default", *, name: str | None = None, context: str | None = None,
+def get_status_table(namespace: str | None = None, *, name: str | None = None, context: str | None = None,
                      api=None, now: datetime | None = None) -> list[dict]:
     """``kubectl get isvc`` as rows (see ``status_row``); ``format_status_table`` prints them."""
+    namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
     if name:
         items = [get_isvc(name, namespace, api=api)]
@@ -859,9 +864,10 @@ class IngressTarget:
         return WorkshopError(f"{exc.message}\n\n{explanation.rstrip()}", hint=exc.hint)
 
 
-def ingress_target(name: str, namespace: str = "default", *, tag: str | None = None,
+def ingress_target(name: str, namespace: str | None = None, *, tag: str | None = None,
                    context: str | None = None, base_url: str | None = None, api=None) -> IngressTarget:
     """Resolve once where requests for ``name`` go (``tag="latest"``/``"prev"`` for a tagged route)."""
+    namespace = workshop_namespace(namespace)
     isvc = get_isvc(name, namespace, context=context, api=api)
     if tag is None:
         host = host_from_status(isvc)
@@ -876,13 +882,14 @@ def ingress_target(name: str, namespace: str = "default", *, tag: str | None = N
     return IngressTarget(base_url=base_url or ingress_endpoint(context), host=host, model_name=name)
 
 
-def predict_via_ingress(name: str, namespace: str = "default", instances: list | None = None, *,
+def predict_via_ingress(name: str, namespace: str | None = None, instances: list | None = None, *,
                         protocol: str = "v1", context: str | None = None, base_url: str | None = None,
                         timeout: float = 10) -> list:
     """Call the InferenceService through the ingress with the Host header from ``status.url``.
 
     The model name in the path is the InferenceService name (the runtime passes ``--model_name``).
     """
+    namespace = workshop_namespace(namespace)
     if not instances:
         raise WorkshopError("instances must be a non-empty list of feature rows, e.g. [[6.8, 2.8, 4.8, 1.4]]")
     target = ingress_target(name, namespace, context=context, base_url=base_url)

@@ -6,8 +6,9 @@ for CPython 3.11 on Linux, computed with ``scripts/runtime_image_wheels.py``. Th
 (``python:3.11-slim-bookworm``; UBI 9 Python 3.11 for the predictive server) and KServe's own
 sources come on top. They show where it matters: on amd64 the XGBoost and predictive images carry
 NVIDIA's NCCL library (about 290-300 MB of wheel), because upstream installs ``xgboost``, not
-``xgboost-cpu``; on arm64 they do not. Pre-pull them on a good network (``docker pull`` then
-``kind load docker-image``) before a workshop.
+``xgboost-cpu``; on arm64 they do not. Pre-pull them on a good network before a workshop
+(``invoke images.preload``, whose list in ``classroom.images`` carries them; ``invoke images.list
+--sizes`` measures what the local Docker holds).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from ..errors import WorkshopError
+from ..namespace import workshop_namespace
 from .calls import diagnose_call
 from .engine import diagnose_snapshot
 from .findings import Diagnosis, Evidence, Finding
@@ -41,9 +42,10 @@ def _manual_steps(name: str, namespace: str) -> str:
             f"  kubectl get events -n {namespace} --sort-by=.lastTimestamp")
 
 
-def explain_not_ready(name: str, namespace: str = "default", context: str | None = None) -> str:
+def explain_not_ready(name: str, namespace: str | None = None, context: str | None = None) -> str:
     """Why ``name`` is not Ready, as plain text. Never raises: when it cannot look, it says why."""
     try:
+        namespace = workshop_namespace(namespace)
         return render_text(diagnose_isvc(name, namespace, source=LiveSource(context, timeout=5)))
     except WorkshopError as exc:
         return (f"Could not diagnose InferenceService {namespace}/{name}: {exc.message}\n"

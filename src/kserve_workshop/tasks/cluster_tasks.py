@@ -62,11 +62,17 @@ def tools(c, only="", base_url=""):
 @workshop_task(name="create", auto_shortflags=False, help={
     "name": "cluster name", "config": "kind config file", "dry_run": "print the plan, change nothing",
     "skip_doctor": "do not run the doctor's checks first",
+    "registry_mirror": "start pull-through caches (127.0.0.1 only) and make the node pull through them",
 })
 def kind_create(c, name=cluster.KIND_CLUSTER_NAME, config=str(cluster.KIND_CONFIG), dry_run=False,
-                skip_doctor=False):
+                skip_doctor=False, registry_mirror=False):
     """Create the workshop's kind cluster (pinned node image; ingress on http://127.0.0.1:8080)."""
-    plan = cluster.kind_create_plan(name, Path(config))
+    if registry_mirror:
+        from ..classroom.mirrors import kind_create_with_mirrors_plan
+
+        plan = kind_create_with_mirrors_plan(name, Path(config))
+    else:
+        plan = cluster.kind_create_plan(name, Path(config))
     if not dry_run and not skip_doctor:
         doctor_lib.run_doctor(strict=True, config_path=Path(config), cluster_name=name)
     tools_lib.use_local_tools()

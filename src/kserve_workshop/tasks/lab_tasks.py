@@ -60,8 +60,11 @@ def check(c, notebooks_dir=None, labs_dir=None):
 
 @workshop_task(help={"labs_dir": "Folder holding the learner's lab notebooks (default: labs/).",
                      "out": "Where to write scorecard.json / scorecard.md (default: the cache's grade/).",
-                     "timeout": "Time limit per cell, in seconds (default 120)."})
-def grade(c, labs_dir=None, out=None, timeout=120):
+                     "timeout": "Time limit per cell, in seconds (default 120).",
+                     "submit": "Also copy the scorecard, uniquely named, into this (shared) folder.",
+                     "learner": "Your name on a submitted scorecard (default: $WORKSHOP_LEARNER, "
+                                "$WORKSHOP_NAMESPACE or your login)."})
+def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
     """Run a learner's lab notebooks and write a per-lab, per-check scorecard (JSON and Markdown)."""
     from ..scorecard import grade as grade_labs, show
 
@@ -72,9 +75,20 @@ def grade(c, labs_dir=None, out=None, timeout=120):
     if timeout <= 0:
         raise WorkshopError(f"--timeout must be positive, not {timeout}")
     out_dir = Path(out) if out else cache_dir() / "grade"
+    if submit:
+        from ..classroom.submit import learner_name
+
+        learner = learner_name(learner)  # a bad name or folder fails before the notebooks run
+        if not Path(submit).expanduser().is_dir():
+            raise WorkshopError(f"submit folder not found: {submit}",
+                                hint="the instructor gives you the shared folder's path; it must exist")
     card = grade_labs(Path(labs_dir or LABS_DIR), out_dir, cell_timeout=timeout)
     show(card)
     info(f"scorecard written to {_relative(out_dir / 'scorecard.json')} and {_relative(out_dir / 'scorecard.md')}")
+    if submit:
+        from ..classroom.submit import submit as submit_card
+
+        info(f"submitted as {learner}: {submit_card(out_dir / 'scorecard.json', Path(submit), learner)}")
 
 
 def register(root: Collection) -> None:

@@ -146,8 +146,8 @@ def _print_runtime_images() -> None:
     cpu, memory, pods = images.lab8_requests()
     console.print(f"Lab 8 adds {pods} model pods requesting {cpu / 1000:.2f} CPU and {memory / 1024:.2f} GiB in all "
                   f"(plus each pod's queue-proxy); every model pod also runs {images.storage_initializer_image()} "
-                  "once. Pre-pull the images on a good network: docker pull IMAGE && kind load docker-image IMAGE "
-                  f"--name {WORKSHOP_CLUSTER}.")
+                  "once. Pre-pull them on a good network: invoke images.preload (docker pull, then kind load "
+                  f"docker-image ... --name {WORKSHOP_CLUSTER}).")
 
 
 # ----- top level -----------------------------------------------------------------------------------
