@@ -395,6 +395,8 @@ def test_write_manifests_carries_the_uploaded_uris(tmp_path):
         written = yaml.safe_load(path.read_text())
         assert written["spec"]["predictor"]["model"]["storageUri"] == uris[key]
         assert written["metadata"]["name"] == cluster.ISVC_NAMES[key]
+    learner = cluster.write_manifests(uris, tmp_path / "learner", namespace="learner-07")
+    assert {yaml.safe_load(p.read_text())["metadata"]["namespace"] for p in learner.values()} == {"learner-07"}
     with pytest.raises(WorkshopError, match="no uploaded model for xgboost"):
         cluster.write_manifests({k: v for k, v in uris.items() if k != "xgboost"}, tmp_path)
     with pytest.raises(WorkshopError, match="not a storage URI"):

@@ -47,8 +47,15 @@ def with_storage_uri(isvc: Mapping, storage_uri: str) -> dict:
     return changed
 
 
-def write_manifests(model_uris: Mapping[str, str], directory: str | Path | None = None) -> dict[str, Path]:
-    """The lab's manifests with the uploaded models' URIs, as files to ``kubectl apply -f``."""
+def write_manifests(model_uris: Mapping[str, str], directory: str | Path | None = None, *,
+                    namespace: str | None = None) -> dict[str, Path]:
+    """The lab's manifests with the uploaded models' URIs, as files to ``kubectl apply -f``.
+
+    Their ``namespace: default`` is the labs' namespace: ``namespace`` when given, else
+    ``$WORKSHOP_NAMESPACE`` (``namespace.manifest_namespace``), else ``default``.
+    """
+    from ..namespace import manifest_namespace, workshop_namespace
+
     target = Path(directory) if directory else cache_dir() / "lab8" / "manifests"
     target.mkdir(parents=True, exist_ok=True)
     missing = [key for key in ORDER if key not in model_uris]
@@ -57,7 +64,10 @@ def write_manifests(model_uris: Mapping[str, str], directory: str | Path | None 
     files = {}
     for key in ORDER:
         path = target / f"{ISVC_NAMES[key]}.yaml"
-        path.write_text(yaml.safe_dump(with_storage_uri(manifest(key), model_uris[key]), sort_keys=False))
+        isvc = with_storage_uri(manifest(key), model_uris[key])
+        declared = isvc["metadata"].get("namespace")
+        isvc["metadata"]["namespace"] = workshop_namespace(namespace) if namespace else manifest_namespace(declared)
+        path.write_text(yaml.safe_dump(isvc, sort_keys=False))
         files[key] = path
     return files
 

@@ -14,8 +14,6 @@ NVIDIA's NCCL library (about 290-300 MB of wheel), because upstream installs ``x
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 from ..versions import pin
 from .runtimes import cluster_runtime
 
@@ -45,9 +43,6 @@ RUNTIME_IMAGES: tuple[RuntimeImage, ...] = (
                  "ubi9/python-311 (unlocked install)"),
 )
 
-LAB8_MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "labs" / "08-boosting-runtimes"
-
-
 def storage_initializer_image() -> str:
     """The init container that downloads every model (``kserve/storage-initializer``, tagged like KServe)."""
     return f"kserve/storage-initializer:{pin('kserve')}"
@@ -58,10 +53,11 @@ def lab8_requests() -> tuple[float, float, int]:
     import yaml
 
     from ..platform.budget import cpu_millicores, memory_mib
+    from .cluster import LAB_MANIFESTS
 
     cpu = memory = 0.0
     pods = 0
-    for path in sorted(LAB8_MANIFESTS.glob("*.yaml")):
+    for path in sorted(LAB_MANIFESTS.glob("*.yaml")):
         isvc = yaml.safe_load(path.read_text())
         requests = isvc["spec"]["predictor"]["model"]["resources"]["requests"]
         cpu += cpu_millicores(requests["cpu"])
