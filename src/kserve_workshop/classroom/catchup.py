@@ -50,6 +50,10 @@ FOOTPRINTS: dict[int, Footprint] = {f.lab: f for f in (
     Footprint(4, cache=("lab4",)),
     Footprint(5, cache=("lab5",), iris_models=("lab5/model",), code_isvcs=("iris-monitored",)),
     Footprint(6, cache=("lab6",), iris_models=("lab6/model",), custom_image=True),
+    # Lab 7's batcher and logger InferenceServices come from the learner's own YAML; the sink runs the
+    # custom image. (Its Deployment, Service and ConfigMap payload-sink are deleted by the notebook.)
+    Footprint(7, cache=("lab7",), iris_models=("lab7/model",), code_isvcs=("iris-batcher", "iris-logger"),
+              custom_image=True),
 )}
 
 
