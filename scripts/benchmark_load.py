@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from kserve_workshop.console import step
 from kserve_workshop.load import run_load
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.paths import cache_dir
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 

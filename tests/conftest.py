@@ -3,6 +3,10 @@
 * The process guard (tests/process_guard.py) fails the run when the tests leave a process running
   (model servers, Prometheus, kernels...) or when anything they start listens beyond 127.0.0.1.
 * tests/fixtures holds test data (e.g. small master notebooks), never tests to collect.
+* The ``slow`` marker (``pytest -m "not slow"`` leaves these out): tests that start a server,
+  Prometheus, a kernel (nbval), mkdocs or Chromium carry ``@pytest.mark.slow``; so do the masters
+  run under nbval and every test using a fixture its module names in ``SLOW_FIXTURES`` (a
+  module-scoped fixture that starts a server).
 """
 
 from __future__ import annotations
@@ -27,13 +31,20 @@ _import_kserve_without_pytest_arguments()
 
 import process_guard
 from kserve_workshop import schemas
-from reference_files import REFERENCE_CRD
+from support.reference_files import REFERENCE_CRD
 
 collect_ignore = ["fixtures"]
 
 
 def pytest_configure(config) -> None:
     process_guard.install(config)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        slow_fixtures = getattr(getattr(item, "module", None), "SLOW_FIXTURES", ())
+        if item.path.suffix == ".ipynb" or set(slow_fixtures) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,13 @@ import pytest
 
 from kserve_workshop.batching import (BatchingCurve, BatchPoint, estimate_batcher, fit_cost, measure_batching,
                                       plot_batching, plot_estimates)
-from kserve_workshop.clients import histogram_count, read_metrics
+from kserve_workshop.metrics.exposition import histogram_count, read_metrics
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.training import iris_split
 
-pytest_plugins = ["lab7_files"]  # the model_server fixture
+pytest_plugins = ["support.lab7_files"]  # the model_server fixture
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"model_server"}
 
 matplotlib.use("Agg")
 SIZES = (1, 2, 4, 8, 16, 32, 64)

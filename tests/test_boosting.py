@@ -20,7 +20,7 @@ from kserve_workshop.boosting.requests import RuntimeRejects, describe_outputs, 
     runtime_input
 from kserve_workshop.boosting.servers import RuntimeServer, RuntimeServers
 from kserve_workshop.custom.chain import error_message, post
-from kserve_workshop.clients import predict_v1
+from kserve_workshop.dataplane import predict_v1
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import REPO_ROOT
 from kserve_workshop.platform import storage
@@ -421,7 +421,7 @@ def test_write_body_writes_json_for_curl(tmp_path):
 def test_platform_budget_lists_the_runtime_images_and_lab8s_pods(capsys):
     from invoke import MockContext
 
-    from kserve_workshop.tasks import platform_tasks
+    from kserve_workshop.tasks import platform as platform_tasks
 
     platform_tasks.budget(MockContext())
     out = capsys.readouterr().out
@@ -444,10 +444,10 @@ def test_images_list_and_preload_carry_lab8s_runtime_images():
 def test_local_runtimes_refuses_bad_flags(flags, message, capsys):
     from invoke import Exit, MockContext
 
-    from kserve_workshop.tasks import runtimes_tasks
+    from kserve_workshop.tasks import local as local_tasks
 
     with pytest.raises(Exit) as raised:
-        runtimes_tasks.local_runtimes(MockContext(), **flags)
+        local_tasks.local_runtimes(MockContext(), **flags)
     assert raised.value.code == 1 and message in capsys.readouterr().err
 
 

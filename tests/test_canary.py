@@ -253,7 +253,7 @@ def test_plot_split_draws_configured_and_observed_bars():
 def test_plot_running_share_draws_the_cumulative_share():
     sequence = ["stable", "canary", "stable", "stable", "canary", "failed"]
     figure = canary.plot_running_share(sequence, "canary", 0.2, tolerance=0.05)
-    line = [l for l in figure.axes[0].get_lines() if l.get_label().startswith("observed")][0]
+    line = [drawn for drawn in figure.axes[0].get_lines() if drawn.get_label().startswith("observed")][0]
     assert list(np.round(line.get_ydata(), 3)) == [0.0, 0.5, 0.333, 0.25, 0.4]
     with pytest.raises(WorkshopError, match="no attributed answers"):
         canary.plot_running_share(["failed"], "canary", 0.2)

@@ -7,7 +7,7 @@ import pytest
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.load import (CapacityPoint, CapacitySweep, find_knee, measure_capacity, recommend_scale_target,
                                   replicas_for)
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 
 
@@ -112,6 +112,7 @@ def test_sweep_table_is_in_milliseconds():
     assert list(SATURATING.to_dataframe().index) == [1, 2, 4, 8, 16, 32]
 
 
+@pytest.mark.slow
 def test_a_real_sweep_against_kserves_model_server(tmp_path, capsys):
     save_model(train_iris(kind="tree"), tmp_path / "model")
     with LocalModelServer(tmp_path / "model") as server:

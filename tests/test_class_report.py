@@ -11,7 +11,7 @@ from invoke.exceptions import Exit
 from kserve_workshop.classroom import report as report_lib
 from kserve_workshop.classroom.submit import learner_name, submit
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.tasks import class_tasks
+from kserve_workshop.tasks import classroom as class_tasks
 
 
 def card(learner, graded_at, lab1=("passed", "passed"), lab2=None):
@@ -124,10 +124,10 @@ def test_learner_name_sources(monkeypatch):
 
 
 def test_grade_submit_refuses_a_missing_folder_before_running_anything(tmp_path, capsys, monkeypatch):
-    from kserve_workshop.tasks import lab_tasks
+    from kserve_workshop.tasks import labs as lab_tasks
 
     ran = []
-    monkeypatch.setattr("kserve_workshop.scorecard.grade", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr("kserve_workshop.labkit.scorecard.grade", lambda *a, **k: ran.append(a))
     with pytest.raises(Exit):
         lab_tasks.grade(MockContext(run={}), labs_dir=str(tmp_path), submit=str(tmp_path / "share"), learner="ada")
     assert "submit folder not found" in capsys.readouterr().err and ran == []

@@ -13,7 +13,7 @@ from kserve_workshop.classroom.__main__ import main as classroom_main
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import NOTEBOOKS_DIR
 from kserve_workshop.plan import Runner
-from kserve_workshop.tasks import labs_catchup_tasks
+from kserve_workshop.tasks import labs as labs_catchup_tasks
 
 CTX = "kind-kserve-workshop"
 

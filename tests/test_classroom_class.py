@@ -17,7 +17,7 @@ from kserve_workshop.classroom import access, capacity, learners, plans
 from kserve_workshop.classroom.__main__ import main as classroom_main
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.plan import Runner
-from kserve_workshop.tasks import class_tasks
+from kserve_workshop.tasks import classroom as class_tasks
 
 CTX = "kind-kserve-workshop"
 QUOTA = learners.quota_for()

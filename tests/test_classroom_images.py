@@ -12,7 +12,7 @@ from kserve_workshop import validate
 from kserve_workshop.classroom import images, mirrors
 from kserve_workshop.cluster import KIND_CONFIG
 from kserve_workshop.plan import Runner
-from kserve_workshop.tasks import cluster_tasks, images_tasks
+from kserve_workshop.tasks import images as images_tasks, kind as kind_tasks
 from kserve_workshop.versions import pin
 
 
@@ -88,7 +88,7 @@ def test_mirror_containers_bind_loopback_only_and_proxy_one_upstream_each():
 
 def test_kind_create_with_mirrors_through_the_task(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path))
-    monkeypatch.setattr(cluster_tasks.tools_lib, "use_local_tools", lambda: None)
+    monkeypatch.setattr(kind_tasks.tools_lib, "use_local_tools", lambda: None)
     plan = mirrors.kind_create_with_mirrors_plan("kserve-workshop")
     commands = plan.commands()
     responses = {command: Result("") for command in commands}
@@ -100,7 +100,7 @@ def test_kind_create_with_mirrors_through_the_task(tmp_path, monkeypatch):
         responses[f"sh -c 'docker inspect --format '\"'\"'{{{{json .NetworkSettings.Networks.kind}}}}'\"'\"' "
                   f"{mirror.container} | grep -qv '\"'\"'^null$'\"'\"''"] = Result("", exited=1)
     ctx = MockContext(run=responses)
-    cluster_tasks.kind_create(ctx, skip_doctor=True, registry_mirror=True)
+    kind_tasks.kind_create(ctx, skip_doctor=True, registry_mirror=True)
     ran = [call.args[0] for call in ctx.run.call_args_list]
     creates = [c for c in ran if c.startswith("kind create cluster")]
     assert creates and f"--config {tmp_path}/registry-mirrors/kind-config-kserve-workshop.yaml" in creates[0]

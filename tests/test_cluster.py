@@ -15,7 +15,7 @@ from kserve_workshop import cluster, paths, validate
 from kserve_workshop.cluster import GkeSpec
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.plan import Runner
-from kserve_workshop.tasks import cluster_tasks
+from kserve_workshop.tasks import kind as kind_tasks
 from kserve_workshop.versions import pin
 
 INVOKE = [sys.executable, "-m", "invoke"]
@@ -90,9 +90,9 @@ def test_kind_create_dry_run_prints_and_runs_nothing(capsys):
 
 
 def test_kind_create_task_uses_the_plan(monkeypatch):
-    monkeypatch.setattr(cluster_tasks.tools_lib, "use_local_tools", lambda: None)
+    monkeypatch.setattr(kind_tasks.tools_lib, "use_local_tools", lambda: None)
     ctx = mock({"kind get clusters": Result(""), KIND_CREATE: True, NODES_READY: True})
-    cluster_tasks.kind_create(ctx, skip_doctor=True)
+    kind_tasks.kind_create(ctx, skip_doctor=True)
     assert ran(ctx) == ["kind get clusters", KIND_CREATE, NODES_READY]
 
 
@@ -127,7 +127,7 @@ def test_kind_plans_stop_clearly_when_kind_cannot_list_clusters():
 def test_kind_delete_task_refuses_another_cluster_without_yes():
     ctx = MockContext(run={})
     with pytest.raises(Exception) as caught:  # invoke's Exit, after the error message
-        cluster_tasks.kind_delete(ctx, name="someone-elses")
+        kind_tasks.kind_delete(ctx, name="someone-elses")
     assert getattr(caught.value, "code", None) == 1
     assert ctx.run.call_args_list == []
 
@@ -285,7 +285,7 @@ def _invoke(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("args, message", [
     (["gke.create"], "a GCP project is required"),
-    (["gke.create", "--project", "my-project-1", "--nodes", "abc"], "--nodes must be a whole number"),
+    (["gke.create", "--project", "my-project-1", "--nodes", "abc"], "--nodes expects a value of type int, got 'abc'"),
     (["gke.delete", "--project", "Bad Project"], "invalid GCP project id"),
     (["kind.delete", "--name", "someone-elses"], "refusing to delete it"),
 ])

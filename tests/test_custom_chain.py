@@ -16,15 +16,20 @@ import psutil
 import pytest
 from sklearn.datasets import load_iris
 
-from kserve_workshop.clients import PayloadError, predict_v1, read_metrics, server_live
+from kserve_workshop.dataplane import PayloadError, predict_v1, server_live
+from kserve_workshop.metrics.exposition import read_metrics
 from kserve_workshop.custom import chain as chain_lib
 from kserve_workshop.custom.chain import LocalChain, LocalTransformer, post, predict_labels
-from kserve_workshop.custom.features import DOCS_FLOWERS, named_flowers
+from kserve_workshop.runtime.features import DOCS_FLOWERS, named_flowers
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import LOOPBACK, wait_until_gone
+from kserve_workshop.processes import LOOPBACK, wait_until_gone
 from kserve_workshop.training import IRIS_CLASSES, save_model, train_iris
 
 NAME = "iris-chain"
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"servers"}
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +110,7 @@ def test_every_server_listens_on_loopback_only(servers):
         assert process_guard.non_loopback_listeners([process]) == []
 
 
+@pytest.mark.slow
 def test_a_transformer_without_its_predictor_says_so_and_everything_stops(servers):
     pids = servers.pids
     assert len(pids) == 2
@@ -121,7 +127,7 @@ def test_a_transformer_without_its_predictor_says_so_and_everything_stops(server
 def test_transformer_command_line(tmp_path):
     transformer = LocalTransformer(NAME, "http://127.0.0.1:9001", predictor_protocol="v2")
     argv = transformer.argv(8123)
-    assert argv[:3] == [sys.executable, "-m", "kserve_workshop.custom.server_main"]
+    assert argv[:3] == [sys.executable, "-m", "kserve_workshop.runtime.transformer_server"]
     flags = dict(zip(argv[3::2], argv[4::2]))
     assert flags["--model_name"] == NAME and flags["--predictor_host"] == "127.0.0.1:9001"
     assert flags["--predictor_protocol"] == "v2" and flags["--http_port"] == "8123"
@@ -153,8 +159,9 @@ def test_bad_protocols_are_refused():
     (["--predictor_host", "127.0.0.1:1", "--predictor_protocol", "grpc-v2"],
      "--predictor_protocol must be one of v1, v2"),
 ])
+@pytest.mark.slow
 def test_server_main_rejects_bad_flags_with_one_message(args, message):
-    done = subprocess.run([sys.executable, "-m", "kserve_workshop.custom.server_main", *args],
+    done = subprocess.run([sys.executable, "-m", "kserve_workshop.runtime.transformer_server", *args],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr

@@ -16,9 +16,9 @@ from kserve import (InferenceRESTClient, InferInput, InferOutput, InferRequest, 
 from kserve import context as kserve_context
 from kserve.errors import InferenceError, InvalidInput
 
-from kserve_workshop.custom import features
-from kserve_workshop.custom.features import DOCS_FLOWERS, FEATURE_NAMES, FeatureError
-from kserve_workshop.custom.transformer import IrisTransformer, predictions_of
+from kserve_workshop.runtime import features
+from kserve_workshop.runtime.features import DOCS_FLOWERS, FEATURE_NAMES, FeatureError
+from kserve_workshop.runtime.transformer import IrisTransformer, predictions_of
 from kserve_workshop.training import DOCS_IRIS_INPUT, IRIS_CLASSES
 
 FLOWER = dict(DOCS_FLOWERS[0])

@@ -8,14 +8,18 @@ import re
 
 import pytest
 
-from kserve_workshop.clients import read_metrics
+from kserve_workshop.metrics.exposition import read_metrics
 from kserve_workshop.metrics import dashboard as dash
 from kserve_workshop.metrics.promql import MODEL_SERVER_HISTOGRAMS
 
-from monitoring_stack import monitoring_stack
+from support.monitoring_stack import monitoring_stack
 
 #: Labels the cluster's scrape adds (prometheus-operator target labels); a local scrape has none.
 SCRAPE_TIME_LABELS = {"namespace", "pod", "container", "endpoint"}
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"stack"}
 
 
 @pytest.fixture(scope="module")

@@ -754,7 +754,7 @@ def run_task(task, capsys, **kwargs):
 
 
 def test_task_call_explains_a_wrong_host(capsys):
-    from kserve_workshop.tasks.diagnose_tasks import call
+    from kserve_workshop.tasks.diagnose import call
 
     code, out, _ = run_task(call, capsys, name=NAME, status="404", host="sklearn-iris.default.example.com",
                             from_dir=str(FIXTURES / "wrong-host"))
@@ -764,7 +764,7 @@ def test_task_call_explains_a_wrong_host(capsys):
 
 
 def test_task_snapshot_refuses_a_used_directory_before_reading_anything(tmp_path, capsys, monkeypatch):
-    from kserve_workshop.tasks import diagnose_tasks
+    from kserve_workshop.tasks import diagnose as diagnose_tasks
 
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "file").write_text("x")
@@ -774,7 +774,7 @@ def test_task_snapshot_refuses_a_used_directory_before_reading_anything(tmp_path
 
 
 def test_task_snapshot_writes_a_directory_the_diagnosis_reads(tmp_path, capsys, monkeypatch):
-    from kserve_workshop.tasks import diagnose_tasks
+    from kserve_workshop.tasks import diagnose as diagnose_tasks
 
     monkeypatch.setattr(diagnose_tasks, "LiveSource",
                         lambda context=None: LiveSource(context, reader=FixtureReader("oom-killed")))

@@ -1,15 +1,20 @@
 """docker/custom-model/Dockerfile: hadolint-clean, pinned (tag and digest, from versions.toml), a
-non-root user, only kserve and scikit-learn installed, and a build context holding only the library.
+non-root user, only kserve and scikit-learn installed, and a build context holding only the runtime
+package (``kserve_workshop.runtime``).
 
 No image is built here (no Docker engine); the kind workflow builds it. What the image runs is
-checked instead: the servers' imports need no distribution beyond kserve's and scikit-learn's.
+checked instead: the runtime package imports nothing of the library outside itself, and both
+servers run from a copy of what the Dockerfile copies, with only kserve's and scikit-learn's
+distributions importable.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -22,6 +27,8 @@ from kserve_workshop import image, paths
 from kserve_workshop.versions import pin
 
 DOCKERFILE = paths.REPO_ROOT / "docker" / "custom-model" / "Dockerfile"
+RUNTIME_DIR = paths.REPO_ROOT / "src" / "kserve_workshop" / "runtime"
+RUNTIME_PACKAGE = "kserve_workshop.runtime"
 DOCKERIGNORE = DOCKERFILE.with_name("Dockerfile.dockerignore")
 HADOLINT = Path(sys.executable).with_name("hadolint")
 
@@ -65,12 +72,13 @@ def problems(text: str) -> list[str]:
                       if not word.startswith("-") and word not in {"&&"})
     if packages != ['kserve==${KSERVE_VERSION}', 'scikit-learn==${SCIKIT_LEARN_VERSION}']:
         found.append(f"installs {packages}, expected only kserve and scikit-learn at the pinned versions")
-    copies = [arguments.split()[0] for name, arguments in parsed if name in {"COPY", "ADD"}]
-    if copies != ["src/kserve_workshop"]:
-        found.append(f"copies {copies}, expected only src/kserve_workshop")
+    copies = [arguments.split() for name, arguments in parsed if name in {"COPY", "ADD"}]
+    if copies != [["src/kserve_workshop/runtime", "/app/kserve_workshop/runtime"]]:
+        found.append(f"copies {[copy[0] for copy in copies]}, expected only src/kserve_workshop/runtime "
+                     "(to /app/kserve_workshop/runtime)")
     entrypoints = [arguments for name, arguments in parsed if name == "ENTRYPOINT"]
-    if not entrypoints or json.loads(entrypoints[-1])[:3] != ["python", "-m", "kserve_workshop.custom.server_main"]:
-        found.append("ENTRYPOINT must run kserve_workshop.custom.server_main (exec form)")
+    if not entrypoints or json.loads(entrypoints[-1])[:3] != ["python", "-m", f"{RUNTIME_PACKAGE}.transformer_server"]:
+        found.append(f"ENTRYPOINT must run {RUNTIME_PACKAGE}.transformer_server (exec form)")
     return found
 
 
@@ -98,8 +106,11 @@ def test_the_dockerfile_follows_the_rules():
     ("USER 1000:1000", "USER 0", "numeric non-root UID"),
     ("ARG KSERVE_VERSION=0.20.0", "ARG KSERVE_VERSION=0.19.0", "ARG KSERVE_VERSION defaults to '0.19.0'"),
     ('"scikit-learn==${SCIKIT_LEARN_VERSION}"', '"scikit-learn==${SCIKIT_LEARN_VERSION}" pandas', "installs"),
-    ("COPY src/kserve_workshop", "COPY . /app\nCOPY src/kserve_workshop", "copies ['.', 'src/kserve_workshop']"),
-    ('"kserve_workshop.custom.server_main"', '"server"', "ENTRYPOINT must run"),
+    ("COPY src/kserve_workshop/runtime", "COPY . /app\nCOPY src/kserve_workshop/runtime",
+     "copies ['.', 'src/kserve_workshop/runtime']"),
+    ("COPY src/kserve_workshop/runtime /app/kserve_workshop/runtime", "COPY src/kserve_workshop /app/kserve_workshop",
+     "copies ['src/kserve_workshop'], expected only src/kserve_workshop/runtime"),
+    ('"kserve_workshop.runtime.transformer_server"', '"server"', "ENTRYPOINT must run"),
 ])
 def test_the_rules_catch_a_broken_dockerfile(old, new, complaint):
     text = DOCKERFILE.read_text()
@@ -113,10 +124,55 @@ def test_build_args_are_all_declared_by_the_dockerfile():
     assert set(image.build_args()) == declared
 
 
-def test_the_build_context_sends_only_the_library():
+def test_the_build_context_sends_only_the_runtime_package():
     rules = [line for line in DOCKERIGNORE.read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*", "an allow-list: exclude everything first"
-    assert [rule for rule in rules if rule.startswith("!")] == ["!src/kserve_workshop/"]
+    assert [rule for rule in rules if rule.startswith("!")] == ["!src/kserve_workshop/runtime/"]
+
+
+def imports_outside_the_runtime(source: str, module: str) -> list[str]:
+    """Modules of the workshop's library outside the runtime package that ``source`` imports.
+
+    ``module`` is the dotted name of the module the source belongs to (relative imports resolve
+    against it). Imports of other distributions are the business of the isolated run below.
+    """
+    package = module.rsplit(".", 1)[0]
+    outside = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".")
+            base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+            names = [".".join([*base, node.module] if node.module else base)]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            continue
+        outside += [name for name in names if name.split(".")[0] == "kserve_workshop"
+                    and name != RUNTIME_PACKAGE and not name.startswith(RUNTIME_PACKAGE + ".")]
+    return outside
+
+
+def test_the_runtime_package_imports_nothing_of_the_library_outside_itself():
+    modules = sorted(RUNTIME_DIR.glob("*.py"))
+    assert {"sklearn_server.py", "transformer_server.py", "transformer.py"} <= {path.name for path in modules}
+    found = {path.name: imports_outside_the_runtime(path.read_text(), f"{RUNTIME_PACKAGE}.{path.stem}")
+             for path in modules}
+    assert {name: imports for name, imports in found.items() if imports} == {}
+
+
+@pytest.mark.parametrize("line, outside", [
+    ("from ..paths import cache_dir", ["kserve_workshop.paths"]),
+    ("from .. import console", ["kserve_workshop"]),
+    ("import kserve_workshop.training", ["kserve_workshop.training"]),
+    ("from kserve_workshop.errors import WorkshopError", ["kserve_workshop.errors"]),
+    ("from .errors import WorkshopError", []),
+    ("from kserve_workshop.runtime.iris import IRIS_CLASSES", []),
+    ("import numpy, json", []),
+])
+def test_imports_from_outside_the_runtime_are_found(line, outside):
+    assert imports_outside_the_runtime(f"{line}\n", f"{RUNTIME_PACKAGE}.server") == outside
 
 
 def _allowed_distributions() -> set[str]:
@@ -141,12 +197,15 @@ def _allowed_distributions() -> set[str]:
     return seen
 
 
-# Runs the image's two roles in a fresh interpreter where every distribution the image lacks is
-# unimportable (optional imports, e.g. httpx's CLI extras, then fall back as they would there) and
-# versions.toml is absent (the image does not ship it).
+# Runs the image's two roles in a fresh interpreter that sees the workshop only as the image does
+# (the app directory holding what the Dockerfile copies, no editable install of the whole library)
+# and where every distribution the image lacks is unimportable (optional imports, e.g. httpx's CLI
+# extras, then fall back as they would there).
 RUN_AS_IN_THE_IMAGE = """
 import asyncio, importlib.abc, json, pathlib, sys, tempfile
-blocked = set(json.loads(sys.argv[1]))
+app, blocked = sys.argv[1], set(json.loads(sys.argv[2]))
+sys.path[:] = [app] + [entry for entry in sys.path
+                       if not (pathlib.Path(entry or ".") / "kserve_workshop" / "__init__.py").exists()]
 
 class NotInTheImage(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
@@ -154,15 +213,14 @@ class NotInTheImage(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {name!r} (not installed in the image)", name=name)
 
 sys.meta_path.insert(0, NotInTheImage())
-import kserve_workshop.paths
-kserve_workshop.paths.VERSIONS_FILE = pathlib.Path("/nonexistent/versions.toml")
 import joblib
 from sklearn.datasets import load_iris
 from sklearn.tree import DecisionTreeClassifier
-import kserve_workshop.custom.server_main, kserve_workshop.model_server_main
-from kserve_workshop.custom.features import DOCS_FLOWERS
-from kserve_workshop.custom.transformer import IrisTransformer
-from kserve_workshop.predictor import make_model
+import kserve_workshop.runtime.transformer_server, kserve_workshop.runtime.sklearn_server
+from kserve_workshop.runtime.features import DOCS_FLOWERS
+from kserve_workshop.runtime.transformer import IrisTransformer
+from kserve_workshop.runtime.sklearn_model import make_model
+assert not hasattr(kserve_workshop, "__file__") or kserve_workshop.__file__ is None, "the library leaked in"
 
 transformer = IrisTransformer("iris", predictor_protocol="v1")
 transformer.load()
@@ -176,14 +234,41 @@ print(json.dumps(asyncio.run(transformer.postprocess(answer))))
 """
 
 
-def test_both_roles_run_with_only_what_the_image_installs():
+def copy_what_the_dockerfile_copies(app: Path) -> None:
+    """Lay out ``app`` as the image's /app: each COPY source (from the repository root) at its destination."""
+    for name, arguments in instructions(DOCKERFILE.read_text()):
+        if name == "COPY":
+            source, destination = arguments.split()
+            shutil.copytree(paths.REPO_ROOT / source, app / Path(destination).relative_to("/app"),
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def run_as_in_the_image(app: Path) -> subprocess.CompletedProcess:
     allowed = _allowed_distributions()
     blocked = sorted(module for module, owners in metadata.packages_distributions().items()
                      if module != "kserve_workshop"
                      and not any(re.sub(r"[-_.]+", "-", owner).lower() in allowed for owner in owners))
     assert {"rich", "matplotlib", "invoke", "jsonschema", "nbformat"} <= set(blocked)  # the library's other deps
     assert not {"kserve", "sklearn", "numpy", "httpx"} & set(blocked)
-    done = subprocess.run([sys.executable, "-c", RUN_AS_IN_THE_IMAGE, json.dumps(blocked)], capture_output=True,
-                          text=True, timeout=120, cwd="/")
+    return subprocess.run([sys.executable, "-c", RUN_AS_IN_THE_IMAGE, str(app), json.dumps(blocked)],
+                          capture_output=True, text=True, timeout=120, cwd="/")
+
+
+@pytest.mark.slow
+def test_both_roles_run_with_only_what_the_image_holds(tmp_path):
+    copy_what_the_dockerfile_copies(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kserve_workshop"]
+    assert sorted(path.name for path in (tmp_path / "kserve_workshop").iterdir()) == ["runtime"]
+    done = run_as_in_the_image(tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.splitlines()[-1]) == {"predictions": ["versicolor", "versicolor"]}
+
+
+@pytest.mark.slow
+def test_a_runtime_module_importing_the_library_fails_in_the_image(tmp_path):
+    copy_what_the_dockerfile_copies(tmp_path)
+    features = tmp_path / "kserve_workshop" / "runtime" / "features.py"
+    features.write_text(features.read_text().replace("from .iris import", "from ..training import", 1))
+    done = run_as_in_the_image(tmp_path)
+    assert done.returncode != 0
+    assert "No module named 'kserve_workshop.training'" in done.stderr

@@ -24,12 +24,13 @@ from kserve_workshop import docs_site
 from kserve_workshop.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                                "(scripts/bootstrap.sh --test-tools installs it)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                                 "(scripts/bootstrap.sh --test-tools installs it)")]
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-# Platform facts, section 9: no background traffic, and every name but 127.0.0.1 fails to resolve.
+# No background traffic, and every name but 127.0.0.1 fails to resolve (so an off-machine request shows).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]

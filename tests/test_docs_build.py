@@ -23,11 +23,15 @@ from invoke.exceptions import Exit
 from kserve_workshop import docs_site
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import DOCS_DIR, NOTEBOOKS_DIR, REPO_ROOT, VERSIONS_FILE
-from kserve_workshop.tasks import docs_tasks
+from kserve_workshop.tasks import docs as docs_tasks
 
 # The rule for master notebooks, written out here rather than taken from the code under test.
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"site"}
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +327,7 @@ def test_docs_serve_binds_loopback_only():
     command = (f"{shlex.quote(sys.executable)} -m mkdocs serve --config-file "
                f"{REPO_ROOT / 'mkdocs.yml'} --dev-addr 127.0.0.1:{port}")
     ctx = MockContext(run={command: Result(exited=0)})
-    docs_tasks.serve(ctx, port=str(port))
+    docs_tasks.serve(ctx, port=port)
     assert ran(ctx) == [command]
 
 
@@ -332,14 +336,15 @@ def test_docs_serve_refuses_a_busy_port(capsys):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         with pytest.raises(Exit):  # nothing is run: a bare MockContext would raise NotImplementedError
-            docs_tasks.serve(MockContext(), port=str(busy.getsockname()[1]))
+            docs_tasks.serve(MockContext(), port=busy.getsockname()[1])
     assert "already in use" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("port", ["abc", "80"])
-def test_a_bad_port_is_one_message_and_no_traceback(port):
+@pytest.mark.parametrize("port, message", [("abc", "--port expects a value of type int, got 'abc'"),
+                                           ("80", "--port must be a number between 1024 and 65535, got 80")])
+def test_a_bad_port_is_one_message_and_no_traceback(port, message):
     result = subprocess.run([sys.executable, "-m", "invoke", "docs.serve", "--port", port], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 1
-    assert f"--port must be a number between 1024 and 65535, got '{port}'" in result.stderr
+    assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 import yaml
 
-from kserve_workshop import labgen
+from kserve_workshop.labkit import labgen
 from kserve_workshop.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "e2e-kind.yml"
@@ -169,6 +169,7 @@ def plugin_source(workflow: dict) -> str:
     return "\n".join(line[indent:] for line in lines) + "\n"
 
 
+@pytest.mark.slow
 def test_the_plugin_keeps_the_outputs_nbval_saw(workflow, tmp_path):
     plugin_dir = tmp_path / "plugin"
     plugin_dir.mkdir()

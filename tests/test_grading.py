@@ -8,9 +8,9 @@ import pkgutil
 import nbformat
 import pytest
 
-import kserve_workshop.checks
-from kserve_workshop import grading
-from kserve_workshop.grading import CheckFailed, CheckNotPassed, check, checks_for, lab_check
+import kserve_workshop.labkit.checks
+from kserve_workshop.labkit import grading
+from kserve_workshop.labkit.grading import CheckFailed, CheckNotPassed, check, checks_for, lab_check
 
 HINT = "Score the model with model.score(X_test, y_test)."
 
@@ -205,7 +205,7 @@ def test_check_prints_its_result_outside_a_notebook(capsys):
 
 
 def _real_checks():
-    for module in pkgutil.iter_modules(kserve_workshop.checks.__path__):
+    for module in pkgutil.iter_modules(kserve_workshop.labkit.checks.__path__):
         if module.name.startswith("lab"):
             for spec in checks_for(module.name):
                 yield pytest.param(spec, id=spec.qualified_name)
@@ -218,6 +218,7 @@ def test_every_real_check_rejects_empty_answers(spec):
     assert not result.passed, f"{spec.qualified_name} passed with None for {spec.variables}"
 
 
+@pytest.mark.slow
 def test_in_a_kernel_the_result_is_shown_once(tmp_path):
     """check() displays its result; the same result as the cell's value must not show twice."""
     from nbclient import NotebookClient

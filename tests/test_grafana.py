@@ -10,9 +10,9 @@ import base64
 
 import pytest
 
-from kserve_workshop import grafana
+from kserve_workshop.metrics import grafana
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import free_port
+from kserve_workshop.processes import free_port
 from kserve_workshop.metrics import cluster
 
 
@@ -27,7 +27,7 @@ def test_stack_fullname_follows_the_chart_helper(release, fullname):
 
 
 def test_service_names_for_the_workshop_release():
-    # platform facts, section 7: Service prometheus-kube-prometheus-prometheus.monitoring:9090
+    # kube-prometheus-stack's naming for release `prometheus`: Service prometheus-kube-prometheus-prometheus.monitoring:9090
     assert cluster.prometheus_service() == "prometheus-kube-prometheus-prometheus"
     assert cluster.monitoring_namespace() == "monitoring"
     assert grafana.grafana_service() == "prometheus-grafana"

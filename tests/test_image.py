@@ -17,7 +17,7 @@ from kserve_workshop import image, paths
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.plan import Runner
 from kserve_workshop.platform import storage
-from kserve_workshop.tasks import image_tasks
+from kserve_workshop.tasks import image as image_tasks
 from kserve_workshop.versions import pin
 
 VERSION = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -293,7 +293,7 @@ def _parse(parser_module, argv):
 
 
 def test_the_transformer_command_line_kserve_will_run_parses():
-    from kserve_workshop.custom import server_main
+    from kserve_workshop.runtime import transformer_server as server_main
 
     manifest = lab_manifest("iris-transformer.yaml")
     (container,) = manifest["spec"]["transformer"]["containers"]
@@ -312,12 +312,12 @@ def test_the_transformer_command_line_kserve_will_run_parses():
 
 
 def test_the_custom_predictor_command_line_parses():
-    from kserve_workshop import model_server_main
+    from kserve_workshop.runtime import sklearn_server
 
     manifest = lab_manifest("iris-custom-predictor.yaml")
     (container,) = manifest["spec"]["predictor"]["containers"]
-    assert container["command"] == ["python", "-m", "kserve_workshop.model_server_main"]
-    args = _parse(model_server_main, container["args"])
+    assert container["command"] == ["python", "-m", "kserve_workshop.runtime.sklearn_server"]
+    args = _parse(sklearn_server, container["args"])
     # The transformer calls /v1/models/<InferenceService name>:predict: the predictor must use that name.
     assert args.model_name == manifest["metadata"]["name"]
     assert (args.host, args.http_port, args.model_dir) == ("0.0.0.0", 8080, "/mnt/models")

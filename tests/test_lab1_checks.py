@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from kserve_workshop import training
-from kserve_workshop.grading import check
+from kserve_workshop.labkit.grading import check
+
+from support.checks import assert_fails, lab_runner
 
 DOCS = training.DOCS_IRIS_INPUT
 GOOD_V1 = {"instances": DOCS}
@@ -53,15 +55,7 @@ def model(split):
     return training.train_iris(split)
 
 
-def run(name: str, **answers):
-    return check(f"lab1.{name}", {}, show=False, **answers)
-
-
-def assert_fails(result, *, mentions: str | None = None):
-    assert not result.passed, f"{result.name} accepted a wrong answer"
-    assert result.hint, f"{result.name} failed without a hint"
-    if mentions:
-        assert mentions in result.text(), result.text()
+run = lab_runner("lab1")
 
 
 # -- accuracy ---------------------------------------------------------------------------------------
@@ -252,7 +246,7 @@ def test_cluster_predictions_survive_malformed_answers(answer):
 
 
 def test_lab1_has_at_least_four_local_checks():
-    from kserve_workshop.grading import checks_for
+    from kserve_workshop.labkit.grading import checks_for
 
     names = {spec.name for spec in checks_for("lab1")}
     assert {"accuracy", "saved_model", "v1_payload", "v2_payload", "v2_classes", "server_predictions"} <= names

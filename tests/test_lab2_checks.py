@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from kserve_workshop import serving
-from kserve_workshop.grading import check
+
+from support.checks import assert_fails, lab_runner
 
 LAB2_MANIFEST = serving.load_manifest("manifests/labs/02-first-inferenceservice/sklearn-iris.yaml")
 EXAMPLE_ISVC = {
@@ -22,15 +23,7 @@ EXAMPLE_ISVC = {
 MALFORMED = [None, "text: [", 42, [], {}, object(), True]
 
 
-def run(name: str, **answers):
-    return check(f"lab2.{name}", {}, show=False, **answers)
-
-
-def assert_fails(result, *, mentions: str | None = None):
-    assert not result.passed, f"{result.name} accepted a wrong answer"
-    assert result.hint, f"{result.name} failed without a hint"
-    if mentions:
-        assert mentions in result.text(), result.text()
+run = lab_runner("lab2")
 
 
 def changed(path: str, value, manifest=LAB2_MANIFEST) -> dict:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from kserve_workshop.grading import check
+from kserve_workshop.labkit.grading import check
 from kserve_workshop.load import CapacityPoint, CapacitySweep, LoadResult
 
+from support.checks import lab_runner
 
-def run(name, **answers):
-    return check(f"lab3.{name}", {}, show=False, **answers)
+
+run = lab_runner("lab3")
 
 
 def point(concurrency, throughput, p50_ms, p95_ms, errors=0, requests=1000):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from kserve_workshop import canary, serving, training
-from kserve_workshop.grading import check
+
+from support.checks import assert_fails, lab_runner
 
 STABLE = serving.load_manifest("manifests/labs/04-canary-rollouts/iris-v1.yaml")
 CANARY = serving.load_manifest("manifests/labs/04-canary-rollouts/canary-v2.yaml")
@@ -22,15 +23,7 @@ def models():
     return training.train_iris(split, kind="svc"), training.train_iris(split, kind="tree")
 
 
-def run(name: str, **answers):
-    return check(f"lab4.{name}", {}, show=False, **answers)
-
-
-def assert_fails(result, *, mentions: str | None = None):
-    assert not result.passed, f"{result.name} accepted a wrong answer"
-    assert result.hint, f"{result.name} failed without a hint"
-    if mentions:
-        assert mentions in result.text(), result.text()
+run = lab_runner("lab4")
 
 
 # -- probe ----------------------------------------------------------------------------------------

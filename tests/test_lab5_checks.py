@@ -7,10 +7,14 @@ import math
 import pandas as pd
 import pytest
 
-from kserve_workshop.grading import CheckNotPassed, check
+from kserve_workshop.labkit.grading import CheckNotPassed, check
 from kserve_workshop.metrics.compare import compare_frames
 
-from monitoring_stack import monitoring_stack
+from support.monitoring_stack import monitoring_stack
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"stack"}
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +138,7 @@ def test_missing_or_wrong_prometheus_fails_cleanly(stack):
 
 def test_stopped_prometheus_is_a_failed_check_not_a_crash(stack):
     from kserve_workshop.metrics import PrometheusClient
-    from kserve_workshop.local import free_port
+    from kserve_workshop.processes import free_port
 
     gone = PrometheusClient(f"http://127.0.0.1:{free_port()}")
     result = check("lab5.p95_query", {"p95_query": "sum(up)", "prom": gone}, show=False)

@@ -6,19 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kserve_workshop.custom.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows, v2_request
-from kserve_workshop.grading import CheckNotPassed, check
+from kserve_workshop.runtime.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows, v2_request
+from kserve_workshop.labkit.grading import CheckNotPassed
 from kserve_workshop.training import IRIS_CLASSES
 
-
-def run(name: str, **answers):
-    return check(f"lab6.{name}", {}, show=False, **answers)
+from support.checks import assert_fails, lab_runner
 
 
-def assert_fails(result, mentions: str):
-    assert not result.passed, f"{result.name} accepted a wrong answer"
-    assert result.hint, f"{result.name} failed without a hint"
-    assert mentions in result.text(), result.text()
+run = lab_runner("lab6")
 
 
 # -- to_feature_rows ----------------------------------------------------------------------------

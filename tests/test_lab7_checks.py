@@ -10,27 +10,23 @@ import pytest
 import yaml
 
 from kserve_workshop.batching import BatchingCurve, BatchPoint, measure_batching
-from kserve_workshop.grading import check
-from kserve_workshop.local import LocalModelServer
 from kserve_workshop.paths import MANIFESTS_DIR
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.training import iris_split, save_model, train_iris
 
-pytest_plugins = ["lab7_files"]  # the model_server fixture
-from lab7_files import write_sink
+from support.checks import assert_fails, lab_runner
+from support.lab7_files import write_sink
+
+pytest_plugins = ["support.lab7_files"]  # the model_server fixture
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"model_server"}
 
 SIZES = (1, 2, 4, 8, 16, 32, 64)
 UNBATCHED = yaml.safe_load((MANIFESTS_DIR / "labs" / "07-batching-and-logging" / "iris-unbatched.yaml").read_text())
 MALFORMED = [None, "text: [", 42, [], object(), True]
 
 
-def run(name: str, **answers):
-    return check(f"lab7.{name}", {}, show=False, **answers)
-
-
-def assert_fails(result, mentions: str):
-    assert not result.passed, f"{result.name} accepted a wrong answer"
-    assert result.hint, f"{result.name} failed without a hint"
-    assert mentions in result.text(), result.text()
+run = lab_runner("lab7")
 
 
 def curve_of(fixed=0.001, per_row=2e-6, one_row=0.001, sizes=SIZES) -> BatchingCurve:
@@ -76,6 +72,7 @@ def test_anything_but_a_curve_fails_without_crashing(answer, server):
     assert not result.passed and result.error is None, result.text()
 
 
+@pytest.mark.slow
 def test_a_stopped_server_is_explained(tmp_path):
     save_model(train_iris(), tmp_path)
     server = LocalModelServer(tmp_path)
@@ -383,16 +380,19 @@ server.serve_forever()
 '''
 
 
+@pytest.mark.slow
 def test_the_master_sink_passes(tmp_path):
     result = run("sink", sink_file=write_sink(tmp_path))
     assert result.passed, result.text()
 
 
+@pytest.mark.slow
 def test_a_sink_written_another_way_passes(tmp_path):
     result = run("sink", sink_file=str(write_sink(tmp_path, source=ALTERNATIVE_SINK)))
     assert result.passed, result.text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("replacements, mentions", [
     # Keeps any event type as a request.
     ({'kind = KINDS.get(event["type"])': 'kind = KINDS.get(event["type"], "request")'}, "another type"),
@@ -421,20 +421,23 @@ def test_typical_wrong_sinks_fail(tmp_path, replacements, mentions):
     assert_fails(result, mentions)
 
 
+@pytest.mark.slow
 def test_the_student_skeleton_fails_with_the_reason(tmp_path):
-    from kserve_workshop.labgen import blank_source
-    from lab7_files import master_sink_source
+    from kserve_workshop.labkit.labgen import blank_source
+    from support.lab7_files import master_sink_source
 
     skeleton = blank_source(master_sink_source(), "sink")
     result = run("sink", sink_file=write_sink(tmp_path, source=skeleton))
     assert_fails(result, "expected a 2xx")
 
 
+@pytest.mark.slow
 def test_a_sink_that_does_not_start_fails(tmp_path):
     broken = write_sink(tmp_path, {"import argparse": "import argparse\nimport no_such_module"})
     assert_fails(run("sink", sink_file=broken), "did not start")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answer", [None, 42, "no/such/file.py", object()])
 def test_no_sink_file_fails_without_crashing(answer):
     result = run("sink", sink_file=answer)

@@ -8,7 +8,7 @@ import copy
 import pytest
 import yaml
 
-from kserve_workshop.checks import lab7
+from kserve_workshop.labkit.checks import lab7
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.payload_logging import cluster
 from kserve_workshop.payload_logging.sink_process import HEALTH_PATH

@@ -13,7 +13,7 @@ import pytest
 from kserve_workshop.boosting import compare, models, runtimes
 from kserve_workshop.boosting.data import wine_split
 from kserve_workshop.boosting.requests import named_v2_request
-from kserve_workshop.grading import check
+from kserve_workshop.labkit.grading import check
 from kserve_workshop.load import LoadResult
 
 SPLIT = wine_split()

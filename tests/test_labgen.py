@@ -11,11 +11,11 @@ import pytest
 from invoke import Context
 from invoke.exceptions import Exit
 
-from kserve_workshop import labgen
+from kserve_workshop.labkit import labgen
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.labgen import MasterError, blank_source, check_drift, find_drift, generate
-from kserve_workshop.tasks.lab_tasks import check as check_task
-from kserve_workshop.tasks.lab_tasks import generate as generate_task
+from kserve_workshop.labkit.labgen import MasterError, blank_source, check_drift, find_drift, generate
+from kserve_workshop.tasks.labs import check as check_task
+from kserve_workshop.tasks.labs import generate as generate_task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 SAMPLE = FIXTURES / "01-sample.ipynb"
@@ -225,7 +225,7 @@ def test_missing_and_orphan_labs_are_drift_and_generation_fixes_both(tree):
 
 
 def test_the_generated_lab_still_parses_and_flags_no_undefined_names(tree):
-    from kserve_workshop.notebook_static import check_notebook
+    from kserve_workshop.labkit.notebook_lint import check_notebook
 
     notebooks, labs = tree
     generate(notebooks, labs)

@@ -121,6 +121,7 @@ def test_cleans_up():
 """
 
 
+@pytest.mark.slow
 def test_a_session_that_leaks_a_process_fails_and_the_leak_is_stopped(tmp_path):
     result = _run_inner_session(tmp_path, LEAKY)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -131,6 +132,7 @@ def test_a_session_that_leaks_a_process_fails_and_the_leak_is_stopped(tmp_path):
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+@pytest.mark.slow
 def test_a_tidy_session_passes(tmp_path):
     result = _run_inner_session(tmp_path, TIDY)
     assert result.returncode == 0, result.stdout + result.stderr

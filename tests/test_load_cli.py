@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 from kserve_workshop.load.cli import main
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.training import save_model, train_iris
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"server"}
 
 
 @pytest.fixture(scope="module")

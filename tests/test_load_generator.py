@@ -10,10 +10,14 @@ import pytest
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.load import check_target, run_load
 from kserve_workshop.load.generator import _request_headers, encode_payload
-from kserve_workshop.local import LocalModelServer, free_port
+from kserve_workshop.processes import LocalModelServer, free_port
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 
 PAYLOAD = {"instances": DOCS_IRIS_INPUT}
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"server"}
 
 
 @pytest.fixture(scope="module")

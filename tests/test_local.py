@@ -15,7 +15,7 @@ import requests
 
 from kserve_workshop import training
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import (LocalModelServer, ServerProcess, free_port, running_servers, stop_all,
+from kserve_workshop.processes import (LocalModelServer, ServerProcess, free_port, running_servers, stop_all,
                                    wait_until_gone)
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
@@ -36,6 +36,7 @@ def listeners(pid: int) -> list:
 
 # -- ServerProcess, with a tiny stand-in server (python -m http.server) -------------------------------
 
+@pytest.mark.slow
 def test_start_serves_on_loopback_and_stop_is_idempotent():
     server = ServerProcess(HTTP_SERVER, READY, name="http")
     server.start()
@@ -53,6 +54,7 @@ def test_start_serves_on_loopback_and_stop_is_idempotent():
     assert "stopped" in repr(server)
 
 
+@pytest.mark.slow
 def test_context_manager_stops_the_server_even_on_error():
     with pytest.raises(RuntimeError, match="boom"):
         with ServerProcess(HTTP_SERVER, READY, name="http") as server:
@@ -61,6 +63,7 @@ def test_context_manager_stops_the_server_even_on_error():
     assert gone(pid)
 
 
+@pytest.mark.slow
 def test_a_server_that_exits_early_reports_its_log():
     argv = [sys.executable, "-c", "print('cannot open model'); raise SystemExit(3)"]
     server = ServerProcess(argv, READY, name="crasher")
@@ -70,6 +73,7 @@ def test_a_server_that_exits_early_reports_its_log():
     assert server.log_path.exists()
 
 
+@pytest.mark.slow
 def test_readiness_wait_is_bounded_and_kills_the_process():
     argv = [sys.executable, "-c", "import time; print('warming up', flush=True); time.sleep(60)"]
     server = ServerProcess(argv, READY, name="slow", startup_timeout=1.0)
@@ -81,6 +85,7 @@ def test_readiness_wait_is_bounded_and_kills_the_process():
     assert gone(server.pid)
 
 
+@pytest.mark.slow
 def test_stop_escalates_to_sigkill_when_sigterm_is_ignored():
     code = ("import signal, http.server, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
             "http.server.test(HandlerClass=http.server.SimpleHTTPRequestHandler, bind='127.0.0.1', "
@@ -100,9 +105,10 @@ def test_missing_program_and_bad_arguments_are_clear_errors():
     with pytest.raises(WorkshopError, match="positive"):
         ServerProcess(HTTP_SERVER, READY, startup_timeout=0)
     with pytest.raises(WorkshopError, match="has not been started"):
-        ServerProcess(HTTP_SERVER, READY).url
+        _ = ServerProcess(HTTP_SERVER, READY).url
 
 
+@pytest.mark.slow
 def test_a_fixed_port_and_callable_argv():
     port = free_port()
     with ServerProcess(lambda p: [*HTTP_SERVER[:-1], str(p)], [READY], port=port, name="fixed") as server:
@@ -110,6 +116,7 @@ def test_a_fixed_port_and_callable_argv():
         assert server.argv(port)[-1] == str(port)
 
 
+@pytest.mark.slow
 def test_a_server_that_died_can_be_started_again():
     server = ServerProcess(HTTP_SERVER, READY, name="phoenix").start()
     first = server.pid
@@ -124,12 +131,14 @@ def test_a_server_that_died_can_be_started_again():
         server.stop()
 
 
+@pytest.mark.slow
 def test_stop_all_stops_every_server():
     servers = [ServerProcess(HTTP_SERVER, READY, name=f"many-{i}").start() for i in range(2)]
     stop_all()
     assert not any(server.running for server in servers)
 
 
+@pytest.mark.slow
 def test_garbage_collected_server_is_stopped():
     import gc
 
@@ -143,7 +152,7 @@ def test_garbage_collected_server_is_stopped():
 PARENT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {src!r})
-    import kserve_workshop.local as local
+    import kserve_workshop.processes as local
     if {only_watcher}:
         local._die_with_parent = lambda: None  # leave only the server's own getppid() watch
     {make}
@@ -162,6 +171,7 @@ def start_parent(make: str, *, only_watcher: bool = False) -> tuple[subprocess.P
     return parent, int(line)
 
 
+@pytest.mark.slow
 def test_server_dies_with_its_killed_parent_via_pdeathsig():
     parent, child = start_parent(f"server = local.ServerProcess({HTTP_SERVER!r}, {READY!r})")
     assert psutil.pid_exists(child)
@@ -177,6 +187,10 @@ def model_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("local-model")
     training.save_model(training.train_iris(), directory)
     return directory
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"model_server"}
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +234,7 @@ def test_model_server_logs_stay_quiet(model_server):
     assert len(log.splitlines()) < 5, log
 
 
+@pytest.mark.slow
 def test_model_server_dies_with_its_killed_parent_via_its_own_watch(model_dir):
     parent, child = start_parent(f"server = local.LocalModelServer({str(model_dir)!r}, 'orphan')",
                                  only_watcher=True)
@@ -228,6 +243,7 @@ def test_model_server_dies_with_its_killed_parent_via_its_own_watch(model_dir):
     assert gone(child, PARENT_DEATH_BOUND), "the model server outlived its killed parent"
 
 
+@pytest.mark.slow
 def test_bad_model_directories_fail_before_or_at_start(tmp_path):
     with pytest.raises(WorkshopError, match="no model file in"):
         LocalModelServer(tmp_path)
@@ -243,7 +259,7 @@ def test_bad_model_directories_fail_before_or_at_start(tmp_path):
 def test_predict_proba_and_quiet_flags_reach_the_subprocess(model_dir):
     server = LocalModelServer(model_dir, "proba", predict_proba=True)
     argv = server.argv(1234)
-    assert argv[1:3] == ["-m", "kserve_workshop.model_server_main"]
+    assert argv[1:3] == ["-m", "kserve_workshop.runtime.sklearn_server"]
     assert argv[argv.index("--http_port") + 1] == "1234"
     assert argv[argv.index("--configure_logging") + 1] == "false"
     assert argv[argv.index("--parent_pid") + 1] == str(os.getpid())
@@ -258,6 +274,7 @@ def test_model_server_stops_cleanly_on_sigterm(model_server):
     assert gone(pid)
 
 
+@pytest.mark.slow
 def test_a_taken_fixed_port_is_named_in_the_hint():
     import socket
 
@@ -272,7 +289,7 @@ def test_a_taken_fixed_port_is_named_in_the_hint():
 
 
 def test_old_logs_are_pruned(tmp_path):
-    from kserve_workshop.local import prune_logs
+    from kserve_workshop.processes import prune_logs
 
     for index in range(5):
         log = tmp_path / f"server-{index}.log"

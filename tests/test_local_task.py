@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kserve_workshop.local import wait_until_gone
+from kserve_workshop.processes import wait_until_gone
 
 REPO = Path(__file__).resolve().parents[1]
 INVOKE = [str(Path(sys.executable).parent / "invoke")]
@@ -36,6 +36,7 @@ def test_bad_arguments_give_one_message_and_no_traceback(args, message):
     assert "Starting" not in result.stdout  # nothing was started
 
 
+@pytest.mark.slow
 def test_local_task_serves_predicts_times_and_stops_cleanly(tmp_path):
     # --keep-running, then Ctrl-C: covers the whole demo and the interactive stop in one server start.
     process = subprocess.Popen([*INVOKE, "local", "--requests", "30", "--keep-running"], cwd=REPO, text=True,

@@ -13,17 +13,21 @@ import pytest
 import requests
 
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import wait_until_gone
+from kserve_workshop.processes import wait_until_gone
 from kserve_workshop.metrics import LocalPrometheus, PrometheusClient, PromQLError, build_config, promql
 from kserve_workshop.metrics import local_prometheus
 from kserve_workshop.metrics.client_side import answers_over_time, error_ratio
 from kserve_workshop.metrics.plots import bucket_table, plot_buckets, plot_model_metrics
 from kserve_workshop.metrics.traffic import BAD_PAYLOAD, Stream, batch_payload, run_traffic
 
-from monitoring_stack import MODEL_NAME, monitoring_stack
+from support.monitoring_stack import MODEL_NAME, monitoring_stack
 
 matplotlib.use("Agg")
 WHOLE_RUN = "60s"  # a window covering the whole (short) test run
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"stack"}
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +195,7 @@ def test_unreachable_prometheus_is_one_clear_error():
 
 
 def _closed_port() -> int:
-    from kserve_workshop.local import free_port
+    from kserve_workshop.processes import free_port
 
     return free_port()
 
@@ -300,6 +304,7 @@ def test_a_configured_binary_that_does_not_exist_is_named(monkeypatch, tmp_path)
         local_prometheus.find_prometheus()
 
 
+@pytest.mark.slow
 def test_stop_leaves_nothing_behind(stack):
     prom = LocalPrometheus([stack.server], target_timeout=20)
     prom.start()
@@ -313,6 +318,7 @@ def test_stop_leaves_nothing_behind(stack):
     prom.stop()  # idempotent
 
 
+@pytest.mark.slow
 def test_target_that_never_comes_up_fails_with_its_error_and_cleans_up(stack):
     prom = LocalPrometheus([_closed_port()], target_timeout=6)
     with pytest.raises(WorkshopError, match="scrape targets not up after 6 s") as info:

@@ -11,8 +11,8 @@ import socket
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from kserve_workshop import notebook
-from kserve_workshop.notebook import ClusterRequired, ClusterStatus, assume_cluster_status
+from kserve_workshop.labkit import cluster_magic as notebook
+from kserve_workshop.labkit.cluster_magic import ClusterRequired, ClusterStatus, assume_cluster_status
 
 NO_CLUSTER = ClusterStatus(False, "no usable kubeconfig (test)")
 A_CLUSTER = ClusterStatus(True, "reachable", "kind-kserve-workshop")

@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.grading import CheckFailed, lab_check
-from kserve_workshop.notebook_static import (
+from kserve_workshop.labkit.grading import CheckFailed, lab_check
+from kserve_workshop.labkit.notebook_lint import (
     Problem,
     bound_names,
     check_notebook,

@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kserve_workshop import labgen
-from kserve_workshop.notebook_static import check_notebook, python_of
+from kserve_workshop.labkit import labgen
+from kserve_workshop.labkit.notebook_lint import check_notebook, python_of
 from kserve_workshop.paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT
-from kserve_workshop.scorecard import called_checks
+from kserve_workshop.labkit.scorecard import called_checks
 
 MASTERS = labgen.masters()
 EXTENSION_LINE = "%load_ext kserve_workshop.notebook"
@@ -117,6 +117,7 @@ def _tiny_master(path: Path, answer: str) -> None:
     nbformat.write(nb, path)
 
 
+@pytest.mark.slow
 def test_nbval_fails_a_master_whose_solution_does_not_pass_its_check(tmp_path):
     notebooks, tests = tmp_path / "notebooks", tmp_path / "tests"
     notebooks.mkdir()

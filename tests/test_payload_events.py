@@ -9,9 +9,9 @@ import re
 import pytest
 from cloudevents.http import from_http
 
-from kserve_workshop.clients import infer_v2, predict_v1
+from kserve_workshop.dataplane import infer_v2, predict_v1
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import LocalModelServer
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.payload_logging import AgentEvent, binary_delivery, sample_bodies, structured_delivery
 from kserve_workshop.payload_logging.cases import graded_deliveries, judge_answers, judge_store
 from kserve_workshop.payload_logging.events import REQUEST_TYPE, RESPONSE_TYPE, go_time
@@ -80,6 +80,7 @@ def test_sample_bodies_refuse_an_unknown_protocol():
         sample_bodies("v3")
 
 
+@pytest.mark.slow
 def test_sample_bodies_are_shaped_like_a_real_kserve_servers(tmp_path):
     save_model(train_iris(), tmp_path)
     with LocalModelServer(tmp_path) as server:

@@ -7,15 +7,16 @@ import pytest
 import requests
 
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.local import loopback_session
+from kserve_workshop.processes import loopback_session
 from kserve_workshop.payload_logging.burst import burst_deliveries, post_deliveries, send_burst
 from kserve_workshop.payload_logging.cases import graded_deliveries, judge_answers, judge_store
 from kserve_workshop.payload_logging.sink_process import SinkProcess
 from kserve_workshop.payload_logging.store import read_pairs
 
-from lab7_files import write_sink
+from support.lab7_files import write_sink
 
 
+@pytest.mark.slow
 def test_the_master_sink_answers_and_keeps_what_the_grader_expects(tmp_path):
     graded = graded_deliveries()
     with SinkProcess(write_sink(tmp_path), tmp_path / "pairs.jsonl") as sink:
@@ -28,6 +29,7 @@ def test_the_master_sink_answers_and_keeps_what_the_grader_expects(tmp_path):
     assert stats == {"pairs": len(graded.pairs), "pending": 2}
 
 
+@pytest.mark.slow
 def test_the_master_sink_refuses_a_duplicate_with_409(tmp_path):
     graded = graded_deliveries()
     first = graded.cases[0].delivery
@@ -35,6 +37,7 @@ def test_the_master_sink_refuses_a_duplicate_with_409(tmp_path):
         assert post_deliveries(sink.event_url, [first, first]) == [200, 409]
 
 
+@pytest.mark.slow
 def test_a_burst_at_1000_events_per_second_loses_none(tmp_path):
     pairs = 1000
     with SinkProcess(write_sink(tmp_path), tmp_path / "pairs.jsonl") as sink:
@@ -46,6 +49,7 @@ def test_a_burst_at_1000_events_per_second_loses_none(tmp_path):
     assert result.elapsed >= 1.9  # it really was spread over two seconds
 
 
+@pytest.mark.slow
 def test_a_burst_counts_what_a_sink_refuses(tmp_path):
     refusing = write_sink(tmp_path, {'KINDS = {REQUEST_TYPE: "request", RESPONSE_TYPE: "response"}': "KINDS = {}"})
     with SinkProcess(refusing, tmp_path / "pairs.jsonl") as sink:
@@ -85,6 +89,7 @@ def test_the_sink_process_refuses_files_that_cannot_be_a_sink(tmp_path):
         SinkProcess(write_sink(tmp_path), tmp_path)
 
 
+@pytest.mark.slow
 def test_a_sink_that_crashes_at_start_says_why(tmp_path):
     broken = write_sink(tmp_path, {"def main():": "def main():\n    raise SystemExit('no port for you')"})
     with pytest.raises(WorkshopError, match="no port for you"):
@@ -99,6 +104,7 @@ def test_reading_a_store_with_a_broken_line_names_the_line(tmp_path):
     assert read_pairs(tmp_path / "none.jsonl") == []
 
 
+@pytest.mark.slow
 def test_fresh_starts_from_an_empty_store(tmp_path):
     store = tmp_path / "pairs.jsonl"
     store.write_text('{"id": "old"}\n')

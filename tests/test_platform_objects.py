@@ -21,7 +21,7 @@ from kserve_workshop.platform import monitoring, storage
 from kserve_workshop.platform.knative import Knative
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterState, runner
+from support.platform_fakes import ClusterState, runner
 
 KIND = "kind-kserve-workshop"
 P = MANIFESTS_DIR / "platform"

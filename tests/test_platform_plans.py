@@ -16,7 +16,7 @@ from kserve_workshop.platform import (COMPONENT_NAMES, components, get_profile, 
                                       uninstall_plan)
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterState, installed_state, runner
+from support.platform_fakes import ClusterState, installed_state, runner
 
 KIND = "kind-kserve-workshop"
 GKE = "gke_my-project_us-central1-a_kserve-workshop"
@@ -178,7 +178,7 @@ def first_helm_or_apply(commands: list[str]) -> list[str]:
     return out
 
 
-def test_full_install_order_follows_platform_facts():
+def test_full_install_order_follows_kserves_own():
     assert first_helm_or_apply(install_plan(KIND, LAPTOP).commands()) == [
         "cert-manager", "istio-base", "istiod", "istio-ingressgateway", "ingressclass.yaml", "knative-operator",
         "knative-serving.yaml", "kserve-crd", "kserve-resources", "kserve-runtime-configs", "prometheus",

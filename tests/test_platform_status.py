@@ -7,7 +7,7 @@ import pytest
 from kserve_workshop.platform import collect_status, components
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterState, deployment, installed_state, ready_pod, runner
+from support.platform_fakes import ClusterState, deployment, installed_state, ready_pod, runner
 
 KIND = "kind-kserve-workshop"
 

@@ -14,10 +14,10 @@ from invoke.exceptions import Exit
 
 from kserve_workshop import kube
 from kserve_workshop.paths import REPO_ROOT
-from kserve_workshop.tasks import platform_tasks as tasks
+from kserve_workshop.tasks import platform as tasks, workshop
 from kserve_workshop.versions import pin
 
-from test_platform_fakes import ClusterContext, ClusterState, installed_state
+from support.platform_fakes import ClusterContext, ClusterState, installed_state
 
 KIND = "kind-kserve-workshop"
 INVOKE = Path(sys.executable).parent / "invoke"
@@ -115,7 +115,7 @@ def test_up_dry_run_shows_doctor_kind_platform_and_smoke_and_touches_nothing(cap
 
     monkeypatch.setattr(doctor, "run_doctor", lambda **kwargs: pytest.fail("doctor runs for real only"))
     ctx = MockContext()
-    tasks.up(ctx, dry_run=True)
+    workshop.up(ctx, dry_run=True)
     out = capsys.readouterr().out
     assert "kind create cluster --name kserve-workshop" in out
     assert out.index("kind create cluster") < out.index("upgrade --install cert-manager") < out.index(
@@ -137,7 +137,7 @@ def test_up_installs_only_the_missing_pinned_tools_before_the_doctor(monkeypatch
 
     monkeypatch.setattr(doctor, "run_doctor", failing)
     with pytest.raises(Exit):
-        tasks.up(ClusterContext(ClusterState()))
+        workshop.up(ClusterContext(ClusterState()))
     assert calls == [("install", ["kind", "helm"]), ("doctor",)]
 
 
@@ -145,7 +145,7 @@ def test_up_dry_run_installs_no_tools(monkeypatch, capsys):
     from kserve_workshop import tools
 
     monkeypatch.setattr(tools, "install_tools", lambda names: pytest.fail("a dry run installs nothing"))
-    tasks.up(MockContext(), dry_run=True)
+    workshop.up(MockContext(), dry_run=True)
     assert "would be installed into .bin/ where missing" in capsys.readouterr().out
 
 
@@ -169,7 +169,7 @@ def test_up_runs_the_doctor_first_and_stops_on_its_failure(monkeypatch, capsys):
     monkeypatch.setattr(doctor, "run_doctor", failing)
     ctx = ClusterContext(ClusterState())
     with pytest.raises(Exit):
-        tasks.up(ctx)
+        workshop.up(ctx)
     assert ctx.commands == [] and "docker daemon" in capsys.readouterr().err
 
 
@@ -178,16 +178,16 @@ def test_down_deletes_the_kind_cluster_and_its_local_credentials(capsys):
 
     creds = rendered_dir(KIND) / "storage-credentials.yaml"
     creds.write_text("secret")
-    tasks.down(MockContext(), dry_run=True)
+    workshop.down(MockContext(), dry_run=True)
     assert "kind delete cluster --name kserve-workshop" in capsys.readouterr().out and creds.exists()
     ctx = ClusterContext(ClusterState(outputs={r"^kind get clusters": "kserve-workshop\n"}))
-    tasks.down(ctx)
+    workshop.down(ctx)
     assert "kind delete cluster --name kserve-workshop" in ctx.commands
     assert not creds.exists()
 
 
 def test_setup_gke_dry_run_installs_the_gke_profile_on_the_gke_context(capsys):
-    tasks.setup_gke(MockContext(), project="my-project", dry_run=True)
+    workshop.setup_gke(MockContext(), project="my-project", dry_run=True)
     out = capsys.readouterr().out
     context = "gke_my-project_us-central1-a_kserve-workshop"
     assert "gcloud container clusters create kserve-workshop" in out
@@ -196,17 +196,17 @@ def test_setup_gke_dry_run_installs_the_gke_profile_on_the_gke_context(capsys):
 
 
 @pytest.mark.parametrize("kwargs, message", [({"project": ""}, "GCP project is required"),
-                                             ({"project": "my-project", "nodes": "many"}, "--nodes must be a whole number")])
+                                             ({"project": "my-project", "nodes": "many"}, "invalid node count 'many'")])
 def test_setup_gke_bad_arguments(kwargs, message, capsys):
     with pytest.raises(Exit):
-        tasks.setup_gke(MockContext(), dry_run=True, **kwargs)
+        workshop.setup_gke(MockContext(), dry_run=True, **kwargs)
     assert message in capsys.readouterr().err
 
 
 def test_smoke_task_refuses_another_context(kubeconfig, capsys):
     kubeconfig(["prod"], "prod")
     with pytest.raises(Exit):
-        tasks.smoke(MockContext(), context="prod")
+        workshop.smoke(MockContext(), context="prod")
     assert "refusing" in capsys.readouterr().err
 
 

@@ -8,7 +8,8 @@ import joblib
 import numpy as np
 import pytest
 
-from kserve_workshop import predictor, training
+from kserve_workshop import training
+from kserve_workshop.runtime import sklearn_model as predictor
 from kserve_workshop.errors import WorkshopError
 
 

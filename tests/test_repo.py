@@ -88,3 +88,37 @@ def test_a_non_number_for_a_number_flag_is_one_clear_message():
     assert done.returncode == 1
     assert "--requests expects a value of type int, got 'abc'" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def contributing_layout() -> str:
+    text = (REPO_ROOT / "CONTRIBUTING.md").read_text()
+    return text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+
+
+def undocumented_modules(layout: str, package_dir: Path, skip: set[str] = frozenset()) -> list[str]:
+    """Modules and subpackages of ``package_dir`` that ``layout`` does not name (as `name` or `name/`)."""
+    names = sorted({path.stem for path in package_dir.glob("*.py")} | {path.name for path in package_dir.iterdir()
+                                                                         if (path / "__init__.py").is_file()})
+    return [name for name in names if name not in skip and not name.startswith("_")
+            and f"`{name}`" not in layout and f"`{name}/`" not in layout]
+
+
+DEPRECATED_FACADES = {"serving", "clients"}  # split modules kept for one release (see the package map)
+
+
+def test_contributing_layout_names_every_module_and_every_path_it_names_exists():
+    layout = contributing_layout()
+    package = REPO_ROOT / "src" / "kserve_workshop"
+    assert undocumented_modules(layout, package, DEPRECATED_FACADES) == []
+    assert undocumented_modules(layout, package / "tasks", {"common"}) == []
+    for path in re.findall(r"`((?:src|tests|docker|manifests|docs|notebooks|labs|scripts)/[\w./-]*)`", layout):
+        if "NN" not in path:
+            assert (REPO_ROOT / path).exists(), path
+
+
+def test_the_layout_check_finds_a_module_left_out(tmp_path):
+    (tmp_path / "named.py").write_text("")
+    (tmp_path / "forgotten.py").write_text("")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    assert undocumented_modules("`named` and `pkg/`", tmp_path) == ["forgotten"]

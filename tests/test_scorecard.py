@@ -11,8 +11,8 @@ import pytest
 from invoke import Context
 from invoke.exceptions import Exit
 
-from kserve_workshop import grading, labgen
-from kserve_workshop.scorecard import (
+from kserve_workshop.labkit import grading, labgen
+from kserve_workshop.labkit.scorecard import (
     FAILED,
     NOT_RUN,
     PASSED,
@@ -23,7 +23,7 @@ from kserve_workshop.scorecard import (
     read_report,
     rows_for,
 )
-from kserve_workshop.tasks.lab_tasks import grade as grade_task
+from kserve_workshop.tasks.labs import grade as grade_task
 
 SAMPLE = Path(__file__).parent / "fixtures" / "notebooks" / "01-sample.ipynb"
 
@@ -33,6 +33,10 @@ def _variant(path: Path, replacements: dict[int, str]) -> None:
     for index, source in replacements.items():
         nb.cells[index].source = source
     nbformat.write(nb, path)
+
+
+#: Tests using these fixtures start servers: marked slow (see conftest.py).
+SLOW_FIXTURES = {"graded"}
 
 
 @pytest.fixture(scope="module")

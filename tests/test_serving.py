@@ -19,8 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from kserve_workshop import serving
+from kserve_workshop import ingress, serving
 from kserve_workshop.errors import WorkshopError
+from kserve_workshop.processes import free_port
 from kserve_workshop.paths import REPO_ROOT
 
 MODEL_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
@@ -539,19 +540,19 @@ def listener():
 
 
 def test_kind_ingress_is_the_port_mapping_when_it_answers(monkeypatch, listener):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{listener}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{listener}")
     assert serving.ingress_endpoint("kind-kserve-workshop") == f"http://127.0.0.1:{listener}"
 
 
 def test_kind_ingress_not_answering_without_port_forward_is_an_error(monkeypatch):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{serving.free_port()}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(WorkshopError, match="the kind port mapping"):
         serving.ingress_endpoint("kind-kserve-workshop", allow_port_forward=False)
 
 
 def test_kind_ingress_falls_back_to_a_port_forward(monkeypatch):
-    monkeypatch.setattr(serving, "KIND_INGRESS_URL", f"http://127.0.0.1:{serving.free_port()}")
-    monkeypatch.setattr(serving, "_shared_port_forward", lambda context: f"forwarded for {context}")
+    monkeypatch.setattr(ingress, "KIND_INGRESS_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(ingress, "_shared_port_forward", lambda context: f"forwarded for {context}")
     assert serving.ingress_endpoint("kind-kserve-workshop") == "forwarded for kind-kserve-workshop"
 
 
@@ -590,16 +591,16 @@ def test_load_balancer_address(service, address):
 
 
 def test_ingress_endpoint_without_any_context_says_how_to_get_one(monkeypatch):
-    monkeypatch.setattr(serving, "current_context", lambda: None)
+    monkeypatch.setattr(ingress, "current_context", lambda: None)
     with pytest.raises(WorkshopError, match="no kube context is set"):
         serving.ingress_endpoint()
 
 
 def test_port_forward_command_binds_loopback_only():
-    forward = serving.IngressPortForward("kind-kserve-workshop", local_port=18080)
-    assert forward.argv() == ["kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address",
-                              "127.0.0.1", "-n", "istio-system", "svc/istio-ingressgateway", "18080:80"]
-    assert forward.url == "http://127.0.0.1:18080"
+    forward = serving.ingress_port_forward("kind-kserve-workshop", port=18080)
+    assert forward.argv(18080) == ["kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address",
+                                   "127.0.0.1", "-n", "istio-system", "svc/istio-ingressgateway", "18080:80"]
+    assert forward.ready_urls(18080) == ["tcp://127.0.0.1:18080"]
 
 
 FAKE_KUBECTL = """\
@@ -624,24 +625,24 @@ def fake_kubectl(tmp_path, mode: str) -> str:
 
 
 def test_port_forward_starts_waits_for_the_port_and_stops(tmp_path):
-    forward = serving.IngressPortForward(kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
+    forward = serving.ingress_port_forward(kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
     with forward:
-        assert serving.port_open("127.0.0.1", forward.local_port)
-        process = forward.process
-    assert process.poll() is not None  # stopped on exit
-    assert not serving.port_open("127.0.0.1", forward.local_port)
+        assert serving.port_open("127.0.0.1", forward.port)
+        assert forward.url == f"http://127.0.0.1:{forward.port}"
+    assert not forward.running  # stopped on exit
+    assert not serving.port_open("127.0.0.1", forward.port)
 
 
 def test_port_forward_that_fails_shows_kubectls_message(tmp_path):
-    forward = serving.IngressPortForward(kubectl=fake_kubectl(tmp_path, "fail"), startup_timeout=10)
+    forward = serving.ingress_port_forward(kubectl=fake_kubectl(tmp_path, "fail"), startup_timeout=10)
     with pytest.raises(WorkshopError, match='services "istio-ingressgateway" not found'):
         forward.start()
-    assert forward.process is None
+    assert not forward.running
 
 
 def test_port_forward_without_kubectl_is_a_clear_error(tmp_path):
-    with pytest.raises(WorkshopError, match="is not installed"):
-        serving.IngressPortForward(kubectl=str(tmp_path / "no-kubectl")).start()
+    with pytest.raises(WorkshopError, match="missing tool"):
+        serving.ingress_port_forward(kubectl=str(tmp_path / "no-kubectl")).start()
 
 
 # --------------------------------------------------------------- calling through an "ingress"
@@ -685,7 +686,7 @@ def recorder():
 @pytest.mark.parametrize("protocol, path", [("v1", "/v1/models/iris-rollout:predict"),
                                             ("v2", "/v2/models/iris-rollout/infer")])
 def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, path, monkeypatch):
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
     _Recorder.seen.clear()
     answer = serving.predict_via_ingress("iris-rollout", "default", [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]],
                                          protocol=protocol, base_url=recorder)
@@ -694,7 +695,7 @@ def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, 
 
 
 def test_ingress_target_for_a_tag_uses_the_tagged_host(recorder, monkeypatch):
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
     _Recorder.seen.clear()
     target = serving.ingress_target("iris-rollout", tag="prev", base_url=recorder)
     target.predict([[5.0, 3.0, 1.5, 0.2]])
@@ -705,7 +706,7 @@ def test_a_missing_tag_explains_tag_routing(monkeypatch):
     untagged = copy.deepcopy(CANARY_ISVC)
     for entry in untagged["status"]["components"]["predictor"]["traffic"]:
         entry.pop("url")
-    monkeypatch.setattr(serving, "get_isvc", lambda name, namespace, **kw: untagged)
+    monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: untagged)
     with pytest.raises(WorkshopError, match="has no 'latest' route") as info:
         serving.ingress_target("iris-rollout", tag="latest", base_url="http://127.0.0.1:1")
     assert serving.TAG_ROUTING_ANNOTATION in info.value.hint

@@ -11,7 +11,7 @@ import pytest
 from kserve_workshop import smoke
 from kserve_workshop.errors import WorkshopError
 
-from test_platform_fakes import ClusterState, runner
+from support.platform_fakes import ClusterState, runner
 
 KIND = "kind-kserve-workshop"
 URL = "http://smoke-sklearn-iris.default.example.com"

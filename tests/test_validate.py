@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from reference_files import REFERENCE_CRD
+from support.reference_files import REFERENCE_CRD
 
 from kserve_workshop import paths, schemas, validate
 from kserve_workshop.errors import WorkshopError

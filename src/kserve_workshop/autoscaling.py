@@ -18,12 +18,13 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from .console import step
 from .errors import WorkshopError
+from .kube.conditions import has_true_condition
+from .load import LoadResult
+from .load.targets import LoadTarget, load_target  # noqa: F401 - load_target re-exported for the labs
 from .namespace import workshop_namespace
-from .load import LoadResult, run_load
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 PA_GROUP = "autoscaling.internal.knative.dev"
@@ -48,13 +49,6 @@ class PodCounts:
         return self.ready + self.starting + self.terminating
 
 
-def _is_ready(pod: Mapping) -> bool:
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return str(condition.get("status")) == "True"
-    return False
-
-
 def count_pods(pods: Iterable[Mapping]) -> PodCounts:
     """Count pods as ``kubectl get pods`` shows them: a deletion timestamp means terminating, the
     Ready condition means serving, anything else still running (Pending, init containers,
@@ -65,7 +59,7 @@ def count_pods(pods: Iterable[Mapping]) -> PodCounts:
             terminating += 1
         elif (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             continue
-        elif _is_ready(pod):
+        elif has_true_condition(pod, "Ready"):
             ready += 1
         else:
             starting += 1
@@ -137,25 +131,18 @@ class ClusterScaleReader:
 
     def __call__(self) -> tuple[list[dict], list[dict]]:
         from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+
+        from .kube.client import api_client
+        from .kube.errors import api_errors
 
         if self._api is None:
-            from .kube import api_client
-
             self._api = api_client(self.context)
-        try:
+        with api_errors(f"reading pods/PodAutoscalers of {self.namespace}/{self.name}",
+                        not_found_hint="is Knative Serving installed? `kubectl get kpa -A`"):
             pod_list = client.CoreV1Api(self._api).list_namespaced_pod(
                 self.namespace, label_selector=self.selector, _request_timeout=10)
             pas = client.CustomObjectsApi(self._api).list_namespaced_custom_object(
                 PA_GROUP, PA_VERSION, self.namespace, PA_PLURAL, label_selector=self.selector, _request_timeout=10)
-        except ApiException as exc:
-            raise WorkshopError(f"reading pods/PodAutoscalers of {self.namespace}/{self.name}: API answered "
-                                f"{exc.status} {exc.reason}",
-                                hint="is Knative Serving installed? `kubectl get kpa -A`") from None
-        except (HTTPError, OSError) as exc:
-            raise WorkshopError(f"cannot reach the cluster: {type(exc).__name__}: {exc}",
-                                hint="is the cluster running? `kubectl cluster-info`") from None
         pods = self._api.sanitize_for_serialization(pod_list).get("items") or []
         return pods, pas.get("items") or []
 
@@ -261,43 +248,13 @@ def wait_for_pods(name: str, namespace: str | None = None, *, count: int = 0, ti
 
 # ----------------------------------------------------------------------------------- load, cold start
 
-@dataclass(frozen=True)
-class LoadTarget:
-    """Where load for an InferenceService goes: a URL on the ingress, its Host header, the allowance."""
-
-    url: str
-    headers: dict[str, str]
-    allow_hosts: tuple[str, ...]
-
-    def run(self, payload: Any, **kwargs: Any) -> LoadResult:
-        """``run_load`` against this target (the keyword arguments are run_load's)."""
-        return run_load(self.url, payload, headers=self.headers, allow_hosts=self.allow_hosts, **kwargs)
-
-
-def load_target(base_url: str, host: str, model_name: str, *, protocol: str = "v1") -> LoadTarget:
-    """The predict URL of ``model_name`` on the ingress at ``base_url``, routed by the Host header.
-
-    The ingress's own host is allowed for the load generator: it is the workshop's ingress, found
-    by the serving helpers (127.0.0.1 on kind, the gateway's LoadBalancer address on GKE).
-    """
-    paths = {"v1": f"/v1/models/{model_name}:predict", "v2": f"/v2/models/{model_name}/infer"}
-    if protocol not in paths:
-        raise WorkshopError(f"protocol must be 'v1' or 'v2', not {protocol!r}")
-    ingress_host = urlsplit(base_url).hostname
-    if not ingress_host or not host:
-        raise WorkshopError(f"need an ingress URL and a Host header, got {base_url!r} and {host!r}")
-    return LoadTarget(url=base_url.rstrip("/") + paths[protocol], headers={"Host": host},
-                      allow_hosts=(ingress_host,))
-
-
 def ingress_load_target(name: str, namespace: str | None = None, *, context: str | None = None,
                         protocol: str = "v1") -> LoadTarget:
     """Resolve (once) where load for InferenceService ``name`` goes: ingress URL + Host from status.url."""
     namespace = workshop_namespace(namespace)
-    from .serving import ingress_target
+    from .ingress import ingress_target
 
-    target = ingress_target(name, namespace, context=context)
-    return load_target(target.base_url, target.host, target.model_name, protocol=protocol)
+    return ingress_target(name, namespace, context=context).load_target(protocol)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ LABS_SECTION = "Labs"
 #: Where the lab pages live in the site (``labs/01-serve-a-model/``).
 LABS_URI_DIR = "labs"
 MKDOCS_CONFIG = REPO_ROOT / "mkdocs.yml"
-#: The cell magic that marks cells needing a cluster (see kserve_workshop.notebook).
+#: The cell magic that marks cells needing a cluster (see kserve_workshop.labkit.cluster_magic).
 _CLUSTER_MAGIC = "%%cluster"
 _LAB_TITLE = re.compile(r"^Lab\s+(\d+)\s*[—–:-]\s*(.+)$")
 _SECTION_NUMBER = re.compile(r"^\d+\.\s*")
@@ -75,7 +75,7 @@ class Lab:
 
 def master_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The master notebooks, in lab order (the same rule as ``invoke labs.generate``)."""
-    from kserve_workshop.labgen import masters
+    from kserve_workshop.labkit.labgen import masters
 
     return masters(notebooks_dir)
 

@@ -1,19 +1,11 @@
-"""The one exception type for expected failures: a message for the user and a hint to fix it."""
+"""The one exception type for expected failures: a message for the user and a hint to fix it.
+
+``WorkshopError`` is defined in ``runtime.errors`` (the servers in the custom image raise it too)
+and imported from here everywhere else.
+"""
 
 from __future__ import annotations
 
+from .runtime.errors import WorkshopError
 
-class WorkshopError(Exception):
-    """An expected failure (bad input, missing tool, wrong context, timeout).
-
-    Tasks print it as one clear message (plus the hint) and exit non-zero, never as a traceback.
-    """
-
-    def __init__(self, message: str, hint: str | None = None, exit_code: int = 1):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.exit_code = exit_code
-
-    def __str__(self) -> str:
-        return self.message if not self.hint else f"{self.message}\nhint: {self.hint}"
+__all__ = ["WorkshopError"]

@@ -5,7 +5,7 @@ and asserted by the tests:
 
 - build: ``docker build`` with the pinned base image, kserve and scikit-learn as build args, tagged
   ``kserve-workshop/custom-model:<project version>``, the repository root as context (the
-  Dockerfile copies only ``src/kserve_workshop``; ``Dockerfile.dockerignore`` keeps the rest out);
+  Dockerfile copies only ``src/kserve_workshop/runtime``; ``Dockerfile.dockerignore`` keeps the rest out);
 - load into kind: ``kind load docker-image <tag> --name kserve-workshop`` (no registry needed; the
   manifests use the same tag, pulled ``IfNotPresent``);
 - push for GKE: ``docker tag`` + ``docker push`` to a registry given by the user, e.g. Artifact
@@ -111,12 +111,14 @@ def remote_tag(registry: str, tag: str | None = None) -> str:
 
 def _docker_running() -> Step:
     return Step(title="check that Docker's engine answers",
-                command=["docker", "info", "--format", "{{.ServerVersion}}"])
+                command=["docker", "info", "--format", "{{.ServerVersion}}"],
+                hint="start Docker (Docker Desktop, or `sudo systemctl start docker`); `invoke doctor` checks it")
 
 
 def _image_present(tag: str) -> Step:
     return Step(title=f"check that image {tag} exists locally",
-                command=["docker", "image", "inspect", "--format", "{{.Id}}", tag])
+                command=["docker", "image", "inspect", "--format", "{{.Id}}", tag],
+                hint="build the image first: `invoke image.build`")
 
 
 def build_plan(tag: str | None = None) -> Plan:
@@ -128,7 +130,8 @@ def build_plan(tag: str | None = None) -> Plan:
     for key, value in build_args().items():
         command += ["--build-arg", f"{key}={value}"]
     command += ["--tag", tag, str(BUILD_CONTEXT)]
-    return Plan(f"build image {tag}", [_docker_running(), Step(title=f"build {tag}", command=command)])
+    return Plan(f"build image {tag}", [_docker_running(), Step(title=f"build {tag}", command=command,
+                                                               hint="the build output above says which step failed")])
 
 
 def load_kind_plan(tag: str | None = None, cluster: str = WORKSHOP_CLUSTER) -> Plan:
@@ -137,7 +140,8 @@ def load_kind_plan(tag: str | None = None, cluster: str = WORKSHOP_CLUSTER) -> P
     return Plan(f"load image {tag} into kind cluster {cluster}", [
         _docker_running(), _image_present(tag),
         Step(title=f"load {tag} into kind cluster {cluster}",
-             command=["kind", "load", "docker-image", tag, "--name", cluster]),
+             command=["kind", "load", "docker-image", tag, "--name", cluster],
+             hint="is the kind cluster up? `invoke up` creates it"),
     ])
 
 
@@ -148,29 +152,15 @@ def push_plan(registry: str, tag: str | None = None) -> Plan:
     return Plan(f"push image {tag} as {target}", [
         _docker_running(), _image_present(tag),
         Step(title=f"tag {tag} as {target}", command=["docker", "tag", tag, target]),
-        Step(title=f"push {target}", command=["docker", "push", target]),
+        Step(title=f"push {target}", command=["docker", "push", target],
+             hint="let Docker log in to the registry, e.g. `gcloud auth configure-docker REGION-docker.pkg.dev`, "
+                  "and check the repository exists"),
     ])
 
 
-#: Command prefix of a failed step -> what to do about it.
-_HINTS = {
-    "docker info": "start Docker (Docker Desktop, or `sudo systemctl start docker`); `invoke doctor` checks it",
-    "docker image inspect": "build the image first: `invoke image.build`",
-    "docker build": "the build output above says which step failed",
-    "kind load": "is the kind cluster up? `invoke up` creates it",
-    "docker push": "let Docker log in to the registry, e.g. `gcloud auth configure-docker REGION-docker.pkg.dev`, "
-                   "and check the repository exists",
-}
-
-
 def execute(ctx: Any, plan: Plan, *, dry_run: bool = False) -> list[str]:
-    """Run (or print) ``plan``; a failed step's error says what to do about it."""
-    try:
-        return Runner(ctx, dry_run=dry_run).execute(plan)
-    except WorkshopError as exc:
-        failed = exc.message.removeprefix("command failed: ")
-        hint = next((text for prefix, text in _HINTS.items() if failed.startswith(prefix)), exc.hint)
-        raise WorkshopError(exc.message, hint=hint) from None
+    """Run (or print) ``plan``; a failed step's error carries the step's hint."""
+    return Runner(ctx, dry_run=dry_run).execute(plan)
 
 
 def use_image(manifest: Mapping, image: str) -> dict:

@@ -1,8 +1,9 @@
 """A task's work as data: ordered steps that can be printed (``--dry-run``), tested and executed.
 
 A ``Step`` is one command (argv, exact, with pins; objects are written to files under the cache
-and applied with ``kubectl apply -f FILE``), plus an optional check that tells whether it is already done (so installs are idempotent) and an optional
-bounded wait. ``Runner`` executes a plan through an invoke ``Context`` (``MockContext`` in tests),
+and applied with ``kubectl apply -f FILE``), plus an optional check that tells whether it is
+already done (so installs are idempotent), an optional bounded wait, and the hint a user gets
+when its command fails. ``Runner`` executes a plan through an invoke ``Context`` (``MockContext`` in tests),
 so what the tests assert is exactly what a user's machine would run.
 """
 
@@ -30,6 +31,8 @@ class Step:
     diagnose: Callable[["Runner"], str] | None = None
     #: Try the command this many times in all (e.g. a helm install that can race a webhook).
     attempts: int = 1
+    #: What to do when the command fails (shown with the command's own output).
+    hint: str | None = None
 
     def describe(self) -> str:
         lines = [f"# {self.title}"]
@@ -110,8 +113,10 @@ class Runner:
                 try:
                     self.run(item.command)
                     break
-                except WorkshopError:
+                except WorkshopError as exc:
                     if attempt == item.attempts:
+                        if item.hint:
+                            raise WorkshopError(exc.message, hint=item.hint) from None
                         raise
         for wait in item.waits:
             try:

@@ -33,7 +33,7 @@ READY_TIMEOUT = "300s"
 
 def smoke_isvc(name: str = SMOKE_NAME, namespace: str = SMOKE_NAMESPACE) -> dict:
     """The InferenceService of the smoke test (laptop-sized resources, KServe's sklearn server)."""
-    from .serving import build_isvc
+    from .isvc.manifest import build_isvc
 
     manifest = build_isvc(name, SMOKE_STORAGE_URI, namespace=namespace)
     manifest["metadata"].setdefault("labels", {})["app.kubernetes.io/part-of"] = "kserve-workshop"
@@ -118,7 +118,7 @@ def predict(base_url: str, host: str, name: str, *, attempts: int = 10, delay: f
     Right after Ready the gateway can still answer 404/503 for a few seconds; every attempt's
     error is kept and the last one is reported.
     """
-    from .serving import IngressTarget
+    from .ingress import IngressTarget
     from .training import DOCS_IRIS_INPUT
 
     target = IngressTarget(base_url=base_url, host=host, model_name=name)
@@ -140,7 +140,7 @@ def run_smoke(runner: Runner, context: str, *, name: str = SMOKE_NAME, namespace
               base_url: str | None = None, attempts: int = 10, delay: float = 3.0) -> list:
     """Deploy, predict through the ingress, check, delete. Returns the predictions.
 
-    ``base_url``: the ingress (default: ``serving.ingress_endpoint(context)``: http://127.0.0.1:8080
+    ``base_url``: the ingress (default: ``ingress.ingress_endpoint(context)``: http://127.0.0.1:8080
     on kind, the LoadBalancer IP on GKE). With ``runner.dry_run`` only the plan is printed.
     """
     if runner.dry_run:
@@ -150,7 +150,7 @@ def run_smoke(runner: Runner, context: str, *, name: str = SMOKE_NAME, namespace
         runner.execute(deploy_plan(context, name, namespace))
         url = status_url(runner, context, name, namespace)
         if base_url is None:
-            from .serving import ingress_endpoint
+            from .ingress import ingress_endpoint
 
             base_url = ingress_endpoint(context)
         with step(f"predict through {base_url} with Host {urlparse(url).netloc}"):

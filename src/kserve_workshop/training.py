@@ -15,12 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import WorkshopError
+from .runtime.iris import DOCS_IRIS_INPUT, IRIS_CLASSES, IRIS_FEATURES  # noqa: F401 - re-exported for the labs
 from .versions import pin
 
-IRIS_CLASSES = ("setosa", "versicolor", "virginica")
-IRIS_FEATURES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)")
-#: The input of KServe's iris example; the docs' answer is ``{"predictions": [1, 1]}``.
-DOCS_IRIS_INPUT = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 MODEL_FILENAME = "model.joblib"
 ESTIMATORS = ("svc", "logistic", "tree")
 
@@ -130,13 +127,13 @@ def load_model(directory: str | Path):
     """Load the one model file of ``directory`` (the same rule the runtime applies)."""
     import joblib
 
-    from .predictor import find_model_file
+    from .runtime.sklearn_model import find_model_file
 
     return joblib.load(find_model_file(directory))
 
 
 def class_names(predictions: Sequence[Any]) -> list[str]:
     """Iris class names for predicted class indices (``[1, 1]`` -> ``['versicolor', 'versicolor']``)."""
-    from .clients import class_names as names_for
+    from .dataplane.payloads import class_names as names_for
 
     return names_for(predictions, IRIS_CLASSES)

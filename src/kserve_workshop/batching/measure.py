@@ -100,7 +100,7 @@ def measure_batching(url: str, rows: Sequence[Sequence[float]], *, sizes: Iterab
     ``max(sizes)`` rows (they are reused from the start when there are fewer). A failed request is an
     error: a curve with holes would mislead.
     """
-    from ..local import loopback_session
+    from ..processes import loopback_session
 
     check_target(url)
     sizes = _check_sizes(sizes)

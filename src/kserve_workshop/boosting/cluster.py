@@ -33,7 +33,7 @@ def upload_name(key: str) -> str:
 
 def manifest(key: str) -> dict:
     """The lab's InferenceService for ``key`` as written in the repository."""
-    from ..serving import load_manifest
+    from ..isvc.manifest import load_manifest
 
     return load_manifest(LAB_MANIFESTS / f"{ISVC_NAMES[framework(key).key]}.yaml")
 

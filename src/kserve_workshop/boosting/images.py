@@ -74,3 +74,23 @@ def images_markdown() -> str:
         lines.append(f"| `{item.runtime}` | `{item.image}` | {item.labs} | {item.wheels_mb_amd64} MB / "
                      f"{item.wheels_mb_arm64} MB | {item.largest} | {item.base} |")
     return "\n".join(lines)
+
+
+def print_runtime_images() -> None:
+    """The runtime images (pulled on first use, not part of the platform) and Lab 8's pods, for ``platform.budget``."""
+    from rich.table import Table
+
+    from ..console import console
+    from ..kube import WORKSHOP_CLUSTER
+
+    table = Table(title="Runtime images the labs pull on first use (Python wheels, estimated from upstream uv.lock)")
+    for column in ("image", "labs", "amd64", "arm64", "mostly"):
+        table.add_column(column)
+    for item in RUNTIME_IMAGES:
+        table.add_row(item.image, item.labs, f"{item.wheels_mb_amd64} MB", f"{item.wheels_mb_arm64} MB", item.largest)
+    console.print(table)
+    cpu, memory, pods = lab8_requests()
+    console.print(f"Lab 8 adds {pods} model pods requesting {cpu / 1000:.2f} CPU and {memory / 1024:.2f} GiB in all "
+                  f"(plus each pod's queue-proxy); every model pod also runs {storage_initializer_image()} "
+                  "once. Pre-pull them on a good network: invoke images.preload (docker pull, then kind load "
+                  f"docker-image ... --name {WORKSHOP_CLUSTER}).")

@@ -30,7 +30,7 @@ def make_runtime_model(key: str, name: str, model_dir: str | Path, *, nthread: i
     """A ready-to-load ``kserve.Model`` that serves ``model_dir`` the way ``key``'s runtime does."""
     framework(key)
     if key == "sklearn":
-        from ..predictor import make_model
+        from ..runtime.sklearn_model import make_model
 
         return make_model(name, model_dir)
     import kserve

@@ -6,7 +6,7 @@
 The flags are the runtimes' own (their ClusterServingRuntimes pass ``--model_name``,
 ``--model_dir``, ``--http_port`` and ``--nthread=1``; kserve-predictiveserver adds
 ``--framework``). Bound to 127.0.0.1 without gRPC, exiting with its parent, like
-``model_server_main``, whose helpers it uses.
+``runtime.sklearn_server``, with the same helpers (``runtime.server``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..model_server_main import EXIT_BAD_MODEL, add_server_flags, load_and_serve, prepare_process
+from ..runtime.server import EXIT_BAD_MODEL, add_server_flags, load_and_serve, prepare_process
 from .runtimes import FRAMEWORKS
 
 

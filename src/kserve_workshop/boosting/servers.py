@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from ..errors import WorkshopError
-from ..local import KServeServerProcess
+from ..processes import KServeServerProcess
 from .models import ORDER, model_file
 from .runtimes import framework
 

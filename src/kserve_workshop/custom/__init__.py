@@ -1,9 +1,8 @@
-"""Lab 6: a custom transformer written as a ``kserve.Model``, served by KServe's own server.
+"""Lab 6 on this machine: the custom transformer and the iris predictor as two local KServe servers.
 
-- ``features``: named iris features -> model rows, class indices -> names (pure, no kserve import);
-- ``transformer``: ``IrisTransformer``, the ``kserve.Model`` with preprocess / postprocess;
-- ``server_main``: its subprocess and container entry point;
-- ``chain``: transformer + predictor as two local KServe servers, and a client for the chain.
+- ``chain``: ``LocalTransformer``, ``LocalChain`` (transformer + predictor, started and stopped
+  together) and a client for the chain, local or behind the ingress.
 
-Submodules are imported on use: ``transformer`` imports kserve (seconds, and it parses sys.argv).
+The transformer itself (``IrisTransformer``, its features and its entry point) runs in a pod too,
+so it lives in ``kserve_workshop.runtime``.
 """

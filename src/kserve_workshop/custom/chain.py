@@ -1,8 +1,8 @@
 """Lab 6 on this machine: the transformer and the predictor as two KServe servers on 127.0.0.1.
 
-``LocalTransformer`` runs ``custom.server_main`` through ``local.ServerProcess`` (free loopback port,
+``LocalTransformer`` runs ``runtime.transformer_server`` as a ``processes.KServeServerProcess`` (free loopback port,
 bounded readiness wait, quiet log file, stopped with its parent); ``LocalChain`` starts the iris
-predictor (``local.LocalModelServer``) and a transformer pointing at it, as KServe does in a
+predictor (``processes.LocalModelServer``) and a transformer pointing at it, as KServe does in a
 cluster. ``predict_labels`` and ``post`` call a chain, local or behind the ingress, over V1 or V2.
 
     with LocalChain(model_dir) as chain:
@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..clients import PayloadError, v2_outputs
+from ..dataplane.client import error_text, post_json, predict_url
+from ..dataplane.payloads import PayloadError, v2_outputs
 from ..errors import WorkshopError
-from ..local import KServeServerProcess, LocalModelServer
-from .features import v1_request, v2_request
+from ..processes import KServeServerProcess, LocalModelServer
+from ..runtime.features import v1_request, v2_request
 
 DEFAULT_NAME = "iris-transformer"
 PROTOCOLS = ("v1", "v2")
@@ -45,14 +46,14 @@ def predictor_host_of(predictor: Any) -> str:
 
 
 class LocalTransformer(KServeServerProcess):
-    """The iris transformer (``custom.server_main``) on 127.0.0.1, calling ``predictor``.
+    """The iris transformer (``runtime.transformer_server``) on 127.0.0.1, calling ``predictor``.
 
     ``predictor`` is a ``LocalModelServer`` (read when the transformer starts, so it may be started
     just before), a URL or ``HOST:PORT``. ``model_name`` must be the predictor's model name: KServe
     forwards ``/v1/models/<name>:predict`` under the same name, as in a cluster.
     """
 
-    entry_module = "kserve_workshop.custom.server_main"
+    entry_module = "kserve_workshop.runtime.transformer_server"
 
     def __init__(self, model_name: str, predictor: Any, *, predictor_protocol: str = "v1",
                  port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
@@ -110,33 +111,19 @@ class LocalChain:
 
 def endpoint(base_url: str, model_name: str, protocol: str) -> str:
     """``/v1/models/<name>:predict`` or ``/v2/models/<name>/infer`` under ``base_url``."""
-    _check_protocol(protocol)
-    base = base_url.rstrip("/")
-    return f"{base}/v1/models/{model_name}:predict" if protocol == "v1" else f"{base}/v2/models/{model_name}/infer"
+    return predict_url(base_url, model_name, protocol)
 
 
 def post(base_url: str, model_name: str, body: Any, *, protocol: str = "v1",
          headers: Mapping[str, str] | None = None, timeout: float = 10) -> requests.Response:
     """POST any JSON ``body`` (well-formed or not) and return the raw answer; no checks on either side."""
-    url = endpoint(base_url, model_name, protocol)
-    with requests.Session() as session:
-        session.trust_env = urlsplit(url).hostname not in {"127.0.0.1", "localhost", "::1"}
-        try:
-            return session.post(url, json=body, headers=dict(headers or {}), timeout=timeout)
-        except requests.ConnectionError as exc:
-            raise WorkshopError(f"cannot reach {url}: nothing answers there",
-                                hint="is the chain running? (chain.start())") from exc
-        except requests.Timeout as exc:
-            raise WorkshopError(f"{url} did not answer within {timeout} s") from exc
+    return post_json(endpoint(base_url, model_name, protocol), body, headers=headers, timeout=timeout,
+                     hint="is the chain running? (chain.start())")
 
 
 def error_message(response: requests.Response) -> str:
     """The ``error`` text of a KServe error answer (or the raw body)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:500]
-    return str(body.get("error", body)) if isinstance(body, dict) else str(body)[:500]
+    return error_text(response)
 
 
 def predict_labels(base_url: str, model_name: str, flowers: Sequence[Mapping[str, float]], *,

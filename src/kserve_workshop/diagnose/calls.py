@@ -92,7 +92,7 @@ def diagnose_call(status_code: int | None, body: str = "", *, host: str | None =
                 "The Istio gateway routes by Host header and knows no route for the host sent, so it answers "
                 "404 itself (empty body, server: istio-envoy) before any model server sees the call.",
                 [f"Take the host from status.url: Host: {wanted}",
-                 "In Python: kserve_workshop.serving.ingress_endpoint() and predict_via_ingress() do this for you."],
+                 "In Python: kserve_workshop.ingress.ingress_endpoint() and predict_via_ingress() do this for you."],
                 [response, sent_host, url_evidence, body_evidence]
                 + ([Evidence("HTTP response", "server header", server)] if server else []), 0.95))
         elif not wanted:
@@ -120,7 +120,7 @@ def diagnose_call(status_code: int | None, body: str = "", *, host: str | None =
             findings.append(Finding(
                 "call-model-not-ready", "The model is still loading",
                 "The model server answers but has not finished loading the model.",
-                ["Wait until the InferenceService is Ready (kserve_workshop.serving.wait_ready)."],
+                ["Wait until the InferenceService is Ready (kserve_workshop.isvc.wait_ready)."],
                 [response, body_evidence], 0.7))
         else:
             findings.append(Finding(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ..kube.conditions import condition as kube_condition
+
 #: Label KServe puts on everything it creates for an InferenceService (ksvc, route, revisions, pods).
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 MODEL_CONTAINER = "kserve-container"
@@ -81,7 +83,7 @@ def conditions(obj: dict | None) -> list[dict]:
 
 
 def condition(obj: dict | None, ctype: str) -> dict | None:
-    return next((c for c in conditions(obj) if c.get("type") == ctype), None)
+    return kube_condition(obj, ctype)
 
 
 def is_true(cond: dict | None) -> bool:

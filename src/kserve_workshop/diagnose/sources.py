@@ -20,13 +20,13 @@ a list file may hold a ``List`` or a single object):
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import WorkshopError
+from ..kube.errors import status_code
 from .snapshot import (
     ISVC_LABEL,
     MODEL_CONTAINER,
@@ -194,10 +194,6 @@ class ClientReader:
                                                  tail_lines=tail, _request_timeout=self.timeout)
 
 
-def _api_status(exc: Exception) -> int | None:
-    return getattr(exc, "status", None) if type(exc).__name__ == "ApiException" else None
-
-
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -225,21 +221,18 @@ class LiveSource:
 
     def reader(self) -> KubeReader:
         if self._reader is None:
-            from kubernetes import client, config
-            from kubernetes.config.config_exception import ConfigException
+            from kubernetes import client
+
+            from ..kube.client import load_configuration
 
             where = f" for context {self.context!r}" if self.context else ""
-            configuration = client.Configuration()
             try:
-                # Read KUBECONFIG now: the client reads it once, when first imported.
-                config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or "~/.kube/config",
-                                        context=self.context, client_configuration=configuration)
-            except (ConfigException, OSError, TypeError, ValueError) as exc:
-                raise WorkshopError(f"no usable kubeconfig{where}: {_first_line(exc)}",
+                # One retry, not urllib3's default three: an unreachable cluster must fail within seconds.
+                configuration = load_configuration(self.context, retries=1)
+            except WorkshopError as exc:
+                raise WorkshopError(f"no usable kubeconfig{where}: {exc.message.split(': ', 1)[-1]}",
                                     hint="create the workshop's cluster with `invoke up` (or point KUBECONFIG "
                                          "at one), or diagnose a saved snapshot with --from-dir DIR") from exc
-            # One retry, not urllib3's default three: an unreachable cluster must fail within seconds.
-            configuration.retries = 1
             self.server = configuration.host
             self._reader = ClientReader(client.ApiClient(configuration), self.timeout)
         return self._reader
@@ -278,7 +271,7 @@ class LiveSource:
         try:
             return call()
         except Exception as exc:  # noqa: BLE001 - a partial diagnosis beats none; the gap is reported
-            status = _api_status(exc)
+            status = status_code(exc)
             if status in quiet_statuses:
                 return None
             if status == 404:
@@ -290,7 +283,7 @@ class LiveSource:
             return None
 
     def _isvc_error(self, exc: Exception, name: str, namespace: str) -> WorkshopError:
-        status = _api_status(exc)
+        status = status_code(exc)
         if status == 404:
             body = getattr(exc, "body", "") or ""
             if '"reason":"NotFound"' in body.replace(" ", "") and "inferenceservices" in body:

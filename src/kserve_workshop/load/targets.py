@@ -1,18 +1,24 @@
-"""Where the load generator may send traffic: loopback, or a host the caller vouches for.
+"""Where the load generator sends traffic: ``check_target`` decides whether a URL may be loaded
+(loopback, or a host the caller vouches for); a ``LoadTarget`` is a model's URL behind the workshop's
+ingress with its Host header and that allowance (``ingress.IngressTarget.load_target`` makes one).
 
 A load generator pointed at the wrong URL is a denial-of-service tool, so targets are refused
 unless they are on this machine (``127.0.0.0/8``, ``::1``, ``localhost``) or explicitly allowed —
-the workshop's own ingress, whose address the serving helpers give (a LoadBalancer IP on GKE).
+the workshop's own ingress, whose address the ingress helpers give (a LoadBalancer IP on GKE).
 Names are never resolved through DNS here: only what the URL says is judged.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlsplit
 
 from ..errors import WorkshopError
+
+if TYPE_CHECKING:
+    from .results import LoadResult
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -50,3 +56,33 @@ def check_target(url: str, allow_hosts: Iterable[str] = ()) -> str:
         hint="for the workshop's ingress pass its host explicitly: allow_hosts=[host] in Python, "
              "--allow-host HOST on the command line",
     )
+
+
+@dataclass(frozen=True)
+class LoadTarget:
+    """Where load for an InferenceService goes: a URL on the ingress, its Host header, the allowance."""
+
+    url: str
+    headers: dict[str, str]
+    allow_hosts: tuple[str, ...]
+
+    def run(self, payload: Any, **kwargs: Any) -> LoadResult:
+        """``run_load`` against this target (the keyword arguments are run_load's)."""
+        from .generator import run_load
+
+        return run_load(self.url, payload, headers=self.headers, allow_hosts=self.allow_hosts, **kwargs)
+
+
+def load_target(base_url: str, host: str, model_name: str, *, protocol: str = "v1") -> LoadTarget:
+    """The predict URL of ``model_name`` on the ingress at ``base_url``, routed by the Host header.
+
+    The ingress's own host is allowed for the load generator: it is the workshop's ingress, found
+    by the ingress helpers (127.0.0.1 on kind, the gateway's LoadBalancer address on GKE).
+    """
+    from ..dataplane.client import predict_url
+
+    url = predict_url(base_url, model_name, protocol)
+    ingress_host = urlsplit(base_url).hostname
+    if not ingress_host or not host:
+        raise WorkshopError(f"need an ingress URL and a Host header, got {base_url!r} and {host!r}")
+    return LoadTarget(url=url, headers={"Host": host}, allow_hosts=(ingress_host,))

@@ -9,7 +9,7 @@ name plus ``-kube-prometheus-stack``, cut to 26 characters (chart helper
 from __future__ import annotations
 
 from ..errors import WorkshopError
-from ..local import LOOPBACK, ServerProcess
+from ..kube.port_forward import PortForward
 from ..platform.monitoring import RELEASE as DEFAULT_RELEASE  # the release the platform installs
 from ..versions import pin
 from .client import PrometheusClient
@@ -34,34 +34,8 @@ def prometheus_service(release: str = DEFAULT_RELEASE) -> str:
     return f"{stack_fullname(release)}-prometheus"
 
 
-class ServicePortForward(ServerProcess):
-    """``kubectl port-forward svc/NAME`` on 127.0.0.1 (free port), ready when ``ready_path`` answers 200.
-
-    Runs as a ``ServerProcess``: bounded wait, log file, stopped on exit and with its parent.
-    """
-
-    def __init__(self, service: str, namespace: str, remote_port: int, *, ready_path: str = "/",
-                 context: str | None = None, kubectl: str = "kubectl", port: int | None = None,
-                 startup_timeout: float = 30.0):
-        self.service = service
-        self.namespace = namespace
-        self.remote_port = remote_port
-        self.context = context
-        self.kubectl = kubectl
-        super().__init__(self._build_argv, f"http://{LOOPBACK}:{{port}}{ready_path}", port=port,
-                         name=f"port-forward-{service}", startup_timeout=startup_timeout)
-
-    def _build_argv(self, port: int) -> list[str]:
-        context = ["--context", self.context] if self.context else []
-        return [self.kubectl, *context, "port-forward", "--address", LOOPBACK, "-n", self.namespace,
-                f"svc/{self.service}", f"{port}:{self.remote_port}"]
-
-    def start(self) -> "ServicePortForward":
-        from ..kube import require_tools
-
-        require_tools(self.kubectl)
-        super().start()
-        return self
+#: The port-forward the monitoring helpers return (``kube.port_forward.PortForward``).
+ServicePortForward = PortForward
 
 
 def port_forward_prometheus(context: str | None = None, *, release: str = DEFAULT_RELEASE,

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from ..errors import WorkshopError
-from ..local import LOOPBACK, ServerProcess
+from ..processes import LOOPBACK, ServerProcess
 from ..paths import cache_dir
 from .client import PrometheusClient, TimeLike
 from .promql import selector

@@ -1,6 +1,7 @@
 """The PodMonitor that makes the cluster's Prometheus scrape KServe model servers: read and check it.
 
-What it must do (platform facts, section 7): select every InferenceService pod (label
+What it must do (KServe's model server serves its histograms on port 8080 ``/metrics``; the
+queue-proxy's port 9091 does not carry them): select every InferenceService pod (label
 ``serving.kserve.io/inferenceservice``) in any namespace and scrape the model server's own port
 (8080, which Knative names ``user-port`` on the user container) at ``/metrics``, often enough for
 the lab's rate window.

@@ -27,7 +27,7 @@ MAX_EVENTS = 100_000
 
 def post_deliveries(url: str, deliveries: Sequence[Delivery], *, timeout: float = 5.0) -> list[int | str]:
     """POST each delivery in turn; the HTTP status of each, or the error's name when a call failed."""
-    from ..local import loopback_session
+    from ..processes import loopback_session
     import requests
 
     check_target(url)

@@ -80,7 +80,7 @@ class AgentEvent:
                                 hint="json.dumps(body).encode() for a dict")
 
     @classmethod
-    def of(cls, kind: str, body: Any, *, id: str | None = None, **attributes: Any) -> "AgentEvent":
+    def of(cls, kind: str, body: Any, *, id: str | None = None, **attributes: Any) -> "AgentEvent":  # noqa: A002 - the CloudEvents attribute
         """Like the constructor, with ``body`` a dict (sent as JSON) and a fresh id unless given."""
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         return cls(kind, id or str(uuid.uuid4()), raw, **attributes)

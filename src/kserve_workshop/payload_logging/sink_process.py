@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import WorkshopError
-from ..local import LOOPBACK, ServerProcess
+from ..processes import LOOPBACK, ServerProcess
 
 HEALTH_PATH = "/healthz"
 

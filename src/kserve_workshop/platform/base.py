@@ -200,7 +200,7 @@ def is_subset(desired: Any, live: Any) -> bool:
                                                  for key, value in desired.items())
     if isinstance(desired, list):
         return (isinstance(live, list) and len(desired) == len(live)
-                and all(is_subset(d, l) for d, l in zip(desired, live)))
+                and all(is_subset(want, have) for want, have in zip(desired, live)))
     return desired == live or str(desired) == str(live)
 
 

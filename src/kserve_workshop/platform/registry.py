@@ -1,4 +1,10 @@
-"""The platform's components in install order (platform-facts section 2), and plans over several."""
+"""The platform's components in install order, and plans over several.
+
+The order is KServe's own quick install for Knative mode (kserve/kserve,
+``hack/setup/quick-install/kserve-knative-mode-full-install-helm.sh``): cert-manager, Istio with its
+IngressClass, Knative Serving, then KServe's charts; the workshop adds monitoring and the in-cluster
+model store after them. Uninstall runs in reverse.
+"""
 
 from __future__ import annotations
 

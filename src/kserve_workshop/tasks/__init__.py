@@ -1,17 +1,31 @@
-"""The invoke collection behind ``tasks.py``.
+"""The invoke collection behind ``tasks.py``: one module per namespace that ``invoke --list`` shows,
+composed here explicitly.
 
-Every module in this package whose name ends in ``_tasks`` defines ``register(root)`` and adds its
-tasks (or a sub-collection) to the root collection, so adding an area never edits a shared file.
+    namespaces      kind, gke, platform, diagnose, docs, image, images, labs   (``namespace`` in the module
+                    of that name), class (classroom)
+    top level       start, up, down, setup-gke, smoke   (workshop)     local, local-runtimes (local)
+                    doctor, tools                       (machine)      schemas, validate (manifests)
+                    status (= platform.status)          (platform)     grade            (labs)
+
+A new area adds its module here; ``tests/test_tasks.py`` fails when a module's tasks are not composed.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from invoke import Collection
 from invoke.exceptions import ParseError
 from invoke.parser.argument import Argument
+
+from . import classroom, diagnose, docs, gke, image, images, kind, labs, local, machine, manifests, platform, workshop
+
+#: The namespaces, in the order ``invoke --list`` shows them (it sorts them anyway).
+NAMESPACES = (classroom.namespace, diagnose.namespace, docs.namespace, gke.namespace, image.namespace,
+              images.namespace, kind.namespace, labs.namespace, platform.namespace)
+#: Top-level tasks: (task, name when it differs from the task's own).
+TOP_LEVEL = ((workshop.start, None), (workshop.up, None), (workshop.down, None), (workshop.setup_gke, None),
+             (workshop.smoke, None), (local.local, None), (local.local_runtimes, "local-runtimes"),
+             (machine.doctor, None), (machine.tools, None),
+             (manifests.schemas, None), (manifests.validate, None), (platform.status, "status"), (labs.grade, None))
 
 
 def _report_bad_flag_values_cleanly() -> None:
@@ -39,9 +53,9 @@ def _report_bad_flag_values_cleanly() -> None:
 def build_collection() -> Collection:
     _report_bad_flag_values_cleanly()
     root = Collection()
-    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module_info.name.endswith("_tasks"):
-            module = importlib.import_module(f"{__name__}.{module_info.name}")
-            module.register(root)
+    for task, name in TOP_LEVEL:
+        root.add_task(task, name=name)
+    for namespace in NAMESPACES:
+        root.add_collection(namespace)
     root.configure({"run": {"echo": False}})
     return root

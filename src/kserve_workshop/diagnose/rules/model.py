@@ -194,7 +194,7 @@ def model_file_not_loadable(snap: Snapshot) -> list[Finding]:
 
 def model_file_missing(snap: Snapshot) -> list[Finding]:
     """The runtime found no model file and started without the model (calls then get 404)."""
-    for pod, key, text in model_server_logs(snap):
+    for _pod, key, text in model_server_logs(snap):
         hit = find_line(text, MODEL_MISSING_RE)
         if not hit or MNT_MODELS_RE.search(text):
             continue  # a missing /mnt/models is mnt_models_missing's case

@@ -31,7 +31,7 @@ from .helpers import (
 )
 
 
-# Small, kind-friendly resources (what KServe's own CI gives a model; see platform-facts section 4).
+# Small, kind-friendly resources (what KServe's own e2e tests give a model; the default is 1 CPU / 2Gi).
 SMALL_RESOURCES = "requests: {cpu: 50m, memory: 128Mi}, limits: {cpu: 100m, memory: 256Mi}"
 EXEC_FORMAT_RE = re.compile(r"exec format error")
 

@@ -1,6 +1,0 @@
-"""Graded checks, one module per lab (``lab1.py`` or ``lab01.py``), imported on demand by ``check()``.
-
-Each module registers its checks with ``@kserve_workshop.grading.lab_check("labN", hint=...)``;
-a check's parameter names are the notebook variables it grades, and it raises
-``kserve_workshop.grading.CheckFailed(expected=..., found=..., hint=...)`` on a wrong answer.
-"""

@@ -1,0 +1,160 @@
+"""Reading an InferenceService's status: readiness (for a generation), conditions, the traffic
+split and its tagged routes, the Host header of ``status.url``, and the ``kubectl get isvc`` row.
+
+Pure functions over the object as the API returns it (``kubectl get isvc -o json`` shape).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Mapping
+from urllib.parse import urlparse
+
+from ..errors import WorkshopError
+from ..kube.conditions import condition as kube_condition
+
+
+def condition(isvc: Mapping, kind: str = "Ready") -> dict | None:
+    """The status condition of the given type, or None."""
+    return kube_condition(isvc, kind)
+
+
+def is_ready(isvc: Mapping, expected_generation: int | None = None) -> bool:
+    """Ready=True, and (when given) the controller has observed at least ``expected_generation``.
+
+    Right after a change the old Ready=True is still there: only ``status.observedGeneration``
+    tells whether the condition is about the new spec.
+    """
+    ready = condition(isvc, "Ready")
+    if not ready or str(ready.get("status", "")).lower() != "true":
+        return False
+    if expected_generation is None:
+        return True
+    observed = (isvc.get("status") or {}).get("observedGeneration") or 0
+    return observed >= expected_generation
+
+
+def describe_conditions(isvc: Mapping) -> str:
+    """Conditions as readable lines (the fallback explanation when ``diagnose`` is unavailable)."""
+    status = isvc.get("status") or {}
+    lines = []
+    for item in status.get("conditions") or []:
+        detail = ": ".join(part for part in (item.get("reason"), item.get("message")) if part)
+        lines.append(f"  {item.get('type')}={item.get('status')}" + (f" ({detail})" if detail else ""))
+    transition = (status.get("modelStatus") or {}).get("transitionStatus")
+    if transition:
+        lines.append(f"  modelStatus.transitionStatus={transition}")
+    return "\n".join(lines) if lines else "  no status conditions yet (the controller has not reconciled it)"
+
+
+@dataclass(frozen=True)
+class TrafficTarget:
+    """One entry of ``status.components.predictor.traffic``."""
+
+    revision_name: str | None
+    percent: int
+    latest_revision: bool
+    tag: str | None = None
+    url: str | None = None
+
+
+def traffic_from_status(isvc: Mapping) -> list[TrafficTarget]:
+    """The predictor's traffic split as reported by KServe (empty when not reported yet)."""
+    predictor = ((isvc.get("status") or {}).get("components") or {}).get("predictor") or {}
+    targets = []
+    for entry in predictor.get("traffic") or []:
+        targets.append(TrafficTarget(revision_name=entry.get("revisionName"),
+                                     # Knative omits a zero percent from the serialised object.
+                                     percent=int(entry.get("percent") or 0),
+                                     latest_revision=bool(entry.get("latestRevision")),
+                                     tag=entry.get("tag"), url=entry.get("url")))
+    return targets
+
+
+def traffic_by_role(isvc: Mapping) -> dict[str, TrafficTarget]:
+    """``{"latest": ..., "prev": ...}``: the latest revision's entry and the previous rolled-out one."""
+    roles: dict[str, TrafficTarget] = {}
+    for target in traffic_from_status(isvc):
+        if target.latest_revision and "latest" not in roles:
+            roles["latest"] = target
+        elif target.tag == "prev":
+            roles["prev"] = target
+    return roles
+
+
+def tagged_hosts(isvc: Mapping) -> dict[str, str]:
+    """Hosts of the tagged routes (``prev``, ``latest``), present with ``enable-tag-routing``.
+
+    Taken from the ``url`` Knative reports for each tagged traffic target, never guessed.
+    """
+    return {target.tag: urlparse(target.url).netloc for target in traffic_from_status(isvc)
+            if target.tag and target.url}
+
+
+def host_from_status(isvc: Mapping) -> str:
+    """The Host header that routes to this InferenceService: the netloc of ``status.url``."""
+    url = (isvc.get("status") or {}).get("url")
+    if not url:
+        name = (isvc.get("metadata") or {}).get("name", "?")
+        raise WorkshopError(f"InferenceService {name} has no status.url yet",
+                            hint="wait until it is Ready (serving.wait_ready) before calling it")
+    return urlparse(url).netloc
+
+
+def status_row(isvc: Mapping, now: datetime | None = None) -> dict:
+    """One ``kubectl get isvc`` row: name, url, ready, prev, latest, revisions, age."""
+    metadata = isvc.get("metadata") or {}
+    status = isvc.get("status") or {}
+    ready = condition(isvc, "Ready")
+    roles = traffic_by_role(isvc)
+    created = metadata.get("creationTimestamp")
+    return {
+        "name": metadata.get("name"),
+        "url": status.get("url") or "",
+        "ready": (ready or {}).get("status") or "",
+        "prev": roles["prev"].percent if "prev" in roles else None,
+        "latest": roles["latest"].percent if "latest" in roles else None,
+        "prev_rolled_out_revision": roles["prev"].revision_name if "prev" in roles else None,
+        "latest_ready_revision": roles["latest"].revision_name if "latest" in roles else None,
+        "age": human_age(created, now) if created else "",
+    }
+
+
+_COLUMNS = [("NAME", "name"), ("URL", "url"), ("READY", "ready"), ("PREV", "prev"), ("LATEST", "latest"),
+            ("PREVROLLEDOUTREVISION", "prev_rolled_out_revision"),
+            ("LATESTREADYREVISION", "latest_ready_revision"), ("AGE", "age")]
+
+
+def format_status_table(rows: list[dict]) -> str:
+    """Rows as ``kubectl get isvc`` prints them (same columns, three-space gaps)."""
+    cells = [[header for header, _ in _COLUMNS]]
+    cells += [["" if row.get(key) is None else str(row[key]) for _, key in _COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(_COLUMNS))]
+    return "\n".join("   ".join(value.ljust(width) for value, width in zip(line, widths)).rstrip()
+                     for line in cells)
+
+
+def human_age(timestamp: str, now: datetime | None = None) -> str:
+    """An RFC 3339 creation time as kubectl's AGE column shows it (``46s``, ``2m39s``, ``3d17h``)."""
+    created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    seconds = int(((now or datetime.now(timezone.utc)) - created).total_seconds())
+    if seconds < 0:
+        return "0s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if seconds < 120:
+        return f"{seconds}s"
+    if minutes < 10:
+        return f"{minutes}m" + (f"{seconds % 60}s" if seconds % 60 else "")
+    if minutes < 180:
+        return f"{minutes}m"
+    if hours < 8:
+        return f"{hours}h" + (f"{minutes % 60}m" if minutes % 60 else "")
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{days}d" + (f"{hours % 24}h" if hours % 24 else "")
+    if days < 365 * 2:
+        return f"{days}d"
+    years = days // 365
+    return f"{years}y" + (f"{days % 365}d" if days % 365 and years < 8 else "")

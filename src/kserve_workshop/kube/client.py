@@ -1,0 +1,82 @@
+"""One way to load kube config: the context asked for (the current one when None), from
+``$KUBECONFIG`` as it is *now* (else ``~/.kube/config``), into a fresh configuration object.
+
+The kubernetes client reads ``KUBECONFIG`` once, when it is first imported, and its
+``load_kube_config`` (like ``KServeClient(context=...)``) rewrites the process-wide default
+configuration; nothing here does either, so two contexts can be used side by side and a
+``KUBECONFIG`` set in a notebook or a test is honoured.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from ..errors import WorkshopError
+from . import kubeconfig_path
+
+
+@contextmanager
+def kubeconfig_errors(context: str | None) -> Iterator[None]:
+    """A kubeconfig that cannot be read, or lacks ``context``, becomes one clear ``WorkshopError``."""
+    from kubernetes.config.config_exception import ConfigException
+
+    try:
+        yield
+    except (ConfigException, OSError, TypeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WorkshopError(f"no usable kube context{f' {context!r}' if context else ''}: {first}",
+                            hint="create the workshop cluster with `invoke up`, or pick a context with "
+                                 "`kubectl config use-context` (`kubectl config get-contexts` lists them)") from None
+
+
+def load_configuration(context: str | None = None, *, retries: int | None = None):
+    """A ``kubernetes.client.Configuration`` for ``context``; ``retries`` bounds urllib3's retries."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    with kubeconfig_errors(context):
+        config.load_kube_config(config_file=kubeconfig_path(), context=context, client_configuration=configuration)
+    if retries is not None:
+        configuration.retries = retries
+    return configuration
+
+
+def api_client(context: str | None = None, *, retries: int | None = None):
+    """A ``kubernetes.client.ApiClient`` for ``context`` (the current one when None)."""
+    from kubernetes import client
+
+    return client.ApiClient(load_configuration(context, retries=retries))
+
+
+def core_api(context: str | None = None):
+    """A ``CoreV1Api`` for ``context``."""
+    from kubernetes import client
+
+    return client.CoreV1Api(api_client(context))
+
+
+def custom_objects_api(context: str | None = None):
+    """A ``CustomObjectsApi`` for ``context`` (InferenceServices and other custom resources)."""
+    from kubernetes import client
+
+    return client.CustomObjectsApi(api_client(context))
+
+
+def kserve_client(context: str | None = None):
+    """The KServe SDK's ``KServeClient`` for ``context``, its API objects bound to this module's loader.
+
+    ``KServeClient(context=...)`` alone loads the context into the process-wide default
+    configuration, and its API objects always use that default.
+    """
+    from kserve import KServeClient
+    from kubernetes import client
+
+    shared = api_client(context)
+    with kubeconfig_errors(context):  # loads into a throwaway configuration: the default stays untouched
+        sdk = KServeClient(config_file=kubeconfig_path(), context=context, client_configuration=client.Configuration())
+    sdk.core_api = client.CoreV1Api(shared)
+    sdk.app_api = client.AppsV1Api(shared)
+    sdk.api_instance = client.CustomObjectsApi(shared)
+    sdk.hpa_v2_api = client.AutoscalingV2Api(shared)
+    return sdk

@@ -1,0 +1,12 @@
+"""The lab kit: what turns master notebooks into graded labs, one module per authoring stage.
+
+- ``grading``: ``@lab_check`` registers a check, ``check("lab1.name")`` runs it in a notebook;
+- ``checks``: the graded checks, one module per lab (``checks/lab1.py``...);
+- ``labgen``: student notebooks generated from the masters (solutions blanked), drift detection;
+- ``scorecard``: ``invoke grade``: run a learner's notebooks, collect every check's result;
+- ``cluster_magic``: the ``%%cluster`` cell magic (loaded as ``%load_ext kserve_workshop.notebook``);
+- ``notebook_lint``: the static checks of a notebook (names defined, helpers exist, checks known).
+
+The old module paths (``kserve_workshop.grading``, ``.checks``, ``.labgen``, ``.scorecard``,
+``.notebook``, ``.notebook_static``) still import, as these very modules (see the package map).
+"""

@@ -1,0 +1,110 @@
+"""Notebook support: the ``%%cluster`` cell magic that marks cells needing a Kubernetes cluster.
+
+Every lab starts with ``%load_ext kserve_workshop.notebook`` (the name notebooks load this module by).
+A cell whose first line is
+``%%cluster`` runs only when a cluster with KServe is reachable. Without one it prints, visibly,
+that it was skipped and why; with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
+cluster is an error instead, so cluster cells can never pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator
+
+REQUIRE_ENV = "WORKSHOP_REQUIRE_CLUSTER"
+KSERVE_API = "/apis/serving.kserve.io/v1beta1"
+
+
+class ClusterRequired(RuntimeError):
+    """Raised by a cluster cell when ``WORKSHOP_REQUIRE_CLUSTER=1`` and no cluster is reachable."""
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    available: bool
+    reason: str
+    context: str | None = None
+
+
+def cluster_required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+@lru_cache(maxsize=1)
+def cluster_status() -> ClusterStatus:
+    """Is a cluster with KServe's API reachable through the current kube context? (checked once)"""
+    from ..errors import WorkshopError
+    from ..kube import current_context
+    from ..kube.client import api_client
+
+    context = current_context()
+    try:
+        api = api_client(context)
+    except WorkshopError as exc:
+        detail = exc.message.split(": ", 1)[-1]
+        return ClusterStatus(False, f"no usable kubeconfig ({detail})")
+    try:
+        api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5,
+                     _preload_content=False)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with the reason shown
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ClusterStatus(False, f"context {context!r} does not answer with KServe's API ({first_line})",
+                             context)
+    return ClusterStatus(True, "reachable", context)
+
+
+def skip_message(status: ClusterStatus) -> str:
+    return (f"⏭  Cluster cell skipped: {status.reason}. This part needs a cluster: run `invoke up` "
+            "(kind) or `invoke setup-gke`, then re-run the cell.")
+
+
+_status_override: ClusterStatus | None = None
+
+
+@contextmanager
+def assume_cluster_status(status: ClusterStatus) -> Iterator[None]:
+    """Use ``status`` instead of probing the kube context (tests; no API server is faked)."""
+    global _status_override
+    previous, _status_override = _status_override, status
+    try:
+        yield
+    finally:
+        _status_override = previous
+
+
+def current_status() -> ClusterStatus:
+    return _status_override if _status_override is not None else cluster_status()
+
+
+def run_cluster_cell(shell, cell: str) -> None:
+    status = current_status()
+    if not status.available:
+        if cluster_required():
+            raise ClusterRequired(f"{REQUIRE_ENV}=1 but no cluster is reachable: {status.reason}")
+        _show_skip(skip_message(status))
+        return
+    result = shell.run_cell(cell)
+    result.raise_error()
+
+
+def _show_skip(message: str) -> None:
+    try:
+        from IPython.display import HTML, display
+
+        display(HTML(f'<div style="border-left:4px solid #f0ad4e;padding:4px 8px;background:#fff8e6">'
+                     f"{message}</div>"), metadata={"workshop": "cluster-skipped"})
+    except ImportError:  # pragma: no cover
+        pass
+    print(message)
+
+
+def load_ipython_extension(ipython) -> None:
+    from IPython.core.magic import register_cell_magic
+
+    @register_cell_magic
+    def cluster(line, cell):  # noqa: ARG001 - the magic takes no arguments
+        run_cluster_cell(ipython, cell)

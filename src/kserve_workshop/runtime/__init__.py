@@ -1,0 +1,19 @@
+"""What runs in a pod: the workshop's KServe servers, and nothing they do not import.
+
+The custom image (``docker/custom-model``) copies only this package, so a module here imports
+only the standard library, kserve, scikit-learn (with their dependencies) and this package;
+``tests/test_dockerfile.py`` fails otherwise. The same modules run the local servers on a laptop.
+
+- ``errors``: ``WorkshopError`` (the library's one expected-failure type, shared with it);
+- ``iris``: the iris class and feature names, the docs' example input;
+- ``sklearn_model``: ``make_model``, a ``kserve.Model`` that serves one scikit-learn model file
+  as KServe's sklearn runtime does, and ``find_model_file``;
+- ``server``: what every workshop server process shares (loopback-only REST, no gRPC, quiet logs,
+  exit with the parent);
+- ``sklearn_server``: the predictor's entry point (``python -m kserve_workshop.runtime.sklearn_server``);
+- ``features``: named iris features -> model rows, class indices -> names (pure, no kserve import);
+- ``transformer``: Lab 6's ``IrisTransformer`` (``kserve.Model`` with preprocess / postprocess);
+- ``transformer_server``: its entry point (the image's default).
+
+Submodules are imported on use: kserve takes seconds to import and parses ``sys.argv`` when it does.
+"""

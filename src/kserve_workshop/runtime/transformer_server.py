@@ -1,0 +1,72 @@
+"""Subprocess and container entry point of Lab 6's transformer (``IrisTransformer``).
+
+    python -m kserve_workshop.runtime.transformer_server --model_name NAME --predictor_host HOST[:PORT]
+        [--predictor_protocol v1|v2] [--http_port PORT] [--host 127.0.0.1] [--parent_pid PID]
+        plus any flag of kserve's own parser
+
+The same rules as ``sklearn_server`` (``server``'s helpers): REST bound to ``--host``
+(127.0.0.1 unless told otherwise; the image passes 0.0.0.0, inside its own network namespace), no
+gRPC server, quiet logs with ``--configure_logging false``, exit when ``--parent_pid`` goes away.
+
+In a cluster KServe appends ``--model_name <InferenceService name> --predictor_host
+<name>-predictor.<namespace> --http_port 8080`` to the container's args (v0.20
+``transformer_custom.go``); it does not pass ``--predictor_protocol``: the manifest sets it when the
+predictor should be called over V2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .server import add_server_flags, loopback_model_server_class, prepare_process
+
+EXIT_BAD_ARGS = 2
+
+
+def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kserve_workshop.runtime.transformer_server", parents=[kserve_parser],
+        description="Serve the iris transformer (named features in, class names out) with KServe's model server.")
+    return add_server_flags(parser)
+
+
+def main() -> int:
+    # kserve parses sys.argv when imported, so our flags are parsed on top of its parser.
+    from kserve import PredictorConfig
+    from kserve.model_server import parser as kserve_parser
+
+    from .transformer import PREDICTOR_PROTOCOLS, IrisTransformer
+
+    parser = build_parser(kserve_parser)
+    args = parser.parse_args()
+    if not args.predictor_host:
+        parser.error("--predictor_host is required: HOST[:PORT] of the predictor, e.g. 127.0.0.1:8081")
+    if "://" in args.predictor_host or "/" in args.predictor_host:
+        parser.error(f"--predictor_host takes HOST[:PORT] without scheme or path, got {args.predictor_host!r}")
+    if args.predictor_protocol not in PREDICTOR_PROTOCOLS:
+        parser.error(f"--predictor_protocol must be one of {', '.join(PREDICTOR_PROTOCOLS)} for this transformer "
+                     f"(REST), got {args.predictor_protocol!r}")
+    exit_code = prepare_process(args)
+    if exit_code is not None:
+        return exit_code
+
+    model = IrisTransformer(args.model_name)
+    model.load()
+    print(f"serving transformer {args.model_name!r} on http://{args.host}:{args.http_port} -> predictor "
+          f"http://{args.predictor_host} ({args.predictor_protocol})", file=sys.stderr, flush=True)
+    config = PredictorConfig(
+        predictor_host=args.predictor_host, predictor_protocol=args.predictor_protocol,
+        predictor_use_ssl=args.predictor_use_ssl,
+        predictor_request_timeout_seconds=args.predictor_request_timeout_seconds,
+        predictor_request_retries=args.predictor_request_retries,
+        predictor_health_check=args.enable_predictor_health_check)
+    server = loopback_model_server_class()(
+        host=args.host, http_port=args.http_port, enable_latency_logging=args.enable_latency_logging,
+        enable_docs_url=False, predictor_config=config)
+    server.start([model])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

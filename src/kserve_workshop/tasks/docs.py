@@ -1,0 +1,85 @@
+"""`invoke docs.build` (mkdocs build --strict, into the cache) and `invoke docs.serve` (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+from pathlib import Path
+
+from invoke import Collection
+
+from .. import docs_site
+from ..console import info, step
+from ..errors import WorkshopError
+from .common import workshop_task
+
+DEFAULT_PORT = 8000
+#: mkdocs-material prints a multi-line notice on every build unless this is set.
+MKDOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}
+
+
+def _require_docs_packages() -> None:
+    missing = docs_site.missing_docs_packages()
+    if missing:
+        raise WorkshopError(f"the docs tools are not installed: {', '.join(missing)}",
+                            hint="scripts/bootstrap.sh installs them (or `.venv/bin/pip install -e '.[docs]'`)")
+
+
+def _check_port(port: int) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
+        raise WorkshopError(f"--port must be a number between 1024 and 65535, got {port!r}")
+    return port
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _failure_details(result) -> str:
+    """The lines of mkdocs' output that say what is wrong (warnings and errors), else its tail."""
+    output = ((result.stderr or "") + (result.stdout or "")).strip().splitlines()
+    relevant = [line for line in output if line.lstrip().startswith(("WARNING", "ERROR", "Error", "Aborted"))]
+    return "\n".join((relevant or output)[-20:])
+
+
+@workshop_task(help={"site_dir": "where to write the site (default: the cache's site/ folder)"})
+def build(c, site_dir=""):
+    """Build the docs site with `mkdocs build --strict` (any warning fails the build)."""
+    _require_docs_packages()
+    target = Path(site_dir).expanduser().resolve() if site_dir else docs_site.default_site_dir()
+    labs = docs_site.discover_labs()  # a broken notebook fails here, with its name
+    with step(f"Building the docs site ({len(labs)} lab pages) into {target}"):
+        result = c.run(shlex.join(docs_site.build_command(target)), hide=True, warn=True, in_stream=False,
+                       env=MKDOCS_ENV)
+        if result is None or result.exited != 0:
+            raise WorkshopError("the docs site did not build (mkdocs build --strict):\n"
+                                + (_failure_details(result) if result is not None else "no output"),
+                                hint="fix what mkdocs names above, then run `invoke docs.build` again")
+    pages = sum(1 for _ in target.rglob("index.html")) if target.is_dir() else 0
+    info(f"Built {pages} pages into {target}. Preview them with `invoke docs.serve`.")
+
+
+@workshop_task(help={"port": f"port on 127.0.0.1 (default {DEFAULT_PORT})"})
+def serve(c, port=DEFAULT_PORT):
+    """Preview the docs site on http://127.0.0.1:PORT, rebuilt on every change (Ctrl-C stops it)."""
+    number = _check_port(port)
+    _require_docs_packages()
+    if not _port_free(number):
+        raise WorkshopError(f"port {number} on 127.0.0.1 is already in use", hint="pass another one: --port 8001")
+    info(f"Serving the docs on http://127.0.0.1:{number}/ (only this machine can reach it); Ctrl-C stops.")
+    try:
+        result = c.run(shlex.join(docs_site.serve_command(number)), warn=True, in_stream=False, env=MKDOCS_ENV)
+    except KeyboardInterrupt:
+        info("Stopped.")
+        return
+    if result is not None and result.exited not in (0, 130, -2):
+        raise WorkshopError(f"mkdocs serve exited with code {result.exited}",
+                            hint="its messages are above; `invoke docs.build` shows the same problems")
+
+
+namespace = Collection("docs", build, serve)
