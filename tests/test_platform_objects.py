@@ -379,7 +379,7 @@ def test_upload_model_without_a_running_store(tmp_path, workshop_kubeconfig):
 
 @pytest.mark.parametrize("filename, content, message", [
     ("missing.joblib", None, "model file not found"),
-    ("model.onnx", b"x", "loads .joblib, .pkl, .pickle"),
+    ("model.onnx", b"x", "load .joblib, .pkl, .pickle, .bst, .json, .ubj"),
 ])
 def test_upload_model_rejects_bad_files(tmp_path, filename, content, message, workshop_kubeconfig):
     path = tmp_path / filename

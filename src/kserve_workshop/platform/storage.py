@@ -67,8 +67,9 @@ SERVICE_ACCOUNT = "kserve-models"
 KSERVE_SECRET = "kserve-models-s3"
 STORE_SECRET = "seaweedfs-s3-config"
 CREDENTIALS_FILE = "storage-credentials.yaml"
-#: Files KServe's sklearn runtime loads (exactly one per model directory).
-MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")
+#: Files KServe's runtimes load (exactly one per model directory): sklearn .joblib/.pkl/.pickle,
+#: LightGBM .bst, XGBoost .bst/.json/.ubj (kserve v0.20.0 python/<server>/<server>/model.py).
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".bst", ".json", ".ubj")
 _MODEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 #: The filer inside the pod: buckets are folders under /buckets.
 FILER = "http://localhost:8888"
@@ -107,13 +108,14 @@ def content_uri(model_file: str | os.PathLike, name: str) -> str:
 
 
 def _model_file(model_file: str | os.PathLike) -> Path:
-    """``model_file`` as a Path, refused when it is not a file KServe's sklearn runtime would load."""
+    """``model_file`` as a Path, refused when it is not a file KServe's runtimes would load."""
     path = Path(model_file)
     if not path.is_file():
         raise WorkshopError(f"model file not found: {path}", hint="train and save it first (training.save_model)")
     if path.suffix not in MODEL_SUFFIXES:
-        raise WorkshopError(f"{path.name}: KServe's sklearn runtime loads {', '.join(MODEL_SUFFIXES)} files",
-                            hint="save the model with joblib.dump(model, 'model.joblib')")
+        raise WorkshopError(f"{path.name}: KServe's runtimes load {', '.join(MODEL_SUFFIXES)} files",
+                            hint="save the model with joblib.dump(model, 'model.joblib') (scikit-learn), "
+                                 "or the library's save_model as model.bst (LightGBM) or model.json (XGBoost)")
     return path
 
 

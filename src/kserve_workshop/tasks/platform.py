@@ -127,6 +127,9 @@ def budget(c, profile=DEFAULT_PROFILE):
         table.add_row(workload.component, workload.name, workload.cpu, workload.memory)
     console.print(table)
     console.print(totals.summary())
+    from ..boosting.images import print_runtime_images
+
+    print_runtime_images()
     if not totals.within_laptop_budget:
         raise WorkshopError("the platform requests more than the laptop budget",
                             hint="shrink the requests in manifests/platform/*")
