@@ -114,6 +114,41 @@ def test_editing_the_stable_manifest_in_place_is_caught(isvc_schema):
                  mentions="`stable_manifest` was changed too")
 
 
+# With the learner's own versions (model_versions.prepare_versions), the check expects their URIs.
+
+@pytest.fixture(scope="module")
+def own_versions(models, tmp_path_factory):
+    from kserve_workshop.model_versions import prepare_versions
+
+    v1, v2 = models
+    return prepare_versions({"v1": v1, "v2": v2}, "iris-rollout", directory=tmp_path_factory.mktemp("versions"))
+
+
+def test_a_canary_of_the_learners_own_versions_passes(isvc_schema, own_versions):
+    stable = serving.use_model(STABLE, own_versions.uri("v1"))
+    canary_ = copy.deepcopy(stable)
+    canary_["spec"]["predictor"]["canaryTrafficPercent"] = 20
+    canary_["spec"]["predictor"]["model"]["storageUri"] = own_versions.uri("v2")
+    result = run("canary_manifest", canary_manifest=canary_, stable_manifest=stable, model_versions=own_versions)
+    assert result.passed, result.text()
+    assert "your model v2" in result.message
+
+
+def test_with_own_versions_the_public_model_2_is_not_the_new_version(isvc_schema, own_versions):
+    stable = serving.use_model(STABLE, own_versions.uri("v1"))
+    public = copy.deepcopy(stable)
+    public["spec"]["predictor"]["canaryTrafficPercent"] = 20
+    public["spec"]["predictor"]["model"]["storageUri"] = serving.PUBLIC_IRIS_MODEL_2
+    assert_fails(run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions=own_versions),
+                 mentions=own_versions.uri("v2"))
+    swapped = copy.deepcopy(public)
+    swapped["spec"]["predictor"]["model"]["storageUri"] = own_versions.uri("v1")
+    assert_fails(run("canary_manifest", canary_manifest=swapped, stable_manifest=stable,
+                     model_versions=own_versions), mentions="must serve the new model")
+    assert_fails(run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions="v2"),
+                 mentions="not the lab's two prepared versions")
+
+
 @pytest.mark.parametrize("answer", MALFORMED)
 def test_canary_manifest_survives_malformed_answers(answer):
     assert not run("canary_manifest", canary_manifest=answer, stable_manifest=STABLE).passed

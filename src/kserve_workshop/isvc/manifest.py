@@ -139,6 +139,32 @@ def storage_uri_of(manifest: Mapping) -> str | None:
     return ((manifest.get("spec") or {}).get("predictor") or {}).get("model", {}).get("storageUri")
 
 
+def use_model(manifest: Mapping, storage_uri: str) -> dict:
+    """A copy of ``manifest`` whose predictor serves the model at ``storage_uri``.
+
+    For a model spec that is ``spec.predictor.model.storageUri``; for a custom predictor container
+    (Lab 6) the ``STORAGE_URI`` variable of its ``kserve-container``, which KServe's storage
+    initializer reads. Use it with the URI ``storage.upload_model`` returns: a new model version is
+    then a new spec, and KServe rolls it out as a new revision.
+    """
+    check_isvc_shape(manifest)
+    _check_storage_uri(storage_uri)
+    body = copy.deepcopy(dict(manifest))
+    predictor = body["spec"]["predictor"]
+    if isinstance(predictor.get("model"), dict):
+        predictor["model"]["storageUri"] = storage_uri
+        return body
+    containers = [c for c in predictor.get("containers") or [] if isinstance(c, dict)]
+    container = next((c for c in containers if c.get("name") == "kserve-container"), None)
+    if container is None:
+        raise WorkshopError("the manifest's predictor has neither a model spec nor a kserve-container",
+                            hint="set spec.predictor.model.storageUri, or the STORAGE_URI env of the "
+                                 "predictor's kserve-container")
+    env = [item for item in container.get("env") or [] if item.get("name") != "STORAGE_URI"]
+    container["env"] = [{"name": "STORAGE_URI", "value": storage_uri}, *env]
+    return body
+
+
 def promotion_manifest(isvc: Mapping) -> dict:
     """The object to PUT to promote a canary: the same spec without ``canaryTrafficPercent``.
 

@@ -93,12 +93,38 @@ def scrape_target(target: Any) -> str:
     return f"{LOOPBACK}:{port}"
 
 
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _labelled(target: Any) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """``(target, labels)`` for a target given alone or as a ``(target, {label: value})`` pair.
+
+    Labels are what the cluster's scrape adds to every series (the PodMonitor's ``component``, for
+    instance), so local series can look like the cluster's.
+    """
+    if isinstance(target, tuple) and len(target) == 2 and isinstance(target[1], dict):
+        target, labels = target
+        for name, value in labels.items():
+            if not isinstance(name, str) or not _LABEL_NAME.match(name) or name.startswith("__"):
+                raise WorkshopError(f"not a Prometheus label name: {name!r}")
+            if not isinstance(value, str):
+                raise WorkshopError(f"label {name}'s value must be a string, not {value!r}")
+        return target, tuple(sorted(labels.items()))
+    return target, ()
+
+
 def build_config(targets: Iterable[Any], *, scrape_interval: str = "1s", job: str = DEFAULT_JOB) -> dict[str, Any]:
-    """The Prometheus configuration: one job scraping ``/metrics`` of every target."""
+    """The Prometheus configuration: one job scraping ``/metrics`` of every target (a target may be a
+    ``(target, {label: value})`` pair: its series then carry those labels)."""
     if not isinstance(scrape_interval, str) or not _DURATION.match(scrape_interval):
         raise WorkshopError(f"not a Prometheus duration: {scrape_interval!r}", hint="use e.g. '1s' or '500ms'")
-    addresses = list(dict.fromkeys(scrape_target(t) for t in targets))
-    if not addresses:
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for item in targets:
+        target, labels = _labelled(item)
+        address = scrape_target(target)
+        if not any(address in group for group in groups.values()):
+            groups.setdefault(labels, []).append(address)
+    if not groups:
         raise WorkshopError("LocalPrometheus needs at least one target to scrape",
                             hint="pass the running LocalModelServer, e.g. LocalPrometheus([server])")
     return {
@@ -111,7 +137,8 @@ def build_config(targets: Iterable[Any], *, scrape_interval: str = "1s", job: st
         "scrape_configs": [{
             "job_name": job,
             "metrics_path": "/metrics",
-            "static_configs": [{"targets": addresses}],
+            "static_configs": [{"targets": addresses, **({"labels": dict(labels)} if labels else {})}
+                               for labels, addresses in groups.items()],
         }],
     }
 
@@ -147,7 +174,8 @@ class LocalPrometheus(ServerProcess):
     """Prometheus on 127.0.0.1 (free port) scraping ``targets`` every ``scrape_interval``.
 
     ``targets``: running ``LocalModelServer`` objects (or any object with ``.port``), ports, or
-    ``"127.0.0.1:PORT"``. ``start()`` returns once every target has been scraped successfully
+    ``"127.0.0.1:PORT"``, each possibly paired with labels for its series (``(server, {"component":
+    "predictor"})``, as the cluster's PodMonitor adds them). ``start()`` returns once every target has been scraped successfully
     (bounded by ``target_timeout``). Queries go through ``.client`` (also ``.query`` etc. here).
 
     A target given as a server object is followed: when a server of the same name starts again in
@@ -178,7 +206,7 @@ class LocalPrometheus(ServerProcess):
     @property
     def targets(self) -> list[str]:
         """The ``host:port`` addresses scraped."""
-        return self.config["scrape_configs"][0]["static_configs"][0]["targets"]
+        return [address for group in self.config["scrape_configs"][0]["static_configs"] for address in group["targets"]]
 
     @property
     def client(self) -> PrometheusClient:

@@ -16,7 +16,7 @@ from ...canary import requests_needed
 from ..grading import CheckFailed, lab_check, quoted
 from ...isvc.diff import changed_fields, describe
 from ...paths import MANIFESTS_DIR
-from ...isvc.manifest import PUBLIC_IRIS_MODEL_2, load_manifest
+from ...isvc.manifest import PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2, load_manifest
 from ...training import iris_split, train_iris
 from . import isvc_rules
 from .answers import is_real, whole_number
@@ -64,18 +64,35 @@ def probe(probe):
     return f"{len(rows)} probe row(s); v1 answers {answers_v1}, v2 answers {answers_v2}"
 
 
+def _expected_uris(model_versions: Any) -> tuple[str, str]:
+    """(stable, canary) storageUris: the learner's own versions when the notebook prepared them
+    (``model_versions.prepare_versions``), else KServe's two public iris models."""
+    if model_versions is None:
+        return PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2
+    try:
+        return model_versions.uri("v1"), model_versions.uri("v2")
+    except Exception as exc:  # noqa: BLE001 - a wrong object is a failed answer, not a crash
+        raise CheckFailed("`model_versions` is not the lab's two prepared versions",
+                          expected="model_versions.prepare_versions({'v1': model_v1, 'v2': model_v2}, NAME)",
+                          found=f"{type(exc).__name__}: {exc}",
+                          hint="re-run the cell that prepares the versions") from None
+
+
 @lab_check("lab4", hint="Copy the stable manifest (copy.deepcopy), then change only spec.predictor: "
                         "canaryTrafficPercent and model.storageUri.")
-def canary_manifest(canary_manifest, stable_manifest):
-    """The canary change: the stable manifest with canaryTrafficPercent 20 and model-2, nothing else."""
+def canary_manifest(canary_manifest, stable_manifest, model_versions=None):
+    """The canary change: the stable manifest with canaryTrafficPercent 20 and the new version's
+    storageUri (the learner's v2 when ``model_versions`` is defined, else model-2), nothing else."""
+    stable_uri, canary_uri = _expected_uris(model_versions)
     if canary_manifest is stable_manifest:
         raise CheckFailed("`canary_manifest` is the very same dict as `stable_manifest`",
                           hint="assignment does not copy: use copy.deepcopy(stable_manifest), then edit the copy")
     canary = isvc_rules.as_manifest(canary_manifest, "canary_manifest")
     stable = load_manifest(STABLE_MANIFEST)  # the lab's, whatever the notebook's copy now holds
+    stable["spec"]["predictor"]["model"]["storageUri"] = stable_uri
     edits = changed_fields(stable, stable_manifest) if isinstance(stable_manifest, dict) else []
     if edits:
-        raise CheckFailed("`stable_manifest` was changed too", expected="stable_manifest as loaded from iris-v1.yaml",
+        raise CheckFailed("`stable_manifest` was changed too", expected="stable_manifest as the lab gives it",
                           found=f"changed: {describe(edits)}",
                           hint="copy.copy and dict(...) copy only the top level, so editing the copy's nested "
                                "fields edits the stable manifest: re-run the cell that loads stable_manifest, "
@@ -90,14 +107,15 @@ def canary_manifest(canary_manifest, stable_manifest):
         raise CheckFailed("spec.predictor.canaryTrafficPercent is not the lab's", expected=CANARY_PERCENT,
                           found=quoted(percent), hint=hint)
     model = isvc_rules.model_of(canary, "canary_manifest")
-    if model.get("storageUri") != PUBLIC_IRIS_MODEL_2:
-        raise CheckFailed("the canary must serve the new model", expected=PUBLIC_IRIS_MODEL_2,
+    if model.get("storageUri") != canary_uri:
+        where = "model_versions.uri('v2')" if model_versions is not None else "serving.PUBLIC_IRIS_MODEL_2"
+        raise CheckFailed("the canary must serve the new model", expected=canary_uri,
                           found=quoted(model.get("storageUri")),
-                          hint="set spec.predictor.model.storageUri to serving.PUBLIC_IRIS_MODEL_2: without a "
-                               "change to the spec there is no new revision to send 20 % to")
+                          hint=f"set spec.predictor.model.storageUri to {where}: without a change to the spec "
+                               "there is no new revision to send 20 % to")
     expected = copy.deepcopy(stable)
     expected["spec"]["predictor"]["canaryTrafficPercent"] = CANARY_PERCENT
-    expected["spec"]["predictor"]["model"]["storageUri"] = PUBLIC_IRIS_MODEL_2
+    expected["spec"]["predictor"]["model"]["storageUri"] = canary_uri
     changes = changed_fields(expected, canary)
     if changes:
         raise CheckFailed("the canary changes more than the percentage and the model",
@@ -105,7 +123,8 @@ def canary_manifest(canary_manifest, stable_manifest):
                                    "changed", found=f"also changed: {describe(changes)}",
                           hint="change one thing at a time, so the canary tells you what that one change does: "
                                "put the other fields back as in stable_manifest")
-    return "20 % of requests will go to a new revision serving model-2; nothing else changed"
+    serves = "your model v2" if model_versions is not None else "model-2"
+    return f"20 % of requests will go to a new revision serving {serves}; nothing else changed"
 
 
 @lab_check("lab4", hint="n = z² · p · (1 − p) / E², with z = 1.96, p = 0.2, E = 0.04, rounded up (math.ceil).")
