@@ -1,8 +1,10 @@
 """Lab 6's image tasks: exact docker/kind commands and their order, pins from versions.toml and
-pyproject.toml, clear errors for bad arguments, missing tools and failed steps."""
+pyproject.toml, the model file the image packages and the tag that names it, clear errors for bad
+arguments, missing tools and failed steps."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import stat
@@ -14,6 +16,7 @@ import pytest
 from invoke import MockContext, Result
 
 from kserve_workshop import image, paths
+from kserve_workshop.custom.model_file import reference_model_source
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.plan import Runner
 from kserve_workshop.platform import storage
@@ -21,19 +24,63 @@ from kserve_workshop.tasks import image as image_tasks
 from kserve_workshop.versions import pin
 
 VERSION = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
-TAG = f"kserve-workshop/custom-model:{VERSION}"
+REPOSITORY = "kserve-workshop/custom-model"
 DOCKERFILE = paths.REPO_ROOT / "docker" / "custom-model" / "Dockerfile"
 DOCKER_UP = "docker info --format '{{.ServerVersion}}'"
-BUILD = shlex.join([
-    "docker", "build", "--file", str(DOCKERFILE),
-    "--build-arg", f"BASE_IMAGE={pin('custom_image', 'base_image')}",
-    "--build-arg", f"KSERVE_VERSION={pin('python', 'kserve_sdk')}",
-    "--build-arg", f"SCIKIT_LEARN_VERSION={pin('python', 'scikit_learn')}",
-    "--tag", TAG, str(paths.REPO_ROOT)])
-INSPECT = f"docker image inspect --format '{{{{.Id}}}}' {TAG}"
-LOAD = f"kind load docker-image {TAG} --name kserve-workshop"
 REGISTRY = "europe-west1-docker.pkg.dev/my-project/workshop"
-REMOTE = f"{REGISTRY}/custom-model:{VERSION}"
+MY_MODEL = "import kserve\n\n\nclass Mine(kserve.Model):\n    pass\n"
+
+
+def tag_of(text: str) -> str:
+    """The image's tag for a model file's text: the project version and the start of the text's sha256."""
+    return f"{REPOSITORY}:{VERSION}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def build_commands(cache, tag: str, *, model_file=None) -> list[str]:
+    context = cache / "image-context"
+    source = ["--model-file", str(model_file)] if model_file else ["--reference"]
+    return [shlex.join([sys.executable, "-m", "kserve_workshop.image_context", "--into", str(context), *source]),
+            DOCKER_UP,
+            shlex.join(["docker", "build", "--file", str(DOCKERFILE),
+                        "--build-arg", f"BASE_IMAGE={pin('custom_image', 'base_image')}",
+                        "--build-arg", f"KSERVE_VERSION={pin('python', 'kserve_sdk')}",
+                        "--build-arg", f"SCIKIT_LEARN_VERSION={pin('python', 'scikit_learn')}",
+                        "--tag", tag, str(context)])]
+
+
+def inspect_command(tag: str) -> str:
+    return f"docker image inspect --format '{{{{.Id}}}}' {tag}"
+
+
+def load_command(tag: str, cluster: str = "kserve-workshop") -> str:
+    return f"kind load docker-image {tag} --name {cluster}"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A cache of its own: no Lab 6 model file until a test writes one."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("WORKSHOP_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def lab_file(cache):
+    """Write Lab 6's model file (as its %%writefile cell does) and return its path."""
+    def write(text: str = MY_MODEL):
+        path = cache / "lab6" / "iris_model.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+    return write
+
+
+REFERENCE_TAG = tag_of(reference_model_source())
+#: What the tasks use by default in a cache without Lab 6's file (the tests' ``cache`` fixture).
+TAG = REFERENCE_TAG
+REMOTE = f"{REGISTRY}/custom-model:{TAG.split(':')[1]}"
+INSPECT = inspect_command(TAG)
+LOAD = load_command(TAG)
 
 
 def ran(ctx: MockContext) -> list[str]:
@@ -59,11 +106,49 @@ def tools(tmp_path, monkeypatch):
     return provide
 
 
-# ----- names and pins --------------------------------------------------------------------------
+# ----- names, pins and the model file ------------------------------------------------------
 
-def test_the_tag_follows_the_project_version():
-    assert image.local_tag() == TAG
-    assert TAG.split(":")[0] == pin("custom_image", "repository")
+def test_without_the_labs_file_the_image_packages_the_worked_solution(cache):
+    source = image.model_source()
+    assert source.path is None and source.context_args() == ["--reference"]
+    assert image.local_tag() == REFERENCE_TAG
+    assert "class IrisTransformer(kserve.Model)" in source.text and "# BEGIN SOLUTION" in source.text
+
+
+def test_once_the_lab_wrote_its_file_the_image_packages_it(lab_file):
+    path = lab_file()
+    source = image.model_source()
+    assert source.path == path.resolve() and source.context_args() == ["--model-file", str(path.resolve())]
+    assert image.local_tag() == tag_of(MY_MODEL) != REFERENCE_TAG
+
+
+def test_a_named_file_wins_and_the_tag_follows_its_content(lab_file, tmp_path):
+    lab_file()
+    other = tmp_path / "other.py"
+    other.write_text(MY_MODEL + "# changed\n")
+    assert image.local_tag(other) == tag_of(MY_MODEL + "# changed\n")
+    assert image.local_tag(other) != image.local_tag()
+    other.write_text(MY_MODEL)
+    assert image.local_tag(other) == image.local_tag()  # same text, same image
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("missing.py", None, "no model file at"),
+    ("notes.txt", "hello", "is not a Python file"),
+])
+def test_a_bad_model_file_is_refused(tmp_path, name, text, message):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    for make in (image.model_source, image.local_tag, lambda f: image.build_plan(model_file=f)):
+        with pytest.raises(WorkshopError, match=message):
+            make(path)
+
+
+def test_the_tag_follows_the_project_version(cache):
+    repository, version = image.local_tag().split(":")
+    assert repository == REPOSITORY == pin("custom_image", "repository")
+    assert version.startswith(f"{VERSION}-") and len(version) == len(VERSION) + 13
 
 
 def test_build_args_come_from_versions_toml():
@@ -78,39 +163,55 @@ def test_build_args_come_from_versions_toml():
 
 # ----- plans -------------------------------------------------------------------------------------
 
-def test_build_plan_commands():
-    assert image.build_plan().commands() == [DOCKER_UP, BUILD]
+def test_build_plan_commands(cache, lab_file):
+    assert image.build_plan().commands() == build_commands(cache, REFERENCE_TAG)
+    path = lab_file()
+    assert image.build_plan().commands() == build_commands(cache, tag_of(MY_MODEL), model_file=path.resolve())
 
 
-def test_build_plan_with_another_tag():
-    assert image.build_plan("ghcr.io/me/custom:dev").commands()[1].endswith(
-        f"--tag ghcr.io/me/custom:dev {paths.REPO_ROOT}")
+def test_build_plan_with_another_tag(cache):
+    assert image.build_plan("ghcr.io/me/custom:dev").commands()[-1].endswith(
+        f"--tag ghcr.io/me/custom:dev {cache / 'image-context'}")
 
 
-def test_load_kind_plan_commands():
-    assert image.load_kind_plan().commands() == [DOCKER_UP, INSPECT, LOAD]
-    assert image.load_kind_plan(cluster="other").commands()[-1] == f"kind load docker-image {TAG} --name other"
+def test_load_kind_plan_commands(cache, lab_file):
+    assert image.load_kind_plan().commands() == [DOCKER_UP, inspect_command(REFERENCE_TAG), load_command(REFERENCE_TAG)]
+    lab_file()
+    tag = tag_of(MY_MODEL)
+    assert image.load_kind_plan(cluster="other").commands()[-1] == load_command(tag, "other")
 
 
-def test_push_plan_commands():
-    assert image.push_plan(REGISTRY).commands() == [DOCKER_UP, INSPECT, f"docker tag {TAG} {REMOTE}",
-                                                    f"docker push {REMOTE}"]
+def test_push_plan_commands(cache):
+    remote = f"{REGISTRY}/custom-model:{REFERENCE_TAG.split(':')[1]}"
+    assert image.push_plan(REGISTRY).commands() == [DOCKER_UP, inspect_command(REFERENCE_TAG),
+                                                    f"docker tag {REFERENCE_TAG} {remote}", f"docker push {remote}"]
 
 
-def test_plans_run_in_order_through_the_runner():
-    ctx = MockContext(run={DOCKER_UP: Result("28.2.2\n"), BUILD: True})
+def test_plans_run_in_order_through_the_runner(cache):
+    commands = build_commands(cache, REFERENCE_TAG)
+    ctx = MockContext(run={commands[0]: True, DOCKER_UP: Result("28.2.2\n"), commands[2]: True})
     Runner(ctx).execute(image.build_plan())
-    assert ran(ctx) == [DOCKER_UP, BUILD]
+    assert ran(ctx) == commands
+
+
+def test_the_plans_build_context_step_really_lays_out_the_context(cache, lab_file):
+    lab_file()
+    assemble = image.build_plan().steps[0].command
+    done = subprocess.run(assemble, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    context = cache / "image-context"
+    assert (context / "model" / "model.py").read_text() == MY_MODEL
+    assert (context / "kserve_workshop" / "runtime" / "model_file_server.py").is_file()
 
 
 @pytest.mark.parametrize("registry, remote", [
-    (REGISTRY + "/", REMOTE),
+    (REGISTRY + "/", f"{REGISTRY}/custom-model:{VERSION}"),
     ("ghcr.io/someone", f"ghcr.io/someone/custom-model:{VERSION}"),
     ("localhost:5001", f"localhost:5001/custom-model:{VERSION}"),
     ("docker.io/someone", f"docker.io/someone/custom-model:{VERSION}"),
 ])
 def test_remote_tags(registry, remote):
-    assert image.remote_tag(registry) == remote
+    assert image.remote_tag(registry, f"{REPOSITORY}:{VERSION}") == remote
 
 
 @pytest.mark.parametrize("registry, message", [
@@ -143,14 +244,25 @@ def test_bad_tags_are_refused(tag, message):
 
 # ----- tasks ---------------------------------------------------------------------------------
 
-def test_build_task_runs_the_plan(tools):
+def test_build_task_runs_the_plan(tools, cache):
     tools("docker")
-    ctx = MockContext(run={DOCKER_UP: Result("28.2.2\n"), BUILD: True})
+    commands = build_commands(cache, TAG)
+    ctx = MockContext(run={commands[0]: True, DOCKER_UP: Result("28.2.2\n"), commands[2]: True})
     image_tasks.build(ctx)
-    assert ran(ctx) == [DOCKER_UP, BUILD]
+    assert ran(ctx) == commands
 
 
-def test_dry_runs_print_and_run_nothing(capsys, tools):
+def test_build_task_packages_a_named_model_file(tools, cache, tmp_path):
+    tools("docker")
+    mine = tmp_path / "mine.py"
+    mine.write_text(MY_MODEL)
+    commands = build_commands(cache, tag_of(MY_MODEL), model_file=mine)
+    ctx = MockContext(run={commands[0]: True, DOCKER_UP: Result("28.2.2\n"), commands[2]: True})
+    image_tasks.build(ctx, model_file=str(mine))
+    assert ran(ctx) == commands
+
+
+def test_dry_runs_print_and_run_nothing(capsys, tools, cache):
     ctx = MockContext(run={})
     image_tasks.build(ctx, dry_run=True)
     image_tasks.load_kind(ctx, dry_run=True)
@@ -161,7 +273,7 @@ def test_dry_runs_print_and_run_nothing(capsys, tools):
     assert f"docker push {REMOTE}" in out
 
 
-def test_load_kind_task_checks_the_cluster_then_loads(tools):
+def test_load_kind_task_checks_the_cluster_then_loads(cache, tools):
     tools("docker", "kind")
     ctx = MockContext(run={"kind get clusters": Result("kserve-workshop\n"), DOCKER_UP: Result("28\n"),
                            INSPECT: Result("sha256:abc\n"), LOAD: True})
@@ -178,7 +290,7 @@ def test_load_kind_task_refuses_a_missing_cluster(tools):
     assert ran(ctx) == ["kind get clusters"]
 
 
-def test_push_task_runs_the_plan(tools):
+def test_push_task_runs_the_plan(cache, tools):
     tools("docker")
     ctx = MockContext(run={DOCKER_UP: Result("28\n"), INSPECT: Result("sha256:abc\n"),
                            f"docker tag {TAG} {REMOTE}": True, f"docker push {REMOTE}": True})
@@ -197,7 +309,7 @@ def test_missing_tools_are_named(tools):
     (INSPECT, "invoke image.build"),
     (f"docker push {REMOTE}", "gcloud auth configure-docker"),
 ])
-def test_a_failed_step_says_what_to_do(tools, failing, hint):
+def test_a_failed_step_says_what_to_do(cache, tools, failing, hint):
     tools("docker")
     answers = {DOCKER_UP: Result("28\n"), INSPECT: Result("sha256:abc\n"), f"docker tag {TAG} {REMOTE}": True,
                f"docker push {REMOTE}": True}
@@ -212,7 +324,8 @@ def test_a_failed_step_says_what_to_do(tools, failing, hint):
 def test_bad_arguments_exit_with_one_message_and_no_traceback():
     for args, message in ((["image.push", "--dry-run"], "--registry is required"),
                           (["image.build", "--tag", "Nope", "--dry-run"], "invalid image tag 'Nope'"),
-                          (["image.load-kind", "--tag", "x:latest", "--dry-run"], "refusing the tag 'latest'")):
+                          (["image.load-kind", "--tag", "x:latest", "--dry-run"], "refusing the tag 'latest'"),
+                          (["image.build", "--model-file", "no-such-file.py", "--dry-run"], "no model file at")):
         done = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=paths.REPO_ROOT, capture_output=True,
                               text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
         assert done.returncode == 1, done.stderr
@@ -235,7 +348,7 @@ def test_use_image_swaps_only_the_workshop_image():
         image.use_image(manifest, "no tag")
 
 
-def test_cluster_image_reads_the_environment(monkeypatch):
+def test_cluster_image_reads_the_environment(monkeypatch, cache):
     monkeypatch.delenv(image.IMAGE_ENV, raising=False)
     assert image.cluster_image() == TAG
     monkeypatch.setenv(image.IMAGE_ENV, REMOTE)
@@ -270,20 +383,23 @@ def test_the_lab_manifests_validate(isvc_schema):
 
 def test_the_manifests_run_the_image_the_tasks_build():
     for name in ("iris-transformer.yaml", "iris-custom-predictor.yaml"):
-        containers = workshop_containers(lab_manifest(name))
-        assert containers and {c["image"] for c in containers} == {TAG}, name
+        manifest = lab_manifest(name)
+        assert "namespace" not in manifest["metadata"], f"{name}: kubectl apply -n NAMESPACE places it"
+        containers = workshop_containers(manifest)
+        assert containers and {c["image"].split(":")[0] for c in containers} == {REPOSITORY}, name
         for container in containers:
             assert container["name"] == "kserve-container"
             assert container["imagePullPolicy"] == "IfNotPresent"  # kind-loaded, never pulled
             assert container["securityContext"]["runAsNonRoot"] is True
             assert set(container["resources"]) == {"requests", "limits"}
+            assert "command" not in container, "the image's entrypoint serves the model file; args pick the class"
 
 
-def _entrypoint_args() -> list[str]:
+def _entrypoint() -> list[str]:
     import json
 
     line = next(line for line in DOCKERFILE.read_text().splitlines() if line.startswith("ENTRYPOINT"))
-    return json.loads(line.split(None, 1)[1])[3:]
+    return json.loads(line.split(None, 1)[1])
 
 
 def _parse(parser_module, argv):
@@ -292,8 +408,18 @@ def _parse(parser_module, argv):
     return parser_module.build_parser(kserve_parser).parse_args(argv)
 
 
+def test_the_image_serves_the_model_file_it_copies():
+    from kserve_workshop.runtime import model_file_server
+
+    entrypoint = _entrypoint()
+    assert entrypoint[:3] == ["python", "-m", model_file_server.__name__]
+    args = _parse(model_file_server, [*entrypoint[3:], "--model_class", "X", "--model_name", "x"])
+    assert args.model_file == image.MODEL_FILE_IN_IMAGE and args.host == "0.0.0.0"
+    assert f"COPY model/model.py {image.MODEL_FILE_IN_IMAGE}" in DOCKERFILE.read_text()
+
+
 def test_the_transformer_command_line_kserve_will_run_parses():
-    from kserve_workshop.runtime import transformer_server as server_main
+    from kserve_workshop.runtime import model_file_server
 
     manifest = lab_manifest("iris-transformer.yaml")
     (container,) = manifest["spec"]["transformer"]["containers"]
@@ -301,9 +427,9 @@ def test_the_transformer_command_line_kserve_will_run_parses():
     assert not {"--model_name", "--predictor_host", "--http_port"} & set(container["args"])
     appended = ["--model_name", "iris-transformer", "--predictor_host", "iris-transformer-predictor.default",
                 "--http_port", "8080"]
-    args = _parse(server_main, [*_entrypoint_args(), *container["args"], *appended])
-    assert (args.host, args.predictor_protocol, args.model_name, args.http_port) == ("0.0.0.0", "v2",
-                                                                                     "iris-transformer", 8080)
+    args = _parse(model_file_server, [*_entrypoint()[3:], *container["args"], *appended])
+    assert (args.model_class, args.model_dir, args.host, args.predictor_protocol, args.model_name, args.http_port) == \
+        ("IrisTransformer", None, "0.0.0.0", "v1", "iris-transformer", 8080)
     predictor = manifest["spec"]["predictor"]
     assert predictor["model"]["runtime"] == "kserve-sklearnserver"
     # the model the lab trains, uploaded to the cluster's store, as the custom predictor's
@@ -312,25 +438,53 @@ def test_the_transformer_command_line_kserve_will_run_parses():
 
 
 def test_the_custom_predictor_command_line_parses():
-    from kserve_workshop.runtime import sklearn_server
+    from kserve_workshop.runtime import model_file_server
 
     manifest = lab_manifest("iris-custom-predictor.yaml")
     (container,) = manifest["spec"]["predictor"]["containers"]
-    assert container["command"] == ["python", "-m", "kserve_workshop.runtime.sklearn_server"]
-    args = _parse(sklearn_server, container["args"])
+    args = _parse(model_file_server, [*_entrypoint()[3:], *container["args"]])
     # The transformer calls /v1/models/<InferenceService name>:predict: the predictor must use that name.
     assert args.model_name == manifest["metadata"]["name"]
-    assert (args.host, args.http_port, args.model_dir) == ("0.0.0.0", 8080, "/mnt/models")
+    assert (args.model_class, args.host, args.http_port, args.model_dir) == ("IrisPredictor", "0.0.0.0", 8080,
+                                                                             "/mnt/models")
+    assert args.predictor_host is None
+    (transformer,) = manifest["spec"]["transformer"]["containers"]
+    assert _parse(model_file_server, [*_entrypoint()[3:], *transformer["args"], "--model_name", "x"]).model_class == \
+        "IrisTransformer"
     assert {"name": "STORAGE_URI", "value": LAB_MODEL_URI} in container["env"]
     assert manifest["spec"]["predictor"]["serviceAccountName"] == storage.SERVICE_ACCOUNT
 
 
+def test_the_notebooks_manifests_carry_this_runs_image_and_model(tmp_path):
+    from kserve_workshop.custom.cluster import CUSTOM_PREDICTOR_MANIFEST, TRANSFORMER_MANIFEST, write_lab_manifest
+    from kserve_workshop.isvc import load_manifest, storage_uri_of
+
+    uri, tag = storage.model_uri("lab6-iris", "0123456789abcdef"), tag_of(MY_MODEL)
+    transformer = load_manifest(write_lab_manifest(TRANSFORMER_MANIFEST, tag, uri, tmp_path))
+    assert storage_uri_of(transformer) == uri
+    assert transformer["spec"]["transformer"]["containers"][0]["image"] == tag
+    custom = load_manifest(write_lab_manifest(CUSTOM_PREDICTOR_MANIFEST, tag, uri, tmp_path))
+    assert [c["image"] for c in workshop_containers(custom)] == [tag, tag]
+    assert {"name": "STORAGE_URI", "value": uri} in custom["spec"]["predictor"]["containers"][0]["env"]
+    with pytest.raises(WorkshopError, match="invalid image tag"):
+        write_lab_manifest(TRANSFORMER_MANIFEST, "not a tag", uri, tmp_path)
+
+
 # ----- getting the image into the lab's cluster -----------------------------------------------
 
-def test_prepare_cluster_image_on_kind_builds_and_loads():
-    ctx = MockContext(run={DOCKER_UP: Result("28\n"), BUILD: True, INSPECT: Result("sha256:abc\n"), LOAD: True})
+def test_prepare_cluster_image_on_kind_builds_and_loads(cache, tmp_path):
+    commands = build_commands(cache, TAG)
+    ctx = MockContext(run={commands[0]: True, DOCKER_UP: Result("28\n"), commands[2]: True,
+                           INSPECT: Result("sha256:abc\n"), LOAD: True})
     assert image.prepare_cluster_image(ctx, "kind-kserve-workshop") == TAG
-    assert ran(ctx) == [DOCKER_UP, BUILD, DOCKER_UP, INSPECT, LOAD]
+    assert ran(ctx) == [*commands, DOCKER_UP, INSPECT, LOAD]
+    mine = tmp_path / "mine.py"
+    mine.write_text(MY_MODEL)
+    mine_commands = build_commands(cache, tag_of(MY_MODEL), model_file=mine)
+    ctx = MockContext(run={mine_commands[0]: True, DOCKER_UP: Result("28\n"), mine_commands[2]: True,
+                           inspect_command(tag_of(MY_MODEL)): Result("sha256:abc\n"),
+                           load_command(tag_of(MY_MODEL)): True})
+    assert image.prepare_cluster_image(ctx, "kind-kserve-workshop", model_file=mine) == tag_of(MY_MODEL)
 
 
 def test_prepare_cluster_image_elsewhere_uses_the_pushed_image(monkeypatch):

@@ -1,12 +1,17 @@
-"""Lab 6's graded checks: the reference answers pass, typical wrong answers fail with a useful
-message and hint, and odd answers (not functions, functions that crash) never crash the check."""
+"""Lab 6's graded checks of the model file's two functions: the reference answers pass, typical wrong
+answers fail with a useful message and hint, and odd answers (not functions, functions that crash, no
+model file) never crash the check. The classes, graded through KServe's model server, are in
+tests/learner_answers/test_learner_answers_lab6.py."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from kserve_workshop.runtime.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows, v2_request
+from kserve_workshop.custom.model_file import load_model_file
+from kserve_workshop.runtime.features import FEATURE_NAMES, class_labels, feature_rows
 from kserve_workshop.labkit.grading import CheckNotPassed
 from kserve_workshop.training import IRIS_CLASSES
 
@@ -60,7 +65,7 @@ def careful_rows_but_bools(flowers):
 
 @pytest.mark.parametrize("answer", [feature_rows, careful_rows])
 def test_right_feature_rows_pass(answer):
-    assert run("to_feature_rows", to_feature_rows=answer).passed
+    assert run("to_feature_rows", iris_model=model(to_feature_rows=answer)).passed
 
 
 @pytest.mark.parametrize("answer, mentions", [
@@ -77,16 +82,16 @@ def test_right_feature_rows_pass(answer):
     ("not a function", "must be a function"),
 ])
 def test_wrong_feature_rows_fail(answer, mentions):
-    assert_fails(run("to_feature_rows", to_feature_rows=answer), mentions)
+    assert_fails(run("to_feature_rows", iris_model=model(to_feature_rows=answer)), mentions)
 
 
 def test_rows_that_are_not_numbers_fail_without_crashing():
-    assert_fails(run("to_feature_rows", to_feature_rows=lambda flowers: [["x"] * 4 for _ in flowers]),
-                 "are not numbers")
+    answer = model(to_feature_rows=lambda flowers: [["x"] * 4 for _ in flowers])
+    assert_fails(run("to_feature_rows", iris_model=answer), "are not numbers")
 
 
 def test_a_blank_answer_is_reported_as_unfinished():
-    result = run("to_feature_rows", to_feature_rows=...)
+    result = run("to_feature_rows", iris_model=...)
     assert not result.passed and "still contains `...`" in result.text()
 
 
@@ -109,7 +114,7 @@ def no_upper_bound_only(predictions):
 
 @pytest.mark.parametrize("answer", [class_labels, careful_labels])
 def test_right_labels_pass(answer):
-    assert run("to_labels", to_labels=answer).passed
+    assert run("to_labels", iris_model=model(to_labels=answer)).passed
 
 
 @pytest.mark.parametrize("answer, mentions", [
@@ -124,48 +129,39 @@ def test_right_labels_pass(answer):
     (lambda predictions: 1 / 0, "it raised on predictions [1, 1]"),
 ])
 def test_wrong_labels_fail(answer, mentions):
-    assert_fails(run("to_labels", to_labels=answer), mentions)
+    assert_fails(run("to_labels", iris_model=model(to_labels=answer)), mentions)
 
 
-# -- v2_body ------------------------------------------------------------------------------------
+# -- the model file behind the answers ----------------------------------------------------------
 
-def test_the_reference_v2_body_passes():
-    assert run("v2_body", v2_body=v2_request(DOCS_FLOWERS)).passed
-    nested = v2_request(DOCS_FLOWERS)
-    for tensor in nested["inputs"]:
-        tensor["shape"], tensor["data"] = [2, 1], [[value] for value in tensor["data"]]
-    assert run("v2_body", v2_body=nested).passed
-
-
-def per_flower_body():
-    """The common mix-up: one tensor per flower instead of one per feature."""
-    return {"inputs": [{"name": f"flower-{i}", "shape": [4], "datatype": "FP32", "data": list(flower.values())}
-                       for i, flower in enumerate(DOCS_FLOWERS)]}
-
-
-def body_with(**changes):
-    body = v2_request(DOCS_FLOWERS)
-    for key, value in changes.items():
-        body["inputs"][0][key] = value
-    return body
+def model(**functions):
+    """What the notebook's ``iris_model`` offers the checks: the file's functions as attributes."""
+    return SimpleNamespace(**functions)
 
 
 @pytest.mark.parametrize("answer, mentions", [
-    (per_flower_body(), "would answer 400"),
-    (body_with(datatype="BYTES"), "datatype BYTES"),
-    (body_with(data=[6.0, 6.8]), "not the docs' two flowers"),
-    (body_with(name="sepal length"), "unknown feature 'sepal length'"),
-    ({"inputs": v2_request(DOCS_FLOWERS)["inputs"][1:]}, "missing sepal_length"),
-    (body_with(data=np.array([6.8, 6.0])), "cannot be sent as JSON"),
-    ({"instances": DOCS_FLOWERS}, "a list of 'inputs'"),
-    ({"inputs": ["sepal_length"]}, "must be a dict"),
-    (None, "a list of 'inputs'"),
+    (None, "is not your model file"),
+    ("iris_model.py", "is not your model file"),
+    (model(to_labels=class_labels), "has no `to_feature_rows`"),
 ])
-def test_wrong_v2_bodies_fail(answer, mentions):
-    assert_fails(run("v2_body", v2_body=answer), mentions)
+def test_something_other_than_a_model_file_fails(answer, mentions):
+    assert_fails(run("to_feature_rows", iris_model=answer), mentions)
+
+
+def test_the_file_as_it_is_now_is_graded(tmp_path):
+    path = tmp_path / "iris_model.py"
+    path.write_text("FEATURE_NAMES = ('sepal_length', 'sepal_width', 'petal_length', 'petal_width')\n"
+                    "def to_feature_rows(flowers):\n    return [[f[n] for n in FEATURE_NAMES] for f in flowers]\n")
+    loaded = load_model_file(path)
+    assert_fails(run("to_feature_rows", iris_model=loaded), "raised KeyError")
+    # the learner fixed the file and ran the %%writefile cell, but not the cell that loads it
+    path.write_text("from kserve_workshop.runtime.features import feature_rows as to_feature_rows\n")
+    assert run("to_feature_rows", iris_model=loaded).passed
+    path.write_text("def to_feature_rows(flowers)\n")  # and then broke it
+    assert_fails(run("to_feature_rows", iris_model=loaded), "cannot be imported")
 
 
 def test_strict_mode_raises_on_a_wrong_answer(monkeypatch):
     monkeypatch.setenv("WORKSHOP_CHECKS_STRICT", "1")
     with pytest.raises(CheckNotPassed):
-        run("to_labels", to_labels=lambda predictions: [])
+        run("to_labels", iris_model=model(to_labels=lambda predictions: []))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -97,6 +98,74 @@ def test_a_solution_inside_a_cluster_cell_is_blanked_and_keeps_the_magic():
 
 
 # ---------------------------------------------------------------------------------- notebooks
+
+MODEL_FILE_CELL = """%%writefile model.py
+\"\"\"A model file the lab serves.\"\"\"
+import kserve
+
+
+def convert(rows):
+    \"\"\"Rows -> numbers.\"\"\"
+    # BEGIN SOLUTION
+    out = []
+    for row in rows:
+        out.append(sum(row))
+    return out
+    # END SOLUTION
+
+
+class Mine(kserve.Model):
+    \"\"\"One of yours.\"\"\"
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.ready = True
+
+    def preprocess(self, payload, headers=None):
+        \"\"\"Payload -> rows.\"\"\"
+        # BEGIN SOLUTION
+        return {"instances": convert(payload["instances"])}
+        # END SOLUTION
+
+    def load(self):
+        # BEGIN SOLUTION
+        self.model = object()
+        self.ready = True
+        # END SOLUTION
+        return self.ready
+"""
+
+
+def test_a_writefile_cell_keeps_the_files_skeleton_to_complete():
+    student = blank_source(MODEL_FILE_CELL)
+    lines = student.split("\n")
+    assert lines[0] == "%%writefile model.py"
+    tree = ast.parse("\n".join(lines[1:]))  # still a Python file
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    assert [ast.unparse(base) for base in classes["Mine"].bases] == ["kserve.Model"]
+    methods = {node.name: node for node in classes["Mine"].body if isinstance(node, ast.FunctionDef)}
+    assert list(methods) == ["__init__", "preprocess", "load"]
+    assert ast.get_docstring(methods["preprocess"]) == "Payload -> rows."
+    assert "return ...  # YOUR CODE HERE" in student          # a block of one return keeps `return`
+    assert "        # YOUR CODE HERE\n        ...\n        return self.ready" in student  # code after the block stays
+    assert "sum(row)" not in student and "object()" not in student and "convert(payload" not in student
+    assert "super().__init__(name)" in student                # the given parts are kept
+
+
+@pytest.mark.parametrize("source", [
+    # a block that takes the loop's header but not its body leaves a file that does not parse
+    "%%writefile model.py\ndef f(rows):\n    # BEGIN SOLUTION\n    for row in rows:\n    # END SOLUTION\n        pass\n",
+    "%%writefile -a model.py\nif True:\n# BEGIN SOLUTION\n    x = 1\n# END SOLUTION\n",
+])
+def test_a_writefile_cell_whose_student_version_is_no_python_is_refused(source):
+    with pytest.raises(MasterError, match="not valid Python"):
+        blank_source(source, "lab cell 3")
+
+
+def test_a_writefile_cell_of_another_kind_of_file_is_not_parsed_as_python():
+    source = "%%writefile notes.md\nNotes\n# BEGIN SOLUTION\nthe answer is (42\n# END SOLUTION\nend: [\n"
+    assert blank_source(source) == "%%writefile notes.md\nNotes\n# YOUR CODE HERE\n...\nend: [\n"
+
 
 def test_the_student_notebook_is_blanked_cleared_and_keeps_cell_ids(tree):
     notebooks, labs = tree

@@ -12,13 +12,16 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
     ingress                            reaching a model through the Istio ingress (Host header, endpoint)
     dataplane/                         KServe's data plane from the caller: payloads, V1/V2 client
     processes                          local servers as subprocesses: ServerProcess, LocalModelServer
-    runtime/                           what runs in a pod (the custom image copies only this package)
+    runtime/                           what runs in a pod (the custom image copies only this package and
+                                       Lab 6's model file)
     training, canary, autoscaling      iris models; canary statistics; watching Knative scale
     load/                              load generator, capacity sweeps, latency statistics, load targets
     metrics/                           Prometheus (local and cluster), PromQL, /metrics text, Grafana
     diagnose/                          why an InferenceService is not Ready, or a call failed
-    custom/                            Lab 6's transformer chain on this machine
-    smoke, image, docs_site            the platform smoke test, the custom image, the docs site
+    custom/                            Lab 6 on this machine: the learner's model file served, the chain, its
+                                       manifests for the cluster
+    smoke, image, image_context        the platform smoke test, the custom image and its build context
+    docs_site                          the docs site
     labkit/                            the lab kit: grading, checks/, labgen, scorecard, %%cluster magic,
                                        notebook linting
     tasks/                             invoke tasks, one module per namespace

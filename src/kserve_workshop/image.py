@@ -1,11 +1,17 @@
 """The custom server image of Lab 6 (docker/custom-model/Dockerfile): build, load into kind, push.
 
+The image runs a model file: the ``kserve.Model`` classes Lab 6's learner writes in a
+``%%writefile`` cell (``custom.model_file``). By default that is the lab's own file
+(``.cache/lab6/iris_model.py``); before the learner has written it, the master notebook's worked
+solution. The tag names the file's content (``<project version>-<first 12 hex of its sha256>``), so
+a changed file is a new image and a new revision of the InferenceServices that run it.
+
 Each action is a ``plan.Plan`` (exact commands, pins from versions.toml), printed by ``--dry-run``
 and asserted by the tests:
 
-- build: ``docker build`` with the pinned base image, kserve and scikit-learn as build args, tagged
-  ``kserve-workshop/custom-model:<project version>``, the repository root as context (the
-  Dockerfile copies only ``src/kserve_workshop/runtime``; ``Dockerfile.dockerignore`` keeps the rest out);
+- build: lay out the build context (``image_context``: the runtime package and the model file,
+  nothing else) in the cache, then ``docker build`` with the pinned base image, kserve and
+  scikit-learn as build args, tagged ``kserve-workshop/custom-model:<version>-<digest>``;
 - load into kind: ``kind load docker-image <tag> --name kserve-workshop`` (no registry needed; the
   manifests use the same tag, pulled ``IfNotPresent``);
 - push for GKE: ``docker tag`` + ``docker push`` to a registry given by the user, e.g. Artifact
@@ -17,9 +23,13 @@ and asserted by the tests:
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import re
+import sys
 import tomllib
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from . import paths
@@ -29,7 +39,9 @@ from .plan import Plan, Runner, Step
 from .versions import pin
 
 DOCKERFILE = paths.REPO_ROOT / "docker" / "custom-model" / "Dockerfile"
-BUILD_CONTEXT = paths.REPO_ROOT
+#: Where the image's model file is (the Dockerfile copies it there; the ENTRYPOINT serves it).
+MODEL_FILE_IN_IMAGE = "/app/model/model.py"
+DIGEST_LENGTH = 12
 #: Lets the lab's notebook use an image pushed elsewhere (GKE) instead of the kind-loaded tag.
 IMAGE_ENV = "WORKSHOP_CUSTOM_IMAGE"
 
@@ -52,14 +64,51 @@ def project_version() -> str:
         raise WorkshopError(f"cannot read the project version from pyproject.toml: {exc}") from exc
 
 
-def local_tag() -> str:
-    """``kserve-workshop/custom-model:<project version>``: what build makes and kind loads."""
-    return f"{pin('custom_image', 'repository')}:{project_version()}"
+@dataclass(frozen=True)
+class ModelSource:
+    """The model file an image packages: a file (``path``), or the lab's worked solution (``path`` None)."""
+
+    path: Path | None
+    text: str
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else "Lab 6's worked solution (notebooks/06-custom-transformer.ipynb)"
+
+    def context_args(self) -> list[str]:
+        """The ``image_context`` flags that package it."""
+        return ["--model-file", str(self.path)] if self.path is not None else ["--reference"]
 
 
-def cluster_image() -> str:
+def model_source(model_file: str | Path | None = None) -> ModelSource:
+    """``model_file``; by default Lab 6's file when the lab has written it, else its worked solution."""
+    from .custom.model_file import lab_model_file, reference_model_source
+    from .runtime.model_file import check_model_file
+
+    if model_file is None and not lab_model_file().is_file():
+        return ModelSource(None, reference_model_source())
+    path = check_model_file(model_file if model_file is not None else lab_model_file())
+    return ModelSource(path, path.read_text(encoding="utf-8"))
+
+
+def local_tag(model_file: str | Path | ModelSource | None = None) -> str:
+    """``kserve-workshop/custom-model:<project version>-<digest of the model file>``: what build makes."""
+    source = model_file if isinstance(model_file, ModelSource) else model_source(model_file)
+    return f"{pin('custom_image', 'repository')}:{project_version()}-{source.digest}"
+
+
+def context_dir() -> Path:
+    """Where the build context is laid out (replaced at each build)."""
+    return paths.cache_dir() / "image-context"
+
+
+def cluster_image(model_file: str | Path | None = None) -> str:
     """The image the lab's InferenceServices should run: ``$WORKSHOP_CUSTOM_IMAGE`` or the local tag."""
-    return os.environ.get(IMAGE_ENV) or local_tag()
+    return os.environ.get(IMAGE_ENV) or local_tag(model_file)
 
 
 def build_args() -> dict[str, str]:
@@ -121,22 +170,31 @@ def _image_present(tag: str) -> Step:
                 hint="build the image first: `invoke image.build`")
 
 
-def build_plan(tag: str | None = None) -> Plan:
-    """Build the custom server image from docker/custom-model/Dockerfile."""
-    tag = check_tag(tag or local_tag())
+def build_plan(tag: str | None = None, model_file: str | Path | ModelSource | None = None) -> Plan:
+    """Build the custom server image, packaging ``model_file`` (see ``model_source``)."""
+    source = model_file if isinstance(model_file, ModelSource) else model_source(model_file)
+    tag = check_tag(tag or local_tag(source))
     if not DOCKERFILE.is_file():
         raise WorkshopError(f"Dockerfile not found: {DOCKERFILE}")
+    context = context_dir()
+    assemble = Step(title=f"build context in {context}: the runtime package and {source.label}",
+                    command=[sys.executable, "-m", "kserve_workshop.image_context", "--into", str(context),
+                             *source.context_args()],
+                    hint="the model file must compile and define a kserve.Model subclass: fix it in Lab 6's "
+                         "%%writefile cell")
     command = ["docker", "build", "--file", str(DOCKERFILE)]
     for key, value in build_args().items():
         command += ["--build-arg", f"{key}={value}"]
-    command += ["--tag", tag, str(BUILD_CONTEXT)]
-    return Plan(f"build image {tag}", [_docker_running(), Step(title=f"build {tag}", command=command,
-                                                               hint="the build output above says which step failed")])
+    command += ["--tag", tag, str(context)]
+    return Plan(f"build image {tag}", [assemble, _docker_running(),
+                                       Step(title=f"build {tag}", command=command,
+                                            hint="the build output above says which step failed")])
 
 
-def load_kind_plan(tag: str | None = None, cluster: str = WORKSHOP_CLUSTER) -> Plan:
+def load_kind_plan(tag: str | None = None, cluster: str = WORKSHOP_CLUSTER,
+                   model_file: str | Path | None = None) -> Plan:
     """Copy the image into the kind cluster's node (no registry involved)."""
-    tag = check_tag(tag or local_tag())
+    tag = check_tag(tag or local_tag(model_file))
     return Plan(f"load image {tag} into kind cluster {cluster}", [
         _docker_running(), _image_present(tag),
         Step(title=f"load {tag} into kind cluster {cluster}",
@@ -145,9 +203,9 @@ def load_kind_plan(tag: str | None = None, cluster: str = WORKSHOP_CLUSTER) -> P
     ])
 
 
-def push_plan(registry: str, tag: str | None = None) -> Plan:
+def push_plan(registry: str, tag: str | None = None, model_file: str | Path | None = None) -> Plan:
     """Tag the image for ``registry`` and push it there (for GKE)."""
-    tag = check_tag(tag or local_tag())
+    tag = check_tag(tag or local_tag(model_file))
     target = remote_tag(registry, tag)
     return Plan(f"push image {tag} as {target}", [
         _docker_running(), _image_present(tag),
@@ -156,6 +214,14 @@ def push_plan(registry: str, tag: str | None = None) -> Plan:
              hint="let Docker log in to the registry, e.g. `gcloud auth configure-docker REGION-docker.pkg.dev`, "
                   "and check the repository exists"),
     ])
+
+
+def shown(plan: Plan) -> str:
+    """``plan.render()`` with this machine's paths made relative (for notebooks and docs)."""
+    text = plan.render().replace(sys.executable, "python")
+    for path, shown_as in ((paths.cache_dir(), ".cache"), (paths.REPO_ROOT, ".")):
+        text = text.replace(str(path), shown_as)
+    return text
 
 
 def execute(ctx: Any, plan: Plan, *, dry_run: bool = False) -> list[str]:
@@ -175,11 +241,12 @@ def use_image(manifest: Mapping, image: str) -> dict:
     return updated
 
 
-def prepare_cluster_image(ctx: Any = None, context: str | None = None) -> str:
-    """Make the lab's image available to the cluster of kube ``context`` and return its name.
+def prepare_cluster_image(ctx: Any = None, context: str | None = None,
+                          model_file: str | Path | None = None) -> str:
+    """Make the lab's image, packaging ``model_file``, available to the cluster of kube ``context``.
 
     - kind (``kind-<name>``): build the image (Docker's layer cache makes a rebuild quick) and load
-      it into the cluster's node; returns ``local_tag()``.
+      it into the cluster's node; returns its tag (``local_tag(model_file)``).
     - any other cluster (GKE): nothing is built here; the image must have been pushed with
       ``invoke image.push --registry ...`` and named in ``$WORKSHOP_CUSTOM_IMAGE``.
     """
@@ -191,8 +258,9 @@ def prepare_cluster_image(ctx: Any = None, context: str | None = None) -> str:
             from invoke import Context
 
             ctx = Context()
-        tag = local_tag()
-        execute(ctx, build_plan(tag))
+        source = model_source(model_file)
+        tag = local_tag(source)
+        execute(ctx, build_plan(tag, source))
         execute(ctx, load_kind_plan(tag, context.removeprefix("kind-")))
         return tag
     pushed = os.environ.get(IMAGE_ENV)

@@ -1,17 +1,31 @@
-"""Lab 6 answers as learners write them: functions the check calls on good and bad input."""
+"""Lab 6 answers as learners write them: the model file's functions, called by the check on good and bad
+input, and its two kserve.Model classes, graded through KServe's model server (slow: each case
+starts a server)."""
 
 from __future__ import annotations
 
 import numbers
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from answer_cases import FAIL, PASS, Case, cases, grade, judge
+from kserve_workshop.custom.chain import ServerChain
+from kserve_workshop.custom.model_file import ModelFileServer, load_model_file
 from kserve_workshop.labkit import check_guard
+from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.runtime.features import DOCS_FLOWERS, FEATURE_NAMES
-from kserve_workshop.training import IRIS_CLASSES
+from kserve_workshop.training import IRIS_CLASSES, save_model, train_iris
+from support.lab6_files import write_model_file
+
+SLOW_FIXTURES = {"reference_predictor", "lab_model"}
+
+
+def functions(**given):
+    """What the notebook's ``iris_model`` offers the function checks: the file's functions."""
+    return {"iris_model": SimpleNamespace(**given)}
 
 
 # -- Exercise 1: named features to rows ----------------------------------------------------------
@@ -84,15 +98,15 @@ def rows_mutating(flowers):
 
 
 @pytest.mark.parametrize("case", cases(
-    Case("reference", {"to_feature_rows": rows_reference}, PASS),
-    Case("numpy-array", {"to_feature_rows": rows_numpy}, PASS),
-    Case("tuples", {"to_feature_rows": rows_tuples}, PASS),
-    Case("no-checks", {"to_feature_rows": rows_unchecked}, FAIL, "500 Internal Server Error"),
-    Case("float-converts-text", {"to_feature_rows": rows_float_converting}, FAIL, "even when float() would"),
-    Case("dict-order", {"to_feature_rows": rows_in_dict_order}, FAIL, "FEATURE_NAMES order"),
-    Case("generic-exception", {"to_feature_rows": rows_generic_exception}, FAIL, "500"),
-    Case("mutating", {"to_feature_rows": rows_mutating}, FAIL, None),
-    Case("not-a-function", {"to_feature_rows": [[6.8, 2.8, 4.8, 1.4]]}, FAIL, "def to_feature_rows"),
+    Case("reference", functions(to_feature_rows=rows_reference), PASS),
+    Case("numpy-array", functions(to_feature_rows=rows_numpy), PASS),
+    Case("tuples", functions(to_feature_rows=rows_tuples), PASS),
+    Case("no-checks", functions(to_feature_rows=rows_unchecked), FAIL, "500 Internal Server Error"),
+    Case("float-converts-text", functions(to_feature_rows=rows_float_converting), FAIL, "even when float() would"),
+    Case("dict-order", functions(to_feature_rows=rows_in_dict_order), FAIL, "FEATURE_NAMES order"),
+    Case("generic-exception", functions(to_feature_rows=rows_generic_exception), FAIL, "500"),
+    Case("mutating", functions(to_feature_rows=rows_mutating), FAIL, None),
+    Case("not-a-function", functions(to_feature_rows=[[6.8, 2.8, 4.8, 1.4]]), FAIL, "def to_feature_rows"),
 ))
 def test_to_feature_rows(case):
     judge("lab6.to_feature_rows", case)
@@ -101,8 +115,8 @@ def test_to_feature_rows(case):
 def test_an_earlier_wrong_attempt_does_not_spoil_a_later_right_one():
     # The issue's case: the check handed its own lists to the learner's function, which changed them.
     for function in (rows_mutating, lambda flowers: flowers.clear(), rows_unchecked):
-        grade("lab6.to_feature_rows", {"to_feature_rows": function})
-    assert grade("lab6.to_feature_rows", {"to_feature_rows": rows_reference}).passed
+        grade("lab6.to_feature_rows", functions(to_feature_rows=function))
+    assert grade("lab6.to_feature_rows", functions(to_feature_rows=rows_reference)).passed
     assert DOCS_FLOWERS[0]["sepal_length"] == 6.8 and len(DOCS_FLOWERS) == 2
 
 
@@ -137,50 +151,197 @@ def labels_upper_bound_only(predictions):
 
 
 @pytest.mark.parametrize("case", cases(
-    Case("reference", {"to_labels": labels_reference}, PASS),
-    Case("bounds", {"to_labels": labels_bounds}, PASS),
-    Case("numpy", {"to_labels": labels_numpy}, PASS),
-    Case("no-check", {"to_labels": lambda predictions: [IRIS_CLASSES[p] for p in predictions]}, FAIL, "ValueError"),
-    Case("negative-accepted", {"to_labels": labels_upper_bound_only}, FAIL, "rather than guess"),
-    Case("indices-back", {"to_labels": lambda predictions: list(predictions)}, FAIL, "class names"),
-    Case("key-error", {"to_labels": lambda ps: [dict(enumerate(IRIS_CLASSES))[p] for p in ps]}, FAIL, "ValueError"),
+    Case("reference", functions(to_labels=labels_reference), PASS),
+    Case("bounds", functions(to_labels=labels_bounds), PASS),
+    Case("numpy", functions(to_labels=labels_numpy), PASS),
+    Case("no-check", functions(to_labels=lambda predictions: [IRIS_CLASSES[p] for p in predictions]), FAIL, "ValueError"),
+    Case("negative-accepted", functions(to_labels=labels_upper_bound_only), FAIL, "rather than guess"),
+    Case("indices-back", functions(to_labels=lambda predictions: list(predictions)), FAIL, "class names"),
+    Case("key-error", functions(to_labels=lambda ps: [dict(enumerate(IRIS_CLASSES))[p] for p in ps]), FAIL, "ValueError"),
 ))
 def test_to_labels(case):
     judge("lab6.to_labels", case)
 
 
-# -- Exercise 3: a V2 body with named features ---------------------------------------------------
+# -- Exercise 3: the transformer, through KServe's model server --------------------------------------
 
-def body(datatype="FP32", flowers=DOCS_FLOWERS, **changes):
-    inputs = [{"name": name, "shape": [len(flowers)], "datatype": datatype, "data": [f[name] for f in flowers]}
-              for name in FEATURE_NAMES]
-    for index, change in changes.items():
-        inputs[int(index[1:])].update(change)
-    return {"v2_body": {"inputs": inputs}}
+@pytest.fixture(scope="module")
+def lab_model(tmp_path_factory):
+    """The iris model as the lab trains it (what a predictor with a fixed path would load)."""
+    directory = tmp_path_factory.mktemp("lab6-model") / "model"
+    save_model(train_iris(), directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def reference_predictor(lab_model):
+    """KServe's model server with the workshop's sklearn predictor: what the learner's transformer calls."""
+    with LocalModelServer(lab_model, "iris-transformer") as server:
+        yield server
+
+
+TRANSFORMER_BY_HAND = '''
+import kserve
+from kserve.errors import InvalidInput
+
+NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+CLASSES = {0: "setosa", 1: "versicolor", 2: "virginica"}
+
+
+class IrisTransformer(kserve.Model):
+    def __init__(self, name):
+        super().__init__(name)
+        self.ready = True
+
+    async def preprocess(self, payload, headers=None):
+        flowers = payload.get("instances") if isinstance(payload, dict) else None
+        if not isinstance(flowers, list):
+            raise InvalidInput("send {'instances': [flower, ...]}")
+        rows = []
+        for flower in flowers:
+            if not isinstance(flower, dict) or sorted(flower) != sorted(NAMES):
+                raise InvalidInput(f"a flower has exactly {NAMES}; this one: {flower}")
+            bad = [n for n in NAMES if type(flower[n]) not in (int, float)]
+            if bad:
+                raise InvalidInput(f"not numbers: {bad}")
+            rows.append([flower[n] for n in NAMES])
+        return {"instances": rows}
+
+    async def postprocess(self, response, headers=None):
+        return {"predictions": [CLASSES[p] for p in response["predictions"]]}
+'''
+
+
+@pytest.fixture
+def started():
+    """Servers a case starts, stopped when the test ends."""
+    servers = []
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def transformer_case(replacements=None, source=None):
+    """The case's answers: a chain of the reference predictor and the variant's transformer."""
+    def answers(reference_predictor, tmp_path, started):
+        path = write_model_file(tmp_path, replacements, source=source)
+        transformer = ModelFileServer(path, "IrisTransformer", reference_predictor.model_name,
+                                      predictor=reference_predictor, name="answer-IrisTransformer")
+        started.append(transformer)
+        return {"chain": ServerChain(reference_predictor, transformer.start())}
+    return answers
 
 
 @pytest.mark.parametrize("case", cases(
-    Case("comprehension", body(), PASS),
-    Case("fp64", body("FP64"), PASS),
-    Case("typed-out", {"v2_body": {"inputs": [
-        {"name": "sepal_length", "shape": [2], "datatype": "FP32", "data": [6.8, 6.0]},
-        {"name": "sepal_width", "shape": [2], "datatype": "FP32", "data": [2.8, 3.4]},
-        {"name": "petal_length", "shape": [2], "datatype": "FP32", "data": [4.8, 4.5]},
-        {"name": "petal_width", "shape": [2], "datatype": "FP32", "data": [1.4, 1.6]}]}}, PASS),
-    Case("inputs-in-another-order", {"v2_body": {"inputs": body()["v2_body"]["inputs"][::-1]}}, PASS),
-    Case("int32-with-decimals", body("INT32"), FAIL, "FP32"),
-    Case("lower-case-fp32", body("fp32"), FAIL, "FP32"),
-    Case("whole-number-int64", body("INT64", flowers=[{n: 5 for n in FEATURE_NAMES}] * 2), FAIL, "decimals"),
-    Case("flowers-swapped", body(flowers=DOCS_FLOWERS[::-1]), FAIL, "data[0]"),
-    Case("one-tensor", {"v2_body": {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32",
-                                                 "data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}]}}, FAIL,
-         "FEATURE_NAMES"),
-    Case("misspelt-name", body(i0={"name": "sepal_lenght"}), FAIL, "FEATURE_NAMES"),
-    Case("shape-disagrees", body(i1={"shape": [1]}), FAIL, None),
-    Case("numpy-data", body(i0={"data": np.array([6.8, 6.0])}), FAIL, ".tolist()"),
+    Case("reference", transformer_case(), PASS, "refused with a 400"),
+    Case("by-hand-async", transformer_case(source=TRANSFORMER_BY_HAND), PASS),
+    Case("valueerror-let-through", transformer_case({
+        "        try:\n            rows = to_feature_rows(payload[\"instances\"])\n"
+        "        except ValueError as error:\n            raise InvalidInput(str(error)) from None\n":
+        "        rows = to_feature_rows(payload[\"instances\"])\n"}), FAIL, "InvalidInput(str(error))"),
+    Case("indices-not-names", transformer_case({
+        'return {"predictions": to_labels(response["predictions"])}': "return response"}), FAIL,
+         "postprocess turns the predictor's class indices into names"),
+    Case("no-instances-check", transformer_case({
+        '        if not isinstance(payload, dict) or "instances" not in payload:\n'
+        '            raise InvalidInput(\'expected a V1 request {"instances": [{"sepal_length": ..., ...}, ...]}\')\n': ""}),
+         FAIL, "check the body has 'instances'"),
+    Case("rows-without-instances", transformer_case({'        return {"instances": rows}\n': "        return rows\n"}),
+         FAIL, None),
+    Case("silent-message", transformer_case({"raise InvalidInput(str(error)) from None":
+                                             "raise InvalidInput('bad request') from None"}), FAIL, "name the feature"),
 ))
-def test_v2_body(case):
-    judge("lab6.v2_body", case)
+def test_transformer(case, reference_predictor, tmp_path, started):
+    result = judge("lab6.transformer", case, reference_predictor=reference_predictor, tmp_path=tmp_path,
+                   started=started)
+    assert result.error is None
+
+
+def test_a_transformer_running_an_older_file_is_not_graded(reference_predictor, tmp_path, started):
+    answers = transformer_case()(reference_predictor, tmp_path, started)
+    assert grade("lab6.transformer", answers).passed
+    path = answers["chain"].transformer.model_file
+    path.write_text(path.read_text().replace("raise InvalidInput(str(error))", "raise error"))
+    result = grade("lab6.transformer", answers)
+    assert not result.passed and "runs an older iris_model.py" in result.message
+    assert "run the cell that starts the chain again" in result.hint
+    answers["chain"].transformer.stop()
+    result = grade("lab6.transformer", answers)
+    assert not result.passed and "not running" in result.message
+
+
+@pytest.mark.parametrize("answer, says", [
+    (None, "is not your transformer"),
+    (SimpleNamespace(transformer="http://127.0.0.1:1", predictor=None), "is not your transformer"),
+])
+def test_a_transformer_check_without_a_chain_fails(answer, says):
+    result = grade("lab6.transformer", {"chain": answer})
+    assert not result.passed and says in result.message and result.hint
+
+
+# -- Exercise 4: the predictor, through KServe's model server ----------------------------------------
+
+PREDICTOR_BY_HAND = '''
+import os
+
+import joblib
+import kserve
+import numpy as np
+from kserve.errors import InvalidInput
+from kserve.utils.utils import get_predict_input, get_predict_response
+
+
+class IrisPredictor(kserve.Model):
+    def __init__(self, name, model_dir):
+        super().__init__(name)
+        self.model_dir = model_dir
+
+    def load(self):
+        self.model = joblib.load(os.path.join(self.model_dir, "model.joblib"))
+        self.ready = True
+        return self.ready
+
+    def predict(self, payload, headers=None):
+        try:
+            result = self.model.predict(np.asarray(get_predict_input(payload), dtype=float))
+        except ValueError as error:  # scikit-learn's own message: wrong number of features, not numbers
+            raise InvalidInput(str(error))
+        return get_predict_response(payload, result, self.name)
+'''
+
+
+def predictor_case(replacements=None, source=None):
+    def answers(tmp_path, lab_model):
+        changes = {old: new.replace("LAB_MODEL", str(lab_model)) for old, new in (replacements or {}).items()}
+        return {"iris_model": load_model_file(write_model_file(tmp_path, changes, source=source))}
+    return answers
+
+
+@pytest.mark.parametrize("case", cases(
+    Case("reference", predictor_case(), PASS, "over V1 and V2"),
+    Case("by-hand", predictor_case(source=PREDICTOR_BY_HAND), PASS),
+    Case("fixed-path", predictor_case({'files = sorted(self.model_dir.glob("*.joblib"))':
+                                       'files = [Path("LAB_MODEL") / "model.joblib"]'}), FAIL, "not a fixed path"),
+    Case("never-ready", predictor_case({"        self.ready = True\n        # END SOLUTION\n        return self.ready":
+                                        "        # END SOLUTION\n        return self.ready"}), FAIL,
+         "self.ready to be True"),
+    Case("no-input-checks", predictor_case({
+        '        if getattr(rows, "ndim", 0) != 2 or rows.shape[1] != len(FEATURE_NAMES):\n': "        if False:\n",
+        '        if rows.dtype.kind not in "biuf":\n': "        if False:\n"}), FAIL, "raise InvalidInput(...)"),
+    Case("v1-only-answer", predictor_case({"return get_predict_response(payload, self.model.predict(rows), self.name)":
+                                           'return {"predictions": self.model.predict(rows).tolist()}'}), FAIL,
+         "get_predict_response(payload, result, self.name)"),
+    Case("wrong-file-type", predictor_case({'glob("*.joblib")': 'glob("*.pkl")'}), FAIL, "IrisPredictor(name, model_dir)",
+         where="hint"),
+))
+def test_predictor(case, tmp_path, lab_model):
+    judge("lab6.predictor", case, tmp_path=tmp_path, lab_model=lab_model)
+
+
+def test_a_predictor_that_does_not_start_says_why(tmp_path, lab_model):
+    result = grade("lab6.predictor", predictor_case({'glob("*.joblib")': 'glob("*.pkl")'})(tmp_path, lab_model))
+    assert not result.passed and "did not start" in result.message
+    assert "IrisPredictor.load() raised RuntimeError: expected one .joblib file" in result.found
 
 
 # -- what a check survives -------------------------------------------------------------------------
@@ -196,6 +357,6 @@ def test_learner_code_that_exits_interrupts_or_never_returns_is_a_verdict(monkey
                             (lambda flowers: exit(), "SystemExit"),
                             (lambda flowers: (_ for _ in ()).throw(KeyboardInterrupt), "KeyboardInterrupt"),
                             (forever, "Timeout")]:
-        result = grade("lab6.to_feature_rows", {"to_feature_rows": function})
+        result = grade("lab6.to_feature_rows", functions(to_feature_rows=function))
         assert not result.passed and result.error == error, result.text()
         assert result.hint

@@ -1,9 +1,11 @@
 """Lab 6 on this machine: the transformer and the predictor as two KServe servers on 127.0.0.1.
 
-``LocalTransformer`` runs ``runtime.transformer_server`` as a ``processes.KServeServerProcess`` (free loopback port,
-bounded readiness wait, quiet log file, stopped with its parent); ``LocalChain`` starts the iris
-predictor (``processes.LocalModelServer``) and a transformer pointing at it, as KServe does in a
-cluster. ``predict_labels`` and ``post`` call a chain, local or behind the ingress, over V1 or V2.
+``LocalTransformer`` runs ``runtime.transformer_server`` (the reference transformer) as a
+``processes.KServeServerProcess`` (free loopback port, bounded readiness wait, quiet log file,
+stopped with its parent); ``ServerChain`` starts a predictor and a transformer pointing at it, as
+KServe does in a cluster, and ``LocalChain`` is that chain with the iris predictor
+(``processes.LocalModelServer``) and the reference transformer. A learner's own classes run the
+same way (``custom.model_file``). ``predict_labels`` and ``post`` call a chain, local or behind the ingress, over V1 or V2.
 
     with LocalChain(model_dir) as chain:
         predict_labels(chain.url, chain.model_name, DOCS_FLOWERS, protocol="v2")
@@ -68,15 +70,13 @@ class LocalTransformer(KServeServerProcess):
         return ["--predictor_host", predictor_host_of(self.predictor), "--predictor_protocol", self.predictor_protocol]
 
 
-class LocalChain:
-    """Predictor + transformer, started and stopped together (a context manager)."""
+class ServerChain:
+    """A predictor and a transformer calling it, started and stopped together (a context manager)."""
 
-    def __init__(self, model_dir: str | Path, model_name: str = DEFAULT_NAME, *, predictor_protocol: str = "v1",
-                 startup_timeout: float = 60.0):
-        self.model_name = model_name
-        self.predictor = LocalModelServer(model_dir, model_name, startup_timeout=startup_timeout)
-        self.transformer = LocalTransformer(model_name, self.predictor, predictor_protocol=predictor_protocol,
-                                            startup_timeout=startup_timeout)
+    def __init__(self, predictor: KServeServerProcess, transformer: KServeServerProcess):
+        self.predictor = predictor
+        self.transformer = transformer
+        self.model_name = transformer.model_name
 
     @property
     def url(self) -> str:
@@ -87,7 +87,7 @@ class LocalChain:
     def pids(self) -> list[int]:
         return [pid for pid in (self.predictor.pid, self.transformer.pid) if pid is not None]
 
-    def start(self) -> "LocalChain":
+    def start(self) -> "ServerChain":
         self.predictor.start()
         try:
             self.transformer.start()
@@ -100,11 +100,21 @@ class LocalChain:
         self.transformer.stop()
         self.predictor.stop()
 
-    def __enter__(self) -> "LocalChain":
+    def __enter__(self) -> "ServerChain":
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+class LocalChain(ServerChain):
+    """The workshop's reference chain: the iris predictor and ``runtime.transformer``'s transformer."""
+
+    def __init__(self, model_dir: str | Path, model_name: str = DEFAULT_NAME, *, predictor_protocol: str = "v1",
+                 startup_timeout: float = 60.0):
+        predictor = LocalModelServer(model_dir, model_name, startup_timeout=startup_timeout)
+        super().__init__(predictor, LocalTransformer(model_name, predictor, predictor_protocol=predictor_protocol,
+                                                     startup_timeout=startup_timeout))
 
 
 # ---------------------------------------------------------------------------------- calling it

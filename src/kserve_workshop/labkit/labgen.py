@@ -8,6 +8,10 @@ Blanking rules (CONTRIBUTING.md):
 * a single line ending in ``# SOLUTION`` keeps its left-hand side:
   ``accuracy = model.score(X, y)  # SOLUTION`` becomes ``accuracy = ...  # YOUR CODE HERE``.
 
+In a ``%%writefile NAME.py`` cell (a file the lab serves or packages) the same rules leave the
+file's skeleton: its imports, classes, ``def`` lines and docstrings, with ``...`` where the answers
+were; the blanked file must still be valid Python, or the master is refused.
+
 Outputs and execution counts are cleared, cell ids are kept (so regenerating gives the same file)
 and a banner cell says the file is generated and where to get help. A master whose markers are
 unbalanced, or whose solution would blank a ``%%cluster``/``%magic`` line, is refused.
@@ -39,6 +43,7 @@ _END = re.compile(r"^\s*#\s*END SOLUTION\s*$")
 _LINE = re.compile(r"^(?P<code>.*?)\s*#\s*SOLUTION\s*$")
 # Markers that are probably typos of the ones above (refused rather than left in a lab).
 _SUSPECT = re.compile(r"#\s*(BEGIN|END)[ _-]*SOLUTIONS?\b|#\s*SOLUTIONS?\s*$", re.IGNORECASE)
+_WRITEFILE_PY = re.compile(r"^%%writefile\s+(-a\s+|--append\s+)?\S+\.py\s*$")
 # Keep the master's top-level metadata that describes the kernel; drop run-specific state.
 _KEPT_METADATA = ("kernelspec", "language_info")
 
@@ -97,7 +102,21 @@ def blank_source(source: str, where: str = "cell") -> str:
     if block_start is not None:
         raise MasterError(f"{where}: `# BEGIN SOLUTION` on line {block_start} is never closed",
                           hint="add `# END SOLUTION` after the last line of the answer")
-    return "\n".join(out)
+    blanked = "\n".join(out)
+    if magic_header and _WRITEFILE_PY.match(lines[0]):
+        _check_file_skeleton(blanked.split("\n", 1)[1] if "\n" in blanked else "", where)
+    return blanked
+
+
+def _check_file_skeleton(python: str, where: str) -> None:
+    """The student's version of a ``%%writefile NAME.py`` cell must still be a Python file."""
+    try:
+        ast.parse(python)
+    except SyntaxError as exc:
+        raise MasterError(f"{where}: the student's version of this file is not valid Python (line {exc.lineno + 1} "
+                          f"of the cell: {exc.msg})",
+                          hint="put whole statements or whole bodies between the solution markers, so that "
+                               "`...` can stand in for them") from None
 
 
 def _blank_line(code: str, where: str, number: int) -> str:

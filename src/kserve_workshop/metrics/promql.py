@@ -7,13 +7,16 @@ prometheus_client's default buckets (5 ms ... 10 s), plus the Python process col
 timers observe a request whether or not it raised, and there is no counter of failed requests or
 of HTTP status codes: the server cannot tell you its error ratio (see ``client_side``).
 
-In the cluster the scrape adds ``namespace`` and ``pod`` labels; the helpers select on them when
-given, so the same query works on both tiers.
+In the cluster the scrape adds ``namespace`` and ``pod`` labels, and the PodMonitor copies the pod's
+``component`` (predictor, transformer) and ``inferenceservice``; the helpers select on them when
+given, so the same query works on both tiers, and ``for_cluster`` adjusts a query written for the
+local Prometheus (a learner's own) for the cluster's.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..errors import WorkshopError
 
@@ -105,3 +108,144 @@ def bucket_counts(model_name: str | None = None, *, namespace: str | None = None
                   histogram: str = PREDICT_HISTOGRAM) -> str:
     """Cumulative count per bucket bound ``le`` since the server started."""
     return f"sum by (le) ({histogram}_bucket{selector(model_name=model_name, namespace=namespace)})"
+
+
+# ------------------------------------------------------------------ a local query, for the cluster
+
+#: What the cluster's PodMonitor puts on every model-server series that a query should select on
+#: (``manifests/platform/monitoring/podmonitor-kserve.yaml``: the scrape adds ``namespace``; its
+#: relabelings copy the pod's ``component``). ``model_name`` is the model server's own label.
+CLUSTER_SELECTORS = ("namespace", "model_name", "component")
+#: Matchers of the local scrape that mean nothing in the cluster (its job is the PodMonitor's).
+LOCAL_SCRAPE_LABELS = ("job", "instance")
+_MODEL_SERVER_SERIES = re.compile(r"^request_\w+_seconds(?:_bucket|_count|_sum)?$")
+_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`)\s*')
+
+
+@dataclass(frozen=True)
+class ClusterQuery:
+    """A query written for the local Prometheus, and the same query for the cluster's."""
+
+    local: str
+    query: str
+    #: What changed, one short line each (for the learner to read).
+    changes: tuple[str, ...]
+
+
+def for_cluster(query: str, *, model_name: str, namespace: str, component: str | None = "predictor",
+                window: str = CLUSTER_WINDOW) -> ClusterQuery:
+    """``query`` with every model-server series selected as in the cluster, and its ranges set to ``window``.
+
+    Each selector of a ``request_*_seconds`` series gets ``namespace``, ``model_name`` (the
+    InferenceService's name) and ``component`` matchers (replacing matchers on those labels, and
+    dropping ``job``/``instance``, which name the local scrape). Range selectors (``[5s]``) become
+    ``[window]``: the cluster scrapes every 5 s, and a rate needs several scrapes in its window.
+    Subqueries and selectors of other series are left as they are.
+    """
+    if not isinstance(query, str) or not query.strip():
+        raise WorkshopError("a query is a non-empty PromQL string", hint="e.g. sum(rate(request_predict_seconds_count[5s]))")
+    wanted = {"namespace": namespace, "model_name": model_name, "component": component}
+    for name, value in wanted.items():
+        if value is not None and (not isinstance(value, str) or not value):
+            raise WorkshopError(f"{name} must be a non-empty string, not {value!r}")
+    window = _window(window)
+    out, changes, selected = [], [], 0
+    i, text = 0, query
+    while i < len(text):
+        char = text[i]
+        if char in "\"'`":
+            end = _string_end(text, i)
+            out.append(text[i:end])
+            i = end
+        elif char.isalpha() or char in "_:":
+            end = i
+            while end < len(text) and (text[end].isalnum() or text[end] in "_:"):
+                end += 1
+            name, after = text[i:end], _skip_space(text, end)
+            if _MODEL_SERVER_SERIES.match(name) and not text.startswith("(", after):
+                matchers, end = _matchers_at(text, after) if text.startswith("{", after) else ([], end)
+                out.append(name + _cluster_selector(matchers, wanted, changes))
+                selected += 1
+            else:
+                out.append(name)
+            i = end
+        elif char == "{":
+            matchers, end = _matchers_at(text, i)
+            names = [value for label, op, value in matchers if label == "__name__" and op == "="]
+            if names and _MODEL_SERVER_SERIES.match(names[0][1:-1]):
+                out.append(_cluster_selector(matchers, wanted, changes))
+                selected += 1
+            else:
+                out.append(text[i:end])
+            i = end
+        elif char == "[":
+            end = text.find("]", i)
+            if end < 0:
+                raise WorkshopError(f"unclosed [ in {query!r}")
+            inside = text[i + 1:end].strip()
+            if _WINDOW.match(inside) and inside != window:
+                changes.append(f"window [{inside}] -> [{window}]")
+                out.append(f"[{window}]")
+            else:
+                out.append(text[i:end + 1])
+            i = end + 1
+        else:
+            out.append(char)
+            i += 1
+    if not selected:
+        raise WorkshopError(f"no series of KServe's model server (request_*_seconds) in {query!r}",
+                            hint="the lab's queries read request_predict_seconds_count, _bucket or _sum")
+    return ClusterQuery(query, "".join(out), tuple(dict.fromkeys(changes)))
+
+
+def _string_end(text: str, start: int) -> int:
+    quote, i = text[start], start + 1
+    while i < len(text):
+        if text[i] == "\\" and quote != "`":
+            i += 2
+            continue
+        if text[i] == quote:
+            return i + 1
+        i += 1
+    raise WorkshopError(f"unclosed string in {text!r}")
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _matchers_at(text: str, start: int) -> tuple[list[tuple[str, str, str]], int]:
+    """The matchers of the ``{...}`` block at ``start`` and the index after its ``}``."""
+    i, matchers = start + 1, []
+    while True:
+        i = _skip_space(text, i)
+        if i < len(text) and text[i] == "}":
+            return matchers, i + 1
+        match = _MATCHER.match(text, i)
+        if not match:
+            raise WorkshopError(f"cannot read the label matchers in {text[start:start + 60]!r}",
+                                hint='matchers look like {model_name="iris", le="0.5"}')
+        matchers.append(match.groups())
+        i = _skip_space(text, match.end())
+        if i < len(text) and text[i] == ",":
+            i += 1
+
+
+def _cluster_selector(matchers: list[tuple[str, str, str]], wanted: dict[str, str | None], changes: list[str]) -> str:
+    kept = []
+    for label, op, value in matchers:
+        if label in LOCAL_SCRAPE_LABELS:
+            changes.append(f"dropped {label}{op}{value} (a label of the local scrape)")
+        elif label in wanted and wanted[label] is not None:
+            if (op, value[1:-1]) != ("=", wanted[label]):
+                changes.append(f"{label}{op}{value} -> {label}=\"{wanted[label]}\"")
+        else:
+            kept.append(f"{label}{op}{value}")
+    added = selector(**wanted)[1:-1]
+    present = {label for label, _, _ in matchers}
+    for name, value in wanted.items():
+        if value is not None and name not in present:
+            changes.append(f"added {name}=\"{value}\"")
+    return "{" + ",".join([*kept, added] if added else kept) + "}"

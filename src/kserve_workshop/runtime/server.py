@@ -127,6 +127,28 @@ def prepare_process(args: argparse.Namespace) -> int | None:
     return None
 
 
+def predictor_config(args: argparse.Namespace):
+    """KServe's ``PredictorConfig`` from kserve's own ``--predictor_*`` flags (where a transformer's
+    ``predict`` sends its requests)."""
+    from kserve import PredictorConfig
+
+    return PredictorConfig(
+        predictor_host=args.predictor_host, predictor_protocol=args.predictor_protocol,
+        predictor_use_ssl=args.predictor_use_ssl,
+        predictor_request_timeout_seconds=args.predictor_request_timeout_seconds,
+        predictor_request_retries=args.predictor_request_retries,
+        predictor_health_check=args.enable_predictor_health_check)
+
+
+def check_predictor_flags(parser: argparse.ArgumentParser, args: argparse.Namespace, protocols=("v1", "v2")) -> None:
+    """``--predictor_host`` is HOST[:PORT] and ``--predictor_protocol`` one of ``protocols`` (else exit 2)."""
+    if "://" in args.predictor_host or "/" in args.predictor_host:
+        parser.error(f"--predictor_host takes HOST[:PORT] without scheme or path, got {args.predictor_host!r}")
+    if args.predictor_protocol not in protocols:
+        parser.error(f"--predictor_protocol must be one of {', '.join(protocols)} for a REST transformer, "
+                     f"got {args.predictor_protocol!r}")
+
+
 def load_and_serve(model, args: argparse.Namespace, *, label: str = "model") -> int:
     """Load ``model`` and serve it on ``args.host``; a model that cannot load is one line and exit code 2."""
     from .errors import WorkshopError

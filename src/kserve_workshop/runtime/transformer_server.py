@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .server import add_server_flags, loopback_model_server_class, prepare_process
+from .server import add_server_flags, check_predictor_flags, loopback_model_server_class, predictor_config, \
+    prepare_process
 
 EXIT_BAD_ARGS = 2
 
@@ -33,7 +34,6 @@ def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 def main() -> int:
     # kserve parses sys.argv when imported, so our flags are parsed on top of its parser.
-    from kserve import PredictorConfig
     from kserve.model_server import parser as kserve_parser
 
     from .transformer import PREDICTOR_PROTOCOLS, IrisTransformer
@@ -42,11 +42,7 @@ def main() -> int:
     args = parser.parse_args()
     if not args.predictor_host:
         parser.error("--predictor_host is required: HOST[:PORT] of the predictor, e.g. 127.0.0.1:8081")
-    if "://" in args.predictor_host or "/" in args.predictor_host:
-        parser.error(f"--predictor_host takes HOST[:PORT] without scheme or path, got {args.predictor_host!r}")
-    if args.predictor_protocol not in PREDICTOR_PROTOCOLS:
-        parser.error(f"--predictor_protocol must be one of {', '.join(PREDICTOR_PROTOCOLS)} for this transformer "
-                     f"(REST), got {args.predictor_protocol!r}")
+    check_predictor_flags(parser, args, PREDICTOR_PROTOCOLS)
     exit_code = prepare_process(args)
     if exit_code is not None:
         return exit_code
@@ -55,15 +51,9 @@ def main() -> int:
     model.load()
     print(f"serving transformer {args.model_name!r} on http://{args.host}:{args.http_port} -> predictor "
           f"http://{args.predictor_host} ({args.predictor_protocol})", file=sys.stderr, flush=True)
-    config = PredictorConfig(
-        predictor_host=args.predictor_host, predictor_protocol=args.predictor_protocol,
-        predictor_use_ssl=args.predictor_use_ssl,
-        predictor_request_timeout_seconds=args.predictor_request_timeout_seconds,
-        predictor_request_retries=args.predictor_request_retries,
-        predictor_health_check=args.enable_predictor_health_check)
     server = loopback_model_server_class()(
         host=args.host, http_port=args.http_port, enable_latency_logging=args.enable_latency_logging,
-        enable_docs_url=False, predictor_config=config)
+        enable_docs_url=False, predictor_config=predictor_config(args))
     server.start([model])
     return 0
 

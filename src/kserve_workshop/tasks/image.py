@@ -13,28 +13,38 @@ from .common import workshop_task
 
 def _tag_help() -> str:
     try:
-        return f"image NAME:TAG (default: {image.local_tag()})"
-    except WorkshopError:  # pragma: no cover - a broken pyproject/versions file is reported by the task
-        return "image NAME:TAG"
+        version = image.project_version()
+    except WorkshopError:  # pragma: no cover - a broken pyproject is reported by the task
+        version = "VERSION"
+    return (f"image NAME:TAG (default: kserve-workshop/custom-model:{version}-DIGEST, DIGEST naming the model "
+            "file's content)")
 
 
-@workshop_task(help={"tag": _tag_help(), "dry_run": "print the plan, change nothing"})
-def build(c, tag="", dry_run=False):
-    """Build the custom KServe server image (docker/custom-model/Dockerfile, pins from versions.toml)."""
-    plan = image.build_plan(tag or None)
+MODEL_FILE_HELP = ("the model file the image serves (default: Lab 6's .cache/lab6/iris_model.py once the lab has "
+                   "written it, else the lab's worked solution)")
+
+
+@workshop_task(help={"tag": _tag_help(), "model_file": MODEL_FILE_HELP, "dry_run": "print the plan, change nothing"})
+def build(c, tag="", model_file="", dry_run=False):
+    """Build the custom KServe server image for a model file (docker/custom-model/Dockerfile, pins from versions.toml)."""
+    source = image.model_source(model_file or None)
+    plan = image.build_plan(tag or None, source)
     if not dry_run:
         require_tools("docker")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]built {tag or image.local_tag()}[/green]; next: `invoke image.load-kind` (kind) "
-                      "or `invoke image.push --registry ...` (GKE).")
+        console.print(f"[green]built {tag or image.local_tag(source)}[/green] serving {source.label}; next: "
+                      "`invoke image.load-kind` (kind) or `invoke image.push --registry ...` (GKE), with the same "
+                      "--model-file or --tag.")
 
 
 @workshop_task(name="load-kind", help={
-    "tag": _tag_help(), "name": "kind cluster name", "dry_run": "print the plan, change nothing"})
-def load_kind(c, tag="", name=cluster.KIND_CLUSTER_NAME, dry_run=False):
+    "tag": _tag_help(), "model_file": MODEL_FILE_HELP + "; names the default tag", "name": "kind cluster name",
+    "dry_run": "print the plan, change nothing"})
+def load_kind(c, tag="", model_file="", name=cluster.KIND_CLUSTER_NAME, dry_run=False):
     """Copy the image into the kind cluster's node, so InferenceServices can use it without a registry."""
-    plan = image.load_kind_plan(tag or None, name)
+    tag = tag or image.local_tag(model_file or None)
+    plan = image.load_kind_plan(tag, name)
     if not dry_run:
         require_tools("docker", "kind")
         if name not in cluster.kind_clusters(Runner(c)):
@@ -42,16 +52,19 @@ def load_kind(c, tag="", name=cluster.KIND_CLUSTER_NAME, dry_run=False):
                                 hint="create the workshop's cluster with `invoke up`")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]{tag or image.local_tag()} is on the nodes of kind cluster {name}.[/green]")
+        console.print(f"[green]{tag} is on the nodes of kind cluster {name}.[/green]")
 
 
 @workshop_task(help={
     "registry": "where to push: REGION-docker.pkg.dev/PROJECT/REPO for GKE's Artifact Registry",
-    "tag": _tag_help(), "dry_run": "print the plan, change nothing"})
-def push(c, registry="", tag="", dry_run=False):
+    "tag": _tag_help(), "model_file": MODEL_FILE_HELP + "; names the default tag",
+    "dry_run": "print the plan, change nothing"})
+def push(c, registry="", tag="", model_file="", dry_run=False):
     """Tag the image for a registry and push it (GKE); then use that image in the lab's manifests."""
-    plan = image.push_plan(registry, tag or None)
-    target = image.remote_tag(registry, tag or None)
+    image.check_registry(registry)
+    tag = tag or image.local_tag(model_file or None)
+    plan = image.push_plan(registry, tag)
+    target = image.remote_tag(registry, tag)
     if not dry_run:
         require_tools("docker")
     image.execute(c, plan, dry_run=dry_run)

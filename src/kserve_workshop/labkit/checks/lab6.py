@@ -1,30 +1,35 @@
-"""Graded checks of Lab 6 (a custom transformer with kserve.Model).
+"""Graded checks of Lab 6 (a custom transformer and predictor: ``kserve.Model`` classes of your own).
 
-The learner writes the transformer's two conversions as plain functions; the checks call them on
-the inputs a server meets (key orders, integers, numpy numbers) and on the mistakes clients make,
-and compare with the reference in ``custom.features``. A mistake must raise ``ValueError``: the
-transformer turns exactly that into KServe's ``InvalidInput`` (HTTP 400 with the message), while
-any other exception becomes a 500 that tells the client nothing.
+The learner writes ``iris_model.py`` (``iris_model`` in the notebook is that file, imported): two
+conversions, ``IrisTransformer`` and ``IrisPredictor``.
+
+- ``to_feature_rows`` / ``to_labels``: the file's functions, called on the inputs a server meets
+  (key orders, integers, numpy numbers) and on the mistakes clients make, compared with the
+  reference in ``runtime.features``. A mistake must raise ``ValueError``: the transformer turns
+  exactly that into KServe's ``InvalidInput`` (HTTP 400 with the message), while any other
+  exception becomes a 500 that tells the client nothing.
+- ``predictor`` / ``transformer``: the classes through KServe's model server (``lab6_serving``):
+  requests in, answers out, bad requests answered 400.
+
+A file changed since ``iris_model`` was loaded is loaded again: what is graded is the file as it is.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any, Callable
 
 import numpy as np
 
-from ...dataplane.payloads import PayloadError, validate_v2_request
-from ...runtime.features import DOCS_FLOWERS, FEATURE_NAMES, FeatureError, class_labels, feature_rows, \
-    flowers_from_v2
+from ...custom.model_file import current
+from ...errors import WorkshopError
+from ...runtime.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows
 from ..grading import CheckFailed, lab_check, quoted
+from .lab6_serving import grade_predictor, grade_transformer
 
 #: The docs' flowers and rows, the check's own copies (an answer cannot change them).
 _DOCS = [dict(flower) for flower in DOCS_FLOWERS]
-_DOCS_ROWS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 _FLOWER = _DOCS[0]
-FLOAT_DATATYPES = ("FP32", "FP64")
 
 
 def _without(name: str, **extra: Any) -> dict:
@@ -50,6 +55,22 @@ _GOOD_FLOWERS = [
 _GOOD_PREDICTIONS = [[1, 1], [0, 2, 1], [], [np.int64(2)]]
 _BAD_PREDICTIONS = [([3], "class 3 does not exist"),
                     ([-1], "-1 is not a class (IRIS_CLASSES[-1] would silently say 'virginica')")]
+
+
+def _function(iris_model: Any, name: str) -> Callable:
+    """``name`` of the learner's model file (loaded again when the file changed since)."""
+    if iris_model is None or isinstance(iris_model, (str, int, float, list, dict)):
+        raise CheckFailed("`iris_model` is not your model file", expected="iris_model = load_model_file(MODEL_FILE)",
+                          found=quoted(iris_model), hint="run the cell after the %%writefile cell")
+    try:
+        module = current(iris_model)
+    except WorkshopError as exc:
+        raise CheckFailed("your model file cannot be imported", found=exc.message, hint=exc.hint) from None
+    if not hasattr(module, name):
+        raise CheckFailed(f"your model file has no `{name}`", expected=f"def {name}(...): ...",
+                          found=f"names in it: {', '.join(sorted(n for n in vars(module) if not n.startswith('_')))}",
+                          hint=f"keep the function {name} of the %%writefile cell (and run that cell)")
+    return _callable(name, getattr(module, name))
 
 
 def _callable(name: str, value: Any) -> Callable:
@@ -101,9 +122,9 @@ def _as_matrix(rows: Any, what: str) -> np.ndarray:
 
 @lab_check("lab6", hint="For each flower: refuse unknown or missing names and non-numbers with ValueError, "
                         "then list the values in FEATURE_NAMES order.")
-def to_feature_rows(to_feature_rows):
+def to_feature_rows(iris_model):
     """Named flowers -> rows in the model's column order; ValueError naming the feature on bad input."""
-    function = _callable("to_feature_rows", to_feature_rows)
+    function = _function(iris_model, "to_feature_rows")
     for what, flowers in _GOOD_FLOWERS:
         expected = feature_rows(copy.deepcopy(flowers))
         found = _call(function, flowers, what)
@@ -117,9 +138,9 @@ def to_feature_rows(to_feature_rows):
 
 
 @lab_check("lab6", hint="Map each class index to IRIS_CLASSES, but raise ValueError for an index outside 0..2.")
-def to_labels(to_labels):
+def to_labels(iris_model):
     """Class indices -> class names; ValueError for an index that is no class."""
-    function = _callable("to_labels", to_labels)
+    function = _function(iris_model, "to_labels")
     for predictions in _GOOD_PREDICTIONS:
         expected = class_labels(predictions)
         found = _call(function, list(predictions), f"predictions {[int(p) for p in predictions]}")
@@ -133,41 +154,16 @@ def to_labels(to_labels):
     return "names for every class, a ValueError for indices that are no class"
 
 
-@lab_check("lab6", hint="One input per feature: name, shape [2], datatype 'FP32', data = that feature of "
-                        "both flowers.")
-def v2_body(v2_body):
-    """The transformer's V2 request for the docs' two flowers: one FP32 input tensor per named feature.
+@lab_check("lab6", hint="load(): joblib.load the .joblib file of self.model_dir, then self.ready = True; predict(): "
+                        "get_predict_input(payload), InvalidInput unless rows of 4 numbers, model.predict, "
+                        "get_predict_response(payload, result, self.name)")
+def predictor(iris_model):
+    """IrisPredictor of the file on KServe's model server, on a model of the check's own: V1, V2 and 400s."""
+    return grade_predictor(iris_model)
 
-    The body must be one the Open Inference Protocol accepts as written (the same validator as Lab 1's
-    V2 check): datatypes in capitals, integer datatypes only for whole numbers.
-    """
-    example = {"inputs": [{"name": "sepal_length", "shape": [2], "datatype": "FP32", "data": [6.8, 6.0]},
-                          "... one such input for each of the other three features"]}
-    if not isinstance(v2_body, dict) or not isinstance(v2_body.get("inputs"), list):
-        raise CheckFailed("`v2_body` must be a dict with a list of 'inputs'", expected=example, found=quoted(v2_body),
-                          hint='{"inputs": [ ...one dict per feature... ]}')
-    try:
-        json.dumps(v2_body)
-    except (TypeError, ValueError) as exc:
-        raise CheckFailed("`v2_body` cannot be sent as JSON", expected="lists, numbers and strings only",
-                          found=str(exc), hint="turn numpy arrays into lists with .tolist()") from None
-    try:
-        validate_v2_request(v2_body)
-    except PayloadError as error:
-        raise CheckFailed(f"`v2_body` is not a valid V2 request: {error.message}", expected=example,
-                          found=quoted(v2_body), hint=error.hint or "see the example: one input per feature") from None
-    inputs = v2_body["inputs"]
-    wrong_type = [tensor["datatype"] for tensor in inputs if tensor["datatype"] not in FLOAT_DATATYPES]
-    if wrong_type:
-        raise CheckFailed("iris features are decimals", expected="datatype 'FP32' (or 'FP64') for every input",
-                          found=quoted(wrong_type[0]), hint="integer datatypes would drop the decimals")
-    try:
-        rows = feature_rows(flowers_from_v2(inputs))
-    except FeatureError as exc:
-        raise CheckFailed(f"the transformer would answer 400: {exc}", expected=example, found=quoted(v2_body),
-                          hint="one input per name of FEATURE_NAMES, each with shape [2]") from None
-    if len(rows) != len(_DOCS_ROWS) or not np.allclose(rows, _DOCS_ROWS):
-        raise CheckFailed("these are not the docs' two flowers", expected=_DOCS,
-                          found=[dict(zip(FEATURE_NAMES, row)) for row in rows],
-                          hint="data[0] of every input belongs to the first flower, data[1] to the second")
-    return "a V2 body the transformer turns into the docs' two flowers"
+
+@lab_check("lab6", hint="preprocess: {\"instances\": to_feature_rows(payload[\"instances\"])}, a ValueError turned into "
+                        "InvalidInput; postprocess: {\"predictions\": to_labels(response[\"predictions\"])}")
+def transformer(chain):
+    """IrisTransformer of the file, running in front of a predictor: class names out, 400s that say why."""
+    return grade_transformer(chain)
