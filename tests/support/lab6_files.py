@@ -5,15 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kserve_workshop.custom.model_file import reference_model_source
+from support.variants import write_variant
 
 
 def write_model_file(directory: Path, replacements: dict[str, str] | None = None, *, source: str | None = None,
                      name: str = "iris_model.py") -> Path:
     """The master's model file (or ``source``) with each ``old -> new`` replacement applied (each must match)."""
-    text = reference_model_source() if source is None else source
-    for old, new in (replacements or {}).items():
-        assert old in text, f"the model file no longer contains {old!r}: update the test's variant"
-        text = text.replace(old, new)
-    path = Path(directory) / name
-    path.write_text(text)
-    return path
+    return write_variant(directory, name, reference_model_source() if source is None else source, replacements)

@@ -10,6 +10,7 @@ import pytest
 from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.paths import NOTEBOOKS_DIR
 from kserve_workshop.training import save_model, train_iris
+from support.variants import write_variant
 
 MASTER = NOTEBOOKS_DIR / "07-batching-and-logging.ipynb"
 WRITEFILE = "%%writefile payload_sink.py"
@@ -26,13 +27,7 @@ def master_sink_source() -> str:
 def write_sink(directory: Path, replacements: dict[str, str] | None = None, *, source: str | None = None,
                name: str = "payload_sink.py") -> Path:
     """The master's sink (or ``source``) with each ``old -> new`` replacement applied (each must match)."""
-    text = master_sink_source() if source is None else source
-    for old, new in (replacements or {}).items():
-        assert old in text, f"the sink no longer contains {old!r}: update the test's variant"
-        text = text.replace(old, new)
-    path = Path(directory) / name
-    path.write_text(text)
-    return path
+    return write_variant(directory, name, master_sink_source() if source is None else source, replacements)
 
 
 @pytest.fixture(scope="module")
