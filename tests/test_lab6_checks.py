@@ -165,3 +165,22 @@ def test_strict_mode_raises_on_a_wrong_answer(monkeypatch):
     monkeypatch.setenv("WORKSHOP_CHECKS_STRICT", "1")
     with pytest.raises(CheckNotPassed):
         run("to_labels", iris_model=model(to_labels=lambda predictions: []))
+
+
+# -- the server checks' cases agree with the workshop's reference transformer ------------------------
+
+def test_the_transformer_checks_cases_are_what_the_reference_transformer_accepts_and_refuses():
+    import asyncio
+
+    from kserve.errors import InvalidInput
+
+    from kserve_workshop.labkit.checks.lab6_serving import BAD_REQUESTS, GOOD_REQUESTS
+    from kserve_workshop.runtime.transformer import IrisTransformer
+
+    reference = IrisTransformer("iris", predictor_protocol="v1")
+    for what, flowers in GOOD_REQUESTS:
+        assert asyncio.run(reference.preprocess({"instances": flowers}))["instances"] == feature_rows(flowers), what
+    for what, body, mentions in BAD_REQUESTS:
+        with pytest.raises(InvalidInput) as refused:
+            asyncio.run(reference.preprocess(body))
+        assert not mentions or any(text in str(refused.value) for text in mentions), what

@@ -360,3 +360,25 @@ def test_learner_code_that_exits_interrupts_or_never_returns_is_a_verdict(monkey
         result = grade("lab6.to_feature_rows", functions(to_feature_rows=function))
         assert not result.passed and result.error == error, result.text()
         assert result.hint
+
+
+def test_a_transformer_in_front_of_an_unfinished_predictor_points_at_the_predictor(lab_model, tmp_path, started):
+    # The notebook's chain runs the learner's own predictor; one that does not answer class indices yet
+    # is not the transformer's fault, and the check says where to look.
+    path = write_model_file(tmp_path, {"return get_predict_response(payload, self.model.predict(rows), self.name)":
+                                       "return get_predict_response(payload, self.model.predict_proba(rows), "
+                                       "self.name)"})
+    predictor = ModelFileServer(path, "IrisPredictor", "iris", model_dir=lab_model, name="answer-IrisPredictor")
+    transformer = ModelFileServer(path, "IrisTransformer", "iris", predictor=predictor, name="answer-IrisTransformer")
+    started.extend([transformer, predictor])
+    result = grade("lab6.transformer", {"chain": ServerChain(predictor.start(), transformer.start())})
+    assert not result.passed and "does not answer class indices" in result.message
+    assert "lab6.predictor" in result.hint
+
+
+def test_the_predictor_checks_bad_rows_are_refused_by_the_workshops_own_predictor(reference_predictor):
+    from kserve_workshop.custom.chain import post
+    from kserve_workshop.labkit.checks.lab6_serving import BAD_ROWS
+
+    for what, body in BAD_ROWS:
+        assert post(reference_predictor.url, reference_predictor.model_name, body).status_code == 400, what
