@@ -13,7 +13,7 @@ and asserted by the tests:
   nothing else) in the cache, then ``docker build`` with the pinned base image, kserve and
   scikit-learn as build args, tagged ``kserve-workshop/custom-model:<version>-<digest>``;
 - load into kind: ``kind load docker-image <tag> --name kserve-workshop`` (no registry needed; the
-  manifests use the same tag, pulled ``IfNotPresent``);
+  notebook puts the same tag in the lab's manifests with ``use_image``, pulled ``IfNotPresent``);
 - push for GKE: ``docker tag`` + ``docker push`` to a registry given by the user, e.g. Artifact
   Registry ``REGION-docker.pkg.dev/PROJECT/REPO`` (create it with ``gcloud artifacts repositories
   create REPO --repository-format=docker --location=REGION`` and let Docker log in with ``gcloud auth
