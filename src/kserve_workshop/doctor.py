@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import cluster, kube, tools
-from .console import console
+from .console import console, plain
 from .errors import WorkshopError
 from .versions import pin
 
@@ -395,6 +395,6 @@ def print_table(results: list[DoctorResult]) -> None:
         table.add_column(column, overflow="fold")
     for result in results:
         style = _STYLE[result.status]
-        table.add_row(result.check, f"[{style}]{result.status}[/{style}]", result.detail,
-                      result.fix if result.status != PASS else "")
+        table.add_row(plain(result.check), f"[{style}]{result.status}[/{style}]", plain(result.detail),
+                      plain(result.fix) if result.status != PASS else "")
     console.print(table)

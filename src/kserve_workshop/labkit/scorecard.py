@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..console import console, step
+from ..console import console, plain, step
 from ..errors import WorkshopError
 from .grading import REPORT_ENV, STRICT_ENV
 from .labgen import MASTER_GLOB
@@ -105,15 +105,15 @@ class Scorecard:
         for column in ("lab", "check", "result", "what went wrong"):
             table.add_column(column, overflow="fold")
         for lab in self.labs:
-            first = f"{lab.notebook} ({lab.passed}/{lab.total})"
+            first = f"{plain(lab.notebook)} ({lab.passed}/{lab.total})"
             if lab.error:
-                table.add_row(first, "", "[red]did not finish[/red]", lab.error)
+                table.add_row(first, "", "[red]did not finish[/red]", plain(lab.error))
                 first = ""
             for row in lab.checks:
                 style = {PASSED: "[green]✓ passed[/green]", FAILED: "[red]✗ failed[/red]",
                          SKIPPED: "[dim]○ skipped[/dim]"}.get(row.status, "[yellow]– not run[/yellow]")
                 # The terminal gets the short story; scorecard.md/json hold expected/found/hint.
-                table.add_row(first, row.name, style, "" if row.status == PASSED else row.message)
+                table.add_row(first, plain(row.name), style, "" if row.status == PASSED else plain(row.message))
                 first = ""
         return table
 

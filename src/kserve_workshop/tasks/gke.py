@@ -9,7 +9,7 @@ from invoke import Collection
 
 from .. import cluster
 from .. import doctor as doctor_lib, tools as tools_lib
-from ..console import console, warn
+from ..console import console, plain, warn
 from ..plan import Runner
 from .common import confirm, workshop_task
 
@@ -47,7 +47,7 @@ def gke_create(c, project="", zone=_GKE["zone"], region="", machine_type=_GKE["m
     tools_lib.use_local_tools()
     Runner(c, dry_run=dry_run).execute(plan)
     if not dry_run:
-        console.print(f"[green]GKE cluster {spec.name} is up[/green]; kube context {spec.context}.")
+        console.print(f"[green]GKE cluster {spec.name} is up[/green]; kube context {plain(spec.context)}.")
 
 
 @workshop_task(name="delete", auto_shortflags=False, help={k: v for k, v in _GKE_HELP.items()

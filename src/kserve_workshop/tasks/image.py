@@ -5,7 +5,7 @@ from __future__ import annotations
 from invoke import Collection
 
 from .. import cluster, image
-from ..console import console
+from ..console import console, plain
 from ..errors import WorkshopError
 from ..kube import require_tools
 from ..plan import Runner
@@ -26,7 +26,7 @@ def build(c, tag="", dry_run=False):
         require_tools("docker")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]built {tag or image.local_tag()}[/green]; next: `invoke image.load-kind` (kind) "
+        console.print(f"[green]built {plain(tag or image.local_tag())}[/green]; next: `invoke image.load-kind` (kind) "
                       "or `invoke image.push --registry ...` (GKE).")
 
 
@@ -42,7 +42,7 @@ def load_kind(c, tag="", name=cluster.KIND_CLUSTER_NAME, dry_run=False):
                                 hint="create the workshop's cluster with `invoke up`")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]{tag or image.local_tag()} is on the nodes of kind cluster {name}.[/green]")
+        console.print(f"[green]{plain(tag or image.local_tag())} is on the nodes of kind cluster {plain(name)}.[/green]")
 
 
 @workshop_task(help={
@@ -56,7 +56,7 @@ def push(c, registry="", tag="", dry_run=False):
         require_tools("docker")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]pushed {target}[/green]. For Lab 6 on this cluster: "
+        console.print(f"[green]pushed {plain(target)}[/green]. For Lab 6 on this cluster: "
                       f"export {image.IMAGE_ENV}={target}")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from invoke import Collection
 
 from ..classroom import catchup
-from ..console import console, info, warn
+from ..console import console, info, plain, warn
 from ..errors import WorkshopError
 from ..kube import guard_context, require_tools
 from ..namespace import workshop_namespace
@@ -155,7 +155,7 @@ def reset(c, lab="", context="", namespace="", local_only=False, yes=False, dry_
                              catchup.list_objects(runner, target, ns), isvcs)
     console.print("Servers a notebook started stop with its kernel: restart or shut down the notebook's kernel.")
     if not dry_run:
-        console.print(f"[green]lab {number} reset[/green]" + (f"; namespace {ns} is as it was before the lab."
+        console.print(f"[green]lab {number} reset[/green]" + (f"; namespace {plain(ns)} is as it was before the lab."
                                                                if target else " (local part)."))
 
 

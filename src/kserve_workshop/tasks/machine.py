@@ -33,4 +33,4 @@ def tools(c, only="", base_url=""):
     names = [n.strip() for n in only.split(",") if n.strip()] or list(tools_lib.TOOL_NAMES)
     tools_lib.install_tools(names, base_url=base_url or None)
     console.print(f"Tasks use {paths.bin_dir()} first; for your shell: "
-                  f'export PATH="{paths.bin_dir()}:$PATH"')
+                  f'export PATH="{paths.bin_dir()}:$PATH"', markup=False)

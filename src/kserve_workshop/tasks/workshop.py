@@ -9,7 +9,7 @@ import subprocess
 
 from .. import smoke as smoke_lib
 from .. import tools as tools_lib
-from ..console import console, info, warn
+from ..console import console, info, plain, warn
 from ..errors import WorkshopError
 from ..kube import WORKSHOP_CLUSTER, WORKSHOP_CONTEXT, guard_context
 from ..paths import bin_dir
@@ -56,7 +56,7 @@ def smoke(c, dry_run=False, context=None, yes=False, base_url=None):
     target = guard_context(context, yes, dry_run=dry_run)
     found = smoke_lib.run_smoke(runner_for(c, dry_run=dry_run, tools=("kubectl",)), target, base_url=base_url)
     if not dry_run:
-        console.print(f"[green]Smoke test passed[/green] on {target}: predictions {found}.")
+        console.print(f"[green]Smoke test passed[/green] on {plain(target)}: predictions {found}.")
 
 
 @workshop_task(name="up", auto_shortflags=False, help={
@@ -119,7 +119,7 @@ def setup_gke(c, project="", zone="us-central1-a", region="", machine_type="e2-s
                dry_run=dry_run, yes=yes)
     runner_for(c, dry_run=dry_run).execute(install_plan(spec.context, get_profile("gke")))
     if not dry_run:
-        console.print(f"[green]KServe platform installed on {spec.context}.[/green] "
+        console.print(f"[green]KServe platform installed on {plain(spec.context)}.[/green] "
                       f"Check it: invoke smoke --context {spec.context}; delete it when done: "
                       f"invoke gke.delete --project {spec.project}")
     else:
