@@ -1,0 +1,152 @@
+"""The load generator against misbehaving servers: redirects elsewhere, a server slower than the rate.
+
+The servers are small aiohttp apps on 127.0.0.1 in a thread of this process (no subprocess), so
+these tests are fast; what they show holds for any server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+from aiohttp import web
+
+from kserve_workshop.errors import WorkshopError
+from kserve_workshop.load import run_load
+from kserve_workshop.load.cli import main
+
+PAYLOAD = {"instances": [[6.8, 2.8, 4.8, 1.4]]}
+
+
+class LoopbackApps:
+    """aiohttp apps on free loopback ports, served from one background thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.runners: list[web.AppRunner] = []
+
+    def serve(self, app: web.Application) -> str:
+        async def start() -> str:
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self.runners.append(runner)
+            return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+        return asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+
+    def close(self) -> None:
+        async def stop() -> None:
+            for runner in self.runners:
+                await runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def apps():
+    running = LoopbackApps()
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def sink(apps):
+    """A server that counts what reaches it: the "other host" a redirect points at."""
+    hits = {"count": 0}
+
+    async def receive(request: web.Request) -> web.Response:
+        hits["count"] += 1
+        return web.json_response({"predictions": [1]})
+
+    app = web.Application()
+    app.router.add_route("*", "/sink", receive)
+    return apps.serve(app), hits
+
+
+@pytest.fixture(scope="module")
+def redirecting(apps, sink):
+    sink_url, _ = sink
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"{sink_url}/sink")
+
+    app = web.Application()
+    app.router.add_route("*", "/predict", redirect)
+    return apps.serve(app)
+
+
+@pytest.fixture(scope="module")
+def slow(apps):
+    """Answers every request after 50 ms: 2 connections carry at most 40 requests/s."""
+
+    async def answer(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(0.05)
+        return web.json_response({"predictions": [1]})
+
+    app = web.Application()
+    app.router.add_route("*", "/predict", answer)
+    return apps.serve(app)
+
+
+def test_redirects_are_not_followed_so_the_loopback_guard_holds(redirecting, sink):
+    _, hits = sink
+    before = hits["count"]
+    result = run_load(f"{redirecting}/predict", PAYLOAD, concurrency=2, max_requests=6, duration=None)
+    assert hits["count"] == before, "a redirect was followed: the load reached another server"
+    assert result.requests == 6 and result.error_kinds == {"http_307": 6}
+
+
+def test_an_open_loop_stops_at_the_deadline_and_reports_what_it_never_sent(slow):
+    started = time.monotonic()
+    result = run_load(f"{slow}/predict", PAYLOAD, concurrency=2, rate=1000, duration=0.5)
+    wall = time.monotonic() - started
+    # 500 requests were due; two connections at 50 ms each answer about 20 in 0.5 s.
+    assert wall < 2.0, f"the run went on for {wall:.1f} s past a 0.5 s deadline"
+    assert result.elapsed < 0.5 + 0.3
+    assert result.requests + result.not_sent == 500
+    assert result.not_sent > 400
+    assert result.summary()["not_sent"] == result.not_sent
+
+
+def test_an_open_loop_that_keeps_up_sends_everything(slow):
+    result = run_load(f"{slow}/predict", PAYLOAD, concurrency=8, rate=40, duration=0.5)
+    assert result.requests == 20 and result.not_sent == 0
+
+
+def test_the_cli_warns_when_requests_were_never_sent(slow, capsys):
+    assert main([f"{slow}/predict", "--iris", "-c", "2", "-r", "1000", "-d", "0.4"]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["not_sent"] > 300
+    assert f"{summary['not_sent']} of the requests due in 0.4 s were never sent" in captured.err
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"rate": float("inf")}, "rate must be a positive, finite number"),
+    ({"rate": float("nan")}, "rate must be a positive, finite number"),
+    ({"timeout": float("inf")}, "timeout must be a positive, finite number"),
+    ({"duration": float("inf")}, "duration must be a positive, finite number"),
+])
+def test_non_finite_numbers_are_refused(kwargs, word):
+    with pytest.raises(WorkshopError, match=word):
+        run_load("http://127.0.0.1:9/x", PAYLOAD, **kwargs)
+
+
+@pytest.mark.parametrize("flags, word", [
+    (["-r", "inf"], "rate must be a positive, finite number"),
+    (["--timeout", "inf"], "timeout must be a positive, finite number"),
+])
+def test_the_cli_refuses_non_finite_numbers_in_one_line(flags, word, capsys):
+    assert main(["http://127.0.0.1:9/x", "--iris", *flags]) == 1
+    err = capsys.readouterr().err
+    assert word in err and "Traceback" not in err
