@@ -153,8 +153,9 @@ PARENT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {src!r})
     import kserve_workshop.processes as local
+    import kserve_workshop.processes.lifecycle as lifecycle
     if {only_watcher}:
-        local._die_with_parent = lambda: None  # leave only the server's own getppid() watch
+        lifecycle.die_with_parent = lambda: None  # leave only the server's own getppid() watch
     {make}
     server.start()
     print(server.pid, flush=True)
@@ -274,8 +275,7 @@ def test_model_server_stops_cleanly_on_sigterm(model_server):
     assert gone(pid)
 
 
-@pytest.mark.slow
-def test_a_taken_fixed_port_is_named_in_the_hint():
+def test_a_taken_fixed_port_is_refused_before_anything_starts():
     import socket
 
     with socket.socket() as taken:
@@ -283,9 +283,10 @@ def test_a_taken_fixed_port_is_named_in_the_hint():
         taken.listen()
         port = taken.getsockname()[1]
         server = ServerProcess(HTTP_SERVER, READY, port=port, name="clash")
-        with pytest.raises(WorkshopError, match="clash exited with code 1") as info:
+        with pytest.raises(WorkshopError, match=f"port {port} on 127.0.0.1 is already in use") as info:
             server.start()
-    assert f"port {port} is taken" in info.value.hint
+    assert "choose another port" in info.value.hint
+    assert server.pid is None and server.log_path is None, "nothing may start (or open a log) on a taken port"
 
 
 def test_old_logs_are_pruned(tmp_path):

@@ -6,6 +6,11 @@ the given targets) and a data directory under ``cache_dir()/prometheus``, and ru
 when every target has been scraped successfully. ``stop()`` ends the process and deletes its
 config and data, so nothing is left behind.
 
+A target given as a server object is followed: when a server of that name starts again (Lab 5's
+server cell run a second time replaces the model server, on a new port), Prometheus is re-pointed
+at the new server (its configuration rewritten and reloaded with SIGHUP) before ``start()`` of the
+new server returns. Starting a second ``LocalPrometheus`` of the same name stops the first.
+
     with LocalModelServer(model_dir) as server, LocalPrometheus([server]) as prom:
         prom.query("up")
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time as _time
 import shutil
 import uuid
@@ -24,8 +30,9 @@ from typing import Any, Iterable
 import pandas as pd
 import yaml
 
+from ..console import warn
 from ..errors import WorkshopError
-from ..processes import LOOPBACK, ServerProcess
+from ..processes import LOOPBACK, ServerProcess, on_restart
 from ..paths import cache_dir
 from .client import PrometheusClient, TimeLike
 from .promql import selector
@@ -152,7 +159,7 @@ class LocalPrometheus(ServerProcess):
 
     def __init__(self, targets: Iterable[Any], scrape_interval: str = "1s", *, job: str = DEFAULT_JOB,
                  port: int | None = None, startup_timeout: float = 30.0, target_timeout: float = 30.0,
-                 retention: str = "2h"):
+                 retention: str = "2h", name: str = "prometheus"):
         self.binary = find_prometheus()
         self.job = job
         self.scrape_interval = scrape_interval
@@ -164,7 +171,8 @@ class LocalPrometheus(ServerProcess):
         self._cleanup: weakref.finalize | None = None
         self._client: PrometheusClient | None = None
         super().__init__(self._build_argv, f"http://{LOOPBACK}:{{port}}/-/ready", port=port,
-                         name="prometheus", startup_timeout=startup_timeout)
+                         name=name, startup_timeout=startup_timeout, replaces=True)
+        on_restart(self._follow)
 
     @property
     def targets(self) -> list[str]:
@@ -212,6 +220,24 @@ class LocalPrometheus(ServerProcess):
             self.stop()
             raise
         return self
+
+    def _follow(self, previous: Any, server: Any) -> None:
+        """A server of a name we scrape (re)started, perhaps on another port: scrape it from now on."""
+        if server is self or not any(target is previous or target is server for target in self._targets):
+            return
+        self._targets = [server if target is previous else target for target in self._targets]
+        config = build_config(self._targets, scrape_interval=self.scrape_interval, job=self.job)
+        if config == self.config:
+            return
+        self.config = config
+        if not self.running or self.run_dir is None:
+            return  # a later start() writes the new configuration
+        (self.run_dir / "prometheus.yml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+        os.kill(self.pid, signal.SIGHUP)  # Prometheus reloads its configuration
+        try:
+            self.client.wait_for_targets_up(self.job, timeout=self.target_timeout, instances=self.targets)
+        except WorkshopError as exc:
+            warn(f"Prometheus was re-pointed at {', '.join(self.targets)} but does not scrape it yet: {exc.message}")
 
     def wait_for_targets(self, timeout: float | None = None) -> "LocalPrometheus":
         """Wait until every target has been scraped successfully (bounded by ``target_timeout``)."""
