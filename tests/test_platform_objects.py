@@ -278,8 +278,10 @@ def test_upload_plan_commands(tmp_path):
 @pytest.fixture
 def workshop_kubeconfig(monkeypatch):
     from kserve_workshop import kube
+    from kserve_workshop.kube import client
 
     monkeypatch.setattr(kube, "kube_contexts", lambda: ([KIND], KIND))
+    monkeypatch.setattr(client, "require_reachable", lambda context: None)  # the fake cluster answers
 
 
 def test_upload_model_finds_the_pod_and_returns_the_uri(tmp_path, workshop_kubeconfig):
@@ -312,6 +314,36 @@ def test_upload_model_rejects_bad_files(tmp_path, filename, content, message, wo
     with pytest.raises(WorkshopError, match=message):
         storage.upload_model(path, "my-iris", context=KIND, runner=run)
     assert ctx.commands == []
+
+
+def test_upload_model_to_a_dead_cluster_says_so_not_that_the_store_is_missing(tmp_path, monkeypatch):
+    from kserve_workshop import kube
+    from kserve_workshop.kube import client
+
+    def dead(context):
+        raise WorkshopError(f"the cluster of kube context {context!r} does not answer within 5 s")
+
+    monkeypatch.setattr(kube, "kube_contexts", lambda: ([KIND], KIND))
+    monkeypatch.setattr(client, "require_reachable", dead)
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"x")
+    run, ctx = runner(ClusterState())
+    with pytest.raises(WorkshopError, match="does not answer"):
+        storage.upload_model(model, "my-iris", context=KIND, runner=run)
+    assert ctx.commands == []
+
+
+def test_upload_model_dry_run_without_a_cluster_says_there_is_none(tmp_path, monkeypatch, capsys):
+    from kserve_workshop import kube
+
+    monkeypatch.setattr(kube, "kube_contexts", lambda: ([], None))
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"x")
+    run, ctx = runner(ClusterState(), dry_run=True)
+    assert storage.upload_model(model, "my-iris", runner=run) == "s3://models/my-iris"
+    captured = capsys.readouterr()
+    assert "no cluster here" in captured.err and "model store is not running" not in captured.err
+    assert "<model-store-pod>" in captured.out and ctx.commands == []
 
 
 def test_upload_model_refuses_another_cluster(tmp_path, monkeypatch):

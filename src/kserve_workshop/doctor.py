@@ -187,9 +187,9 @@ def check_kubectl(probes: Probes, target: str = "kind") -> DoctorResult:
 def check_docker_client(probes: Probes) -> DoctorResult:
     path = probes.which("docker")
     if not path:
-        return DoctorResult("docker", FAIL, "not found",
-                            "install Docker Desktop (macOS, Windows) or Docker Engine (Linux): "
-                            "https://docs.docker.com/get-docker/")
+        from .kube import DOCKER_INSTALL
+
+        return DoctorResult("docker", FAIL, "not found", DOCKER_INSTALL)
     output = probes.run([path, *tools.VERSION_COMMANDS["docker"]])
     version = output.stdout.strip() or "unknown version"
     return DoctorResult("docker", PASS, f"client {version} ({path})")

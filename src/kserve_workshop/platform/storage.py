@@ -344,7 +344,7 @@ def upload_model(model_file: str | os.PathLike, name: str, *, context: str | Non
     """
     from invoke import Context
 
-    from ..kube import guard_context, require_tools
+    from ..kube import guard_context, kube_contexts, require_tools
 
     path = Path(model_file)
     if not path.is_file():
@@ -357,5 +357,17 @@ def upload_model(model_file: str | os.PathLike, name: str, *, context: str | Non
     if runner is None:
         require_tools("kubectl")
         runner = Runner(Context())
-    runner.execute(upload_plan(context, path, name, store_pod(runner, context)))
+    if runner.dry_run and context not in kube_contexts()[0]:
+        # No cluster to ask which pod serves the store: the plan names it by a placeholder, and says why.
+        from ..console import warn
+
+        warn(f"no cluster here: kube context {context!r} is not in your kubeconfig; the plan shows the model "
+             "store's pod as <model-store-pod> (`invoke up` creates the workshop's cluster)")
+        pod = "<model-store-pod>"
+    else:
+        from ..kube.client import require_reachable
+
+        require_reachable(context)  # a dead cluster is not a missing model store
+        pod = store_pod(runner, context)
+    runner.execute(upload_plan(context, path, name, pod))
     return model_uri(name)

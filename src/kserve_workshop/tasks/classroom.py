@@ -70,7 +70,7 @@ _PLACE = {
     "nodes": "number of nodes, for the --dry-run estimate (default 3)",
     "no_model_store": "do not copy the model store's Secret (no s3://models/... for learners)",
 })
-def create(c, learners=0, out="", context="", project="", zone=_DEFAULT_GKE["zone"].default, region="",
+def create(c, learners=0, out="", context="", project="", zone="", region="",
            name=_DEFAULT_GKE["name"].default, hours="8", prefix="learner", machine_type="e2-standard-4",
            nodes="3", no_model_store=False, dry_run=False, yes=False):
     """A namespace per learner on a shared cluster: quota, limits, RBAC and a kubeconfig each."""
@@ -100,7 +100,7 @@ def create(c, learners=0, out="", context="", project="", zone=_DEFAULT_GKE["zon
 
 
 @workshop_task(auto_shortflags=False, help={**_PLACE, "kubeconfigs": "also remove the learners' kubeconfig files from this folder"})
-def delete(c, context="", project="", zone=_DEFAULT_GKE["zone"].default, region="", name=_DEFAULT_GKE["name"].default,
+def delete(c, context="", project="", zone="", region="", name=_DEFAULT_GKE["name"].default,
            kubeconfigs="", dry_run=False, yes=False):
     """Delete every learner namespace of the class (and so every learner token), then verify."""
     context_name = _context(context, project, zone, region, name, yes, dry_run)
@@ -125,7 +125,7 @@ def delete(c, context="", project="", zone=_DEFAULT_GKE["zone"].default, region=
     "kubeconfigs": "ask with each learner's own kubeconfig from this folder instead of --as",
     "dry_run": "print the commands, run nothing",
 })
-def can_i(c, learners=2, context="", project="", zone=_DEFAULT_GKE["zone"].default, region="",
+def can_i(c, learners=2, context="", project="", zone="", region="",
           name=_DEFAULT_GKE["name"].default, prefix="learner", kubeconfigs="", dry_run=False, yes=False):
     """Check the RBAC table on the API server: `kubectl auth can-i` for every row and learner."""
     namespaces = learner_lib.namespace_names(_whole("learners", learners), prefix)

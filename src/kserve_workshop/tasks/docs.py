@@ -11,6 +11,7 @@ from invoke import Collection
 from .. import docs_site
 from ..console import info, step
 from ..errors import WorkshopError
+from ..paths import writable_dir
 from .common import workshop_task
 
 DEFAULT_PORT = 8000
@@ -52,6 +53,7 @@ def build(c, site_dir=""):
     """Build the docs site with `mkdocs build --strict` (any warning fails the build)."""
     _require_docs_packages()
     target = Path(site_dir).expanduser().resolve() if site_dir else docs_site.default_site_dir()
+    writable_dir(target, f"--site-dir {site_dir}" if site_dir else None)  # before mkdocs, which would relay a traceback
     labs = docs_site.discover_labs()  # a broken notebook fails here, with its name
     with step(f"Building the docs site ({len(labs)} lab pages) into {target}"):
         result = c.run(shlex.join(docs_site.build_command(target)), hide=True, warn=True, in_stream=False,

@@ -14,10 +14,12 @@ from ..plan import Runner
 from .common import confirm, workshop_task
 
 _GKE = {f.name: f.default for f in fields(cluster.GkeSpec) if f.name != "project"}
+# Empty means "not given": GkeSpec refuses a zone and a region together, and defaults to DEFAULT_ZONE.
+_GKE["zone"] = ""
 
 _GKE_HELP = {
     "project": "GCP project id (required)",
-    "zone": f"zone for a zonal cluster (default {_GKE['zone']})",
+    "zone": f"zone for a zonal cluster (default {cluster.DEFAULT_ZONE}; not with --region)",
     "region": "region for a regional cluster instead (3 zones: 3x the nodes and the cost)",
     "machine_type": f"node machine type (default {_GKE['machine_type']})",
     "nodes": f"nodes (per zone for a regional cluster; default {_GKE['node_count']})",
