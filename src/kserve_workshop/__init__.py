@@ -5,13 +5,16 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
     errors, console, paths, versions   expected failures, terminal output, repo paths, platform pins
     plan                               a task's work as data: Step, Plan, Runner (--dry-run prints it)
     tools, doctor, schemas, validate   pinned CLI tools, machine checks, KServe's CRD, offline validation
+    manifest_yaml                      YAML read as kubectl reads it (duplicate keys, bounded aliases)
     cluster, platform/                 kind and GKE clusters; one Component per platform piece
     kube/                              Kubernetes access: contexts and the guard (kube), client loading
-                                       (kube.client), API errors (kube.errors), conditions, port-forward
+                                       (kube.client), API errors (kube.errors), conditions, port-forward,
+                                       object names (kube.names)
     isvc/                              InferenceServices: manifest, status, api, wait
     ingress                            reaching a model through the Istio ingress (Host header, endpoint)
     dataplane/                         KServe's data plane from the caller: payloads, V1/V2 client
-    processes                          local servers as subprocesses: ServerProcess, LocalModelServer
+    processes/                         local servers as subprocesses: ServerProcess, LocalModelServer
+                                       (lifecycle: sessions and parent death, logs, registry: one per name)
     runtime/                           what runs in a pod (the custom image copies only this package)
     training, canary, autoscaling      iris models; canary statistics; watching Knative scale
     load/                              load generator, capacity sweeps, latency statistics, load targets
