@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 
 import pytest
@@ -18,37 +17,9 @@ from kserve_workshop.errors import WorkshopError
 from kserve_workshop.load import run_load
 from kserve_workshop.load.cli import main
 
+from support.loopback_apps import LoopbackApps
+
 PAYLOAD = {"instances": [[6.8, 2.8, 4.8, 1.4]]}
-
-
-class LoopbackApps:
-    """aiohttp apps on free loopback ports, served from one background thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.runners: list[web.AppRunner] = []
-
-    def serve(self, app: web.Application) -> str:
-        async def start() -> str:
-            runner = web.AppRunner(app)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.runners.append(runner)
-            return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-
-        return asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
-
-    def close(self) -> None:
-        async def stop() -> None:
-            for runner in self.runners:
-                await runner.cleanup()
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +69,11 @@ def slow(apps):
     return apps.serve(app)
 
 
+@pytest.mark.bad_input(tool="kserve-workshop-load",
+                       input="a loopback server that redirects (307) to another host or port",
+                       example="a server answering 307 with Location: http://elsewhere/",
+                       behaviour="the redirect is not followed: it counts as an `http_307` answer, so no request "
+                                 "leaves the allowed hosts (before: all the load went to the redirect's target)")
 def test_redirects_are_not_followed_so_the_loopback_guard_holds(redirecting, sink):
     _, hits = sink
     before = hits["count"]
@@ -106,6 +82,11 @@ def test_redirects_are_not_followed_so_the_loopback_guard_holds(redirecting, sin
     assert result.requests == 6 and result.error_kinds == {"http_307": 6}
 
 
+@pytest.mark.bad_input(tool="kserve-workshop-load",
+                       input="an open-loop rate the server cannot keep up with",
+                       example="kserve-workshop-load URL --iris -r 20000 -d 1",
+                       behaviour="stops issuing at the deadline and reports the requests never sent (`not_sent`, and "
+                                 "a warning): 1.4 s instead of 26.8 s on this machine")
 def test_an_open_loop_stops_at_the_deadline_and_reports_what_it_never_sent(slow):
     started = time.monotonic()
     result = run_load(f"{slow}/predict", PAYLOAD, concurrency=2, rate=1000, duration=0.5)

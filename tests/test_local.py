@@ -216,6 +216,31 @@ def test_model_server_rejects_bad_payloads_with_400(model_server):
     answer = requests.post(model_server.v1_url, json={"instances": [[1, 2, 3]]}, timeout=10)
     assert answer.status_code == 400
     assert "expected 4 features per instance, got 3" in answer.json()["error"]
+    # Bodies of the wrong shape are the learner's mistake too: 400 saying what is wrong, not a 500.
+    for body, says in (({"rows": [[1, 2, 3, 4]]}, "no 'instances' key"),
+                       ({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32",
+                                     "data": [1, 2, 3, 4]}]}, "looks like a V2 body")):
+        answer = requests.post(model_server.v1_url, json=body, timeout=10)
+        assert answer.status_code == 400 and says in answer.json()["error"], answer.text
+    form = requests.post(model_server.v1_url, data='{"instances": [[1, 2, 3, 4]]}', timeout=10,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 400 and "not read as JSON" in form.json()["error"]
+    assert "Traceback" not in model_server.log_path.read_text()
+
+
+def test_a_client_hanging_up_mid_body_is_one_log_line(model_server):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", model_server.port)) as sock:
+        sock.sendall(b"POST /v1/models/sklearn-iris:predict HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instances\"")
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while "disconnected" not in model_server.log_tail(5) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = model_server.log_path.read_text()
+    assert log.count("a client disconnected before sending its whole request") == 1
+    assert "Traceback" not in log
 
 
 def test_model_server_listens_only_on_loopback_and_runs_no_grpc(model_server):

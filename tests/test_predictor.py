@@ -127,6 +127,12 @@ V2_BODY = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32", "
     ('{"instances": [[6.8, 2.8, 4.8, 1.4]]}', "the body was not read as JSON"),
     ([[6.8, 2.8, 4.8, 1.4]], "this one is a bare list"),
 ])
+@pytest.mark.bad_input(tool="model server (V1 REST)",
+                       input="a V1 body without `instances`, a V2 body on the V1 URL, a body sent without "
+                             "`Content-Type: application/json`, a bare list",
+                       example='curl -d \'{"rows": [[6.8, 2.8, 4.8, 1.4]]}\' .../v1/models/sklearn-iris:predict',
+                       behaviour='HTTP 400 saying what is wrong: the missing key, "looks like a V2 body", "not read '
+                                 'as JSON" (before: HTTP 500 `KeyError` and two tracebacks per request)')
 def test_v1_bodies_of_the_wrong_shape_say_what_they_look_like(model_dir, kserve_types, body, message):
     InvalidInput = kserve_types[2]
     with pytest.raises(InvalidInput) as info:
@@ -140,6 +146,11 @@ def test_tf_serving_style_inputs_still_work_on_v1(model_dir):
         "predictions": [1, 1]}
 
 
+@pytest.mark.bad_input(tool="model server (LocalModelServer)",
+                       input="a pickled non-model (`{'a': 1}`) as model.joblib",
+                       example="joblib.dump({'a': 1}, 'model/model.joblib')",
+                       behaviour="refused when the model loads: `model.joblib holds a dict, not a model` (before: "
+                                 '"ready", then HTTP 500 on every request)')
 @pytest.mark.parametrize("thing", [{"a": 1}, [1, 2, 3], "a string"])
 def test_a_pickled_non_model_is_refused_when_loading(tmp_path, thing):
     joblib.dump(thing, tmp_path / "model.joblib")

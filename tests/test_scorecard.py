@@ -93,6 +93,11 @@ def test_solved_notebook_passes_everything_and_cluster_checks_are_skipped(graded
     assert "needs a cluster" in rows["lab90.on_cluster"].message
 
 
+@pytest.mark.bad_input(tool="invoke grade",
+                       input="a cell that runs past `--timeout`",
+                       example="time.sleep(30) with --timeout 4",
+                       behaviour="interrupted and recorded as timed out, not as an error; the lab's next cells run "
+                                 "(its servers survive the interrupt)")
 def test_exploding_answers_errors_and_hanging_cells_are_survived(graded):
     card, _ = graded
     lab, rows = _rows(card, "03-hostile.ipynb")
@@ -106,6 +111,11 @@ def test_exploding_answers_errors_and_hanging_cells_are_survived(graded):
     assert lab.cell_errors == 1  # the NameError
 
 
+@pytest.mark.bad_input(tool="invoke grade",
+                       input="a cell that ignores the interrupt or spins in C code",
+                       example="x = sum(range(10**13))",
+                       behaviour="interrupted, then its kernel is killed after 5 s more; the cell is recorded as "
+                                 "timed out and grading goes on with the next lab (before: grading hung forever)")
 def test_a_cell_that_ignores_the_interrupt_costs_its_lab_not_the_grading(graded):
     card, out = graded
     lab, rows = _rows(card, "05-spins.ipynb")
@@ -121,13 +131,18 @@ def test_a_cell_that_ignores_the_interrupt_costs_its_lab_not_the_grading(graded)
     assert "Timed out (interrupted at the time limit): cell 8: def double(x):" in markdown
 
 
+@pytest.mark.bad_input(tool="invoke grade",
+                       input="two notebooks of one lab (Jupyter's `02-...-Copy1.ipynb`)",
+                       example="labs/02-first-inferenceservice-Copy1.ipynb",
+                       behaviour="the lab is graded once, from its most recently saved notebook; the scorecard names "
+                                 "the file graded and those not graded (before: graded as a second lab 2)")
 def test_each_lab_is_graded_once_and_the_scorecard_names_the_file(graded):
     card, out = graded
     assert [lab.notebook for lab in card.labs] == [
         "01-sample.ipynb", "02-solved.ipynb", "03-hostile.ipynb", "04-dies.ipynb", "05-spins.ipynb"]
     lab, _ = _rows(card, "02-solved.ipynb")
     assert lab.not_graded == ["02-solved-Copy1.ipynb"]
-    assert "Graded `02-solved.ipynb`, the lab's most recently saved notebook; not graded: `02-solved-Copy1.ipynb`" \
+    assert "Graded `02-solved.ipynb`, the lab's most recently saved notebook; not graded: `02-solved-Copy1.ipynb`"\
         in (out / "scorecard.md").read_text()
     assert not (out / "executed" / "02-solved-Copy1.ipynb").exists()
 

@@ -78,6 +78,12 @@ START_STAND_IN = f"""
 """
 
 
+@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
+                       input="Interrupt the kernel (Jupyter's button, `invoke grade`'s time limit), then kill it",
+                       example="Kernel > Interrupt, then Kernel > Shut Down",
+                       behaviour="the servers keep running through the interrupt (they run in a session of their "
+                                 "own); the kernel's SIGKILL still takes them down (before: the interrupt stopped "
+                                 "them, Lab 5 scored 0/4)")
 @pytest.mark.slow
 def test_an_interrupted_kernel_keeps_its_servers_and_a_killed_one_does_not(kernel):
     reply, printed = kernel.run(START_STAND_IN)
@@ -94,7 +100,7 @@ def test_an_interrupted_kernel_keeps_its_servers_and_a_killed_one_does_not(kerne
     assert reply["parent_header"]["msg_id"] == msg_id
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
     time.sleep(0.5)
-    assert psutil.pid_exists(pid) and requests.get(url, timeout=5).status_code == 200, \
+    assert psutil.pid_exists(pid) and requests.get(url, timeout=5).status_code == 200,\
         "the interrupt stopped the server"
     reply, printed = kernel.run("print(server.running)")
     assert printed.strip() == "True"
@@ -104,6 +110,10 @@ def test_an_interrupted_kernel_keeps_its_servers_and_a_killed_one_does_not(kerne
     assert gone(pid), "the server outlived its killed kernel"
 
 
+@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
+                       input="the kernel exits or restarts",
+                       example="Kernel > Restart",
+                       behaviour="its servers stop")
 @pytest.mark.slow
 def test_a_kernel_that_exits_stops_its_servers(kernel):
     reply, printed = kernel.run(START_STAND_IN)
@@ -114,6 +124,11 @@ def test_a_kernel_that_exits_stops_its_servers(kernel):
 
 # ----- a cell run again ----------------------------------------------------------------------------
 
+@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
+                       input="a server cell run again",
+                       example="server = LocalModelServer(MODEL_DIR, MODEL_NAME).start(), twice",
+                       behaviour="the previous server of that name stops at once: one server per name (before: up to "
+                                 "4 model servers in Lab 4, 2 Prometheus in Lab 5)")
 @pytest.mark.slow
 def test_a_server_cell_run_again_leaves_one_server_of_that_name():
     first = ServerProcess(HTTP_SERVER, READY, name="lab-server", replaces=True).start()
@@ -154,6 +169,11 @@ METRICS_STUB = textwrap.dedent("""
 """)
 
 
+@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
+                       input="Lab 5's server cell run again (the model server moves to a new port)",
+                       example="re-run `server = LocalModelServer(...).start()` after `LocalPrometheus([server])`",
+                       behaviour="Prometheus is re-pointed at the new server (configuration reloaded) before the "
+                                 "cell returns (before: it scraped a dead target and any PromQL passed)")
 @pytest.mark.slow
 def test_prometheus_follows_a_model_server_that_was_started_again(tmp_path):
     from kserve_workshop.metrics import LocalPrometheus
@@ -184,6 +204,10 @@ def test_prometheus_follows_a_model_server_that_was_started_again(tmp_path):
 
 # ----- logs ------------------------------------------------------------------------------------------
 
+@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
+                       input="two servers of one name on one port (e.g. two `invoke local --port 8080`)",
+                       example="invoke local --port 8080, twice",
+                       behaviour="each start writes a new log file: another server's log is never emptied")
 def test_every_start_gets_its_own_log_and_never_empties_another(tmp_path, monkeypatch):
     from kserve_workshop.processes.logs import new_log
 
@@ -207,6 +231,11 @@ CAPPED = textwrap.dedent("""
 """)
 
 
+@pytest.mark.bad_input(tool="model server (V1 REST)",
+                       input="a flood of requests that get logged",
+                       example="a load run of bad bodies",
+                       behaviour="the log is rotated at 5 MB, one previous part kept (before: 7 MB of log in 2 s, "
+                                 "unbounded)")
 def test_a_server_log_is_rotated_at_its_size_cap(tmp_path):
     import subprocess
 
@@ -223,6 +252,10 @@ def test_a_server_log_is_rotated_at_its_size_cap(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["server.log", "server.previous.log"]
 
 
+@pytest.mark.bad_input(tool="model server (V1 REST)",
+                       input="a client that hangs up before sending its whole body",
+                       example="Content-Length: 1000, then close after 10 bytes",
+                       behaviour="one warning line (before: two tracebacks, from kserve and from uvicorn)")
 def test_a_client_that_hangs_up_is_logged_in_one_line():
     import logging
 

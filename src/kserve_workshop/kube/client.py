@@ -86,11 +86,12 @@ def kserve_client(context: str | None = None):
 REACHABLE_TIMEOUT = 5.0
 
 
-def require_reachable(context: str, *, timeout: float = REACHABLE_TIMEOUT) -> None:
-    """One ``GET /version`` with a short bound, no retries: a dead or hung cluster is one clear error
-    before a task starts, instead of a wall of kubectl errors minutes later."""
+def require_reachable(context: str, *, timeout: float | None = None) -> None:
+    """One ``GET /version`` bounded by ``timeout`` (default ``REACHABLE_TIMEOUT``), no retries: a dead or
+    hung cluster is one clear error before a task starts, instead of a wall of kubectl errors later."""
     from kubernetes import client
 
+    timeout = REACHABLE_TIMEOUT if timeout is None else timeout
     api = api_client(context, retries=0)
     try:
         client.VersionApi(api).get_code(_request_timeout=(timeout, timeout))
