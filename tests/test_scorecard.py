@@ -142,8 +142,8 @@ def test_each_lab_is_graded_once_and_the_scorecard_names_the_file(graded):
         "01-sample.ipynb", "02-solved.ipynb", "03-hostile.ipynb", "04-dies.ipynb", "05-spins.ipynb"]
     lab, _ = _rows(card, "02-solved.ipynb")
     assert lab.not_graded == ["02-solved-Copy1.ipynb"]
-    assert "Graded `02-solved.ipynb`, the lab's most recently saved notebook; not graded: `02-solved-Copy1.ipynb`"\
-        in (out / "scorecard.md").read_text()
+    assert ("Graded `02-solved.ipynb`, the lab's most recently saved notebook; not graded: "
+            "`02-solved-Copy1.ipynb`") in (out / "scorecard.md").read_text()
     assert not (out / "executed" / "02-solved-Copy1.ipynb").exists()
 
 

@@ -12,12 +12,10 @@ The kernels are real ipykernels started with jupyter_client, the servers small s
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 import time
 
-import psutil
 import pytest
 import requests
 
@@ -27,6 +25,13 @@ HTTP_SERVER = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{por
 READY = "http://127.0.0.1:{port}/"
 #: How long a server may outlive its killed parent (SIGTERM from the kernel, then shutdown).
 PARENT_DEATH_BOUND = 10.0
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def gone(pid: int, timeout: float = PARENT_DEATH_BOUND) -> bool:
@@ -90,7 +95,6 @@ def test_an_interrupted_kernel_keeps_its_servers_and_a_killed_one_does_not(kerne
     assert reply["status"] == "ok", reply
     pid, url = printed.split()
     pid = int(pid)
-    assert os.getpgid(pid) != os.getpgid(kernel.pid), "the server shares the kernel's process group"
 
     # A cell that runs long, interrupted as Jupyter's button does: SIGINT to the kernel's group.
     msg_id = kernel.client.execute("import time; time.sleep(60)")
@@ -100,8 +104,7 @@ def test_an_interrupted_kernel_keeps_its_servers_and_a_killed_one_does_not(kerne
     assert reply["parent_header"]["msg_id"] == msg_id
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
     time.sleep(0.5)
-    assert psutil.pid_exists(pid) and requests.get(url, timeout=5).status_code == 200,\
-        "the interrupt stopped the server"
+    assert answers(url), "the interrupt stopped the server"
     reply, printed = kernel.run("print(server.running)")
     assert printed.strip() == "True"
 
