@@ -36,17 +36,25 @@ def cluster_required() -> bool:
 
 @lru_cache(maxsize=1)
 def cluster_status() -> ClusterStatus:
-    """Is a cluster with KServe's API reachable through the current kube context? (checked once)"""
+    """Is a cluster with KServe's API reachable through the labs' kube context? (checked once)
+
+    The context is ``kube.lab_context()``, the one the cells' helpers (model upload, serving,
+    port-forwards) use, so a cell runs only when the cluster it will act on answers.
+    """
     from ..errors import WorkshopError
-    from ..kube import current_context
+    from ..kube import LAB_CONTEXT_ENV, lab_context
     from ..kube.client import api_client
 
-    context = current_context()
+    try:
+        context = lab_context()
+    except WorkshopError as exc:
+        other = "" if LAB_CONTEXT_ENV in exc.message else f" (to use another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT)"
+        return ClusterStatus(False, exc.message + other)
     try:
         api = api_client(context)
     except WorkshopError as exc:
         detail = exc.message.split(": ", 1)[-1]
-        return ClusterStatus(False, f"no usable kubeconfig ({detail})")
+        return ClusterStatus(False, f"no usable kubeconfig ({detail})", context)
     try:
         api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5,
                      _preload_content=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from time import monotonic, sleep
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 import requests
@@ -101,22 +101,15 @@ class PrometheusClient:
         """Active scrape targets with ``health``, ``scrapeUrl`` and ``lastError``."""
         return self._api("/api/v1/targets", {"state": "active"}, "(targets)")["activeTargets"]
 
-    def wait_for_targets_up(self, job: str | None = None, *, timeout: float = 30.0, interval: float = 0.25,
-                            instances: Iterable[str] | None = None) -> None:
-        """Wait until every active target (of ``job``) is up; on timeout say which is down and why.
-
-        With ``instances`` (``host:port`` addresses) the active targets must also be exactly those,
-        e.g. after a configuration reload, until which the old targets are still listed.
-        """
+    def wait_for_targets_up(self, job: str | None = None, *, timeout: float = 30.0, interval: float = 0.25) -> None:
+        """Wait until every active target (of ``job``) is up; on timeout say which is down and why."""
         deadline = monotonic() + timeout
-        wanted = set(instances) if instances is not None else None
         while True:
             try:
                 targets = [t for t in self.targets() if job is None or t["labels"].get("job") == job]
             except WorkshopError:
                 targets = []
-            current = wanted is None or {t["labels"].get("instance") for t in targets} == wanted
-            if targets and current and all(t.get("health") == "up" for t in targets):
+            if targets and all(t.get("health") == "up" for t in targets):
                 return
             if monotonic() >= deadline:
                 down = [f"{t.get('scrapeUrl')}: {t.get('health')} {t.get('lastError') or ''}".strip()

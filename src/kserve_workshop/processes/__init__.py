@@ -17,9 +17,9 @@ from __future__ import annotations
 from .kserve import KServeServerProcess, LocalModelServer
 from .lifecycle import LOOPBACK, free_port, port_is_free, wait_until_gone
 from .logs import KEEP_LOGS, log_dir, prune_logs, tail
-from .registry import on_restart, running_servers, stop_all
+from .registry import on_server_ready, running_servers, stop_all
 from .server import PORT_PLACEHOLDER, ServerProcess, loopback_session
 
 __all__ = ["KEEP_LOGS", "LOOPBACK", "PORT_PLACEHOLDER", "KServeServerProcess", "LocalModelServer", "ServerProcess",
-           "free_port", "log_dir", "loopback_session", "on_restart", "port_is_free", "prune_logs",
+           "free_port", "log_dir", "loopback_session", "on_server_ready", "port_is_free", "prune_logs",
            "running_servers", "stop_all", "tail", "wait_until_gone"]

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from pathlib import Path
 
 from ..errors import WorkshopError
+from ..paths import cache_dir
 from ..runtime.server import LOG_MAX_BYTES
 from .lifecycle import LOOPBACK
+from .logs import mtime, slug
 from .server import ServerProcess
 
 
@@ -89,17 +92,36 @@ class LocalModelServer(KServeServerProcess):
     def __init__(self, model_dir: str | Path, model_name: str = "sklearn-iris", *, predict_proba: bool = False,
                  port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
                  verbose: bool = False, name: str | None = None):
+        from ..runtime.received import RECORD_ENV
         from ..runtime.sklearn_model import find_model_file  # checks the directory now, with a clear message
 
         self.model_dir = Path(model_dir).expanduser().resolve()
         find_model_file(self.model_dir)
         self.predict_proba = predict_proba
-        super().__init__(model_name, name=name or f"model-server-{model_name}", port=port,
-                         env={"PREDICT_PROBA": "true" if predict_proba else "false"},
+        name = name or f"model-server-{model_name}"
+        #: The rows this server predicted and its answers (``received``): how a check knows it was asked.
+        self.received_path = _new_record_path(name)
+        super().__init__(model_name, name=name, port=port,
+                         env={"PREDICT_PROBA": "true" if predict_proba else "false",
+                              RECORD_ENV: str(self.received_path)},
                          startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
 
     def server_flags(self) -> list[str]:
         return ["--model_dir", str(self.model_dir)]
+
+
+#: Records of what model servers received (one per server object; the oldest are deleted beyond this).
+KEEP_RECORDS = 50
+
+
+def _new_record_path(name: str) -> Path:
+    """A fresh ``runtime.received`` record file for a server called ``name`` (older ones pruned)."""
+    directory = cache_dir() / "received"
+    directory.mkdir(parents=True, exist_ok=True)
+    records = sorted(directory.glob("*.jsonl"), key=mtime)
+    for old in records[:max(0, len(records) - KEEP_RECORDS + 1)]:
+        old.unlink(missing_ok=True)
+    return directory / f"{slug(name)}-{uuid.uuid4().hex[:8]}.jsonl"
 
 
 def _check_model_name(name: str) -> None:

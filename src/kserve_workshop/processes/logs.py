@@ -36,7 +36,7 @@ def new_log(name: str, port: int):
 
 def prune_logs(directory: Path, keep: int = KEEP_LOGS) -> None:
     """Delete all but the ``keep`` newest ``*.log`` files (each server start writes one)."""
-    logs = sorted(directory.glob("*.log"), key=_mtime, reverse=True)
+    logs = sorted(directory.glob("*.log"), key=mtime, reverse=True)
     for old in logs[keep:]:
         old.unlink(missing_ok=True)
 
@@ -56,7 +56,7 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name) or "server"
 
 
-def _mtime(path: Path) -> float:
+def mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
     except OSError:  # deleted meanwhile (another process pruning)

@@ -5,7 +5,7 @@ rebinds ``server``, and the old server would linger until garbage collection (fo
 Lab 4, two Prometheus in Lab 5). A server built with ``replaces=True`` (the model servers,
 Prometheus, Lab 7's sink...) therefore stops the running server of the same name when it starts.
 Whoever depends on a server (Lab 5's Prometheus scraping the model server) registers with
-``on_restart`` and is told when a server of that name (re)starts, so it can follow it.
+``on_server_ready`` and is told whenever a server becomes ready, so it can follow a restarted one.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
 _RUNNING: "weakref.WeakSet[ServerProcess]" = weakref.WeakSet()
 #: The latest server of each replacing name.
 _LATEST: "dict[str, weakref.ref[ServerProcess]]" = {}
-#: Bound methods ``(previous, server) -> None`` called after a replacing server has started.
-_LISTENERS: "list[weakref.WeakMethod]" = []
+#: Bound methods called with every server that has just become ready (``on_server_ready``).
+_READY_LISTENERS: "list[weakref.WeakMethod]" = []
 
 
 def add_running(server: "ServerProcess") -> None:
@@ -53,16 +53,19 @@ def take_over(server: "ServerProcess") -> "ServerProcess | None":
     return previous
 
 
-def announce(previous: "ServerProcess | None", server: "ServerProcess") -> None:
-    """Tell the listeners that ``server`` (re)started in place of ``previous`` (None: first of its name)."""
-    for listener in list(_LISTENERS):
-        method = listener()
-        if method is None:
-            _LISTENERS.remove(listener)
+def on_server_ready(method: Callable[["ServerProcess"], None]) -> None:
+    """Call ``method(server)`` whenever a server of this process becomes ready (held weakly: the
+    listener goes away with its object). LocalPrometheus uses it to follow a restarted model server."""
+    _READY_LISTENERS.append(weakref.WeakMethod(method))
+
+
+def announce_ready(server: "ServerProcess") -> None:
+    for reference in list(_READY_LISTENERS):
+        listener = reference()
+        if listener is None:
+            _READY_LISTENERS.remove(reference)
             continue
-        method(previous, server)
-
-
-def on_restart(method: Callable[["ServerProcess | None", "ServerProcess"], None]) -> None:
-    """Call the bound ``method(previous, server)`` whenever a replacing server starts (held weakly)."""
-    _LISTENERS.append(weakref.WeakMethod(method))
+        try:
+            listener(server)
+        except Exception:  # noqa: BLE001 - a listener must never break a server's start
+            pass

@@ -5,7 +5,7 @@ answers, its output in a new log file, and a stop that always happens: on ``stop
 of a ``with`` block, when the object is garbage collected, when the interpreter exits, and when
 the parent process dies (``lifecycle``). It runs in a session of its own, so interrupting the
 kernel that started it does not stop it; with ``replaces=True`` starting it stops the running
-server of the same name (``registry``).
+server of the same name, and whoever follows it (``registry.on_server_ready``) is told.
 """
 
 from __future__ import annotations
@@ -122,15 +122,15 @@ class ServerProcess:
                 return self
             if self._process is not None:
                 self.stop()  # it exited on its own: release what the last run held before starting again
-            previous = registry.take_over(self) if self.replaces else None
+            if self.replaces:
+                registry.take_over(self)
             # A free port can be taken between picking it and the server binding it: retry once.
             attempts = 2 if self._requested_port is None else 1
             for attempt in range(1, attempts + 1):
                 try:
                     self._launch()
                     self._wait_ready()
-                    if self.replaces:
-                        registry.announce(previous, self)
+                    registry.announce_ready(self)
                     return self
                 except _PortTaken:
                     if attempt == attempts:

@@ -95,8 +95,10 @@ def create(c, learners=0, out="", context="", project="", zone="", region="",
     spec = plans.ClassSpec(context_name, tuple(namespaces), quota, out_dir, hours_value, not no_model_store)
     runner.execute(plans.create_plan(spec))
     if not dry_run:
-        console.print(f"[green]{count} learner namespace(s) ready[/green]; kubeconfigs in {plain(out_dir)} (private: one per "
-                      f"learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their namespace>")
+        console.print(f"[green]{count} learner namespace(s) ready[/green]; kubeconfigs in {plain(out_dir)} (private: "
+                      f"one per learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their "
+                      "namespace> WORKSHOP_KUBE_CONTEXT=<their namespace> (their kubeconfig's only context is named "
+                      "after it)")
 
 
 @workshop_task(auto_shortflags=False, help={**_PLACE, "kubeconfigs": "also remove the learners' kubeconfig files from this folder"})
