@@ -20,7 +20,7 @@ from typing import Sequence
 
 from ..console import err_console, error, warn
 from ..errors import WorkshopError
-from .generator import describe_run, run_load
+from .generator import describe_run, run_load, validate_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             payload = None
         headers = dict(parse_header(h) for h in args.header)
         duration = args.duration if args.duration is not None else (None if args.requests else 10.0)
+        validate_arguments(concurrency=args.concurrency, rate=args.rate, duration=duration,
+                           max_requests=args.requests, timeout=args.timeout)
         err_console.print("… " + describe_run(args.url, concurrency=args.concurrency, rate=args.rate,
                                               duration=duration, max_requests=args.requests))
         result = run_load(args.url, payload, concurrency=args.concurrency, rate=args.rate, duration=duration,
