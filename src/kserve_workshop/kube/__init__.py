@@ -144,6 +144,16 @@ def kubectl_cmd(context: str, *args: str) -> list[str]:
     return ["kubectl", "--context", context, *args]
 
 
+def cluster_silence(runner, context: str, timeout: int = 5) -> str | None:
+    """None when the cluster of ``context`` answers ``kubectl get --raw /version`` within ``timeout``
+    seconds; else what kubectl said (its last line). ``runner`` is a ``plan.Runner``."""
+    result = runner.run(kubectl_cmd(context, "get", "--raw", "/version", f"--request-timeout={timeout}s"), check=False)
+    if result is not None and result.exited == 0:
+        return None
+    said = "" if result is None else (result.stderr or result.stdout or "").strip()
+    return said.splitlines()[-1] if said else "no answer"
+
+
 def helm_cmd(context: str, *args: str) -> list[str]:
     """``helm --kube-context CONTEXT ARGS...``"""
     return ["helm", "--kube-context", context, *args]

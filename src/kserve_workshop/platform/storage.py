@@ -44,7 +44,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from ..errors import WorkshopError
-from ..kube import kubectl_cmd
+from ..kube import cluster_silence, kubectl_cmd
 from ..plan import Plan, Runner, Step
 from ..versions import pin
 from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, Profile, Workload, apply_file_step,
@@ -380,6 +380,11 @@ def store_pod(runner: Runner, context: str) -> str:
     result = runner.run(argv, check=False)
     name = (result.stdout or "").strip() if result is not None and result.exited == 0 else ""
     if not name:
+        silent = cluster_silence(runner, context)  # a cluster that does not answer is not a missing store
+        if silent:
+            raise WorkshopError(f"the cluster of kube context {context!r} does not answer: {silent}",
+                                hint="is it running? `kubectl cluster-info`; a kind cluster needs Docker running "
+                                     "(`invoke doctor`)")
         detail = output_of(runner, kubectl_cmd(context, "get", "pods", "--namespace", NAMESPACE))
         raise WorkshopError(f"the model store is not running in {context}" + (f":\n{detail}" if detail else ""),
                             hint="install it with `invoke platform.install --component storage`")
@@ -418,9 +423,6 @@ def upload_model(model_file: str | os.PathLike, name: str, *, context: str | Non
              "store's pod as <model-store-pod> (`invoke up` creates the workshop's cluster)")
         pod = "<model-store-pod>"
     else:
-        from ..kube.client import require_reachable
-
-        require_reachable(context)  # a dead cluster is not a missing model store
         pod = store_pod(runner, context)
     runner.execute(upload_plan(context, path, name, pod, digest))
     return model_uri(name, digest)
