@@ -131,3 +131,17 @@ def test_the_cli_refuses_non_finite_numbers_in_one_line(flags, word, capsys):
     assert main(["http://127.0.0.1:9/x", "--iris", *flags]) == 1
     err = capsys.readouterr().err
     assert word in err and "Traceback" not in err
+
+
+def test_lab7s_senders_do_not_follow_redirects_either(redirecting, sink):
+    from kserve_workshop.batching.measure import measure_batching
+    from kserve_workshop.payload_logging.burst import burst_deliveries, post_deliveries, send_burst
+
+    _, hits = sink
+    before = hits["count"]
+    deliveries = burst_deliveries(3)
+    assert post_deliveries(f"{redirecting}/predict", deliveries) == [307] * 6
+    assert send_burst(f"{redirecting}/predict", deliveries, rate=100).statuses == {"307": 6}
+    with pytest.raises(WorkshopError, match="answered 307"):
+        measure_batching(f"{redirecting}/predict", [[6.8, 2.8, 4.8, 1.4]], sizes=[1], repeats=1)
+    assert hits["count"] == before, "a redirect was followed: requests reached another server"
