@@ -458,13 +458,14 @@ def run_tiers(tiers: list[str], *, strict: bool = True, probes: Probes | None = 
 _STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red"}
 
 
-def print_table(results: list[DoctorResult], title: str = "Workshop doctor") -> None:
+def print_table(results: list[DoctorResult], title: str = "Workshop doctor", out=None) -> None:
     """A table on a terminal; one plain line per check otherwise (readable in CI logs, greppable)."""
-    if not console.is_terminal:
-        console.print(title, markup=False)
+    out = out or console
+    if not out.is_terminal:
+        out.print(title, markup=False)
         for result in results:
             fix = f"\n      fix: {result.fix}" if result.fix and result.status != PASS else ""
-            console.print(f"  {result.status:<4}  {result.check}: {result.detail}{fix}", markup=False)
+            out.print(f"  {result.status:<4}  {result.check}: {result.detail}{fix}", markup=False)
         return
     from rich.table import Table
 
@@ -475,4 +476,4 @@ def print_table(results: list[DoctorResult], title: str = "Workshop doctor") -> 
         style = _STYLE[result.status]
         table.add_row(result.check, f"[{style}]{result.status}[/{style}]", result.detail,
                       result.fix if result.status != PASS else "")
-    console.print(table)
+    out.print(table)

@@ -2,8 +2,8 @@
 
 Every lab starts with ``%load_ext kserve_workshop.notebook`` (the name notebooks load this module by).
 A cell whose first line is
-``%%cluster`` runs only when a cluster with KServe is reachable. Without one it prints, visibly,
-that it was skipped and why; with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
+``%%cluster`` runs only when a cluster with KServe is reachable. Without one it shows, visibly and
+in plain words, that it was skipped and why (one output, styled like the check results); with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
 cluster is an error instead, so cluster cells can never pass silently.
 """
 
@@ -57,9 +57,43 @@ def cluster_status() -> ClusterStatus:
     return ClusterStatus(True, "reachable", context)
 
 
+#: Output metadata of a skip notice (the scorecard, the docs site and ``docs.record`` look for it).
+SKIPPED = "cluster-skipped"
+#: The words older notices started with (notebooks executed before the notice was reworded).
+_LEGACY_SKIP_TEXT = "Cluster cell skipped"
+
+
+def plain_reason(status: ClusterStatus) -> str:
+    """Why the cell did not run, in plain words (the client library's own error stays out of it)."""
+    if status.context and not status.reason.startswith("no usable kubeconfig"):
+        return f"the cluster of kube context '{status.context}' did not answer, or has no KServe"
+    return "no Kubernetes cluster is configured on this machine"
+
+
 def skip_message(status: ClusterStatus) -> str:
-    return (f"⏭  Cluster cell skipped: {status.reason}. This part needs a cluster: run `invoke up` "
-            "(kind) or `invoke setup-gke`, then re-run the cell.")
+    """The notice as plain text: no markup, no emoji (it shows in terminals and CI logs too)."""
+    return (f"Skipped: this cell needs a Kubernetes cluster with KServe, and {plain_reason(status)}. "
+            "To run it, create the workshop's cluster (invoke up, or invoke setup-gke on GKE), then run "
+            "the cell again.")
+
+
+def skip_html(status: ClusterStatus) -> str:
+    from html import escape
+
+    from .boxes import box
+
+    return box("cluster", f"<strong>Skipped:</strong> this cell needs a Kubernetes cluster with KServe, and "
+                          f"{escape(plain_reason(status))}. To run it, create the workshop's cluster "
+                          "(<code>invoke up</code>, or <code>invoke setup-gke</code> on GKE), then run the "
+                          "cell again.")
+
+
+def is_skip_output(output: dict) -> bool:
+    """True for the notice a skipped cluster cell leaves in a notebook (new or old wording)."""
+    if (output.get("metadata") or {}).get("workshop") == SKIPPED:
+        return True
+    text = output.get("text") or (output.get("data") or {}).get("text/plain") or ""
+    return _LEGACY_SKIP_TEXT in ("".join(text) if isinstance(text, list) else str(text))
 
 
 _status_override: ClusterStatus | None = None
@@ -85,21 +119,22 @@ def run_cluster_cell(shell, cell: str) -> None:
     if not status.available:
         if cluster_required():
             raise ClusterRequired(f"{REQUIRE_ENV}=1 but no cluster is reachable: {status.reason}")
-        _show_skip(skip_message(status))
+        _show_skip(status)
         return
     result = shell.run_cell(cell)
     result.raise_error()
 
 
-def _show_skip(message: str) -> None:
+def _show_skip(status: ClusterStatus) -> None:
+    """One output: HTML where it renders (Jupyter, the docs), the plain text elsewhere. The
+    technical reason stays in the output's metadata, for whoever diagnoses the run."""
     try:
-        from IPython.display import HTML, display
-
-        display(HTML(f'<div style="border-left:4px solid #f0ad4e;padding:4px 8px;background:#fff8e6">'
-                     f"{message}</div>"), metadata={"workshop": "cluster-skipped"})
-    except ImportError:  # pragma: no cover
-        pass
-    print(message)
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - the magic only loads inside IPython
+        print(skip_message(status))
+        return
+    display({"text/plain": skip_message(status), "text/html": skip_html(status)}, raw=True,
+            metadata={"workshop": SKIPPED, "reason": status.reason})
 
 
 def load_ipython_extension(ipython) -> None:

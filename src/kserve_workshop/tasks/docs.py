@@ -1,4 +1,6 @@
-"""`invoke docs.build` (mkdocs build --strict, into the cache) and `invoke docs.serve` (127.0.0.1 only)."""
+"""`invoke docs.build` (mkdocs build --strict, into the cache), `invoke docs.serve` (127.0.0.1 only),
+`invoke docs.capture` (the local tier's real outputs for the setup page) and `invoke docs.record`
+(the outputs of a real cluster run in place of the expected ones)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from pathlib import Path
 from invoke import Collection
 
 from .. import docs_site
+from ..docs_pages import outputs
+from ..paths import REPO_ROOT
 from ..console import info, step
 from ..errors import WorkshopError
 from .common import workshop_task
@@ -82,4 +86,18 @@ def serve(c, port=DEFAULT_PORT):
                             hint="its messages are above; `invoke docs.build` shows the same problems")
 
 
-namespace = Collection("docs", build, serve)
+@workshop_task(help={"only": f"one of {', '.join(outputs.CAPTURES)} (default: all)"})
+def capture(c, only=""):
+    """Run the local tier's commands for real and keep their output for the setup page (docs/captured/)."""
+    names = [only] if only else list(outputs.CAPTURES)
+    texts = {}
+    for name in names:  # all run before any is written: a failure leaves the committed ones as they were
+        with step(f"Running `invoke {' '.join(outputs.CAPTURES.get(name, [name]))}`"):
+            texts[name] = outputs.capture(name)
+    outputs.CAPTURED_DIR.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (outputs.CAPTURED_DIR / f"{name}.txt").write_text(text, encoding="utf-8")
+    info(f"Captured {', '.join(texts)} into {outputs.CAPTURED_DIR.relative_to(REPO_ROOT)}/; review and commit them.")
+
+
+namespace = Collection("docs", build, serve, capture)
