@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import socket
 from pathlib import Path
@@ -100,4 +101,46 @@ def capture(c, only=""):
     info(f"Captured {', '.join(texts)} into {outputs.CAPTURED_DIR.relative_to(REPO_ROOT)}/; review and commit them.")
 
 
-namespace = Collection("docs", build, serve, capture)
+@workshop_task(name="record", help={
+    "from": "folder with the kind workflow's artefacts (gh run download RUN_ID -D DIR)",
+    "notebooks_dir": "folder of master notebooks (default: notebooks/)",
+    "labs_dir": "folder of student notebooks to regenerate (default: labs/)",
+    "dry_run": "check the run and list what would change, write nothing"})
+def record(c, from_="", notebooks_dir="", labs_dir="", dry_run=False):
+    """Replace the expected cluster outputs in the masters with those of a real kind run (checked first)."""
+    from ..docs_pages.record import record_run
+    from ..docs_pages.run_info import label
+    from ..labkit.labgen import generate
+    from ..paths import LABS_DIR, NOTEBOOKS_DIR
+
+    if not from_:
+        raise WorkshopError("--from is required: the folder with the kind workflow's artefacts",
+                            hint="gh run download RUN_ID -D DIR, then invoke docs.record --from DIR")
+    notebooks = Path(notebooks_dir).resolve() if notebooks_dir else NOTEBOOKS_DIR
+    records = record_run(Path(from_).expanduser().resolve(), notebooks, write=not dry_run)
+    for item in records:
+        info(f"{'would replace' if dry_run else 'replaced'} {len(item.captures)} box(es) in {item.master.name} "
+             f"with the run's outputs ({label(item.run)})")
+    if not dry_run:
+        changed = generate(notebooks, Path(labs_dir).resolve() if labs_dir else LABS_DIR)
+        info(f"student notebooks regenerated ({len(changed)} changed). Review the diff, then commit.")
+
+
+@workshop_task(name="run-info", help={"out": "file to write (JSON)", "context": "kube context of the run's cluster"})
+def run_info(c, out="", context=""):
+    """Write the record of a cluster run (date, platform versions read from the cluster) for docs.record."""
+    from ..docs_pages.run_info import collect_run_info, label, missing_fields
+    from ..kube import WORKSHOP_CONTEXT
+
+    if not out:
+        raise WorkshopError("--out is required (the workflow writes test-artifacts/run.json)")
+    found = collect_run_info(context or WORKSHOP_CONTEXT)
+    missing = missing_fields(found)
+    if missing:
+        raise WorkshopError(f"the cluster did not report its {', '.join(missing)}",
+                            hint="is the platform installed? `invoke status`")
+    Path(out).write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
+    info(f"Wrote {out}: {label(found)}")
+
+
+namespace = Collection("docs", build, serve, capture, record, run_info)
