@@ -95,11 +95,19 @@ def banner(filename: str, links: PageLinks) -> str:
 
 
 def _numbers(numbers: list[str]) -> str:
+    """`` (sections 1–6 and 8)``: runs of consecutive section numbers as ranges."""
     if not numbers:
         return ""
-    label = "section" if len(numbers) == 1 else "sections"
-    shown = numbers[0] if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
-    return f" ({label} {shown})"
+    values = [int(n) for n in numbers]
+    runs: list[list[int]] = []
+    for value in values:
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    parts = [str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
+    shown = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f" ({'section' if len(values) == 1 else 'sections'} {shown})"
 
 
 def before_you_begin(facts: LabFacts, local_sections: list[str], cluster_sections: list[str],
