@@ -221,8 +221,8 @@ def test_the_repository_link_is_set_and_nothing_asks_githubs_api(site):
     assert home.select_one("a.md-source")["href"] == urls["Repository"]
     assert not home.select('[data-md-component="source"]'), "the theme would fetch the repository's facts"
     assert home.select_one('link[rel="canonical"]')["href"].startswith(urls["Documentation"])
-    for path in site.rglob("*.html"):
-        assert "<this repository>" not in path.read_text(encoding="utf-8"), path
+    for name, soup in site_pages(site).items():
+        assert "<this repository>" not in soup.get_text(), name
     assert f"git clone {urls['Repository']}.git" in page(site, "setup").get_text()
 
 

@@ -40,8 +40,9 @@ window.__workshopChecks = (() => {
     const style = getComputedStyle(element);
     return rect.width > 0 && rect.height > 0 && style.visibility !== "hidden" && style.display !== "none";
   };
-  const describe = (element) => {
-    const classes = typeof element.className === "string" ? element.className.trim().split(/\s+/).slice(0, 3).join(".") : "";
+  const describe = (element, all = false) => {
+    const names = typeof element.className === "string" ? element.className.trim().split(/\s+/).filter(Boolean) : [];
+    const classes = (all ? names : names.slice(0, 3)).join(".");
     return element.tagName.toLowerCase() + (classes ? "." + classes : "");
   };
 
@@ -54,7 +55,8 @@ window.__workshopChecks = (() => {
       const foreground = over(parse(getComputedStyle(element).color) || [0, 0, 0, 1], background);
       const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
       seen.push({ratio: (light + 0.05) / (dark + 0.05), text: text.slice(0, 60), element: describe(element),
-                 box: describe(element.closest(".workshop-box, .jp-RenderedMarkdown, .workshop-trouble") || element)});
+                 box: describe(element.closest(".workshop-box, .workshop-output, .jp-RenderedMarkdown, .workshop-trouble")
+                               || element, true)});
     }
     return seen;
   };
@@ -73,10 +75,13 @@ window.__workshopChecks = (() => {
   };
 
   // ----- horizontal overflow -------------------------------------------------------------------------
-  const CODE = "pre, code, .highlight, .jp-OutputArea-output, .jp-InputArea-editor, .md-typeset__scrollwrap";
+  // What may scroll sideways: code, outputs and tables.
+  const CODE = "pre, code, .highlight, .highlight-ipynb, .jp-OutputArea-output, .jp-InputArea-editor, " +
+               ".md-typeset__scrollwrap, table";
   const overflow = () => {
     const width = document.documentElement.clientWidth;
     const wide = [];
+    const cut = [];
     const scrollers = [];
     for (const element of document.body.querySelectorAll("*")) {
       if (!visible(element)) continue;
@@ -85,15 +90,29 @@ window.__workshopChecks = (() => {
           !element.matches(CODE) && !element.closest("pre")) {
         scrollers.push(describe(element));
       }
-      if (element.getBoundingClientRect().right <= width + 1) continue;
-      let contained = false;
+      const right = element.getBoundingClientRect().right;
+      const clippers = [];
       for (let parent = element.parentElement; parent && parent !== document.body; parent = parent.parentElement) {
-        const clip = getComputedStyle(parent).overflowX;
-        if (clip !== "visible" && parent.getBoundingClientRect().right <= width + 1) { contained = true; break; }
+        if (getComputedStyle(parent).overflowX !== "visible") clippers.push(parent);
       }
-      if (!contained) wide.push({element: describe(element), right: Math.round(element.getBoundingClientRect().right)});
+      // Wider than the page, unless a box that fits the page holds it (scrolling it or hiding it).
+      if (right > width + 1) {
+        if (!clippers.some((c) => c.getBoundingClientRect().right <= width + 1)) {
+          wide.push({element: describe(element), right: Math.round(right)});
+        }
+        continue;
+      }
+      // Cut off in the lesson: the nearest box that clips it does not scroll, so the rest is out of reach
+      // (4 px allowed: inline code wrapped over two lines keeps its padding on both).
+      const nearest = clippers[0];
+      // (MathJax's copy for screen readers is clipped on purpose.)
+      if (nearest && element.closest("article") && nearest.closest("article") && !element.closest("mjx-assistive-mml") &&
+          !["auto", "scroll"].includes(getComputedStyle(nearest).overflowX) &&
+          right > nearest.getBoundingClientRect().right + 4 && style.textOverflow !== "ellipsis") {
+        cut.push({element: describe(element), right: Math.round(right), clip: describe(nearest)});
+      }
     }
-    return {width, scrollWidth: document.documentElement.scrollWidth, wide, scrollers};
+    return {width, scrollWidth: document.documentElement.scrollWidth, wide, cut, scrollers};
   };
 
   // ----- diagrams (called with `this` = a closed shadow root holding one) ---------------------------

@@ -239,9 +239,14 @@ def lab_view(notebook: dict, *, number: int, filename: str, previous: tuple[int,
             continue
         text = source(cell)
         if not title_seen and text.lstrip().startswith("# "):
+            # The title, the banner under it, the lesson's introduction, then "Before you begin".
             title_seen = True
-            out.append(_markdown(banner(filename, links) + "\n\n"
-                                 + before_you_begin(facts, local_numbers, cluster_numbers, previous, links)))
+            title, _, introduction = text.lstrip().partition("\n")
+            cell["source"] = title
+            out.append(_markdown(banner(filename, links)))
+            if introduction.strip():
+                out.append({**_markdown(introduction.strip()), "metadata": {}})
+            out.append(_markdown(before_you_begin(facts, local_numbers, cluster_numbers, previous, links)))
         headings = [m.group(2).strip() for m in _SECTION.finditer(text)]
         if headings:
             section = by_title[headings[-1]]
