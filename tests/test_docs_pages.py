@@ -60,14 +60,17 @@ def texts(notebook):
     return [lab_view.source(cell) for cell in notebook["cells"]]
 
 
-def test_the_view_puts_banner_and_before_you_begin_under_the_title():
+def test_the_view_puts_the_banner_under_the_title_and_before_you_begin_after_the_introduction():
     cells = texts(view(SAMPLE))
-    assert cells[0].startswith("# Lab 1 — Sample")
-    assert "workshop-lab-banner" in cells[1] and "## Before you begin" in cells[1]
-    assert 'href="../../downloads/01-x.ipynb"' in cells[1] and "solutions blanked" in cells[1]
-    assert "**Local part** (sections 1, 3 and 7" not in cells[1], "the cluster section is not local"
-    assert "**Local part** (sections 1 and 3)" in cells[1] and "**Cluster part** (section 7)" in cells[1]
-    assert "the [setup](../../setup/) only" in cells[1], "Lab 1 builds on nothing but the setup"
+    assert cells[0] == "# Lab 1 — Sample"
+    assert "workshop-lab-banner" in cells[1] and 'href="../../downloads/01-x.ipynb"' in cells[1]
+    assert "solutions blanked" in cells[1]
+    assert cells[2] == "Intro."
+    before = cells[3]
+    assert before.startswith("## Before you begin")
+    assert "**Local part** (sections 1 and 3)" in before and "**Cluster part** (section 7)" in before
+    assert "the [setup](../../setup/) only" in before, "Lab 1 builds on nothing but the setup"
+    assert "](../../setup/#prerequisites-local-only)" in before
 
 
 def test_one_notice_per_cluster_section_and_no_skip_notice_under_cells():
