@@ -1,32 +1,65 @@
 """Our Grafana dashboard: valid JSON, templated Prometheus datasource, and PromQL that a live
-Prometheus evaluates against the series KServe's model server really exports."""
+Prometheus evaluates against the series KServe's model servers really export.
+
+The live part runs what a transformer InferenceService runs, on 127.0.0.1: the Lab 6 transformer in
+front of the iris predictor, two KServe model servers that both export
+``request_predict_seconds{model_name=<the same name>}``. Prometheus scrapes each with the label the
+cluster's PodMonitor copies from the pod (``component``), so the series look like the cluster's.
+"""
 
 from __future__ import annotations
 
 import copy
 import re
+import time
+from types import SimpleNamespace
 
 import pytest
 
-from kserve_workshop.metrics.exposition import read_metrics
+from kserve_workshop.custom.chain import LocalChain, predict_labels
+from kserve_workshop.metrics import LocalPrometheus
 from kserve_workshop.metrics import dashboard as dash
+from kserve_workshop.metrics.exposition import read_metrics
 from kserve_workshop.metrics.promql import MODEL_SERVER_HISTOGRAMS
-
-from support.monitoring_stack import monitoring_stack
+from kserve_workshop.training import save_model, train_iris
 
 #: Labels the cluster's scrape adds (prometheus-operator target labels); a local scrape has none.
 SCRAPE_TIME_LABELS = {"namespace", "pod", "container", "endpoint"}
-
+FLOWERS = [{"sepal_length": 6.8, "sepal_width": 2.8, "petal_length": 4.8, "petal_width": 1.4},
+           {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]
+REQUESTS = 12
+TOTAL = REQUESTS + 1  # and the first one
 
 #: Tests using these fixtures start servers: marked slow (see conftest.py).
 SLOW_FIXTURES = {"stack"}
 
 
+def _scraped_count(prom, component: str) -> float:
+    frame = prom.query(f'sum(request_predict_seconds_count{{component="{component}"}})')
+    return float(frame["value"].iloc[0]) if not frame.empty else -1.0
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    # No traffic needed: one prediction creates every series, and Prometheus scrapes them.
-    with monitoring_stack(tmp_path_factory.mktemp("dashboard"), duration=0, settle=2.1) as built:
-        yield built
+    model_dir = tmp_path_factory.mktemp("dashboard") / "model"
+    save_model(train_iris(), model_dir)
+    with LocalChain(model_dir) as chain:
+        targets = [(chain.predictor, {"component": "predictor"}), (chain.transformer, {"component": "transformer"})]
+        with LocalPrometheus(targets).start() as prom:
+            # One request creates the series; once scraped, REQUESTS more make every rate non-zero.
+            for wanted in (1, TOTAL):
+                for _ in range(wanted - max(0, int(_scraped_count(prom, "predictor")))):
+                    predict_labels(chain.url, chain.model_name, FLOWERS)
+                _wait_scraped(prom, wanted)
+            time.sleep(2.1)  # a few more scrapes: a rate needs two samples inside its window
+            yield SimpleNamespace(prom=prom, chain=chain, server=chain.predictor)
+
+
+def _wait_scraped(prom, count: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while min(_scraped_count(prom, c) for c in ("predictor", "transformer")) < count:
+        assert time.monotonic() < deadline, f"Prometheus did not scrape {count} requests within {timeout} s"
+        time.sleep(0.25)
 
 
 @pytest.fixture()
@@ -57,8 +90,8 @@ def test_panels_cover_rate_and_latency_quantiles_per_model(board):
         assert any(e.startswith(f"histogram_quantile({quantile},") and "request_predict_seconds_bucket" in e
                    and "namespace, model_name" in e for e in exprs), quantile
     units = {p["title"]: p["fieldConfig"]["defaults"].get("unit") for p in dash.panels(board) if p["type"] != "text"}
-    assert units["Request rate by model"] == "reqps"
-    assert units["Predict latency p50 / p95 / p99 by model"] == "s"
+    assert units["Request rate by model and component"] == "reqps"
+    assert units["Predict latency p50 / p95 / p99 by model and component"] == "s"
 
 
 @pytest.mark.parametrize("breakage, message", [
@@ -73,6 +106,10 @@ def test_panels_cover_rate_and_latency_quantiles_per_model(board):
      "$nmspace, which is not a dashboard variable"),
     (lambda b: b["panels"][1].update(targets=[]), "has no query"),
     (lambda b: b["templating"]["list"][1].update(datasource={"uid": "abc"}), "variable $namespace does not use"),
+    (lambda b: b["panels"][1]["targets"][0].update(expr=b["panels"][1]["targets"][0]["expr"].replace(
+        ', component="predictor"', "")), "mixes the predictor's and the transformer's series"),
+    (lambda b: b["panels"][4]["targets"][0].update(expr=b["panels"][4]["targets"][0]["expr"].replace(
+        "model_name, component)", "model_name)")), "mixes the predictor's and the transformer's series"),
 ])
 def test_structure_check_rejects_broken_dashboards(board, breakage, message):
     broken = copy.deepcopy(board)
@@ -125,3 +162,45 @@ def test_variables_list_labels_the_series_carry(stack, board):
         frame = stack.prom.query(dash.substitute(expr))
         assert not frame.empty
         assert label in frame.columns or label in SCRAPE_TIME_LABELS, label
+
+
+# -- predictor and transformer apart ---------------------------------------------------------------------
+
+def test_every_model_server_rate_selects_or_splits_by_component(board):
+    rates = [(panel["title"], t["expr"]) for panel, t in dash.targets(board) if "rate(request_" in t["expr"]]
+    assert len(rates) >= 8
+    for title, expr in rates:
+        assert 'component="' in expr or re.search(r"by \([^)]*component", expr), (title, expr)
+
+
+def test_both_components_export_the_same_series_so_unselected_rates_count_twice(stack):
+    """Why the dashboard selects components: the chain answered REQUESTS requests, and each was one
+    predict at the transformer and one at the predictor."""
+    both = stack.prom.query("sum(request_predict_seconds_count)")
+    assert float(both["value"].iloc[0]) == 2 * TOTAL
+    per_component = stack.prom.query("sum by (component, model_name) (request_predict_seconds_count)")
+    assert sorted(zip(per_component["component"], per_component["model_name"], per_component["value"])) == [
+        ("predictor", stack.chain.model_name, TOTAL), ("transformer", stack.chain.model_name, TOTAL)]
+
+
+def test_the_request_rate_panel_counts_each_request_once(stack, board):
+    """The panel's own selector, on the counter itself (a rate's extrapolation would blur the count)."""
+    panel = next(p for p in dash.panels(board) if p["title"].startswith("Request rate (selected models"))
+    expr = dash.substitute(panel["targets"][0]["expr"])
+    counter = re.sub(r"rate\((request_\w+\{[^}]*\})\[[^\]]+\]\)", r"\1", expr)
+    assert counter != expr and "rate(" not in counter, counter
+    assert float(stack.prom.query(counter)["value"].iloc[0]) == TOTAL
+    unselected = counter.replace(', component="predictor"', "")
+    assert float(stack.prom.query(unselected)["value"].iloc[0]) == 2 * TOTAL
+
+
+def test_latency_panels_show_predictor_and_transformer_apart(stack, board):
+    panel = next(p for p in dash.panels(board) if p["title"].startswith("Predict latency p50"))
+    frame = stack.prom.query(dash.substitute(panel["targets"][1]["expr"], {**dash.LOCAL_VALUES,
+                                                                             "__rate_interval": "10m"}))
+    assert sorted(frame["component"]) == ["predictor", "transformer"]
+    transformer = next(p for p in dash.panels(board) if p["title"].startswith("Transformer pre/post"))
+    for target in transformer["targets"]:
+        assert 'component="transformer"' in target["expr"]
+        assert not stack.prom.query(dash.substitute(target["expr"], {**dash.LOCAL_VALUES,
+                                                                     "__rate_interval": "10m"})).empty

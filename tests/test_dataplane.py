@@ -201,3 +201,37 @@ def test_health_metadata_and_metrics(server):
     assert len(latencies) == 5 and all(0 < value < 10 for value in latencies)
     after = exposition.histogram_count(exposition.read_metrics(server.url), "request_predict_seconds", model_name=NAME)
     assert after - before == 5
+
+
+# -- what KServe's sklearn runtime answers (no runtime image here: its documented answer, served locally) --
+# KServe v0.20's sklearn runtime wraps every error of predict as InferenceError, answered with HTTP 500
+# and {"error": <the exception's text>} (sklearnserver/model.py, kserve/errors.py).
+
+def _runtime_answering(status: int, error: str):
+    from support.fake_ingress import FakeIngress
+
+    return FakeIngress([(status, {"error": error})])
+
+
+@pytest.mark.parametrize("error", [
+    "X has 3 features, but SVC is expecting 4 features as input.",
+    "Input X contains NaN.\nSVC does not accept missing values encoded as NaN natively.",
+    "could not convert string to float: 'petal'",
+    "Expected 2D array, got 1D array instead:\narray=[6.8 2.8 4.8 1.4].",
+])
+def test_a_500_carrying_a_predict_error_is_a_payload_error(error):
+    with _runtime_answering(500, error) as runtime:
+        with pytest.raises(dataplane.RejectedPayload) as info:
+            dataplane.predict_v1(runtime.url, NAME, [[6.8, 2.8, 4.8]])
+    assert info.value.status_code == 500
+    assert error.splitlines()[0] in info.value.message
+    assert "answers a request it cannot predict on with HTTP 500" in info.value.message
+    assert "instances" in info.value.hint
+
+
+def test_a_500_without_a_predict_error_stays_a_server_failure():
+    with _runtime_answering(500, "ValueError : the model file is corrupt") as runtime:
+        with pytest.raises(dataplane.CallFailed) as info:
+            dataplane.predict_v1(runtime.url, NAME, DOCS)
+    assert not isinstance(info.value, dataplane.RejectedPayload)
+    assert "failed with HTTP 500" in info.value.message

@@ -45,6 +45,7 @@ EXPECTED = {
     "storage-uri-not-found": (F.NOT_READY, "storage-initializer-failed"),
     "storage-access-denied": (F.NOT_READY, "storage-initializer-failed"),
     "sklearn-version-mismatch": (F.NOT_READY, "sklearn-version-mismatch"),
+    "import-error": (F.NOT_READY, "server-import-failed"),
     "model-file-missing": (F.READY_WITH_WARNINGS, "model-file-missing"),
     "mnt-models-missing": (F.NOT_READY, "mnt-models-missing"),
     "pending-insufficient-cpu": (F.NOT_READY, "pods-unschedulable"),
@@ -68,6 +69,7 @@ TITLE_WORDS = {
     "image-digest-resolution": "digest",
     "no-supporting-runtime": "'sklearn'",
     "oom-killed": "64Mi",
+    "import-error": "'kserve_workshop.training'",
 }
 
 
@@ -272,6 +274,15 @@ def test_unschedulable_for_memory_names_memory():
     assert top.rule == "pods-unschedulable" and "memory" in top.title and "cpu" not in top.title
 
 
+def test_unschedulable_title_names_the_resources_without_the_schedulers_punctuation():
+    assert diagnose("pending-insufficient-cpu").top.title == "Pods are Pending: not enough cpu on the nodes"
+    snapshot = snap("pending-insufficient-cpu")
+    text = json.dumps([snapshot.pods, snapshot.events, snapshot.revisions]).replace(
+        "1 Insufficient cpu.", "1 Insufficient memory, 1 Insufficient nvidia.com/gpu.")
+    snapshot.pods, snapshot.events, snapshot.revisions = json.loads(text)
+    assert diagnose_snapshot(snapshot).top.title == "Pods are Pending: not enough memory and nvidia.com/gpu on the nodes"
+
+
 def test_unschedulable_for_a_taint_quotes_the_scheduler():
     snapshot = snap("pending-insufficient-cpu")
     taint = "0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: gpu}."
@@ -282,15 +293,81 @@ def test_unschedulable_for_a_taint_quotes_the_scheduler():
     assert top.rule == "pods-unschedulable" and "untolerated taint" in top.cause and top.confidence < 0.9
 
 
+def test_an_import_error_at_start_is_a_broken_image_not_an_unpicklable_model():
+    diagnosis = diagnose("import-error")
+    assert diagnosis.top.rule == "server-import-failed"
+    assert "before any model is loaded" in diagnosis.top.cause and "not a problem with the model file" in diagnosis.top.cause
+    assert "kserve-workshop/custom-model:0.1.0" in diagnosis.top.cause
+    assert "model-file-not-loadable" not in {f.rule for f in diagnosis.findings}
+    assert "unpickling" not in render_text(diagnosis).lower()
+
+
+# The same ModuleNotFoundError raised by pickle inside joblib.load: the model file names a class from
+# a module the runtime lacks (here a scikit-learn module that was renamed). That IS the model file.
+UNPICKLE_IMPORT = """Traceback (most recent call last):
+  File "<frozen runpy>", line 198, in _run_module_as_main
+  File "<frozen runpy>", line 88, in _run_code
+  File "/sklearnserver/sklearnserver/__main__.py", line 35, in <module>
+    model.load()
+  File "/sklearnserver/sklearnserver/model.py", line 52, in load
+    self._model = joblib.load(model_files[0])
+                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/prod_venv/lib/python3.11/site-packages/joblib/numpy_pickle.py", line 632, in _unpickle
+    obj = unpickler.load()
+          ^^^^^^^^^^^^^^^^
+  File "/usr/local/lib/python3.11/pickle.py", line 1213, in load
+    dispatch[key[0]](self)
+  File "/usr/local/lib/python3.11/pickle.py", line 1538, in load_stack_global
+    self.append(self.find_class(module, name))
+                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/usr/local/lib/python3.11/pickle.py", line 1580, in find_class
+    __import__(module, level=0)
+ModuleNotFoundError: No module named 'sklearn.ensemble.gradient_boosting'
+"""
+
+
+def _crashed_with(text: str):
+    """The import-error fixture with another crash text everywhere KServe and the kubelet copy it:
+    the log, the termination message (FallbackToLogsOnError) and lastFailureInfo.message."""
+    snapshot = snap("import-error")
+    key = next(k for k in snapshot.logs if k.container == "kserve-container")
+    snapshot.logs[key] = text
+    snapshot.isvc["status"]["modelStatus"]["lastFailureInfo"]["message"] = text
+    for pod in snapshot.pods:
+        for status in pod["status"]["containerStatuses"]:
+            if status["name"] == "kserve-container":
+                status["lastState"]["terminated"]["message"] = text
+    return snapshot
+
+
+def test_an_import_error_while_unpickling_is_still_the_model_file():
+    diagnosis = diagnose_snapshot(_crashed_with(UNPICKLE_IMPORT))
+    assert diagnosis.top.rule == "model-file-not-loadable" and "unpickling" in diagnosis.top.title
+    assert "server-import-failed" not in {f.rule for f in diagnosis.findings}
+
+
+@pytest.mark.parametrize("text, missing", [
+    ("/opt/venv/bin/python: Error while finding module specification for 'kserve_workshop.runtime.server' "
+     "(ModuleNotFoundError: No module named 'kserve_workshop.runtime')\n", "'kserve_workshop.runtime'"),
+    ("/usr/local/bin/python3.11: No module named kserve_workshop.model_server\n", "kserve_workshop.model_server"),
+    ("Traceback (most recent call last):\n  File \"/app/x.py\", line 3, in <module>\n    from kserve import Model\n"
+     "ImportError: cannot import name 'Model' from 'kserve' (/opt/venv/lib/python3.11/site-packages/kserve/__init__.py)\n",
+     "'Model' from 'kserve'"),
+])
+def test_import_failures_of_every_shape_are_recognised(text, missing):
+    top = diagnose_snapshot(_crashed_with(text)).top
+    assert top.rule == "server-import-failed" and missing in top.title, top.title
+
+
 def test_a_crash_with_an_unknown_error_shows_the_last_log_lines():
     snapshot = snap("oom-killed")
     status = snapshot.pods[0]["status"]["containerStatuses"][0]
     status["lastState"]["terminated"].update(reason="Error", exitCode=3)
     key = LogKey(snapshot.pods[0]["metadata"]["name"], "kserve-container", True)
-    snapshot.logs[key] = "starting\nTraceback (most recent call last):\nImportError: cannot import name 'Foo' from 'mymodel'\n"
+    snapshot.logs[key] = "starting\nTraceback (most recent call last):\nRuntimeError: the flux capacitor is cold\n"
     top = diagnose_snapshot(snapshot).top
     assert top.rule == "container-crashing" and "exit code 3" in top.title
-    assert "cannot import name 'Foo'" in top.cause
+    assert "the flux capacitor is cold" in top.cause
 
 
 def test_a_storage_error_no_pattern_knows_still_gets_reported_with_its_log():
@@ -361,13 +438,33 @@ def test_an_apply_refused_by_the_webhook_is_explained_from_the_error_text():
     assert findings_from_error_text("the server could not find the requested resource") == []
 
 
-def test_runtime_not_recognized_names_the_runtime():
+def _runtime_not_recognized(runtime: str):
+    """The no-supporting-runtime fixture, as KServe reports a named runtime it cannot find
+    (components/predictor.go: RuntimeNotRecognized, "Waiting for runtime to become available")."""
     snapshot = snap("no-supporting-runtime")
-    snapshot.isvc["spec"]["predictor"]["model"]["runtime"] = "kserve-sklearn"
+    snapshot.isvc["spec"]["predictor"]["model"]["runtime"] = runtime
     snapshot.isvc["status"]["modelStatus"]["lastFailureInfo"] = {"reason": "RuntimeNotRecognized",
                                                                  "message": "Waiting for runtime to become available"}
-    top = diagnose_snapshot(snapshot).top
+    return diagnose_snapshot(snapshot).top
+
+
+def test_runtime_not_recognized_names_the_runtime():
+    top = _runtime_not_recognized("kserve-sklearn")
     assert top.rule == "no-supporting-runtime" and "'kserve-sklearn'" in top.title
+    assert "Did you mean 'kserve-sklearnserver'?" in " ".join(top.fix)
+    assert "servingruntime.enabled" not in " ".join(top.fix)
+
+
+def test_kserves_own_runtime_missing_is_the_runtime_configs_chart_without_its_flag():
+    from kserve_workshop.versions import pin
+
+    top = _runtime_not_recognized("kserve-sklearnserver")
+    assert top.rule == "no-supporting-runtime"
+    assert top.title == "KServe's runtime 'kserve-sklearnserver' is not installed"
+    assert "kserve.servingruntime.enabled=true" in top.cause
+    install = next(line for line in top.fix if line.startswith("Install KServe's runtimes: "))
+    assert (f"helm upgrade --install kserve-runtime-configs oci://ghcr.io/kserve/charts/kserve-runtime-configs "
+            f"--version {pin('kserve')} -n kserve --set kserve.servingruntime.enabled=true") in install
 
 
 def test_mnt_models_without_the_label_is_less_sure_and_says_why():
@@ -452,6 +549,12 @@ def test_wrong_host_fixture_call_is_diagnosed_as_wrong_host():
     (503, '{"error":"Model with name sklearn-iris is not ready."}', {}, "call-model-not-ready"),
     (500, '{"error":"Expected 2D array, got 1D array instead"}', {"content_type": "application/x-www-form-urlencoded"}, "call-not-json"),
     (400, '{"error":"Invalid input"}', {}, "call-bad-payload"),
+    # KServe's sklearn runtime: every predict error is an InferenceError, answered with HTTP 500.
+    (500, '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
+     {"content_type": "application/json"}, "call-bad-payload"),
+    (500, '{"error":"Input X contains NaN."}', {"content_type": "application/json"}, "call-bad-payload"),
+    (500, '{"error":"Expected 2D array, got 1D array instead"}', {"content_type": "application/json"},
+     "call-bad-payload"),
     (None, "", {"error": "Connection refused"}, "call-no-answer"),
 ])
 def test_failed_calls_are_explained(status, body, kwargs, rule):
@@ -459,6 +562,19 @@ def test_failed_calls_are_explained(status, body, kwargs, rule):
     diagnosis = diagnose_call(status, body, status_url="http://sklearn-iris.kserve-test.example.com",
                               model_name=NAME, **kwargs)
     assert diagnosis.top.rule == rule
+
+
+def test_a_feature_count_error_names_both_counts():
+    diagnosis = diagnose_call(500, '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
+                              host="sklearn-iris.kserve-test.example.com",
+                              status_url="http://sklearn-iris.kserve-test.example.com", model_name=NAME)
+    assert diagnosis.top.title == "The rows have 3 features, the model expects 4"
+    assert "HTTP 500" in diagnosis.top.cause and "rows of 4 numbers" in diagnosis.top.fix[0]
+
+
+def test_a_500_that_is_not_about_the_payload_is_not_called_one():
+    diagnosis = diagnose_call(500, '{"error":"ValueError : boom"}', host="h", status_url="http://h")
+    assert diagnosis.state == F.CALL_UNKNOWN
 
 
 def test_an_unexplained_call_says_so_and_shows_the_body():
@@ -486,7 +602,8 @@ def test_missing_optional_files_are_listed_not_fatal():
     (lambda d: (d / "pods.json").write_text('{"items": ['), r"pods\.json is not valid JSON \(.*line 1"),
     (lambda d: (d / "pods.json").write_text('"pods"'), r"pods\.json does not hold Kubernetes objects"),
     (lambda d: (d / "inferenceservice.json").unlink(), r"has no inferenceservice\.json"),
-    (lambda d: (d / "inferenceservice.json").write_text((d / "namespace.json").read_text()), r"holds no InferenceService"),
+    (lambda d: (d / "inferenceservice.json").write_text((d / "namespace.json").read_text()),
+     r"inferenceservice\.json, item 0 is a Namespace \(v1\), but inferenceservice\.json holds InferenceService"),
     (lambda d: (d / "inferenceservice.json").write_bytes(b"\xff\xfe\x00"), r"not a UTF-8 text file"),
 ])
 def test_broken_directories_give_one_clear_error(tmp_path, mutate, message):
@@ -494,6 +611,87 @@ def test_broken_directories_give_one_clear_error(tmp_path, mutate, message):
     mutate(folder)
     with pytest.raises(WorkshopError, match=message):
         DirSource(folder).snapshot(NAME)
+
+
+def _edit(folder: Path, filename: str, change) -> None:
+    """Load a saved file, let ``change`` alter the decoded JSON in place, write it back."""
+    path = folder / filename
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def _first_pod(data):
+    return data["items"][0]
+
+
+@pytest.mark.parametrize("filename, change, message", [
+    ("pods.json", lambda d: _first_pod(d).update(status="Running"),
+     r"pods\.json, item 0: status must be an object, not 'Running'"),
+    ("pods.json", lambda d: _first_pod(d)["status"].update(containerStatuses={"name": "kserve-container"}),
+     r"item 0: status\.containerStatuses must be a list"),
+    ("pods.json", lambda d: _first_pod(d)["status"]["containerStatuses"][0].update(restartCount="5"),
+     r"status\.containerStatuses\[0\]\.restartCount must be a whole number, not '5'"),
+    ("pods.json", lambda d: _first_pod(d)["status"]["containerStatuses"][0].update(state=["running"]),
+     r"containerStatuses\[0\]\.state must be an object"),
+    ("pods.json", lambda d: _first_pod(d).update(metadata=None), r"item 0: metadata must be an object, not None"),
+    ("pods.json", lambda d: d["items"].append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}}),
+     r"pods\.json, item 1 is a Service \(v1\), but pods\.json holds Pod objects"),
+    ("ksvc.json", lambda d: d["items"][0].update(apiVersion="v1"),
+     r"ksvc\.json, item 0 is a Service \(v1\), but ksvc\.json holds Service objects of serving\.knative\.dev"),
+    ("inferenceservice.json", lambda d: d.update(metadata=None), r"metadata must be an object, not None"),
+    ("inferenceservice.json", lambda d: d["status"].update(conditions="Ready"),
+     r"status\.conditions must be a list, not 'Ready'"),
+    ("inferenceservice.json", lambda d: d["status"]["conditions"][0].update(status=True),
+     r"status\.conditions\[0\]\.status must be a string, not True"),
+    ("inferenceservice.json", lambda d: d.update(status=[]), r"status must be an object, not \[\]"),
+    ("events.json", lambda d: d["items"][0].update(involvedObject="pod"), r"involvedObject must be an object"),
+    ("namespace.json", lambda d: d["metadata"].update(labels=["control-plane"]), r"metadata\.labels must be an object"),
+])
+def test_malformed_objects_give_one_clear_error(tmp_path, filename, change, message):
+    folder = copy_fixture("healthy", tmp_path)
+    _edit(folder, filename, change)
+    with pytest.raises(WorkshopError, match=message) as info:
+        DirSource(folder).snapshot(NAME)
+    assert "invoke diagnose.snapshot" in info.value.hint
+
+
+def test_json_nested_beyond_reason_is_refused(tmp_path):
+    folder = copy_fixture("healthy", tmp_path)
+    (folder / "pods.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(WorkshopError, match=r"pods\.json is nested too deeply"):
+        DirSource(folder).snapshot(NAME)
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"missing": 5}, r"snapshot\.json: missing must be a list, not 5"),
+    ({"missing": ["ok", {"file": "x"}]}, r"snapshot\.json: missing\[1\] must be a string"),
+    ({"origin": ["cluster"]}, r"snapshot\.json: origin must be a string"),
+    (["not", "an", "object"], r"snapshot\.json: the object must be an object"),
+])
+def test_a_malformed_snapshot_json_is_refused(tmp_path, meta, message):
+    folder = copy_fixture("healthy", tmp_path)
+    (folder / "snapshot.json").write_text(json.dumps(meta))
+    with pytest.raises(WorkshopError, match=message):
+        DirSource(folder).snapshot(NAME)
+
+
+def test_a_well_formed_snapshot_json_is_read(tmp_path):
+    folder = copy_fixture("healthy", tmp_path)
+    (folder / "snapshot.json").write_text(json.dumps({"origin": "cluster (context x)", "saved_at": "now",
+                                                      "missing": ["events (forbidden for your user)"]}))
+    snapshot = DirSource(folder).snapshot(NAME)
+    assert "taken from cluster (context x) at now" in snapshot.origin
+    assert "events (forbidden for your user)" in snapshot.missing
+
+
+def test_a_log_that_is_a_directory_is_ignored_with_a_note(tmp_path):
+    folder = copy_fixture("healthy", tmp_path)
+    odd = folder / "logs" / "sklearn-iris-predictor-00001-deployment-7c9d8f6b5d-x2k4p_extra.log"
+    odd.mkdir()
+    snapshot = DirSource(folder).snapshot(NAME)
+    assert any(odd.name in m and "not a file" in m for m in snapshot.missing)
+    assert render_text(diagnose_snapshot(snapshot))
 
 
 def test_name_and_namespace_must_match_the_saved_object():
@@ -722,6 +920,12 @@ def test_task_json_output_is_only_json():
     (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "has no inferenceservice.json"),
     (lambda tmp: (shutil.copytree(FIXTURES / "healthy", tmp / "bad"), (tmp / "bad" / "events.json").write_text("{oops"))[0],
      "events.json is not valid JSON"),
+    (lambda tmp: (shutil.copytree(FIXTURES / "healthy", tmp / "bad"),
+                  _edit(tmp / "bad", "pods.json", lambda d: d["items"][0].update(status="Running")))[0],
+     "status must be an object, not 'Running'"),
+    (lambda tmp: (shutil.copytree(FIXTURES / "healthy", tmp / "bad"),
+                  (tmp / "bad" / "inferenceservice.json").write_text("[" * 100_000))[0],
+     "nested too deeply"),
 ])
 def test_task_with_a_broken_directory_fails_clearly(tmp_path, setup, message):
     folder = setup(tmp_path)
@@ -761,6 +965,16 @@ def test_task_call_explains_a_wrong_host(capsys):
     assert code == 0 and "Wrong Host header" in out and "sklearn-iris.kserve-test.example.com" in out
     code, _, err = run_task(call, capsys, name=NAME, status="teapot", from_dir=str(FIXTURES / "wrong-host"))
     assert code == 1 and "--status must be an HTTP status code" in err
+    code, _, err = run_task(call, capsys, name=NAME, from_dir=str(FIXTURES / "wrong-host"))
+    assert code == 1 and "needs --status" in err
+
+
+def test_task_snapshot_without_out_says_so_before_reading_anything(capsys, monkeypatch):
+    from kserve_workshop.tasks import diagnose_tasks
+
+    monkeypatch.setattr(diagnose_tasks, "LiveSource", lambda *a, **k: pytest.fail("must not read the cluster"))
+    code, _, err = run_task(diagnose_tasks.snapshot, capsys, name=NAME)
+    assert code == 1 and "needs --out DIR" in err and f"--out {NAME}-snapshot" in err
 
 
 def test_task_snapshot_refuses_a_used_directory_before_reading_anything(tmp_path, capsys, monkeypatch):

@@ -67,7 +67,7 @@ def test_the_job_list_is_every_master_notebook(workflow, tmp_path):
     masters = [path.stem for path in labgen.masters(NOTEBOOKS_DIR)]
     assert masters, "no master notebooks found"
     assert listed(tmp_path) == masters
-    assert {"02-first-inferenceservice", "04-canary-rollouts"} <= set(masters)
+    assert {"02-first-inferenceservice", "04-canary-rollouts", "08-boosting-runtimes"} <= set(masters)
 
 
 def test_a_new_notebook_becomes_a_job_and_other_files_do_not(workflow, tmp_path):

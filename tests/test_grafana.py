@@ -36,15 +36,20 @@ def test_service_names_for_the_workshop_release():
         cluster.stack_fullname("")
 
 
-def test_port_forward_command_is_exact_and_loopback_only():
+def test_port_forward_command_is_exact_and_loopback_only(monkeypatch):
+    from kserve_workshop import kube
+
     forward = cluster.ServicePortForward("prometheus-kube-prometheus-prometheus", "monitoring", 9090,
                                          ready_path="/-/ready", context="kind-kserve-workshop")
     assert forward.argv(41234) == [
         "kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address", "127.0.0.1",
         "-n", "monitoring", "svc/prometheus-kube-prometheus-prometheus", "41234:9090"]
     assert forward.ready_urls(41234) == ["http://127.0.0.1:41234/-/ready"]
+    # Without a context: the labs' context (kube.lab_context), never whatever is current.
+    monkeypatch.setattr(kube, "kube_contexts", lambda: (["prod", "kind-kserve-workshop"], "prod"))
+    monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
     no_context = cluster.ServicePortForward("prometheus-grafana", "monitoring", 80)
-    assert "--context" not in no_context.argv(1)
+    assert no_context.argv(1)[1:3] == ["--context", "kind-kserve-workshop"]
 
 
 def test_port_forward_without_a_cluster_fails_with_kubectls_message(tmp_path, monkeypatch):
@@ -53,8 +58,8 @@ def test_port_forward_without_a_cluster_fails_with_kubectls_message(tmp_path, mo
 kind: Config
 clusters: [{{name: nowhere, cluster: {{server: "https://127.0.0.1:{free_port()}"}}}}]
 users: [{{name: nobody, user: {{token: none}}}}]
-contexts: [{{name: nowhere, context: {{cluster: nowhere, user: nobody}}}}]
-current-context: nowhere
+contexts: [{{name: kind-kserve-workshop, context: {{cluster: nowhere, user: nobody}}}}]
+current-context: kind-kserve-workshop
 """)
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     forward = cluster.ServicePortForward("prometheus-kube-prometheus-prometheus", "monitoring", 9090,

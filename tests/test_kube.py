@@ -178,7 +178,8 @@ def test_the_kserve_sdk_client_uses_the_context_asked_for(two_contexts):
 
 
 @pytest.mark.parametrize("context, text", [("missing", "no usable kube context 'missing'"),
-                                           (None, "no usable kube context: ")])
+                                           # without a context: the labs' context, and there is none
+                                           (None, "no workshop cluster in your kubeconfig")])
 def test_a_context_that_cannot_be_loaded_is_one_clear_error(two_contexts, tmp_path, monkeypatch, context, text):
     if context is None:
         monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-file"))
@@ -266,3 +267,56 @@ def test_the_condition_of_a_type():
     assert conditions.has_true_condition(POD, "PodScheduled")
     assert not conditions.has_true_condition(POD, "Ready")
     assert not conditions.has_true_condition(POD, "Initialized")
+
+
+# ----- the labs' context: one rule for upload, serving, port-forwards and %%cluster ----------------
+
+@pytest.fixture
+def no_lab_env(monkeypatch):
+    monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("names, current, expected", [
+    (["kind-kserve-workshop"], "kind-kserve-workshop", "kind-kserve-workshop"),
+    ([GKE, "kind-kserve-workshop"], GKE, GKE),                        # the current one, when it is a workshop's
+    (["prod", "kind-kserve-workshop"], "prod", "kind-kserve-workshop"),  # never another current cluster
+])
+def test_lab_context_follows_the_guards_rule(kubeconfig, no_lab_env, names, current, expected):
+    kubeconfig(names, current)
+    assert kube.lab_context() == expected == kube.guard_context(None, False)
+
+
+def test_lab_context_given_explicitly_is_used_as_it_is(kubeconfig, no_lab_env):
+    kubeconfig(["prod"], "prod")
+    assert kube.lab_context("minikube") == "minikube"
+
+
+def test_lab_context_named_by_the_environment(kubeconfig, no_lab_env):
+    kubeconfig(["minikube", "kind-kserve-workshop"], "kind-kserve-workshop")
+    no_lab_env.setenv(kube.LAB_CONTEXT_ENV, "minikube")
+    assert kube.lab_context() == "minikube" and kube.is_lab_context_named("minikube")
+    assert not kube.is_lab_context_named("kind-kserve-workshop")
+    no_lab_env.setenv(kube.LAB_CONTEXT_ENV, "minikub")
+    with pytest.raises(WorkshopError, match="WORKSHOP_KUBE_CONTEXT='minikub' is not a context of your kubeconfig"):
+        kube.lab_context()
+
+
+def test_lab_context_without_a_workshop_cluster_says_how_to_get_or_name_one(kubeconfig, no_lab_env):
+    kubeconfig(["prod"], "prod")
+    with pytest.raises(WorkshopError, match="no workshop cluster") as info:
+        kube.lab_context()
+    assert "invoke up" in info.value.hint and "WORKSHOP_KUBE_CONTEXT" in info.value.hint
+
+
+def test_the_api_clients_without_a_context_use_the_labs_not_the_current_one(tmp_path, no_lab_env):
+    """A notebook whose current context is another cluster still talks to the workshop's (where
+    upload_model puts the models); WORKSHOP_KUBE_CONTEXT names another one explicitly."""
+    config = tmp_path / "config"
+    config.write_text(TWO_CONTEXTS.replace("current-context: kind-kserve-workshop", "current-context: other"))
+    no_lab_env.setenv("KUBECONFIG", str(config))
+    assert kube.current_context() == "other"
+    assert kube_client.custom_objects_api().api_client.configuration.host == "https://127.0.0.1:1"
+    assert kube_client.core_api().api_client.configuration.host == "https://127.0.0.1:1"
+    no_lab_env.setenv(kube.LAB_CONTEXT_ENV, "other")
+    assert kube_client.custom_objects_api().api_client.configuration.host == "https://127.0.0.2:2"

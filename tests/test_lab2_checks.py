@@ -60,11 +60,11 @@ def test_build_isvc_gives_a_passing_manifest(isvc_schema):
     ("spec.predictor.model.runtime", ..., "MLServer"),
     ("spec.predictor.model.runtime", "kserve-mlserver", "not KServe's sklearn server"),
     ("spec.predictor.model.storageUri", serving.PUBLIC_IRIS_MODEL + "/model.joblib", "directory holding"),
-    ("spec.predictor.model.resources", ..., "must set cpu and memory"),
+    ("spec.predictor.model.resources", ..., "resources is missing"),
     ("spec.predictor.model.resources.limits", ..., "resources.limits must set cpu and memory"),
-    ("spec.predictor.model.resources.limits.cpu", "2", "not laptop-sized"),
-    ("spec.predictor.model.resources.limits.memory", "2Gi", "not laptop-sized"),
-    ("spec.predictor.model.resources.requests.cpu", "200m", "limit is below its request"),
+    ("spec.predictor.model.resources.limits.cpu", "2", "limits.cpu is not the one asked for"),
+    ("spec.predictor.model.resources.limits.memory", "2Gi", "limits.memory is not the one asked for"),
+    ("spec.predictor.model.resources.requests.cpu", "200m", "requests.cpu is not the one asked for"),
     ("spec.predictor.model.resources.requests.memory", "lots", "resources.requests.memory"),
 ])
 def test_a_wrong_manifest_fails_with_a_hint(isvc_schema, path, value, mentions):

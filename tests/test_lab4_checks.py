@@ -51,11 +51,13 @@ def test_probe_rejects_rows_that_are_not_iris_rows(models, answer):
     assert_fails(run("probe", probe=answer, model_v1=v1, model_v2=v2), mentions="rows of 4 numbers")
 
 
-def test_probe_with_unfitted_models_fails_without_crashing():
+def test_probe_is_graded_on_the_labs_own_models(models):
+    # The learner's model_v1/model_v2 are ignored: an edited model cannot make a bad probe pass.
     from sklearn.svm import SVC
 
-    result = run("probe", probe=[[6.0, 2.7, 5.1, 1.6]], model_v1=SVC(), model_v2=SVC())
-    assert_fails(result, mentions="could not predict")
+    v1, v2 = models
+    agreed = training.DOCS_IRIS_INPUT[:1]
+    assert_fails(run("probe", probe=agreed, model_v1=SVC(), model_v2=SVC()), mentions="alike")
 
 
 # -- canary manifest --------------------------------------------------------------------------------
@@ -87,11 +89,14 @@ def test_the_lab_canary_passes(isvc_schema):
     ({"spec__predictor__canaryTrafficPercent": ...}, "canaryTrafficPercent is not the lab's"),
     ({"spec__canaryTrafficPercent": 20}, "spec.canaryTrafficPercent: unknown field"),
     ({"spec__predictor__model__storageUri": serving.PUBLIC_IRIS_MODEL}, "must serve the new model"),
-    ({"metadata__name": "iris-rollout-canary"}, "metadata.name differs"),
-    ({"spec__predictor__model__runtime": "kserve-mlserver"}, "changes more than the model"),
+    ({"metadata__name": "iris-rollout-canary"}, "metadata.name: 'iris-rollout' -> 'iris-rollout-canary'"),
+    ({"spec__predictor__model__runtime": "kserve-mlserver"}, "also changed: spec.predictor.model.runtime"),
     ({"spec__predictor__model__resources": {"requests": {"cpu": "1", "memory": "2Gi"},
-                                            "limits": {"cpu": "1", "memory": "2Gi"}}}, "changes more than the model"),
-    ({"metadata__annotations": {}}, "tag-routing annotation was lost"),
+                                            "limits": {"cpu": "1", "memory": "2Gi"}}},
+     "spec.predictor.model.resources.requests.cpu: '50m' -> '1'"),
+    ({"metadata__annotations": {}}, "metadata.annotations.serving.kserve.io/enable-tag-routing: 'true' -> '(absent)'"),
+    ({"spec__predictor__minReplicas": 2}, "spec.predictor.minReplicas: 1 -> 2"),
+    ({"spec__predictor__maxReplicas": 4}, "spec.predictor.maxReplicas: '(absent)' -> 4"),
 ])
 def test_a_wrong_canary_fails_with_a_hint(isvc_schema, changes, mentions):
     assert_fails(run("canary_manifest", canary_manifest=canary_from_stable(**changes), stable_manifest=STABLE),
@@ -109,6 +114,41 @@ def test_editing_the_stable_manifest_in_place_is_caught(isvc_schema):
                  mentions="`stable_manifest` was changed too")
 
 
+# With the learner's own versions (model_versions.prepare_versions), the check expects their URIs.
+
+@pytest.fixture(scope="module")
+def own_versions(models, tmp_path_factory):
+    from kserve_workshop.model_versions import prepare_versions
+
+    v1, v2 = models
+    return prepare_versions({"v1": v1, "v2": v2}, "iris-rollout", directory=tmp_path_factory.mktemp("versions"))
+
+
+def test_a_canary_of_the_learners_own_versions_passes(isvc_schema, own_versions):
+    stable = serving.use_model(STABLE, own_versions.uri("v1"))
+    canary_ = copy.deepcopy(stable)
+    canary_["spec"]["predictor"]["canaryTrafficPercent"] = 20
+    canary_["spec"]["predictor"]["model"]["storageUri"] = own_versions.uri("v2")
+    result = run("canary_manifest", canary_manifest=canary_, stable_manifest=stable, model_versions=own_versions)
+    assert result.passed, result.text()
+    assert "your model v2" in result.message
+
+
+def test_with_own_versions_the_public_model_2_is_not_the_new_version(isvc_schema, own_versions):
+    stable = serving.use_model(STABLE, own_versions.uri("v1"))
+    public = copy.deepcopy(stable)
+    public["spec"]["predictor"]["canaryTrafficPercent"] = 20
+    public["spec"]["predictor"]["model"]["storageUri"] = serving.PUBLIC_IRIS_MODEL_2
+    assert_fails(run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions=own_versions),
+                 mentions=own_versions.uri("v2"))
+    swapped = copy.deepcopy(public)
+    swapped["spec"]["predictor"]["model"]["storageUri"] = own_versions.uri("v1")
+    assert_fails(run("canary_manifest", canary_manifest=swapped, stable_manifest=stable,
+                     model_versions=own_versions), mentions="must serve the new model")
+    assert_fails(run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions="v2"),
+                 mentions="not the lab's two prepared versions")
+
+
 @pytest.mark.parametrize("answer", MALFORMED)
 def test_canary_manifest_survives_malformed_answers(answer):
     assert not run("canary_manifest", canary_manifest=answer, stable_manifest=STABLE).passed
@@ -117,19 +157,23 @@ def test_canary_manifest_survives_malformed_answers(answer):
 # -- number of requests -------------------------------------------------------------------------------
 
 def test_n_requests_passes_for_the_formula():
-    assert run("n_requests", n_requests=246).passed  # ceil(1.96² · 0.2 · 0.8 / 0.05²) = ceil(245.9)
-    assert run("n_requests", n_requests=246.0).passed
-    assert run("n_requests", n_requests=np.int64(246)).passed
-    assert math.ceil(1.96 ** 2 * 0.2 * 0.8 / 0.05 ** 2) == 246  # the learner's likely z = 1.96 agrees
+    assert run("n_requests", n_requests=385).passed  # ceil(1.96² · 0.2 · 0.8 / 0.04²) = ceil(384.16)
+    assert run("n_requests", n_requests=385.0).passed
+    assert run("n_requests", n_requests=np.int64(385)).passed
+    assert math.ceil(1.96 ** 2 * 0.2 * 0.8 / 0.04 ** 2) == 385  # the learner's likely z = 1.96 agrees
+    # The exercise's ±4 points make rounding to the nearest differ from rounding up (at ±5 they agree).
+    assert round(1.96 ** 2 * 0.2 * 0.8 / 0.04 ** 2) == 384
+    assert round(1.96 ** 2 * 0.2 * 0.8 / 0.05 ** 2) == math.ceil(1.96 ** 2 * 0.2 * 0.8 / 0.05 ** 2)
 
 
 @pytest.mark.parametrize("answer, mentions", [
-    (245, "round up"),
-    (245.86, "whole number"),
-    (-59, "use fractions"),           # p = 20, E = 5 in percent
-    (1, "use fractions"),             # p = 0.2, E = 5
-    (257, "not the number"),          # z = 2 and rounded up
-    ("246", "must be a number"),
+    (384, "round up"),
+    (384.16, "whole number"),
+    (-59, "use fractions"),           # p = 20, E = 4 in percent, with (1 - p)
+    (1, "use fractions"),             # p = 0.2, E = 4
+    (400, "1.96"),                    # z = 2
+    (246, "±5"),                      # the tolerance of an earlier version of the exercise
+    ("385", "must be a number"),
     (True, "must be a number"),
 ])
 def test_n_requests_rejects_wrong_numbers_with_a_hint(answer, mentions):

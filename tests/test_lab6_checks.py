@@ -26,7 +26,7 @@ def careful_rows(flowers):
             wrong = sorted(set(flower) ^ set(FEATURE_NAMES))
             raise ValueError(f"wrong features: {', '.join(wrong)}")
         for name in FEATURE_NAMES:
-            if not isinstance(flower[name], (int, float)):
+            if isinstance(flower[name], bool) or not isinstance(flower[name], (int, float)):
                 raise ValueError(f"{name} is not a number")
         rows.append([flower[name] for name in FEATURE_NAMES])
     return np.array(rows)
@@ -47,6 +47,17 @@ def only_checks_names(flowers):
     return [[flower[name] for name in FEATURE_NAMES] for flower in flowers]
 
 
+def careful_rows_but_bools(flowers):
+    """Checks types with isinstance(..., (int, float)), which lets True through as 1."""
+    for flower in flowers:
+        if set(flower) != set(FEATURE_NAMES):
+            raise ValueError(f"wrong features: {sorted(set(flower) ^ set(FEATURE_NAMES))}")
+        for name in FEATURE_NAMES:
+            if not isinstance(flower[name], (int, float)):
+                raise ValueError(f"{name} is not a number")
+    return [[flower[name] for name in FEATURE_NAMES] for flower in flowers]
+
+
 @pytest.mark.parametrize("answer", [feature_rows, careful_rows])
 def test_right_feature_rows_pass(answer):
     assert run("to_feature_rows", to_feature_rows=answer).passed
@@ -57,7 +68,8 @@ def test_right_feature_rows_pass(answer):
     (lambda flowers: [list(f.values()) for f in flowers], "wrong rows for one flower with its keys in another order"),
     (lambda flowers: [[f.get(n) for n in FEATURE_NAMES] for f in flowers], "it accepted a flower without petal_width"),
     (only_checks_missing, "it accepted an unknown extra feature 'colour'"),
-    (only_checks_names, "it accepted sepal_width given as the text 'wide'"),
+    (only_checks_names, "it accepted sepal_length given as the text '6.8'"),
+    (careful_rows_but_bools, "it accepted petal_width given as True"),
     (lambda flowers: (_ for _ in ()).throw(ValueError("bad input")) if any(len(f) != 4 for f in flowers)
      else feature_rows(flowers), "does not say what is wrong"),
     (lambda flowers: feature_rows(flowers)[:1], "wrong rows for the docs' two flowers"),
@@ -146,7 +158,7 @@ def body_with(**changes):
     ({"inputs": v2_request(DOCS_FLOWERS)["inputs"][1:]}, "missing sepal_length"),
     (body_with(data=np.array([6.8, 6.0])), "cannot be sent as JSON"),
     ({"instances": DOCS_FLOWERS}, "a list of 'inputs'"),
-    ({"inputs": ["sepal_length"]}, "every input must be a dict"),
+    ({"inputs": ["sepal_length"]}, "must be a dict"),
     (None, "a list of 'inputs'"),
 ])
 def test_wrong_v2_bodies_fail(answer, mentions):

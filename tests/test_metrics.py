@@ -273,7 +273,18 @@ def test_config_scrapes_loopback_targets_given_in_any_form(stack):
         f"127.0.0.1:{stack.server.port}", "127.0.0.1:8081", "127.0.0.1:9000", "127.0.0.1:9001"]
 
 
+def test_targets_may_carry_the_labels_the_clusters_scrape_adds():
+    config = build_config([(8081, {"component": "predictor"}), (8082, {"component": "transformer"}), 8083])
+    assert config["scrape_configs"][0]["static_configs"] == [
+        {"targets": ["127.0.0.1:8081"], "labels": {"component": "predictor"}},
+        {"targets": ["127.0.0.1:8082"], "labels": {"component": "transformer"}},
+        {"targets": ["127.0.0.1:8083"]}]
+
+
 @pytest.mark.parametrize("targets, interval, message", [
+    ([(8080, {"com-ponent": "x"})], "1s", "not a Prometheus label name"),
+    ([(8080, {"__address__": "x"})], "1s", "not a Prometheus label name"),
+    ([(8080, {"component": 1})], "1s", "must be a string"),
     ([], "1s", "at least one target"),
     (["10.0.0.5:8080"], "1s", "scrapes only this machine"),
     (["http://example.com:80"], "1s", "scrapes only this machine"),

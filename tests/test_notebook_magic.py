@@ -7,6 +7,7 @@ pointed at a missing kubeconfig or a closed loopback port.
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -65,6 +66,8 @@ def test_the_notice_is_one_output_in_plain_words_with_the_reason_in_its_metadata
     (NO_CLUSTER, "no Kubernetes cluster is configured on this machine"),
     (ClusterStatus(False, "context 'kind-x' does not answer with KServe's API (HTTP 404)", "kind-x"),
      "the cluster of kube context 'kind-x' did not answer, or has no KServe"),
+    (ClusterStatus(False, "WORKSHOP_KUBE_CONTEXT='mine' is not a context of your kubeconfig"),
+     "WORKSHOP_KUBE_CONTEXT names a kube context that is not in your kubeconfig"),
 ])
 def test_the_reason_in_plain_words(status, words):
     assert words in notebook.skip_message(status)
@@ -122,31 +125,52 @@ def test_the_injected_status_is_restored(shell):
 
 def test_the_real_probe_without_a_kubeconfig_reports_why(monkeypatch, tmp_path):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
+    monkeypatch.delenv("WORKSHOP_KUBE_CONTEXT", raising=False)
     status = notebook.current_status()
     assert not status.available
-    assert status.reason.startswith("no usable kubeconfig")
+    assert status.reason.startswith("no workshop cluster in your kubeconfig")
 
 
-def test_the_real_probe_against_a_closed_port_reports_the_context(monkeypatch, tmp_path):
-    with socket.socket() as probe:  # a loopback port that nothing listens on
+def _kubeconfig(tmp_path, contexts: list[str], current: str) -> Path:
+    """A kubeconfig whose contexts all point at a loopback port that nothing listens on."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    kubeconfig = tmp_path / "config"
-    kubeconfig.write_text(f"""apiVersion: v1
+    entries = "\n".join(f"- name: {name}\n  context: {{cluster: gone, user: nobody}}" for name in contexts)
+    path = tmp_path / "config"
+    path.write_text(f"""apiVersion: v1
 kind: Config
 clusters:
 - name: gone
   cluster: {{server: "http://127.0.0.1:{port}"}}
 contexts:
-- name: kind-gone
-  context: {{cluster: gone, user: nobody}}
-current-context: kind-gone
+{entries}
+current-context: {current}
 users:
 - name: nobody
   user: {{token: not-a-secret}}
 """)
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    return path
+
+
+def test_the_real_probe_against_a_closed_port_reports_the_context(monkeypatch, tmp_path):
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path, ["kind-kserve-workshop"], "kind-kserve-workshop")))
+    monkeypatch.delenv("WORKSHOP_KUBE_CONTEXT", raising=False)
     status = notebook.cluster_status()
     assert not status.available
-    assert status.context == "kind-gone"
-    assert "'kind-gone' does not answer with KServe's API" in status.reason
+    assert status.context == "kind-kserve-workshop"
+    assert "'kind-kserve-workshop' does not answer with KServe's API" in status.reason
+
+
+def test_the_probe_looks_at_the_cluster_the_cells_act_on(monkeypatch, tmp_path):
+    """Not the current context when that is another cluster: the workshop's, like upload_model and serving."""
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path, ["prod", "kind-kserve-workshop"], "prod")))
+    monkeypatch.delenv("WORKSHOP_KUBE_CONTEXT", raising=False)
+    assert notebook.cluster_status().context == "kind-kserve-workshop"
+    notebook.cluster_status.cache_clear()
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path, ["prod"], "prod")))
+    status = notebook.cluster_status()
+    assert not status.available and "WORKSHOP_KUBE_CONTEXT" in status.reason
+    notebook.cluster_status.cache_clear()
+    monkeypatch.setenv("WORKSHOP_KUBE_CONTEXT", "prod")
+    assert notebook.cluster_status().context == "prod"

@@ -255,24 +255,63 @@ def test_credentials_step_runs_as_a_command(tmp_path):
 
 def test_model_uri():
     assert storage.model_uri("my-iris") == "s3://models/my-iris"
+    assert storage.model_uri("my-iris", "0123456789abcdef") == "s3://models/my-iris/0123456789abcdef"
     for bad in ("My_Iris", "", "-x", "a/b"):
         with pytest.raises(WorkshopError, match="invalid model name"):
             storage.model_uri(bad)
+    for bad in ("0123", "0123456789ABCDEF", "../../other-model1", 12):
+        with pytest.raises(WorkshopError, match="invalid model digest"):
+            storage.model_uri("my-iris", bad)
 
 
 # ----- uploading a model -------------------------------------------------------------------------
 
+def _model(tmp_path, content: bytes = b"\x80model bytes", name: str = "model.joblib"):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+def test_a_models_uri_is_addressed_by_its_content(tmp_path):
+    import hashlib
+
+    for folder in "abc":
+        (tmp_path / folder).mkdir()
+    first = _model(tmp_path / "a", b"version 1")
+    same = _model(tmp_path / "b", b"version 1", "model.pkl")
+    changed = _model(tmp_path / "c", b"version 2")
+    digest = hashlib.sha256(b"version 1").hexdigest()[:16]
+    assert storage.content_uri(first, "my-iris") == f"s3://models/my-iris/{digest}"
+    assert storage.content_uri(same, "my-iris") == storage.content_uri(first, "my-iris")
+    assert storage.content_uri(changed, "my-iris") != storage.content_uri(first, "my-iris")
+    # the version is addressed under its model's name, never under a prefix of another name
+    assert storage.content_uri(first, "my-iris-2").startswith("s3://models/my-iris-2/")
+
+
 def test_upload_plan_commands(tmp_path):
-    model = tmp_path / "model.joblib"
+    model = _model(tmp_path)
+    digest = storage.model_digest(model)
     pod = "seaweedfs-abc"
     exec_ = f"kubectl --context {KIND} exec --namespace model-store {pod} --container seaweedfs -- "
     assert storage.upload_plan(KIND, model, "my-iris", pod).commands() == [
-        exec_ + "mkdir -p /tmp/upload/my-iris",
-        f"kubectl --context {KIND} cp {model} model-store/{pod}:/tmp/upload/my-iris/model.joblib --container seaweedfs",
-        exec_ + "sh -c 'echo '\"'\"'fs.rm -r /buckets/models/my-iris'\"'\"' | weed shell || true'",
-        exec_ + "weed filer.copy /tmp/upload/my-iris/model.joblib http://localhost:8888/buckets/models/my-iris/",
-        exec_ + "rm -rf /tmp/upload/my-iris",
+        exec_ + f"mkdir -p /tmp/upload/my-iris/{digest}",
+        f"kubectl --context {KIND} cp {model} model-store/{pod}:/tmp/upload/my-iris/{digest}/model.joblib "
+        "--container seaweedfs",
+        exec_ + f"sh -c 'echo '\"'\"'fs.rm -r /buckets/models/my-iris/{digest}'\"'\"' | weed shell || true'",
+        exec_ + f"weed filer.copy /tmp/upload/my-iris/{digest}/model.joblib "
+        f"http://localhost:8888/buckets/models/my-iris/{digest}/",
+        exec_ + f"rm -rf /tmp/upload/my-iris/{digest}",
     ]
+
+
+def test_uploading_a_new_version_leaves_the_other_versions_alone(tmp_path):
+    """Only the new version's own folder is emptied: the revision a canary keeps still has its model."""
+    model = _model(tmp_path)
+    digest = storage.model_digest(model)
+    commands = storage.upload_plan(KIND, model, "my-iris", "seaweedfs-abc").commands()
+    removals = [c for c in commands if "fs.rm" in c]
+    assert len(removals) == 1 and f"/buckets/models/my-iris/{digest}'" in removals[0]
+    assert not any(c.rstrip("'\" ").endswith("/buckets/models/my-iris") for c in removals)
 
 
 @pytest.fixture
@@ -282,14 +321,52 @@ def workshop_kubeconfig(monkeypatch):
     monkeypatch.setattr(kube, "kube_contexts", lambda: ([KIND], KIND))
 
 
-def test_upload_model_finds_the_pod_and_returns_the_uri(tmp_path, workshop_kubeconfig):
-    model = tmp_path / "model.joblib"
-    model.write_bytes(b"\x80binary")
+def test_upload_model_finds_the_pod_and_returns_the_content_addressed_uri(tmp_path, workshop_kubeconfig):
+    model = _model(tmp_path)
     state = ClusterState(outputs={r"get pods --namespace model-store --selector app=seaweedfs": "seaweedfs-xyz"})
     run, ctx = runner(state)
-    assert storage.upload_model(model, "my-iris", context=KIND, runner=run) == "s3://models/my-iris"
+    uri = storage.upload_model(model, "my-iris", context=KIND, runner=run)
+    assert uri == storage.content_uri(model, "my-iris") == f"s3://models/my-iris/{storage.model_digest(model)}"
     assert any(f"cp {model} model-store/seaweedfs-xyz:" in c for c in ctx.commands)
-    assert "filer.copy" in ctx.commands[-2]
+    assert ctx.commands[-2].endswith(f"http://localhost:8888/buckets/models/my-iris/{storage.model_digest(model)}/")
+
+
+def test_a_retrained_model_gets_a_new_uri_so_kserve_rolls_it_out(tmp_path, workshop_kubeconfig):
+    """Re-running a lab with a changed model must change the InferenceService's spec."""
+    from kserve_workshop.isvc import load_manifest, use_model
+    from kserve_workshop.paths import MANIFESTS_DIR
+
+    state = ClusterState(outputs={r"get pods --namespace model-store --selector app=seaweedfs": "seaweedfs-xyz"})
+    model = _model(tmp_path, b"first training")
+    run, _ = runner(state)
+    first = storage.upload_model(model, "sklearn-iris-lab1", context=KIND, runner=run)
+    model.write_bytes(b"second training")
+    second = storage.upload_model(model, "sklearn-iris-lab1", context=KIND, runner=run)
+    assert first != second
+    manifest = load_manifest(MANIFESTS_DIR / "labs" / "01-serve-a-model" / "sklearn-iris-lab1.yaml")
+    assert use_model(manifest, first)["spec"] != use_model(manifest, second)["spec"]
+    model.write_bytes(b"first training")
+    assert storage.upload_model(model, "sklearn-iris-lab1", context=KIND, runner=run) == first
+
+
+def test_upload_model_without_a_context_uses_the_labs_context(tmp_path, monkeypatch):
+    """upload_model and the serving helpers resolve the same context (kube.lab_context)."""
+    from kserve_workshop import kube
+
+    monkeypatch.setattr(kube, "kube_contexts", lambda: (["minikube", KIND], "minikube"))
+    monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
+    model = _model(tmp_path)
+    state = ClusterState(outputs={r"get pods --namespace model-store --selector app=seaweedfs": "seaweedfs-xyz"})
+    run, ctx = runner(state)
+    storage.upload_model(model, "my-iris", runner=run)
+    assert kube.lab_context() == KIND
+    assert all(f"--context {KIND} " in c for c in ctx.commands)
+    # A context named in $WORKSHOP_KUBE_CONTEXT is the user's choice: no --yes needed.
+    monkeypatch.setenv(kube.LAB_CONTEXT_ENV, "minikube")
+    run, ctx = runner(state)
+    storage.upload_model(model, "my-iris", runner=run)
+    assert kube.lab_context() == "minikube"
+    assert all("--context minikube " in c for c in ctx.commands)
 
 
 def test_upload_model_without_a_running_store(tmp_path, workshop_kubeconfig):
@@ -302,7 +379,7 @@ def test_upload_model_without_a_running_store(tmp_path, workshop_kubeconfig):
 
 @pytest.mark.parametrize("filename, content, message", [
     ("missing.joblib", None, "model file not found"),
-    ("model.onnx", b"x", "loads .joblib, .pkl, .pickle"),
+    ("model.onnx", b"x", "load .joblib, .pkl, .pickle, .bst, .json, .ubj"),
 ])
 def test_upload_model_rejects_bad_files(tmp_path, filename, content, message, workshop_kubeconfig):
     path = tmp_path / filename

@@ -65,7 +65,7 @@ def test_istio_install_commands_on_kind():
         f"helm --kube-context {KIND} upgrade --install istio-base base --namespace istio-system --create-namespace "
         f"{repo} --version {istio} --set defaultRevision=default --wait --timeout 5m",
         f"helm --kube-context {KIND} upgrade --install istiod istiod --namespace istio-system --create-namespace "
-        f"{repo} --version {istio} --values {P}/istio/istiod-values.yaml --set proxy.autoInject=disabled "
+        f"{repo} --version {istio} --values {P}/istio/istiod-values.yaml --set global.proxy.autoInject=disabled "
         "--wait --timeout 5m",
         f"kubectl --context {KIND} wait --for=condition=Ready pods --selector app=istiod --namespace istio-system "
         "--timeout=300s",
@@ -121,7 +121,7 @@ def test_kserve_install_commands_and_retry():
     assert [step.attempts for step in plan.steps] == [1, 2, 1]
 
 
-def test_ci_profile_pulls_preloaded_controller_image_only_when_absent():
+def test_ci_profile_pulls_the_controller_image_only_when_absent():
     ci = [c for c in plan_commands("kserve", "ci") if "kserve-resources " in c]
     laptop = [c for c in plan_commands("kserve") if "kserve-resources " in c]
     assert "--set kserve.controller.imagePullPolicy=IfNotPresent" in ci[0]
@@ -190,6 +190,7 @@ def test_uninstall_runs_in_reverse_order():
     assert first_helm_or_apply(uninstall_plan(KIND).commands()) == [
         "-model-access.yaml", "-secret kserve-models-s3", "-namespace model-store",
         "-podmonitor-kserve.yaml", "-prometheus", "-namespace monitoring",
+        "-inferenceservices.serving.kserve.io --all",
         "-kserve-runtime-configs", "-kserve-resources", "-kserve-crd", "-namespace kserve",
         "-knativeserving knative-serving", "-namespace knative-serving", "-knative-operator",
         "-namespace knative-operator", "-ingressclass istio",
@@ -337,12 +338,41 @@ def test_a_changed_knative_serving_is_applied_again():
 
 def test_kserve_resources_is_tried_twice_then_reported():
     state = ClusterState(failures=[r"upgrade --install kserve-resources"])
-    run, ctx = runner(state)
+    pauses = []
+    run, ctx = runner(state, sleep=pauses.append)
     with pytest.raises(WorkshopError) as info:
         run.execute(install_plan(KIND, LAPTOP, "kserve"))
     assert sum("upgrade --install kserve-resources" in c for c in ctx.commands) == 2
     assert "kserve-resources" in info.value.message
     assert not any("kserve-runtime-configs" in c for c in ctx.changes())
+    # A pause before the second try, as KServe's installer (manage.kserve-helm.sh) sleeps 5 s.
+    assert pauses == [5]
+
+
+def test_a_retry_that_succeeds_goes_on_after_one_pause():
+    class FailsOnce(ClusterState):
+        tries = 0
+
+        def answer(self, command):
+            if "upgrade --install kserve-resources" in command:
+                self.tries += 1
+                if self.tries == 1:
+                    from invoke import Result
+                    return Result(command=command, exited=1, stderr="webhook connection refused")
+            return super().answer(command)
+
+    pauses = []
+    run, ctx = runner(FailsOnce(), sleep=pauses.append)
+    run.execute(install_plan(KIND, LAPTOP, "kserve"))
+    assert pauses == [5]
+    assert any("kserve-runtime-configs" in c for c in ctx.changes())
+
+
+def test_only_steps_that_fail_pause():
+    pauses = []
+    run, _ = runner(ClusterState(), sleep=pauses.append)
+    run.execute(install_plan(KIND, LAPTOP))
+    assert pauses == []
 
 
 def test_a_failed_wait_reports_conditions_events_and_pods():
@@ -376,9 +406,75 @@ def test_uninstall_skips_what_is_already_gone():
 
 
 def test_uninstall_of_an_installed_cluster_removes_everything_in_reverse():
-    run, ctx = runner(installed_state(KIND))
+    from support.platform_fakes import isvc
+
+    state = installed_state(KIND)
+    state.inferenceservices = [isvc("sklearn-iris")]
+    run, ctx = runner(state)
     plan = uninstall_plan(KIND)
     ran = run.execute(plan)
     # The namespaces of the fake never disappear, so every step runs.
     assert ran == [step.title for step in plan.steps]
     assert ctx.changes() == plan.commands()
+
+
+# ----- uninstalling KServe with InferenceServices left ------------------------------------------
+
+def test_uninstall_deletes_every_inferenceservice_before_any_kserve_chart(capsys):
+    from support.platform_fakes import isvc
+
+    state = installed_state(KIND)
+    state.inferenceservices = [isvc("sklearn-iris"), isvc("iris-rollout", "lab4")]
+    run, ctx = runner(state)
+    run.execute(uninstall_plan(KIND, "kserve"))
+    changes = ctx.changes()
+    delete = f"kubectl --context {KIND} delete inferenceservices.serving.kserve.io --all --all-namespaces --wait=false"
+    wait = (f"kubectl --context {KIND} wait --for=delete inferenceservices.serving.kserve.io --all --all-namespaces "
+            "--timeout=300s")
+    assert changes[:2] == [delete, wait]
+    first_chart = next(i for i, c in enumerate(changes) if " uninstall kserve-" in c)
+    assert first_chart == 2
+    out = capsys.readouterr().out
+    assert "deleted 2 InferenceServices: default/sklearn-iris, lab4/iris-rollout" in out
+
+
+def test_uninstall_with_no_inferenceservice_left_skips_the_delete():
+    run, ctx = runner(installed_state(KIND))
+    run.execute(uninstall_plan(KIND, "kserve"))
+    assert not any("inferenceservices" in c for c in ctx.changes())
+
+
+def test_uninstall_without_the_crd_skips_the_delete():
+    state = installed_state(KIND)
+    state.inferenceservices = None  # the API has no such type any more
+    run, ctx = runner(state)
+    run.execute(uninstall_plan(KIND, "kserve"))
+    assert not any("inferenceservices" in c for c in ctx.changes())
+
+
+def test_inferenceservices_stuck_on_their_finalizer_are_explained():
+    from support.platform_fakes import deployment, isvc
+
+    state = installed_state(KIND)
+    state.inferenceservices = [isvc("sklearn-iris", deleting=True)]
+    state.deployments["kserve"] = [deployment("kserve-controller-manager", available=0)]
+    state.failures.append(r"wait --for=delete inferenceservices")
+    run, ctx = runner(state)
+    with pytest.raises(WorkshopError) as info:
+        run.execute(uninstall_plan(KIND, "kserve"))
+    text = info.value.message
+    assert "default/sklearn-iris: finalizers ['inferenceservice.finalizers'], being deleted" in text
+    assert "kserve-controller-manager 0/1 available" in text
+    assert '--type=merge --patch \'{"metadata":{"finalizers":null}}\'' in text
+    assert not any(" uninstall kserve-" in c for c in ctx.changes()), "no chart may go while objects are stuck"
+
+
+def test_deleted_report_reads_both_kubectl_formats():
+    from invoke import Result
+
+    from kserve_workshop.platform.kserve import deleted_report
+
+    old = 'inferenceservice.serving.kserve.io "a" deleted\n'
+    new = 'inferenceservice.serving.kserve.io "b" deleted from lab namespace\n'
+    assert deleted_report(Result(stdout=old + new)) == "deleted 2 InferenceServices: a, lab/b"
+    assert deleted_report(Result(stdout="")) == "deleted no InferenceService (none was left)"

@@ -105,3 +105,29 @@ def test_is_installed_matches_status():
     assert all(component.is_installed(run) for component in components(KIND))
     run, _ = runner(ClusterState())
     assert not any(component.is_installed(run) for component in components(KIND))
+
+
+def test_knative_operator_chart_version_without_v_counts_as_the_pin():
+    """helm list says knative-operator-1.21.1 for the release the pin calls v1.21.1."""
+    state = installed_state(KIND)
+    assert state.releases["knative-operator"][0] == "knative-operator-" + pin("knative", "operator_version")[1:]
+    found = rows(state)["knative"]
+    assert found.ready and found.installed == found.pinned
+    run, ctx = runner(state)
+    assert components(KIND, "knative")[0].is_installed(run)
+
+
+@pytest.mark.parametrize("chart, counts", [
+    ("knative-operator-1.21.1", True), ("knative-operator-v1.21.1", True),
+    ("knative-operator-1.20.0", False), ("knative-operator-v1.21.10", False), ("knative-operator-", False)])
+def test_operator_versions_are_compared_without_their_v(chart, counts):
+    from kserve_workshop.platform.base import same_version
+
+    state = installed_state(KIND)
+    state.releases["knative-operator"] = (chart, "deployed")
+    found = rows(state)["knative"]
+    assert found.ready is counts
+    assert (found.installed == found.pinned) is counts
+    if not counts:
+        assert "run `invoke platform.install`" in found.reason or not found.ready
+    assert same_version("v1.21.1", "1.21.1") and not same_version("1.21.1", "1.21.10") and not same_version("", "")

@@ -216,6 +216,12 @@ def test_upload_model_task_reports_a_missing_file(kubeconfig, capsys, tmp_path):
     assert "model file not found" in capsys.readouterr().err
 
 
+def test_upload_model_task_needs_a_name(kubeconfig, capsys, tmp_path):
+    with pytest.raises(Exit):
+        tasks.upload_model(MockContext(), file="model.joblib")
+    assert "needs --name NAME" in capsys.readouterr().err
+
+
 def test_budget_task_prints_the_requests(capsys):
     tasks.budget(MockContext())
     out = capsys.readouterr().out

@@ -591,9 +591,13 @@ def test_load_balancer_address(service, address):
 
 
 def test_ingress_endpoint_without_any_context_says_how_to_get_one(monkeypatch):
-    monkeypatch.setattr(ingress, "current_context", lambda: None)
-    with pytest.raises(WorkshopError, match="no kube context is set"):
+    from kserve_workshop import kube
+
+    monkeypatch.setattr(kube, "kube_contexts", lambda: ([], None))
+    monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
+    with pytest.raises(WorkshopError, match="no workshop cluster in your kubeconfig") as info:
         serving.ingress_endpoint()
+    assert "invoke up" in info.value.hint and "WORKSHOP_KUBE_CONTEXT" in info.value.hint
 
 
 def test_port_forward_command_binds_loopback_only():
@@ -625,7 +629,7 @@ def fake_kubectl(tmp_path, mode: str) -> str:
 
 
 def test_port_forward_starts_waits_for_the_port_and_stops(tmp_path):
-    forward = serving.ingress_port_forward(kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
+    forward = serving.ingress_port_forward("kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
     with forward:
         assert serving.port_open("127.0.0.1", forward.port)
         assert forward.url == f"http://127.0.0.1:{forward.port}"
@@ -634,7 +638,8 @@ def test_port_forward_starts_waits_for_the_port_and_stops(tmp_path):
 
 
 def test_port_forward_that_fails_shows_kubectls_message(tmp_path):
-    forward = serving.ingress_port_forward(kubectl=fake_kubectl(tmp_path, "fail"), startup_timeout=10)
+    forward = serving.ingress_port_forward("kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "fail"),
+                                           startup_timeout=10)
     with pytest.raises(WorkshopError, match='services "istio-ingressgateway" not found'):
         forward.start()
     assert not forward.running
@@ -730,7 +735,8 @@ def test_lab_manifests_use_the_pinned_runtime_and_small_resources():
 
 def test_without_a_kubeconfig_cluster_calls_say_how_to_get_a_cluster(tmp_path, monkeypatch):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
-    with pytest.raises(WorkshopError, match="no usable kube context") as info:
+    monkeypatch.delenv("WORKSHOP_KUBE_CONTEXT", raising=False)
+    with pytest.raises(WorkshopError, match="no workshop cluster in your kubeconfig") as info:
         serving.get_isvc("sklearn-iris")
     assert "invoke up" in info.value.hint
     with pytest.raises(WorkshopError, match="no usable kube context 'kind-kserve-workshop'"):
@@ -772,3 +778,158 @@ def test_an_unreachable_ingress_is_explained_by_diagnose():
     with pytest.raises(WorkshopError) as info:
         target.predict([[6.8, 2.8, 4.8, 1.4]], protocol="v2")
     assert "cannot reach" in info.value.message and "Nothing answered at the ingress address" in info.value.message
+# ------------------------------------------------------------------ a model version in the spec
+
+def test_use_model_sets_the_storage_uri_of_a_model_spec():
+    manifest = serving.load_manifest(LAB2_MANIFEST)
+    uri = "s3://models/sklearn-iris/0123456789abcdef"
+    served = serving.use_model(manifest, uri)
+    assert serving.storage_uri_of(served) == uri
+    assert serving.storage_uri_of(manifest) != uri  # the caller's manifest is not modified
+    assert {k: v for k, v in served["spec"]["predictor"]["model"].items() if k != "storageUri"} == \
+        {k: v for k, v in manifest["spec"]["predictor"]["model"].items() if k != "storageUri"}
+
+
+def test_use_model_sets_storage_uri_env_of_a_custom_predictor():
+    manifest = serving.load_manifest("manifests/labs/06-custom-transformer/iris-custom-predictor.yaml")
+    served = serving.use_model(manifest, "s3://models/lab6-iris/0123456789abcdef")
+    container = served["spec"]["predictor"]["containers"][0]
+    storage_env = [e for e in container["env"] if e["name"] == "STORAGE_URI"]
+    assert storage_env == [{"name": "STORAGE_URI", "value": "s3://models/lab6-iris/0123456789abcdef"}]
+    assert served["spec"]["transformer"] == manifest["spec"]["transformer"]
+
+
+@pytest.mark.parametrize("uri", ["models/x", "ftp://x/y", "", None])
+def test_use_model_refuses_what_is_not_a_storage_uri(uri):
+    with pytest.raises(WorkshopError, match="invalid storage URI"):
+        serving.use_model(serving.load_manifest(LAB2_MANIFEST), uri)
+
+
+def test_use_model_refuses_a_predictor_without_model_or_container():
+    manifest = serving.load_manifest(LAB2_MANIFEST)
+    manifest["spec"]["predictor"] = {"sklearn": {"storageUri": "gs://x/y"}}
+    with pytest.raises(WorkshopError, match="neither a model spec nor a kserve-container"):
+        serving.use_model(manifest, "s3://models/a/0123456789abcdef")
+
+
+# ------------------------------------------------------------------ replace keeps others' metadata
+
+def test_replace_carries_labels_annotations_and_finalizers_over_from_the_live_object():
+    live = {"metadata": {"name": "sklearn-iris", "resourceVersion": "77",
+                         "labels": {"team": "ml", "app": "old"},
+                         "annotations": {"example.com/owner": "ops", "serving.kserve.io/deploymentMode": "Knative"},
+                         "finalizers": ["inferenceservice.finalizers"]}}
+    api = RecordingApi(get=live)
+    manifest = serving.load_manifest(LAB2_MANIFEST)
+    manifest["metadata"]["labels"] = {"app": "new"}
+    serving.replace_isvc(manifest, api=api)
+    body = api.calls[-1][-1]
+    assert body["metadata"]["labels"] == {"team": "ml", "app": "new"}  # the manifest's own value wins
+    assert body["metadata"]["annotations"]["example.com/owner"] == "ops"
+    assert body["metadata"]["finalizers"] == ["inferenceservice.finalizers"]
+    assert body["metadata"]["resourceVersion"] == "77"
+    assert body["spec"] == manifest["spec"]  # the spec is the manifest's, whole
+
+
+def test_replace_of_a_live_object_sends_it_unchanged_with_its_resource_version():
+    current = copy.deepcopy(CANARY_ISVC)
+    api = RecordingApi(get=[current])
+    serving.promote("iris-rollout", api=api)
+    assert [call[0] for call in api.calls] == ["get", "replace"]  # no second read between them
+    assert api.calls[-1][-1]["metadata"]["resourceVersion"] == "4242"
+
+
+# ------------------------------------------------------------------ which cluster the helpers use
+
+def test_cluster_helpers_default_to_the_labs_context(monkeypatch):
+    """The InferenceService helpers look at the cluster upload_model puts models in (kube.lab_context)."""
+    from kserve_workshop import kube
+    from kserve_workshop.kube import client as kube_client
+
+    asked = []
+    monkeypatch.setattr(kube_client, "load_configuration",
+                        lambda context=None, retries=None: asked.append(context) or __import__(
+                            "kubernetes").client.Configuration())
+    monkeypatch.setattr(kube, "kube_contexts", lambda: (["prod", "kind-kserve-workshop"], "prod"))
+    monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
+    serving.custom_objects_api()
+    serving.core_api()
+    assert asked == ["kind-kserve-workshop", "kind-kserve-workshop"]
+
+
+# ------------------------------------------------------------------ waiting with a transformer
+
+def transformer_isvc(*, predictor: tuple[str, str], transformer: tuple[str, str] = ("t-00001", "t-00001"),
+                     observed: int = 1, generation: int = 2, ready: str = "True") -> dict:
+    """A transformer InferenceService as KServe v0.20 reports it: status.observedGeneration comes from
+    the transformer's Knative Service (PropagateStatus runs for the transformer last)."""
+    def component(created, latest_ready, prefix):
+        return {"latestCreatedRevision": f"iris-custom-{prefix}-{created[-5:]}",
+                "latestReadyRevision": f"iris-custom-{prefix}-{latest_ready[-5:]}",
+                "traffic": [{"latestRevision": True, "percent": 100,
+                             "revisionName": f"iris-custom-{prefix}-{latest_ready[-5:]}"}]}
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+        "metadata": {"name": "iris-custom", "namespace": "default", "generation": generation},
+        "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"}}},
+                 "transformer": {"containers": [{"name": "kserve-container", "image": "x"}]}},
+        "status": {"observedGeneration": observed, "url": "http://iris-custom.default.example.com",
+                   "conditions": [{"type": "PredictorReady", "status": ready},
+                                  {"type": "TransformerReady", "status": "True"},
+                                  {"type": "Ready", "status": ready}],
+                   "components": {"predictor": component(*predictor, "predictor"),
+                                  "transformer": component(*transformer, "transformer")}},
+    }
+
+
+STALE = transformer_isvc(predictor=("p-00001", "p-00001"))             # before the controller acted
+ROLLING = transformer_isvc(predictor=("p-00002", "p-00001"))           # new predictor revision not ready
+ROLLED = transformer_isvc(predictor=("p-00002", "p-00002"))            # new predictor revision serving
+
+
+def test_a_predictor_only_change_of_a_transformer_isvc_is_waited_for_not_timed_out():
+    clock = FakeClock()
+    get = scripted_get(STALE, ROLLING, ROLLING, ROLLED)
+    result = serving.wait_ready("iris-custom", expected_generation=2, get=get, sleep=clock.sleep, clock=clock,
+                                timeout=120)
+    assert len(get.calls) == 4  # not at the first, stale Ready=True
+    assert result["status"]["components"]["predictor"]["latestReadyRevision"] == "iris-custom-predictor-00002"
+    assert result["status"]["observedGeneration"] == 1  # the transformer's: it never reached 2
+
+
+def test_a_transformer_isvc_whose_change_moved_nothing_is_accepted_once_settled():
+    clock = FakeClock()
+    get = scripted_get(ROLLED)
+    serving.wait_ready("iris-custom", expected_generation=3, get=get, sleep=clock.sleep, clock=clock,
+                       timeout=120, settle=15)
+    assert clock.now >= 15 and len(get.calls) > 1
+
+
+def test_a_new_revision_that_is_not_ready_yet_is_not_ready():
+    assert not serving.is_ready(ROLLING)
+    assert serving.is_ready(ROLLED)
+    predictor_only = copy.deepcopy(CANARY_ISVC)
+    predictor_only["status"]["components"]["predictor"]["latestCreatedRevision"] = "iris-rollout-predictor-00003"
+    assert not serving.is_ready(predictor_only, 2)
+
+
+def test_with_a_transformer_observed_generation_alone_proves_nothing():
+    assert not serving.is_ready(transformer_isvc(predictor=("p-00001", "p-00001"), observed=2), 2)
+
+
+def test_a_predictor_only_isvc_whose_knative_service_lags_is_accepted_when_it_moves():
+    """First reconcile failed (gen 1), the fix is gen 2, the Knative Service is created at its generation 1."""
+    failing = with_status(observedGeneration=None, components={},
+                          conditions=ready_condition("False", "RuntimeNotRecognized", "Waiting for runtime"))
+    lagging = with_status(observedGeneration=1)
+    clock = FakeClock()
+    get = scripted_get(failing, lagging)
+    serving.wait_ready("iris-rollout", expected_generation=2, get=get, sleep=clock.sleep, clock=clock, timeout=60)
+    assert len(get.calls) == 2
+
+
+def test_a_stale_predictor_only_isvc_still_times_out():
+    clock = FakeClock()
+    with pytest.raises(WorkshopError, match="Waiting for generation 3; the controller has observed 2"):
+        serving.wait_ready("iris-rollout", expected_generation=3, timeout=30, get=scripted_get(CANARY_ISVC),
+                           explain=lambda name, ns: "", sleep=clock.sleep, clock=clock)

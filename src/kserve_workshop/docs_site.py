@@ -284,6 +284,13 @@ def gke_cost() -> str:
             f"~${estimate.usd_per_hour * 24 * 30:.0f} per month left running): {estimate.breakdown}")
 
 
+def runtime_images_table() -> str:
+    """The model runtimes' images with their estimated Python download (from ``boosting.images``)."""
+    from kserve_workshop.boosting.images import images_markdown
+
+    return images_markdown()
+
+
 def define_env(env) -> None:
     """mkdocs-macros entry point: the functions and values pages may use."""
     from kserve_workshop import cluster, doctor, kube
@@ -292,7 +299,7 @@ def define_env(env) -> None:
     from kserve_workshop.docs_pages.outputs import captured_output, expected_output
 
     for function in (versions_table, tasks_table, task_flags, labs_table, learning_path, components_table,
-                     gke_cost, expected_output, captured_output, labs_downloads):
+                     gke_cost, runtime_images_table, expected_output, captured_output, labs_downloads):
         env.macro(function)
     env.macro(versions.pin, "pin")
     env.variables["workshop"] = {

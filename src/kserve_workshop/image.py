@@ -183,9 +183,9 @@ def prepare_cluster_image(ctx: Any = None, context: str | None = None) -> str:
     - any other cluster (GKE): nothing is built here; the image must have been pushed with
       ``invoke image.push --registry ...`` and named in ``$WORKSHOP_CUSTOM_IMAGE``.
     """
-    from .kube import current_context
+    from .kube import lab_context
 
-    context = context or current_context()
+    context = lab_context(context)
     if context and context.startswith("kind-"):
         if ctx is None:
             from invoke import Context

@@ -19,7 +19,7 @@ from .errors import WorkshopError
 from .isvc.api import get_isvc
 from .isvc.manifest import TAG_ROUTING_ANNOTATION
 from .isvc.status import host_from_status, tagged_hosts
-from .kube import current_context
+from .kube import lab_context
 from .kube.client import core_api
 from .kube.errors import api_errors
 from .kube.port_forward import PortForward
@@ -44,16 +44,14 @@ _shared_port_forwards: dict[str, PortForward] = {}
 
 
 def ingress_endpoint(context: str | None = None, *, allow_port_forward: bool = True, api=None) -> str:
-    """Base URL of the Istio ingress gateway for ``context`` (the current one when None).
+    """Base URL of the Istio ingress gateway for ``context`` (``kube.lab_context()`` when None).
 
     - kind (``kind-*`` contexts): ``http://127.0.0.1:8080``, the kind config's mapping of the
       gateway's NodePort; when nothing answers there, a shared port-forward (one per context).
     - otherwise (GKE...): the gateway Service's LoadBalancer address; a port-forward when the
       Service has no load balancer.
     """
-    context = context or current_context()
-    if context is None:
-        raise WorkshopError("no kube context is set", hint="create the workshop cluster with `invoke up`")
+    context = lab_context(context)
     if context.startswith("kind-"):
         parsed = urlparse(KIND_INGRESS_URL)
         if port_open(parsed.hostname, parsed.port):

@@ -10,6 +10,7 @@ so what the tests assert is exactly what a user's machine would run.
 from __future__ import annotations
 
 import shlex
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -33,6 +34,10 @@ class Step:
     attempts: int = 1
     #: What to do when the command fails (shown with the command's own output).
     hint: str | None = None
+    #: Seconds to wait between two attempts (a webhook that is not serving yet needs a moment).
+    retry_delay: float = 0
+    #: Called with the command's result once it succeeded; returns a line to show (e.g. what it deleted).
+    report: Callable[[Any], str] | None = None
 
     def describe(self) -> str:
         lines = [f"# {self.title}"]
@@ -72,10 +77,12 @@ class Plan:
 class Runner:
     """Runs commands through an invoke ``Context``; prints instead when ``dry_run``."""
 
-    def __init__(self, ctx: Any, *, dry_run: bool = False, reinstall: bool = False):
+    def __init__(self, ctx: Any, *, dry_run: bool = False, reinstall: bool = False,
+                 sleep: Callable[[float], None] = time.sleep):
         self.ctx = ctx
         self.dry_run = dry_run
         self.reinstall = reinstall
+        self.sleep = sleep
 
     def run(self, argv: list[str], *, capture: bool = True, check: bool = True):
         """Run ``argv``; on failure raise WorkshopError with the command and its output."""
@@ -111,13 +118,18 @@ class Runner:
         if item.command:
             for attempt in range(1, item.attempts + 1):
                 try:
-                    self.run(item.command)
+                    result = self.run(item.command)
                     break
                 except WorkshopError as exc:
                     if attempt == item.attempts:
                         if item.hint:
                             raise WorkshopError(exc.message, hint=item.hint) from None
                         raise
+                    if item.retry_delay:
+                        console.print(f"[dim]  failed; trying again in {item.retry_delay:g} s[/dim]")
+                        self.sleep(item.retry_delay)
+            if item.report is not None:
+                console.print(f"  {item.report(result)}", markup=False, highlight=False)
         for wait in item.waits:
             try:
                 self.run(wait)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 import weakref
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -33,6 +34,26 @@ PORT_PLACEHOLDER = "{port}"
 
 #: Servers started by this process and not yet stopped (for ``running_servers`` / ``stop_all``).
 _RUNNING: "weakref.WeakSet[ServerProcess]" = weakref.WeakSet()
+#: Bound methods called with every server that has just become ready (``on_server_ready``).
+_READY_LISTENERS: "list[weakref.WeakMethod]" = []
+
+
+def on_server_ready(method: Callable[["ServerProcess"], None]) -> None:
+    """Call ``method(server)`` whenever a server of this process becomes ready (held weakly: the
+    listener goes away with its object). LocalPrometheus uses it to follow a restarted model server."""
+    _READY_LISTENERS.append(weakref.WeakMethod(method))
+
+
+def _announce_ready(server: "ServerProcess") -> None:
+    for reference in list(_READY_LISTENERS):
+        listener = reference()
+        if listener is None:
+            _READY_LISTENERS.remove(reference)
+            continue
+        try:
+            listener(server)
+        except Exception:  # noqa: BLE001 - a listener must never break a server's start
+            pass
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -202,6 +223,7 @@ class ServerProcess:
                 try:
                     self._launch()
                     self._wait_ready()
+                    _announce_ready(self)
                     return self
                 except _PortTaken:
                     if attempt == attempts:
@@ -394,15 +416,34 @@ class LocalModelServer(KServeServerProcess):
                  verbose: bool = False):
         from .runtime.sklearn_model import find_model_file  # checks the directory now, with a clear message
 
+        from .runtime.received import RECORD_ENV
+
         self.model_dir = Path(model_dir).expanduser().resolve()
         find_model_file(self.model_dir)
         self.predict_proba = predict_proba
+        #: The rows this server predicted and its answers (``received``): how a check knows it was asked.
+        self.received_path = _new_record_path(f"model-server-{model_name}")
         super().__init__(model_name, name=f"model-server-{model_name}", port=port,
-                         env={"PREDICT_PROBA": "true" if predict_proba else "false"},
+                         env={"PREDICT_PROBA": "true" if predict_proba else "false",
+                              RECORD_ENV: str(self.received_path)},
                          startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
 
     def server_flags(self) -> list[str]:
         return ["--model_dir", str(self.model_dir)]
+
+
+#: Records of what model servers received (one per server object; the oldest are deleted beyond this).
+KEEP_RECORDS = 50
+
+
+def _new_record_path(name: str) -> Path:
+    """A fresh ``runtime.received`` record file for a server called ``name`` (older ones pruned)."""
+    directory = cache_dir() / "received"
+    directory.mkdir(parents=True, exist_ok=True)
+    records = sorted(directory.glob("*.jsonl"), key=_mtime)
+    for old in records[:max(0, len(records) - KEEP_RECORDS + 1)]:
+        old.unlink(missing_ok=True)
+    return directory / f"{_slug(name)}-{uuid.uuid4().hex[:8]}.jsonl"
 
 
 def _check_model_name(name: str) -> None:

@@ -17,6 +17,8 @@ from invoke import MockContext, Result
 
 from kserve_workshop.plan import Runner
 
+ISVC_RESOURCE = "inferenceservices.serving.kserve.io"
+
 
 @dataclass
 class ClusterState:
@@ -33,6 +35,8 @@ class ClusterState:
     #: answers for other commands: regex -> stdout
     outputs: dict[str, str] = field(default_factory=dict)
     bucket_exists: bool = False
+    #: InferenceServices in the cluster (None: the CRD is not installed, so the API has no such type).
+    inferenceservices: list[dict] | None = None
 
     def add(self, obj: dict) -> None:
         meta = obj["metadata"]
@@ -46,6 +50,8 @@ class ClusterState:
             if re.search(pattern, command):
                 return Result(command=command, stdout=stdout, exited=0)
         argv = shlex.split(command)
+        if argv[0] == "kubectl" and len(argv) > 4 and argv[4] == ISVC_RESOURCE and argv[3] in ("get", "delete"):
+            return self._isvcs(command, argv[3])
         if argv[0] == "helm" and "list" in argv:
             name = argv[argv.index("--filter") + 1].strip("^$").replace("\\", "")
             found = [{"name": name, "chart": self.releases[name][0], "status": self.releases[name][1]}] \
@@ -56,6 +62,21 @@ class ClusterState:
         if "s3.bucket.list" in command and "s3.bucket.create" not in command:
             return Result(command=command, exited=0 if self.bucket_exists else 1)
         return Result(command=command, exited=0)
+
+    def _isvcs(self, command: str, verb: str) -> Result:
+        """What kubectl 1.34 answers for InferenceServices in all namespaces (get -o json, delete)."""
+        if self.inferenceservices is None:
+            return Result(command=command, exited=1,
+                          stderr='error: the server doesn\'t have a resource type "inferenceservices"')
+        if verb == "get":
+            return Result(command=command, stdout=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                              "items": self.inferenceservices}))
+        # kubectl pkg/cmd/delete/delete.go PrintObj: one line per object, with its namespace.
+        lines = [f'inferenceservice.serving.kserve.io "{item["metadata"]["name"]}" deleted from '
+                 f'{item["metadata"]["namespace"]} namespace' for item in self.inferenceservices]
+        if not lines:
+            return Result(command=command, stdout="", stderr="No resources found\n")
+        return Result(command=command, stdout="\n".join(lines) + "\n")
 
     def _get(self, command: str, argv: list[str]) -> Result:
         kind = argv[4]
@@ -112,6 +133,16 @@ def deployment(name: str, *, replicas: int = 1, available: int = 1, image: str =
             "status": {"availableReplicas": available, "updatedReplicas": available, "observedGeneration": generation}}
 
 
+def isvc(name: str, namespace: str = "default", *, deleting: bool = False) -> dict:
+    """An InferenceService as `kubectl get -o json` shows it, with the finalizer KServe's controller adds."""
+    meta = {"name": name, "namespace": namespace, "generation": 1, "finalizers": ["inferenceservice.finalizers"]}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-08-21T12:00:00Z"
+    return {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": meta,
+            "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"},
+                                             "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model"}}}}
+
+
 def ready_pod(name: str, ready: bool = True) -> dict:
     return {"metadata": {"name": name},
             "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
@@ -134,12 +165,14 @@ def installed_state(context: str, profile_name: str = "laptop") -> ClusterState:
     from kserve_workshop.versions import pin
 
     profile = get_profile(profile_name)
-    state = ClusterState(bucket_exists=True)
+    state = ClusterState(bucket_exists=True, inferenceservices=[])
     by_name = {component.name: component for component in components(context)}
     for name, chart in [("cert-manager", f"cert-manager-{pin('cert_manager')}"),
                         ("istio-base", f"base-{pin('istio')}"), ("istiod", f"istiod-{pin('istio')}"),
                         ("istio-ingressgateway", f"gateway-{pin('istio')}"),
-                        ("knative-operator", f"knative-operator-{pin('knative', 'operator_version')}"),
+                        # The operator's release v1.21.1 packages chart version 1.21.1 (no "v"):
+                        # knative/operator hack/generate-helm.sh sets Chart.yaml's version to ${TAG:1}.
+                        ("knative-operator", f"knative-operator-{pin('knative', 'operator_version').removeprefix('v')}"),
                         ("kserve-crd", f"kserve-crd-{pin('kserve')}"),
                         ("kserve-resources", f"kserve-resources-{pin('kserve')}"),
                         ("kserve-runtime-configs", f"kserve-runtime-configs-{pin('kserve')}"),

@@ -54,6 +54,8 @@ FOOTPRINTS: dict[int, Footprint] = {f.lab: f for f in (
     # custom image. (Its Deployment, Service and ConfigMap payload-sink are deleted by the notebook.)
     Footprint(7, cache=("lab7",), iris_models=("lab7/model",), code_isvcs=("iris-batcher", "iris-logger"),
               custom_image=True),
+    # Lab 8's three InferenceServices come from its manifests; it trains its own wine models.
+    Footprint(8, cache=("lab8",)),
 )}
 
 

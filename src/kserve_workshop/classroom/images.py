@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..boosting.runtimes import cluster_runtime
 from ..errors import WorkshopError
 from ..plan import Plan, Step
 from ..versions import pin
@@ -71,6 +72,9 @@ def workshop_images() -> list[Image]:
               f"kserve-resources chart {kserve}"),
         Image(f"docker.io/kserve/sklearnserver:{kserve}", "sklearn runtime (smoke test, Labs 1-6)", TAG,
               f"kserve-runtime-configs chart {kserve}"),
+        *(Image(f"docker.io/{cluster_runtime(name).image}", f"{name} runtime (Lab 8)", TAG,
+                f"kserve-runtime-configs chart {kserve}")
+          for name in ("kserve-lgbserver", "kserve-xgbserver", "kserve-predictiveserver")),
         *(Image(name, "monitoring (kube-prometheus-stack)", AT_INSTALL,
                 f"kube-prometheus-stack chart {pin('monitoring', 'kube_prometheus_stack_version')}")
           for name in ("quay.io/prometheus-operator/prometheus-operator", "quay.io/prometheus/prometheus",

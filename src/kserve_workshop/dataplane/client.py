@@ -10,6 +10,7 @@ error answer from the server (unknown model, wrong number of features, ...) is d
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -33,7 +34,16 @@ class CallFailed(WorkshopError):
 
 
 class RejectedPayload(PayloadError, CallFailed):
-    """The server answered that the payload is wrong (HTTP 400 or a model-name 404)."""
+    """The server answered that the payload is wrong: HTTP 400, a model-name 404, or the HTTP 500 with
+    scikit-learn's message that KServe's sklearn runtime sends (it wraps every predict error as
+    ``InferenceError``, which KServe answers with 500)."""
+
+
+# scikit-learn's and numpy's messages for a request the model cannot predict on, as KServe's sklearn
+# runtime passes them on in a 500 answer (kserve python/sklearnserver/sklearnserver/model.py).
+_PAYLOAD_ERROR_TEXT = re.compile(r"X has \d+ features?, but \w+ is expecting|cannot reshape array|"
+                                 r"could not convert string to float|Input (?:X )?contains (?:NaN|infinity)|"
+                                 r"setting an array element with a sequence|Expected 2D array")
 
 
 def session_for(base_url: str) -> requests.Session:
@@ -96,8 +106,10 @@ def _raise_for_answer(response: requests.Response, base_url: str, model_name: st
     if response.status_code == 404:
         raise CallFailed(f"{response.url} answered 404 ({text or 'no body'})", **answer,
                          hint="behind an ingress: is the Host header the one from status.url?")
-    if response.status_code == 400 or "cannot reshape" in text or "Expected 2D array" in text:
-        raise RejectedPayload(f"the model server rejected the {protocol} request: {text}", **answer,
+    if response.status_code == 400 or _PAYLOAD_ERROR_TEXT.search(text):
+        as_500 = (" (KServe's sklearn runtime answers a request it cannot predict on with HTTP 500)"
+                  if response.status_code == 500 else "")
+        raise RejectedPayload(f"the model server rejected the {protocol} request: {text}{as_500}", **answer,
                               hint=("V1 body: {'instances': [[f1, f2, f3, f4], ...]}" if protocol == "V1" else
                                     "V2 body: one input with shape [rows, features], datatype FP32, "
                                     "data flattened row by row"))

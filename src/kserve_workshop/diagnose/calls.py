@@ -13,6 +13,13 @@ from urllib.parse import urlsplit
 from .findings import CALL_EXPLAINED, CALL_UNKNOWN, Diagnosis, Evidence, Finding, rank
 
 MODEL_NOT_FOUND_RE = re.compile(r"Model with name (\S+?) does not exist")
+# KServe's sklearn runtime wraps every error of predict() in InferenceError, answered with HTTP 500
+# (kserve python/sklearnserver/sklearnserver/model.py, kserve/errors.py inference_error_handler), so a
+# payload it cannot predict on is a 500 whose body is scikit-learn's or numpy's message.
+FEATURE_COUNT_RE = re.compile(r"X has (\d+) features?, but (\w+) is expecting (\d+) features? as input")
+PAYLOAD_ERROR_RE = re.compile(r"X has \d+ features?, but \w+ is expecting|cannot reshape array|"
+                              r"could not convert string to float|Input (?:X )?contains (?:NaN|infinity)|"
+                              r"setting an array element with a sequence|Expected 2D array")
 MODEL_NOT_READY_RE = re.compile(r"Model with name (\S+?) is not ready")
 PATH_MODEL_RE = re.compile(r"^/v1/models/([^/:]+)(?::(predict|explain))?$|^/v2/models/([^/]+)/(?:infer|ready)$")
 PORT_FORWARD = "kubectl port-forward -n istio-system svc/istio-ingressgateway 8080:80"
@@ -129,18 +136,30 @@ def diagnose_call(status_code: int | None, body: str = "", *, host: str | None =
                 "predictor is not Ready, crashing, or scaling up from zero and failing.",
                 [f"Run `invoke diagnose {model_name or 'NAME'}`."],
                 [response, body_evidence], 0.7 if "no healthy upstream" in body else 0.5))
-    elif status_code == 500 and "Expected 2D array" in body:
+    elif status_code == 500 and FEATURE_COUNT_RE.search(body):
+        sent, estimator, wanted = FEATURE_COUNT_RE.search(body).groups()
+        findings.append(Finding(
+            "call-bad-payload", f"The rows have {sent} features, the model expects {wanted}",
+            f"The model ({estimator}) was trained on {wanted} features and each row sent has {sent}. KServe's "
+            "sklearn runtime turns every error of predict into HTTP 500, so this mistake in the request "
+            "looks like a server error.",
+            [f"Send rows of {wanted} numbers, in the order the model was trained on: "
+             '{"instances": [[6.8, 2.8, 4.8, 1.4]]} for iris (V1).'],
+            [response, body_evidence], 0.9))
+    elif status_code == 500 and "Expected 2D array" in body and (not content_type or "json" not in content_type):
         findings.append(Finding(
             "call-not-json", "The body was not sent as JSON",
             "Sent as a form (curl -d without a Content-Type, which means application/x-www-form-urlencoded), "
             "the V1 body reaches the model as something that is not a 2D array.",
             ["Send Content-Type: application/json (curl -H 'Content-Type: application/json' -d @input.json)."],
             [response, body_evidence, Evidence("request", "Content-Type", content_type or "(not set)")],
-            0.85 if not content_type or "json" not in content_type else 0.5))
-    elif status_code in (400, 422):
+            0.85))
+    elif status_code in (400, 422) or (status_code == 500 and PAYLOAD_ERROR_RE.search(body)):
         findings.append(Finding(
             "call-bad-payload", "The model server rejected the payload",
-            "The body does not have the shape the protocol expects.",
+            "The body does not have the shape or values the model expects"
+            + (" (KServe's sklearn runtime answers such a request with HTTP 500, not 400)."
+               if status_code == 500 else "."),
             ['V1: {"instances": [[6.8, 2.8, 4.8, 1.4]]}; V2: {"inputs": [{"name": "input-0", '
              '"shape": [1, 4], "datatype": "FP32", "data": [6.8, 2.8, 4.8, 1.4]}]}'],
             [response, body_evidence], 0.6))

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from ..errors import WorkshopError
 from ..kube.errors import status_code
+from .shapes import check_meta, check_objects
 from .snapshot import (
     ISVC_LABEL,
     MODEL_CONTAINER,
@@ -62,6 +63,8 @@ LOG_NAME_RE = re.compile(r"^(?P<pod>[a-z0-9][a-z0-9.-]*)_(?P<container>[a-z0-9][
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError as exc:
+        raise WorkshopError(f"{path} is nested too deeply to be a Kubernetes object", hint=LAYOUT_HINT) from exc
     except json.JSONDecodeError as exc:
         raise WorkshopError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
                             hint="save it again with `kubectl get ... -o json > FILE` (not -o yaml), "
@@ -73,12 +76,14 @@ def _read_json(path: Path) -> Any:
 
 
 def _items(data: Any, path: Path) -> list[dict]:
-    """Objects of a kubectl JSON output: a List, a single object, or a bare JSON array."""
+    """Objects of a kubectl JSON output (a List, a single object, or a bare JSON array), each
+    checked to be of the file's kind and to have the field types diagnosis reads (``shapes``)."""
     items = data.get("items") if isinstance(data, dict) and "items" in data else (
         data if isinstance(data, list) else [data] if isinstance(data, dict) and data.get("kind") else None)
-    if items is None or not all(isinstance(item, dict) for item in items):
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise WorkshopError(f"{path} does not hold Kubernetes objects (a List with items, or one object)",
                             hint=LAYOUT_HINT)
+    check_objects(path.name, items, str(path), hint=LAYOUT_HINT)
     return items
 
 
@@ -123,9 +128,9 @@ class DirSource:
         meta_path = folder / META_FILE
         if meta_path.is_file():
             meta = _read_json(meta_path)
-            if isinstance(meta, dict):
-                snap.origin += f", taken from {meta.get('origin', '?')} at {meta.get('saved_at', '?')}"
-                snap.missing.extend(str(m) for m in meta.get("missing") or [])
+            check_meta(meta, str(meta_path), hint=LAYOUT_HINT)
+            snap.origin += f", taken from {meta.get('origin', '?')} at {meta.get('saved_at', '?')}"
+            snap.missing.extend(meta.get("missing") or [])
         return snap
 
     def _read_logs(self, snap: Snapshot) -> None:
@@ -138,8 +143,14 @@ class DirSource:
             if not match:
                 snap.missing.append(f"{LOGS_DIR}/{path.name} (ignored: not named <pod>_<container>[.previous].log)")
                 continue
+            if not path.is_file():
+                snap.missing.append(f"{LOGS_DIR}/{path.name} (ignored: not a file)")
+                continue
             key = LogKey(match["pod"], match["container"], bool(match["previous"]))
-            snap.logs[key] = path.read_text(encoding="utf-8", errors="replace")
+            try:
+                snap.logs[key] = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                snap.missing.append(f"{LOGS_DIR}/{path.name} (could not be read: {exc.strerror})")
 
 
 # --- live clusters ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 - ``isvc.manifest``: build (with the KServe SDK's models), load and check manifests; promotion and
   rollback objects (pure);
 - ``isvc.status``: readiness, conditions, traffic split, Host header, ``kubectl get isvc`` rows (pure);
+- ``isvc.rollout``: whether a change has rolled out, from what KServe really reports (pure);
 - ``isvc.api``: get / apply / replace / patch / promote / roll back / delete on a cluster;
 - ``isvc.wait``: ``wait_ready``, bounded, with ``diagnose``'s explanation on timeout.
 
@@ -14,7 +15,8 @@ from .api import (ApiUnavailable, IsvcExists, IsvcNotFound, apply_isvc, delete_i
                   get_traffic, patch_isvc, promote, replace_isvc, rollback)
 from .manifest import (API_VERSION, DEFAULT_RESOURCES, GROUP, KIND, PLURAL, PROTOCOL_VERSIONS, PUBLIC_IRIS_MODEL,
                        PUBLIC_IRIS_MODEL_2, SCALE_METRICS, STORAGE_SCHEMES, TAG_ROUTING_ANNOTATION, VERSION, build_isvc,
-                       check_isvc_shape, load_manifest, promotion_manifest, rollback_patch, storage_uri_of)
+                       check_isvc_shape, load_manifest, promotion_manifest, rollback_patch, storage_uri_of,
+                       use_model)
 from .status import (TrafficTarget, condition, describe_conditions, format_status_table, host_from_status, human_age,
                      is_ready, status_row, tagged_hosts, traffic_by_role, traffic_from_status)
 from .wait import wait_ready
@@ -27,5 +29,5 @@ __all__ = [
     "format_status_table", "get_isvc", "get_status_table", "get_traffic", "host_from_status", "human_age",
     "is_ready", "load_manifest", "patch_isvc", "promote", "promotion_manifest", "replace_isvc", "rollback",
     "rollback_patch", "status_row", "storage_uri_of", "tagged_hosts", "traffic_by_role", "traffic_from_status",
-    "wait_ready",
+    "use_model", "wait_ready",
 ]

@@ -68,16 +68,35 @@ def apply_isvc(manifest: Mapping, namespace: str | None = None, *, context: str 
         return replace_isvc(manifest, namespace, api=api)
 
 
+#: Metadata that others put on the live object (KServe its finalizer, tools their labels and
+#: annotations) and that a PUT of the manifest alone would remove.
+_CARRIED_METADATA = ("finalizers", "ownerReferences")
+
+
 def replace_isvc(manifest: Mapping, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
-    """PUT the manifest over the existing object (fields absent from it are removed)."""
+    """PUT the manifest's spec over the existing object (spec fields absent from it are removed).
+
+    Metadata is carried over from the live object: its labels and annotations stay unless the
+    manifest sets them (to remove one, ``patch_isvc`` it to None), and its finalizers and owner
+    references stay as they are. A manifest that already has a ``resourceVersion`` is a live
+    object being changed (``promote``): it is sent as it is, so the PUT fails on a concurrent change.
+    """
     check_isvc_shape(manifest)
     namespace = _namespace_for(manifest, namespace)
     api = api or custom_objects_api(context)
     body = _body(manifest, namespace)
     name = body["metadata"]["name"]
     if not body["metadata"].get("resourceVersion"):
-        current = get_isvc(name, namespace, api=api)
-        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        live = get_isvc(name, namespace, api=api).get("metadata") or {}
+        metadata = body["metadata"]
+        for key in ("labels", "annotations"):
+            merged = {**(live.get(key) or {}), **(metadata.get(key) or {})}
+            if merged:
+                metadata[key] = merged
+        for key in _CARRIED_METADATA:
+            if live.get(key) and key not in metadata:
+                metadata[key] = live[key]
+        metadata["resourceVersion"] = live["resourceVersion"]
     with _api_errors(f"replace InferenceService {namespace}/{name}"):
         return api.replace_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
 

@@ -18,6 +18,7 @@ import yaml
 
 from ..errors import WorkshopError
 from ..paths import REPO_ROOT
+from ..runtime.frozen import freeze
 
 GROUP = "serving.kserve.io"
 VERSION = "v1beta1"
@@ -30,8 +31,8 @@ PUBLIC_IRIS_MODEL = "gs://kfserving-examples/models/sklearn/1.0/model"
 PUBLIC_IRIS_MODEL_2 = "gs://kfserving-examples/models/sklearn/1.0/model-2"
 
 #: Laptop-sized resources (KServe's CI uses the same); the default is 1 CPU / 2Gi per model.
-DEFAULT_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"},
-                     "limits": {"cpu": "100m", "memory": "256Mi"}}
+DEFAULT_RESOURCES = freeze({"requests": {"cpu": "50m", "memory": "128Mi"},
+                             "limits": {"cpu": "100m", "memory": "256Mi"}})
 SCALE_METRICS = ("cpu", "memory", "concurrency", "rps")
 PROTOCOL_VERSIONS = ("v1", "v2")
 STORAGE_SCHEMES = ("gs", "s3", "pvc", "http", "https", "hf", "oci", "hdfs", "webhdfs")
@@ -136,6 +137,32 @@ def check_isvc_shape(manifest: Any, *, source: str = "the manifest") -> None:
 def storage_uri_of(manifest: Mapping) -> str | None:
     """The predictor's model storageUri (None when the manifest has none)."""
     return ((manifest.get("spec") or {}).get("predictor") or {}).get("model", {}).get("storageUri")
+
+
+def use_model(manifest: Mapping, storage_uri: str) -> dict:
+    """A copy of ``manifest`` whose predictor serves the model at ``storage_uri``.
+
+    For a model spec that is ``spec.predictor.model.storageUri``; for a custom predictor container
+    (Lab 6) the ``STORAGE_URI`` variable of its ``kserve-container``, which KServe's storage
+    initializer reads. Use it with the URI ``storage.upload_model`` returns: a new model version is
+    then a new spec, and KServe rolls it out as a new revision.
+    """
+    check_isvc_shape(manifest)
+    _check_storage_uri(storage_uri)
+    body = copy.deepcopy(dict(manifest))
+    predictor = body["spec"]["predictor"]
+    if isinstance(predictor.get("model"), dict):
+        predictor["model"]["storageUri"] = storage_uri
+        return body
+    containers = [c for c in predictor.get("containers") or [] if isinstance(c, dict)]
+    container = next((c for c in containers if c.get("name") == "kserve-container"), None)
+    if container is None:
+        raise WorkshopError("the manifest's predictor has neither a model spec nor a kserve-container",
+                            hint="set spec.predictor.model.storageUri, or the STORAGE_URI env of the "
+                                 "predictor's kserve-container")
+    env = [item for item in container.get("env") or [] if item.get("name") != "STORAGE_URI"]
+    container["env"] = [{"name": "STORAGE_URI", "value": storage_uri}, *env]
+    return body
 
 
 def promotion_manifest(isvc: Mapping) -> dict:

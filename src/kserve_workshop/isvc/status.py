@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from ..errors import WorkshopError
 from ..kube.conditions import condition as kube_condition
+from .rollout import rolled_out
 
 
 def condition(isvc: Mapping, kind: str = "Ready") -> dict | None:
@@ -21,18 +22,15 @@ def condition(isvc: Mapping, kind: str = "Ready") -> dict | None:
 
 
 def is_ready(isvc: Mapping, expected_generation: int | None = None) -> bool:
-    """Ready=True, and (when given) the controller has observed at least ``expected_generation``.
+    """Ready=True with every component's latest revision ready, and (when given) ``status.observedGeneration``
+    at least ``expected_generation``.
 
-    Right after a change the old Ready=True is still there: only ``status.observedGeneration``
-    tells whether the condition is about the new spec.
+    ``status.observedGeneration`` is copied from the Knative Service of the last component KServe
+    reconciled, not the InferenceService's own (see ``isvc.rollout``): it tells a predictor-only
+    InferenceService's rollout, never a transformer's, so with a transformer or explainer and an
+    ``expected_generation`` this is False; ``wait_ready`` decides those by watching the rollout move.
     """
-    ready = condition(isvc, "Ready")
-    if not ready or str(ready.get("status", "")).lower() != "true":
-        return False
-    if expected_generation is None:
-        return True
-    observed = (isvc.get("status") or {}).get("observedGeneration") or 0
-    return observed >= expected_generation
+    return rolled_out(isvc, expected_generation)
 
 
 def describe_conditions(isvc: Mapping) -> str:

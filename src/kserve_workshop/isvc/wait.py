@@ -9,7 +9,8 @@ from ..console import step
 from ..errors import WorkshopError
 from ..namespace import workshop_namespace
 from .api import ApiUnavailable, get_isvc
-from .status import describe_conditions, is_ready
+from .rollout import rolled_out, rollout_state
+from .status import describe_conditions
 
 
 def wait_ready(name: str, namespace: str | None = None, *, expected_generation: int | None = None,
@@ -17,8 +18,16 @@ def wait_ready(name: str, namespace: str | None = None, *, expected_generation: 
                get: Callable[[str, str], Mapping] | None = None,
                explain: Callable[[str, str], str] | None = None,
                sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-               max_interval: float = 10.0) -> dict:
-    """Poll until Ready (for ``expected_generation`` when given), with backoff and a bound.
+               max_interval: float = 10.0, settle: float = 15.0) -> dict:
+    """Poll until Ready (for the change that produced ``expected_generation``, when given), with
+    backoff and a bound.
+
+    Ready means Ready=True and every component's latest created revision ready; for a change,
+    also that KServe has acted on it (``rollout.rolled_out``): ``status.observedGeneration``
+    reached ``expected_generation`` (it is the predictor's Knative Service's, not the
+    InferenceService's own), or the rollout state (revisions, traffic, observedGeneration) moved
+    since the first poll. With a transformer, whose Knative Service a predictor-only change leaves
+    alone, a change that moves nothing visible is accepted once the state stood still ``settle`` s.
 
     Polls start 1 s apart and back off to ``max_interval``. API hiccups (5xx, connection resets) are
     retried; a missing object or a denied request fails at once. On timeout the ``WorkshopError``
@@ -38,7 +47,12 @@ def wait_ready(name: str, namespace: str | None = None, *, expected_generation: 
             seen["error"] = exc
             return None
         seen["isvc"] = isvc
-        return isvc if is_ready(isvc, expected_generation) else None
+        state = rollout_state(isvc)
+        if seen.setdefault("first_state", state) != state:
+            seen["moved"] = True
+        done = rolled_out(isvc, expected_generation, moved=seen.get("moved", False),
+                          settled=clock() - start >= settle)
+        return isvc if done else None
 
     start = clock()
     backoff = wait_exponential(multiplier=1, min=1, max=max_interval)
@@ -73,8 +87,10 @@ def _explanation(name, namespace, isvc, explain, context) -> str:
     try:
         if explain is None:
             from ..diagnose import explain_not_ready
+            from ..kube import lab_context
 
-            return explain_not_ready(name, namespace, context=context)
+            # The cluster the wait looked at, not whatever context is current.
+            return explain_not_ready(name, namespace, context=lab_context(context))
         return explain(name, namespace)
     except Exception:  # noqa: BLE001 - the explanation is best effort; the raw conditions are the fallback
         conditions = describe_conditions(isvc) if isvc is not None else "  (no object was read)"

@@ -93,6 +93,42 @@ def guard_context(context: str | None, yes: bool, *, dry_run: bool = False) -> s
     return context
 
 
+#: Names the kube context the labs use when it is not the workshop's own cluster (the notebook's
+#: equivalent of ``--context NAME --yes``).
+LAB_CONTEXT_ENV = "WORKSHOP_KUBE_CONTEXT"
+
+
+def lab_context(context: str | None = None) -> str:
+    """The kube context the labs' cluster cells work on; WorkshopError when there is none.
+
+    Everything a notebook does on a cluster (uploading a model, applying and calling
+    InferenceServices, port-forwards, the ``%%cluster`` check) resolves its context here, so the
+    model lands in the store of the cluster that serves it. In order: ``context`` when given;
+    ``$WORKSHOP_KUBE_CONTEXT`` (which must be in the kubeconfig); else the workshop's cluster as
+    ``guard_context`` picks it (the current context when it is a workshop one, else
+    ``kind-kserve-workshop``). Another cluster is used only when named: resolve it once with
+    ``CONTEXT = lab_context()`` and pass ``context=CONTEXT`` everywhere.
+    """
+    if context:
+        return context
+    named = os.environ.get(LAB_CONTEXT_ENV, "").strip()
+    if named:
+        if named not in kube_contexts()[0]:
+            raise WorkshopError(f"{LAB_CONTEXT_ENV}={named!r} is not a context of your kubeconfig",
+                                hint="list them with `kubectl config get-contexts`")
+        return named
+    try:
+        return guard_context(None, False)
+    except WorkshopError as exc:
+        raise WorkshopError(exc.message, hint=f"create it with `invoke up` (kind) or `invoke setup-gke`; to use "
+                                              f"another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT") from None
+
+
+def is_lab_context_named(context: str) -> bool:
+    """True when ``context`` is the one ``$WORKSHOP_KUBE_CONTEXT`` names (the user chose it)."""
+    return bool(context) and os.environ.get(LAB_CONTEXT_ENV, "").strip() == context
+
+
 def read_context(context: str | None) -> str:
     """The context a read-only task (status) looks at: the one given, else as ``guard_context``."""
     if context is not None:

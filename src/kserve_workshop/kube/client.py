@@ -43,10 +43,14 @@ def load_configuration(context: str | None = None, *, retries: int | None = None
 
 
 def api_client(context: str | None = None, *, retries: int | None = None):
-    """A ``kubernetes.client.ApiClient`` for ``context`` (the current one when None)."""
+    """A ``kubernetes.client.ApiClient`` for ``context``; when None, the labs' context
+    (``kube.lab_context()``: the same cluster ``storage.upload_model`` puts models in, never
+    whatever context happens to be current). Every helper below builds on this one."""
     from kubernetes import client
 
-    return client.ApiClient(load_configuration(context, retries=retries))
+    from . import lab_context
+
+    return client.ApiClient(load_configuration(lab_context(context), retries=retries))
 
 
 def core_api(context: str | None = None):

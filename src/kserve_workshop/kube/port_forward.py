@@ -32,9 +32,11 @@ class PortForward(ServerProcess):
                          startup_timeout=startup_timeout)
 
     def _build_argv(self, port: int) -> list[str]:
-        context = ["--context", self.context] if self.context else []
-        return [self.kubectl, *context, "port-forward", "--address", LOOPBACK, "-n", self.namespace,
-                f"svc/{self.service}", f"{port}:{self.remote_port}"]
+        from . import lab_context
+
+        # The labs' context (kube.lab_context) when none is given, never silently the current one.
+        return [self.kubectl, "--context", lab_context(self.context), "port-forward", "--address", LOOPBACK,
+                "-n", self.namespace, f"svc/{self.service}", f"{port}:{self.remote_port}"]
 
     def start(self) -> "PortForward":
         from . import require_tools

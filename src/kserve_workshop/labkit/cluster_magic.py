@@ -36,17 +36,25 @@ def cluster_required() -> bool:
 
 @lru_cache(maxsize=1)
 def cluster_status() -> ClusterStatus:
-    """Is a cluster with KServe's API reachable through the current kube context? (checked once)"""
+    """Is a cluster with KServe's API reachable through the labs' kube context? (checked once)
+
+    The context is ``kube.lab_context()``, the one the cells' helpers (model upload, serving,
+    port-forwards) use, so a cell runs only when the cluster it will act on answers.
+    """
     from ..errors import WorkshopError
-    from ..kube import current_context
+    from ..kube import LAB_CONTEXT_ENV, lab_context
     from ..kube.client import api_client
 
-    context = current_context()
+    try:
+        context = lab_context()
+    except WorkshopError as exc:
+        other = "" if LAB_CONTEXT_ENV in exc.message else f" (to use another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT)"
+        return ClusterStatus(False, exc.message + other)
     try:
         api = api_client(context)
     except WorkshopError as exc:
         detail = exc.message.split(": ", 1)[-1]
-        return ClusterStatus(False, f"no usable kubeconfig ({detail})")
+        return ClusterStatus(False, f"no usable kubeconfig ({detail})", context)
     try:
         api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5,
                      _preload_content=False)
@@ -65,6 +73,10 @@ _LEGACY_SKIP_TEXT = "Cluster cell skipped"
 
 def plain_reason(status: ClusterStatus) -> str:
     """Why the cell did not run, in plain words (the client library's own error stays out of it)."""
+    from ..kube import LAB_CONTEXT_ENV
+
+    if status.reason.startswith(LAB_CONTEXT_ENV):
+        return f"{LAB_CONTEXT_ENV} names a kube context that is not in your kubeconfig"
     if status.context and not status.reason.startswith("no usable kubeconfig"):
         return f"the cluster of kube context '{status.context}' did not answer, or has no KServe"
     return "no Kubernetes cluster is configured on this machine"
@@ -73,8 +85,8 @@ def plain_reason(status: ClusterStatus) -> str:
 def skip_message(status: ClusterStatus) -> str:
     """The notice as plain text: no markup, no emoji (it shows in terminals and CI logs too)."""
     return (f"Skipped: this cell needs a Kubernetes cluster with KServe, and {plain_reason(status)}. "
-            "To run it, create the workshop's cluster (invoke up, or invoke setup-gke on GKE), then run "
-            "the cell again.")
+            "To run it, create the workshop's cluster (invoke up, or invoke setup-gke on GKE) or name "
+            "another cluster's context in WORKSHOP_KUBE_CONTEXT, then run the cell again.")
 
 
 def skip_html(status: ClusterStatus) -> str:
@@ -84,8 +96,8 @@ def skip_html(status: ClusterStatus) -> str:
 
     return box("cluster", f"<strong>Skipped:</strong> this cell needs a Kubernetes cluster with KServe, and "
                           f"{escape(plain_reason(status))}. To run it, create the workshop's cluster "
-                          "(<code>invoke up</code>, or <code>invoke setup-gke</code> on GKE), then run the "
-                          "cell again.")
+                          "(<code>invoke up</code>, or <code>invoke setup-gke</code> on GKE) or name another "
+                          "cluster's context in <code>WORKSHOP_KUBE_CONTEXT</code>, then run the cell again.")
 
 
 def is_skip_output(output: dict) -> bool:

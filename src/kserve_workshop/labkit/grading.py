@@ -10,10 +10,16 @@ variables it grades::
 
 In a notebook, ``check("lab1.accuracy")`` reads ``accuracy`` from the notebook's namespace, runs
 the check and shows the result (✓/✗, expected, found, hint). It never raises on a wrong, missing or
-malformed answer, whatever the learner's objects do; with ``WORKSHOP_CHECKS_STRICT=1`` (CI running
+malformed answer, whatever the learner's objects do (an exception, ``sys.exit()``, a
+``KeyboardInterrupt`` raised by their code, a loop that never ends: the check gives up after
+``CHECK_TIME_LIMIT`` seconds); a real interrupt (Jupyter's stop button) still stops the cell.
+With ``WORKSHOP_CHECKS_STRICT=1`` (CI running
 the masters) a failed check raises :class:`CheckNotPassed`, so a master whose solutions do not pass
 its own checks fails. With ``WORKSHOP_GRADE_REPORT=path`` every result is appended to that JSONL
 file (the scorecard reads it).
+
+Lesson cells that need an exercise's answer start with ``if answered("knee"):``: without an answer
+they say "finish the exercise above first" instead of failing with a traceback.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from collections import ChainMap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+from .check_guard import CHECK_TIME_LIMIT, CheckTimedOut, UserInterrupt, call_guarded
 
 STRICT_ENV = "WORKSHOP_CHECKS_STRICT"
 REPORT_ENV = "WORKSHOP_GRADE_REPORT"
@@ -52,6 +60,18 @@ class CheckFailed(Exception):
         self.found = found
         self.hint = hint
         super().__init__(message or "the answer is not right yet")
+
+
+class quoted:  # noqa: N801 - used like a function: found=quoted(answer)
+    """Marks an ``expected``/``found`` value to be shown with ``repr`` even when it is a string.
+
+    A plain string given as ``expected``/``found`` is shown as it is (a description written by the
+    check); a learner's answer goes through ``quoted`` so that ``'246'`` shows with its quotes and
+    cannot be mistaken for the number 246.
+    """
+
+    def __init__(self, value: Any):
+        self.value = value
 
 
 class CheckNotPassed(AssertionError):
@@ -293,7 +313,7 @@ def _evaluate(name: str, namespace: Mapping[str, Any]) -> CheckResult:
                                hint=f"Replace every `...` in the cell defining `{variable}` and run it again.")
         arguments[variable] = value
     try:
-        outcome = spec.func(**arguments)
+        outcome = call_guarded(spec.func, arguments)
     except CheckFailed as failure:
         return CheckResult(
             name, False,
@@ -304,11 +324,69 @@ def _evaluate(name: str, namespace: Mapping[str, Any]) -> CheckResult:
         )
     except AssertionError as exc:  # a plain assert in a check reads as a failed check
         return CheckResult(name, False, message=str(exc) or "the answer is not right yet", hint=spec.hint)
+    except CheckTimedOut:
+        return CheckResult(name, False, message=f"your code was still running after {CHECK_TIME_LIMIT:g} s: "
+                                                "the check gave up", error="Timeout",
+                           hint="Look for a loop that never ends (a while loop whose condition never changes).")
+    except UserInterrupt:
+        raise KeyboardInterrupt from None  # the learner pressed stop: stop the cell, as any cell would
+    except SystemExit as exc:
+        return CheckResult(name, False, message=f"your code called exit() (SystemExit: {exc.code!r})",
+                           error="SystemExit",
+                           hint="Do not call exit() or sys.exit() in an answer: return a value or raise an error.")
+    except KeyboardInterrupt:
+        return CheckResult(name, False, message="your code raised KeyboardInterrupt", error="KeyboardInterrupt",
+                           hint="Raise the error the exercise asks for (e.g. ValueError), not KeyboardInterrupt.")
     except Exception as exc:  # noqa: BLE001 - anything a learner's object raises is a failed check
+        return CheckResult(name, False, message=f"checking your answer raised {_describe(exc)}",
+                           error=type(exc).__name__, hint=spec.hint)
+    except BaseException as exc:  # noqa: BLE001 - GeneratorExit and the like, raised by learner code
         return CheckResult(name, False, message=f"checking your answer raised {_describe(exc)}",
                            error=type(exc).__name__, hint=spec.hint)
     message = outcome if isinstance(outcome, str) and outcome else "passed"
     return CheckResult(name, True, message=message)
+
+
+def answered(*variables: str, namespace: Mapping[str, Any] | None = None) -> bool:
+    """True when every named variable holds an answer; otherwise say which exercise to finish first.
+
+    For lesson cells that use an exercise's answer::
+
+        if answered("knee"):
+            plot_capacity(sweep, knee=knee)
+
+    A variable that is missing, ``None`` or still holds ``...`` is not answered yet: the cell then
+    prints one line saying so, instead of failing with a traceback.
+    """
+    if namespace is None:
+        caller = sys._getframe(1)
+        namespace = ChainMap(caller.f_locals, caller.f_globals)
+    for variable in variables:
+        value = namespace.get(variable, _MISSING) if _has(namespace, variable) else _MISSING
+        if value is _MISSING or value is None or _contains_ellipsis(value):
+            state = "is not defined yet" if value is _MISSING else f"is still {_safe_repr(value)}"
+            print(f"⏸  Finish the exercise above first: `{variable}` {state}. "
+                  "Then run this cell again.")
+            return False
+    return True
+
+
+def passes(*names: str, namespace: Mapping[str, Any] | None = None) -> bool:
+    """True when every named check passes now; otherwise say which exercise to finish first.
+
+    For lesson cells that run the learner's code (``if passes("lab6.to_labels"):``). The checks run
+    quietly: nothing is shown, reported to a grader or raised in strict mode.
+    """
+    if namespace is None:
+        caller = sys._getframe(1)
+        namespace = ChainMap(caller.f_locals, caller.f_globals)
+    for name in names:
+        result = _evaluate(name, namespace)
+        if not result.passed:
+            print(f"⏸  Finish the exercise above first: check(\"{result.name}\") does not pass yet "
+                  f"({result.message}). Then run this cell again.")
+            return False
+    return True
 
 
 def _has(namespace: Mapping[str, Any], key: str) -> bool:
@@ -337,6 +415,8 @@ def _contains_ellipsis(value: Any, depth: int = 0) -> bool:
 def _show_value(value: Any) -> str | None:
     if value is _MISSING:
         return None
+    if isinstance(value, quoted):
+        return _safe_repr(value.value)
     return value if isinstance(value, str) else _safe_repr(value)
 
 

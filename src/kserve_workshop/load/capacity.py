@@ -204,6 +204,24 @@ def recommend_scale_target(sweep: CapacitySweep | Sequence[CapacityPoint], laten
                              utilisation=utilisation, basis=basis)
 
 
+#: The sweep level whose median and p95 latency set the lab's example budget (``percentile_budget``).
+BUDGET_LEVEL = 8
+
+
+def percentile_budget(sweep: CapacitySweep | Sequence[CapacityPoint], level: int = BUDGET_LEVEL) -> float:
+    """A p95 latency budget (seconds) taken from the sweep itself: halfway between the median and
+    the p95 measured at ``level`` (the swept level closest to it).
+
+    A fixed budget suits one machine and no other: on a slow laptop no level would meet 10 ms, on a
+    fast one every level would. Set between p50 and p95 of one level, the budget is met by that
+    level's median but not by its p95, so reading the right percentile matters on every machine: a
+    target read off p50 comes out higher than one read off p95.
+    """
+    points = [p for p in _points(sweep) if p.errors == 0 and p.p50 > 0] or _points(sweep)
+    chosen = min(points, key=lambda p: (abs(p.concurrency - level), -p.concurrency))
+    return (chosen.p50 + chosen.p95) / 2
+
+
 def replicas_for(concurrency: float, scale_target: float, *, utilisation: float = KNATIVE_UTILISATION,
                  min_replicas: int = 0, max_replicas: int | None = None) -> int:
     """Pods Knative's autoscaler wants for ``concurrency`` requests in flight in total.

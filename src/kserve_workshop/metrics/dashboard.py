@@ -25,6 +25,11 @@ GRID_WIDTH = 24
 LOCAL_VALUES = {"namespace": ".*", "model_name": ".*", "__rate_interval": "5s", "__interval": "1s",
                 "__range": "1m"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+# A rate over KServe's histograms. Both pods of an InferenceService with a transformer export
+# request_*_seconds{model_name=<isvc>}, so such a query must pick a component or split by it
+# (the PodMonitor copies the pods' `component` label onto every series).
+_MODEL_SERVER_RATE = re.compile(r"\b(?:rate|increase|irate)\(\s*request_\w+_seconds")
+_BY_COMPONENT = re.compile(r'component\s*=~?\s*"[^"]+"|\bby\s*\([^)]*\bcomponent\b')
 _LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?P<expr>.+?)\s*,\s*(?P<label>\w+)\s*\)\s*$", re.S)
 
 
@@ -113,6 +118,10 @@ def structure_problems(dashboard: dict[str, Any]) -> list[str]:
             for name in _used_variables(target.get("expr", "")):
                 if name not in declared and not name.startswith("__"):
                     problems.append(f"panel {title!r} uses ${name}, which is not a dashboard variable")
+            expr = target.get("expr", "")
+            if _MODEL_SERVER_RATE.search(expr) and not _BY_COMPONENT.search(expr):
+                problems.append(f"panel {title!r} query {target.get('refId')} mixes the predictor's and the "
+                                "transformer's series: select component=\"...\" or split by component")
     return problems
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import re
-import time as _time
 import shutil
+import signal
+import time as _time
 import uuid
 import weakref
 from pathlib import Path
@@ -25,7 +26,7 @@ import pandas as pd
 import yaml
 
 from ..errors import WorkshopError
-from ..processes import LOOPBACK, ServerProcess
+from ..processes import LOOPBACK, ServerProcess, on_server_ready
 from ..paths import cache_dir
 from .client import PrometheusClient, TimeLike
 from .promql import selector
@@ -92,12 +93,38 @@ def scrape_target(target: Any) -> str:
     return f"{LOOPBACK}:{port}"
 
 
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _labelled(target: Any) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """``(target, labels)`` for a target given alone or as a ``(target, {label: value})`` pair.
+
+    Labels are what the cluster's scrape adds to every series (the PodMonitor's ``component``, for
+    instance), so local series can look like the cluster's.
+    """
+    if isinstance(target, tuple) and len(target) == 2 and isinstance(target[1], dict):
+        target, labels = target
+        for name, value in labels.items():
+            if not isinstance(name, str) or not _LABEL_NAME.match(name) or name.startswith("__"):
+                raise WorkshopError(f"not a Prometheus label name: {name!r}")
+            if not isinstance(value, str):
+                raise WorkshopError(f"label {name}'s value must be a string, not {value!r}")
+        return target, tuple(sorted(labels.items()))
+    return target, ()
+
+
 def build_config(targets: Iterable[Any], *, scrape_interval: str = "1s", job: str = DEFAULT_JOB) -> dict[str, Any]:
-    """The Prometheus configuration: one job scraping ``/metrics`` of every target."""
+    """The Prometheus configuration: one job scraping ``/metrics`` of every target (a target may be a
+    ``(target, {label: value})`` pair: its series then carry those labels)."""
     if not isinstance(scrape_interval, str) or not _DURATION.match(scrape_interval):
         raise WorkshopError(f"not a Prometheus duration: {scrape_interval!r}", hint="use e.g. '1s' or '500ms'")
-    addresses = list(dict.fromkeys(scrape_target(t) for t in targets))
-    if not addresses:
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for item in targets:
+        target, labels = _labelled(item)
+        address = scrape_target(target)
+        if not any(address in group for group in groups.values()):
+            groups.setdefault(labels, []).append(address)
+    if not groups:
         raise WorkshopError("LocalPrometheus needs at least one target to scrape",
                             hint="pass the running LocalModelServer, e.g. LocalPrometheus([server])")
     return {
@@ -110,7 +137,8 @@ def build_config(targets: Iterable[Any], *, scrape_interval: str = "1s", job: st
         "scrape_configs": [{
             "job_name": job,
             "metrics_path": "/metrics",
-            "static_configs": [{"targets": addresses}],
+            "static_configs": [{"targets": addresses, **({"labels": dict(labels)} if labels else {})}
+                               for labels, addresses in groups.items()],
         }],
     }
 
@@ -146,8 +174,13 @@ class LocalPrometheus(ServerProcess):
     """Prometheus on 127.0.0.1 (free port) scraping ``targets`` every ``scrape_interval``.
 
     ``targets``: running ``LocalModelServer`` objects (or any object with ``.port``), ports, or
-    ``"127.0.0.1:PORT"``. ``start()`` returns once every target has been scraped successfully
+    ``"127.0.0.1:PORT"``, each possibly paired with labels for its series (``(server, {"component":
+    "predictor"})``, as the cluster's PodMonitor adds them). ``start()`` returns once every target has been scraped successfully
     (bounded by ``target_timeout``). Queries go through ``.client`` (also ``.query`` etc. here).
+
+    A target given as a server object is followed: when a server of the same name starts again in
+    this process (a notebook's server cell run a second time), Prometheus is re-pointed at it
+    (configuration rewritten, SIGHUP) instead of scraping the old, dead address.
     """
 
     def __init__(self, targets: Iterable[Any], scrape_interval: str = "1s", *, job: str = DEFAULT_JOB,
@@ -160,6 +193,10 @@ class LocalPrometheus(ServerProcess):
         self.retention = retention
         self._targets = list(targets)
         self.config = build_config(self._targets, scrape_interval=scrape_interval, job=job)
+        #: Server name -> the address scraped for it, for targets given as server objects.
+        self._followed = {target.name: scrape_target(target) for target in self._targets
+                          if isinstance(getattr(target, "name", None), str) and hasattr(target, "port")}
+        on_server_ready(self._follow)
         self.run_dir: Path | None = None
         self._cleanup: weakref.finalize | None = None
         self._client: PrometheusClient | None = None
@@ -169,7 +206,7 @@ class LocalPrometheus(ServerProcess):
     @property
     def targets(self) -> list[str]:
         """The ``host:port`` addresses scraped."""
-        return self.config["scrape_configs"][0]["static_configs"][0]["targets"]
+        return [address for group in self.config["scrape_configs"][0]["static_configs"] for address in group["targets"]]
 
     @property
     def client(self) -> PrometheusClient:
@@ -217,6 +254,39 @@ class LocalPrometheus(ServerProcess):
         """Wait until every target has been scraped successfully (bounded by ``target_timeout``)."""
         self.client.wait_for_targets_up(self.job, timeout=self.target_timeout if timeout is None else timeout)
         return self
+
+    def _wait_for_configured_targets(self) -> None:
+        """After a reload: wait until Prometheus scrapes exactly the configured addresses, all up."""
+        deadline = _time.monotonic() + self.target_timeout
+        wanted = {f"http://{address}/metrics" for address in self.targets}
+        while _time.monotonic() < deadline:
+            try:
+                active = {t.get("scrapeUrl") for t in self.client.targets() if t["labels"].get("job") == self.job}
+            except WorkshopError:
+                active = set()
+            if active == wanted:
+                break
+            _time.sleep(0.25)
+        self.wait_for_targets()
+
+    def _follow(self, server: Any) -> None:
+        """Re-point Prometheus when a followed server (same name) has started again elsewhere."""
+        old = self._followed.get(getattr(server, "name", None))
+        if old is None or server is self or not self.running or self.run_dir is None:
+            return
+        new = scrape_target(server)
+        if new == old:
+            return
+        self._followed[server.name] = new
+        targets = [new if address == old else address for address in self.targets]
+        self.config["scrape_configs"][0]["static_configs"][0]["targets"] = list(dict.fromkeys(targets))
+        (self.run_dir / "prometheus.yml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+        os.kill(self.pid, signal.SIGHUP)  # Prometheus reloads its configuration
+        try:
+            self._wait_for_configured_targets()
+            print(f"Prometheus ({self.url}) now scrapes the restarted {server.name} at {new} (was {old})")
+        except WorkshopError as exc:
+            print(f"warning: Prometheus could not be re-pointed at {new}: {exc.message}")
 
     def stop(self) -> int | None:
         code = super().stop()

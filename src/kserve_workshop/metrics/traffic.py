@@ -6,7 +6,8 @@ traffic has two phases, sent with the project's load generator:
 1. *steady*: single-instance predictions at a fixed rate;
 2. *steady + batches + bad requests*: the same, plus large batches (around ten milliseconds of
    predict time each: they land in higher histogram buckets and pull up p95/p99) and malformed
-   requests (three features instead of four: HTTP 400, the errors of the error ratio).
+   requests (three features instead of four: the errors of the error ratio; the workshop's local
+   server answers them with HTTP 400, KServe's sklearn runtime in a cluster with HTTP 500).
 
 The change between the phases is also what makes the graded PromQL checks meaningful: a query with
 the wrong window, quantile or metric gives a different curve over time, not just a different name.
@@ -36,7 +37,8 @@ def batch_payload(rows: int, *, seed: int = 0) -> dict:
 
 #: One instance, the docs' iris example.
 SINGLE_PAYLOAD = {"instances": DOCS_IRIS_INPUT[:1]}
-#: Three features instead of four: the server answers HTTP 400 (and still times the predict call).
+#: Three features instead of four: HTTP 400 from the workshop's local server, 500 from KServe's sklearn
+#: runtime (it wraps every predict error as InferenceError); either way the predict call is timed.
 BAD_PAYLOAD = {"instances": [[6.8, 2.8, 4.8]]}
 
 

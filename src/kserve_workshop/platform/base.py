@@ -50,14 +50,17 @@ class Profile:
     #: kind: the gateway is a NodePort (31080) that the kind config maps to 127.0.0.1:8080, and
     #: Knative skips tag resolution for images loaded with `kind load` (kind.local, dev.local...).
     on_kind: bool
-    #: CI loads images into kind beforehand: pull the KServe controller only when absent.
-    preloaded_images: bool = False
+    #: Pull KServe's controller image only when the node lacks it (imagePullPolicy IfNotPresent):
+    #: an image put on the node beforehand (`invoke images.preload`, i.e. `kind load docker-image`)
+    #: is used as it is. `up --profile ci` does not preload by itself; without it the image is
+    #: pulled once, as on a laptop.
+    controller_if_not_present: bool = False
 
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (
     Profile("laptop", "kind on a laptop: ingress on http://127.0.0.1:8080, laptop-sized requests", on_kind=True),
-    Profile("ci", "kind in CI: as laptop, and preloaded images are not pulled again",
-            on_kind=True, preloaded_images=True),
+    Profile("ci", "kind in CI: as laptop, and KServe's controller image is pulled only when the node lacks it",
+            on_kind=True, controller_if_not_present=True),
     Profile("gke", "GKE: ingress through a LoadBalancer IP, the same small requests", on_kind=False),
 )}
 DEFAULT_PROFILE = "laptop"
@@ -318,6 +321,13 @@ def delete_namespace_step(context: str, namespace: str) -> Step:
 
 # ----- helm releases -----------------------------------------------------------------------------
 
+def same_version(installed: str | None, pinned: str | None) -> bool:
+    """True when two version strings name the same release, with or without a leading ``v``."""
+    if not installed or not pinned:
+        return False
+    return str(installed).removeprefix("v") == str(pinned).removeprefix("v")
+
+
 @dataclass(frozen=True)
 class HelmRelease:
     """One ``helm upgrade --install`` with its chart, pinned version, values files and settings.
@@ -361,13 +371,19 @@ class HelmRelease:
                         "--all", "--output", "json")
 
     def state(self, runner: Runner, context: str) -> tuple[str | None, str | None]:
-        """(installed chart version, helm status), (None, None) when the release does not exist."""
+        """(installed chart version, helm status), (None, None) when the release does not exist.
+
+        The version is given in the pin's spelling when the two are the same release: a chart's
+        own version may lack the pin's ``v`` (the Knative operator's release ``v1.21.1`` packages
+        chart version ``1.21.1``, so ``helm list`` says ``knative-operator-1.21.1``).
+        """
         found = run_json(runner, self.list_command(context))
-        for entry in found or []:
-            if entry.get("name") == self.name:
+        for entry in found if isinstance(found, list) else []:
+            if isinstance(entry, dict) and entry.get("name") == self.name:
                 chart = str(entry.get("chart", ""))
                 prefix = f"{self.chart_name}-"
-                return (chart[len(prefix):] if chart.startswith(prefix) else chart), entry.get("status")
+                version = chart[len(prefix):] if chart.startswith(prefix) else chart
+                return (self.version if same_version(version, self.version) else version), entry.get("status")
         return None, None
 
     def is_deployed(self, runner: Runner, context: str) -> bool:
@@ -376,12 +392,12 @@ class HelmRelease:
 
 
 def install_release_step(context: str, release: HelmRelease, *, title: str | None = None,
-                         waits: Sequence[list[str]] = (), attempts: int = 1,
+                         waits: Sequence[list[str]] = (), attempts: int = 1, retry_delay: float = 0,
                          diagnose: Callable[[Runner], str] | None = None) -> Step:
     return Step(title=title or f"helm release {release.name} ({release.chart_name} {release.version})",
                 command=release.install_command(context),
                 is_done=lambda runner: release.is_deployed(runner, context),
-                waits=list(waits), attempts=attempts,
+                waits=list(waits), attempts=attempts, retry_delay=retry_delay,
                 diagnose=diagnose or diagnosis(context, release.namespace))
 
 

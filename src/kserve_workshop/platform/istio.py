@@ -43,7 +43,10 @@ class Istio(Component):
         on_kind = profile is not None and profile.on_kind
         gateway_values = (GATEWAY_VALUES, GATEWAY_KIND_VALUES) if on_kind else (GATEWAY_VALUES,)
         return [self._release("istio-base", "base", sets=(("defaultRevision", "default"),)),
-                self._release("istiod", "istiod", values=(ISTIOD_VALUES,), sets=(("proxy.autoInject", "disabled"),)),
+                # The sidecar injector reads global.proxy.autoInject (istio-discovery chart,
+                # templates/istiod-injector-configmap.yaml); a top-level proxy.autoInject is ignored.
+                self._release("istiod", "istiod", values=(ISTIOD_VALUES,),
+                              sets=(("global.proxy.autoInject", "disabled"),)),
                 self._release(GATEWAY_RELEASE, "gateway", values=gateway_values)]
 
     def install_plan(self, profile: Profile) -> Plan:

@@ -15,7 +15,8 @@ from ..versions import pin
 from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, HelmRelease, Profile, Workload,
                    apply_file_step, condition_of, delete_namespace_step, deployments_ready, get_object,
                    install_release_step, load_yaml, load_yaml_all, object_diagnosis, object_matches,
-                   requests_of, uninstall_release_step, wait_pods, workload_from_values, write_rendered)
+                   requests_of, same_version, uninstall_release_step, wait_pods, workload_from_values,
+                   write_rendered)
 
 SERVING_MANIFEST = PLATFORM_MANIFESTS / "knative" / "knative-serving.yaml"
 OPERATOR_VALUES = PLATFORM_MANIFESTS / "knative" / "operator-values.yaml"
@@ -115,13 +116,18 @@ class Knative(Component):
         if serving is None:
             return ComponentStatus(self.name, self.pinned_version(), f"{version} / serving -", False,
                                    f"no KnativeServing {SERVING_NAME} in {self.namespace}")
-        installed = f"{version} / serving {(serving.get('status') or {}).get('version', '?')}"
+        serving_version = str((serving.get("status") or {}).get("version", "?"))
+        if same_version(serving_version, pin("knative", "serving_version")):
+            serving_version = str(pin("knative", "serving_version"))
+        installed = f"{version} / serving {serving_version}"
         ready = condition_of(serving)
         if (ready or {}).get("status") != "True":
             why = "KnativeServing not Ready" + (f": {ready.get('reason')} {ready.get('message', '')}".rstrip()
                                                 if ready else "")
             return ComponentStatus(self.name, self.pinned_version(), installed, False, why)
         ok, why = deployments_ready(runner, self.context, self.namespace)
+        if ok and installed != self.pinned_version():
+            ok, why = False, f"installed {installed}, pinned {self.pinned_version()}: run `invoke platform.install`"
         return ComponentStatus(self.name, self.pinned_version(), installed, ok, why)
 
     def requests(self, profile: Profile) -> list[Workload]:

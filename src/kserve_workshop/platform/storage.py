@@ -1,9 +1,11 @@
 """The in-cluster S3-compatible model store for models the learners train themselves.
 
-SeaweedFS (the store KServe's own CI uses) runs as one Deployment of the official image in
-``weed server -s3`` mode (``manifests/platform/storage/seaweedfs.yaml``, image pinned in
-versions.toml). Why not its Helm chart: the chart runs master, volume, filer and S3 as separate
-workloads with their own requests; a few MB of models need one small pod.
+SeaweedFS runs as one Deployment of the official image in ``weed server -s3`` mode on a
+volume claim (``manifests/platform/storage/seaweedfs.yaml``, image pinned in versions.toml), so the
+models survive a restart of the pod. KServe's own CI uses SeaweedFS too, differently: ``weed mini
+-dir=/data -s3`` on an emptyDir (kserve ``config/overlays/test/s3-local-backend``). Why not
+SeaweedFS's Helm chart: it runs master, volume, filer and S3 as separate workloads with their own
+requests; a few MB of models need one small pod.
 
 Credentials are generated per cluster at install time (``secrets``) and live only in the cluster
 (and in a mode-0600 file in the local cache, ``.cache/platform/<context>/``); they are never
@@ -17,12 +19,19 @@ committed. Two Secrets hold them:
 
 Uploading needs nothing but kubectl: ``kubectl cp`` copies the file into the SeaweedFS pod, and
 the ``weed`` CLI there writes it into the bucket through the filer (``upload_model``).
+
+Uploads are content-addressed: a model goes to ``s3://models/<name>/<digest>/``, the digest being
+the start of the file's SHA-256. KServe downloads a model once, when a pod starts, and rolls out a
+new revision only when the InferenceService's spec changes; a model overwritten in place would
+leave every pod serving the old one. With the digest in ``storageUri`` a changed model is a changed
+spec, hence a new revision, and the versions a canary splits between stay side by side.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import os
 import re
@@ -58,17 +67,56 @@ SERVICE_ACCOUNT = "kserve-models"
 KSERVE_SECRET = "kserve-models-s3"
 STORE_SECRET = "seaweedfs-s3-config"
 CREDENTIALS_FILE = "storage-credentials.yaml"
-#: Files KServe's sklearn runtime loads (exactly one per model directory).
-MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")
+#: Files KServe's runtimes load (exactly one per model directory): sklearn .joblib/.pkl/.pickle,
+#: LightGBM .bst, XGBoost .bst/.json/.ubj (kserve v0.20.0 python/<server>/<server>/model.py).
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".bst", ".json", ".ubj")
 _MODEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 #: The filer inside the pod: buckets are folders under /buckets.
 FILER = "http://localhost:8888"
+#: Hex digits of the SHA-256 kept in a model's path: 64 bits, plenty for one store's models.
+DIGEST_LENGTH = 16
+_DIGEST = re.compile(rf"^[0-9a-f]{{{DIGEST_LENGTH}}}$")
 
 
-def model_uri(name: str) -> str:
-    """The storageUri of a model uploaded as ``name``: ``s3://models/<name>``."""
+def model_uri(name: str, digest: str | None = None) -> str:
+    """The storageUri of version ``digest`` of model ``name``: ``s3://models/<name>/<digest>``.
+
+    Without a digest, the folder holding every uploaded version of ``name`` (not a servable model).
+    """
     _check_model_name(name)
-    return f"s3://{BUCKET}/{name}"
+    if digest is None:
+        return f"s3://{BUCKET}/{name}"
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise WorkshopError(f"invalid model digest {digest!r}", hint=f"{DIGEST_LENGTH} hex digits (model_digest(file))")
+    return f"s3://{BUCKET}/{name}/{digest}"
+
+
+def model_digest(model_file: str | os.PathLike) -> str:
+    """The start of the file's SHA-256: what names this version of the model in the store."""
+    path = _model_file(model_file)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:DIGEST_LENGTH]
+
+
+def content_uri(model_file: str | os.PathLike, name: str) -> str:
+    """The storageUri ``upload_model(model_file, name)`` returns, computed locally (no cluster needed)."""
+    _check_model_name(name)
+    return model_uri(name, model_digest(model_file))
+
+
+def _model_file(model_file: str | os.PathLike) -> Path:
+    """``model_file`` as a Path, refused when it is not a file KServe's runtimes would load."""
+    path = Path(model_file)
+    if not path.is_file():
+        raise WorkshopError(f"model file not found: {path}", hint="train and save it first (training.save_model)")
+    if path.suffix not in MODEL_SUFFIXES:
+        raise WorkshopError(f"{path.name}: KServe's runtimes load {', '.join(MODEL_SUFFIXES)} files",
+                            hint="save the model with joblib.dump(model, 'model.joblib') (scikit-learn), "
+                                 "or the library's save_model as model.bst (LightGBM) or model.json (XGBoost)")
+    return path
 
 
 def _check_model_name(name: str) -> None:
@@ -297,27 +345,30 @@ def _container(deployment: dict) -> dict:
 
 # ----- uploading a model -------------------------------------------------------------------------
 
-def upload_plan(context: str, model_file: Path, name: str, pod: str) -> Plan:
-    """Copy ``model_file`` to ``s3://models/<name>/`` through pod ``pod`` of the store.
+def upload_plan(context: str, model_file: Path, name: str, pod: str, digest: str | None = None) -> Plan:
+    """Copy ``model_file`` to ``s3://models/<name>/<digest>/`` through pod ``pod`` of the store.
 
-    The model's folder is emptied first: KServe's sklearn runtime wants exactly one model file.
+    Only that version's folder is emptied first (KServe's sklearn runtime wants exactly one model
+    file in it); other versions of the model stay, for the revisions that serve them.
     """
     _check_model_name(name)
-    staging = PurePosixPath("/tmp/upload") / name
-    target = f"{FILER}/buckets/{BUCKET}/{name}/"
+    digest = digest or model_digest(model_file)
+    uri = model_uri(name, digest)
+    folder = f"{name}/{digest}"
+    staging = PurePosixPath("/tmp/upload") / name / digest
 
     def exec_(*argv: str) -> list[str]:
         return kubectl_cmd(context, "exec", "--namespace", NAMESPACE, pod, "--container", CONTAINER, "--", *argv)
 
-    return Plan(f"upload {model_file.name} as {model_uri(name)}", [
+    return Plan(f"upload {model_file.name} as {uri}", [
         Step(title="stage the file in the model store pod", command=exec_("mkdir", "-p", str(staging))),
         Step(title=f"copy {model_file}", command=kubectl_cmd(
             context, "cp", str(model_file), f"{NAMESPACE}/{pod}:{staging / model_file.name}", "--container", CONTAINER)),
-        Step(title=f"remove the previous files of {name}",
-             # `|| true`: the first upload of a model has nothing to remove.
-             command=exec_("sh", "-c", f"echo 'fs.rm -r /buckets/{BUCKET}/{name}' | weed shell || true")),
-        Step(title=f"write it to {model_uri(name)}",
-             command=exec_("weed", "filer.copy", str(staging / model_file.name), target)),
+        Step(title=f"empty {uri} (one model file per version)",
+             # `|| true`: a version uploaded for the first time has nothing to remove.
+             command=exec_("sh", "-c", f"echo 'fs.rm -r /buckets/{BUCKET}/{folder}' | weed shell || true")),
+        Step(title=f"write it to {uri}",
+             command=exec_("weed", "filer.copy", str(staging / model_file.name), f"{FILER}/buckets/{BUCKET}/{folder}/")),
         Step(title="clean up the staged copy", command=exec_("rm", "-rf", str(staging))),
     ])
 
@@ -337,25 +388,27 @@ def store_pod(runner: Runner, context: str) -> str:
 
 def upload_model(model_file: str | os.PathLike, name: str, *, context: str | None = None,
                  yes: bool = False, runner: Runner | None = None) -> str:
-    """Upload a trained model file to the workshop's model store; returns its ``s3://`` URI.
+    """Upload a trained model file to the workshop's model store; returns its ``storageUri``.
 
-    Use the URI as ``storageUri`` with ``serviceAccountName: kserve-models``. ``context``
-    defaults to the workshop's cluster; another one needs ``yes=True`` (``kube.guard_context``).
+    The URI is content-addressed (``s3://models/<name>/<digest>``, see the module docstring):
+    put it in the InferenceService's ``storageUri`` (with ``serviceAccountName: kserve-models``),
+    and a re-trained model rolls out as a new revision. ``context`` defaults to
+    ``kube.lab_context()``, the same context the serving helpers use; a context that is not the
+    workshop's needs ``yes=True`` (or ``$WORKSHOP_KUBE_CONTEXT`` naming it).
     """
     from invoke import Context
 
-    from ..kube import guard_context, require_tools
+    from ..kube import guard_context, is_lab_context_named, lab_context, require_tools
 
-    path = Path(model_file)
-    if not path.is_file():
-        raise WorkshopError(f"model file not found: {path}", hint="train and save it first (training.save_model)")
-    if path.suffix not in MODEL_SUFFIXES:
-        raise WorkshopError(f"{path.name}: KServe's sklearn runtime loads {', '.join(MODEL_SUFFIXES)} files",
-                            hint="save the model with joblib.dump(model, 'model.joblib')")
+    path = _model_file(model_file)
     _check_model_name(name)
-    context = guard_context(context, yes, dry_run=runner is not None and runner.dry_run)
+    dry_run = runner is not None and runner.dry_run
+    if context is None and not dry_run:
+        context = lab_context()
+    context = guard_context(context, yes or is_lab_context_named(context or ""), dry_run=dry_run)
+    digest = model_digest(path)
     if runner is None:
         require_tools("kubectl")
         runner = Runner(Context())
-    runner.execute(upload_plan(context, path, name, store_pod(runner, context)))
-    return model_uri(name)
+    runner.execute(upload_plan(context, path, name, store_pod(runner, context), digest))
+    return model_uri(name, digest)

@@ -16,6 +16,7 @@ import math
 import numbers
 from typing import Any, Iterable, Mapping, Sequence
 
+from .frozen import freeze
 from .iris import DOCS_IRIS_INPUT, IRIS_CLASSES
 
 #: The names a request uses, in the order the model's columns have (``training.IRIS_FEATURES``).
@@ -186,5 +187,5 @@ def named_flowers(rows: Iterable[Sequence[float]]) -> list[dict]:
     return flowers
 
 
-#: The docs' two flowers (``training.DOCS_IRIS_INPUT``) as named features.
-DOCS_FLOWERS = named_flowers(DOCS_IRIS_INPUT)
+#: The docs' two flowers (``training.DOCS_IRIS_INPUT``) as named features (read-only, see ``frozen``).
+DOCS_FLOWERS = freeze(named_flowers(DOCS_IRIS_INPUT))

@@ -26,6 +26,8 @@ import time
 
 LOOPBACK = "127.0.0.1"
 PARENT_POLL_SECONDS = 0.5
+#: Exit code of an entry point whose model cannot be served (one line on stderr says why).
+EXIT_BAD_MODEL = 2
 
 
 def add_server_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -123,3 +125,21 @@ def prepare_process(args: argparse.Namespace) -> int | None:
             return 1
         watch_parent(args.parent_pid)
     return None
+
+
+def load_and_serve(model, args: argparse.Namespace, *, label: str = "model") -> int:
+    """Load ``model`` and serve it on ``args.host``; a model that cannot load is one line and exit code 2."""
+    from .errors import WorkshopError
+
+    try:
+        model.load()
+    except WorkshopError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_MODEL
+    print(f"serving {label} {args.model_name!r} from {args.model_dir} on http://{args.host}:{args.http_port}",
+          file=sys.stderr, flush=True)
+    server = loopback_model_server_class()(
+        host=args.host, http_port=args.http_port,
+        enable_latency_logging=args.enable_latency_logging, enable_docs_url=False)
+    server.start([model])
+    return 0

@@ -58,6 +58,8 @@ def _kserve():
 
 def make_model(name: str, model_dir: str | Path, *, predict_proba: bool | None = None):
     """A ready-to-load ``SklearnModel`` (a ``kserve.Model`` subclass) for ``model_dir``."""
+    from .received import Recorder
+
     kserve, InvalidInput, get_predict_input, get_predict_response = _kserve()
 
     class SklearnModel(kserve.Model):
@@ -68,6 +70,7 @@ def make_model(name: str, model_dir: str | Path, *, predict_proba: bool | None =
             self.model_dir = Path(model_dir)
             self.predict_proba = predict_proba_from_env() if predict_proba is None else predict_proba
             self.estimator: Any = None
+            self.recorder = Recorder.from_env()  # what this server received (``received``)
 
         def load(self) -> bool:
             import joblib
@@ -98,6 +101,8 @@ def make_model(name: str, model_dir: str | Path, *, predict_proba: bool | None =
                           else self.estimator.predict(features))
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
+            if self.recorder is not None:
+                self.recorder.note(features, result)
             return get_predict_response(payload, result, self.name)
 
     return SklearnModel()

@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .server import add_server_flags, loopback_model_server_class, prepare_process
+from .server import EXIT_BAD_MODEL, add_server_flags, load_and_serve, prepare_process
 
-EXIT_BAD_MODEL = 2
+__all__ = ["EXIT_BAD_MODEL", "build_parser", "main"]
 
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -31,7 +31,6 @@ def main() -> int:
     # kserve parses sys.argv when imported, so our flags must be parsed on top of its parser.
     from kserve.model_server import parser as kserve_parser
 
-    from .errors import WorkshopError
     from .sklearn_model import make_model
 
     args = build_parser(kserve_parser).parse_args()
@@ -39,19 +38,7 @@ def main() -> int:
     if exit_code is not None:
         return exit_code
 
-    model = make_model(args.model_name, args.model_dir)
-    try:
-        model.load()
-    except WorkshopError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_MODEL
-    print(f"serving model {args.model_name!r} from {args.model_dir} on http://{args.host}:{args.http_port}",
-          file=sys.stderr, flush=True)
-    server = loopback_model_server_class()(
-        host=args.host, http_port=args.http_port,
-        enable_latency_logging=args.enable_latency_logging, enable_docs_url=False)
-    server.start([model])
-    return 0
+    return load_and_serve(make_model(args.model_name, args.model_dir), args)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ composed here explicitly.
 
     namespaces      kind, gke, platform, diagnose, docs, image, images, labs   (``namespace`` in the module
                     of that name), class (classroom)
-    top level       start, up, down, setup-gke, smoke   (workshop)     local            (local)
+    top level       start, up, down, setup-gke, smoke   (workshop)     local, local-runtimes (local)
                     doctor, tools                       (machine)      schemas, validate (manifests)
                     status (= platform.status)          (platform)     grade            (labs)
 
@@ -23,7 +23,8 @@ NAMESPACES = (classroom.namespace, diagnose.namespace, docs.namespace, gke.names
               images.namespace, kind.namespace, labs.namespace, platform.namespace)
 #: Top-level tasks: (task, name when it differs from the task's own).
 TOP_LEVEL = ((workshop.start, None), (workshop.up, None), (workshop.down, None), (workshop.setup_gke, None),
-             (workshop.smoke, None), (local.local, None), (machine.doctor, None), (machine.tools, None),
+             (workshop.smoke, None), (local.local, None), (local.local_runtimes, "local-runtimes"),
+             (machine.doctor, None), (machine.tools, None),
              (manifests.schemas, None), (manifests.validate, None), (platform.status, "status"), (labs.grade, None))
 
 

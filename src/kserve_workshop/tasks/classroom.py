@@ -96,7 +96,8 @@ def create(c, learners=0, out="", context="", project="", zone=_DEFAULT_GKE["zon
     runner.execute(plans.create_plan(spec))
     if not dry_run:
         console.print(f"[green]{count} learner namespace(s) ready[/green]; kubeconfigs in {out_dir} (private: one per "
-                      f"learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their namespace>")
+                      f"learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their namespace> "
+                      "WORKSHOP_KUBE_CONTEXT=<their namespace> (their kubeconfig's only context is named after it)")
 
 
 @workshop_task(auto_shortflags=False, help={**_PLACE, "kubeconfigs": "also remove the learners' kubeconfig files from this folder"})

@@ -109,3 +109,14 @@ def _serve_until_interrupted(server: LocalModelServer) -> None:
         raise WorkshopError(f"the model server exited on its own (code {server.returncode})",
                             hint=f"its log: {server.log_path}")
 
+
+
+@workshop_task(name="local-runtimes", help={
+    "duration": "Seconds of load per runtime (default 2).",
+    "concurrency": "Requests in flight during the load (default 4).",
+})
+def local_runtimes(c, duration=2.0, concurrency=4):
+    """Lab 8 locally: sklearn, LightGBM and XGBoost served like KServe's runtimes, one V2 request, compared."""
+    from ..boosting.demo import run_local_runtimes
+
+    run_local_runtimes(duration, concurrency)

@@ -94,12 +94,20 @@ def status(c, component=None, context=None):
 
 
 @workshop_task(name="upload-model", auto_shortflags=False, help={
-    "file": "model file to upload (.joblib, .pkl or .pickle)", "name": "model name: s3://models/NAME",
+    "file": "model file to upload (.joblib, .pkl or .pickle)",
+    "name": "model name (required): the model goes to s3://models/NAME/<digest of the file>",
     "dry_run": DRY_RUN_HELP, "context": CONTEXT_HELP, "yes": YES_HELP})
-def upload_model(c, file, name, dry_run=False, context=None, yes=False):
-    """Upload a trained model to the in-cluster model store; prints its s3:// storageUri."""
+def upload_model(c, file, name=None, dry_run=False, context=None, yes=False):
+    """Upload a trained model to the in-cluster model store; prints its s3:// storageUri.
+
+    The URI ends in a digest of the file, so a changed model gets a new URI: put it in the
+    InferenceService's storageUri and KServe rolls out a new revision with it.
+    """
     from ..platform import storage
 
+    if not name:
+        raise WorkshopError("upload-model needs --name NAME: the model's name in the store",
+                            hint=f"invoke platform.upload-model {file} --name my-iris")
     if not dry_run:
         require_tools("kubectl")
     uri = storage.upload_model(file, name, context=context, yes=yes, runner=Runner(c, dry_run=dry_run))
@@ -119,6 +127,9 @@ def budget(c, profile=DEFAULT_PROFILE):
         table.add_row(workload.component, workload.name, workload.cpu, workload.memory)
     console.print(table)
     console.print(totals.summary())
+    from ..boosting.images import print_runtime_images
+
+    print_runtime_images()
     if not totals.within_laptop_budget:
         raise WorkshopError("the platform requests more than the laptop budget",
                             hint="shrink the requests in manifests/platform/*")

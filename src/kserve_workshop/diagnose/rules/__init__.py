@@ -19,6 +19,7 @@ from .model import (
     mnt_models_missing,
     model_file_missing,
     model_file_not_loadable,
+    server_import_failed,
     sklearn_version_mismatch,
     storage_initializer_failed,
 )
@@ -45,6 +46,7 @@ RULES: list[Rule] = [
     mnt_models_missing,
     storage_initializer_failed,
     sklearn_version_mismatch,
+    server_import_failed,
     model_file_not_loadable,
     model_file_missing,
     wrong_architecture,

@@ -162,11 +162,87 @@ def sklearn_version_mismatch(snap: Snapshot) -> list[Finding]:
     return []
 
 
+# An import that fails. Raised while unpickling (the pickle names a class whose module is missing)
+# it is the model file's problem; raised while the server imports its own code it is the image's.
+IMPORT_ERROR_RE = re.compile(
+    r"^(?:ModuleNotFoundError|ImportError): (?:No module named '(?P<module>[^']+)'"
+    r"|cannot import name '(?P<name>[^']+)' from '(?P<source>[^']+)')"
+    # `python -m MODULE` when MODULE (or its package) is not there: no traceback at all.
+    r"|: Error while finding module specification for '[^']+' \(ModuleNotFoundError: No module named '(?P<package>[^']+)'\)"
+    r"|python[\d.]*: No module named (?P<main>[\w.]+)$")
+# Frames that mean "while loading the model file": joblib / pickle on the stack.
+LOAD_FRAME_RE = re.compile(r"joblib|pickle|[Uu]npickl")
+TRACEBACK_START = "Traceback (most recent call last):"
+
+
+def import_failure(text: str) -> tuple[int, str, str] | None:
+    """(line number, line, missing name) of an import that failed while the server started up,
+    before any model file was read; None when there is none, or when it failed while unpickling."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        match = IMPORT_ERROR_RE.search(line.strip())
+        if not match:
+            continue
+        start = max((i for i in range(index) if lines[i].strip() == TRACEBACK_START), default=index)
+        if any(LOAD_FRAME_RE.search(frame) for frame in lines[start:index]):
+            continue  # raised inside joblib.load / pickle: an unpickling failure
+        module = match["module"] or match["package"] or match["main"]
+        missing = f"module {module!r}" if module else f"{match['name']!r} from {match['source']!r}"
+        return index + 1, line.strip(), missing
+    return None
+
+
+def _failure_texts(snap: Snapshot, pod: dict) -> list[tuple[object, str]]:
+    """Where a crashed model server's error can be read: its log, its termination message, KServe's copy."""
+    texts: list[tuple[object, str]] = []
+    found = snap.log(name_of(pod), MODEL_CONTAINER)
+    if found:
+        texts.append(found)
+    failed = failing_termination(pod, MODEL_CONTAINER)
+    if failed and failed[1].get("message"):
+        texts.append((Evidence(ref(pod), f"{failed[0]}.message", ""), failed[1]["message"]))
+    if last_failure(snap.isvc).get("message"):
+        texts.append((Evidence(ref(snap.isvc), f"{FAILURE_PATH}.message", ""), last_failure(snap.isvc)["message"]))
+    return texts
+
+
+def server_import_failed(snap: Snapshot) -> list[Finding]:
+    """The model server (or a custom server) dies while importing its own code: a broken image."""
+    for pod in snap.pods:
+        for where, text in _failure_texts(snap, pod):
+            hit = import_failure(text)
+            if not hit:
+                continue
+            lineno, line, missing = hit
+            evidence = [log_evidence(where, lineno, line) if not isinstance(where, Evidence)
+                        else Evidence(where.source, where.field, clip(line))]
+            evidence += _model_load_failed(snap, pod)
+            image = ((container_spec(pod, MODEL_CONTAINER) or {}).get("image")) or "?"
+            evidence.append(Evidence(ref(pod), f"spec.containers[name={MODEL_CONTAINER}].image", image))
+            module = missing.split("'")[3 if missing.startswith("'") else 1]
+            return [Finding(
+                "server-import-failed",
+                f"The model server crashes at start: it cannot import {missing}",
+                f"The container exits while Python imports the server's own code, before any model is "
+                f"loaded: {missing} is not in the image {image}. This is a broken image or custom server "
+                "(built from other code than it runs, or without one of its dependencies), not a problem "
+                "with the model file.",
+                [f"Check the image has it: docker run --rm --entrypoint python {image} -c 'import {module}'",
+                 "Rebuild the image from the code the InferenceService runs (Lab 6: invoke image.build, then "
+                 "invoke image.load-kind on kind or invoke image.push), or add the missing package to it.",
+                 f"Then recreate the pods: kubectl delete pod -n {snap.namespace} "
+                 f"-l serving.kserve.io/inferenceservice={snap.name}"],
+                evidence, 0.9)]
+    return []
+
+
 def model_file_not_loadable(snap: Snapshot) -> list[Finding]:
     """The model server crashed loading the file: unpickling failed, or more than one model file."""
     for pod, key, text in model_server_logs(snap):
         if VERSION_RE.search(text) or SKLEARN_FORMAT_RE.search(text):
             continue  # sklearn_version_mismatch explains this log
+        if import_failure(text):
+            continue  # server_import_failed explains this log: nothing was unpickled
         failed = _model_load_failed(snap, pod)
         many = find_line(text, MANY_FILES_RE)
         if many:

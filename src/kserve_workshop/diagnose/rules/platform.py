@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from ..findings import Evidence, Finding
@@ -50,6 +51,23 @@ def ingress_not_configured(snap: Snapshot) -> list[Finding]:
 
 
 RUNTIME_REASONS = {"NoSupportingRuntime", "RuntimeNotRecognized", "RuntimeDisabled"}
+#: The ClusterServingRuntimes KServe v0.20 ships (kserve config/runtimes/, installed by the
+#: kserve-runtime-configs chart with kserve.servingruntime.enabled=true).
+KSERVE_RUNTIMES = frozenset({
+    "kserve-autogluonserver", "kserve-huggingfaceserver", "kserve-huggingfaceserver-multinode",
+    "kserve-lgbserver", "kserve-mlserver", "kserve-openvino", "kserve-paddleserver", "kserve-pmmlserver",
+    "kserve-predictiveserver", "kserve-sklearnserver", "kserve-tensorflow-serving", "kserve-torchserve",
+    "kserve-tritonserver", "kserve-vllmserver", "kserve-xgbserver"})
+
+
+def _runtime_configs_install() -> str:
+    """The helm command that installs KServe's runtimes, with the pinned chart when it can be read."""
+    chart_repo, version = pin_or_none("kserve", "chart_repo"), pin_or_none("kserve")
+    if chart_repo and version:
+        return ("helm upgrade --install kserve-runtime-configs "
+                f"{chart_repo}/kserve-runtime-configs --version {version} -n kserve "
+                "--set kserve.servingruntime.enabled=true --set kserve.llmisvcConfigs.enabled=false")
+    return "install KServe's runtime-configs chart with --set kserve.servingruntime.enabled=true"
 
 
 def no_supporting_runtime(snap: Snapshot) -> list[Finding]:
@@ -75,12 +93,25 @@ def no_supporting_runtime(snap: Snapshot) -> list[Finding]:
     evidence += [event_evidence(e) for e in events[-1:]]
 
     check = "kubectl get clusterservingruntimes; kubectl get servingruntimes -n " + snap.namespace
-    if reason == "RuntimeNotRecognized":
+    install = _runtime_configs_install()
+    if reason == "RuntimeNotRecognized" and runtime in KSERVE_RUNTIMES:
+        title = f"KServe's runtime {runtime!r} is not installed"
+        cause = (f"spec.predictor.model.runtime names {runtime!r}, one of the ClusterServingRuntimes KServe "
+                 "ships, but the cluster has no runtime of that name. KServe installs its runtimes with the "
+                 "kserve-runtime-configs chart only when kserve.servingruntime.enabled=true (the chart's "
+                 "default installs none), so the chart was most likely installed without it.")
+        fix = [f"See which runtimes exist: {check}",
+               f"Install KServe's runtimes: {install}",
+               "(or `invoke platform.install --component kserve`, which sets it). KServe then picks the runtime "
+               "up by itself; if the InferenceService stays stuck, apply it again."]
+    elif reason == "RuntimeNotRecognized":
+        close = difflib.get_close_matches(str(runtime), sorted(KSERVE_RUNTIMES), n=1)
         title = f"No serving runtime named {runtime!r} exists"
         cause = (f"spec.predictor.model.runtime names {runtime!r}, but there is no ServingRuntime in "
                  f"{snap.namespace} nor ClusterServingRuntime with that name.")
         fix = [f"List the runtimes that exist: {check}",
-               "Fix the runtime name (the workshop uses kserve-sklearnserver), or remove `runtime:` "
+               (f"Did you mean {close[0]!r}? " if close else "")
+               + "Fix the runtime name (the workshop uses kserve-sklearnserver), or remove `runtime:` "
                "to let KServe pick one from modelFormat."]
     elif reason == "RuntimeDisabled":
         title = f"The serving runtime {runtime!r} is disabled"
@@ -93,12 +124,6 @@ def no_supporting_runtime(snap: Snapshot) -> list[Finding]:
         fix = ["Use a protocol the runtime supports (kserve-sklearnserver serves v1 and v2), "
                "or name a runtime that supports it."]
     else:
-        chart_repo, version = pin_or_none("kserve", "chart_repo"), pin_or_none("kserve")
-        install = ("helm upgrade --install kserve-runtime-configs "
-                   f"{chart_repo}/kserve-runtime-configs --version {version} -n kserve "
-                   "--set kserve.servingruntime.enabled=true --set kserve.llmisvcConfigs.enabled=false"
-                   if chart_repo and version else
-                   "install KServe's runtime-configs chart with --set kserve.servingruntime.enabled=true")
         title = f"No serving runtime supports modelFormat {fmt!r}"
         cause = (f"KServe looked for a ServingRuntime or ClusterServingRuntime that supports model format "
                  f"{fmt!r}" + (f" and names {runtime!r}" if runtime else "") + " and found none. Either "

@@ -36,7 +36,9 @@ SMALL_RESOURCES = "requests: {cpu: 50m, memory: 128Mi}, limits: {cpu: 100m, memo
 EXEC_FORMAT_RE = re.compile(r"exec format error")
 
 
-INSUFFICIENT_RE = re.compile(r"Insufficient ([\w./-]+)")
+# The scheduler's "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory." names the
+# resource (cpu, memory, nvidia.com/gpu); the sentence's own full stop is not part of it.
+INSUFFICIENT_RE = re.compile(r"Insufficient ([\w/-]+(?:\.[\w/-]+)*)")
 
 
 def pods_unschedulable(snap: Snapshot) -> list[Finding]:
