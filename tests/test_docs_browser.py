@@ -393,6 +393,8 @@ def test_nothing_is_wider_than_the_viewport_but_scrollable_code(readability, wid
     assert wide == {}, f"{'1280' if width == 'light' else '390'} px"
     cut = {path: o["cut"][:5] for path, o in pages.items() if o["cut"]}
     assert cut == {}, "content cut off by a box that does not scroll"
+    breaking = {path: o["breaking"][:5] for path, o in pages.items() if o["breaking"]}
+    assert breaking == {}, "outputs and code in tables must not wrap inside a token"
     scrolling = {path: o["scrollers"][:5] for path, o in pages.items() if o["scrollers"]}
     assert scrolling == {}, "only code blocks and tables may scroll sideways"
 

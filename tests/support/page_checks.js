@@ -112,7 +112,11 @@ window.__workshopChecks = (() => {
         cut.push({element: describe(element), right: Math.round(right), clip: describe(nearest)});
       }
     }
-    return {width, scrollWidth: document.documentElement.scrollWidth, wide, cut, scrollers};
+    // Outputs keep their lines and code in tables stays whole: neither may wrap inside a token.
+    const breaking = Array.from(document.querySelectorAll(".jp-OutputArea-output pre, .md-typeset pre > code, td code, th code"))
+      .filter((e) => visible(e) && !["pre", "nowrap"].includes(getComputedStyle(e).whiteSpace))
+      .map((e) => describe(e) + ": " + e.textContent.slice(0, 40));
+    return {width, scrollWidth: document.documentElement.scrollWidth, wide, cut, scrollers, breaking};
   };
 
   // ----- diagrams (called with `this` = a closed shadow root holding one) ---------------------------
