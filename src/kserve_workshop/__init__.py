@@ -20,7 +20,7 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
     custom/                            Lab 6's transformer chain on this machine
     smoke, image, docs_site            the platform smoke test, the custom image, the docs site
     labkit/                            the lab kit: grading, checks/, labgen, scorecard, %%cluster magic,
-                                       notebook linting
+                                       notebook linting (shell lines against kubectl's reference)
     tasks/                             invoke tasks, one module per namespace
 
 Deprecated module paths, kept importable for one release (remove them after it):
