@@ -6,6 +6,7 @@ pointed at a missing kubeconfig or a closed loopback port.
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -21,10 +22,32 @@ A_CLUSTER = ClusterStatus(True, "reachable", "kind-kserve-workshop")
 
 @pytest.fixture(scope="module")
 def shell():
+    path = os.environ.get("PATH", "")
     ipython = InteractiveShell.instance()
     ipython.run_line_magic("load_ext", "kserve_workshop.notebook")
     yield ipython
     InteractiveShell.clear_instance()  # later tests must not find an IPython shell in this process
+    os.environ["PATH"] = path  # loading the extension put .bin/ first
+
+
+def test_loading_the_extension_puts_the_pinned_tools_first_on_path(shell, monkeypatch, tmp_path):
+    """`!kubectl` in a cell runs .bin/kubectl (`invoke tools`) before any other kubectl on PATH."""
+    pinned, other = tmp_path / "bin", tmp_path / "elsewhere"
+    for folder, version in ((pinned, "pinned"), (other, "other")):
+        folder.mkdir()
+        (folder / "kubectl").write_text(f"#!/bin/sh\necho {version}\n")
+        (folder / "kubectl").chmod(0o755)
+    monkeypatch.setenv("WORKSHOP_BIN", str(pinned))
+    monkeypatch.setenv("PATH", f"{other}{os.pathsep}{os.environ['PATH']}")
+    assert notebook.use_pinned_tools() == str(pinned)
+    assert os.environ["PATH"].split(os.pathsep)[:2] == [str(pinned), str(other)]
+    assert shell.getoutput("kubectl") == ["pinned"]
+    (pinned / "kubectl").unlink()  # not installed: the next kubectl on PATH answers
+    assert shell.getoutput("kubectl") == ["other"]
+    assert not (tmp_path / "never").exists()
+    monkeypatch.setenv("WORKSHOP_BIN", str(tmp_path / "never"))
+    notebook.use_pinned_tools()
+    assert not (tmp_path / "never").exists(), "loading the extension creates no directory"
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,8 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
     docs_site, docs_pages/             the docs site's mkdocs hooks and macros; lab pages, command outputs,
                                        docs.record
     labkit/                            the lab kit: grading, checks/, labgen, scorecard, %%cluster magic,
-                                       notebook linting, boxes (check results' and notices' HTML)
+                                       notebook linting (shell lines against kubectl's reference), boxes
+                                       (check results' and notices' HTML)
     tasks/                             invoke tasks, one module per namespace
 
 Deprecated module paths, kept importable for one release (remove them after it):

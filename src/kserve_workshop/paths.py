@@ -21,8 +21,9 @@ def cache_dir() -> Path:
     return path
 
 
-def bin_dir() -> Path:
+def bin_dir(*, create: bool = True) -> Path:
     """Project-local directory for downloaded tools (kind, helm, kubectl); ``WORKSHOP_BIN`` overrides."""
     path = Path(os.environ.get("WORKSHOP_BIN", REPO_ROOT / ".bin"))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path

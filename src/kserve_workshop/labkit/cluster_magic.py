@@ -1,6 +1,8 @@
 """Notebook support: the ``%%cluster`` cell magic that marks cells needing a Kubernetes cluster.
 
-Every lab starts with ``%load_ext kserve_workshop.notebook`` (the name notebooks load this module by).
+Every lab starts with ``%load_ext kserve_workshop.notebook`` (the name notebooks load this module by),
+which also puts the project's ``.bin/`` first on the kernel's ``PATH``: ``!kubectl`` in a cell then runs
+the pinned kubectl that ``invoke tools`` installs there (any kubectl on ``PATH`` otherwise).
 A cell whose first line is
 ``%%cluster`` runs only when a cluster with KServe is reachable. Without one it shows, visibly and
 in plain words, that it was skipped and why (one output, styled like the check results); with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
@@ -149,8 +151,20 @@ def _show_skip(status: ClusterStatus) -> None:
             metadata={"workshop": SKIPPED, "reason": status.reason})
 
 
+def use_pinned_tools() -> str:
+    """Put ``.bin/`` (``invoke tools``: the pinned kind, helm, kubectl) first on this process's ``PATH``,
+    whether or not it exists yet; returns it."""
+    from .. import paths, tools
+
+    local = paths.bin_dir(create=False)
+    tools.use_local_tools(local)
+    return str(local)
+
+
 def load_ipython_extension(ipython) -> None:
     from IPython.core.magic import register_cell_magic
+
+    use_pinned_tools()
 
     @register_cell_magic
     def cluster(line, cell):  # noqa: ARG001 - the magic takes no arguments
