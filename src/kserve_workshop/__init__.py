@@ -4,7 +4,8 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
 
     errors, console, paths, versions   expected failures, terminal output, repo paths, platform pins
     plan                               a task's work as data: Step, Plan, Runner (--dry-run prints it)
-    tools, doctor, schemas, validate   pinned CLI tools, machine checks, KServe's CRD, offline validation
+    tools, doctor, doctor_local        pinned CLI tools; machine checks per tier (local, cluster)
+    schemas, validate                  KServe's CRD, offline validation
     manifest_yaml                      YAML read as kubectl reads it (duplicate keys, bounded aliases)
     cluster, platform/                 kind and GKE clusters; one Component per platform piece
     kube/                              Kubernetes access: contexts and the guard (kube), client loading
@@ -21,9 +22,12 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
     metrics/                           Prometheus (local and cluster), PromQL, /metrics text, Grafana
     diagnose/                          why an InferenceService is not Ready, or a call failed
     custom/                            Lab 6's transformer chain on this machine
-    smoke, image, docs_site            the platform smoke test, the custom image, the docs site
+    smoke, image                       the platform smoke test, the custom image
+    docs_site, docs_pages/             the docs site's mkdocs hooks and macros; lab pages, command outputs,
+                                       docs.record
     labkit/                            the lab kit: grading, checks/, labgen, scorecard, %%cluster magic,
-                                       notebook linting
+                                       notebook linting (shell lines against kubectl's reference), boxes
+                                       (check results' and notices' HTML)
     tasks/                             invoke tasks, one module per namespace
 
 Deprecated module paths, kept importable for one release (remove them after it):

@@ -21,8 +21,11 @@ def cache_dir() -> Path:
     return _usable_dir("WORKSHOP_CACHE", REPO_ROOT / ".cache")
 
 
-def bin_dir() -> Path:
+def bin_dir(*, create: bool = True) -> Path:
     """Project-local directory for downloaded tools (kind, helm, kubectl); ``WORKSHOP_BIN`` overrides."""
+    if not create:
+        configured = os.environ.get("WORKSHOP_BIN")
+        return Path(configured).expanduser() if configured else REPO_ROOT / ".bin"
     return _usable_dir("WORKSHOP_BIN", REPO_ROOT / ".bin")
 
 

@@ -32,6 +32,7 @@ import nbformat
 
 from ..console import console, info, plain, step
 from ..errors import WorkshopError
+from .cluster_magic import is_skip_output
 from .grading import REPORT_ENV, STRICT_ENV
 from .labgen import MASTER_GLOB
 from .notebook_lint import CLUSTER_MAGIC, python_of
@@ -333,10 +334,8 @@ def _cluster_cells_ran(nb: nbformat.NotebookNode) -> bool:
     """False when the notebook's %%cluster cells reported that they were skipped."""
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.startswith(CLUSTER_MAGIC):
-            for output in cell.get("outputs", []):
-                if output.get("metadata", {}).get("workshop") == "cluster-skipped" \
-                        or "Cluster cell skipped" in str(output.get("text", "")):
-                    return False
+            if any(is_skip_output(output) for output in cell.get("outputs", [])):
+                return False
     return True
 
 

@@ -94,7 +94,7 @@ def local(c, port=0, requests=200, keep_running=False):
         with step("Stopping the model server"):
             server.stop()
     info(f"Done. Classes are {', '.join(f'{i}={name}' for i, name in enumerate(IRIS_CLASSES))}. "
-         "Next: notebooks/01-serve-a-model.ipynb, or a cluster with `invoke up`.")
+         "Next: Lab 1, labs/01-serve-a-model.ipynb (solutions in notebooks/), or a cluster with `invoke up`.")
 
 
 def _serve_until_interrupted(server: LocalModelServer) -> None:
