@@ -16,13 +16,21 @@ for arg in "$@"; do
 done
 
 python=${PYTHON:-python3}
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-  echo "bootstrap: Python 3.11 or newer is needed (found: $("$python" --version 2>&1 || echo none))." >&2
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "bootstrap: no Python at '$python'${PYTHON:+ (from PYTHON)}." >&2
+  echo "hint: install Python 3.11 or newer, or point PYTHON at it: PYTHON=python3.11 $0" >&2
+  exit 1
+fi
+if [ "$("$python" -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null)" != "True" ]; then
+  found=$("$python" --version 2>&1 | head -n 1) || true
+  echo "bootstrap: Python 3.11 or newer is needed; '$python' is ${found:-not a working Python}." >&2
   echo "hint: install python3.11 and run PYTHON=python3.11 $0" >&2
   exit 1
 fi
 
 if $want_test_tools; then
+  # Root runs apt-get and service itself; anyone else through sudo.
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   packages=(prometheus hey chromium)
   missing=()
   for pkg in "${packages[@]}"; do
@@ -33,7 +41,6 @@ if $want_test_tools; then
       echo "bootstrap: the test suite needs ${missing[*]}; install them with your package manager." >&2
       exit 1
     fi
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "==> installing Debian packages: ${missing[*]}"
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

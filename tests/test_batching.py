@@ -107,6 +107,8 @@ def test_the_curve_refuses_sizes_it_did_not_measure():
 def test_plots_draw_both_curves_and_the_estimates():
     figure = plot_batching(synthetic(per_row=0.00001))
     assert len(figure.axes) == 2 and all(len(ax.lines) == 2 for ax in figure.axes)
+    top, bottom = figure.axes
+    assert top.get_position().y0 > bottom.get_position().y1 and figure.get_figwidth() <= 7.5, "stacked, page-wide"
     estimates = plot_estimates(synthetic(), 2500, 0.02, chosen=8)
     labels = [text.get_text() for text in estimates.axes[0].get_legend().get_texts()]
     assert any("budget 20 ms" in label for label in labels) and any("8" in label for label in labels)

@@ -257,3 +257,19 @@ def test_plot_running_share_draws_the_cumulative_share():
     assert list(np.round(line.get_ydata(), 3)) == [0.0, 0.5, 0.333, 0.25, 0.4]
     with pytest.raises(WorkshopError, match="no attributed answers"):
         canary.plot_running_share(["failed"], "canary", 0.2)
+
+
+def test_the_split_and_the_running_share_stack_in_one_figure_a_page_shows_legibly():
+    """Lab 4's two panels: one above the other, at most 7.5 inches wide, legends of 10 pt or more
+    (side by side at 12 inches, a page's ~700 px column drew their legends at about 5 px)."""
+    sequence = labels(50, 200)
+    result = canary.evaluate_split(sequence, EXPECTED, "canary")
+    figure = canary.plot_split_and_share(result, sequence, tolerance=0.05, share_title="running share")
+    split_ax, share_ax = figure.axes
+    assert split_ax.get_position().y0 > share_ax.get_position().y1, "the split above the running share"
+    assert figure.get_figwidth() <= 7.5
+    for ax in (split_ax, share_ax):
+        assert min(text.get_fontsize() for text in ax.get_legend().get_texts()) >= 10
+    assert share_ax.get_title() == "running share"
+    line = [drawn for drawn in share_ax.get_lines() if drawn.get_label() == "observed share of canary"][0]
+    assert round(line.get_ydata()[-1], 3) == 0.2

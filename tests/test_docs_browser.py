@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -207,3 +208,214 @@ def test_the_browser_check_sees_a_page_reaching_off_the_machine(server, tmp_path
     found = off_machine(visit)
     assert "http://example.invalid/plot.png" in found
     assert "https://unpkg.com/mermaid@11/dist/mermaid.min.js" in found
+
+
+# ===== readability, in one Chromium session driven over the DevTools protocol =========================
+# Every page of the site is opened once per configuration in one browser (a tab per colour scheme, each
+# in its own browser context, so the theme's remembered scheme does not leak): 1280 px light (anchors,
+# overflow, diagrams, contrast), 1280 px dark (contrast, on the pages with boxes) and 390 px light
+# (overflow). The measurements are kept in test-artifacts/docs-browser/measurements.json.
+
+from support.cdp import Browser  # noqa: E402
+
+from kserve_workshop.labkit.grading import CheckResult  # noqa: E402
+
+PAGE_CHECKS = (Path(__file__).parent / "support" / "page_checks.js").read_text()
+MEASUREMENTS = REPO_ROOT / "test-artifacts" / "docs-browser"
+#: Text that must reach WCAG AA contrast (4.5:1): check results, notices, output boxes, their links.
+BOXES = (".workshop-box, .workshop-box *, .workshop-trouble, .workshop-trouble *, .workshop-output, "
+         ".workshop-output > p, .workshop-output > p *, .celltag_expected-output > p, .celltag_expected-output > p *, "
+         ".celltag_captured-output > p, .celltag_captured-output > p *")
+MIN_CONTRAST, MIN_DIAGRAM_PX = 4.5, 12.0
+GALLERY = "box-gallery/"
+
+
+def gallery_html(template: str) -> str:
+    """A page of the site (its theme, its stylesheet) holding one box of every kind, failing check included."""
+    from kserve_workshop.docs_pages.lab_view import PageLinks, cluster_notice, restyle_html
+
+    failed = CheckResult("lab1.v1_payload", False, "the body is not what V1 takes", expected='{"instances": [[...]]}',
+                         found='{"rows": [[6.8, 2.8, 4.8, 1.4]]}', hint="V1 wants the key instances")
+    passed = CheckResult("lab1.accuracy", True, "0.956 on 45 flowers")
+    body = (restyle_html(failed._repr_html_()) + restyle_html(passed._repr_html_())
+            + cluster_notice(1, 0, PageLinks(root="../"))
+            + '<div class="jupyter-wrapper"><div class="jp-RenderedHTMLCommon jp-RenderedMarkdown '
+              'jp-MarkdownOutput celltag_expected-output"><p><strong>Expected on a cluster</strong> (written from '
+              "upstream's documented shapes):</p><pre><code>inferenceservice.serving.kserve.io/x created</code></pre>"
+              '</div></div><div class="workshop-output workshop-output--captured"><p><strong>Captured output</strong> '
+              "of a real run:</p><pre><code>ready</code></pre></div>")
+    start, end = template.index('<article class="md-content__inner md-typeset">'), template.index("</article>")
+    return template[:start] + f'<article class="md-content__inner md-typeset"><h1 id="gallery">Boxes</h1>{body}' + template[end:]
+
+
+def site_paths(root: Path) -> list[str]:
+    return sorted(str(p.parent.relative_to(root)).replace(".", "", 1) + "/" if p.parent != root else ""
+                  for p in root.rglob("index.html") if "search" not in p.parts and p.parent.name != "assets")
+
+
+def _ready(page) -> None:
+    """Scripts done: the theme has drawn every diagram, MathJax has typeset (both bounded)."""
+    page.evaluate(PAGE_CHECKS)
+    page.wait_until("document.querySelectorAll('pre.mermaid').length === 0", timeout=15)
+    page.wait_until("!document.querySelector('.arithmatex') || !!document.querySelector('mjx-container') "
+                    "|| !window.MathJax", timeout=15)
+
+
+@pytest.fixture(scope="module")
+def readability(server, tmp_path_factory):
+    """Open every page in each configuration once; what the tests assert on."""
+    (server.root / GALLERY).mkdir(exist_ok=True)
+    (server.root / GALLERY / "index.html").write_text(gallery_html((server.root / "setup" / "index.html").read_text()))
+    paths = site_paths(server.root)
+    lab_paths = [p for p in paths if p.startswith("labs/") and p != "labs/"]
+    boxed = lab_paths + ["setup/", GALLERY]
+    found = {"paths": paths, "light": {}, "dark": {}, "narrow": {}, "diagrams": {}, "requests": []}
+    started = time.monotonic()
+    with Browser.launch(CHROMIUM, tmp_path_factory.mktemp("chromium-profile")) as browser:
+        light, dark = browser.new_page(), browser.new_page()
+        light.emulate(1280, 1000, dark=False)
+        dark.emulate(1280, 1000, dark=True)
+        for path in paths:
+            found["requests"] += light.goto(f"{server.url}/{path}")
+            _ready(light)
+            scheme = light.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            found["light"][path] = {"scheme": scheme, "anchors": light.evaluate("__workshopChecks.anchors()"),
+                                    "contrast": light.evaluate(f"__workshopChecks.contrast({BOXES!r})"),
+                                    "overflow": light.evaluate("__workshopChecks.overflow()")}
+            if light.evaluate("document.querySelectorAll('div.mermaid').length"):
+                found["diagrams"][path] = light.in_closed_shadow_roots(light.evaluate("__workshopChecks.diagramText"))
+            if path in lab_paths:
+                _screenshots(light, path, "light")
+        for path in boxed:
+            dark.goto(f"{server.url}/{path}")
+            _ready(dark)
+            found["dark"][path] = {"scheme": dark.evaluate("document.body.getAttribute('data-md-color-scheme')"),
+                                   "contrast": dark.evaluate(f"__workshopChecks.contrast({BOXES!r})")}
+            if path in lab_paths:
+                _screenshots(dark, path, "dark")
+        light.emulate(390, 844, dark=False)
+        for path in paths:
+            light.goto(f"{server.url}/{path}")
+            _ready(light)
+            found["narrow"][path] = light.evaluate("__workshopChecks.overflow()")
+    found["seconds"] = round(time.monotonic() - started, 1)
+    MEASUREMENTS.mkdir(parents=True, exist_ok=True)
+    (MEASUREMENTS / "measurements.json").write_text(json.dumps(summary(found), indent=1))
+    return found
+
+
+def _screenshots(page, path: str, scheme: str) -> None:
+    name = path.strip("/").replace("/", "-")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(SCREENSHOTS / f"{name}-{scheme}.png")
+    if page.evaluate("(() => { const n = document.querySelector('.workshop-notice--cluster');"
+                     " if (!n) return false; window.scrollTo(0, n.getBoundingClientRect().top + scrollY - 80);"
+                     " return true; })()"):
+        time.sleep(0.4)  # the header's title slides in after a scroll
+        page.screenshot(SCREENSHOTS / f"{name}-{scheme}-cluster.png")
+
+
+def summary(found: dict) -> dict:
+    def lowest(per_page: dict) -> dict:
+        kinds: dict[str, float] = {}
+        for data in per_page.values():
+            for item in data["contrast"]:
+                kinds[item["box"]] = round(min(kinds.get(item["box"], 99.0), item["ratio"]), 2)
+        return kinds
+
+    sizes = {path: round(min(s["px"] for d in diagrams if d for s in d["sizes"]), 1)
+             for path, diagrams in found["diagrams"].items()}
+    return {"seconds": found["seconds"], "pages": len(found["paths"]), "lowest_contrast_light": lowest(found["light"]),
+            "lowest_contrast_dark": lowest(found["dark"]), "smallest_diagram_text_px": sizes}
+
+
+def test_each_scheme_is_the_one_asked_for(readability):
+    assert {data["scheme"] for data in readability["light"].values()} == {"default"}
+    assert {data["scheme"] for data in readability["dark"].values()} == {"slate"}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_check_results_notices_and_output_boxes_reach_4_5_to_1(readability, scheme):
+    pages = readability[scheme]
+    measured = [(path, item) for path, data in pages.items() for item in data["contrast"]]
+    kinds = {item["box"] for _, item in measured}
+    for wanted in ("workshop-check--pass", "workshop-check--fail", "workshop-notice--cluster", "workshop-output",
+                   "celltag_expected-output", "workshop-trouble"):
+        assert any(wanted in kind for kind in kinds), f"nothing measured in a {wanted} box ({scheme})"
+    low = [(path, round(item["ratio"], 2), item["element"], item["text"]) for path, item in measured
+           if item["ratio"] < MIN_CONTRAST]
+    assert low == [], f"{scheme}: text below {MIN_CONTRAST}:1"
+
+
+def test_the_measurements_see_unreadable_text_a_too_wide_element_and_small_diagram_text(server, readability):
+    """The checks themselves, on a page made to fail them: the old notice (a light background and no text
+    colour) in the dark scheme, a paragraph wider than a phone, text cut off by a box that does not scroll,
+    and a diagram squeezed into 300 px."""
+    old = ('<div style="border-left:4px solid #f0ad4e;padding:4px 8px;background:#fff8e6" class="old-notice">'
+           'Cluster cell skipped</div><p style="width:900px" class="too-wide">a fixed-width paragraph</p>'
+           '<div style="width:100px;overflow:hidden"><span class="cut-off" style="display:inline-block;width:200px">'
+           "cut off</span></div>"
+           '<pre class="mermaid" style="width:300px"><code>flowchart LR\n  a[Set up] --> b[Lab 1] --> c[Lab 2] --> '
+           'd[Lab 3] --> e[Lab 4] --> f[Lab 5] --> g[Lab 6] --> h[Lab 7]</code></pre>')
+    page = (server.root / GALLERY / "index.html").read_text().replace('<h1 id="gallery">Boxes</h1>',
+                                                                      f'<h1 id="gallery">Boxes</h1>{old}')
+    page = page.replace("</head>", '<script src="../assets/vendor/mermaid/mermaid.min.js"></script></head>')
+    (server.root / "canary").mkdir(exist_ok=True)
+    (server.root / "canary" / "index.html").write_text(page)
+    with Browser.launch(CHROMIUM, server.root.parent / "canary-profile") as browser:
+        dark = browser.new_page()
+        dark.emulate(390, 800, dark=True)
+        dark.goto(f"{server.url}/canary/")
+        _ready(dark)
+        (measured,) = dark.evaluate("__workshopChecks.contrast('.old-notice')")
+        overflow = dark.evaluate("__workshopChecks.overflow()")
+        (diagram,) = dark.in_closed_shadow_roots(dark.evaluate("__workshopChecks.diagramText"))
+    assert measured["ratio"] < 2, measured
+    assert any(item["element"].startswith("p.too-wide") for item in overflow["wide"]), overflow
+    assert any(item["element"].startswith("span.cut-off") for item in overflow["cut"]), overflow
+    assert min(size["px"] for size in diagram["sizes"]) < MIN_DIAGRAM_PX, diagram
+
+
+def test_every_anchor_resolves_in_the_browser(readability):
+    site = {path: data for path, data in readability["light"].items() if path != GALLERY}  # the gallery is the test's
+    ids = {data["anchors"]["path"]: set(data["anchors"]["ids"]) for data in site.values()}
+    broken = [(data["anchors"]["path"], link["path"] + "#" + link["id"], link["text"])
+              for data in site.values() for link in data["anchors"]["links"]
+              if link["id"] not in ids.get(link["path"], set())]
+    assert broken == []
+    assert sum(len(data["anchors"]["links"]) for data in site.values()) > 100
+
+
+@pytest.mark.parametrize("width", ["light", "narrow"])
+def test_nothing_is_wider_than_the_viewport_but_scrollable_code(readability, width):
+    pages = {path: (data["overflow"] if width == "light" else data) for path, data in readability[width].items()}
+    wide = {path: o["wide"][:5] for path, o in pages.items() if o["wide"] or o["scrollWidth"] > o["width"]}
+    assert wide == {}, f"{'1280' if width == 'light' else '390'} px"
+    cut = {path: o["cut"][:5] for path, o in pages.items() if o["cut"]}
+    assert cut == {}, "content cut off by a box that does not scroll"
+    breaking = {path: o["breaking"][:5] for path, o in pages.items() if o["breaking"]}
+    assert breaking == {}, "outputs and code in tables must not wrap inside a token"
+    scrolling = {path: o["scrollers"][:5] for path, o in pages.items() if o["scrollers"]}
+    assert scrolling == {}, "only code blocks and tables may scroll sideways"
+
+
+def test_diagram_text_is_at_least_12_px_at_1280(readability):
+    assert readability["diagrams"], "no page has a diagram"
+    drawn = [diagram for diagrams in readability["diagrams"].values() for diagram in diagrams]
+    assert drawn and all(d is not None and d["sizes"] for d in drawn), "a diagram was not drawn"
+    small = [(path, round(s["px"], 1), s["text"]) for path, diagrams in readability["diagrams"].items()
+             for d in diagrams for s in d["sizes"] if s["px"] < MIN_DIAGRAM_PX]
+    assert small == []
+
+
+def test_every_lab_page_has_screenshots_in_both_schemes(readability):
+    labs = [path for path in readability["paths"] if path.startswith("labs/") and path != "labs/"]
+    for path in labs:
+        name = path.strip("/").replace("/", "-")
+        for scheme in ("light", "dark"):
+            assert (SCREENSHOTS / f"{name}-{scheme}.png").stat().st_size > 10_000, (name, scheme)
+
+
+def test_the_pages_ask_nothing_of_other_hosts(readability):
+    assert readability["requests"] and all(host(url) in LOOPBACK for url in readability["requests"]
+                                           if not url.startswith("data:"))

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from urllib.parse import urlsplit
+import posixpath
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -21,6 +22,7 @@ from invoke import MockContext, Result
 from invoke.exceptions import Exit
 
 from kserve_workshop import docs_site
+from kserve_workshop.docs_pages import page_html
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import DOCS_DIR, NOTEBOOKS_DIR, REPO_ROOT, VERSIONS_FILE
 from kserve_workshop.tasks import docs as docs_tasks
@@ -95,6 +97,163 @@ def test_the_labs_overview_links_every_lab(site):
     assert {f"{path.stem}/" for path in NOTEBOOKS} <= links
 
 
+def site_pages(site: Path) -> dict[str, BeautifulSoup]:
+    return {str(path.relative_to(site)): BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+            for path in sorted(site.rglob("*.html"))}
+
+
+def broken_anchors(pages: dict[str, BeautifulSoup]) -> list[tuple[str, str]]:
+    """Every link with a #fragment to a page of the site whose target id is not on that page."""
+    ids = {name: {tag["id"] for tag in soup.find_all(id=True)} | {a["name"] for a in soup.find_all("a", attrs={"name": True})}
+           for name, soup in pages.items()}
+    broken = []
+    for name, soup in pages.items():
+        for link in soup.find_all("a", href=True):
+            parts = urlsplit(link["href"])
+            if parts.scheme or parts.netloc or not parts.fragment:
+                continue
+            target = name
+            if parts.path:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), unquote(parts.path)))
+                target = target if target.endswith(".html") else posixpath.join(target, "index.html")
+            if target not in ids or unquote(parts.fragment) not in ids[target]:
+                broken.append((name, link["href"]))
+    return broken
+
+
+def test_every_anchor_on_every_page_resolves(site):
+    pages = site_pages(site)
+    assert len(pages) >= 7 + len(NOTEBOOKS)
+    assert broken_anchors(pages) == []
+
+
+def test_the_anchor_check_finds_a_link_to_a_missing_heading():
+    pages = {"a/index.html": BeautifulSoup('<h2 id="here">x</h2><a href="#here">ok</a><a href="#gone">no</a>'
+                                           '<a href="../b/#there">ok</a><a href="../b/#nowhere">no</a>'
+                                           '<a href="../c/#x">no page</a><a href="https://x.org/#y">off-site</a>',
+                                           "html.parser"),
+             "b/index.html": BeautifulSoup('<p id="there">y</p>', "html.parser")}
+    assert broken_anchors(pages) == [("a/index.html", "#gone"), ("a/index.html", "../b/#nowhere"),
+                                     ("a/index.html", "../c/#x")]
+
+
+def lab_article(site: Path, path: Path) -> BeautifulSoup:
+    return page(site, f"labs/{path.stem}").select_one("article")
+
+
+def test_each_lab_page_starts_with_its_title_then_the_banner_and_before_you_begin(site):
+    for path in NOTEBOOKS:
+        article = lab_article(site, path)
+        title, banner = article.select_one("h1"), article.select_one(".workshop-lab-banner")
+        before = article.find(id="before-you-begin")
+        assert title is not None and banner is not None and before is not None, path.name
+        order = [element for element in article.find_all(True) if element in (title, banner, before)]
+        assert order == [title, banner, before], f"{path.name}: the banner must sit under the page title"
+        listed = before.find_next("ul").get_text(" ", strip=True)
+        assert "Local part" in listed and "Time" in listed and "Builds on" in listed, listed
+
+
+def test_each_lab_page_offers_its_student_notebook_for_download(site):
+    for path in NOTEBOOKS:
+        link = lab_article(site, path).select_one("a.workshop-download")
+        assert link is not None and link.has_attr("download"), path.name
+        served = site / "labs" / path.stem / link["href"]
+        assert served.resolve().read_bytes() == (REPO_ROOT / "labs" / path.name).read_bytes()
+
+
+def test_cluster_sections_have_one_plain_notice_and_no_skip_notice_per_cell(site):
+    for path in NOTEBOOKS:
+        cells = notebook(path)["cells"]
+        article = lab_article(site, path)
+        text = article.get_text(" ")
+        assert "Cluster cell skipped" not in text and "Skipped: this cell" not in text, path.name
+        assert "kube-config" not in text and "⏭" not in text
+        sections = [s for s in docs_view_sections(cells) if s.cluster_cells]
+        notices = article.select(".workshop-notice--cluster")
+        assert len(notices) == len(sections), f"{path.name}: {len(notices)} notices for {len(sections)} cluster sections"
+        for notice in notices:
+            assert "`" not in notice.get_text() and not notice.has_attr("style")
+        tagged = article.select(".jp-CodeCell.celltag_cluster")
+        assert len({id(cell) for cell in tagged}) >= sum(s.cluster_cells for s in sections)
+
+
+def docs_view_sections(cells):
+    from kserve_workshop.docs_pages.lab_view import sections
+
+    return sections(cells)
+
+
+def test_expected_outputs_are_drawn_as_labelled_boxes(site):
+    with_boxes = [path for path in NOTEBOOKS if any("expected-output" in c.get("metadata", {}).get("tags", [])
+                                                    for c in notebook(path)["cells"])]
+    assert with_boxes, "no lab has expected-output cells yet"
+    for path in with_boxes:
+        boxes = lab_article(site, path).select(".jp-RenderedMarkdown.celltag_expected-output")
+        assert boxes and all(box.get_text(strip=True).startswith("Expected on a cluster") for box in boxes)
+
+
+def test_boxes_on_the_site_carry_no_inline_colours(site):
+    for path in NOTEBOOKS:
+        for box in lab_article(site, path).select(".workshop-box, .workshop-check"):
+            assert not box.has_attr("style"), f"{path.name}: {str(box)[:120]}"
+            assert {"workshop-check--pass", "workshop-check--fail", "workshop-notice--cluster"} & set(box["class"])
+
+
+def test_the_table_of_contents_is_the_headings_as_rendered(site):
+    for path in NOTEBOOKS:
+        soup = page(site, f"labs/{path.stem}")
+        toc = [(a["href"], a.get_text(" ", strip=True)) for a in soup.select("nav.md-nav--secondary a.md-nav__link")]
+        headings = {f"#{h['id']}": page_html.heading_text(h.decode_contents()) for h in soup.select("article h2[id]")}
+        assert toc and all(headings.get(href) == text for href, text in toc), (path.name, toc[:5])
+    lab3 = page(site, "labs/03-autoscaling").select("nav.md-nav--secondary a")
+    assert "4. From capacity to scaleTarget" in [a.get_text(" ", strip=True) for a in lab3]
+
+
+def test_search_results_carry_no_pilcrow(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    with_pilcrow = [doc["location"] for doc in index["docs"] if "¶" in doc["title"] or "¶" in doc["text"]]
+    assert with_pilcrow == []
+
+
+def test_the_repository_link_is_set_and_nothing_asks_githubs_api(site):
+    urls = docs_site.project_urls()
+    home = page(site, "")
+    assert home.select_one("a.md-source")["href"] == urls["Repository"]
+    assert not home.select('[data-md-component="source"]'), "the theme would fetch the repository's facts"
+    assert home.select_one('link[rel="canonical"]')["href"].startswith(urls["Documentation"])
+    for name, soup in site_pages(site).items():
+        assert "<this repository>" not in soup.get_text(), name
+    assert f"git clone {urls['Repository']}.git" in page(site, "setup").get_text()
+
+
+def test_the_setup_page_has_a_local_tab_with_captured_and_expected_outputs(site):
+    setup = page(site, "setup")
+    for tab in ("prerequisites-local-only", "2-check-your-machine-local-only",
+                "3-create-the-cluster-and-install-the-platform-local-only"):
+        assert setup.find(id=tab) is not None, tab
+    captured = setup.select(".workshop-output--captured")
+    expected = setup.select(".workshop-output--expected")
+    assert len(captured) == 2 and all("Captured output" in box.get_text() for box in captured)
+    commands = [box.select_one("code").get_text().splitlines()[0] for box in expected]
+    assert {"$ invoke doctor", "$ invoke up", "$ invoke status", "$ invoke smoke"} <= set(commands)
+    assert all("not captured" in box.get_text() for box in expected)
+
+
+def test_the_setup_curl_calls_the_inferenceservice_it_deploys_first(site):
+    import yaml
+
+    text = page(site, "setup").get_text()
+    applied = re.search(r"kubectl apply -n (\S+) -f (manifests/\S+\.yaml)", text)
+    namespace, manifest_path = applied.groups()
+    manifest = yaml.safe_load((REPO_ROOT / manifest_path).read_text())
+    name = manifest["metadata"]["name"]
+    # The lab manifests leave the namespace to `kubectl apply -n`; one they named would have to agree.
+    assert manifest["metadata"].get("namespace", namespace) == namespace
+    assert f'-H "Host: {name}.{namespace}.example.com"' in text
+    assert f"/v1/models/{name}:predict" in text
+    assert f"kubectl delete -n {namespace} -f {manifest_path}" in text
+
+
 # ----- generated tables ------------------------------------------------------------------------------
 
 def _toml_rows(table: dict, prefix: str = "") -> set[tuple[str, str, str]]:
@@ -132,10 +291,12 @@ def test_the_task_tables_list_every_task_of_invoke_list(site):
                             text=True, check=True, timeout=60).stdout
     names = set(re.findall(r"^  ([a-z][\w.-]*)", listed, re.M))
     assert {"up", "down", "doctor", "docs.build", "docs.serve"} <= names
-    for url in ("reference", "setup"):
-        cells = {row[0] for header, rows in html_tables(page(site, url)) if header[:1] == ["Task"] for row in rows}
-        documented = {cell.removeprefix("invoke ").split(" ")[0] for cell in cells}
-        assert names <= documented, f"{url}: tasks without a row: {sorted(names - documented)}"
+    cells = {row[0] for header, rows in html_tables(page(site, "reference")) if header[:1] == ["Task"] for row in rows}
+    documented = {cell.removeprefix("invoke ").split(" ")[0] for cell in cells}
+    assert names <= documented, f"reference: tasks without a row: {sorted(names - documented)}"
+    setup_headers = [header for header, _ in html_tables(page(site, "setup"))]
+    assert ["Task", "What it does", "Flags"] not in setup_headers, "the big task table lives on the reference page only"
+    assert ["Component", "What it installs", "Namespace", "Pinned"] not in setup_headers
 
 
 def test_no_platform_version_is_typed_into_a_page():
@@ -154,6 +315,8 @@ def test_no_platform_version_is_typed_into_a_page():
 #: Tags whose attribute makes a browser fetch something when the page loads.
 FETCHING = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "video": "src",
             "audio": "src", "embed": "src", "object": "data", "track": "src"}
+#: Link relations that only name a URL (the page's canonical address, its neighbours): no request.
+NOT_FETCHED = {"canonical", "alternate", "prev", "next"}
 CSS_URL = re.compile(r"(?:url\(\s*['\"]?|@import\s+['\"])((?:https?:)?//[^'\")\s]+)", re.I)
 JS_IMPORT = re.compile(r"""\bimport\s*\(\s*['"]((?:https?:)?//[^'"]+)""", re.I)
 
@@ -167,7 +330,8 @@ def off_machine_references(html: str) -> list[str]:
     """Everything in a page that would make a browser fetch from another host when it loads."""
     soup = BeautifulSoup(html, "html.parser")
     found = [f"<{tag.name} {attr}={tag[attr]}>" for name, attr in FETCHING.items()
-             for tag in soup.find_all(name) if tag.get(attr) and external(tag[attr])]
+             for tag in soup.find_all(name) if tag.get(attr) and external(tag[attr])
+             and not (name == "link" and set(tag.get("rel") or []) <= NOT_FETCHED)]
     found += [f"<img srcset={tag['srcset']}>" for tag in soup.find_all(["img", "source"])
               if tag.get("srcset") and any(external(part.split()[0]) for part in tag["srcset"].split(","))]
     for style in soup.find_all("style"):
@@ -178,7 +342,8 @@ def off_machine_references(html: str) -> list[str]:
 
 
 def test_the_reference_check_catches_what_would_load_from_elsewhere():
-    clean = '<link rel="stylesheet" href="../assets/x.css"><img src="data:image/png;base64,AA"><a href="https://x.org">'
+    clean = ('<link rel="stylesheet" href="../assets/x.css"><img src="data:image/png;base64,AA"><a href="https://x.org">'
+             '<link rel="canonical" href="https://example.github.io/site/">')
     assert off_machine_references(clean) == []
     for bad in ('<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script>',
                 '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">',
@@ -270,19 +435,7 @@ def test_cdn_loaders_are_taken_out_of_lab_pages():
             '<script type="module">\n document.addEventListener("x", async () => {\n'
             ' const m = (await import("https://cdnjs.cloudflare.com/mermaid.esm.min.mjs")).default; });\n</script>'
             '<script>local()</script>')
-    assert docs_site.strip_cdn_scripts(html) == "<p>lesson</p><script>local()</script>"
-
-
-def test_table_of_contents_titles_get_back_the_code_the_renderer_dropped():
-    class Item:
-        def __init__(self, title, children=()):
-            self.title, self.children = title, list(children)
-
-    toc = [Item("Lab 3", [Item("4. From capacity to"), Item("Recap"), Item("Exercise 1 — fit")])]
-    docs_site.complete_toc_titles(toc, ["Lab 3", "4. From capacity to scaleTarget", "Recap", "Recap and more",
-                                        "Exercise 1 — fit and evaluate"])
-    assert [item.title for item in toc[0].children] == ["4. From capacity to scaleTarget", "Recap",
-                                                        "Exercise 1 — fit and evaluate"]
+    assert page_html.strip_cdn_scripts(html) == "<p>lesson</p><script>local()</script>"
 
 
 # ----- the tasks -------------------------------------------------------------------------------------

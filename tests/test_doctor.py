@@ -6,62 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 
 import pytest
 
 from kserve_workshop import doctor, paths
-from kserve_workshop.doctor import FAIL, PASS, WARN, CommandOutput, Probes
+from kserve_workshop.doctor import FAIL, PASS, WARN
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.versions import pin
 
-GIB = 1024 ** 3
-
-
-@dataclass
-class Machine:
-    """A simulated laptop: a healthy one unless a test changes something."""
-
-    tools: dict = field(default_factory=lambda: {
-        "docker": "28.2.2\n",
-        "kind": f"kind {pin('kind')} go1.24.6 linux/amd64\n",
-        "helm": f"{pin('helm')}+gcfd0749\n",
-        "kubectl": json.dumps({"clientVersion": {"gitVersion": pin("kubectl")}}),
-        "gcloud": json.dumps({"Google Cloud SDK": "528.0.0"}),
-        "gke-gcloud-auth-plugin": "",
-    })
-    docker_info: dict | None = field(default_factory=lambda: {
-        "NCPU": 8, "MemTotal": 16 * GIB, "ServerVersion": "28.2.2", "OperatingSystem": "Docker Desktop"})
-    docker_error: str = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
-    kind_clusters: list = field(default_factory=list)
-    busy_ports: set = field(default_factory=set)
-    arch: str = "x86_64"
-    os_name: str = "Linux"
-    inotify: dict = field(default_factory=lambda: {"max_user_watches": "524288\n", "max_user_instances": "512\n"})
-    context: str | None = "kind-kserve-workshop"
-
-    def probes(self) -> Probes:
-        return Probes(which=self.which, run=self.run, port_free=lambda host, port: port not in self.busy_ports,
-                      machine=lambda: self.arch, system=lambda: self.os_name, read_text=self.read_text,
-                      kube_context=lambda: self.context)
-
-    def which(self, name):
-        return f"/usr/local/bin/{name}" if name in self.tools else None
-
-    def run(self, argv):
-        tool = os.path.basename(argv[0])
-        if tool == "docker" and argv[1] == "info":
-            if self.docker_info is None:
-                return CommandOutput(1, json.dumps({"NCPU": 0}), self.docker_error)
-            return CommandOutput(0, json.dumps(self.docker_info))
-        if tool == "kind" and argv[1:] == ["get", "clusters"]:
-            return CommandOutput(0, "".join(f"{name}\n" for name in self.kind_clusters))
-        if tool in self.tools:
-            return CommandOutput(0, self.tools[tool])
-        return CommandOutput(127, "", f"{tool}: not found")
-
-    def read_text(self, path):
-        return self.inotify.get(path.rsplit("/", 1)[1])
+from support.doctor_machines import GIB, LocalMachine, Machine  # noqa: F401 - GIB: the tests' sizes
 
 
 def results(machine: Machine, **kwargs) -> dict[str, doctor.DoctorResult]:
@@ -249,7 +202,9 @@ def test_invoke_doctor_without_docker_exits_non_zero_with_a_clear_message(tmp_pa
     done = subprocess.run([sys.executable, "-m", "invoke", "doctor"], cwd=paths.REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
-    assert "error: doctor:" in done.stderr and "docker daemon" in done.stderr
+    assert "error: doctor: cluster tier (kind): not ready" in done.stderr and "docker daemon" in done.stderr
+    assert "local tier: ready" in done.stdout, "the local tier is reported on its own"
+    assert "--tier local" in done.stderr  # how to check only what is ready
     assert "docs.docker.com" in done.stdout  # the fix, in the table
     assert "Traceback" not in done.stderr + done.stdout
 
@@ -263,3 +218,100 @@ def test_the_real_port_probe_sees_a_listening_socket():
         port = listener.getsockname()[1]
         assert doctor._port_free("127.0.0.1", port) is False
     assert doctor._port_free("127.0.0.1", port) is True
+
+
+# ----- tiers: the local tier on its own, and both tiers reported apart ---------------------------
+
+from kserve_workshop import doctor_local  # noqa: E402
+
+
+def local_checks(machine: LocalMachine) -> dict:
+    return {r.check: r for r in doctor_local.collect_local(machine.probes())}
+
+
+def test_a_ready_local_tier_passes_every_check():
+    assert {r.status for r in local_checks(LocalMachine()).values()} == {PASS}
+
+
+@pytest.mark.parametrize("change, check, status, fix", [
+    ({"python": (3, 10, 12)}, "python", FAIL, "bootstrap"),
+    ({"packages": {"scikit-learn": pin("python", "scikit_learn")}}, "kserve", FAIL, "bootstrap"),
+    ({"packages": {"kserve": pin("python", "kserve_sdk"), "scikit-learn": "1.6.1"}}, "scikit-learn", FAIL, "bootstrap"),
+    ({"loopback": False}, "loopback (127.0.0.1)", FAIL, "127.0.0.1"),
+    ({"prometheus": None}, "prometheus (Lab 5)", WARN, "apt-get install prometheus"),
+    ({"schema": False}, "KServe schema", WARN, "invoke schemas"),
+])
+def test_each_local_problem_is_found_with_its_fix(change, check, status, fix):
+    found = local_checks(LocalMachine(**change))
+    assert found[check].status == status
+    assert fix in found[check].fix
+    assert [name for name, r in found.items() if r.status != PASS] == [check], "only that check is affected"
+
+
+def run_tiers(tiers, machine=None, local=None, **kwargs):
+    kwargs.setdefault("show", False)
+    return doctor.run_tiers(tiers, probes=(machine or Machine()).probes(),
+                            local_probes=(local or LocalMachine()).probes(), **kwargs)
+
+
+def test_without_docker_the_local_tier_is_ready_and_the_cluster_tier_is_not():
+    no_docker = Machine(docker_info=None)
+    del no_docker.tools["docker"]
+    reports = {r.tier: r for r in run_tiers(["local", "kind"], no_docker, strict=False)}
+    assert reports["local"].ready and reports["local"].summary() == "local tier: ready"
+    assert not reports["kind"].ready
+    assert reports["kind"].summary().startswith("cluster tier (kind): not ready (docker, docker daemon")
+    with pytest.raises(WorkshopError) as raised:
+        run_tiers(["local", "kind"], no_docker)
+    assert "cluster tier (kind): not ready" in raised.value.message and "local tier" not in raised.value.message
+    assert "--tier local" in raised.value.hint
+    assert [r.tier for r in run_tiers(["local"], no_docker)] == ["local"], "asking for the local tier only: no error"
+
+
+def test_a_warning_keeps_a_tier_ready_and_a_failure_does_not():
+    (report,) = run_tiers(["local"], local=LocalMachine(prometheus=None, schema=False))
+    assert report.ready and report.summary() == "local tier: ready (2 warning(s))"
+    with pytest.raises(WorkshopError, match="local tier: not ready \\(kserve\\)"):
+        run_tiers(["local"], local=LocalMachine(packages={"scikit-learn": pin("python", "scikit_learn")}))
+
+
+@pytest.mark.parametrize("text, tiers", [
+    ("", ["local", "kind"]), ("all", ["local", "kind"]), ("local", ["local"]), ("cluster", ["kind"]),
+    ("kind", ["kind"]), ("gke", ["gke"]), ("Local, GKE", ["local", "gke"]), ("local,local", ["local"]),
+])
+def test_tier_names(text, tiers):
+    assert doctor.parse_tiers(text) == tiers
+
+
+@pytest.mark.parametrize("text", ["minikube", "local,nope", "loca"])
+def test_an_unknown_tier_is_one_message(text):
+    with pytest.raises(WorkshopError, match="unknown tier") as raised:
+        doctor.parse_tiers(text)
+    assert "--tier local" in raised.value.hint
+
+
+def test_the_tables_are_one_per_tier_with_a_summary_line_each(capsys):
+    run_tiers(["local", "kind"], Machine(busy_ports={8080}), strict=False, show=True)
+    out = capsys.readouterr().out
+    assert out.index("Local tier") < out.index("Cluster tier (kind") < out.index("local tier: ready")
+    assert "cluster tier (kind): not ready (port 127.0.0.1:8080)" in out
+
+
+def _no_docker_env(tmp_path) -> dict:
+    return {**os.environ, "PATH": str(tmp_path), "NO_COLOR": "1", "KUBECONFIG": str(tmp_path / "none"),
+            "HOME": str(tmp_path)}
+
+
+def test_invoke_doctor_tier_local_without_docker_exits_zero(tmp_path):
+    """The reader of the setup page's local tab: no Docker, no kind, and that is fine."""
+    done = subprocess.run([sys.executable, "-m", "invoke", "doctor", "--tier", "local"], cwd=paths.REPO_ROOT,
+                          env=_no_docker_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "local tier: ready" in done.stdout and "docker daemon" not in done.stdout
+
+
+def test_invoke_doctor_with_a_misspelt_tier_is_one_message(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "invoke", "doctor", "--tier", "clustr"], cwd=paths.REPO_ROOT,
+                          env=_no_docker_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "unknown tier 'clustr'" in done.stderr and "Traceback" not in done.stderr + done.stdout

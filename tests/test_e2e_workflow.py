@@ -125,6 +125,18 @@ def test_logs_events_and_the_executed_notebook_are_always_uploaded(workflow):
     assert '"$ARTIFACTS/cluster"' in collect["run"]
 
 
+def test_the_run_is_recorded_beside_the_executed_notebook_for_docs_record(workflow):
+    """docs.record reads e2e-NN/run.json next to e2e-NN/executed/NN.ipynb: both under $ARTIFACTS."""
+    from kserve_workshop.docs_pages.run_info import RUN_FILE
+
+    record = step(workflow, "lab", r"invoke docs.run-info")
+    nbval = step(workflow, "lab", r"--nbval")
+    up = step(workflow, "lab", r"invoke up --profile ci")
+    assert f'--out "$ARTIFACTS/{RUN_FILE}"' in record["run"]
+    assert index_of(workflow, "lab", up) < index_of(workflow, "lab", record) < index_of(workflow, "lab", nbval)
+    assert nbval["env"]["EXECUTED_DIR"] == "${{ env.ARTIFACTS }}/executed"
+
+
 def test_pip_downloads_are_cached(workflow):
     setup = step(workflow, "lab", r"actions/setup-python@")
     assert setup["with"]["cache"] == "pip"

@@ -153,8 +153,9 @@ PARENT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {src!r})
     import kserve_workshop.processes as local
+    import kserve_workshop.processes.lifecycle as lifecycle
     if {only_watcher}:
-        local._die_with_parent = lambda: None  # leave only the server's own getppid() watch
+        lifecycle.die_with_parent = lambda: None  # leave only the server's own getppid() watch
     {make}
     server.start()
     print(server.pid, flush=True)
@@ -215,6 +216,31 @@ def test_model_server_rejects_bad_payloads_with_400(model_server):
     answer = requests.post(model_server.v1_url, json={"instances": [[1, 2, 3]]}, timeout=10)
     assert answer.status_code == 400
     assert "expected 4 features per instance, got 3" in answer.json()["error"]
+    # Bodies of the wrong shape are the learner's mistake too: 400 saying what is wrong, not a 500.
+    for body, says in (({"rows": [[1, 2, 3, 4]]}, "no 'instances' key"),
+                       ({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32",
+                                     "data": [1, 2, 3, 4]}]}, "looks like a V2 body")):
+        answer = requests.post(model_server.v1_url, json=body, timeout=10)
+        assert answer.status_code == 400 and says in answer.json()["error"], answer.text
+    form = requests.post(model_server.v1_url, data='{"instances": [[1, 2, 3, 4]]}', timeout=10,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 400 and "not read as JSON" in form.json()["error"]
+    assert "Traceback" not in model_server.log_path.read_text()
+
+
+def test_a_client_hanging_up_mid_body_is_one_log_line(model_server):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", model_server.port)) as sock:
+        sock.sendall(b"POST /v1/models/sklearn-iris:predict HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instances\"")
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while "disconnected" not in model_server.log_tail(5) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = model_server.log_path.read_text()
+    assert log.count("a client disconnected before sending its whole request") == 1
+    assert "Traceback" not in log
 
 
 def test_model_server_listens_only_on_loopback_and_runs_no_grpc(model_server):
@@ -274,8 +300,7 @@ def test_model_server_stops_cleanly_on_sigterm(model_server):
     assert gone(pid)
 
 
-@pytest.mark.slow
-def test_a_taken_fixed_port_is_named_in_the_hint():
+def test_a_taken_fixed_port_is_refused_before_anything_starts():
     import socket
 
     with socket.socket() as taken:
@@ -283,9 +308,10 @@ def test_a_taken_fixed_port_is_named_in_the_hint():
         taken.listen()
         port = taken.getsockname()[1]
         server = ServerProcess(HTTP_SERVER, READY, port=port, name="clash")
-        with pytest.raises(WorkshopError, match="clash exited with code 1") as info:
+        with pytest.raises(WorkshopError, match=f"port {port} on 127.0.0.1 is already in use") as info:
             server.start()
-    assert f"port {port} is taken" in info.value.hint
+    assert "choose another port" in info.value.hint
+    assert server.pid is None and server.log_path is None, "nothing may start (or open a log) on a taken port"
 
 
 def test_old_logs_are_pruned(tmp_path):

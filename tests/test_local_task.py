@@ -70,6 +70,8 @@ def test_local_task_serves_predicts_times_and_stops_cleanly(tmp_path):
     assert re.search(r"\[6\.0, 3\.4, 4\.5, 1\.6\]\s+│\s+1 │ versicolor", v1)
     v2 = output.split("V2  POST /v2/models/sklearn-iris/infer")[1]
     assert "FP32 [4, 4] -> INT64" in v2
+    # The closing line sends learners to their student notebooks, and says where the solutions are.
+    assert "labs/01-serve-a-model.ipynb (solutions in notebooks/)" in " ".join(output.split())
     for name in ("setosa", "versicolor", "virginica"):
         assert name in v2
     assert re.search(r"latency p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms", output)

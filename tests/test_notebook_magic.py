@@ -6,6 +6,7 @@ pointed at a missing kubeconfig or a closed loopback port.
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -21,10 +22,32 @@ A_CLUSTER = ClusterStatus(True, "reachable", "kind-kserve-workshop")
 
 @pytest.fixture(scope="module")
 def shell():
+    path = os.environ.get("PATH", "")
     ipython = InteractiveShell.instance()
     ipython.run_line_magic("load_ext", "kserve_workshop.notebook")
     yield ipython
     InteractiveShell.clear_instance()  # later tests must not find an IPython shell in this process
+    os.environ["PATH"] = path  # loading the extension put .bin/ first
+
+
+def test_loading_the_extension_puts_the_pinned_tools_first_on_path(shell, monkeypatch, tmp_path):
+    """`!kubectl` in a cell runs .bin/kubectl (`invoke tools`) before any other kubectl on PATH."""
+    pinned, other = tmp_path / "bin", tmp_path / "elsewhere"
+    for folder, version in ((pinned, "pinned"), (other, "other")):
+        folder.mkdir()
+        (folder / "kubectl").write_text(f"#!/bin/sh\necho {version}\n")
+        (folder / "kubectl").chmod(0o755)
+    monkeypatch.setenv("WORKSHOP_BIN", str(pinned))
+    monkeypatch.setenv("PATH", f"{other}{os.pathsep}{os.environ['PATH']}")
+    assert notebook.use_pinned_tools() == str(pinned)
+    assert os.environ["PATH"].split(os.pathsep)[:2] == [str(pinned), str(other)]
+    assert shell.getoutput("kubectl") == ["pinned"]
+    (pinned / "kubectl").unlink()  # not installed: the next kubectl on PATH answers
+    assert shell.getoutput("kubectl") == ["other"]
+    assert not (tmp_path / "never").exists()
+    monkeypatch.setenv("WORKSHOP_BIN", str(tmp_path / "never"))
+    notebook.use_pinned_tools()
+    assert not (tmp_path / "never").exists(), "loading the extension creates no directory"
 
 
 @pytest.fixture(autouse=True)
@@ -42,8 +65,46 @@ def test_without_a_cluster_the_cell_is_skipped_visibly(shell, capsys):
     assert result.success
     assert "in_cluster" not in shell.user_ns
     out = capsys.readouterr().out
-    assert "Cluster cell skipped: no usable kubeconfig (test)" in out
-    assert "invoke up" in out
+    assert out.count("Skipped: this cell needs a Kubernetes cluster") == 1, "one notice, not two"
+    assert "no Kubernetes cluster is configured on this machine" in out and "invoke up" in out
+    assert "(test)" not in out, "the technical reason stays out of the notice"
+
+
+def test_the_notice_is_one_output_in_plain_words_with_the_reason_in_its_metadata(shell):
+    from IPython.utils.capture import capture_output
+
+    with assume_cluster_status(NO_CLUSTER), capture_output() as captured:
+        shell.run_cell("%%cluster\nin_cluster = 1")
+    (output,) = captured.outputs
+    assert output.metadata == {"workshop": "cluster-skipped", "reason": "no usable kubeconfig (test)"}
+    text, markup = output.data["text/plain"], output.data["text/html"]
+    for shown in (text, markup):
+        assert "`" not in shown and "⏭" not in shown and "kubeconfig" not in shown
+    assert "<code>invoke up</code>" in markup and 'class="workshop-box workshop-notice' in markup
+    assert "color:" not in markup.replace("border-left", ""), "no text colour of its own: it inherits the theme's"
+    assert notebook.is_skip_output({"output_type": "display_data", "metadata": output.metadata, "data": output.data})
+
+
+@pytest.mark.parametrize("status, words", [
+    (NO_CLUSTER, "no Kubernetes cluster is configured on this machine"),
+    (ClusterStatus(False, "context 'kind-x' does not answer with KServe's API (HTTP 404)", "kind-x"),
+     "the cluster of kube context 'kind-x' did not answer, or has no KServe"),
+    (ClusterStatus(False, "WORKSHOP_KUBE_CONTEXT='mine' is not a context of your kubeconfig"),
+     "WORKSHOP_KUBE_CONTEXT names a kube context that is not in your kubeconfig"),
+])
+def test_the_reason_in_plain_words(status, words):
+    assert words in notebook.skip_message(status)
+    assert "HTTP 404" not in notebook.skip_message(status)
+
+
+@pytest.mark.parametrize("output, skipped", [
+    ({"output_type": "display_data", "metadata": {"workshop": "cluster-skipped"}, "data": {}}, True),
+    ({"output_type": "stream", "name": "stdout", "text": ["\u23ed  Cluster cell skipped: no usable kubeconfig\n"]}, True),
+    ({"output_type": "stream", "name": "stdout", "text": "inferenceservice.serving.kserve.io/x created\n"}, False),
+    ({"output_type": "display_data", "metadata": {}, "data": {"text/plain": "Skipped nothing"}}, False),
+])
+def test_skip_notices_are_recognised_in_old_and_new_wording(output, skipped):
+    assert notebook.is_skip_output(output) is skipped
 
 
 def test_with_require_cluster_a_missing_cluster_is_an_error(shell, monkeypatch):

@@ -391,6 +391,40 @@ def test_upload_model_rejects_bad_files(tmp_path, filename, content, message, wo
     assert ctx.commands == []
 
 
+def test_upload_model_to_a_dead_cluster_says_so_not_that_the_store_is_missing(tmp_path, workshop_kubeconfig):
+    refused = "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?"
+    state = ClusterState()
+    state.answer = lambda command: _refused(command, refused)  # every kubectl call: what kubectl says then
+    run, ctx = runner(state)
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"x")
+    with pytest.raises(WorkshopError) as info:
+        storage.upload_model(model, "my-iris", context=KIND, runner=run)
+    assert info.value.message == f"the cluster of kube context '{KIND}' does not answer: {refused}"
+    assert "model store" not in info.value.message
+    assert f"kubectl --context {KIND} get --raw /version --request-timeout=5s" in ctx.commands
+    assert not ctx.changes(), "nothing may be changed on a cluster that does not answer"
+
+
+def _refused(command, said):
+    from invoke import Result
+
+    return Result(command=command, exited=1, stderr=f"{said}\n")
+
+
+def test_upload_model_dry_run_without_a_cluster_says_there_is_none(tmp_path, monkeypatch, capsys):
+    from kserve_workshop import kube
+
+    monkeypatch.setattr(kube, "kube_contexts", lambda: ([], None))
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"x")
+    run, ctx = runner(ClusterState(), dry_run=True)
+    assert storage.upload_model(model, "my-iris", runner=run).startswith("s3://models/my-iris/")
+    captured = capsys.readouterr()
+    assert "no cluster here" in captured.err and "model store is not running" not in captured.err
+    assert "<model-store-pod>" in captured.out and ctx.commands == []
+
+
 def test_upload_model_refuses_another_cluster(tmp_path, monkeypatch):
     from kserve_workshop import kube
 

@@ -113,6 +113,52 @@ def test_bad_instances_are_invalid_input_not_server_errors(model_dir, kserve_typ
         loaded(model_dir, predict_proba=False).predict({"instances": instances})
 
 
+V1_EXAMPLE = '{"instances": [[6.8, 2.8, 4.8, 1.4]]}'
+V2_BODY = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32", "data": [6.8, 2.8, 4.8, 1.4]}]}
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"rows": [[6.8, 2.8, 4.8, 1.4]]}, f"the V1 body has no 'instances' key (its keys: 'rows'); send {V1_EXAMPLE}"),
+    ({}, "the V1 body has no 'instances' key (its keys: none)"),
+    (V2_BODY, "this looks like a V2 body (inputs with name, shape, datatype and data) sent to the V1 URL: POST it "
+              "to /v2/models/sklearn-iris/infer"),
+    (b'{"instances": [[6.8, 2.8, 4.8, 1.4]]}', "the body was not read as JSON: send it with the header "
+                                               "Content-Type: application/json"),
+    ('{"instances": [[6.8, 2.8, 4.8, 1.4]]}', "the body was not read as JSON"),
+    ([[6.8, 2.8, 4.8, 1.4]], "this one is a bare list"),
+])
+@pytest.mark.bad_input(tool="model server (V1 REST)",
+                       input="a V1 body without `instances`, a V2 body on the V1 URL, a body sent without "
+                             "`Content-Type: application/json`, a bare list",
+                       example='curl -d \'{"rows": [[6.8, 2.8, 4.8, 1.4]]}\' .../v1/models/sklearn-iris:predict',
+                       behaviour='HTTP 400 saying what is wrong: the missing key, "looks like a V2 body", "not read '
+                                 'as JSON" (before: HTTP 500 `KeyError` and two tracebacks per request)')
+def test_v1_bodies_of_the_wrong_shape_say_what_they_look_like(model_dir, kserve_types, body, message):
+    InvalidInput = kserve_types[2]
+    with pytest.raises(InvalidInput) as info:
+        loaded(model_dir, predict_proba=False).predict(body)
+    assert message in str(info.value)
+
+
+def test_tf_serving_style_inputs_still_work_on_v1(model_dir):
+    # KServe's V1 also reads rows under "inputs" (TF Serving's columnar name): not mistaken for V2.
+    assert loaded(model_dir, predict_proba=False).predict({"inputs": training.DOCS_IRIS_INPUT}) == {
+        "predictions": [1, 1]}
+
+
+@pytest.mark.bad_input(tool="model server (LocalModelServer)",
+                       input="a pickled non-model (`{'a': 1}`) as model.joblib",
+                       example="joblib.dump({'a': 1}, 'model/model.joblib')",
+                       behaviour="refused when the model loads: `model.joblib holds a dict, not a model` (before: "
+                                 '"ready", then HTTP 500 on every request)')
+@pytest.mark.parametrize("thing", [{"a": 1}, [1, 2, 3], "a string"])
+def test_a_pickled_non_model_is_refused_when_loading(tmp_path, thing):
+    joblib.dump(thing, tmp_path / "model.joblib")
+    with pytest.raises(WorkshopError, match=f"model.joblib holds a {type(thing).__name__}, not a model") as info:
+        predictor.make_model("m", tmp_path).load()
+    assert "save the trained estimator itself" in info.value.hint
+
+
 def test_v2_data_that_does_not_fill_its_shape_is_invalid_input(model_dir, kserve_types):
     InferInput, InferRequest, InvalidInput = kserve_types
     tensor = InferInput(name="input-0", shape=[2, 4], datatype="FP32", data=[1.0, 2.0, 3.0, 4.0])

@@ -109,8 +109,11 @@ def test_build_isvc_sets_autoscaling_canary_protocol_and_annotations():
 
 
 def test_build_isvc_matches_the_lab2_manifest():
-    built = serving.build_isvc("sklearn-iris", MODEL_URI, namespace="default", min_replicas=1)
+    # The lab manifests name no namespace: `kubectl apply -n NAMESPACE` (or apply_isvc) chooses it.
+    built = serving.build_isvc("sklearn-iris", MODEL_URI, min_replicas=1)
     assert built == serving.load_manifest(LAB2_MANIFEST)
+    assert serving.build_isvc("sklearn-iris", MODEL_URI, namespace="default", min_replicas=1)["metadata"] == {
+        "name": "sklearn-iris", "namespace": "default"}
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -367,8 +370,10 @@ def test_apply_reports_a_webhook_denial_in_one_message():
 
 
 def test_apply_refuses_a_namespace_that_contradicts_the_manifest():
+    manifest = serving.load_manifest(LAB2_MANIFEST)
+    manifest["metadata"]["namespace"] = "default"
     with pytest.raises(WorkshopError, match="namespace 'default' but 'prod' was asked for"):
-        serving.apply_isvc(serving.load_manifest(LAB2_MANIFEST), "prod", api=RecordingApi())
+        serving.apply_isvc(manifest, "prod", api=RecordingApi())
 
 
 def test_apply_refuses_something_that_is_not_an_inferenceservice():

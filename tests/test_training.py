@@ -71,8 +71,40 @@ def test_save_model_refuses_a_directory_with_other_files(model, tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(WorkshopError, match="also holds notes.txt, old.pkl") as info:
         training.save_model(model, tmp_path)
-    assert "empty directory" in info.value.hint
+    assert "one model per directory" in info.value.hint
     assert not (tmp_path / "model.joblib").exists()
+
+
+@pytest.mark.bad_input(tool="training.save_model (notebooks, invoke local)",
+                       input="a `.DS_Store` or another hidden file in the model folder",
+                       example="save_model(model, folder_with_DS_Store)",
+                       behaviour="saved and served (a hidden `.x.joblib` still counts as a second model, as for "
+                                 "KServe's runtime)")
+def test_hidden_files_do_not_block_saving_but_a_hidden_model_does(model, tmp_path):
+    (tmp_path / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    path = training.save_model(model, tmp_path)
+    assert training.load_model(tmp_path).predict(training.DOCS_IRIS_INPUT).tolist() == [1, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".DS_Store", ".ipynb_checkpoints", path.name]
+    (tmp_path / ".old.joblib").write_bytes(b"x")  # KServe's runtime would find two models
+    with pytest.raises(WorkshopError, match="also holds .old.joblib"):
+        training.save_model(model, tmp_path)
+
+
+@pytest.mark.bad_input(tool="training.save_model (notebooks, invoke local)",
+                       input="two saves into one folder at once (two `invoke local`)",
+                       example="invoke local & invoke local",
+                       behaviour="both succeed: each save writes its own temporary file (before: `os.replace` "
+                                 "crashed)")
+def test_concurrent_saves_into_one_directory_all_succeed(model, tmp_path):
+    """Two `invoke local` (or two kernels) saving at once: each save has its own temporary file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        paths = list(pool.map(lambda _: training.save_model(model, tmp_path), range(24)))
+    assert set(paths) == {tmp_path / "model.joblib"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.joblib"], "a temporary file was left behind"
+    assert training.load_model(tmp_path).predict(training.DOCS_IRIS_INPUT).tolist() == [1, 1]
 
 
 def test_save_model_rejects_non_models_and_bad_names(model, tmp_path):

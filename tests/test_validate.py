@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -255,6 +256,124 @@ def test_every_manifest_in_the_repository_is_valid(seeded_cache, tmp_path, monke
         errors = [e for e in errors if "InferenceService schema" not in e]
     assert errors == []
     assert validate.yaml_files([paths.MANIFESTS_DIR]), "manifests/ holds YAML files"
+
+
+# ----- inputs that must never be called valid ---------------------------------------------------------
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n---\n", "\n\n"])
+def test_a_file_without_objects_is_an_error_not_valid(tmp_path, text):
+    issues = validate.validate_paths([_write(tmp_path, "empty.yaml", text)])
+    assert [(i.severity, i.message.split(":")[0]) for i in issues] == [
+        (validate.ERROR, "no Kubernetes object in this file (it is empty, or holds only comments or '---')")]
+
+
+def test_a_folder_without_yaml_and_an_empty_path_are_errors(tmp_path):
+    (tmp_path / "notes.txt").write_text("not yaml")
+    with pytest.raises(WorkshopError, match="no YAML files"):
+        validate.validate_paths([tmp_path])
+    for nothing in ([], [""], ["  "]):
+        with pytest.raises(WorkshopError, match="nothing to validate"):
+            validate.validate_paths(nothing)
+
+
+ISVC_HEAD = "metadata:\n  name: iris\n"
+
+
+@pytest.mark.parametrize("api_version, kind, field, message", [
+    ("serving.kserve.io/v1beta1", "InferenceServce", "kind",
+     "serving.kserve.io has no kind 'InferenceServce' (did you mean 'InferenceService'?)"),
+    ("serving.kserve.io/v1beta2", "InferenceService", "apiVersion",
+     "serving.kserve.io has no version 'v1beta2': it serves v1alpha1, v1alpha2, v1beta1 "
+     "(did you mean serving.kserve.io/v1beta1?)"),
+    ("serving.kserve.io/v9", "InferenceService", "apiVersion",
+     "serving.kserve.io has no version 'v9': it serves v1alpha1, v1alpha2, v1beta1"),
+    ("serving.kserve.io/v1alpha1", "InferenceService", "apiVersion",
+     "InferenceService is served as serving.kserve.io/v1beta1, not serving.kserve.io/v1alpha1"),
+    ("serving.kserve.io/v1alpha1", "ClusterServingRuntim", "kind",
+     "serving.kserve.io has no kind 'ClusterServingRuntim' (did you mean 'ClusterServingRuntime'?)"),
+])
+def test_a_kserve_kind_or_version_typo_is_an_error_with_a_suggestion(empty_cache, api_version, kind, field,
+                                                                     message):
+    issues = validate.validate_object({"apiVersion": api_version, "kind": kind, "metadata": {"name": "iris"}})
+    assert [(i.severity, i.field, i.message) for i in issues] == [(validate.ERROR, field, message)]
+
+
+def test_real_kserve_kinds_outside_the_crd_are_still_only_noted(empty_cache):
+    issues = validate.validate_object({"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime",
+                                       "metadata": {"name": "kserve-sklearnserver"}})
+    assert [i.severity for i in issues] == [validate.WARNING]
+    other_group = validate.validate_object({"apiVersion": "example.com/v1", "kind": "Widgit",
+                                            "metadata": {"name": "w"}})
+    assert [i.severity for i in other_group] == [validate.WARNING]
+
+
+def test_duplicate_keys_are_refused_naming_both_lines(tmp_path):
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: '1'\n"
+            "metadata:\n  name: y\n")
+    issues = validate.validate_paths([_write(tmp_path, "dup.yaml", text)])
+    assert [i.message for i in issues] == [
+        "not valid YAML: line 7: mapping key 'metadata' is already defined at line 3 (kubectl refuses duplicate "
+        "keys; the second would replace the first)"]
+    same_key_elsewhere = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {name: a}\n"
+    assert validate.validate_paths([_write(tmp_path, "fine.yaml", same_key_elsewhere)]) == []
+
+
+@pytest.mark.parametrize("kind, api_version, name, message", [
+    ("ConfigMap", "v1", "Sklearn_Iris!!", "'Sklearn_Iris!!' is not a valid ConfigMap name"),
+    ("Namespace", "v1", "team.a", "'team.a' is not a valid Namespace name"),
+    ("Service", "v1", "1st-service", "'1st-service' is not a valid Service name"),
+    ("ConfigMap", "v1", "a" * 254, "is 254 characters long: a ConfigMap name has at most 253"),
+    ("PodMonitor", "monitoring.coreos.com/v1", "Bad_Name", "'Bad_Name' is not a valid PodMonitor name"),
+])
+def test_names_follow_kubernetes_dns_rules(empty_cache, kind, api_version, name, message):
+    issues = validate.validate_object({"apiVersion": api_version, "kind": kind, "metadata": {"name": name}})
+    assert [i.field for i in validate.errors(issues)] == ["metadata.name"]
+    assert message in validate.errors(issues)[0].message
+
+
+def test_inferenceservice_names_follow_kserve_rules(crd_cache):
+    def name_errors(name):
+        obj = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": {"name": name},
+               "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"},
+                                                "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model"}}}}
+        return [i.message for i in validate.errors(validate.validate_object(obj))]
+
+    assert name_errors("sklearn-iris") == [] and name_errors("a" * 47) == []
+    assert name_errors("Sklearn_Iris!!") == ["'Sklearn_Iris!!' is not a valid InferenceService name: use lowercase "
+                                             "letters, digits and '-', starting with a letter and ending with a "
+                                             "letter or digit"]
+    assert "at most 47 (Knative names its revision" in name_errors("a" * 48)[0]
+    assert "not a valid InferenceService name" in name_errors("9-lives")[0]
+
+
+BILLION_LAUGHS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n" + \
+    '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"  {name}: &{name} [{','.join(['*' + previous] * 9)}]\n"
+        for previous, name in zip("abcdefgh", "bcdefghi"))
+
+
+def test_a_billion_laughs_is_refused_at_once(tmp_path):
+    assert len(BILLION_LAUGHS) < 500
+    started = time.monotonic()
+    issues = validate.validate_paths([_write(tmp_path, "laughs.yaml", BILLION_LAUGHS)])
+    assert time.monotonic() - started < 5, "alias expansion must be bounded before anything walks the document"
+    assert [i.message.split(":")[0] for i in issues] == ["not valid YAML"]
+    assert "expand to more than 1,000,000 values" in issues[0].message
+
+
+def test_a_recursive_alias_is_refused():
+    from kserve_workshop import manifest_yaml
+
+    with pytest.raises(manifest_yaml.ManifestYAMLError, match="recursive"):
+        manifest_yaml.load("a: &x [1, *x]\n")
+    assert manifest_yaml.load("a: &x [1, 2]\nb: *x\nc: {<<: {k: 1}, k2: 2}\n") == {
+        "a": [1, 2], "b": [1, 2], "c": {"k": 1, "k2": 2}}
 
 
 # ----- the real CLI --------------------------------------------------------------------------------

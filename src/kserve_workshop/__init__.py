@@ -4,14 +4,18 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
 
     errors, console, paths, versions   expected failures, terminal output, repo paths, platform pins
     plan                               a task's work as data: Step, Plan, Runner (--dry-run prints it)
-    tools, doctor, schemas, validate   pinned CLI tools, machine checks, KServe's CRD, offline validation
+    tools, doctor, doctor_local        pinned CLI tools; machine checks per tier (local, cluster)
+    schemas, validate                  KServe's CRD, offline validation
+    manifest_yaml                      YAML read as kubectl reads it (duplicate keys, bounded aliases)
     cluster, platform/                 kind and GKE clusters; one Component per platform piece
     kube/                              Kubernetes access: contexts and the guard (kube), client loading
-                                       (kube.client), API errors (kube.errors), conditions, port-forward
+                                       (kube.client), API errors (kube.errors), conditions, port-forward,
+                                       object names (kube.names)
     isvc/                              InferenceServices: manifest, status, api, wait
     ingress                            reaching a model through the Istio ingress (Host header, endpoint)
     dataplane/                         KServe's data plane from the caller: payloads, V1/V2 client
-    processes                          local servers as subprocesses: ServerProcess, LocalModelServer
+    processes/                         local servers as subprocesses: ServerProcess, LocalModelServer
+                                       (lifecycle: sessions and parent death, logs, registry: one per name)
     runtime/                           what runs in a pod (the custom image copies only this package and
                                        Lab 6's model file)
     training, canary, autoscaling      iris models; canary statistics; watching Knative scale
@@ -21,9 +25,11 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
     custom/                            Lab 6 on this machine: the learner's model file served, the chain, its
                                        manifests for the cluster
     smoke, image, image_context        the platform smoke test, the custom image and its build context
-    docs_site                          the docs site
+    docs_site, docs_pages/             the docs site's mkdocs hooks and macros; lab pages, command outputs,
+                                       docs.record
     labkit/                            the lab kit: grading, checks/, labgen, scorecard, %%cluster magic,
-                                       notebook linting
+                                       notebook linting (shell lines against kubectl's reference), boxes
+                                       (check results' and notices' HTML)
     tasks/                             invoke tasks, one module per namespace
 
 Deprecated module paths, kept importable for one release (remove them after it):

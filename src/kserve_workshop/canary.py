@@ -326,6 +326,11 @@ def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
 # Plots
 # --------------------------------------------------------------------------------------------
 
+#: Legends readable when a page shows the figure in a ~700 px column (10 pt at 100 dpi is ~14 px).
+LEGEND_FONT_SIZE = 10
+#: Two panels one above the other, at a width a page's column shows at about its own size.
+STACKED_FIGSIZE = (7, 7)
+
 def plot_split(result: SplitTest, *, title: str | None = None, ax=None):
     """Bars of the observed share per version next to the configured one (canary with its interval)."""
     import matplotlib.pyplot as plt
@@ -347,7 +352,7 @@ def plot_split(result: SplitTest, *, title: str | None = None, ax=None):
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share of requests")
     ax.set_title(title or f"Traffic split over {result.n} requests (p = {result.binomial_p_value:.2f})")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=LEGEND_FONT_SIZE)
     ax.figure.tight_layout()
     return ax.figure
 
@@ -378,6 +383,24 @@ def plot_running_share(labels: Sequence[str], canary: str, expected_share: float
     ax.set_ylabel("share")
     # The first few requests swing between 0 and 1; the interesting part is near the configured share.
     ax.set_ylim(max(0.0, expected_share - 0.3), min(1.0, expected_share + 0.3))
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=LEGEND_FONT_SIZE)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def plot_split_and_share(result: SplitTest, labels: Sequence[str], *, tolerance: float | None = None,
+                         split_title: str | None = None, share_title: str | None = None):
+    """The split's bars above the running share, in one figure narrow enough for a page's column.
+
+    Stacked, not side by side: two panels next to each other at this size shrink their legends to
+    a few pixels when a page (or a laptop's notebook column) scales the figure down.
+    """
+    import matplotlib.pyplot as plt
+
+    figure, (split_ax, share_ax) = plt.subplots(2, 1, figsize=STACKED_FIGSIZE)
+    plot_split(result, title=split_title, ax=split_ax)
+    plot_running_share(labels, result.canary, result.expected[result.canary], tolerance=tolerance, ax=share_ax)
+    if share_title:
+        share_ax.set_title(share_title)
+    figure.tight_layout()
+    return figure

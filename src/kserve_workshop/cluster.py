@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from . import paths
+from . import manifest_yaml, paths
 from .errors import WorkshopError
 from .kube import WORKSHOP_CLUSTER
 from .plan import Plan, Runner, Step
@@ -61,17 +61,35 @@ def _double_quoted(arg: str) -> str:
 
 def kind_port_mappings(config_path: Path = KIND_CONFIG) -> list[tuple[str, int]]:
     """``(listenAddress, hostPort)`` of every extraPortMapping in the kind config (doctor checks them)."""
+    hint = f"the workshop's config is {KIND_CONFIG}; kind's format: https://kind.sigs.k8s.io/docs/user/configuration/"
     try:
-        config = yaml.safe_load(Path(config_path).read_text())
+        config = manifest_yaml.load(Path(config_path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise WorkshopError(f"kind config not found: {config_path}") from None
+        raise WorkshopError(f"kind config not found: {config_path}", hint=hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkshopError(f"cannot read the kind config {config_path}: {exc}", hint=hint) from None
     except yaml.YAMLError as exc:
-        raise WorkshopError(f"kind config {config_path} is not valid YAML: {exc}") from None
+        raise WorkshopError(f"kind config {config_path} is not valid YAML: {exc}", hint=hint) from None
+    if config is not None and not isinstance(config, dict):
+        raise WorkshopError(f"kind config {config_path} is a YAML {type(config).__name__}, not a kind Cluster "
+                            "(a mapping with kind: Cluster and nodes)", hint=hint)
+    nodes = (config or {}).get("nodes") or []
+    if not isinstance(nodes, list) or not all(isinstance(node, dict) for node in nodes):
+        raise WorkshopError(f"kind config {config_path}: nodes must be a list of mappings", hint=hint)
     mappings = []
-    for node in (config or {}).get("nodes") or []:
-        for mapping in node.get("extraPortMappings") or []:
-            if mapping.get("hostPort"):
-                mappings.append((str(mapping.get("listenAddress") or "0.0.0.0"), int(mapping["hostPort"])))
+    for index, node in enumerate(nodes):
+        port_mappings = node.get("extraPortMappings") or []
+        if not isinstance(port_mappings, list) or not all(isinstance(m, dict) for m in port_mappings):
+            raise WorkshopError(f"kind config {config_path}: nodes[{index}].extraPortMappings must be a list of "
+                                "mappings", hint=hint)
+        for mapping in port_mappings:
+            host_port = mapping.get("hostPort")
+            if host_port is None or (type(host_port) is int and host_port == 0):  # 0: kind picks a port
+                continue
+            if isinstance(host_port, bool) or not isinstance(host_port, int) or not 0 < host_port < 65536:
+                raise WorkshopError(f"kind config {config_path}: hostPort {host_port!r} is not a port "
+                                    "(1 to 65535)", hint=hint)
+            mappings.append((str(mapping.get("listenAddress") or "0.0.0.0"), host_port))
     return mappings
 
 
@@ -143,16 +161,21 @@ PRICING_PAGES = ("https://cloud.google.com/kubernetes-engine/pricing",
 ZONES_PER_REGION = 3
 
 
+#: The zone of a GKE cluster when neither a zone nor a region is given.
+DEFAULT_ZONE = "us-central1-a"
+
+
 @dataclass(frozen=True)
 class GkeSpec:
     """A GKE Standard cluster sized for the workshop: three e2-standard-4 nodes in one zone.
 
     Give ``region`` instead of ``zone`` for a regional cluster (then ``node_count`` is per zone:
-    three times the nodes, three times the cost).
+    three times the nodes, three times the cost). Giving both is refused: which one was meant is
+    a question of three times the cost. With neither, the cluster is zonal in ``DEFAULT_ZONE``.
     """
 
     project: str
-    zone: str | None = "us-central1-a"
+    zone: str | None = None
     region: str | None = None
     machine_type: str = "e2-standard-4"
     node_count: int = 3
@@ -168,8 +191,12 @@ class GkeSpec:
                                 hint="project ids are 6-30 lowercase letters, digits and '-', "
                                      "starting with a letter (see `gcloud projects list`)")
         if self.region and self.zone:
-            # The zone default stands unless a region was asked for: a region wins over the default.
-            object.__setattr__(self, "zone", None)
+            raise WorkshopError(f"give a zone or a region, not both (zone {self.zone!r}, region {self.region!r})",
+                                hint=f"--zone {self.zone} makes a zonal cluster ({self.node_count} nodes); "
+                                     f"--region {self.region} a regional one ({ZONES_PER_REGION}x the nodes "
+                                     "and the cost)")
+        if not self.region and not self.zone:
+            object.__setattr__(self, "zone", DEFAULT_ZONE)
         if self.region and not _REGION.match(self.region):
             raise WorkshopError(f"invalid GCP region {self.region!r}", hint="e.g. us-central1, europe-west1")
         if not self.region and not (self.zone and _ZONE.match(self.zone)):

@@ -235,9 +235,21 @@ def labs_table(page_dir: str = "") -> str:
                            ([link(lab), " · ".join(lab.sections).replace("|", "\\|"), cluster(lab)] for lab in discover_labs()))
 
 
+def labs_downloads(page_dir: str = "") -> str:
+    """Each lab with a download link for its student notebook (from a page in ``page_dir``)."""
+    def link(lab: Lab) -> str:
+        target = posixpath.relpath(f"{DOWNLOADS_URI_DIR}/{lab.path.name}", page_dir or ".")
+        return f"[`{lab.path.name}`]({target})"
+
+    return _markdown_table(["Lab", "Student notebook (exercises blanked)"],
+                           ([lab.nav_title.replace("|", "\\|"), link(lab)] for lab in discover_labs()
+                            if (STUDENT_LABS_DIR / lab.path.name).is_file()))
+
+
 def learning_path() -> str:
-    """A mermaid flowchart: set up, then each lab in order."""
-    lines = ["```mermaid", "flowchart LR", '  setup(["Set up<br/>invoke start"])']
+    """A mermaid flowchart: set up, then each lab in order (top down: a row of eight boxes would
+    shrink its text below reading size on a laptop screen)."""
+    lines = ["```mermaid", "flowchart TB", '  setup(["Set up<br/>invoke start"])']
     previous = "setup"
     for lab in discover_labs():
         node = f"lab{lab.number}"
@@ -284,8 +296,10 @@ def define_env(env) -> None:
     from kserve_workshop import cluster, doctor, kube
     from kserve_workshop.platform import budget, get_profile
 
+    from kserve_workshop.docs_pages.outputs import captured_output, expected_output
+
     for function in (versions_table, tasks_table, task_flags, labs_table, learning_path, components_table,
-                     gke_cost, runtime_images_table):
+                     gke_cost, runtime_images_table, expected_output, captured_output, labs_downloads):
         env.macro(function)
     env.macro(versions.pin, "pin")
     env.variables["workshop"] = {
@@ -297,6 +311,7 @@ def define_env(env) -> None:
         "inotify": " ".join(f"fs.inotify.{k}={v}" for k, v in doctor.INOTIFY_RECOMMENDED.items()),
         "platform_budget": budget.platform_totals(get_profile("laptop")).summary(),
         "gke_defaults": cluster.GkeSpec(project="your-project"),
+        "repo_url": project_urls().get("Repository", ""),
     }
 
 
@@ -340,6 +355,24 @@ def _plugin_error(exc: WorkshopError):
     return PluginError(str(exc))
 
 
+def views_dir() -> Path:
+    """Where the site's views of the lab notebooks are written (see docs_pages.lab_view)."""
+    return cache_dir() / "docs-site" / "lab-pages"  # not ".../labs/": mkdocs-jupyter ignores labs/*.ipynb
+
+
+#: Where the student notebooks are offered for download in the site.
+DOWNLOADS_URI_DIR = "downloads"
+STUDENT_LABS_DIR = REPO_ROOT / "labs"
+TROUBLESHOOTING_PAGE = REPO_ROOT / "docs" / "troubleshooting.md"
+
+
+def project_urls(pyproject: Path = REPO_ROOT / "pyproject.toml") -> dict[str, str]:
+    """``[project.urls]`` of pyproject.toml (the repository and the site's address live there only)."""
+    import tomllib
+
+    return dict(tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("urls", {}))
+
+
 def on_config(config):
     """Append the lab pages to the nav; make the build independent of the working directory."""
     try:
@@ -347,6 +380,13 @@ def on_config(config):
         config["nav"] = expand_nav(config["nav"] or [], labs)
     except WorkshopError as exc:
         raise _plugin_error(exc) from None
+    urls = project_urls()
+    # Set here, not in mkdocs.yml, so pyproject.toml is the one place they are typed. The theme's
+    # repository widget is overridden (partials/source.html) so that no page asks GitHub's API.
+    if not config["repo_url"] and urls.get("Repository"):
+        config["repo_url"] = urls["Repository"]
+        config["repo_name"] = urls["Repository"].rstrip("/").split("github.com/")[-1]
+    config["site_url"] = config["site_url"] or urls.get("Documentation")
     # Snippets (`--8<-- "CONTRIBUTING.md"`) resolve relative base paths from the working directory.
     snippets = config["mdx_configs"].get("pymdownx.snippets")
     if snippets is not None:
@@ -367,14 +407,28 @@ def _early(function):
     return event_priority(100)(function)
 
 
+def _lab_views() -> dict[str, Path]:
+    from kserve_workshop.docs_pages.lab_view import write_views
+
+    return write_views(discover_labs(), views_dir(), TROUBLESHOOTING_PAGE.read_text(encoding="utf-8"))
+
+
 @_early
 def on_files(files, config):
-    """Add each master notebook as ``labs/NN-topic.ipynb``, read where it is (no copy in docs/)."""
+    """Add each lab's page (its view of the master notebook, no copy in docs/) and its student notebook."""
     from mkdocs.structure.files import File
 
+    try:
+        views = _lab_views()
+    except WorkshopError as exc:
+        raise _plugin_error(exc) from None
     for lab in discover_labs():
         if files.get_file_from_path(lab.src_uri) is None:
-            files.append(File.generated(config, lab.src_uri, abs_src_path=str(lab.path)))
+            files.append(File.generated(config, lab.src_uri, abs_src_path=str(views[lab.slug])))
+        student = STUDENT_LABS_DIR / lab.path.name
+        download = f"{DOWNLOADS_URI_DIR}/{lab.path.name}"
+        if student.is_file() and files.get_file_from_path(download) is None:
+            files.append(File.generated(config, download, abs_src_path=str(student)))
     return files
 
 
@@ -387,64 +441,23 @@ def on_nav(nav, config, files):
     for lab in discover_labs():
         file = files.get_file_from_path(lab.src_uri)
         if file is not None and file.abs_src_path is None:
-            file.abs_src_path = str(lab.path)
+            file.abs_src_path = str(views_dir() / lab.path.name)
     return nav
 
 
-# nbconvert's page template loads MathJax and mermaid from a CDN; the site serves its own copies.
-_CDN_SCRIPTS = [
-    re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>', re.I),
-    re.compile(r'<script[^>]*\bsrc=""[^>]*>\s*</script>', re.I),
-    re.compile(r'<script type="text/x-mathjax-config">.*?</script>', re.I | re.S),
-    re.compile(r'<script type="module">(?:(?!</script>).)*?import\("https?://.*?</script>', re.I | re.S),
-]
-
-
-def strip_cdn_scripts(html: str) -> str:
-    for pattern in _CDN_SCRIPTS:
-        html = pattern.sub("", html)
-    return html
-
-
-def lab_banner(lab_file: Path) -> str:
-    """The note above a lab page: what the page shows and where the exercise version is."""
-    name = lab_file.name
-    return (
-        '<div class="admonition info"><p class="admonition-title">Expected outputs from a real run</p>'
-        f"<p>This page is the master notebook <code>notebooks/{name}</code> with its solutions and the "
-        "outputs of a real run on a machine without a cluster (the local tier). Cells that need a "
-        "cluster show that they were skipped there; on your cluster they run. To do the lab, open "
-        f"<code>labs/{name}</code> (solutions blanked) in Jupyter and run its <code>check(...)</code> "
-        "cells; the <a href=\"../../setup/\">setup guide</a> has the commands.</p></div>\n")
+def _is_lab_page(page) -> bool:
+    return page.file.src_uri.startswith(f"{LABS_URI_DIR}/") and page.file.src_uri.endswith(".ipynb")
 
 
 def on_page_content(html, page, config, files):
-    if page.file.src_uri.startswith(f"{LABS_URI_DIR}/") and page.file.src_uri.endswith(".ipynb"):
-        html = lab_banner(Path(page.file.abs_src_path)) + strip_cdn_scripts(html)
+    if _is_lab_page(page):
+        from mkdocs.structure.toc import get_toc
+
+        from kserve_workshop.docs_pages.page_html import fix_lab_page, toc_tokens
+
+        html = fix_lab_page(html)
+        page.toc = get_toc(toc_tokens(html, depth=2))
     return html
-
-
-def _headings(path: Path) -> list[str]:
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    return [line.lstrip("#").strip().replace("`", "") for cell in notebook["cells"]
-            if cell.get("cell_type") == "markdown" for line in _source(cell).splitlines() if line.startswith("#")]
-
-
-def complete_toc_titles(items, headings: list[str]) -> None:
-    """mkdocs-jupyter's table of contents drops ``code`` from headings ("From capacity to");
-    put the full heading back ("From capacity to scaleTarget")."""
-    for item in items:
-        if item.title and item.title not in headings:
-            full = next((h for h in headings if h.startswith(item.title) and len(h) > len(item.title)), None)
-            if full is not None:
-                item.title = full
-        complete_toc_titles(item.children, headings)
-
-
-def on_page_context(context, page, config, nav):
-    if page.file.src_uri.startswith(f"{LABS_URI_DIR}/") and page.file.src_uri.endswith(".ipynb"):
-        complete_toc_titles(page.toc, _headings(Path(page.file.abs_src_path)))
-    return context
 
 
 def on_serve(server, config, builder):

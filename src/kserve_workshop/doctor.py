@@ -1,4 +1,8 @@
-"""``invoke doctor``: is this machine ready for the workshop's cluster?
+"""``invoke doctor``: is this machine ready for the workshop, tier by tier?
+
+The **local tier** (``doctor_local``: Python, the pinned packages, loopback, Prometheus for Lab 5,
+the cached schema) and the **cluster tier** (kind: Docker, kind, helm, kubectl, ports...; or GKE:
+gcloud) are reported separately, and a tier is ready when none of its checks failed.
 
 Each check is a small function that takes ``Probes`` (how to look at the machine: which, run a
 command, is a port free, read a file...) and returns a ``DoctorResult`` (pass / warn / fail, what
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import cluster, kube, tools
-from .console import console
+from .console import console, plain
 from .errors import WorkshopError
 from .versions import pin
 
@@ -187,9 +191,9 @@ def check_kubectl(probes: Probes, target: str = "kind") -> DoctorResult:
 def check_docker_client(probes: Probes) -> DoctorResult:
     path = probes.which("docker")
     if not path:
-        return DoctorResult("docker", FAIL, "not found",
-                            "install Docker Desktop (macOS, Windows) or Docker Engine (Linux): "
-                            "https://docs.docker.com/get-docker/")
+        from .kube import DOCKER_INSTALL
+
+        return DoctorResult("docker", FAIL, "not found", DOCKER_INSTALL)
     output = probes.run([path, *tools.VERSION_COMMANDS["docker"]])
     version = output.stdout.strip() or "unknown version"
     return DoctorResult("docker", PASS, f"client {version} ({path})")
@@ -377,24 +381,99 @@ def run_doctor(strict: bool = True, *, target: str = "kind", probes: Probes | No
     return results
 
 
+# ----- tiers -------------------------------------------------------------------------------------
+
+#: Each tier the doctor can check: (its name in the summary, the title of its table).
+TIERS = {"local": ("local tier", "Local tier (this machine: no Docker, no cluster)"),
+         "kind": ("cluster tier (kind)", "Cluster tier (kind: Docker, tools, ports on this machine)"),
+         "gke": ("cluster tier (GKE)", "Cluster tier (GKE: gcloud and tools)")}
+#: What ``--tier`` accepts besides the names above.
+TIER_ALIASES = {"cluster": ["kind"], "all": ["local", "kind"], "": ["local", "kind"]}
+
+
+@dataclass(frozen=True)
+class TierReport:
+    tier: str
+    results: list[DoctorResult]
+
+    @property
+    def failed(self) -> list[str]:
+        return [r.check for r in self.results if r.status == FAIL]
+
+    @property
+    def ready(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        name = TIERS[self.tier][0]
+        warnings = sum(r.status == WARN for r in self.results)
+        if self.ready:
+            return f"{name}: ready" + (f" ({warnings} warning(s))" if warnings else "")
+        return f"{name}: not ready ({', '.join(self.failed)})"
+
+
+def parse_tiers(text: str) -> list[str]:
+    """``--tier`` as tier names: ``local``, ``cluster`` (= ``kind``), ``gke``, ``all``, or a comma list."""
+    tiers: list[str] = []
+    for word in [w.strip().lower() for w in (text or "").split(",")] or [""]:
+        names = TIER_ALIASES.get(word, [word])
+        unknown = [n for n in names if n not in TIERS]
+        if unknown:
+            raise WorkshopError(f"unknown tier {word!r}", hint="use --tier local, cluster (kind), gke or all")
+        tiers += [n for n in names if n not in tiers]
+    return tiers
+
+
+def check_tiers(tiers: list[str], probes: Probes | None = None, local_probes=None, *,
+                config_path: Path = cluster.KIND_CONFIG, cluster_name: str = cluster.KIND_CLUSTER_NAME
+                ) -> list[TierReport]:
+    from .doctor_local import collect_local
+
+    return [TierReport(tier, collect_local(local_probes) if tier == "local" else
+                       collect(probes, target=tier, config_path=config_path, cluster_name=cluster_name))
+            for tier in tiers]
+
+
+def run_tiers(tiers: list[str], *, strict: bool = True, probes: Probes | None = None, local_probes=None,
+              config_path: Path = cluster.KIND_CONFIG, cluster_name: str = cluster.KIND_CLUSTER_NAME,
+              show: bool = True) -> list[TierReport]:
+    """Check each tier, print a table per tier and one summary line each; with ``strict`` raise
+    WorkshopError when a tier that was asked for is not ready (the ready ones are named too)."""
+    reports = check_tiers(tiers, probes, local_probes, config_path=config_path, cluster_name=cluster_name)
+    if show:
+        for report in reports:
+            print_table(report.results, title=TIERS[report.tier][1])
+        for report in reports:
+            console.print(report.summary(), markup=False)
+    not_ready = [r for r in reports if not r.ready]
+    if not_ready and strict:
+        ready = [r.tier for r in reports if r.ready]
+        hint = "each failure's fix is listed above"
+        if ready:
+            hint += f"; to check only what is ready: `invoke doctor --tier {ready[0]}`"
+        raise WorkshopError("doctor: " + "; ".join(r.summary() for r in not_ready), hint=hint)
+    return reports
+
+
 _STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red"}
 
 
-def print_table(results: list[DoctorResult]) -> None:
+def print_table(results: list[DoctorResult], title: str = "Workshop doctor", out=None) -> None:
     """A table on a terminal; one plain line per check otherwise (readable in CI logs, greppable)."""
-    if not console.is_terminal:
-        console.print("Workshop doctor")
+    out = out or console
+    if not out.is_terminal:
+        out.print(title, markup=False)
         for result in results:
             fix = f"\n      fix: {result.fix}" if result.fix and result.status != PASS else ""
-            console.print(f"  {result.status:<4}  {result.check}: {result.detail}{fix}", markup=False)
+            out.print(f"  {result.status:<4}  {result.check}: {result.detail}{fix}", markup=False)
         return
     from rich.table import Table
 
-    table = Table(title="Workshop doctor", show_lines=False)
+    table = Table(title=title, show_lines=False)
     for column in ("check", "status", "found", "fix"):
         table.add_column(column, overflow="fold")
     for result in results:
         style = _STYLE[result.status]
-        table.add_row(result.check, f"[{style}]{result.status}[/{style}]", result.detail,
-                      result.fix if result.status != PASS else "")
-    console.print(table)
+        table.add_row(plain(result.check), f"[{style}]{result.status}[/{style}]", plain(result.detail),
+                      plain(result.fix) if result.status != PASS else "")
+    out.print(table)

@@ -31,6 +31,21 @@ INGRESS_NAMESPACE = "istio-system"
 INGRESS_SERVICE = "istio-ingressgateway"
 
 
+def check_base_url(base_url: str) -> str:
+    """``base_url`` when it is an ingress address (``http(s)://HOST[:PORT]``); WorkshopError otherwise."""
+    parts = urlparse(base_url.strip()) if isinstance(base_url, str) else None
+    try:
+        port_ok = parts is not None and (parts.port is None or 0 < parts.port < 65536)
+    except ValueError:
+        port_ok = False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok \
+            or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise WorkshopError(f"not an ingress address: {base_url!r}",
+                            hint=f"give scheme, host and port only, e.g. {KIND_INGRESS_URL} (kind) or "
+                                 "http://34.1.2.3 (the gateway's LoadBalancer IP on GKE)")
+    return base_url.strip().rstrip("/")
+
+
 def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
     """Does something accept TCP connections on host:port?"""
     try:

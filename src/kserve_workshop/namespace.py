@@ -8,14 +8,14 @@ the library's helpers to use it. An explicit ``namespace=`` argument always wins
 from __future__ import annotations
 
 import os
-import re
 
 from .errors import WorkshopError
+from .kube.names import DNS1123_LABEL
 
 NAMESPACE_ENV = "WORKSHOP_NAMESPACE"
 DEFAULT_NAMESPACE = "default"
 #: A Kubernetes namespace name is a DNS label (RFC 1123): at most 63 lowercase letters, digits, '-'.
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = DNS1123_LABEL
 
 
 def check_namespace(name: object, *, source: str = "namespace") -> str:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .console import console, step as progress_step
+from .console import console, plain, step as progress_step
 from .errors import WorkshopError
 
 
@@ -101,13 +101,13 @@ class Runner:
     def execute(self, plan: Plan) -> list[str]:
         """Execute (or, with dry_run, print) the plan; returns the titles of the steps that ran."""
         if self.dry_run:
-            console.print(plan.render())
+            console.print(plan.render(), markup=False)  # commands hold user input verbatim
             return []
         ran: list[str] = []
         for index, item in enumerate(plan.steps, 1):
             label = f"[{index}/{len(plan.steps)}] {item.title}"
             if item.is_done is not None and not self.reinstall and item.is_done(self):
-                console.print(f"[dim]- {label}: already done, skipped[/dim]")
+                console.print(f"[dim]- {plain(label)}: already done, skipped[/dim]")
                 continue
             with progress_step(label):
                 self._run_step(item)

@@ -282,7 +282,7 @@ class _DownloadProgress:
             self._task = self._bar.add_task(f"downloading {self.label}", total=self.total)
             return lambda n: self._bar.advance(self._task, n)
         size = f" ({self.total / 1e6:.1f} MB)" if self.total else ""
-        console.print(f"… downloading {self.label}{size}")
+        console.print(f"… downloading {self.label}{size}", markup=False)
         return lambda n: None
 
     def __exit__(self, *exc) -> None:

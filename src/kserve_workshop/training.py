@@ -8,6 +8,7 @@ because the runtime refuses a directory with no model file or with several.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -112,15 +113,31 @@ def save_model(model: Any, directory: str | Path, *, filename: str = MODEL_FILEN
     if target_dir.exists() and not target_dir.is_dir():
         raise WorkshopError(f"{target_dir} exists and is not a directory")
     target_dir.mkdir(parents=True, exist_ok=True)
-    partial = target_dir / f".{filename}.partial"  # not a model extension: never seen as a second model
-    others = sorted(p.name for p in target_dir.iterdir() if p.name not in {filename, partial.name})
+    others = sorted(p.name for p in target_dir.iterdir() if p.name != filename and not _hidden_non_model(p.name))
     if others:
         raise WorkshopError(f"{target_dir} must hold only {filename}, but it also holds {', '.join(others)}",
-                            hint="save into an empty directory (one model per directory)")
+                            hint="move or delete them (hidden files such as .DS_Store may stay), or save into "
+                                 "another directory: one model per directory")
     target = target_dir / filename
-    joblib.dump(model, partial)
-    os.replace(partial, target)
+    # A temporary name of this save's own (hidden, no model extension): concurrent saves never share it,
+    # and a reader never sees a half-written model.
+    handle = tempfile.NamedTemporaryFile(dir=target_dir, prefix=f".{filename}.", suffix=".partial", delete=False)
+    try:
+        with handle:
+            joblib.dump(model, handle)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
     return target
+
+
+def _hidden_non_model(name: str) -> bool:
+    """``.DS_Store``, ``.ipynb_checkpoints``, a save in progress: hidden and not loadable as a model.
+
+    (A hidden ``.x.joblib`` would still be a second model for KServe's runtime, so it counts.)
+    """
+    return name.startswith(".") and Path(name).suffix not in {".joblib", ".pkl", ".pickle"}
 
 
 def load_model(directory: str | Path):

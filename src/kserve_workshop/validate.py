@@ -5,7 +5,13 @@
 * InferenceService: KServe's own CRD schema of the pinned release (see ``schemas``), strict too.
 * kind's Cluster config: the schema in ``schemas``.
 * Any other custom kind (KnativeServing, PodMonitor, ClusterServingRuntime...): apiVersion, kind
-  and metadata are checked, and a warning says the rest was not schema-checked.
+  and metadata are checked, and a warning says the rest was not schema-checked. In KServe's own
+  API group a kind or version that does not exist is an error with a suggestion (a typo there
+  would otherwise pass as "some other custom kind").
+* Everywhere: ``metadata.name`` against Kubernetes' DNS rules (and KServe's length limit); YAML read
+  as kubectl reads it (duplicate keys refused, alias expansion bounded: ``manifest_yaml``); an
+  input without any object (empty file, only comments or ``---``, a folder without YAML) is an
+  error, never "valid".
 
 Every finding is a ``ValidationIssue`` naming the file, the object, the field path and what is
 wrong, so a learner sees ``spec.predictor.model.storageUrl: unknown field (did you mean
@@ -26,8 +32,9 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from . import paths, schemas
+from . import manifest_yaml, paths, schemas
 from .errors import WorkshopError
+from .kube.names import name_problem
 from .versions import pin
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -36,6 +43,18 @@ _API_VERSION = re.compile(r"^(([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-
                           r"v[0-9]+((alpha|beta)[0-9]+)?$")
 _KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+#: KServe's API group: its versions and the kinds each serves (KServe v0.20: InferenceService is
+#: v1beta1; the runtimes, graphs, trained models, storage containers and local model caches are
+#: v1alpha1; LLMInferenceService(Config) are v1alpha1 and v1alpha2).
+KNOWN_GROUPS: dict[str, dict[str, frozenset[str]]] = {
+    "serving.kserve.io": {
+        "v1beta1": frozenset({"InferenceService"}),
+        "v1alpha1": frozenset({"ServingRuntime", "ClusterServingRuntime", "InferenceGraph", "TrainedModel",
+                               "ClusterStorageContainer", "LocalModelCache", "LocalModelNode",
+                               "LocalModelNodeGroup", "LLMInferenceService", "LLMInferenceServiceConfig"}),
+        "v1alpha2": frozenset({"LLMInferenceService", "LLMInferenceServiceConfig"}),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -62,11 +81,19 @@ def errors(issues: Iterable[ValidationIssue]) -> list[ValidationIssue]:
 def yaml_files(targets: Iterable[str | Path]) -> list[Path]:
     """The files to validate: each file given, and every *.yaml / *.yml under each directory."""
     found: list[Path] = []
+    targets = [target for target in targets if str(target).strip()]
+    if not targets:
+        raise WorkshopError("nothing to validate: no file or directory was given",
+                            hint="e.g. `invoke validate manifests` or `invoke validate my-isvc.yaml`")
     for target in targets:
         path = Path(target)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+            in_dir = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not in_dir:
+                raise WorkshopError(f"no YAML files (*.yaml, *.yml) in {path}: nothing to validate",
+                                    hint="name a folder holding manifests, or the files themselves")
+            found.extend(in_dir)
         elif path.is_file():
             found.append(path)
         else:
@@ -92,13 +119,16 @@ def validate_paths(targets: Iterable[str | Path]) -> list[ValidationIssue]:
 def validate_file(path: Path) -> list[ValidationIssue]:
     name = _display(path)
     try:
-        documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+        documents = [doc for doc in manifest_yaml.load_all(path.read_text()) if doc is not None]
     except yaml.YAMLError as exc:
         return [ValidationIssue(name, "(file)", "", f"not valid YAML: {exc}")]
     except (OSError, UnicodeDecodeError) as exc:
         return [ValidationIssue(name, "(file)", "", f"cannot read: {exc}")]
     if _is_helm_values(path):
         return [ValidationIssue(name, "(file)", "", "Helm values, not Kubernetes objects: not validated", INFO)]
+    if not documents:
+        return [ValidationIssue(name, "(file)", "", "no Kubernetes object in this file (it is empty, or holds "
+                                "only comments or '---'): nothing was validated")]
     issues: list[ValidationIssue] = []
     for index, document in enumerate(documents, 1):
         issues.extend(validate_object(document, file=name, index=index))
@@ -135,6 +165,9 @@ def validate_object(obj: Any, *, file: str = "<object>", index: int = 1) -> list
         return _schema_issues(_validator(("kind-config",)), obj, file, label)
     if _is_builtin_group(api_version):
         return _core_issues(obj, file, label, api_version, kind)
+    unknown = _unknown_kind_issue(api_version, kind, file, label)
+    if unknown is not None:
+        return [unknown]
     issues = _metadata_issues(obj, file, label)
     if api_version == schemas.ISVC_API_VERSION and kind == "InferenceService":
         schema = schemas.isvc_schema()
@@ -156,6 +189,36 @@ def _label(obj: dict, index: int) -> str:
     return f"{kind}/{name}" if name else f"{kind} (document {index})"
 
 
+def _unknown_kind_issue(api_version: str, kind: str, file: str, label: str) -> ValidationIssue | None:
+    """An error for a version or kind that a known API group (KServe's) does not serve."""
+    group, _, version = api_version.rpartition("/")
+    versions = KNOWN_GROUPS.get(group)
+    if versions is None:
+        return None
+    if version not in versions:
+        close = difflib.get_close_matches(version, list(versions), n=1, cutoff=0.6)
+        hint = f" (did you mean {group}/{close[0]}?)" if close else ""
+        return ValidationIssue(file, label, "apiVersion", f"{group} has no version {version!r}: it serves "
+                               f"{', '.join(sorted(versions))}{hint}")
+    if kind in versions[version]:
+        return None
+    elsewhere = sorted(v for v, kinds in versions.items() if kind in kinds)
+    if elsewhere:
+        return ValidationIssue(file, label, "apiVersion", f"{kind} is served as {group}/{elsewhere[-1]}, "
+                               f"not {api_version}")
+    every_kind = sorted(set().union(*versions.values()))
+    close = difflib.get_close_matches(kind, every_kind, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else f"; its kinds are {', '.join(every_kind)}"
+    return ValidationIssue(file, label, "kind", f"{group} has no kind {kind!r}{hint}")
+
+
+def _name_issues(obj: dict, file: str, label: str) -> list[ValidationIssue]:
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    problem = name_problem(str(obj.get("kind")), name) if isinstance(name, str) and name else None
+    return [ValidationIssue(file, label, "metadata.name", problem)] if problem else []
+
+
 def _metadata_issues(obj: dict, file: str, label: str) -> list[ValidationIssue]:
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
@@ -163,7 +226,7 @@ def _metadata_issues(obj: dict, file: str, label: str) -> list[ValidationIssue]:
     issues = _schema_issues(_validator(("object-meta",)), meta, file, label, prefix="metadata")
     if not meta.get("name") and not meta.get("generateName"):
         issues.append(ValidationIssue(file, label, "metadata.name", "missing (every object needs a name)"))
-    return issues
+    return issues + _name_issues(obj, file, label)
 
 
 def _core_issues(obj: dict, file: str, label: str, api_version: str, kind: str) -> list[ValidationIssue]:
@@ -175,7 +238,7 @@ def _core_issues(obj: dict, file: str, label: str, api_version: str, kind: str) 
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or not (meta.get("name") or meta.get("generateName")):
         issues.append(ValidationIssue(file, label, "metadata.name", "missing (every object needs a name)"))
-    return issues
+    return issues + _name_issues(obj, file, label)
 
 
 # ----- schemas and validators --------------------------------------------------------------------

@@ -195,8 +195,10 @@ def servers(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab1-servers")
     training.save_model(MODEL, root / "model")
     training.save_model(FEW_ROWS, root / "other")
-    with LocalModelServer(root / "model") as asked, LocalModelServer(root / "model") as fresh, \
-            LocalModelServer(root / "other") as other:
+    # Three names: starting a server stops a running one of the same name (a re-run notebook cell).
+    with LocalModelServer(root / "model", name="lab1-asked") as asked, \
+            LocalModelServer(root / "model", name="lab1-fresh") as fresh, \
+            LocalModelServer(root / "other", name="lab1-other") as other:
         yield asked, fresh, other
 
 

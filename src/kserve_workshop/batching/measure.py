@@ -116,7 +116,7 @@ def measure_batching(url: str, rows: Sequence[Sequence[float]], *, sizes: Iterab
         def post(body: dict[str, Any]) -> float:
             began = time.perf_counter()
             try:
-                answer = session.post(url, json=body, timeout=timeout)
+                answer = session.post(url, json=body, timeout=timeout, allow_redirects=False)  # stay on loopback
             except Exception as exc:  # noqa: BLE001 - requests' errors, with the URL named
                 raise WorkshopError(f"cannot reach {url}: {exc}", hint="is the model server running?") from None
             elapsed = time.perf_counter() - began

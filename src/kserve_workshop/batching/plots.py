@@ -18,9 +18,10 @@ def _log2_axis(ax, sizes) -> None:
 
 
 def plot_batching(curve: BatchingCurve, *, title: str | None = None):
-    """Two panels: time to serve N rows, and rows served per second, batched vs one by one."""
+    """Two panels, one above the other (side by side they shrink to unreadable text on a page's
+    column): time to serve N rows, and rows served per second, batched vs one by one."""
     sizes = curve.sizes
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    figure, (left, right) = plt.subplots(2, 1, figsize=(7, 7.5))
     left.plot(sizes, [1000 * p.one_request for p in curve.points], "o-", label="one request of N rows")
     left.plot(sizes, [1000 * p.one_by_one for p in curve.points], "s--", label="N requests of one row")
     left.set_yscale("log")
@@ -35,7 +36,7 @@ def plot_batching(curve: BatchingCurve, *, title: str | None = None):
     right.set_title("Throughput")
     for ax in (left, right):
         _log2_axis(ax, sizes)
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=10)
     figure.suptitle(title or "One request carrying N rows vs N requests of one row")
     figure.tight_layout()
     return figure

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlparse
@@ -17,6 +16,7 @@ from urllib.parse import urlparse
 import yaml
 
 from ..errors import WorkshopError
+from ..kube.names import DNS1035_LABEL, ISVC_NAME_MAX
 from ..paths import REPO_ROOT
 from ..runtime.frozen import freeze
 
@@ -38,10 +38,10 @@ PROTOCOL_VERSIONS = ("v1", "v2")
 STORAGE_SCHEMES = ("gs", "s3", "pvc", "http", "https", "hf", "oci", "hdfs", "webhdfs")
 TAG_ROUTING_ANNOTATION = "serving.kserve.io/enable-tag-routing"
 
-# KServe's webhook accepts DNS-1035 labels as InferenceService names; the length bound is Knative's:
-# the revision "<name>-predictor-00001" must still be a 63-character DNS label.
-_NAME_RE = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_NAME_MAX = 63 - len("-predictor-00001")
+# KServe's webhook accepts DNS-1035 labels as InferenceService names; the length bound is Knative's
+# (kube.names): the revision "<name>-predictor-00001" must still be a 63-character DNS label.
+_NAME_RE = DNS1035_LABEL
+_NAME_MAX = ISVC_NAME_MAX
 
 
 def build_isvc(name: str, storage_uri: str, *, namespace: str | None = None,

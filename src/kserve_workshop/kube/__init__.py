@@ -144,21 +144,42 @@ def kubectl_cmd(context: str, *args: str) -> list[str]:
     return ["kubectl", "--context", context, *args]
 
 
+def cluster_silence(runner, context: str, timeout: int = 5) -> str | None:
+    """None when the cluster of ``context`` answers ``kubectl get --raw /version`` within ``timeout``
+    seconds; else what kubectl said (its last line). ``runner`` is a ``plan.Runner``."""
+    result = runner.run(kubectl_cmd(context, "get", "--raw", "/version", f"--request-timeout={timeout}s"), check=False)
+    if result is not None and result.exited == 0:
+        return None
+    said = "" if result is None else (result.stderr or result.stdout or "").strip()
+    return said.splitlines()[-1] if said else "no answer"
+
+
 def helm_cmd(context: str, *args: str) -> list[str]:
     """``helm --kube-context CONTEXT ARGS...``"""
     return ["helm", "--kube-context", context, *args]
 
 
+DOCKER_INSTALL = ("install Docker Desktop (macOS, Windows) or Docker Engine (Linux): "
+                  "https://docs.docker.com/get-docker/")
+#: Where to get a tool that ``invoke tools`` does not install.
+INSTALL_HINTS = {
+    "docker": f"{DOCKER_INSTALL} (`invoke tools` does not install it)",
+    "gcloud": "install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install",
+}
+
+
 def require_tools(*names: str) -> None:
-    """Put ``.bin`` (``invoke tools``) first on PATH; WorkshopError naming every missing tool."""
+    """Put ``.bin`` (``invoke tools``) first on PATH; WorkshopError naming every missing tool and where to get it."""
     from .. import tools
 
     tools.use_local_tools()
     missing = [name for name in names if tools.which(name) is None]
     if missing:
+        hints = [INSTALL_HINTS[name] for name in missing if name in INSTALL_HINTS]
+        if any(name not in INSTALL_HINTS for name in missing):
+            hints.append("`invoke tools` downloads the pinned kind, helm and kubectl into .bin/")
         raise WorkshopError(f"missing tool(s): {', '.join(missing)}",
-                            hint="`invoke tools` downloads the pinned kind, helm and kubectl into .bin/; "
-                                 "`invoke doctor` checks everything the workshop needs")
+                            hint="; ".join(hints) + "; `invoke doctor` checks everything the workshop needs")
 
 
 def __getattr__(name: str):

@@ -84,3 +84,28 @@ def kserve_client(context: str | None = None):
     sdk.api_instance = client.CustomObjectsApi(shared)
     sdk.hpa_v2_api = client.AutoscalingV2Api(shared)
     return sdk
+
+
+#: How long a task waits for the API server's first answer before it says the cluster does not answer.
+REACHABLE_TIMEOUT = 5.0
+
+
+def require_reachable(context: str, *, timeout: float | None = None) -> None:
+    """One ``GET /version`` bounded by ``timeout`` (default ``REACHABLE_TIMEOUT``), no retries: a dead or
+    hung cluster is one clear error before a task starts, instead of a wall of kubectl errors later."""
+    from kubernetes import client
+
+    timeout = REACHABLE_TIMEOUT if timeout is None else timeout
+    api = api_client(context, retries=0)
+    try:
+        client.VersionApi(api).get_code(_request_timeout=(timeout, timeout))
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the cluster did not answer
+        text = str(exc).strip()
+        detail = text.splitlines()[0] if text else type(exc).__name__
+        host = api.configuration.host
+        raise WorkshopError(f"the cluster of kube context {context!r} ({host}) does not answer within "
+                            f"{timeout:g} s: {detail[:300]}",
+                            hint="is it running? `kubectl cluster-info --context " + context + "`; a kind cluster "
+                                 "needs Docker running (`invoke doctor`), a new one is created with `invoke up`") from None
+    finally:
+        api.close()

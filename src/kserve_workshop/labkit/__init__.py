@@ -5,7 +5,10 @@
 - ``labgen``: student notebooks generated from the masters (solutions blanked), drift detection;
 - ``scorecard``: ``invoke grade``: run a learner's notebooks, collect every check's result;
 - ``cluster_magic``: the ``%%cluster`` cell magic (loaded as ``%load_ext kserve_workshop.notebook``);
-- ``notebook_lint``: the static checks of a notebook (names defined, helpers exist, checks known).
+- ``notebook_lint``: the static checks of a notebook (names defined, helpers exist, checks known);
+- ``shell_lint``: its shell lines' kubectl commands, flags and resource types, against
+  ``kubectl_reference`` (the data ``scripts/kubectl_reference.py`` writes from a real kubectl);
+- ``boxes``: the HTML boxes of check results and the cluster notice (classes the docs site styles).
 
 The old module paths (``kserve_workshop.grading``, ``.checks``, ``.labgen``, ``.scorecard``,
 ``.notebook``, ``.notebook_static``) still import, as these very modules (see the package map).

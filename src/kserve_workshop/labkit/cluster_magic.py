@@ -1,9 +1,11 @@
 """Notebook support: the ``%%cluster`` cell magic that marks cells needing a Kubernetes cluster.
 
-Every lab starts with ``%load_ext kserve_workshop.notebook`` (the name notebooks load this module by).
+Every lab starts with ``%load_ext kserve_workshop.notebook`` (the name notebooks load this module by),
+which also puts the project's ``.bin/`` first on the kernel's ``PATH``: ``!kubectl`` in a cell then runs
+the pinned kubectl that ``invoke tools`` installs there (any kubectl on ``PATH`` otherwise).
 A cell whose first line is
-``%%cluster`` runs only when a cluster with KServe is reachable. Without one it prints, visibly,
-that it was skipped and why; with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
+``%%cluster`` runs only when a cluster with KServe is reachable. Without one it shows, visibly and
+in plain words, that it was skipped and why (one output, styled like the check results); with ``WORKSHOP_REQUIRE_CLUSTER=1`` (the kind CI job) a missing
 cluster is an error instead, so cluster cells can never pass silently.
 """
 
@@ -65,9 +67,47 @@ def cluster_status() -> ClusterStatus:
     return ClusterStatus(True, "reachable", context)
 
 
+#: Output metadata of a skip notice (the scorecard, the docs site and ``docs.record`` look for it).
+SKIPPED = "cluster-skipped"
+#: The words older notices started with (notebooks executed before the notice was reworded).
+_LEGACY_SKIP_TEXT = "Cluster cell skipped"
+
+
+def plain_reason(status: ClusterStatus) -> str:
+    """Why the cell did not run, in plain words (the client library's own error stays out of it)."""
+    from ..kube import LAB_CONTEXT_ENV
+
+    if status.reason.startswith(LAB_CONTEXT_ENV):
+        return f"{LAB_CONTEXT_ENV} names a kube context that is not in your kubeconfig"
+    if status.context and not status.reason.startswith("no usable kubeconfig"):
+        return f"the cluster of kube context '{status.context}' did not answer, or has no KServe"
+    return "no Kubernetes cluster is configured on this machine"
+
+
 def skip_message(status: ClusterStatus) -> str:
-    return (f"⏭  Cluster cell skipped: {status.reason}. This part needs a cluster: run `invoke up` "
-            "(kind) or `invoke setup-gke`, then re-run the cell.")
+    """The notice as plain text: no markup, no emoji (it shows in terminals and CI logs too)."""
+    return (f"Skipped: this cell needs a Kubernetes cluster with KServe, and {plain_reason(status)}. "
+            "To run it, create the workshop's cluster (invoke up, or invoke setup-gke on GKE) or name "
+            "another cluster's context in WORKSHOP_KUBE_CONTEXT, then run the cell again.")
+
+
+def skip_html(status: ClusterStatus) -> str:
+    from html import escape
+
+    from .boxes import box
+
+    return box("cluster", f"<strong>Skipped:</strong> this cell needs a Kubernetes cluster with KServe, and "
+                          f"{escape(plain_reason(status))}. To run it, create the workshop's cluster "
+                          "(<code>invoke up</code>, or <code>invoke setup-gke</code> on GKE) or name another "
+                          "cluster's context in <code>WORKSHOP_KUBE_CONTEXT</code>, then run the cell again.")
+
+
+def is_skip_output(output: dict) -> bool:
+    """True for the notice a skipped cluster cell leaves in a notebook (new or old wording)."""
+    if (output.get("metadata") or {}).get("workshop") == SKIPPED:
+        return True
+    text = output.get("text") or (output.get("data") or {}).get("text/plain") or ""
+    return _LEGACY_SKIP_TEXT in ("".join(text) if isinstance(text, list) else str(text))
 
 
 _status_override: ClusterStatus | None = None
@@ -93,25 +133,38 @@ def run_cluster_cell(shell, cell: str) -> None:
     if not status.available:
         if cluster_required():
             raise ClusterRequired(f"{REQUIRE_ENV}=1 but no cluster is reachable: {status.reason}")
-        _show_skip(skip_message(status))
+        _show_skip(status)
         return
     result = shell.run_cell(cell)
     result.raise_error()
 
 
-def _show_skip(message: str) -> None:
+def _show_skip(status: ClusterStatus) -> None:
+    """One output: HTML where it renders (Jupyter, the docs), the plain text elsewhere. The
+    technical reason stays in the output's metadata, for whoever diagnoses the run."""
     try:
-        from IPython.display import HTML, display
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - the magic only loads inside IPython
+        print(skip_message(status))
+        return
+    display({"text/plain": skip_message(status), "text/html": skip_html(status)}, raw=True,
+            metadata={"workshop": SKIPPED, "reason": status.reason})
 
-        display(HTML(f'<div style="border-left:4px solid #f0ad4e;padding:4px 8px;background:#fff8e6">'
-                     f"{message}</div>"), metadata={"workshop": "cluster-skipped"})
-    except ImportError:  # pragma: no cover
-        pass
-    print(message)
+
+def use_pinned_tools() -> str:
+    """Put ``.bin/`` (``invoke tools``: the pinned kind, helm, kubectl) first on this process's ``PATH``,
+    whether or not it exists yet; returns it."""
+    from .. import paths, tools
+
+    local = paths.bin_dir(create=False)
+    tools.use_local_tools(local)
+    return str(local)
 
 
 def load_ipython_extension(ipython) -> None:
     from IPython.core.magic import register_cell_magic
+
+    use_pinned_tools()
 
     @register_cell_magic
     def cluster(line, cell):  # noqa: ARG001 - the magic takes no arguments

@@ -160,7 +160,8 @@ class CheckResult:
         return Panel(body, title=title, title_align="left", border_style=colour, expand=False)
 
     def _repr_html_(self) -> str:
-        colour, background = ("#2e7d32", "#edf7ed") if self.passed else ("#c62828", "#fdecea")
+        from .boxes import box
+
         mark = "✓" if self.passed else "✗"
         rows = [f"<strong>{mark} {html.escape(self.name)}</strong>: "
                 f"{html.escape(self.message or ('passed' if self.passed else 'failed'))}"]
@@ -170,8 +171,7 @@ class CheckResult:
                     rows.append(f"<div><em>{label}:</em> <code>{html.escape(value)}</code></div>"
                                 if label != "hint" else
                                 f"<div><em>hint:</em> {html.escape(value)}</div>")
-        return (f'<div class="workshop-check" style="border-left:4px solid {colour};'
-                f'background:{background};padding:4px 8px">' + "".join(rows) + "</div>")
+        return box("pass" if self.passed else "fail", "".join(rows))
 
     def _ipython_display_(self) -> None:
         # check() shows its result itself; when the same result is then the cell's value, IPython

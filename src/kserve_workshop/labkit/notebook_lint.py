@@ -8,7 +8,10 @@ aside, the rest must parse. Then, over the notebook's code in order:
 * every ``kserve_workshop.<module>.<attr>`` reached through an import or an alias must exist, and
   calls to library functions must match their signature (keyword names, required arguments);
 * every ``check("labN.name")`` must name a check (registered in ``kserve_workshop.labkit.checks`` or
-  defined in the notebook with ``@lab_check``) whose answer variables an earlier cell binds.
+  defined in the notebook with ``@lab_check``) whose answer variables an earlier cell binds;
+* every shell line (``!kubectl ...``) names kubectl commands, flags and resource types that exist
+  (``labkit.shell_lint``); the Python expressions IPython expands in it (``{NAMESPACE}``) are
+  checked for undefined names like the rest of the code.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any, Iterable, Iterator
 import nbformat
 
 from ..errors import WorkshopError
+from .shell_lint import cell_problems, expressions
 
 LIBRARY = "kserve_workshop"
 CLUSTER_MAGIC = "%%cluster"
@@ -98,10 +102,15 @@ def python_of(source: str) -> tuple[str | None, bool, bool]:
         indent = line[: len(line) - len(stripped)]
         if standalone:
             converted.append(line)
+        elif stripped.startswith("!") and expressions(stripped[1:]):  # !ls {path}  ->  (path,)
+            converted.append(f"{indent}({', '.join(expressions(stripped[1:]))},)")
         elif stripped.startswith(("%", "!")):
             converted.append(f"{indent}pass")
-        elif _SHELL_ASSIGN.match(line):  # files = !ls  ->  files = None
-            converted.append(_SHELL_ASSIGN.match(line).group(1) + "None")
+        elif _SHELL_ASSIGN.match(line):  # files = !ls {path}  ->  files = (path,) and None
+            assignment = _SHELL_ASSIGN.match(line)
+            shell = line[assignment.end():]
+            used = expressions(shell) if line[assignment.end() - 1] == "!" else []
+            converted.append(assignment.group(1) + (f"({', '.join(used)},) and None" if used else "None"))
         else:
             converted.append(line)
     return "\n".join(converted), cluster, standalone
@@ -128,7 +137,11 @@ def check_notebook(path: Path | str, display_name: str | None = None) -> list[Pr
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # noqa: BLE001 - an unreadable notebook is one clear problem
         return [Problem(name, None, None, f"not a readable notebook: {exc}")]
-    return check_cells(name, code_cells(nb))
+    problems = check_cells(name, code_cells(nb))
+    for number, cell in enumerate(nb.cells, 1):
+        if cell.cell_type == "code":
+            problems += [Problem(name, number, line, message) for line, message in cell_problems(cell.source)]
+    return problems
 
 
 def check_cells(name: str, cells: list[CodeCell]) -> list[Problem]:

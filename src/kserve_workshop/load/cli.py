@@ -4,7 +4,8 @@
     kserve-workshop-load http://127.0.0.1:8080/v1/models/iris:predict --payload input.json \\
         --rate 50 --duration 30 --header Host:iris.default.example.com
 
-The summary goes to stdout (JSON, latencies in ms); progress and errors go to stderr. The exit
+The summary goes to stdout (JSON, latencies in ms; ``not_sent``: open-loop requests that were due
+before the deadline but never sent); progress and errors go to stderr. The exit
 code is 0 when the run completed with at least one successful request, 1 otherwise (including bad
 arguments and unreachable or refused targets), 2 for usage errors.
 """
@@ -17,9 +18,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ..console import err_console, error
+from ..console import err_console, error, warn
 from ..errors import WorkshopError
-from .generator import describe_run, run_load
+from .generator import describe_run, run_load, validate_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             payload = None
         headers = dict(parse_header(h) for h in args.header)
         duration = args.duration if args.duration is not None else (None if args.requests else 10.0)
+        validate_arguments(concurrency=args.concurrency, rate=args.rate, duration=duration,
+                           max_requests=args.requests, timeout=args.timeout)
         err_console.print("… " + describe_run(args.url, concurrency=args.concurrency, rate=args.rate,
                                               duration=duration, max_requests=args.requests))
         result = run_load(args.url, payload, concurrency=args.concurrency, rate=args.rate, duration=duration,
@@ -93,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         error("interrupted")
         return 130
     print(json.dumps(result.summary(), indent=2))
+    if result.not_sent:
+        warn(f"{result.not_sent} of the requests due in {duration:g} s were never sent: the server could not "
+             f"keep up with {args.rate:g} req/s at concurrency {args.concurrency}")
     if result.succeeded == 0:
         error(WorkshopError("no request succeeded", hint=f"errors by kind: {result.error_kinds}"))
         return 1

@@ -13,7 +13,12 @@ Two ways to drive a server:
   event-loop timers wake up to a millisecond late, which is not the server's doing.
 
 A run stops after ``duration`` seconds and/or ``max_requests`` requests, whichever comes first;
-requests in flight at the deadline are awaited and counted.
+requests in flight at the deadline are awaited and counted. The deadline is wall-clock time: an
+open loop whose server cannot keep up stops issuing at the deadline and reports the requests that
+were due but never sent (``LoadResult.not_sent``), instead of running on until every one was sent.
+
+Redirects are not followed: a 3xx answer counts as a response (an error, ``http_307``...), so the
+loopback guard (``targets.check_target``), which looked at the URL given, holds for every request.
 
 Overhead per request is kept small because the generator shares the machine with the server it
 measures: one ``ClientSession`` whose connection pool is sized to the concurrency (connections are
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
@@ -57,23 +63,27 @@ def encode_payload(payload: Any) -> bytes | None:
                             hint="pass a dict or list of plain numbers/strings, or bytes") from None
 
 
+def _positive_finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
+
+
 def validate_arguments(*, concurrency: int, rate: float | None, duration: float | None,
                        max_requests: int | None, timeout: float) -> None:
     """Raise WorkshopError for arguments a run cannot use (one message naming the argument)."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
         raise WorkshopError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, got {concurrency!r}")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
-        raise WorkshopError(f"rate must be a positive number of requests per second, got {rate!r}")
-    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))
-                                 or not duration > 0):
-        raise WorkshopError(f"duration must be a positive number of seconds, got {duration!r}")
+    if rate is not None and not _positive_finite(rate):
+        raise WorkshopError(f"rate must be a positive, finite number of requests per second, got {rate!r}",
+                            hint="for as many requests as the server answers, leave the rate out (a closed loop)")
+    if duration is not None and not _positive_finite(duration):
+        raise WorkshopError(f"duration must be a positive, finite number of seconds, got {duration!r}")
     if max_requests is not None and (isinstance(max_requests, bool) or not isinstance(max_requests, int)
                                      or max_requests < 1):
         raise WorkshopError(f"max_requests must be a whole number of at least 1, got {max_requests!r}")
     if duration is None and max_requests is None:
         raise WorkshopError("a run needs a bound: give a duration, a number of requests, or both")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise WorkshopError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if not _positive_finite(timeout):
+        raise WorkshopError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
 
 
 def _request_headers(headers: Mapping[str, str] | None, body: bytes | None) -> dict[str, str]:
@@ -109,6 +119,8 @@ class _Run:
         self.deadline = origin + duration if duration is not None else float("inf")
         self.max_requests = max_requests if max_requests is not None else float("inf")
         self.interval = 1.0 / rate if rate else None
+        #: Open loop: the requests due before the deadline (or the request budget, if smaller).
+        self.planned = min(self.max_requests, math.ceil(duration * rate)) if rate and duration else self.max_requests
         self.issued = 0
         self.starts: list[float] = []
         self.durations: list[float] = []
@@ -135,15 +147,17 @@ async def _worker(session: aiohttp.ClientSession, run: _Run, method: str, url: U
     interval, origin = run.interval, run.origin
     while run.unreachable is None and run.issued < run.max_requests:
         slot = run.issued
-        run.issued += 1
         if interval is None:
             began = perf()
             if began >= run.deadline:
                 break
         else:
             began = origin + slot * interval  # when this request is due
-            if began >= run.deadline:
+            # Due after the deadline, or still unsent when the deadline passed: the run is over.
+            if began >= run.deadline or perf() >= run.deadline:
                 break
+        run.issued += 1
+        if interval is not None:
             delay = began - perf()
             if delay > 0:
                 # On time: the timer wakes up to a millisecond late (event loops count in ms), which
@@ -151,7 +165,7 @@ async def _worker(session: aiohttp.ClientSession, run: _Run, method: str, url: U
                 await asyncio.sleep(delay)
                 began = perf()
         try:
-            async with request(method, url, data=body, headers=headers) as response:
+            async with request(method, url, data=body, headers=headers, allow_redirects=False) as response:
                 await response.read()
                 status = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -200,9 +214,10 @@ async def run_load_async(url: str, payload: Any = None, *, concurrency: int = 4,
     if run.unreachable is not None:
         raise WorkshopError(f"cannot connect to {url}: {run.unreachable}",
                             hint="is the server running and listening on that port?")
+    not_sent = int(run.planned - len(run.oks)) if rate and math.isfinite(run.planned) else 0
     return LoadResult(url=url, concurrency=concurrency, rate=rate, started_at=started_at,
                       elapsed=run.last_answer - run.origin, starts=run.starts, durations=run.durations,
-                      oks=run.oks, error_kinds=run.error_kinds)
+                      oks=run.oks, error_kinds=run.error_kinds, not_sent=max(0, not_sent))
 
 
 def run_load(url: str, payload: Any = None, *, concurrency: int = 4, rate: float | None = None,

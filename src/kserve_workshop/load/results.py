@@ -35,6 +35,9 @@ class LoadResult:
     oks: list[bool] = field(default_factory=list)
     #: Failed requests by kind: ``"http_503"``, ``"timeout"``, ``"ClientConnectorError"``...
     error_kinds: dict[str, int] = field(default_factory=dict)
+    #: Open loop: requests that were due before the deadline but never sent (every connection was
+    #: still waiting for an answer when the run ended): the server could not keep up with the rate.
+    not_sent: int = 0
 
     def __post_init__(self) -> None:
         if not len(self.starts) == len(self.durations) == len(self.oks):
@@ -126,6 +129,7 @@ class LoadResult:
             "succeeded": self.succeeded,
             "errors": self.errors,
             "error_kinds": dict(sorted(self.error_kinds.items())),
+            "not_sent": self.not_sent,
             "duration_s": round(self.elapsed, 3),
             "throughput_rps": round(self.throughput, 1),
             "latency_ms": {

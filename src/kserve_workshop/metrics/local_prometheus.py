@@ -180,12 +180,13 @@ class LocalPrometheus(ServerProcess):
 
     A target given as a server object is followed: when a server of the same name starts again in
     this process (a notebook's server cell run a second time), Prometheus is re-pointed at it
-    (configuration rewritten, SIGHUP) instead of scraping the old, dead address.
+    (configuration rewritten, SIGHUP) instead of scraping the old, dead address. Starting a second
+    ``LocalPrometheus`` of the same ``name`` stops the first (a re-run Prometheus cell).
     """
 
     def __init__(self, targets: Iterable[Any], scrape_interval: str = "1s", *, job: str = DEFAULT_JOB,
                  port: int | None = None, startup_timeout: float = 30.0, target_timeout: float = 30.0,
-                 retention: str = "2h"):
+                 retention: str = "2h", name: str = "prometheus"):
         self.binary = find_prometheus()
         self.job = job
         self.scrape_interval = scrape_interval
@@ -201,7 +202,7 @@ class LocalPrometheus(ServerProcess):
         self._cleanup: weakref.finalize | None = None
         self._client: PrometheusClient | None = None
         super().__init__(self._build_argv, f"http://{LOOPBACK}:{{port}}/-/ready", port=port,
-                         name="prometheus", startup_timeout=startup_timeout)
+                         name=name, startup_timeout=startup_timeout, replaces=True)
 
     @property
     def targets(self) -> list[str]:

@@ -39,7 +39,7 @@ class SinkProcess(ServerProcess):
             self.store.unlink(missing_ok=True)
         super().__init__(self._argv, f"http://{LOOPBACK}:{{port}}{HEALTH_PATH}", port=port,
                          name=f"sink-{self.sink_file.stem}", startup_timeout=startup_timeout,
-                         stop_timeout=stop_timeout, cwd=self.sink_file.parent)
+                         stop_timeout=stop_timeout, cwd=self.sink_file.parent, replaces=True)
 
     def _argv(self, port: int) -> list[str]:
         return [sys.executable, str(self.sink_file), "--host", LOOPBACK, "--port", str(port),

@@ -33,7 +33,8 @@ def select(names: str | Iterable[str] | None = None) -> list[type[Component]]:
         return list(COMPONENTS)
     wanted = [n.strip() for n in (names.split(",") if isinstance(names, str) else names) if n and n.strip()]
     if not wanted:
-        raise WorkshopError("no component named", hint=f"valid components: {', '.join(COMPONENT_NAMES)}")
+        raise WorkshopError(f"the component list {names!r} names no component",
+                            hint=f"name one or more, comma-separated: {', '.join(COMPONENT_NAMES)}")
     unknown = [name for name in wanted if name not in COMPONENT_NAMES]
     if unknown:
         raise WorkshopError(f"unknown component{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",

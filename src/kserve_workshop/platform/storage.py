@@ -44,7 +44,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from ..errors import WorkshopError
-from ..kube import kubectl_cmd
+from ..kube import cluster_silence, kubectl_cmd
 from ..plan import Plan, Runner, Step
 from ..versions import pin
 from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, Profile, Workload, apply_file_step,
@@ -380,6 +380,11 @@ def store_pod(runner: Runner, context: str) -> str:
     result = runner.run(argv, check=False)
     name = (result.stdout or "").strip() if result is not None and result.exited == 0 else ""
     if not name:
+        silent = cluster_silence(runner, context)  # a cluster that does not answer is not a missing store
+        if silent:
+            raise WorkshopError(f"the cluster of kube context {context!r} does not answer: {silent}",
+                                hint="is it running? `kubectl cluster-info`; a kind cluster needs Docker running "
+                                     "(`invoke doctor`)")
         detail = output_of(runner, kubectl_cmd(context, "get", "pods", "--namespace", NAMESPACE))
         raise WorkshopError(f"the model store is not running in {context}" + (f":\n{detail}" if detail else ""),
                             hint="install it with `invoke platform.install --component storage`")
@@ -398,7 +403,7 @@ def upload_model(model_file: str | os.PathLike, name: str, *, context: str | Non
     """
     from invoke import Context
 
-    from ..kube import guard_context, is_lab_context_named, lab_context, require_tools
+    from ..kube import guard_context, is_lab_context_named, kube_contexts, lab_context, require_tools
 
     path = _model_file(model_file)
     _check_model_name(name)
@@ -410,5 +415,14 @@ def upload_model(model_file: str | os.PathLike, name: str, *, context: str | Non
     if runner is None:
         require_tools("kubectl")
         runner = Runner(Context())
-    runner.execute(upload_plan(context, path, name, store_pod(runner, context), digest))
+    if runner.dry_run and context not in kube_contexts()[0]:
+        # No cluster to ask which pod serves the store: the plan names it by a placeholder, and says why.
+        from ..console import warn
+
+        warn(f"no cluster here: kube context {context!r} is not in your kubeconfig; the plan shows the model "
+             "store's pod as <model-store-pod> (`invoke up` creates the workshop's cluster)")
+        pod = "<model-store-pod>"
+    else:
+        pod = store_pod(runner, context)
+    runner.execute(upload_plan(context, path, name, pod, digest))
     return model_uri(name, digest)

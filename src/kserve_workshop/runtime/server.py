@@ -10,22 +10,29 @@ Used by the two entry points, ``sklearn_server`` (one scikit-learn model, starte
   the network, so REST is bound to ``--host`` (127.0.0.1) and gRPC is not started.
 - It exits when its parent goes away (a thread polls ``os.getppid()``; works on macOS too), so a
   killed kernel or test run does not leave it behind.
-- A request the server rejects is logged as one line, not a traceback.
+- A request the server rejects is logged as one line, not a traceback; so is a client that
+  disconnects before its request body arrived (kserve and uvicorn would log a traceback each).
+- With ``--log_file`` its output goes to that file, rotated at ``--log_max_bytes`` (one previous
+  part kept), so a stream of bad requests cannot fill the disk.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging
 import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 PARENT_POLL_SECONDS = 0.5
+#: Default size of a server's log file before it is rotated (``--log_max_bytes``).
+LOG_MAX_BYTES = 5_000_000
 #: Exit code of an entry point whose model cannot be served (one line on stderr says why).
 EXIT_BAD_MODEL = 2
 
@@ -35,7 +42,68 @@ def add_server_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--host", default=LOOPBACK, help="address to bind the REST server to")
     parser.add_argument("--parent_pid", type=int, default=None,
                         help="exit when this process is no longer our parent")
+    parser.add_argument("--log_file", default=None,
+                        help="write stdout and stderr to this file, rotated at --log_max_bytes")
+    parser.add_argument("--log_max_bytes", type=int, default=LOG_MAX_BYTES,
+                        help=f"rotate --log_file at this size, keeping one previous part (default {LOG_MAX_BYTES})")
     return parser
+
+
+def previous_log(path: str | Path) -> Path:
+    """Where a rotated log's previous part is kept (``x.log`` -> ``x.previous.log``)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.previous{path.suffix}")
+
+
+def cap_output(path: str | Path, max_bytes: int) -> threading.Thread:
+    """Send this process's stdout and stderr (file descriptors 1 and 2, so C code and child
+    processes too) through a pipe into ``path``, moved to ``previous_log(path)`` whenever it would
+    grow past ``max_bytes``. What is left in the pipe is written at exit."""
+    if max_bytes < 1024:
+        raise ValueError("max_bytes must be at least 1024")
+    path = Path(path)
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(write_end, 1)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    pump = threading.Thread(target=_pump, args=(read_end, path, max_bytes), name="log-pump", daemon=True)
+    pump.start()
+
+    def drain() -> None:
+        # Point 1 and 2 straight at the file: the pipe's last writer closes, the pump reads to EOF.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        direct = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.dup2(direct, 1)
+        os.dup2(direct, 2)
+        os.close(direct)
+        pump.join(timeout=5)
+
+    atexit.register(drain)
+    return pump
+
+
+def _pump(read_end: int, path: Path, max_bytes: int) -> None:
+    handle = path.open("ab")
+    size = handle.tell()
+    while True:
+        try:
+            data = os.read(read_end, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        if size and size + len(data) > max_bytes:
+            handle.close()
+            os.replace(path, previous_log(path))
+            handle = path.open("wb")
+            size = 0
+        handle.write(data[-max_bytes:])
+        handle.flush()
+        size += min(len(data), max_bytes)
+    handle.close()
 
 
 def watch_parent(parent_pid: int, *, interval: float = PARENT_POLL_SECONDS) -> threading.Thread:
@@ -59,14 +127,28 @@ class OneLineClientErrors(logging.Filter):
 
     kserve logs every error answer with its traceback; a learner trying payloads would fill the log
     with tracebacks of *their* mistakes, whose message they already got in the HTTP answer.
+
+    A client that hangs up before its body arrived (``disconnects``) is reported twice, by kserve
+    and again by uvicorn's ASGI layer, each with a traceback: kserve's becomes one warning line and
+    uvicorn's repeat is dropped.
     """
 
-    def __init__(self, client_errors: tuple[type[BaseException], ...]):
+    def __init__(self, client_errors: tuple[type[BaseException], ...],
+                 disconnects: tuple[type[BaseException], ...] = ()):
         super().__init__()
         self.client_errors = client_errors
+        self.disconnects = disconnects
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
+        if self.disconnects and isinstance(exc, self.disconnects):
+            if record.name.startswith("uvicorn"):
+                return False
+            record.msg, record.args = "a client disconnected before sending its whole request (%s)", (
+                type(exc).__name__,)
+            record.exc_info = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return True
         if isinstance(exc, self.client_errors):
             record.msg, record.args = "rejected a request (%s): %s", (type(exc).__name__, exc)
             record.exc_info = None
@@ -113,12 +195,17 @@ def prepare_process(args: argparse.Namespace) -> int | None:
 
     Returns an exit code when the process should stop at once (its parent is already gone).
     """
+    if args.log_file:
+        cap_output(args.log_file, args.log_max_bytes)
     if args.configure_logging is False:
         # Quiet by default: warnings and errors only (a log file is kept for diagnosis).
         from kserve.errors import InvalidInput, ModelNotFound
+        from starlette.requests import ClientDisconnect
 
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        logging.getLogger("kserve").addFilter(OneLineClientErrors((InvalidInput, ModelNotFound)))
+        one_line = OneLineClientErrors((InvalidInput, ModelNotFound), disconnects=(ClientDisconnect,))
+        logging.getLogger("kserve").addFilter(one_line)
+        logging.getLogger("uvicorn.error").addFilter(one_line)
     if args.parent_pid is not None:
         if os.getppid() != args.parent_pid:
             print(f"parent process {args.parent_pid} is already gone", file=sys.stderr)

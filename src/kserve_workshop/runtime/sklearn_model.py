@@ -9,7 +9,12 @@ joblib; none is an error naming the directory, several is an error listing them;
 Requests arrive as V1 dicts (``{"instances": [[...], ...]}``) or V2 ``InferRequest`` objects;
 ``kserve.utils.utils`` turns both into arrays and the result back into the matching response.
 Bad inputs become ``kserve.errors.InvalidInput`` (HTTP 400 with a message saying what was
-expected), not a 500.
+expected), not a 500: a V1 body without ``instances`` names the missing key, a V2 body sent to the
+V1 URL says that it looks like V2, and a body the server could not read as JSON (sent without
+``Content-Type: application/json``) says so instead of blaming the shape.
+
+A file that unpickles to something without ``predict`` (a dict, a list of numbers) is refused when
+the model loads, not served as "ready" with every request failing.
 """
 
 from __future__ import annotations
@@ -82,13 +87,20 @@ def make_model(name: str, model_dir: str | Path, *, predict_proba: bool | None =
                 raise WorkshopError(f"could not load {path} with joblib: {type(exc).__name__}: {exc}",
                                     hint="save it with joblib from scikit-learn "
                                          "(the cluster runtime uses the pinned version)") from exc
-            if self.predict_proba and not hasattr(self.estimator, "predict_proba"):
+            method = "predict_proba" if self.predict_proba else "predict"
+            if not callable(getattr(self.estimator, "predict", None)):
+                raise WorkshopError(f"{path.name} holds a {type(self.estimator).__name__}, not a model: it has no "
+                                    "predict() to serve",
+                                    hint="save the trained estimator itself, e.g. training.save_model(model, "
+                                         "directory) or joblib.dump(model, 'model.joblib')")
+            if method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
                 raise WorkshopError(f"{PREDICT_PROBA_ENV}=true but {type(self.estimator).__name__} has no "
                                     "predict_proba", hint="train a classifier with probabilities, or unset it")
             self.ready = True
             return self.ready
 
         def predict(self, payload, headers=None):
+            _check_v1_body(payload, self.name, InvalidInput)
             try:
                 instances = get_predict_input(payload)
             except InvalidInput:
@@ -106,6 +118,29 @@ def make_model(name: str, model_dir: str | Path, *, predict_proba: bool | None =
             return get_predict_response(payload, result, self.name)
 
     return SklearnModel()
+
+
+def _check_v1_body(payload: Any, name: str, invalid: type[Exception]) -> None:
+    """InvalidInput for a V1 body that is not ``{"instances": [...]}``, saying what it looks like instead.
+
+    (A V2 request arrives as an ``InferRequest`` object, not a dict, and is left to kserve.)
+    """
+    example = '{"instances": [[6.8, 2.8, 4.8, 1.4]]}'
+    if isinstance(payload, (bytes, bytearray, str)):
+        raise invalid("the body was not read as JSON: send it with the header Content-Type: application/json "
+                      f"(curl: -H 'Content-Type: application/json'); a V1 body looks like {example}")
+    if isinstance(payload, list):
+        raise invalid(f"a V1 body is a JSON object with the rows under 'instances', like {example}; "
+                      "this one is a bare list")
+    if not isinstance(payload, dict):
+        return
+    inputs = payload.get("inputs")
+    if isinstance(inputs, list) and inputs and all(isinstance(item, dict) and "datatype" in item for item in inputs):
+        raise invalid(f"this looks like a V2 body (inputs with name, shape, datatype and data) sent to the V1 URL: "
+                      f"POST it to /v2/models/{name}/infer, or send {example} here")
+    if "instances" not in payload and "inputs" not in payload:
+        keys = ", ".join(repr(key) for key in list(payload)[:5]) or "none"
+        raise invalid(f"the V1 body has no 'instances' key (its keys: {keys}); send {example}")
 
 
 def _as_feature_matrix(instances: Any, n_features: int | None, invalid: type[Exception]) -> np.ndarray:

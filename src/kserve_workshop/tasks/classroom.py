@@ -11,7 +11,7 @@ from invoke import Collection
 from .. import cluster
 from ..classroom import access, capacity, plans
 from ..classroom import learners as learner_lib
-from ..console import console, err_console, warn
+from ..console import console, err_console, plain, warn
 from ..errors import WorkshopError
 from ..kube import guard_context, kubectl_cmd, require_tools
 from ..plan import Runner
@@ -70,7 +70,7 @@ _PLACE = {
     "nodes": "number of nodes, for the --dry-run estimate (default 3)",
     "no_model_store": "do not copy the model store's Secret (no s3://models/... for learners)",
 })
-def create(c, learners=0, out="", context="", project="", zone=_DEFAULT_GKE["zone"].default, region="",
+def create(c, learners=0, out="", context="", project="", zone="", region="",
            name=_DEFAULT_GKE["name"].default, hours="8", prefix="learner", machine_type="e2-standard-4",
            nodes="3", no_model_store=False, dry_run=False, yes=False):
     """A namespace per learner on a shared cluster: quota, limits, RBAC and a kubeconfig each."""
@@ -95,13 +95,14 @@ def create(c, learners=0, out="", context="", project="", zone=_DEFAULT_GKE["zon
     spec = plans.ClassSpec(context_name, tuple(namespaces), quota, out_dir, hours_value, not no_model_store)
     runner.execute(plans.create_plan(spec))
     if not dry_run:
-        console.print(f"[green]{count} learner namespace(s) ready[/green]; kubeconfigs in {out_dir} (private: one per "
-                      f"learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their namespace> "
-                      "WORKSHOP_KUBE_CONTEXT=<their namespace> (their kubeconfig's only context is named after it)")
+        console.print(f"[green]{count} learner namespace(s) ready[/green]; kubeconfigs in {plain(out_dir)} (private: "
+                      f"one per learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their "
+                      "namespace> WORKSHOP_KUBE_CONTEXT=<their namespace> (their kubeconfig's only context is named "
+                      "after it)")
 
 
 @workshop_task(auto_shortflags=False, help={**_PLACE, "kubeconfigs": "also remove the learners' kubeconfig files from this folder"})
-def delete(c, context="", project="", zone=_DEFAULT_GKE["zone"].default, region="", name=_DEFAULT_GKE["name"].default,
+def delete(c, context="", project="", zone="", region="", name=_DEFAULT_GKE["name"].default,
            kubeconfigs="", dry_run=False, yes=False):
     """Delete every learner namespace of the class (and so every learner token), then verify."""
     context_name = _context(context, project, zone, region, name, yes, dry_run)
@@ -112,7 +113,7 @@ def delete(c, context="", project="", zone=_DEFAULT_GKE["zone"].default, region=
         folder = Path(kubeconfigs).expanduser()
         files = sorted(folder.glob("*.kubeconfig")) if folder.is_dir() else []
         for path in files:
-            console.print(f"{'would remove' if dry_run else 'removed'} {path}")
+            console.print(f"{'would remove' if dry_run else 'removed'} {path}", markup=False)
             if not dry_run:
                 path.unlink()
     if not dry_run:
@@ -126,7 +127,7 @@ def delete(c, context="", project="", zone=_DEFAULT_GKE["zone"].default, region=
     "kubeconfigs": "ask with each learner's own kubeconfig from this folder instead of --as",
     "dry_run": "print the commands, run nothing",
 })
-def can_i(c, learners=2, context="", project="", zone=_DEFAULT_GKE["zone"].default, region="",
+def can_i(c, learners=2, context="", project="", zone="", region="",
           name=_DEFAULT_GKE["name"].default, prefix="learner", kubeconfigs="", dry_run=False, yes=False):
     """Check the RBAC table on the API server: `kubectl auth can-i` for every row and learner."""
     namespaces = learner_lib.namespace_names(_whole("learners", learners), prefix)
@@ -136,13 +137,13 @@ def can_i(c, learners=2, context="", project="", zone=_DEFAULT_GKE["zone"].defau
         import shlex
 
         for row, _own, _other, argv in commands:
-            console.print(f"# expect {'yes' if row.allowed else 'no'}: {row.label}\n{shlex.join(argv)}")
+            console.print(f"# expect {'yes' if row.allowed else 'no'}: {row.label}\n{shlex.join(argv)}", markup=False)
         return
     require_tools("kubectl")
     mismatches = plans.run_can_i(Runner(c), commands)
     for row, own, _other, said in mismatches:
-        err_console.print(f"[red]✗[/red] {own}: {row.label}: expected {'yes' if row.allowed else 'no'}, "
-                          f"the API server said {said}")
+        err_console.print(f"[red]✗[/red] {plain(own)}: {plain(row.label)}: expected {'yes' if row.allowed else 'no'}, "
+                          f"the API server said {plain(said)}")
     if mismatches:
         raise WorkshopError(f"{len(mismatches)} of {len(commands)} RBAC checks disagree with the table",
                             hint="the learner Role in kserve_workshop.classroom.learners or the cluster's "
@@ -168,7 +169,7 @@ def report(c, scorecards="", out="", roster=""):
         warn(problem)
     html_path, md_path = write_report(result, Path(out) if out else Path(scorecards))
     console.print(f"{len(result.learners)} learner(s), {len(result.problems)} problem(s) with the files. "
-                  f"Report: {html_path} and {md_path}")
+                  f"Report: {html_path} and {md_path}", markup=False)
 
 
 namespace = Collection("class", create, delete, can_i, report)

@@ -67,11 +67,11 @@ def snapshot(c, name, out=None, namespace="default", context=None):
     check_output_dir(out)  # fail before touching the cluster
     snap = _snapshot(LiveSource(context), name, namespace, quiet=False)
     files = save_snapshot(snap, out)
-    console.print(f"Saved {len(files)} files to {out} (secret-looking env values redacted).")
+    console.print(f"Saved {len(files)} files to {out} (secret-looking env values redacted).", markup=False)
     for item in snap.missing:
-        console.print(f"  not saved: {item}")
+        console.print(f"  not saved: {item}", markup=False)
     console.print(f"Send it, e.g. as `tar czf {name}-snapshot.tgz -C {out} .`; it is read with "
-                  f"`invoke diagnose {name} --from-dir DIR`.")
+                  f"`invoke diagnose {name} --from-dir DIR`.", markup=False)
 
 
 @workshop_task(help={"name": "The InferenceService that was called.",

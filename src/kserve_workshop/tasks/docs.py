@@ -1,7 +1,10 @@
-"""`invoke docs.build` (mkdocs build --strict, into the cache) and `invoke docs.serve` (127.0.0.1 only)."""
+"""`invoke docs.build` (mkdocs build --strict, into the cache), `invoke docs.serve` (127.0.0.1 only),
+`invoke docs.capture` (the local tier's real outputs for the setup page) and `invoke docs.record`
+(the outputs of a real cluster run in place of the expected ones)."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import socket
 from pathlib import Path
@@ -9,8 +12,11 @@ from pathlib import Path
 from invoke import Collection
 
 from .. import docs_site
+from ..docs_pages import outputs
+from ..paths import REPO_ROOT
 from ..console import info, step
 from ..errors import WorkshopError
+from ..paths import writable_dir
 from .common import workshop_task
 
 DEFAULT_PORT = 8000
@@ -52,6 +58,7 @@ def build(c, site_dir=""):
     """Build the docs site with `mkdocs build --strict` (any warning fails the build)."""
     _require_docs_packages()
     target = Path(site_dir).expanduser().resolve() if site_dir else docs_site.default_site_dir()
+    writable_dir(target, f"--site-dir {site_dir}" if site_dir else None)  # before mkdocs, which would relay a traceback
     labs = docs_site.discover_labs()  # a broken notebook fails here, with its name
     with step(f"Building the docs site ({len(labs)} lab pages) into {target}"):
         result = c.run(shlex.join(docs_site.build_command(target)), hide=True, warn=True, in_stream=False,
@@ -82,4 +89,60 @@ def serve(c, port=DEFAULT_PORT):
                             hint="its messages are above; `invoke docs.build` shows the same problems")
 
 
-namespace = Collection("docs", build, serve)
+@workshop_task(help={"only": f"one of {', '.join(outputs.CAPTURES)} (default: all)"})
+def capture(c, only=""):
+    """Run the local tier's commands for real and keep their output for the setup page (docs/captured/)."""
+    names = [only] if only else list(outputs.CAPTURES)
+    texts = {}
+    for name in names:  # all run before any is written: a failure leaves the committed ones as they were
+        with step(f"Running `invoke {' '.join(outputs.CAPTURES.get(name, [name]))}`"):
+            texts[name] = outputs.capture(name)
+    outputs.CAPTURED_DIR.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (outputs.CAPTURED_DIR / f"{name}.txt").write_text(text, encoding="utf-8")
+    info(f"Captured {', '.join(texts)} into {outputs.CAPTURED_DIR.relative_to(REPO_ROOT)}/; review and commit them.")
+
+
+@workshop_task(name="record", help={
+    "from": "folder with the kind workflow's artefacts (gh run download RUN_ID -D DIR)",
+    "notebooks_dir": "folder of master notebooks (default: notebooks/)",
+    "labs_dir": "folder of student notebooks to regenerate (default: labs/)",
+    "dry_run": "check the run and list what would change, write nothing"})
+def record(c, from_="", notebooks_dir="", labs_dir="", dry_run=False):
+    """Replace the expected cluster outputs in the masters with those of a real kind run (checked first)."""
+    from ..docs_pages.record import record_run
+    from ..docs_pages.run_info import label
+    from ..labkit.labgen import generate
+    from ..paths import LABS_DIR, NOTEBOOKS_DIR
+
+    if not from_:
+        raise WorkshopError("--from is required: the folder with the kind workflow's artefacts",
+                            hint="gh run download RUN_ID -D DIR, then invoke docs.record --from DIR")
+    notebooks = Path(notebooks_dir).resolve() if notebooks_dir else NOTEBOOKS_DIR
+    records = record_run(Path(from_).expanduser().resolve(), notebooks, write=not dry_run)
+    for item in records:
+        info(f"{'would replace' if dry_run else 'replaced'} {len(item.captures)} box(es) in {item.master.name} "
+             f"with the run's outputs ({label(item.run)})")
+    if not dry_run:
+        changed = generate(notebooks, Path(labs_dir).resolve() if labs_dir else LABS_DIR)
+        info(f"student notebooks regenerated ({len(changed)} changed). Review the diff, then commit.")
+
+
+@workshop_task(name="run-info", help={"out": "file to write (JSON)", "context": "kube context of the run's cluster"})
+def run_info(c, out="", context=""):
+    """Write the record of a cluster run (date, platform versions read from the cluster) for docs.record."""
+    from ..docs_pages.run_info import collect_run_info, label, missing_fields
+    from ..kube import WORKSHOP_CONTEXT
+
+    if not out:
+        raise WorkshopError("--out is required (the workflow writes test-artifacts/run.json)")
+    found = collect_run_info(context or WORKSHOP_CONTEXT)
+    missing = missing_fields(found)
+    if missing:
+        raise WorkshopError(f"the cluster did not report its {', '.join(missing)}",
+                            hint="is the platform installed? `invoke status`")
+    Path(out).write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
+    info(f"Wrote {out}: {label(found)}")
+
+
+namespace = Collection("docs", build, serve, capture, record, run_info)

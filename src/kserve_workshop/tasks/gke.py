@@ -9,15 +9,17 @@ from invoke import Collection
 
 from .. import cluster
 from .. import doctor as doctor_lib, tools as tools_lib
-from ..console import console, warn
+from ..console import console, plain, warn
 from ..plan import Runner
 from .common import confirm, workshop_task
 
 _GKE = {f.name: f.default for f in fields(cluster.GkeSpec) if f.name != "project"}
+# Empty means "not given": GkeSpec refuses a zone and a region together, and defaults to DEFAULT_ZONE.
+_GKE["zone"] = ""
 
 _GKE_HELP = {
     "project": "GCP project id (required)",
-    "zone": f"zone for a zonal cluster (default {_GKE['zone']})",
+    "zone": f"zone for a zonal cluster (default {cluster.DEFAULT_ZONE}; not with --region)",
     "region": "region for a regional cluster instead (3 zones: 3x the nodes and the cost)",
     "machine_type": f"node machine type (default {_GKE['machine_type']})",
     "nodes": f"nodes (per zone for a regional cluster; default {_GKE['node_count']})",
@@ -47,7 +49,7 @@ def gke_create(c, project="", zone=_GKE["zone"], region="", machine_type=_GKE["m
     tools_lib.use_local_tools()
     Runner(c, dry_run=dry_run).execute(plan)
     if not dry_run:
-        console.print(f"[green]GKE cluster {spec.name} is up[/green]; kube context {spec.context}.")
+        console.print(f"[green]GKE cluster {spec.name} is up[/green]; kube context {plain(spec.context)}.")
 
 
 @workshop_task(name="delete", auto_shortflags=False, help={k: v for k, v in _GKE_HELP.items()

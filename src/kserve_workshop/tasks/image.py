@@ -5,7 +5,7 @@ from __future__ import annotations
 from invoke import Collection
 
 from .. import cluster, image
-from ..console import console
+from ..console import console, plain
 from ..errors import WorkshopError
 from ..kube import require_tools
 from ..plan import Runner
@@ -33,9 +33,9 @@ def build(c, tag="", model_file="", dry_run=False):
         require_tools("docker")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]built {tag or image.local_tag(source)}[/green] serving {source.label}; next: "
-                      "`invoke image.load-kind` (kind) or `invoke image.push --registry ...` (GKE), with the same "
-                      "--model-file or --tag.")
+        console.print(f"[green]built {plain(tag or image.local_tag(source))}[/green] serving {plain(source.label)}; "
+                      "next: `invoke image.load-kind` (kind) or `invoke image.push --registry ...` (GKE), with the "
+                      "same --model-file or --tag.")
 
 
 @workshop_task(name="load-kind", help={
@@ -52,7 +52,7 @@ def load_kind(c, tag="", model_file="", name=cluster.KIND_CLUSTER_NAME, dry_run=
                                 hint="create the workshop's cluster with `invoke up`")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]{tag} is on the nodes of kind cluster {name}.[/green]")
+        console.print(f"[green]{plain(tag)} is on the nodes of kind cluster {plain(name)}.[/green]")
 
 
 @workshop_task(help={
@@ -69,7 +69,7 @@ def push(c, registry="", tag="", model_file="", dry_run=False):
         require_tools("docker")
     image.execute(c, plan, dry_run=dry_run)
     if not dry_run:
-        console.print(f"[green]pushed {target}[/green]. For Lab 6 on this cluster: "
+        console.print(f"[green]pushed {plain(target)}[/green]. For Lab 6 on this cluster: "
                       f"export {image.IMAGE_ENV}={target}")
 
 

@@ -8,7 +8,7 @@ from invoke import Collection
 
 from .. import cluster
 from .. import doctor as doctor_lib, tools as tools_lib
-from ..console import console
+from ..console import console, plain
 from ..errors import WorkshopError
 from ..plan import Runner
 from .common import workshop_task
@@ -33,7 +33,7 @@ def kind_create(c, name=cluster.KIND_CLUSTER_NAME, config=str(cluster.KIND_CONFI
     tools_lib.use_local_tools()
     Runner(c, dry_run=dry_run).execute(plan)
     if not dry_run:
-        console.print(f"[green]kind cluster {name} is up[/green]; kube context {cluster.kind_context(name)}.")
+        console.print(f"[green]kind cluster {plain(name)} is up[/green]; kube context {plain(cluster.kind_context(name))}.")
 
 
 @workshop_task(name="delete", auto_shortflags=False, help={
@@ -49,7 +49,7 @@ def kind_delete(c, name=cluster.KIND_CLUSTER_NAME, dry_run=False, yes=False):
     tools_lib.use_local_tools()
     Runner(c, dry_run=dry_run).execute(plan)
     if not dry_run:
-        console.print(f"[green]kind cluster {name} deleted and verified gone.[/green]")
+        console.print(f"[green]kind cluster {plain(name)} deleted and verified gone.[/green]")
 
 
 namespace = Collection("kind", kind_create, kind_delete)

@@ -9,11 +9,11 @@ from pathlib import Path
 from invoke import Collection
 
 from ..classroom import catchup
-from ..console import console, info, warn
+from ..console import console, info, plain, warn
 from ..errors import WorkshopError
 from ..kube import guard_context, require_tools
 from ..namespace import workshop_namespace
-from ..paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT, cache_dir
+from ..paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT, cache_dir, writable_dir
 from ..plan import Runner
 from .common import workshop_task
 
@@ -31,6 +31,8 @@ def generate(c, notebooks_dir=None, labs_dir=None):
     """Write labs/ from the masters in notebooks/ (solutions blanked, outputs cleared)."""
     from ..labkit.labgen import generate as generate_labs
 
+    if labs_dir:
+        writable_dir(labs_dir, f"--labs-dir {labs_dir}")
     changed = generate_labs(Path(notebooks_dir or NOTEBOOKS_DIR), Path(labs_dir or LABS_DIR))
     if changed:
         for path in changed:
@@ -80,7 +82,7 @@ def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
         raise WorkshopError(f"--timeout must be a number of seconds, not {timeout!r}") from None
     if timeout <= 0:
         raise WorkshopError(f"--timeout must be positive, not {timeout}")
-    out_dir = Path(out) if out else cache_dir() / "grade"
+    out_dir = writable_dir(out, f"--out {out}") if out else cache_dir() / "grade"
     if submit:
         from ..classroom.submit import learner_name
 
@@ -155,7 +157,7 @@ def reset(c, lab="", context="", namespace="", local_only=False, yes=False, dry_
                              catchup.list_objects(runner, target, ns), isvcs)
     console.print("Servers a notebook started stop with its kernel: restart or shut down the notebook's kernel.")
     if not dry_run:
-        console.print(f"[green]lab {number} reset[/green]" + (f"; namespace {ns} is as it was before the lab."
+        console.print(f"[green]lab {number} reset[/green]" + (f"; namespace {plain(ns)} is as it was before the lab."
                                                                if target else " (local part)."))
 
 

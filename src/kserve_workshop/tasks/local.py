@@ -14,7 +14,7 @@ from rich.table import Table
 from ..dataplane import infer_v2, predict_v1, v2_outputs
 from ..console import console, info, step
 from ..errors import WorkshopError
-from ..processes import LocalModelServer
+from ..processes import LocalModelServer, port_is_free
 from ..paths import cache_dir
 from ..training import DOCS_IRIS_INPUT, IRIS_CLASSES, class_names, evaluate, iris_split, save_model, train_iris
 from ..versions import pin
@@ -31,6 +31,9 @@ def _check_arguments(port: int, requests: int) -> None:
         raise WorkshopError(f"--port must be 0 (pick a free port) or between 1024 and 65535, got {port!r}")
     if not isinstance(requests, int) or not 1 <= requests <= MAX_REQUESTS:
         raise WorkshopError(f"--requests must be between 1 and {MAX_REQUESTS}, got {requests!r}")
+    if port and not port_is_free(port):  # before training: the server would refuse it anyway (ServerProcess)
+        raise WorkshopError(f"--port {port}: the port is already in use on 127.0.0.1 (another server holds it, "
+                            "perhaps another `invoke local`)", hint="choose another port, or leave --port out")
 
 
 def _predictions_table(title: str, instances: list, predictions: list) -> Table:
@@ -91,7 +94,7 @@ def local(c, port=0, requests=200, keep_running=False):
         with step("Stopping the model server"):
             server.stop()
     info(f"Done. Classes are {', '.join(f'{i}={name}' for i, name in enumerate(IRIS_CLASSES))}. "
-         "Next: notebooks/01-serve-a-model.ipynb, or a cluster with `invoke up`.")
+         "Next: Lab 1, labs/01-serve-a-model.ipynb (solutions in notebooks/), or a cluster with `invoke up`.")
 
 
 def _serve_until_interrupted(server: LocalModelServer) -> None:

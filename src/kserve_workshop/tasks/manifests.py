@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import schemas as schemas_lib, validate as validate_lib
-from ..console import console, err_console
+from ..console import console, err_console, plain
 from ..errors import WorkshopError
 from .common import workshop_task
 
@@ -13,7 +13,7 @@ from .common import workshop_task
 def schemas(c, from_file="", refresh=False):
     """Fetch the pinned KServe InferenceService CRD (schema for `validate`) into the cache."""
     if not from_file and not refresh and schemas_lib.cached_isvc_crd_is_valid():
-        console.print(f"The pinned CRD is already cached: {schemas_lib.isvc_crd_path()}")
+        console.print(f"The pinned CRD is already cached: {schemas_lib.isvc_crd_path()}", markup=False)
         return
     schemas_lib.fetch_isvc_crd(from_file or None)
 
@@ -30,7 +30,7 @@ def validate(c, path, fetch=False):
     issues = validate_lib.validate_paths(targets)
     for issue in issues:
         style = {"error": "bold red", "warning": "yellow", "info": "dim"}[issue.severity]
-        err_console.print(f"[{style}]{issue.severity}[/{style}] {issue}")
+        err_console.print(f"[{style}]{issue.severity}[/{style}] {plain(issue)}")
     failed = validate_lib.errors(issues)
     files = len(validate_lib.yaml_files(targets))
     if failed:

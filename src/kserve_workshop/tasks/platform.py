@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from ..console import console, info
+from ..console import console, info, plain
 from ..errors import WorkshopError
 from ..kube import guard_context, read_context, require_tools
 from ..plan import Runner
@@ -51,7 +51,7 @@ def install(c, component=None, profile=DEFAULT_PROFILE, reinstall=False, dry_run
              f"{budget_lib.platform_totals(chosen).summary()}.")
     runner_for(c, dry_run=dry_run, reinstall=reinstall).execute(plan)
     if not dry_run:
-        console.print(f"[green]Installed[/green] {component or 'the KServe platform'} on {target}. "
+        console.print(f"[green]Installed[/green] {plain(component or 'the KServe platform')} on {plain(target)}. "
                       "Check it with `invoke status`.")
 
 
@@ -63,7 +63,7 @@ def uninstall(c, component=None, dry_run=False, context=None, yes=False):
     target = guard_context(context, yes, dry_run=dry_run)
     runner_for(c, dry_run=dry_run).execute(uninstall_plan(target, component))
     if not dry_run:
-        console.print(f"[green]Uninstalled[/green] {component or 'the KServe platform'} from {target}.")
+        console.print(f"[green]Uninstalled[/green] {plain(component or 'the KServe platform')} from {plain(target)}.")
 
 
 def status_table(rows: list[ComponentStatus], context: str):
@@ -74,7 +74,7 @@ def status_table(rows: list[ComponentStatus], context: str):
         table.add_column(column, overflow="fold")
     for row in rows:
         ready = "[green]yes[/green]" if row.ready else "[bold red]no[/bold red]"
-        table.add_row(row.name, row.pinned, row.installed or "-", ready, "" if row.ready else row.reason)
+        table.add_row(row.name, plain(row.pinned), plain(row.installed or "-"), ready, "" if row.ready else plain(row.reason))
     return table
 
 
@@ -111,7 +111,7 @@ def upload_model(c, file, name=None, dry_run=False, context=None, yes=False):
     if not dry_run:
         require_tools("kubectl")
     uri = storage.upload_model(file, name, context=context, yes=yes, runner=Runner(c, dry_run=dry_run))
-    console.print(f"storageUri: {uri}  (with serviceAccountName: {storage.SERVICE_ACCOUNT})")
+    console.print(f"storageUri: {uri}  (with serviceAccountName: {storage.SERVICE_ACCOUNT})", markup=False)
 
 
 @workshop_task(name="budget", auto_shortflags=False, help={"profile": _PROFILE})

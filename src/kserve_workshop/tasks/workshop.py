@@ -9,7 +9,7 @@ import subprocess
 
 from .. import smoke as smoke_lib
 from .. import tools as tools_lib
-from ..console import console, info, warn
+from ..console import console, info, plain, warn
 from ..errors import WorkshopError
 from ..kube import WORKSHOP_CLUSTER, WORKSHOP_CONTEXT, guard_context
 from ..paths import bin_dir
@@ -54,9 +54,18 @@ def start(c, local=False):
 def smoke(c, dry_run=False, context=None, yes=False, base_url=None):
     """Serve the docs' iris model, predict through the ingress (expect [1, 1]), delete it."""
     target = guard_context(context, yes, dry_run=dry_run)
-    found = smoke_lib.run_smoke(runner_for(c, dry_run=dry_run, tools=("kubectl",)), target, base_url=base_url)
+    if base_url is not None:
+        from ..ingress import check_base_url
+
+        base_url = check_base_url(base_url)
+    runner = runner_for(c, dry_run=dry_run, tools=("kubectl",))
     if not dry_run:
-        console.print(f"[green]Smoke test passed[/green] on {target}: predictions {found}.")
+        from ..kube.client import require_reachable
+
+        require_reachable(target)
+    found = smoke_lib.run_smoke(runner, target, base_url=base_url)
+    if not dry_run:
+        console.print(f"[green]Smoke test passed[/green] on {plain(target)}: predictions {found}.")
 
 
 @workshop_task(name="up", auto_shortflags=False, help={
@@ -103,11 +112,11 @@ def down(c, dry_run=False):
 
 
 @workshop_task(name="setup-gke", auto_shortflags=False, help={
-    "project": "GCP project id (required)", "zone": "zone of a zonal cluster (default us-central1-a)",
+    "project": "GCP project id (required)", "zone": "zone of a zonal cluster (default us-central1-a; not with --region)",
     "region": "region of a regional cluster instead (3x the nodes and cost)",
     "machine_type": "node machine type (default e2-standard-4)", "nodes": "nodes (per zone; default 3)",
     "dry_run": DRY_RUN_HELP, "yes": "create without asking (the cost estimate is still printed)"})
-def setup_gke(c, project="", zone="us-central1-a", region="", machine_type="e2-standard-4", nodes=3,
+def setup_gke(c, project="", zone="", region="", machine_type="e2-standard-4", nodes=3,
               dry_run=False, yes=False):
     """Create a GKE cluster and install the KServe platform on it (profile gke)."""
     from ..cluster import GkeSpec
@@ -119,7 +128,7 @@ def setup_gke(c, project="", zone="us-central1-a", region="", machine_type="e2-s
                dry_run=dry_run, yes=yes)
     runner_for(c, dry_run=dry_run).execute(install_plan(spec.context, get_profile("gke")))
     if not dry_run:
-        console.print(f"[green]KServe platform installed on {spec.context}.[/green] "
+        console.print(f"[green]KServe platform installed on {plain(spec.context)}.[/green] "
                       f"Check it: invoke smoke --context {spec.context}; delete it when done: "
                       f"invoke gke.delete --project {spec.project}")
     else:

@@ -34,7 +34,7 @@ def as_manifest(value: Any, variable: str) -> dict:
         raise CheckFailed(f"`{variable}` must be an InferenceService as a dict (or YAML text)",
                           expected="{'apiVersion': 'serving.kserve.io/v1beta1', 'kind': 'InferenceService', ...}",
                           found=quoted(value),
-                          hint=("that is a file name, not its content: serving.load_manifest(path) reads it"
+                          hint=("that is a file name, not its content: isvc.load_manifest(path) reads it"
                                 if text and text.strip().endswith((".yaml", ".yml")) else
                                 "a dict with apiVersion, kind, metadata and spec"))
     if value.get("apiVersion") != API_VERSION or value.get("kind") != KIND:

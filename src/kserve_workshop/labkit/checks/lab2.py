@@ -70,7 +70,7 @@ def manifest(manifest, manifest_yaml=None):
     if uri not in (PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL + "/"):
         hint = ("the URI names the directory holding model.joblib, not the file itself"
                 if isinstance(uri, str) and uri.rstrip("/").endswith(".joblib")
-                else "serving.PUBLIC_IRIS_MODEL, the directory holding model.joblib")
+                else "isvc.PUBLIC_IRIS_MODEL, the directory holding model.joblib")
         raise CheckFailed("storageUri is not KServe's public iris model", expected=PUBLIC_IRIS_MODEL,
                           found=quoted(uri), hint=hint)
     isvc_rules.has_resources(model, DEFAULT_RESOURCES)

@@ -108,7 +108,7 @@ def canary_manifest(canary_manifest, stable_manifest, model_versions=None):
                           found=quoted(percent), hint=hint)
     model = isvc_rules.model_of(canary, "canary_manifest")
     if model.get("storageUri") != canary_uri:
-        where = "model_versions.uri('v2')" if model_versions is not None else "serving.PUBLIC_IRIS_MODEL_2"
+        where = "model_versions.uri('v2')" if model_versions is not None else "isvc.PUBLIC_IRIS_MODEL_2"
         raise CheckFailed("the canary must serve the new model", expected=canary_uri,
                           found=quoted(model.get("storageUri")),
                           hint=f"set spec.predictor.model.storageUri to {where}: without a change to the spec "

@@ -1,0 +1,92 @@
+"""The labs teach KServe's own interfaces: kubectl, the KServe SDK and curl with a Host header run in
+the cluster parts, with the lab's kube context and namespace named explicitly, and each cluster step
+whose output matters shows what it prints on a cluster, labelled as expected (not captured)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kserve_workshop.labkit import labgen
+from kserve_workshop.labkit.shell_lint import shell_lines
+from kserve_workshop.paths import NOTEBOOKS_DIR
+
+MASTERS = labgen.masters()
+#: Labs whose cluster parts were rewritten to the real interfaces (issue 15), with what each must show.
+REAL_INTERFACE_LABS = {
+    "01-serve-a-model.ipynb": [r"kubectl .* apply -f", r"kubectl .* get inferenceservices",
+                               r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
+                               r"curl .*-H \"Host: "],
+    "02-first-inferenceservice.ipynb": [r"kubectl .* apply -f", r"kubectl .* get inferenceservices",
+                                        r"kubectl .* get events", r"curl .*-H \"Host: ",
+                                        r"/v1/models/\{NAME\}:predict", r"/v2/models/\{NAME\}/infer"],
+    "03-autoscaling.ipynb": [r"kubectl .* get podautoscalers", r"annotations\.autoscaling\\\.knative\\\.dev",
+                             r"kubectl .* get revisions"],
+    "04-canary-rollouts.ipynb": [r"kubectl .* get routes\.serving\.knative\.dev",
+                                 r"jsonpath='\{\{\.status\.components\.predictor\.traffic\}\}'",
+                                 r"kubectl .* patch inferenceservice .*--type=json", r"curl .*-H \"Host: "],
+}
+EXPECTED_HEADER = ("**Expected on a cluster** (written from upstream's documented shapes, not captured from a "
+                   "run):")
+
+
+def _cells(name: str):
+    return nbformat.read(NOTEBOOKS_DIR / name, as_version=4).cells
+
+
+def _cluster_sources(name: str) -> list[str]:
+    return [cell.source for cell in _cells(name) if cell.cell_type == "code" and cell.source.startswith("%%cluster")]
+
+
+def _cluster_shell(name: str) -> list[str]:
+    return [line.text for source in _cluster_sources(name) for line in shell_lines(source)]
+
+
+@pytest.mark.parametrize("name", sorted(REAL_INTERFACE_LABS))
+def test_the_cluster_part_runs_the_real_commands(name):
+    text = "\n".join(_cluster_shell(name) + _cluster_sources(name))
+    missing = [pattern for pattern in REAL_INTERFACE_LABS[name] if not re.search(pattern, text)]
+    assert missing == [], f"{name}: no cluster shell line matches {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(REAL_INTERFACE_LABS))
+def test_every_kubectl_call_names_the_labs_context_and_namespace(name):
+    calls = [text for text in _cluster_shell(name) if re.match(r"\s*kubectl\s", text)]
+    assert calls, f"{name}: no kubectl call in its cluster part"
+    for text in calls:
+        assert "--context {CONTEXT}" in text, f"{name}: kubectl without --context {{CONTEXT}}: {text}"
+        assert re.search(r"(-n|--namespace) \{NAMESPACE\}", text), f"{name}: kubectl without -n {{NAMESPACE}}: {text}"
+
+
+def test_the_labs_use_the_kserve_sdk_client_beside_the_manifest():
+    sources = {name: "\n".join(_cluster_sources(name)) for name in REAL_INTERFACE_LABS}
+    with_client = [name for name, source in sources.items() if "KServeClient(" in source]
+    assert with_client, "no lab creates a KServeClient in a cluster cell"
+    source = sources[with_client[0]]
+    for method in ("create", "wait_isvc_ready", "get", "delete"):
+        assert re.search(rf"kserve_client\.{method}\(", source), f"{with_client[0]}: no KServeClient.{method} call"
+
+
+@pytest.mark.parametrize("name", sorted(REAL_INTERFACE_LABS))
+def test_expected_outputs_follow_cluster_cells_and_say_they_are_expected(name):
+    cells = _cells(name)
+    boxes = [index for index, cell in enumerate(cells) if "expected-output" in cell.metadata.get("tags", [])]
+    assert boxes, f"{name}: its cluster part shows no expected output"
+    for index in boxes:
+        before, box = cells[index - 1], cells[index]
+        assert before.cell_type == "code" and before.source.startswith("%%cluster"), \
+            f"{name} cell {index + 1}: an expected-output cell goes right after the cluster cell it shows"
+        assert box.cell_type == "markdown" and box.source.startswith(EXPECTED_HEADER), f"{name} cell {index + 1}"
+        assert re.search(r"```text\n.+\n```$", box.source, re.S), f"{name} cell {index + 1}: no ```text block"
+        assert "captured" not in box.source.split("\n", 1)[1].lower(), f"{name} cell {index + 1}"
+
+
+def test_the_labs_table_of_the_readme_points_at_the_student_versions():
+    readme = (Path(NOTEBOOKS_DIR).parent / "README.md").read_text()
+    table = [line for line in readme.splitlines() if re.match(r"\| \[\d\d ", line)]
+    assert len(table) == len(MASTERS)
+    assert all("](labs/" in line for line in table), "the lab table links the student versions in labs/"
+    assert "notebooks/" in readme.split("## The labs", 1)[1].split("##", 1)[0], "say where the solutions are"
