@@ -28,6 +28,12 @@ REAL_INTERFACE_LABS = {
     "04-canary-rollouts.ipynb": [r"kubectl .* get routes\.serving\.knative\.dev",
                                  r"jsonpath='\{\{\.status\.components\.predictor\.traffic\}\}'",
                                  r"kubectl .* patch inferenceservice .*--type=json", r"curl .*-H \"Host: "],
+    "05-monitoring.ipynb": [r"kubectl .* get podmonitors .*-o yaml",
+                            r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=.* -L component",
+                            r"curl .*/api/v1/query", r"cluster_queries\[", r"port_forward_prometheus\("],
+    "06-custom-transformer.ipynb": [r"kubectl .* apply -f", r"kubectl .* wait --for=condition=Ready inferenceservice/",
+                                    r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
+                                    r"curl .*-H \"Host: ", r"kubectl .* delete inferenceservice"],
 }
 EXPECTED_HEADER = ("**Expected on a cluster** (written from upstream's documented shapes, not captured from a "
                    "run):")
@@ -58,7 +64,9 @@ def test_every_kubectl_call_names_the_labs_context_and_namespace(name):
     assert calls, f"{name}: no kubectl call in its cluster part"
     for text in calls:
         assert "--context {CONTEXT}" in text, f"{name}: kubectl without --context {{CONTEXT}}: {text}"
-        assert re.search(r"(-n|--namespace) \{NAMESPACE\}", text), f"{name}: kubectl without -n {{NAMESPACE}}: {text}"
+        # the lab's namespace, or another named one (Lab 5's PodMonitor lives in MONITORING_NAMESPACE)
+        assert re.search(r"(-n|--namespace) \{(MONITORING_)?NAMESPACE\}", text), \
+            f"{name}: kubectl without -n {{NAMESPACE}}: {text}"
 
 
 def test_the_labs_use_the_kserve_sdk_client_beside_the_manifest():
@@ -82,6 +90,23 @@ def test_expected_outputs_follow_cluster_cells_and_say_they_are_expected(name):
         assert box.cell_type == "markdown" and box.source.startswith(EXPECTED_HEADER), f"{name} cell {index + 1}"
         assert re.search(r"```text\n.+\n```$", box.source, re.S), f"{name} cell {index + 1}: no ```text block"
         assert "captured" not in box.source.split("\n", 1)[1].lower(), f"{name} cell {index + 1}"
+
+
+def test_lab_6s_student_writes_the_kserve_model_classes_in_a_writefile_cell():
+    import ast
+
+    from kserve_workshop.paths import LABS_DIR
+
+    cells = nbformat.read(LABS_DIR / "06-custom-transformer.ipynb", as_version=4).cells
+    (source,) = [cell.source for cell in cells if cell.cell_type == "code" and cell.source.startswith("%%writefile ")]
+    tree = ast.parse(source.split("\n", 1)[1])
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)
+               and [ast.unparse(base) for base in node.bases] == ["kserve.Model"]]
+    to_complete = {(cls.name, method.name) for cls in classes for method in cls.body
+                   if isinstance(method, ast.FunctionDef)
+                   and any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(method))}
+    assert to_complete == {("IrisTransformer", "preprocess"), ("IrisTransformer", "postprocess"),
+                           ("IrisPredictor", "load"), ("IrisPredictor", "predict")}
 
 
 def test_the_labs_table_of_the_readme_points_at_the_student_versions():
