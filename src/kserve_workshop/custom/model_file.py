@@ -127,9 +127,11 @@ class ModelFileServer(KServeServerProcess):
         return self.running and self.started_digest == file_digest(self.model_file)
 
     def command(self) -> str:
-        """The command line it runs (``python -m ...``), paths relative to the model file's folder."""
-        folder = str(self.model_file.parent) + os.sep
-        return " ".join(["python", *(part.replace(folder, "") for part in self.argv(self.port or 0)[1:])])
+        """The command line it runs (``python -m ...``), paths relative to the model file's folder
+        (the cache's other paths as ``.cache/...``)."""
+        folder, cache = str(self.model_file.parent) + os.sep, str(cache_dir())
+        return " ".join(["python", *(part.replace(folder, "").replace(cache, ".cache")
+                                     for part in self.argv(self.port or 0)[1:])])
 
 
 class ModelFileChain(ServerChain):
