@@ -13,7 +13,6 @@ import socket
 import sys
 import textwrap
 import threading
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -26,7 +25,6 @@ from kserve_workshop.paths import REPO_ROOT
 
 MODEL_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
 LAB2_MANIFEST = "manifests/labs/02-first-inferenceservice/sklearn-iris.yaml"
-NOW = datetime(2026, 8, 21, 12, 0, 0, tzinfo=timezone.utc)
 
 # A canary at 20 % with tag routing, as the API returns it once Ready (abridged).
 CANARY_ISVC = {
