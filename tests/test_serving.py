@@ -13,7 +13,6 @@ import socket
 import sys
 import textwrap
 import threading
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -26,7 +25,6 @@ from kserve_workshop.paths import REPO_ROOT
 
 MODEL_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
 LAB2_MANIFEST = "manifests/labs/02-first-inferenceservice/sklearn-iris.yaml"
-NOW = datetime(2026, 8, 21, 12, 0, 0, tzinfo=timezone.utc)
 
 # A canary at 20 % with tag routing, as the API returns it once Ready (abridged).
 CANARY_ISVC = {
@@ -245,47 +243,6 @@ def test_host_from_status_without_url_explains_what_to_do():
     assert "wait_ready" in info.value.hint
 
 
-def test_status_row_and_table_look_like_kubectl_get_isvc():
-    blue_green = copy.deepcopy(CANARY_ISVC)
-    blue_green["metadata"]["name"] = "sklearn-iris"
-    blue_green["status"]["url"] = "http://sklearn-iris.default.example.com"
-    blue_green["status"]["components"]["predictor"]["traffic"] = [
-        {"latestRevision": True, "percent": 100, "revisionName": "sklearn-iris-predictor-00001"}]
-    rows = [serving.status_row(CANARY_ISVC, NOW), serving.status_row(blue_green, NOW)]
-    assert rows[0] == {"name": "iris-rollout", "url": "http://iris-rollout.default.example.com", "ready": "True",
-                       "prev": 80, "latest": 20, "prev_rolled_out_revision": "iris-rollout-predictor-00001",
-                       "latest_ready_revision": "iris-rollout-predictor-00002", "age": "2m39s"}
-    assert rows[1]["prev"] is None and rows[1]["latest"] == 100
-    table = serving.format_status_table(rows).splitlines()
-    assert table[0].split() == ["NAME", "URL", "READY", "PREV", "LATEST", "PREVROLLEDOUTREVISION",
-                                "LATESTREADYREVISION", "AGE"]
-    assert table[1].split() == ["iris-rollout", "http://iris-rollout.default.example.com", "True", "80", "20",
-                                "iris-rollout-predictor-00001", "iris-rollout-predictor-00002", "2m39s"]
-
-
-def test_format_status_table_aligns_columns_and_leaves_missing_values_blank():
-    rows = [{"name": "a", "url": "http://a", "ready": "True", "prev": None, "latest": 100,
-             "prev_rolled_out_revision": None, "latest_ready_revision": "a-predictor-00001", "age": "5s"}]
-    lines = serving.format_status_table(rows).splitlines()
-    assert lines[0].split() == ["NAME", "URL", "READY", "PREV", "LATEST", "PREVROLLEDOUTREVISION",
-                                "LATESTREADYREVISION", "AGE"]
-    assert lines[1].split() == ["a", "http://a", "True", "100", "a-predictor-00001", "5s"]
-    # Every value starts under its header.
-    for header in ("URL", "READY", "LATEST", "LATESTREADYREVISION", "AGE"):
-        column = lines[0].index(header)
-        assert lines[1][column] != " " and lines[1][column - 1] == " "
-
-
-@pytest.mark.parametrize("seconds, shown", [
-    (46, "46s"), (119, "119s"), (159, "2m39s"), (300, "5m"), (599, "9m59s"), (1800, "30m"),
-    (3 * 3600 + 120, "3h2m"), (8 * 3600 + 60, "8h"), (47 * 3600, "47h"), (3 * 86400 + 17 * 3600, "3d17h"),
-    (10 * 86400, "10d"), (800 * 86400, "2y70d"), (-5, "0s"),
-])
-def test_human_age_follows_kubectl(seconds, shown):
-    created = datetime.fromtimestamp(NOW.timestamp() - seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert serving.human_age(created, NOW) == shown
-
-
 def test_describe_conditions_lists_reasons():
     isvc = with_status(conditions=ready_condition("False", "ModelLoadFailed", "no model file"),
                        modelStatus={"transitionStatus": "BlockedByFailedLoad"})
@@ -428,13 +385,6 @@ def test_delete_with_wait_polls_until_gone():
     assert serving.delete_isvc("x", api=api, wait=True, sleep=sleeps.append) is True
     assert [call[0] for call in api.calls] == ["delete", "get", "get", "get"]
     assert sleeps == [2, 2]
-
-
-def test_get_status_table_lists_the_namespace():
-    api = RecordingApi(list={"items": [CANARY_ISVC]})
-    rows = serving.get_status_table("default", api=api, now=NOW)
-    assert [row["name"] for row in rows] == ["iris-rollout"]
-    assert api.calls[0][:5] == ("list", *GVP, "default", "inferenceservices")
 
 
 def test_get_traffic_reads_the_api_object():

@@ -1,5 +1,5 @@
 """InferenceServices on a cluster: get, apply (create or replace), patch, promote, roll back and delete
-them; read their traffic split and ``kubectl get isvc``'s rows.
+them; read their traffic split.
 
 Objects go to the API server as plain dicts through the kubernetes client's ``CustomObjectsApi``
 (``kube.client``): the KServe SDK's ``create``/``patch``/``replace`` take its model objects, and
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import time
-from datetime import datetime
 from typing import Callable, Mapping
 
 from ..errors import WorkshopError
@@ -21,10 +20,10 @@ from ..kube.client import custom_objects_api
 from ..kube.errors import AlreadyExists, ApiUnavailable, NotFound, api_errors
 from ..namespace import manifest_namespace, workshop_namespace
 from .manifest import GROUP, PLURAL, VERSION, check_isvc_shape, promotion_manifest, rollback_patch
-from .status import TrafficTarget, status_row, traffic_from_status
+from .status import TrafficTarget, traffic_from_status
 
 __all__ = ["ApiUnavailable", "IsvcExists", "IsvcNotFound", "apply_isvc", "delete_isvc", "get_isvc",
-           "get_status_table", "get_traffic", "patch_isvc", "promote", "replace_isvc", "rollback"]
+           "get_traffic", "patch_isvc", "promote", "replace_isvc", "rollback"]
 
 #: The InferenceService does not exist (``kube.errors.NotFound``).
 IsvcNotFound = NotFound
@@ -167,16 +166,3 @@ def get_traffic(name: str, namespace: str | None = None, *, context: str | None 
     """The traffic split KServe reports in ``status.components.predictor.traffic``."""
     namespace = workshop_namespace(namespace)
     return traffic_from_status(get_isvc(name, namespace, context=context, api=api))
-
-
-def get_status_table(namespace: str | None = None, *, name: str | None = None, context: str | None = None,
-                     api=None, now: datetime | None = None) -> list[dict]:
-    """``kubectl get isvc`` as rows (see ``status_row``); ``format_status_table`` prints them."""
-    namespace = workshop_namespace(namespace)
-    api = api or custom_objects_api(context)
-    if name:
-        items = [get_isvc(name, namespace, api=api)]
-    else:
-        with _api_errors(f"list InferenceServices in {namespace}"):
-            items = api.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL).get("items", [])
-    return [status_row(item, now) for item in items]

@@ -1,5 +1,6 @@
 """Reading an InferenceService's status: readiness (for a generation), conditions, the traffic
-split and its tagged routes, the Host header of ``status.url``, and the ``kubectl get isvc`` row.
+split and its tagged routes, the Host header of ``status.url``. (``kubectl get isvc`` itself prints
+the summary table: the labs run it.)
 
 Pure functions over the object as the API returns it (``kubectl get isvc -o json`` shape).
 """
@@ -7,7 +8,6 @@ Pure functions over the object as the API returns it (``kubectl get isvc -o json
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Mapping
 from urllib.parse import urlparse
 
@@ -98,61 +98,3 @@ def host_from_status(isvc: Mapping) -> str:
         raise WorkshopError(f"InferenceService {name} has no status.url yet",
                             hint="wait until it is Ready (serving.wait_ready) before calling it")
     return urlparse(url).netloc
-
-
-def status_row(isvc: Mapping, now: datetime | None = None) -> dict:
-    """One ``kubectl get isvc`` row: name, url, ready, prev, latest, revisions, age."""
-    metadata = isvc.get("metadata") or {}
-    status = isvc.get("status") or {}
-    ready = condition(isvc, "Ready")
-    roles = traffic_by_role(isvc)
-    created = metadata.get("creationTimestamp")
-    return {
-        "name": metadata.get("name"),
-        "url": status.get("url") or "",
-        "ready": (ready or {}).get("status") or "",
-        "prev": roles["prev"].percent if "prev" in roles else None,
-        "latest": roles["latest"].percent if "latest" in roles else None,
-        "prev_rolled_out_revision": roles["prev"].revision_name if "prev" in roles else None,
-        "latest_ready_revision": roles["latest"].revision_name if "latest" in roles else None,
-        "age": human_age(created, now) if created else "",
-    }
-
-
-_COLUMNS = [("NAME", "name"), ("URL", "url"), ("READY", "ready"), ("PREV", "prev"), ("LATEST", "latest"),
-            ("PREVROLLEDOUTREVISION", "prev_rolled_out_revision"),
-            ("LATESTREADYREVISION", "latest_ready_revision"), ("AGE", "age")]
-
-
-def format_status_table(rows: list[dict]) -> str:
-    """Rows as ``kubectl get isvc`` prints them (same columns, three-space gaps)."""
-    cells = [[header for header, _ in _COLUMNS]]
-    cells += [["" if row.get(key) is None else str(row[key]) for _, key in _COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(_COLUMNS))]
-    return "\n".join("   ".join(value.ljust(width) for value, width in zip(line, widths)).rstrip()
-                     for line in cells)
-
-
-def human_age(timestamp: str, now: datetime | None = None) -> str:
-    """An RFC 3339 creation time as kubectl's AGE column shows it (``46s``, ``2m39s``, ``3d17h``)."""
-    created = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    seconds = int(((now or datetime.now(timezone.utc)) - created).total_seconds())
-    if seconds < 0:
-        return "0s"
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if seconds < 120:
-        return f"{seconds}s"
-    if minutes < 10:
-        return f"{minutes}m" + (f"{seconds % 60}s" if seconds % 60 else "")
-    if minutes < 180:
-        return f"{minutes}m"
-    if hours < 8:
-        return f"{hours}h" + (f"{minutes % 60}m" if minutes % 60 else "")
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{days}d" + (f"{hours % 24}h" if hours % 24 else "")
-    if days < 365 * 2:
-        return f"{days}d"
-    years = days // 365
-    return f"{years}y" + (f"{days % 365}d" if days % 365 and years < 8 else "")
