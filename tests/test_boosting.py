@@ -22,6 +22,7 @@ from kserve_workshop.boosting.servers import RuntimeServer, RuntimeServers
 from kserve_workshop.custom.chain import error_message, post
 from kserve_workshop.dataplane import predict_v1
 from kserve_workshop.errors import WorkshopError
+from kserve_workshop.isvc import use_model
 from kserve_workshop.paths import REPO_ROOT
 from kserve_workshop.platform import storage
 
@@ -395,12 +396,13 @@ def test_write_manifests_carries_the_uploaded_uris(tmp_path):
         written = yaml.safe_load(path.read_text())
         assert written["spec"]["predictor"]["model"]["storageUri"] == uris[key]
         assert written["metadata"]["name"] == cluster.ISVC_NAMES[key]
+        assert "namespace" not in written["metadata"], "kubectl apply -n NAMESPACE chooses it"
     learner = cluster.write_manifests(uris, tmp_path / "learner", namespace="learner-07")
     assert {yaml.safe_load(p.read_text())["metadata"]["namespace"] for p in learner.values()} == {"learner-07"}
     with pytest.raises(WorkshopError, match="no uploaded model for xgboost"):
         cluster.write_manifests({k: v for k, v in uris.items() if k != "xgboost"}, tmp_path)
-    with pytest.raises(WorkshopError, match="not a storage URI"):
-        cluster.with_storage_uri(cluster.manifest("lightgbm"), "models/x")
+    with pytest.raises(WorkshopError, match="invalid storage URI"):
+        use_model(cluster.manifest("lightgbm"), "models/x")
 
 
 def test_the_store_accepts_the_boosters_files_and_the_upload_plan_copies_them(tmp_path):

@@ -2,13 +2,13 @@
 
 ``manifests/labs/08-boosting-runtimes/`` holds one InferenceService per framework, each naming its
 runtime (kserve-lgbserver, kserve-xgbserver, and kserve-predictiveserver for the scikit-learn
-baseline). The notebook uploads the learner's files with ``platform.storage.upload_model`` and
-applies a copy of each manifest carrying the URI the upload returned, with ``kubectl apply -f``.
+baseline), and no namespace: ``kubectl apply -n`` chooses it. The notebook uploads the learner's
+files with ``platform.storage.upload_model`` and applies a copy of each manifest carrying the URI
+the upload returned (``isvc.use_model``), with ``kubectl apply -f``.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Mapping
@@ -38,23 +38,12 @@ def manifest(key: str) -> dict:
     return load_manifest(LAB_MANIFESTS / f"{ISVC_NAMES[framework(key).key]}.yaml")
 
 
-def with_storage_uri(isvc: Mapping, storage_uri: str) -> dict:
-    """A copy of ``isvc`` whose predictor loads the model from ``storage_uri``."""
-    if not isinstance(storage_uri, str) or "://" not in storage_uri:
-        raise WorkshopError(f"not a storage URI: {storage_uri!r}", hint="use what storage.upload_model returned")
-    changed = copy.deepcopy(dict(isvc))
-    changed["spec"]["predictor"]["model"]["storageUri"] = storage_uri
-    return changed
-
-
 def write_manifests(model_uris: Mapping[str, str], directory: str | Path | None = None, *,
                     namespace: str | None = None) -> dict[str, Path]:
-    """The lab's manifests with the uploaded models' URIs, as files to ``kubectl apply -f``.
-
-    Their ``namespace: default`` is the labs' namespace: ``namespace`` when given, else
-    ``$WORKSHOP_NAMESPACE`` (``namespace.manifest_namespace``), else ``default``.
-    """
-    from ..namespace import manifest_namespace, workshop_namespace
+    """The lab's manifests with the uploaded models' URIs (``isvc.use_model``), as files to
+    ``kubectl apply -n NAMESPACE -f``; with ``namespace`` they name it themselves."""
+    from ..isvc.manifest import use_model
+    from ..namespace import workshop_namespace
 
     target = Path(directory) if directory else cache_dir() / "lab8" / "manifests"
     target.mkdir(parents=True, exist_ok=True)
@@ -64,9 +53,9 @@ def write_manifests(model_uris: Mapping[str, str], directory: str | Path | None 
     files = {}
     for key in ORDER:
         path = target / f"{ISVC_NAMES[key]}.yaml"
-        isvc = with_storage_uri(manifest(key), model_uris[key])
-        declared = isvc["metadata"].get("namespace")
-        isvc["metadata"]["namespace"] = workshop_namespace(namespace) if namespace else manifest_namespace(declared)
+        isvc = use_model(manifest(key), model_uris[key])
+        if namespace:
+            isvc["metadata"]["namespace"] = workshop_namespace(namespace)
         path.write_text(yaml.safe_dump(isvc, sort_keys=False))
         files[key] = path
     return files
