@@ -36,7 +36,7 @@ def test_catchup_plan_cleans_earlier_labs_only(tmp_path, monkeypatch):
     commands = catchup.catchup_plan(4, context=CTX, namespace="learner-02").commands()
     deletes = [c for c in commands if " delete inferenceservices" in c]
     assert [c.split("inferenceservices.serving.kserve.io ")[1].split(" --namespace")[0] for c in deletes] == [
-        "sklearn-iris-lab1", "sklearn-iris", "iris-autoscale iris-scale-to-zero"]
+        "sklearn-iris-lab1", "sklearn-iris sklearn-iris-sdk", "iris-autoscale iris-scale-to-zero"]
     assert all("--namespace learner-02" in c for c in deletes)
     assert f"{sys.executable} -m kserve_workshop.classroom train-iris {tmp_path}/lab3/model" in commands
     assert not any("lab5" in c for c in commands)
@@ -81,7 +81,8 @@ def test_reset_task_deletes_and_verifies(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("WORKSHOP_NAMESPACE", raising=False)
     monkeypatch.setattr(labs_catchup_tasks, "require_tools", lambda *names: None)
     monkeypatch.setattr(labs_catchup_tasks, "guard_context", lambda context, yes, dry_run=False: CTX)
-    listing = f"kubectl --context {CTX} get inferenceservices.serving.kserve.io,services,pods --namespace default --output name"
+    listing = (f"kubectl --context {CTX} get inferenceservices.serving.kserve.io,services,pods,deployments.apps,configmaps "
+               "--namespace default --output name")
     delete = (f"kubectl --context {CTX} delete inferenceservices.serving.kserve.io iris-rollout --namespace default "
               "--ignore-not-found --wait=true --timeout=300s")
     probe = (f"kubectl --context {CTX} get inferenceservices.serving.kserve.io iris-rollout --namespace default "
@@ -100,6 +101,25 @@ def test_reset_task_deletes_and_verifies(tmp_path, monkeypatch, capsys):
     with pytest.raises(Exit):
         labs_catchup_tasks.reset(ctx, lab="4")
     assert "pod/iris-rollout-predictor-1" in capsys.readouterr().err
+
+
+def test_lab7s_sink_is_part_of_its_footprint(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path))
+    sink = "deployments.apps/payload-sink services/payload-sink configmaps/payload-sink"
+    reset = catchup.reset_plan(7, context=CTX, namespace="learner-02").commands()
+    assert (f"kubectl --context {CTX} delete {sink} --namespace learner-02 --ignore-not-found --wait=true "
+            "--timeout=300s") in reset
+    assert any("delete inferenceservices.serving.kserve.io iris-logger-s3 iris-unbatched iris-batcher iris-logger " in c
+               for c in reset)
+    # catching up past Lab 7 frees the sink's quota too; before it, the sink is left alone
+    assert any(f"delete {sink}" in c for c in catchup.catchup_plan(8, context=CTX, namespace="x").commands())
+    assert not any("payload-sink" in c for c in catchup.catchup_plan(7, context=CTX, namespace="x").commands())
+    # the reset's check: the sink's pod, Service, Deployment and ConfigMap are Lab 7's
+    names = catchup.lab_names(7)
+    assert "payload-sink" in names
+    with pytest.raises(WorkshopError, match="still there from the lab: configmap/payload-sink, pod/payload-sink-5d9f"):
+        catchup.verify_reset({"configmap/kube-root-ca.crt"}, {"configmap/kube-root-ca.crt", "configmap/payload-sink",
+                                                               "pod/payload-sink-5d9f-x2"}, names)
 
 
 @pytest.mark.parametrize("value", ["", "0", "99", "three"])

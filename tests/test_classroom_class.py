@@ -249,7 +249,9 @@ def test_store_secret_copies(tmp_path):
               "data": {"AWS_ACCESS_KEY_ID": "QUs=", "AWS_SECRET_ACCESS_KEY": "U0s="}}
     copies = access.store_secret_copies(secret, ["learner-01", "learner-02"])
     assert [c["metadata"]["namespace"] for c in copies] == ["learner-01", "learner-02"]
-    assert copies[0]["metadata"]["annotations"] == {"serving.kserve.io/s3-endpoint": "seaweedfs.model-store:8333"}
+    # Lab 7's S3 logging needs path-style addressing, which learners cannot set on a Secret themselves.
+    assert copies[0]["metadata"]["annotations"] == {"serving.kserve.io/s3-endpoint": "seaweedfs.model-store:8333",
+                                                    "serving.kserve.io/s3-usevirtualbucket": "false"}
     assert "uid" not in copies[0]["metadata"] and copies[0]["data"] == secret["data"]
     with pytest.raises(WorkshopError, match="--no-model-store"):
         access.store_secret_copies(None, ["learner-01"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 
 from kserve_workshop import validate
 from kserve_workshop.classroom import learners
@@ -13,6 +14,7 @@ from kserve_workshop.classroom.authz import Policy, Request, Subject, resource_m
 from kserve_workshop.classroom.rbac_table import CLUSTER, OTHER, OWN, TABLE, Row
 
 RBAC = "rbac.authorization.k8s.io"
+LAB7 = learners.MANIFESTS_DIR / "labs" / "07-batching-and-logging"
 ALICE = Subject.service_account("team-a", "alice")
 
 
@@ -169,6 +171,16 @@ def test_a_role_granting_too_much_is_caught_by_the_table():
         if obj["kind"] == "Role":
             obj["rules"] = [r for r in obj["rules"] if "pods/portforward" not in r["resources"]]
     assert "port-forward to a pod" in failures(fewer)
+    # Lab 7's sink needs ConfigMaps and Deployments; the rule that grants them must not grant exec.
+    without_sink = copy.deepcopy(OBJECTS)
+    for obj in without_sink:
+        if obj["kind"] == "Role":
+            obj["rules"] = [r for r in obj["rules"] if "configmaps" not in r["resources"]
+                            and "deployments" not in r["resources"]]
+    assert {"create a ConfigMap (Lab 7's sink code)", "create a Deployment (Lab 7's sink)",
+            "watch a Deployment's rollout (kubectl rollout status)"} <= set(failures(without_sink))
+    assert {"exec into own pod", "exec into own pod (websocket clients: get)"} <= set(
+        failures(with_rule({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]})))
 
 
 def test_can_i_arguments_name_the_same_request():
@@ -232,8 +244,76 @@ spec:
     assert quota.cpu_millicores == 1375 and quota.pods == 12
     assert quota.memory_mib == 11 * (256 + 32)
     assert "09-big" in quota.basis
-    # The repository's labs: the autoscaling lab (6 + 2 pods) sizes it.
-    assert "03-autoscaling" in QUOTA.basis and QUOTA.pods >= 8
+    # The repository's labs: the autoscaling lab (6 + 2 pods) sizes the pods and memory, Lab 7 (four
+    # InferenceServices, three with KServe's agent, and the sink) the CPU.
+    assert "03-autoscaling: 1280 MiB, 8 pods" in QUOTA.basis and QUOTA.pods >= 8
+    assert "07-batching-and-logging: 620m CPU" in QUOTA.basis
+
+
+def test_each_resource_is_sized_by_the_lab_that_needs_most_of_it(tmp_path):
+    def lab(name, replicas, cpu, memory):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "m.yaml").write_text(f"""
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {{name: {name}}}
+spec:
+  predictor:
+    maxReplicas: {replicas}
+    model:
+      modelFormat: {{name: sklearn}}
+      resources: {{requests: {{cpu: {cpu}, memory: {memory}}}}}
+""")
+
+    lab("01-cpu", 2, "400m", "64Mi")      # 850m, 192 MiB
+    lab("02-memory", 2, "50m", "900Mi")   # 150m, 1864 MiB
+    quota = learners.quota_for(tmp_path)
+    assert quota.cpu_millicores >= 850 and quota.memory_mib >= 1864, quota
+
+
+def test_a_batcher_or_a_logger_brings_kserves_agent_into_the_quota():
+    plain = yaml.safe_load((LAB7 / "iris-unbatched.yaml").read_text())
+    pods, cpu, memory = learners.isvc_peak(plain)
+    for field in ({"batcher": {"maxBatchSize": 4}}, {"logger": {"mode": "all"}}, {"batcher": {}, "logger": {}}):
+        with_agent = copy.deepcopy(plain)
+        with_agent["spec"]["predictor"].update(field)
+        # one agent per pod (KServe v0.20.0 inferenceservice-config: requests 100m / 100Mi)
+        assert learners.isvc_peak(with_agent) == (pods, cpu + 100, memory + 100)
+
+
+def test_lab7_counts_its_sink_and_the_inferenceservices_its_notebook_builds():
+    peaks = learners.lab_peaks()
+    without = learners.lab_peaks(notebook_isvcs={})
+    pods, cpu, memory, isvcs = peaks["07-batching-and-logging"]
+    assert isvcs == 4 and pods == 5, "iris-unbatched, iris-logger-s3, iris-batcher, iris-logger and the sink"
+    assert without["07-batching-and-logging"][3] == 2
+    sink = next(doc for doc in yaml.safe_load_all((LAB7 / "payload-sink.yaml").read_text())
+                if doc["kind"] == "Deployment")
+    assert learners.deployment_peak(sink) == (1, 20.0, 64.0)
+
+
+def test_notebook_isvcs_are_shaped_like_the_masters_solutions():
+    """The sizing's stand-ins for Lab 7's exercise manifests request what the master's solutions request."""
+    import ast
+
+    import nbformat
+
+    from kserve_workshop.paths import NOTEBOOKS_DIR
+
+    cells = nbformat.read(NOTEBOOKS_DIR / "07-batching-and-logging.ipynb", as_version=4).cells
+    values = {"max_batch_size": 8, "max_latency_ms": 10, "NAMESPACE": "learner-01"}
+    solutions = {}
+    for cell in cells:
+        for variable in ("batcher_yaml", "logger_yaml"):
+            if cell.cell_type == "code" and cell.source.startswith(f"{variable} = "):
+                assignment = ast.parse(cell.source).body[0]
+                manifest = yaml.safe_load(eval(compile(ast.Expression(assignment.value), "cell", "eval"), values))
+                solutions[manifest["metadata"]["name"]] = manifest
+    template_dir = learners.MANIFESTS_DIR / "labs" / "07-batching-and-logging"
+    for name, template, fields in learners.NOTEBOOK_ISVCS["07-batching-and-logging"]:
+        stand_in = yaml.safe_load((template_dir / template).read_text())
+        stand_in["spec"]["predictor"].update(fields)
+        assert learners.isvc_peak(stand_in) == learners.isvc_peak(solutions[name]), name
 
 
 @pytest.mark.parametrize("count, prefix", [(0, "learner"), (-1, "learner"), (201, "learner"), ("3", "learner"),

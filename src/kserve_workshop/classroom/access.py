@@ -177,15 +177,22 @@ def write_learner_kubeconfig(runner: Runner, context: str, namespace: str, hours
 
 # ----- the model store's Secret ------------------------------------------------------------------
 
+#: Path-style S3 addressing for KServe's agent (Lab 7 logs to the store): learners cannot annotate
+#: a Secret themselves, and virtual-host names of the in-cluster store resolve nowhere.
+PATH_STYLE_ANNOTATION = ("serving.kserve.io/s3-usevirtualbucket", "false")
+
+
 def store_secret_copies(secret: dict | None, namespaces: list[str]) -> list[dict]:
     """Copies of the model store's ``kserve-models-s3`` Secret (as read from ``default``) for
-    ``namespaces``: same keys and S3 annotations, new namespace, no server-set fields."""
+    ``namespaces``: same keys and S3 annotations (path-style addressing added unless it says
+    otherwise), new namespace, no server-set fields."""
     if not secret or not (secret.get("data") or {}).get("AWS_ACCESS_KEY_ID"):
         raise WorkshopError(f"the cluster has no model store Secret default/{MODELS_SECRET}",
                             hint="install the model store first (`invoke platform.install --component storage`), "
                                  "or pass --no-model-store")
     annotations = {key: value for key, value in ((secret.get("metadata") or {}).get("annotations") or {}).items()
                    if key.startswith("serving.kserve.io/")}
+    annotations.setdefault(*PATH_STYLE_ANNOTATION)
     return [{"apiVersion": "v1", "kind": "Secret", "type": secret.get("type", "Opaque"),
              "metadata": {"name": MODELS_SECRET, "namespace": namespace, "labels": dict(PART_OF),
                           "annotations": dict(annotations)},

@@ -1,15 +1,16 @@
 """Catch-up to lab N and reset of lab N, for a learner who joined late or broke their environment.
 
 What each lab leaves behind is declared once (``FOOTPRINTS``): the InferenceServices it creates (from
-its manifests folder, plus those its notebook builds in code), the folders of the workshop's cache
-it writes, and whether it needs the custom image. From that:
+its manifests folder, plus those its notebook builds in code), its other objects (Lab 7's sink), the
+folders of the workshop's cache it writes, and whether it needs the custom image. From that:
 
 - ``catchup_plan(N)``: the models labs 1..N-1 trained are in the cache (trained now where missing),
   the KServe schema is cached, no InferenceService of an earlier lab is left on the cluster (they
-  would hold the learner's quota), and for Lab 6 on kind the custom image is built and loaded.
-  Idempotent: every step is skipped when its effect is already there.
-- ``reset_plan(N)``: deletes lab N's InferenceServices and cache folders; the reset task compares
-  the namespace's objects before and after and fails when anything of lab N is left.
+  would hold the learner's quota, and neither would the other objects of an earlier lab), and for
+  Lab 6 on kind the custom image is built and loaded. Idempotent: every step is skipped when its
+  effect is already there.
+- ``reset_plan(N)``: deletes lab N's InferenceServices, other objects and cache folders; the reset
+  task compares the namespace's objects before and after and fails when anything of lab N is left.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from ..paths import MANIFESTS_DIR, NOTEBOOKS_DIR, cache_dir
 from ..plan import Plan, Runner, Step
 
 ISVC_RESOURCE = "inferenceservices.serving.kserve.io"
-#: Objects a lab's InferenceServices bring (Knative and KServe name them after the InferenceService).
-LISTED_KINDS = f"{ISVC_RESOURCE},services,pods"
+#: Objects a lab's InferenceServices bring (Knative and KServe name them after the InferenceService),
+#: and the kinds of a lab's other objects.
+LISTED_KINDS = f"{ISVC_RESOURCE},services,pods,deployments.apps,configmaps"
 
 
 @dataclass(frozen=True)
@@ -40,19 +42,22 @@ class Footprint:
     iris_models: tuple[str, ...] = ()
     #: InferenceServices the notebook creates in code (not from a manifest file).
     code_isvcs: tuple[str, ...] = ()
+    #: Other objects the notebook creates, as ``TYPE/NAME`` (their pods are named after them).
+    objects: tuple[str, ...] = ()
     custom_image: bool = False
 
 
 FOOTPRINTS: dict[int, Footprint] = {f.lab: f for f in (
     Footprint(1, cache=("labs/01",), iris_models=("labs/01/model",)),
-    Footprint(2),
+    Footprint(2, code_isvcs=("sklearn-iris-sdk",)),
     Footprint(3, cache=("lab3",), iris_models=("lab3/model",)),
     Footprint(4, cache=("lab4",)),
     Footprint(5, cache=("lab5",), iris_models=("lab5/model",), code_isvcs=("iris-monitored",)),
     Footprint(6, cache=("lab6",), iris_models=("lab6/model",), custom_image=True),
-    # Lab 7's batcher and logger InferenceServices come from the learner's own YAML; the sink runs the
-    # custom image. (Its Deployment, Service and ConfigMap payload-sink are deleted by the notebook.)
+    # Lab 7's batcher and logger InferenceServices come from the learner's own YAML; the sink is a
+    # Deployment and a Service running the custom image on the learner's file, a ConfigMap.
     Footprint(7, cache=("lab7",), iris_models=("lab7/model",), code_isvcs=("iris-batcher", "iris-logger"),
+              objects=("deployments.apps/payload-sink", "services/payload-sink", "configmaps/payload-sink"),
               custom_image=True),
     # Lab 8's three InferenceServices come from its manifests; it trains its own wine models.
     Footprint(8, cache=("lab8",)),
@@ -92,6 +97,20 @@ def lab_isvcs(lab: int, manifests_dir: Path = MANIFESTS_DIR / "labs") -> list[st
     return names + [n for n in footprint(lab).code_isvcs if n not in names]
 
 
+def lab_names(lab: int) -> list[str]:
+    """Names of everything lab ``lab`` creates in the namespace: its InferenceServices and other objects."""
+    names = lab_isvcs(lab)
+    return names + [o.split("/", 1)[1] for o in footprint(lab).objects if o.split("/", 1)[1] not in names]
+
+
+def _delete_objects_step(context: str, namespace: str, objects: tuple[str, ...], why: str) -> Step:
+    argv = kubectl_cmd(context, "delete", *objects, "--namespace", namespace, "--ignore-not-found", "--wait=true",
+                       "--timeout=300s")
+    probe = kubectl_cmd(context, "get", *objects, "--namespace", namespace, "--ignore-not-found", "--output", "name")
+    return Step(title=f"{why}: delete {', '.join(objects)} in {namespace}", command=argv,
+                is_done=lambda runner: not (runner.run(probe, check=False).stdout or "").strip())
+
+
 def _delete_isvcs_step(context: str, namespace: str, names: list[str], why: str) -> Step:
     argv = kubectl_cmd(context, "delete", ISVC_RESOURCE, *names, "--namespace", namespace, "--ignore-not-found",
                        "--wait=true", "--timeout=300s")
@@ -117,6 +136,8 @@ def catchup_plan(to: int, *, context: str | None, namespace: str, kind_cluster: 
             names = lab_isvcs(lab)
             if names:
                 plan.add(_delete_isvcs_step(context, namespace, names, f"lab {lab} is over"))
+            if footprint(lab).objects:
+                plan.add(_delete_objects_step(context, namespace, footprint(lab).objects, f"lab {lab} is over"))
         if kind_cluster and footprint(to).custom_image:
             from .. import image
 
@@ -130,6 +151,8 @@ def reset_plan(lab: int, *, context: str | None, namespace: str) -> Plan:
     names = lab_isvcs(lab)
     if context is not None and names:
         plan.add(_delete_isvcs_step(context, namespace, names, f"undo lab {lab}"))
+    if context is not None and footprint(lab).objects:
+        plan.add(_delete_objects_step(context, namespace, footprint(lab).objects, f"undo lab {lab}"))
     for folder in footprint(lab).cache:
         target = cache_dir() / folder
         plan.add(Step(title=f"remove lab {lab}'s files in {target}", command=["rm", "-rf", str(target)],
@@ -140,20 +163,20 @@ def reset_plan(lab: int, *, context: str | None, namespace: str) -> Plan:
 
 
 def list_objects(runner: Runner, context: str, namespace: str) -> set[str]:
-    """``kind/name`` of the InferenceServices, Services and pods in ``namespace``."""
+    """``kind/name`` of the InferenceServices, Services, pods, Deployments and ConfigMaps in ``namespace``."""
     result = runner.run(kubectl_cmd(context, "get", LISTED_KINDS, "--namespace", namespace, "--output", "name"))
     return {line.strip() for line in (result.stdout or "").splitlines() if line.strip()}
 
 
-def belongs_to(obj: str, isvcs: list[str]) -> bool:
-    """True when ``kind/name`` is one of the InferenceServices or named after one (``<isvc>-...``)."""
+def belongs_to(obj: str, names: list[str]) -> bool:
+    """True when ``kind/name`` is one of the lab's objects or named after one (``<name>-...``)."""
     name = obj.split("/", 1)[-1]
-    return any(name == isvc or name.startswith(f"{isvc}-") for isvc in isvcs)
+    return any(name == own or name.startswith(f"{own}-") for own in names)
 
 
-def verify_reset(before: set[str], after: set[str], isvcs: list[str]) -> None:
+def verify_reset(before: set[str], after: set[str], names: list[str]) -> None:
     """After a reset the namespace holds what it held before, less lab N's objects; else say what is left."""
-    left = sorted(obj for obj in after if belongs_to(obj, isvcs))
+    left = sorted(obj for obj in after if belongs_to(obj, names))
     appeared = sorted(after - before - set(left))
     if left or appeared:
         parts = ([f"still there from the lab: {', '.join(left)}"] if left else []) + \

@@ -6,15 +6,18 @@ Per learner, in a namespace of their own (``learner-01``, ``learner-02``, ...):
 - ServiceAccount ``learner``: the identity in the learner's kubeconfig (its token is requested
   with an expiry, never stored in a Secret);
 - Role + RoleBinding ``learner``: manage InferenceServices; read pods, their logs and events;
-  port-forward; manage Services; read what Knative and KServe make. No Secrets, no exec, nothing
-  cluster-wide: a Role's rules only ever apply inside its namespace;
-- ResourceQuota and LimitRange sized from the labs' own manifests (``quota_for``);
+  port-forward; manage Services, and the Deployments and ConfigMaps Lab 7's sink needs; read what
+  Knative and KServe make. No Secrets, no exec, nothing cluster-wide: a Role's rules only ever
+  apply inside its namespace (docs/instructor-guide.md says why exec stays out);
+- ResourceQuota and LimitRange sized from the labs' own manifests and what their notebooks build
+  (``quota_for``), KServe's injected agent sidecar included;
 - ServiceAccount ``kserve-models`` for InferenceServices that read the workshop's model store (its
   Secret is copied in by the create plan, from the cluster, never written to the repository).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from dataclasses import dataclass
@@ -40,6 +43,10 @@ _PREFIX = re.compile(r"^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$")
 #: Knative's queue-proxy sidecar: it requests 25m CPU by default (config-deployment
 #: queue-sidecar-cpu-request) and sets no memory; the LimitRange below fills in the memory.
 QUEUE_PROXY_CPU_M = 25
+#: KServe's agent sidecar, injected beside the model server when a predictor has a batcher or a
+#: logger (Lab 7): requests 100m CPU / 100Mi, limits 1 CPU / 1Gi (KServe v0.20.0
+#: inferenceservice-config ``agent``; the kserve-resources chart has no value that changes them).
+AGENT_REQUEST = {"cpu": "100m", "memory": "100Mi"}
 #: Defaults the LimitRange gives a container that sets no requests/limits of its own.
 DEFAULT_REQUEST = {"cpu": "25m", "memory": "32Mi"}
 DEFAULT_LIMIT = {"cpu": "500m", "memory": "256Mi"}
@@ -60,10 +67,14 @@ LEARNER_RULES: list[dict] = [
     # kubectl port-forward: a GET of the pod, then the portforward subresource (create; get for
     # the websocket upgrade of newer clients).
     {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},
-    {"apiGroups": [""], "resources": ["services"],
+    # Services of their own; ConfigMaps and Deployments for Lab 7's sink (its code is a ConfigMap
+    # mounted into a Deployment; `kubectl rollout status` watches the Deployment).
+    {"apiGroups": [""], "resources": ["services", "configmaps"],
+     "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    {"apiGroups": ["apps"], "resources": ["deployments"],
      "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
     {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["serving.knative.dev"], "resources": ["services", "revisions", "routes", "configurations"],
      "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["autoscaling.internal.knative.dev"], "resources": ["podautoscalers"],
@@ -86,7 +97,7 @@ class Quota:
         return {"requests.cpu": f"{self.cpu_millicores}m", "requests.memory": f"{self.memory_mib}Mi",
                 "pods": str(self.pods), "count/inferenceservices.serving.kserve.io": str(self.inferenceservices),
                 "services": "10", "services.loadbalancers": "0", "services.nodeports": "0",
-                "persistentvolumeclaims": "0"}
+                "configmaps": "10", "persistentvolumeclaims": "0"}
 
 
 def namespace_names(learners: int, prefix: str = "learner") -> list[str]:
@@ -102,13 +113,28 @@ def namespace_names(learners: int, prefix: str = "learner") -> list[str]:
 
 # ----- sizing ------------------------------------------------------------------------------------
 
-def _pod_requests(containers: list[dict]) -> tuple[float, float]:
+#: InferenceServices a lab's notebook builds from the learner's own YAML (not in manifests/labs/):
+#: name, the lab manifest each is shaped like, and the predictor fields the exercise adds (what
+#: matters for sizing: a batcher or a logger brings KServe's agent sidecar).
+NOTEBOOK_ISVCS: dict[str, tuple[tuple[str, str, dict], ...]] = {
+    "07-batching-and-logging": (("iris-batcher", "iris-unbatched.yaml", {"batcher": {"maxBatchSize": 8}}),
+                                ("iris-logger", "iris-unbatched.yaml", {"logger": {"mode": "all"}})),
+}
+
+
+def _requests(containers: list[dict]) -> tuple[float, float]:
+    """CPU millicores and memory MiB the containers request (the LimitRange's default when unset)."""
     cpu = memory = 0.0
     for container in containers:
         requests = ((container or {}).get("resources") or {}).get("requests") or {}
         cpu += cpu_millicores(requests.get("cpu", DEFAULT_REQUEST["cpu"]))
         memory += memory_mib(requests.get("memory", DEFAULT_REQUEST["memory"]))
-    # Every Knative revision pod runs a queue-proxy beside the model (memory from the LimitRange).
+    return cpu, memory
+
+
+def _pod_requests(containers: list[dict]) -> tuple[float, float]:
+    """A Knative revision pod: its containers and the queue-proxy beside them (memory from the LimitRange)."""
+    cpu, memory = _requests(containers)
     return cpu + QUEUE_PROXY_CPU_M, memory + memory_mib(DEFAULT_REQUEST["memory"])
 
 
@@ -116,7 +142,7 @@ def isvc_peak(isvc: dict) -> tuple[int, float, float]:
     """(pods, CPU millicores, memory MiB) one InferenceService can ask for at its peak.
 
     A component runs up to ``maxReplicas`` pods (or ``minReplicas``, at least 1); a canary runs a
-    second revision beside the first.
+    second revision beside the first; a batcher or a logger adds KServe's agent to each pod.
     """
     spec = isvc.get("spec") or {}
     pods = cpu = memory = 0.0
@@ -127,6 +153,8 @@ def isvc_peak(isvc: dict) -> tuple[int, float, float]:
         containers = list(component.get("containers") or [])
         if component.get("model"):
             containers.append(component["model"])
+        if component.get("batcher") is not None or component.get("logger") is not None:
+            containers.append({"resources": {"requests": dict(AGENT_REQUEST)}})
         replicas = max(int(component.get("maxReplicas") or 0), int(component.get("minReplicas") or 0), 1)
         if component.get("canaryTrafficPercent") is not None:
             replicas *= 2
@@ -137,23 +165,56 @@ def isvc_peak(isvc: dict) -> tuple[int, float, float]:
     return int(pods), cpu, memory
 
 
-def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs") -> dict[str, tuple[int, float, float, int]]:
-    """Per lab folder: (pods, CPU m, memory MiB, InferenceServices) if all its objects ran at once.
+def deployment_peak(deployment: dict) -> tuple[int, float, float]:
+    """(pods, CPU millicores, memory MiB) of a Deployment's replicas (Lab 7's sink)."""
+    spec = deployment.get("spec") or {}
+    replicas = int(spec.get("replicas", 1))
+    cpu, memory = _requests(((spec.get("template") or {}).get("spec") or {}).get("containers") or [])
+    return replicas, replicas * cpu, replicas * memory
+
+
+def _with_predictor_fields(isvc: dict, name: str, fields: dict) -> dict:
+    shaped = copy.deepcopy(isvc)
+    shaped.setdefault("metadata", {})["name"] = name
+    shaped["spec"]["predictor"].update(copy.deepcopy(fields))
+    return shaped
+
+
+def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs",
+              notebook_isvcs: dict[str, tuple[tuple[str, str, dict], ...]] | None = None,
+              ) -> dict[str, tuple[int, float, float, int]]:
+    """Per lab folder: (pods, CPU m, memory MiB, InferenceServices) if all its objects ran at once:
+    its InferenceServices and Deployments, and the InferenceServices its notebook builds
+    (``NOTEBOOK_ISVCS``).
 
     Several files of one lab that define the same InferenceService (a manifest and its canary)
     count once, at the larger of their peaks.
     """
+    notebook_isvcs = NOTEBOOK_ISVCS if notebook_isvcs is None else notebook_isvcs
     peaks: dict[str, tuple[int, float, float, int]] = {}
     for lab in sorted(p for p in Path(manifests_dir).iterdir() if p.is_dir()):
         per_name: dict[str, tuple[int, float, float]] = {}
+        workloads: dict[str, tuple[int, float, float]] = {}
+        by_file: dict[str, dict] = {}
         for path in sorted(lab.glob("*.y*ml")):
             for doc in yaml.safe_load_all(path.read_text()):
-                if isinstance(doc, dict) and doc.get("kind") == "InferenceService":
-                    name = (doc.get("metadata") or {}).get("name", path.stem)
+                if not isinstance(doc, dict):
+                    continue
+                name = (doc.get("metadata") or {}).get("name", path.stem)
+                if doc.get("kind") == "InferenceService":
                     per_name[name] = max(per_name.get(name, (0, 0.0, 0.0)), isvc_peak(doc))
+                    by_file.setdefault(path.name, doc)
+                elif doc.get("kind") == "Deployment":
+                    workloads[name] = deployment_peak(doc)
+        for name, template, fields in notebook_isvcs.get(lab.name, ()):
+            if template not in by_file:
+                raise WorkshopError(f"{lab.name}: the notebook's {name} is sized like {template}, which is not there",
+                                    hint="update learners.NOTEBOOK_ISVCS with the lab's manifests")
+            per_name[name] = isvc_peak(_with_predictor_fields(by_file[template], name, fields))
         if per_name:
-            peaks[lab.name] = (sum(p[0] for p in per_name.values()), sum(p[1] for p in per_name.values()),
-                               sum(p[2] for p in per_name.values()), len(per_name))
+            every = [*per_name.values(), *workloads.values()]
+            peaks[lab.name] = (sum(p[0] for p in every), sum(p[1] for p in every), sum(p[2] for p in every),
+                               len(per_name))
     if not peaks:
         raise WorkshopError(f"no InferenceService manifests under {manifests_dir}",
                             hint="the quota is sized from the labs' manifests")
@@ -161,16 +222,25 @@ def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs") -> dict[str, tuple[i
 
 
 def quota_for(manifests_dir: Path = MANIFESTS_DIR / "labs") -> Quota:
-    """The quota every learner gets: the most demanding lab's peak, plus one more pod of headroom
-    for a revision rolling out (Knative starts the new pod before it stops the old one)."""
+    """The quota every learner gets: for CPU, memory and pods each, the most demanding lab's peak
+    (not always the same lab), plus one more pod of headroom for a revision rolling out (Knative
+    starts the new pod before it stops the old one)."""
     peaks = lab_peaks(manifests_dir)
-    lab, (pods, cpu, memory, isvcs) = max(peaks.items(), key=lambda item: (item[1][1], item[1][2]))
+    cpu_lab = max(peaks, key=lambda lab: (peaks[lab][1], peaks[lab][2]))
+    memory_lab = max(peaks, key=lambda lab: (peaks[lab][2], peaks[lab][1]))
+    pods_lab = max(peaks, key=lambda lab: (peaks[lab][0], peaks[lab][1]))
     largest_pod_cpu = max(p[1] / max(p[0], 1) for p in peaks.values())
     largest_pod_memory = max(p[2] / max(p[0], 1) for p in peaks.values())
+    cpu, memory, pods = peaks[cpu_lab][1], peaks[memory_lab][2], peaks[pods_lab][0]
+    sized = {cpu_lab: [], memory_lab: [], pods_lab: []}
+    sized[cpu_lab].append(f"{cpu:.0f}m CPU")
+    sized[memory_lab].append(f"{memory:.0f} MiB")
+    sized[pods_lab].append(f"{pods} pods")
+    basis = "; ".join(f"{lab}: {', '.join(what)}" for lab, what in sized.items())
     return Quota(cpu_millicores=int(math.ceil((cpu + largest_pod_cpu) / 5) * 5),
                  memory_mib=int(math.ceil((memory + largest_pod_memory) / 16) * 16),
                  pods=pods + 2, inferenceservices=max(p[3] for p in peaks.values()) + 2,
-                 basis=f"{lab}: {pods} pods at once ({cpu:.0f}m CPU, {memory:.0f} MiB requested) + one pod of headroom")
+                 basis=f"{basis} requested at once + one pod of headroom")
 
 
 # ----- objects -----------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def catchup_(c, to="", context="", namespace="", local_only=False, yes=False, dr
 
 @workshop_task(auto_shortflags=False, help={"lab": "the lab to undo (its number)", **_HELP})
 def reset(c, lab="", context="", namespace="", local_only=False, yes=False, dry_run=False):
-    """Remove what lab N created (InferenceServices, cache files) and verify the namespace is as before."""
+    """Remove what lab N created (InferenceServices, other objects, cache files) and check nothing of it is left."""
     number = catchup.check_lab(lab, "--lab")
     target = _cluster_context(context, local_only, yes, dry_run)
     ns = workshop_namespace(namespace or None)
@@ -152,9 +152,9 @@ def reset(c, lab="", context="", namespace="", local_only=False, yes=False, dry_
         runner = Runner(c)
         before = catchup.list_objects(runner, target, ns)
         runner.execute(plan)
-        isvcs = catchup.lab_isvcs(number)
-        catchup.verify_reset(before - {o for o in before if catchup.belongs_to(o, isvcs)},
-                             catchup.list_objects(runner, target, ns), isvcs)
+        names = catchup.lab_names(number)
+        catchup.verify_reset(before - {o for o in before if catchup.belongs_to(o, names)},
+                             catchup.list_objects(runner, target, ns), names)
     console.print("Servers a notebook started stop with its kernel: restart or shut down the notebook's kernel.")
     if not dry_run:
         console.print(f"[green]lab {number} reset[/green]" + (f"; namespace {plain(ns)} is as it was before the lab."
