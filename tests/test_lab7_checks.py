@@ -293,6 +293,35 @@ def test_a_url_that_does_not_reach_the_sink_fails(url, why, isvc_schema):
     assert_fails(run("logger_manifest", logger_yaml=manifest), "not the sink's Service")
 
 
+def test_in_a_learner_namespace_the_sink_is_the_one_in_it(isvc_schema, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_NAMESPACE", "learner-03")
+    for url in ("http://payload-sink.learner-03.svc.cluster.local/", "http://payload-sink/"):
+        result = run("logger_manifest", logger_yaml=logger_manifest(url=url))
+        assert result.passed, result.text()
+    # the workshop's own namespace is another learner's (or nobody's) sink
+    result = run("logger_manifest", logger_yaml=logger_manifest(url="http://payload-sink.default.svc.cluster.local/"))
+    assert_fails(result, "learner-03")
+    assert "NAMESPACE in the URL" in result.hint
+
+
+@pytest.mark.parametrize("check, answer", [
+    ("batcher_manifest", {"batcher_yaml": batcher_manifest(), "max_batch_size": 8, "max_latency_ms": 3}),
+    ("logger_manifest", {"logger_yaml": logger_manifest(url="http://payload-sink/")}),
+])
+def test_a_manifest_names_no_namespace_or_the_labs_own(check, answer, isvc_schema, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_NAMESPACE", "learner-03")
+    variable = next(iter(answer))
+    assert run(check, **answer).passed  # no namespace: kubectl apply -n chooses it
+    for namespace, passes in (("learner-03", True), ("default", False), ("learner-04", False)):
+        named = {**answer, variable: copy.deepcopy(answer[variable])}
+        named[variable]["metadata"]["namespace"] = namespace
+        result = run(check, **named)
+        if passes:
+            assert result.passed, result.text()
+        else:
+            assert_fails(result, "kubectl apply -n learner-03")
+
+
 @pytest.mark.parametrize("mode", ["request", "response", None])
 def test_a_logger_that_does_not_log_both_halves_fails(mode, isvc_schema):
     manifest = logger_manifest()

@@ -72,7 +72,7 @@ def test_the_sink_manifest_agrees_with_the_sink_and_the_check():
     assert container["readinessProbe"]["httpGet"]["path"] == HEALTH_PATH
     assert service["metadata"]["name"] == cluster.SINK_NAME == lab7.SINK_SERVICE
     assert service["spec"]["ports"][0]["port"] == 80
-    assert cluster.sink_url().split("//")[1].rstrip("/") in lab7.SINK_HOSTS
+    assert cluster.sink_url("learner-03").split("//")[1].rstrip("/") in lab7.sink_hosts("learner-03")
     volume = next(v for v in deployment["spec"]["template"]["spec"]["volumes"] if "configMap" in v)
     assert volume["configMap"]["name"] == cluster.SINK_NAME
 

@@ -34,7 +34,18 @@ REAL_INTERFACE_LABS = {
     "06-custom-transformer.ipynb": [r"kubectl .* apply -f", r"kubectl .* wait --for=condition=Ready inferenceservice/",
                                     r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
                                     r"curl .*-H \"Host: ", r"kubectl .* delete inferenceservice"],
+    "07-batching-and-logging.ipynb": [r"kubectl .* apply -f", r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
+                                      r"kubectl .* logs -l .* -c agent", r"kubectl .* create configmap payload-sink",
+                                      r"kubectl .* rollout status deployment/payload-sink", r"curl .*-H \"Host: ",
+                                      r"PortForward\(\"payload-sink\"", r"kubectl .* delete inferenceservices"],
+    "08-boosting-runtimes.ipynb": [r"kubectl .* get clusterservingruntimes",
+                                   r"jsonpath='\{\{\.spec\.supportedModelFormats\}\}", r"kubectl .* apply -f",
+                                   r"RUNTIME:\.status\.clusterServingRuntimeName", r"curl .*-H \"Host: .*/v2/models/",
+                                   r"kubectl .* delete -f"],
 }
+#: Namespaces a kubectl call may name besides the lab's: Lab 5's PodMonitor lives in the monitoring
+#: stack's, Lab 7 reads the platform's model store.
+OTHER_NAMESPACES = ("MONITORING_NAMESPACE", "STORE_NAMESPACE")
 EXPECTED_HEADER = ("**Expected on a cluster** (written from upstream's documented shapes, not captured from a "
                    "run):")
 
@@ -64,9 +75,45 @@ def test_every_kubectl_call_names_the_labs_context_and_namespace(name):
     assert calls, f"{name}: no kubectl call in its cluster part"
     for text in calls:
         assert "--context {CONTEXT}" in text, f"{name}: kubectl without --context {{CONTEXT}}: {text}"
-        # the lab's namespace, or another named one (Lab 5's PodMonitor lives in MONITORING_NAMESPACE)
-        assert re.search(r"(-n|--namespace) \{(MONITORING_)?NAMESPACE\}", text), \
+        # the lab's namespace, or another one named by a constant (OTHER_NAMESPACES)
+        assert re.search(rf"(-n|--namespace) \{{({'|'.join(('NAMESPACE', *OTHER_NAMESPACES))})\}}", text), \
             f"{name}: kubectl without -n {{NAMESPACE}}: {text}"
+
+
+def test_the_lab_manifests_name_no_namespace():
+    """`kubectl apply -n NAMESPACE -f FILE` refuses a manifest that names another namespace."""
+    import yaml
+
+    from kserve_workshop.paths import MANIFESTS_DIR
+
+    named = [f"{path.relative_to(MANIFESTS_DIR)}: {doc['metadata']['namespace']}"
+             for path in sorted((MANIFESTS_DIR / "labs").glob("*/*.y*ml"))
+             for doc in yaml.safe_load_all(path.read_text()) if isinstance(doc, dict)
+             and "namespace" in (doc.get("metadata") or {})]
+    assert named == []
+
+
+@pytest.mark.parametrize("name", [path.name for path in MASTERS])
+def test_the_masters_import_the_librarys_modules_at_their_homes(name):
+    """No deprecated path (``kserve_workshop.MOVED``) and no facade kept for one release (serving, clients)."""
+    import ast
+
+    import kserve_workshop
+    from kserve_workshop.labkit.notebook_lint import python_of
+
+    old = {*kserve_workshop.MOVED, "kserve_workshop.serving", "kserve_workshop.clients"}
+    found = []
+    for cell in _cells(name):
+        python = python_of(cell.source)[0] if cell.cell_type == "code" else None
+        if not python or python_of(cell.source)[2]:
+            continue
+        for node in ast.walk(ast.parse(python)):
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names if alias.name in old]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found += [f"{node.module}.{alias.name}" for alias in node.names
+                          if node.module in old or f"{node.module}.{alias.name}" in old]
+    assert found == [], f"{name} imports deprecated module paths: {found}"
 
 
 def test_the_labs_use_the_kserve_sdk_client_beside_the_manifest():

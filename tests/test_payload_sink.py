@@ -3,6 +3,8 @@ server on 127.0.0.1, graded with the agent's events, and a bounded burst at 1,00
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -23,8 +25,10 @@ def test_the_master_sink_answers_and_keeps_what_the_grader_expects(tmp_path):
         statuses = post_deliveries(sink.event_url, [case.delivery for case in graded.cases])
         with loopback_session() as session:
             stats = session.get(f"{sink.url}/stats", timeout=5).json()
+            served = session.get(f"{sink.url}/pairs", timeout=5).text  # what the cluster part reads
     assert judge_answers(graded.cases, statuses) == []
     assert judge_store(graded, read_pairs(tmp_path / "pairs.jsonl")) == []
+    assert [json.loads(line) for line in served.splitlines()] == read_pairs(tmp_path / "pairs.jsonl")
     # The request whose response never came, and the one whose response was malformed, wait.
     assert stats == {"pairs": len(graded.pairs), "pending": 2}
 

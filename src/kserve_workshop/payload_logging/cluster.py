@@ -31,9 +31,11 @@ LOG_BUCKET = "payload-logs"
 LOG_PREFIX = "lab7"
 
 
-def sink_url(namespace: str = "default") -> str:
-    """The ``logger.url`` that reaches the sink's Service from any pod of the cluster."""
-    return f"http://{SINK_NAME}.{namespace}.svc.cluster.local/"
+def sink_url(namespace: str | None = None) -> str:
+    """The ``logger.url`` that reaches the sink's Service (in the labs' namespace unless named) from any pod."""
+    from ..namespace import workshop_namespace
+
+    return f"http://{SINK_NAME}.{workshop_namespace(namespace)}.svc.cluster.local/"
 
 
 def sink_objects(image: str) -> list[dict]:

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from ...batching import LAB_SCENARIO, UTILISATION_LIMIT, BatchingCurve, estimate_batcher, fit_cost
 from ...batching.estimate import check_batcher_settings
 from ...errors import WorkshopError
-from ..grading import CheckFailed, lab_check
+from ...namespace import workshop_namespace
+from ..grading import CheckFailed, lab_check, quoted
 from .isvc_rules import as_manifest, has_small_resources, model_of, schema_valid, uses_sklearn_runtime
 
 #: A measurement spans one row to the batcher's default batch size and beyond.
@@ -27,9 +28,13 @@ SMALLEST, LARGEST, MIN_SIZES = 1, 64, 5
 FIXED_TOLERANCE, FIXED_SLACK_MS = 0.10, 0.05
 PER_ROW_TOLERANCE, PER_ROW_SLACK_US = 0.25, 1.0
 BATCHER_NAME, LOGGER_NAME = "iris-batcher", "iris-logger"
-SINK_SERVICE, SINK_NAMESPACE = "payload-sink", "default"
-SINK_HOSTS = {SINK_SERVICE, f"{SINK_SERVICE}.{SINK_NAMESPACE}", f"{SINK_SERVICE}.{SINK_NAMESPACE}.svc",
-              f"{SINK_SERVICE}.{SINK_NAMESPACE}.svc.cluster.local"}
+SINK_SERVICE = "payload-sink"
+
+
+def sink_hosts(namespace: str) -> set[str]:
+    """The names of the sink's Service that resolve from a pod of ``namespace`` (where the sink runs too)."""
+    return {SINK_SERVICE, f"{SINK_SERVICE}.{namespace}", f"{SINK_SERVICE}.{namespace}.svc",
+            f"{SINK_SERVICE}.{namespace}.svc.cluster.local"}
 
 
 def _curve(curve: Any) -> BatchingCurve:
@@ -161,9 +166,16 @@ def _predictor(manifest: dict, variable: str) -> dict:
 def _isvc(value: Any, variable: str, name: str) -> tuple[dict, dict]:
     manifest = as_manifest(value, variable)
     schema_valid(manifest, variable)
-    if (manifest.get("metadata") or {}).get("name") != name:
+    metadata = manifest.get("metadata") or {}
+    if metadata.get("name") != name:
         raise CheckFailed(f"the InferenceService must be called {name}", expected=f"metadata.name: {name}",
-                          found=(manifest.get("metadata") or {}).get("name"), hint="the cluster cells use that name")
+                          found=metadata.get("name"), hint="the cluster cells use that name")
+    namespace = workshop_namespace()
+    if metadata.get("namespace", namespace) != namespace:
+        raise CheckFailed("metadata.namespace is not the lab's namespace", expected=f"no namespace, or {namespace}",
+                          found=quoted(metadata.get("namespace")),
+                          hint=f"leave namespace out: `kubectl apply -n {namespace}` puts it there, and refuses a "
+                               "manifest that names another")
     model = model_of(manifest, variable)
     uses_sklearn_runtime(model)
     has_small_resources(model)
@@ -194,7 +206,16 @@ def batcher_manifest(batcher_yaml, max_batch_size, max_latency_ms):
     return f"{BATCHER_NAME} batches up to {max_batch_size} rows or {max_latency_ms} ms, in one pod"
 
 
-@lab_check("lab7", hint="logger: {mode: all, url: http://payload-sink.default.svc.cluster.local/} beside model:")
+def _plain_http_root(parts) -> bool:
+    """``http://HOST/`` (port 80, path /): how the agent reaches a Service."""
+    try:
+        return parts is not None and parts.scheme == "http" and parts.port in (None, 80) and parts.path in ("", "/")
+    except ValueError:  # a port that is not a number
+        return False
+
+
+@lab_check("lab7", hint="logger: {mode: all, url: http://payload-sink.<your NAMESPACE>.svc.cluster.local/} "
+                        "beside model:")
 def logger_manifest(logger_yaml):
     """An InferenceService whose predictor logs requests and responses to the sink's Service."""
     _, predictor = _isvc(logger_yaml, "logger_yaml", LOGGER_NAME)
@@ -208,13 +229,14 @@ def logger_manifest(logger_yaml):
                                                           "or 'response' alone leaves nothing to pair")
     url = logger.get("url")
     parts = urlsplit(url) if isinstance(url, str) else None
-    host_ok = parts is not None and parts.scheme == "http" and parts.hostname in SINK_HOSTS \
-        and parts.port in (None, 80) and parts.path in ("", "/")
-    if not host_ok:
-        raise CheckFailed("the url is not the sink's Service", expected=f"http://{SINK_SERVICE}.{SINK_NAMESPACE}"
+    namespace = workshop_namespace()
+    if not (_plain_http_root(parts) and parts.hostname in sink_hosts(namespace)):
+        elsewhere = _plain_http_root(parts) and (parts.hostname or "").startswith(f"{SINK_SERVICE}.")
+        raise CheckFailed("the url is not the sink's Service", expected=f"http://{SINK_SERVICE}.{namespace}"
                           ".svc.cluster.local/", found=url,
-                          hint="the agent POSTs to exactly this URL from inside the pod: the Service's DNS name, "
-                               "port 80, path /")
+                          hint=f"your sink runs in your namespace, {namespace}: put NAMESPACE in the URL (an f-string)"
+                          if elsewhere else "the agent POSTs to exactly this URL from inside the pod: the Service's "
+                          "DNS name, port 80, path /")
     if "storage" in logger:
         raise CheckFailed("this logger sends to the sink, not to a bucket", found=logger["storage"],
                           hint="storage is for s3:// urls (later in the lab)")
