@@ -27,9 +27,9 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
     smoke, image, image_context        the platform smoke test, the custom image and its build context
     docs_site, docs_pages/             the docs site's mkdocs hooks and macros; lab pages, command outputs,
                                        docs.record
-    labkit/                            the lab kit: grading, checks/, labgen, scorecard, %%cluster magic,
-                                       notebook linting (shell lines against kubectl's reference), boxes
-                                       (check results' and notices' HTML)
+    labkit/                            the lab kit: grading, checks/, labgen, masters (run in place), scorecard,
+                                       %%cluster magic, notebook linting (shell lines against kubectl's
+                                       reference), boxes (check results' and notices' HTML)
     tasks/                             invoke tasks, one module per namespace
 
 Deprecated module paths, kept importable for one release (remove them after it):

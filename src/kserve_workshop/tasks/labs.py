@@ -1,4 +1,5 @@
 """`invoke labs.generate` / `labs.check` (the student notebooks, generated from the masters and checked),
+`labs.execute` (the masters run on this machine, their outputs written in place),
 `labs.catchup --to N` / `labs.reset --lab N` (a learner's environment brought to, or back from, a
 lab), and `invoke grade` (a learner's notebooks run and scored; a top-level task)."""
 
@@ -64,6 +65,31 @@ def check(c, notebooks_dir=None, labs_dir=None):
         raise WorkshopError(f"{len(messages)} problem(s):\n  " + "\n  ".join(messages),
                             hint=", then ".join(fixes) + ", then run `invoke labs.check` again")
     info(f"labs/ is in sync and {len(paths)} notebook(s) pass the static checks")
+
+
+@workshop_task(help={"lab": "Only this lab (its number); default: every master.",
+                     "timeout": "Time limit per cell, in seconds (default 300)."})
+def execute(c, lab="", timeout=300):
+    """Run the masters top to bottom on this machine and write their outputs in place (then `labs.generate`)."""
+    from ..console import step
+    from ..labkit.labgen import masters
+    from ..labkit.masters import execute_master
+
+    paths = masters(NOTEBOOKS_DIR)
+    if lab:
+        number = catchup.check_lab(lab, "--lab")
+        paths = [path for path in paths if path.name.startswith(f"{number:02d}-")]
+    try:
+        timeout = int(timeout)
+    except (TypeError, ValueError):
+        raise WorkshopError(f"--timeout must be a whole number of seconds, got {timeout!r}") from None
+    if timeout < 1:
+        raise WorkshopError(f"--timeout must be at least 1 second, got {timeout}")
+    for path in paths:
+        with step(f"running {_relative(path)}"):
+            seconds = execute_master(path, timeout=timeout)
+        info(f"{_relative(path)}: executed in {seconds:.0f} s and written")
+    info("now run `invoke labs.generate`, then `invoke labs.check`")
 
 
 @workshop_task(help={"labs_dir": "Folder holding the learner's lab notebooks (default: labs/).",
@@ -161,6 +187,6 @@ def reset(c, lab="", context="", namespace="", local_only=False, yes=False, dry_
                                                                if target else " (local part)."))
 
 
-namespace = Collection("labs", generate, check)
+namespace = Collection("labs", generate, check, execute)
 namespace.add_task(catchup_, name="catchup")
 namespace.add_task(reset)
