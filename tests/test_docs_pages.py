@@ -265,8 +265,10 @@ def test_unknown_outputs_are_refused():
 
 
 def skeleton(text: str) -> list[str]:
-    """Lines with every number masked: what stays when the same command runs again elsewhere."""
-    return [re.sub(r"\d+(\.\d+)?", "#", line).rstrip() for line in text.strip().splitlines()]
+    """Lines with every number and log-file suffix masked: what stays when the same command runs again
+    elsewhere (each server start writes ``NAME-PORT-<8 random hex>.log``)."""
+    masked = (re.sub(r"-[0-9a-f]{8}\.log\b", "-#.log", line) for line in text.strip().splitlines())
+    return [re.sub(r"\d+(\.\d+)?", "#", line).rstrip() for line in masked]
 
 
 @pytest.mark.slow
