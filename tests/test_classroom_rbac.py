@@ -284,12 +284,28 @@ def test_a_batcher_or_a_logger_brings_kserves_agent_into_the_quota():
 def test_lab7_counts_its_sink_and_the_inferenceservices_its_notebook_builds():
     peaks = learners.lab_peaks()
     without = learners.lab_peaks(notebook_isvcs={})
-    pods, cpu, memory, isvcs = peaks["07-batching-and-logging"]
+    pods, cpu, memory, isvcs, services = peaks["07-batching-and-logging"]
     assert isvcs == 4 and pods == 5, "iris-unbatched, iris-logger-s3, iris-batcher, iris-logger and the sink"
     assert without["07-batching-and-logging"][3] == 2
     sink = next(doc for doc in yaml.safe_load_all((LAB7 / "payload-sink.yaml").read_text())
                 if doc["kind"] == "Deployment")
     assert learners.deployment_peak(sink) == (1, 20.0, 64.0)
+    assert services == 4 * 4 + 1, "per InferenceService KServe's host Service, Knative's route and revision ones"
+
+
+def test_the_quota_has_room_for_the_services_kserve_and_knative_make():
+    # KServe's ExternalName Service, Knative's route Service and two per revision (public, private).
+    lab2 = yaml.safe_load((learners.MANIFESTS_DIR / "labs" / "02-first-inferenceservice" / "sklearn-iris.yaml").read_text())
+    assert learners.isvc_services(lab2) == 4
+    with_transformer = copy.deepcopy(lab2)
+    with_transformer["spec"]["transformer"] = {"containers": [{"name": "kserve-container", "image": "x"}]}
+    canary = copy.deepcopy(with_transformer)
+    canary["spec"]["predictor"]["canaryTrafficPercent"] = 20
+    assert (learners.isvc_services(with_transformer), learners.isvc_services(canary)) == (7, 9)
+    # Lab 6's two InferenceServices with transformers need 14, Lab 7's four and the sink 17: plus room for
+    # the Services of revisions Knative keeps after a rollout.
+    assert QUOTA.services >= 17 + learners.SERVICES_HEADROOM
+    assert next(o for o in OBJECTS if o["kind"] == "ResourceQuota")["spec"]["hard"]["services"] == str(QUOTA.services)
 
 
 def test_notebook_isvcs_are_shaped_like_the_masters_solutions():

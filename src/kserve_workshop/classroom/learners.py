@@ -92,11 +92,13 @@ class Quota:
     inferenceservices: int
     #: How it was computed (the lab whose peak sized it), for the printed plan.
     basis: str
+    #: Kubernetes Services (KServe and Knative make several per InferenceService: ``isvc_services``).
+    services: int
 
     def hard(self) -> dict[str, str]:
         return {"requests.cpu": f"{self.cpu_millicores}m", "requests.memory": f"{self.memory_mib}Mi",
                 "pods": str(self.pods), "count/inferenceservices.serving.kserve.io": str(self.inferenceservices),
-                "services": "10", "services.loadbalancers": "0", "services.nodeports": "0",
+                "services": str(self.services), "services.loadbalancers": "0", "services.nodeports": "0",
                 "configmaps": "10", "persistentvolumeclaims": "0"}
 
 
@@ -165,6 +167,19 @@ def isvc_peak(isvc: dict) -> tuple[int, float, float]:
     return int(pods), cpu, memory
 
 
+def isvc_services(isvc: dict) -> int:
+    """Kubernetes Services one InferenceService brings: KServe's ExternalName Service for its host
+    (``reconcileExternalService``), and per component Knative's Route Service and two per revision
+    (public and private); a canary runs two revisions."""
+    spec = isvc.get("spec") or {}
+    count = 1
+    for name in ("predictor", "transformer", "explainer"):
+        component = spec.get(name)
+        if component:
+            count += 1 + 2 * (2 if component.get("canaryTrafficPercent") is not None else 1)
+    return count
+
+
 def deployment_peak(deployment: dict) -> tuple[int, float, float]:
     """(pods, CPU millicores, memory MiB) of a Deployment's replicas (Lab 7's sink)."""
     spec = deployment.get("spec") or {}
@@ -182,8 +197,8 @@ def _with_predictor_fields(isvc: dict, name: str, fields: dict) -> dict:
 
 def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs",
               notebook_isvcs: dict[str, tuple[tuple[str, str, dict], ...]] | None = None,
-              ) -> dict[str, tuple[int, float, float, int]]:
-    """Per lab folder: (pods, CPU m, memory MiB, InferenceServices) if all its objects ran at once:
+              ) -> dict[str, tuple[int, float, float, int, int]]:
+    """Per lab folder: (pods, CPU m, memory MiB, InferenceServices, Services) if all its objects ran at once:
     its InferenceServices and Deployments, and the InferenceServices its notebook builds
     (``NOTEBOOK_ISVCS``).
 
@@ -191,10 +206,11 @@ def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs",
     count once, at the larger of their peaks.
     """
     notebook_isvcs = NOTEBOOK_ISVCS if notebook_isvcs is None else notebook_isvcs
-    peaks: dict[str, tuple[int, float, float, int]] = {}
+    peaks: dict[str, tuple[int, float, float, int, int]] = {}
     for lab in sorted(p for p in Path(manifests_dir).iterdir() if p.is_dir()):
         per_name: dict[str, tuple[int, float, float]] = {}
         workloads: dict[str, tuple[int, float, float]] = {}
+        services: dict[str, int] = {}
         by_file: dict[str, dict] = {}
         for path in sorted(lab.glob("*.y*ml")):
             for doc in yaml.safe_load_all(path.read_text()):
@@ -203,22 +219,32 @@ def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs",
                 name = (doc.get("metadata") or {}).get("name", path.stem)
                 if doc.get("kind") == "InferenceService":
                     per_name[name] = max(per_name.get(name, (0, 0.0, 0.0)), isvc_peak(doc))
+                    services[f"isvc/{name}"] = max(services.get(f"isvc/{name}", 0), isvc_services(doc))
                     by_file.setdefault(path.name, doc)
                 elif doc.get("kind") == "Deployment":
                     workloads[name] = deployment_peak(doc)
+                elif doc.get("kind") == "Service":
+                    services[f"service/{name}"] = 1
         for name, template, fields in notebook_isvcs.get(lab.name, ()):
             if template not in by_file:
                 raise WorkshopError(f"{lab.name}: the notebook's {name} is sized like {template}, which is not there",
                                     hint="update learners.NOTEBOOK_ISVCS with the lab's manifests")
-            per_name[name] = isvc_peak(_with_predictor_fields(by_file[template], name, fields))
+            shaped = _with_predictor_fields(by_file[template], name, fields)
+            per_name[name] = isvc_peak(shaped)
+            services[f"isvc/{name}"] = isvc_services(shaped)
         if per_name:
             every = [*per_name.values(), *workloads.values()]
             peaks[lab.name] = (sum(p[0] for p in every), sum(p[1] for p in every), sum(p[2] for p in every),
-                               len(per_name))
+                               len(per_name), sum(services.values()))
     if not peaks:
         raise WorkshopError(f"no InferenceService manifests under {manifests_dir}",
                             hint="the quota is sized from the labs' manifests")
     return peaks
+
+
+#: Knative keeps a revision's two Services after a newer one rolls out (config-gc keeps revisions
+#: for a day and more by default): room for five more revisions of one component.
+SERVICES_HEADROOM = 10
 
 
 def quota_for(manifests_dir: Path = MANIFESTS_DIR / "labs") -> Quota:
@@ -240,7 +266,8 @@ def quota_for(manifests_dir: Path = MANIFESTS_DIR / "labs") -> Quota:
     return Quota(cpu_millicores=int(math.ceil((cpu + largest_pod_cpu) / 5) * 5),
                  memory_mib=int(math.ceil((memory + largest_pod_memory) / 16) * 16),
                  pods=pods + 2, inferenceservices=max(p[3] for p in peaks.values()) + 2,
-                 basis=f"{basis} requested at once + one pod of headroom")
+                 basis=f"{basis} requested at once + one pod of headroom",
+                 services=max(p[4] for p in peaks.values()) + SERVICES_HEADROOM)
 
 
 # ----- objects -----------------------------------------------------------------------------------
