@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import process_guard  # noqa: E402 - lives in tests/, put on the path above
+import worker_cache  # noqa: E402
 
 STRICT_ENV = "WORKSHOP_CHECKS_STRICT"
 SANITIZER = HERE / "nbval-sanitize.cfg"
@@ -30,6 +31,7 @@ collect_ignore_glob = [".ipynb_checkpoints/*"]
 
 def pytest_configure(config) -> None:
     process_guard.install(config)
+    worker_cache.use_worker_cache(config)
     option = config.option
     if hasattr(option, "nbval_lax") and not (option.nbval or option.nbval_lax):
         option.nbval_lax = True

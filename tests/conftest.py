@@ -30,6 +30,7 @@ def _import_kserve_without_pytest_arguments() -> None:
 _import_kserve_without_pytest_arguments()
 
 import process_guard
+import worker_cache
 from kserve_workshop import schemas
 from support.reference_files import REFERENCE_CRD
 
@@ -38,6 +39,7 @@ collect_ignore = ["fixtures"]
 
 def pytest_configure(config) -> None:
     process_guard.install(config)
+    worker_cache.use_worker_cache(config)
 
 
 def pytest_collection_modifyitems(items) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import psutil
+import pytest
 
 SESSION_ENV = "WORKSHOP_TEST_SESSION"
 
@@ -136,6 +137,8 @@ class ListenSampler:
 # ------------------------------------------------------------------------------ pytest plugin
 
 PLUGIN_NAME = "workshop-process-guard"
+#: The key under which a pytest-xdist worker finds the controller's token in ``config.workerinput``.
+TOKEN_KEY = "workshop_guard_token"
 GRACE_ENV = "WORKSHOP_LEFTOVER_GRACE"
 
 
@@ -157,6 +160,12 @@ class GuardPlugin:
     def pytest_sessionstart(self, session) -> None:
         self.sampler.start()
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        """pytest-xdist: tell each worker the run's token (its processes inherit it anyway)."""
+        node.workerinput[TOKEN_KEY] = self.token
+
+    @pytest.hookimpl(trylast=True)  # after pytest-xdist has shut its workers down
     def pytest_sessionfinish(self, session) -> None:
         import os
 
@@ -193,7 +202,14 @@ class GuardPlugin:
 
 
 def install(config) -> None:
-    """Register the guard once per session (both conftests call this)."""
+    """Register the guard once per session (both conftests call this).
+
+    Under pytest-xdist only the controller guards: the workers, the kernels and the servers they
+    start carry the controller's token and are its descendants, so one guard sees them all, and a
+    leftover fails the whole run (a worker's own exit status would not reach it).
+    """
+    if getattr(config, "workerinput", None) is not None:
+        return
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(GuardPlugin(), PLUGIN_NAME)
 

@@ -268,6 +268,8 @@ def skeleton(text: str) -> list[str]:
     """Lines with every number and log-file suffix masked: what stays when the same command runs again
     elsewhere (each server start writes ``NAME-PORT-<8 random hex>.log``)."""
     masked = (re.sub(r"-[0-9a-f]{8}\.log\b", "-#.log", line) for line in text.strip().splitlines())
+    # Under pytest-xdist each worker has a cache of its own (tests/worker_cache.py).
+    masked = (re.sub(r"\.cache/xdist/gw\d+/", ".cache/", line) for line in masked)
     return [re.sub(r"\d+(\.\d+)?", "#", line).rstrip() for line in masked]
 
 

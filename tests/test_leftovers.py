@@ -140,4 +140,8 @@ def test_a_tidy_session_passes(tmp_path):
 
 
 def test_the_guard_is_installed_for_this_run(pytestconfig):
-    assert pytestconfig.pluginmanager.has_plugin(process_guard.PLUGIN_NAME)
+    if getattr(pytestconfig, "workerinput", None) is None:
+        assert pytestconfig.pluginmanager.has_plugin(process_guard.PLUGIN_NAME)
+    else:  # a pytest-xdist worker: the controller guards the whole run, with the token it handed down
+        assert not pytestconfig.pluginmanager.has_plugin(process_guard.PLUGIN_NAME)
+        assert os.environ.get(SESSION_ENV) == pytestconfig.workerinput[process_guard.TOKEN_KEY]

@@ -125,6 +125,7 @@ def test_nbval_fails_a_master_whose_solution_does_not_pass_its_check(tmp_path):
     shutil.copy(NOTEBOOKS_DIR / "conftest.py", notebooks)
     shutil.copy(NOTEBOOKS_DIR / "nbval-sanitize.cfg", notebooks)
     shutil.copy(Path(__file__).parent / "process_guard.py", tests)
+    shutil.copy(Path(__file__).parent / "worker_cache.py", tests)
     for answer, name in (PASSING, FAILING):
         _tiny_master(notebooks / f"0{len(name)}-{name}.ipynb", answer)
     env = {key: value for key, value in os.environ.items() if key != "WORKSHOP_CHECKS_STRICT"}

@@ -47,8 +47,6 @@ Deprecated module paths, kept importable for one release (remove them after it):
       tasks.lab_tasks -> tasks.labs             tasks.local_tasks -> tasks.local
       tasks.diagnose_tasks -> tasks.diagnose    tasks.docs_tasks -> tasks.docs
       tasks.image_tasks -> tasks.image          tasks.start_tasks -> tasks.workshop
-      tasks.class_tasks -> tasks.classroom      tasks.images_tasks -> tasks.images
-      tasks.labs_catchup_tasks -> tasks.labs
 
 - modules split in two or more keep a facade with every name they had: ``serving`` (now ``isvc``
   and ``ingress``) and ``clients`` (now ``dataplane``, ``metrics.exposition``, ``load.latency``).
@@ -79,9 +77,6 @@ MOVED = {
         "tasks.docs_tasks": "tasks.docs",
         "tasks.image_tasks": "tasks.image",
         "tasks.start_tasks": "tasks.workshop",
-        "tasks.class_tasks": "tasks.classroom",
-        "tasks.images_tasks": "tasks.images",
-        "tasks.labs_catchup_tasks": "tasks.labs",
     }.items()
 }
 
