@@ -52,8 +52,20 @@ class Measurement:
 
 
 def run_hey(url: str, payload_file: str, concurrency: int, duration: float) -> Measurement:
-    argv = ["hey", "-z", f"{int(duration * 1000)}ms", "-c", str(concurrency), "-m", "POST",
-            "-T", "application/json", "-D", payload_file, url]
+    argv = [
+        "hey",
+        "-z",
+        f"{int(duration * 1000)}ms",
+        "-c",
+        str(concurrency),
+        "-m",
+        "POST",
+        "-T",
+        "application/json",
+        "-D",
+        payload_file,
+        url,
+    ]
     before = _cpu_seconds(resource.RUSAGE_CHILDREN)  # hey is a child: counted once it has exited
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
     if done.returncode != 0:
@@ -122,21 +134,28 @@ def main(argv: list[str] | None = None) -> int:
                 order = ("hey", "workshop") if repetition % 2 == 0 else ("workshop", "hey")
                 for tool in order:
                     with step(f"run {repetition + 1}/{args.repeat}: {tool} at concurrency {level}"):
-                        measurement = (run_hey(url, str(payload_file), level, args.duration) if tool == "hey"
-                                       else run_ours(url, level, args.duration))
+                        measurement = (
+                            run_hey(url, str(payload_file), level, args.duration)
+                            if tool == "hey"
+                            else run_ours(url, level, args.duration)
+                        )
                     measurements.append(measurement)
     finally:
         server.stop()
     load_after = os.getloadavg()
 
     print()
-    print(f"{'conc':>4}  {'hey req/s':>10}  {'ours req/s':>10}  {'ratio':>6}  {'hey p50':>8}  {'ours p50':>8}"
-          f"  {'p50 diff':>8}  {'CPU/req hey':>11}  {'ours':>6}  goals")
+    print(
+        f"{'conc':>4}  {'hey req/s':>10}  {'ours req/s':>10}  {'ratio':>6}  {'hey p50':>8}  {'ours p50':>8}"
+        f"  {'p50 diff':>8}  {'CPU/req hey':>11}  {'ours':>6}  goals"
+    )
     rows, all_met = [], True
     for level in levels:
+
         def median(tool, field):
-            return statistics.median(getattr(m, field) for m in measurements
-                                     if m.tool == tool and m.concurrency == level)
+            return statistics.median(
+                getattr(m, field) for m in measurements if m.tool == tool and m.concurrency == level
+            )
 
         hey_rps, ours_rps = median("hey", "throughput"), median("workshop", "throughput")
         hey_p50, ours_p50 = median("hey", "p50"), median("workshop", "p50")
@@ -144,20 +163,41 @@ def main(argv: list[str] | None = None) -> int:
         ratio, diff = ours_rps / hey_rps, (ours_p50 - hey_p50) / hey_p50
         met = ratio >= THROUGHPUT_GOAL and abs(diff) <= P50_TOLERANCE
         all_met &= met
-        rows.append({"concurrency": level, "hey_rps": hey_rps, "ours_rps": ours_rps, "ratio": ratio,
-                     "hey_p50_ms": hey_p50 * 1000, "ours_p50_ms": ours_p50 * 1000, "p50_diff": diff,
-                     "hey_cpu_us_per_request": hey_cpu * 1e6, "ours_cpu_us_per_request": ours_cpu * 1e6, "met": met})
-        print(f"{level:>4}  {hey_rps:>10.0f}  {ours_rps:>10.0f}  {ratio:>5.2f}x  {hey_p50 * 1000:>6.2f}ms"
-              f"  {ours_p50 * 1000:>6.2f}ms  {diff:>+7.1%}  {hey_cpu * 1e6:>9.0f}us  {ours_cpu * 1e6:>4.0f}us"
-              f"  {'met' if met else 'MISSED'}")
+        rows.append(
+            {
+                "concurrency": level,
+                "hey_rps": hey_rps,
+                "ours_rps": ours_rps,
+                "ratio": ratio,
+                "hey_p50_ms": hey_p50 * 1000,
+                "ours_p50_ms": ours_p50 * 1000,
+                "p50_diff": diff,
+                "hey_cpu_us_per_request": hey_cpu * 1e6,
+                "ours_cpu_us_per_request": ours_cpu * 1e6,
+                "met": met,
+            }
+        )
+        print(
+            f"{level:>4}  {hey_rps:>10.0f}  {ours_rps:>10.0f}  {ratio:>5.2f}x  {hey_p50 * 1000:>6.2f}ms"
+            f"  {ours_p50 * 1000:>6.2f}ms  {diff:>+7.1%}  {hey_cpu * 1e6:>9.0f}us  {ours_cpu * 1e6:>4.0f}us"
+            f"  {'met' if met else 'MISSED'}"
+        )
     errors = sum(m.errors for m in measurements)
     print(f"\nmedians of {args.repeat} runs x {args.duration:g} s per tool and level; errors: {errors}")
     print(f"goals: throughput >= {THROUGHPUT_GOAL}x hey, p50 within {P50_TOLERANCE:.0%} of hey")
     print(f"load average after: {' '.join(f'{v:.2f}' for v in load_after)}")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"rows": rows, "runs": [m.__dict__ for m in measurements],
-                       "load_before": load_before, "load_after": load_after}, handle, indent=2)
+            json.dump(
+                {
+                    "rows": rows,
+                    "runs": [m.__dict__ for m in measurements],
+                    "load_before": load_before,
+                    "load_after": load_after,
+                },
+                handle,
+                indent=2,
+            )
     return 0 if all_met or not args.check else 1
 
 

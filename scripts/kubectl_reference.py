@@ -38,8 +38,11 @@ def kinds_of_kubernetes(version: str) -> set[tuple[str, str]]:
 
     definitions = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{version}-local"
     schemas = json.loads((definitions / "_definitions.json").read_text())["$defs"]
-    return {(entry["group"], entry["kind"]) for schema in schemas.values()
-            for entry in schema.get("x-kubernetes-group-version-kind") or []}
+    return {
+        (entry["group"], entry["kind"])
+        for schema in schemas.values()
+        for entry in schema.get("x-kubernetes-group-version-kind") or []
+    }
 
 
 class _CrdLoader(yaml.SafeLoader):
@@ -57,16 +60,18 @@ def labelled(value: str) -> tuple[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--kubectl", help="kubectl binary (default: .bin/kubectl, else kubectl on PATH)")
     parser.add_argument("--api-resources", type=labelled, action="append", default=[], metavar="SOURCE=FILE")
     parser.add_argument("--crd", type=labelled, action="append", default=[], metavar="SOURCE=FILE")
     parser.add_argument("--out", type=Path, default=ref.DATA_FILE)
     args = parser.parse_args(argv)
 
-    kubectl = args.kubectl or next((str(p) for p in [bin_dir() / "kubectl"] if p.exists()), None) \
-        or shutil.which("kubectl")
+    kubectl = (
+        args.kubectl or next((str(p) for p in [bin_dir() / "kubectl"] if p.exists()), None) or shutil.which("kubectl")
+    )
     if not kubectl:
         parser.error("no kubectl found: pass --kubectl PATH (`invoke tools` installs the pinned one into .bin/)")
     version = ref.kubectl_version(kubectl)
@@ -77,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         known = kinds_of_kubernetes(k8s_version)
         resources, sources = [], []
         for source, path in args.api_resources:
-            resources += ref.resources_from_api_resources(path.read_text(), source,
-                                                          keep=lambda group, kind: (group, kind) in known)
+            resources += ref.resources_from_api_resources(
+                path.read_text(), source, keep=lambda group, kind: (group, kind) in known
+            )
             sources.append(f"{source} (kinds kept: those of Kubernetes v{k8s_version})")
         for source, path in args.crd:
             resources += ref.resources_from_crds(yaml.load_all(path.read_text(), Loader=_CrdLoader), source)
@@ -89,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
 
     data = ref.build_reference(commands, version, pin("kubectl"), resources, sources)
     args.out.write_text(ref.dump_reference(data))
-    print(f"{args.out}: kubectl {version}, {len(data['commands'])} commands, "
-          f"{len(data['resources']['types'])} resource types")
+    print(
+        f"{args.out}: kubectl {version}, {len(data['commands'])} commands, "
+        f"{len(data['resources']['types'])} resource types"
+    )
     return 0
 
 

@@ -23,9 +23,17 @@ from packaging.utils import parse_wheel_filename
 
 
 def environment(arch: str) -> dict[str, str]:
-    return {"python_version": "3.11", "python_full_version": "3.11.13", "platform_system": "Linux",
-            "sys_platform": "linux", "platform_machine": arch, "implementation_name": "cpython",
-            "platform_python_implementation": "CPython", "os_name": "posix", "extra": ""}
+    return {
+        "python_version": "3.11",
+        "python_full_version": "3.11.13",
+        "platform_system": "Linux",
+        "sys_platform": "linux",
+        "platform_machine": arch,
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "os_name": "posix",
+        "extra": "",
+    }
 
 
 def applies(marker: str | None, env: dict[str, str]) -> bool:

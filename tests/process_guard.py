@@ -102,8 +102,7 @@ class ListenSampler:
     seconds in a daemon thread; what was seen bound beyond loopback is kept in ``violations``.
     """
 
-    def __init__(self, interval: float = 0.5,
-                 processes: Callable[[], Iterable[psutil.Process]] | None = None):
+    def __init__(self, interval: float = 0.5, processes: Callable[[], Iterable[psutil.Process]] | None = None):
         self.interval = interval
         self._processes = processes or (lambda: psutil.Process().children(recursive=True))
         self.violations: list[Listener] = []

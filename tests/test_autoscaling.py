@@ -17,8 +17,18 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 from kserve_workshop import autoscaling  # noqa: E402
-from kserve_workshop.autoscaling import (ColdStart, ScaleSample, ScaleSampler, count_pods, load_target,  # noqa: E402
-                                         make_sample, plot_scaling, read_kpa, summarize_scaling, wait_for_pods)
+from kserve_workshop.autoscaling import (
+    ColdStart,
+    ScaleSample,
+    ScaleSampler,
+    count_pods,
+    load_target,  # noqa: E402
+    make_sample,
+    plot_scaling,
+    read_kpa,
+    summarize_scaling,
+    wait_for_pods,
+)
 from kserve_workshop.errors import WorkshopError  # noqa: E402
 from kserve_workshop.load import LoadResult, replicas_for  # noqa: E402
 from kserve_workshop.paths import MANIFESTS_DIR  # noqa: E402
@@ -28,37 +38,62 @@ LAB_DIR = MANIFESTS_DIR / "labs" / "03-autoscaling"
 
 
 def pod(name, *, ready=True, phase="Running", deleting=False):
-    metadata = {"name": name, "namespace": "default",
-                "labels": {"serving.kserve.io/inferenceservice": NAME, "component": "predictor"}}
+    metadata = {
+        "name": name,
+        "namespace": "default",
+        "labels": {"serving.kserve.io/inferenceservice": NAME, "component": "predictor"},
+    }
     if deleting:
         metadata["deletionTimestamp"] = "2026-08-21T10:00:00Z"
-    conditions = [{"type": "Initialized", "status": "True"},
-                  {"type": "Ready", "status": "True" if ready else "False"},
-                  {"type": "PodScheduled", "status": "True"}]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
-            "status": {"phase": phase, "conditions": conditions}}
+    conditions = [
+        {"type": "Initialized", "status": "True"},
+        {"type": "Ready", "status": "True" if ready else "False"},
+        {"type": "PodScheduled", "status": "True"},
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "status": {"phase": phase, "conditions": conditions},
+    }
 
 
 def pa(revision, desired=None, actual=None):
-    status = {"serviceName": revision, "metricsServiceName": f"{revision}-private",
-              "conditions": [{"type": "Ready", "status": "True"}]}
+    status = {
+        "serviceName": revision,
+        "metricsServiceName": f"{revision}-private",
+        "conditions": [{"type": "Ready", "status": "True"}],
+    }
     if desired is not None:
         status["desiredScale"] = desired
     if actual is not None:
         status["actualScale"] = actual
-    return {"apiVersion": "autoscaling.internal.knative.dev/v1alpha1", "kind": "PodAutoscaler",
-            "metadata": {"name": revision, "namespace": "default",
-                         "labels": {"serving.kserve.io/inferenceservice": NAME,
-                                    "serving.knative.dev/revision": revision}},
-            "spec": {"protocolType": "http1", "reachability": "Reachable",
-                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                        "name": f"{revision}-deployment"}},
-            "status": status}
+    return {
+        "apiVersion": "autoscaling.internal.knative.dev/v1alpha1",
+        "kind": "PodAutoscaler",
+        "metadata": {
+            "name": revision,
+            "namespace": "default",
+            "labels": {"serving.kserve.io/inferenceservice": NAME, "serving.knative.dev/revision": revision},
+        },
+        "spec": {
+            "protocolType": "http1",
+            "reachability": "Reachable",
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{revision}-deployment"},
+        },
+        "status": status,
+    }
 
 
 def test_pods_are_counted_by_state():
-    pods = [pod("a"), pod("b"), pod("c", ready=False), pod("d", ready=False, phase="Pending"),
-            pod("e", deleting=True), pod("f", phase="Succeeded", ready=False)]
+    pods = [
+        pod("a"),
+        pod("b"),
+        pod("c", ready=False),
+        pod("d", ready=False, phase="Pending"),
+        pod("e", deleting=True),
+        pod("f", phase="Succeeded", ready=False),
+    ]
     counts = count_pods(pods)
     assert (counts.ready, counts.starting, counts.terminating) == (2, 2, 1)
     assert counts.total == 5
@@ -81,8 +116,9 @@ def test_kpa_without_scale_yet_reads_as_none():
 
 
 def test_sample_adds_up_revisions_and_keeps_unknowns_unknown():
-    sample = make_sample(100.0, [pod("a"), pod("b", ready=False)],
-                         [pa("r1", desired=3, actual=2), pa("r2", desired=1, actual=None)])
+    sample = make_sample(
+        100.0, [pod("a"), pod("b", ready=False)], [pa("r1", desired=3, actual=2), pa("r2", desired=1, actual=None)]
+    )
     assert (sample.ready, sample.starting, sample.pods) == (1, 1, 2)
     assert (sample.desired, sample.actual) == (4, 2)
     empty = make_sample(100.0, [], [pa("r1")])
@@ -97,8 +133,13 @@ def wait_until(condition, timeout=5.0):
 
 
 def test_sampler_records_samples_and_survives_a_failed_read():
-    replies = iter([([pod("a")], [pa("r1", 1, 1)]), RuntimeError("apiserver hiccup"),
-                    ([pod("a"), pod("b", ready=False)], [pa("r1", 2, 1)])])
+    replies = iter(
+        [
+            ([pod("a")], [pa("r1", 1, 1)]),
+            RuntimeError("apiserver hiccup"),
+            ([pod("a"), pod("b", ready=False)], [pa("r1", 2, 1)]),
+        ]
+    )
 
     def fetch():
         reply = next(replies, ([pod("a"), pod("b")], [pa("r1", 2, 2)]))
@@ -140,9 +181,13 @@ class FakeClock:
 
 
 def test_wait_for_pods_returns_once_everything_is_gone():
-    replies = iter([([pod("a"), pod("b", deleting=True)], [pa("r1", 0, 1)]),
-                    ([pod("b", deleting=True)], [pa("r1", 0, 0)]),
-                    ([], [pa("r1", 0, 0)])])
+    replies = iter(
+        [
+            ([pod("a"), pod("b", deleting=True)], [pa("r1", 0, 1)]),
+            ([pod("b", deleting=True)], [pa("r1", 0, 0)]),
+            ([], [pa("r1", 0, 0)]),
+        ]
+    )
     clock = FakeClock()
     sample = wait_for_pods(NAME, count=0, fetch=lambda: next(replies), sleep=clock.sleep, clock=clock)
     assert sample.pods == 0 and sample.terminating == 0
@@ -152,22 +197,32 @@ def test_wait_for_pods_returns_once_everything_is_gone():
 def test_wait_for_pods_times_out_with_what_it_saw():
     clock = FakeClock()
     with pytest.raises(WorkshopError, match="did not scale to zero within 10s: 1 ready, 0 starting") as info:
-        wait_for_pods(NAME, count=0, timeout=10, fetch=lambda: ([pod("a")], [pa("r1", 1, 1)]),
-                      sleep=clock.sleep, clock=clock)
+        wait_for_pods(
+            NAME, count=0, timeout=10, fetch=lambda: ([pod("a")], [pa("r1", 1, 1)]), sleep=clock.sleep, clock=clock
+        )
     assert "stable window" in info.value.hint
 
 
 def samples_of(values, start=1000.0):
     """ScaleSamples one second apart from (ready, starting, desired, actual) tuples."""
-    return [ScaleSample(start + i, ready, starting, 0, desired, actual)
-            for i, (ready, starting, desired, actual) in enumerate(values)]
+    return [
+        ScaleSample(start + i, ready, starting, 0, desired, actual)
+        for i, (ready, starting, desired, actual) in enumerate(values)
+    ]
 
 
 def load_result(started_at, elapsed=4.0):
     starts = [i * 0.1 for i in range(int(elapsed * 10))]
-    return LoadResult(url="http://127.0.0.1:8080/v1/models/iris-autoscale:predict", concurrency=4, rate=None,
-                      started_at=started_at, elapsed=elapsed, starts=starts, durations=[0.01] * len(starts),
-                      oks=[True] * len(starts))
+    return LoadResult(
+        url="http://127.0.0.1:8080/v1/models/iris-autoscale:predict",
+        concurrency=4,
+        rate=None,
+        started_at=started_at,
+        elapsed=elapsed,
+        starts=starts,
+        durations=[0.01] * len(starts),
+        oks=[True] * len(starts),
+    )
 
 
 def test_summary_finds_peak_and_first_new_pod():
@@ -232,6 +287,7 @@ def test_selector_is_the_inferenceservice_label():
 
 
 # ------------------------------------------------------------------------------ the lab's manifests
+
 
 def lab_manifest(name):
     return yaml.safe_load((LAB_DIR / name).read_text())

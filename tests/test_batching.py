@@ -8,8 +8,15 @@ import math
 import matplotlib
 import pytest
 
-from kserve_workshop.batching import (BatchingCurve, BatchPoint, estimate_batcher, fit_cost, measure_batching,
-                                      plot_batching, plot_estimates)
+from kserve_workshop.batching import (
+    BatchingCurve,
+    BatchPoint,
+    estimate_batcher,
+    fit_cost,
+    measure_batching,
+    plot_batching,
+    plot_estimates,
+)
 from kserve_workshop.metrics.exposition import histogram_count, read_metrics
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.training import iris_split
@@ -24,11 +31,15 @@ SIZES = (1, 2, 4, 8, 16, 32, 64)
 
 def synthetic(fixed: float = 0.001, per_row: float = 0.0, one_row_request: float = 0.001) -> BatchingCurve:
     """A curve whose batched time is fixed + per_row x N and whose one-row requests take one_row_request."""
-    return BatchingCurve("http://127.0.0.1:1/v1/models/m:predict",
-                         [BatchPoint(n, fixed + per_row * n, n * one_row_request) for n in SIZES], requests=100)
+    return BatchingCurve(
+        "http://127.0.0.1:1/v1/models/m:predict",
+        [BatchPoint(n, fixed + per_row * n, n * one_row_request) for n in SIZES],
+        requests=100,
+    )
 
 
 # ---------------------------------------------------------------------------------------- estimate
+
 
 def test_a_batch_that_fills_before_max_latency_closes_full():
     estimate = estimate_batcher(synthetic(), rate=1000, max_batch_size=8, max_latency_ms=10)
@@ -117,15 +128,19 @@ def test_plots_draw_both_curves_and_the_estimates():
 
 # ------------------------------------------------------------------------------------- measurement
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"url": "http://example.com/v1/models/m:predict"}, "refusing"),
-    ({"sizes": ()}, "sizes"),
-    ({"sizes": (0, 4)}, "sizes"),
-    ({"sizes": (True, 4)}, "sizes"),
-    ({"sizes": (1, "2")}, "sizes"),
-    ({"repeats": 0}, "repeats"),
-    ({"rows": []}, "rows is empty"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"url": "http://example.com/v1/models/m:predict"}, "refusing"),
+        ({"sizes": ()}, "sizes"),
+        ({"sizes": (0, 4)}, "sizes"),
+        ({"sizes": (True, 4)}, "sizes"),
+        ({"sizes": (1, "2")}, "sizes"),
+        ({"repeats": 0}, "repeats"),
+        ({"rows": []}, "rows is empty"),
+    ],
+)
 def test_bad_measurement_arguments_are_one_clear_message(kwargs, words):
     arguments = {"url": "http://127.0.0.1:9/v1/models/m:predict", "rows": [[1.0, 2.0, 3.0, 4.0]], **kwargs}
     with pytest.raises(WorkshopError, match=words):
@@ -135,8 +150,6 @@ def test_bad_measurement_arguments_are_one_clear_message(kwargs, words):
 def test_a_server_that_is_not_there_is_named():
     with pytest.raises(WorkshopError, match="cannot reach"):
         measure_batching("http://127.0.0.1:9/v1/models/m:predict", [[1.0, 2.0, 3.0, 4.0]], sizes=(1,), repeats=1)
-
-
 
 
 def test_measuring_a_real_model_server(model_server):

@@ -16,8 +16,13 @@ import yaml
 from kserve_workshop import validate, versions
 from kserve_workshop.boosting import cluster, compare, models, runtimes
 from kserve_workshop.boosting.data import FEATURE_NAMES, WINE_CLASSES, wine_split
-from kserve_workshop.boosting.requests import RuntimeRejects, describe_outputs, named_v2_request, output_array, \
-    runtime_input
+from kserve_workshop.boosting.requests import (
+    RuntimeRejects,
+    describe_outputs,
+    named_v2_request,
+    output_array,
+    runtime_input,
+)
 from kserve_workshop.boosting.servers import RuntimeServer, RuntimeServers
 from kserve_workshop.custom.chain import error_message, post
 from kserve_workshop.dataplane import predict_v1
@@ -31,17 +36,22 @@ SPLIT = wine_split()
 
 # ----- pins: pyproject, versions.toml, what is installed -------------------------------------------
 
+
 def test_the_boosting_pins_are_in_step_with_versions_toml():
     deps = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     python = versions.load()["python"]
     assert f"lightgbm=={python['lightgbm']}" in deps
     xgboost = [dep for dep in deps if re.match(r"xgboost(-cpu)?==", dep)]
     # The CPU-only wheel where it exists (Linux x86_64), the plain wheel elsewhere: never both.
-    assert sorted(dep.split(";")[0].strip() for dep in xgboost) == [f"xgboost-cpu=={python['xgboost']}",
-                                                                    f"xgboost=={python['xgboost']}"]
+    assert sorted(dep.split(";")[0].strip() for dep in xgboost) == [
+        f"xgboost-cpu=={python['xgboost']}",
+        f"xgboost=={python['xgboost']}",
+    ]
     markers = sorted(dep.split(";", 1)[1].strip() for dep in xgboost)
-    assert markers == ["platform_system != 'Linux' or platform_machine != 'x86_64'",
-                       "platform_system == 'Linux' and platform_machine == 'x86_64'"]
+    assert markers == [
+        "platform_system != 'Linux' or platform_machine != 'x86_64'",
+        "platform_system == 'Linux' and platform_machine == 'x86_64'",
+    ]
 
 
 def test_the_installed_libraries_are_the_pinned_ones_and_no_gpu_packages_came_along():
@@ -58,11 +68,21 @@ def test_each_pin_satisfies_its_runtime_images_requirement():
         assert runtimes.library_problem(key, installed=fw.pinned) is None, key
 
 
-@pytest.mark.parametrize("key, version, refused", [
-    ("lightgbm", "4.6.0", False), ("lightgbm", "4.6.3", False), ("lightgbm", "4.5.0", True), ("lightgbm", "4.7.0", True),
-    ("xgboost", "2.1.1", False), ("xgboost", "2.1.4", False), ("xgboost", "2.1.0", True), ("xgboost", "3.0.0", True),
-    ("sklearn", "1.5.2", False), ("sklearn", "1.6.1", True),
-])
+@pytest.mark.parametrize(
+    "key, version, refused",
+    [
+        ("lightgbm", "4.6.0", False),
+        ("lightgbm", "4.6.3", False),
+        ("lightgbm", "4.5.0", True),
+        ("lightgbm", "4.7.0", True),
+        ("xgboost", "2.1.1", False),
+        ("xgboost", "2.1.4", False),
+        ("xgboost", "2.1.0", True),
+        ("xgboost", "3.0.0", True),
+        ("sklearn", "1.5.2", False),
+        ("sklearn", "1.6.1", True),
+    ],
+)
 def test_library_versions_are_judged_by_the_runtime_images_requirement(key, version, refused):
     problem = runtimes.library_problem(key, installed=version)
     assert (problem is not None) == refused, problem
@@ -91,6 +111,7 @@ def test_a_library_that_cannot_load_its_native_code_says_to_install_libomp(monke
 
 # ----- the runtimes and how KServe picks one ------------------------------------------------------
 
+
 def test_runtime_images_follow_the_kserve_pin_and_mlserver_comes_from_versions_toml():
     images = {runtime.name: runtime.image for runtime in runtimes.CLUSTER_RUNTIMES}
     tag = versions.pin("kserve")
@@ -101,31 +122,37 @@ def test_runtime_images_follow_the_kserve_pin_and_mlserver_comes_from_versions_t
     assert [r.name for r in runtimes.CLUSTER_RUNTIMES if not r.arm64] == ["kserve-mlserver"]
 
 
-@pytest.mark.parametrize("model_format, options, chosen", [
-    ("lightgbm", {}, "kserve-lgbserver"),
-    ("xgboost", {}, "kserve-xgbserver"),
-    ("sklearn", {}, "kserve-sklearnserver"),
-    ("lightgbm", {"version": "4"}, "kserve-lgbserver"),
-    ("lightgbm", {"protocol": "v1"}, "kserve-lgbserver"),
-    # v2 and no runtime: MLServer's priority 2 beats KServe's own servers' 1.
-    ("lightgbm", {"protocol": "v2"}, "kserve-mlserver"),
-    ("sklearn", {"protocol": "v2"}, "kserve-mlserver"),
-    ("lightgbm", {"protocol": "v2", "runtime": "kserve-lgbserver"}, "kserve-lgbserver"),
-    # autoSelect: false, but named: allowed.
-    ("xgboost", {"protocol": "v2", "runtime": "kserve-predictiveserver"}, "kserve-predictiveserver"),
-    ("lightgbm", {"version": "3", "protocol": "v2"}, "kserve-mlserver"),
-])
+@pytest.mark.parametrize(
+    "model_format, options, chosen",
+    [
+        ("lightgbm", {}, "kserve-lgbserver"),
+        ("xgboost", {}, "kserve-xgbserver"),
+        ("sklearn", {}, "kserve-sklearnserver"),
+        ("lightgbm", {"version": "4"}, "kserve-lgbserver"),
+        ("lightgbm", {"protocol": "v1"}, "kserve-lgbserver"),
+        # v2 and no runtime: MLServer's priority 2 beats KServe's own servers' 1.
+        ("lightgbm", {"protocol": "v2"}, "kserve-mlserver"),
+        ("sklearn", {"protocol": "v2"}, "kserve-mlserver"),
+        ("lightgbm", {"protocol": "v2", "runtime": "kserve-lgbserver"}, "kserve-lgbserver"),
+        # autoSelect: false, but named: allowed.
+        ("xgboost", {"protocol": "v2", "runtime": "kserve-predictiveserver"}, "kserve-predictiveserver"),
+        ("lightgbm", {"version": "3", "protocol": "v2"}, "kserve-mlserver"),
+    ],
+)
 def test_choose_runtime_follows_kserves_rule(model_format, options, chosen):
     assert runtimes.choose_runtime(model_format, **options).runtime == chosen
 
 
-@pytest.mark.parametrize("model_format, options, reason", [
-    ("lightgbm", {"version": "3"}, "NoSupportingRuntime"),  # only MLServer has v3, and it speaks only v2
-    ("catboost", {}, "NoSupportingRuntime"),
-    ("lightgbm", {"runtime": "kserve-lgbservr"}, "RuntimeNotRecognized"),
-    ("lightgbm", {"runtime": "kserve-xgbserver"}, "does not list lightgbm"),
-    ("lightgbm", {"runtime": "kserve-mlserver", "protocol": "v1"}, "does not speak v1"),
-])
+@pytest.mark.parametrize(
+    "model_format, options, reason",
+    [
+        ("lightgbm", {"version": "3"}, "NoSupportingRuntime"),  # only MLServer has v3, and it speaks only v2
+        ("catboost", {}, "NoSupportingRuntime"),
+        ("lightgbm", {"runtime": "kserve-lgbservr"}, "RuntimeNotRecognized"),
+        ("lightgbm", {"runtime": "kserve-xgbserver"}, "does not list lightgbm"),
+        ("lightgbm", {"runtime": "kserve-mlserver", "protocol": "v1"}, "does not speak v1"),
+    ],
+)
 def test_choose_runtime_refuses_what_kserve_refuses(model_format, options, reason):
     choice = runtimes.choose_runtime(model_format, **options)
     assert choice.runtime is None and reason in choice.reason
@@ -138,6 +165,7 @@ def test_the_predictive_server_is_never_auto_selected():
 
 
 # ----- saving and loading like the runtimes -------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def trained():
@@ -154,7 +182,10 @@ def model_dirs(trained, tmp_path_factory):
 
 def test_each_model_is_saved_as_the_one_file_its_runtime_loads(model_dirs):
     assert {key: [p.name for p in path.iterdir()] for key, path in model_dirs.items()} == {
-        "sklearn": ["model.joblib"], "lightgbm": ["model.bst"], "xgboost": ["model.json"]}
+        "sklearn": ["model.joblib"],
+        "lightgbm": ["model.bst"],
+        "xgboost": ["model.json"],
+    }
     for key in models.ORDER:
         accuracy = compare.runtime_accuracy(model_dirs[key], key, SPLIT)
         assert accuracy >= 0.9, (key, accuracy)
@@ -166,8 +197,9 @@ def test_boosters_answer_with_a_probability_per_class(model_dirs):
     for key in ("lightgbm", "xgboost"):
         answer = models.predict_like_runtime(models.load_like_runtime(model_dirs[key], key), key, SPLIT.X_test[:5])
         assert answer.shape == (5, len(WINE_CLASSES)) and np.allclose(answer.sum(axis=1), 1, atol=1e-5)
-    classes = models.predict_like_runtime(models.load_like_runtime(model_dirs["sklearn"], "sklearn"), "sklearn",
-                                          SPLIT.X_test[:5])
+    classes = models.predict_like_runtime(
+        models.load_like_runtime(model_dirs["sklearn"], "sklearn"), "sklearn", SPLIT.X_test[:5]
+    )
     assert classes.shape == (5,)
 
 
@@ -217,6 +249,7 @@ def test_as_classes():
 
 # ----- the named-feature V2 request ---------------------------------------------------------------
 
+
 def test_the_named_request_becomes_the_models_table():
     body = named_v2_request(SPLIT.X_test[:3])
     assert [tensor["name"] for tensor in body["inputs"]] == list(FEATURE_NAMES)
@@ -247,6 +280,7 @@ def test_output_array_reshapes_and_refuses_inconsistent_outputs():
 
 # ----- real servers on 127.0.0.1 ------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def servers(model_dirs):
     with RuntimeServers(model_dirs) as running:
@@ -262,8 +296,11 @@ def test_one_v2_request_three_runtimes_three_kinds_of_answer(servers):
         output = response.json()["outputs"][0]
         shapes[key] = (output["name"], output["shape"], output["datatype"])
         assert models.as_classes(output_array(response.json())).tolist() == SPLIT.y_test[:3].tolist()
-    assert shapes == {"sklearn": ("output-0", [3], "INT64"), "lightgbm": ("output-0", [3, 3], "FP64"),
-                      "xgboost": ("output-0", [3, 3], "FP32")}
+    assert shapes == {
+        "sklearn": ("output-0", [3], "INT64"),
+        "lightgbm": ("output-0", [3, 3], "FP64"),
+        "xgboost": ("output-0", [3, 3], "FP32"),
+    }
 
 
 def test_v1_works_on_every_runtime(servers):
@@ -284,9 +321,12 @@ def test_the_servers_read_named_columns_by_position(servers):
 def test_the_check_decodes_bodies_as_the_servers_do(servers):
     """What runtime_input accepts the servers answer; what it refuses they refuse with the same status."""
     body = named_v2_request(SPLIT.X_test[:3])
-    bodies = [body, {"inputs": body["inputs"]},
-              {"inputs": [{k: v for k, v in t.items() if k != "shape"} for t in body["inputs"]]},
-              {"inputs": [{"name": "input-0", "shape": [3, 13], "datatype": "FP32", "data": SPLIT.X_test[:3].tolist()}]}]
+    bodies = [
+        body,
+        {"inputs": body["inputs"]},
+        {"inputs": [{k: v for k, v in t.items() if k != "shape"} for t in body["inputs"]]},
+        {"inputs": [{"name": "input-0", "shape": [3, 13], "datatype": "FP32", "data": SPLIT.X_test[:3].tolist()}]},
+    ]
     server = servers["lightgbm"]
     for candidate in bodies:
         response = post(server.url, server.model_name, candidate, protocol="v2")
@@ -333,12 +373,23 @@ def test_a_server_that_cannot_load_its_file_exits_with_a_clear_message(trained, 
 
 # ----- the comparison -----------------------------------------------------------------------------
 
+
 def test_the_comparison_table_and_its_plot(model_dirs):
     from kserve_workshop.load import LoadResult
 
-    results = {key: LoadResult(url="http://127.0.0.1:1/", concurrency=1, rate=None, started_at=0.0, elapsed=1.0,
-                               starts=[0.0] * 4, durations=[0.001, 0.002, 0.003, 0.004], oks=[True] * 4)
-               for key in models.ORDER}
+    results = {
+        key: LoadResult(
+            url="http://127.0.0.1:1/",
+            concurrency=1,
+            rate=None,
+            started_at=0.0,
+            elapsed=1.0,
+            starts=[0.0] * 4,
+            durations=[0.001, 0.002, 0.003, 0.004],
+            oks=[True] * 4,
+        )
+        for key in models.ORDER
+    }
     table = compare.comparison_table(model_dirs, results, SPLIT)
     assert list(table.index) == list(models.ORDER) and list(table.columns) == list(compare.COLUMNS)
     assert table.loc["lightgbm", "p50_ms"] == pytest.approx(2.5)
@@ -373,8 +424,12 @@ def test_each_manifest_names_a_runtime_kserve_accepts_for_its_model(key):
     model = isvc["spec"]["predictor"]["model"]
     fw = runtimes.framework(key)
     assert model["modelFormat"]["name"] == fw.model_format
-    choice = runtimes.choose_runtime(fw.model_format, version=model["modelFormat"].get("version"),
-                                     protocol=model["protocolVersion"], runtime=model["runtime"])
+    choice = runtimes.choose_runtime(
+        fw.model_format,
+        version=model["modelFormat"].get("version"),
+        protocol=model["protocolVersion"],
+        runtime=model["runtime"],
+    )
     assert choice.runtime == model["runtime"], choice.reason
     assert model["protocolVersion"] == "v2"
     assert model["storageUri"] == storage.model_uri(cluster.upload_name(key))
@@ -386,7 +441,10 @@ def test_each_manifest_names_a_runtime_kserve_accepts_for_its_model(key):
 
 def test_the_baseline_goes_to_the_predictive_server_and_the_boosters_to_their_own():
     assert {key: cluster.manifest(key)["spec"]["predictor"]["model"]["runtime"] for key in models.ORDER} == {
-        "sklearn": "kserve-predictiveserver", "lightgbm": "kserve-lgbserver", "xgboost": "kserve-xgbserver"}
+        "sklearn": "kserve-predictiveserver",
+        "lightgbm": "kserve-lgbserver",
+        "xgboost": "kserve-xgbserver",
+    }
 
 
 def test_write_manifests_carries_the_uploaded_uris(tmp_path):
@@ -410,8 +468,9 @@ def test_the_store_accepts_the_boosters_files_and_the_upload_plan_copies_them(tm
     model.write_text("tree")
     plan = storage.upload_plan("kind-kserve-workshop", model, cluster.upload_name("lightgbm"), "seaweedfs-0")
     digest = storage.model_digest(model)  # uploads are content-addressed: s3://models/<name>/<digest>
-    assert any(f"weed filer.copy /tmp/upload/lab8-wine-lightgbm/{digest}/model.bst" in command
-               for command in plan.commands())
+    assert any(
+        f"weed filer.copy /tmp/upload/lab8-wine-lightgbm/{digest}/model.bst" in command for command in plan.commands()
+    )
     assert {".bst", ".json", ".ubj"} <= set(storage.MODEL_SUFFIXES)
 
 
@@ -421,6 +480,7 @@ def test_write_body_writes_json_for_curl(tmp_path):
 
 
 # ----- tasks ----------------------------------------------------------------------------------------
+
 
 def test_platform_budget_lists_the_runtime_images_and_lab8s_pods(capsys):
     from invoke import MockContext
@@ -442,9 +502,15 @@ def test_images_list_and_preload_carry_lab8s_runtime_images():
         assert f"docker.io/kserve/{server}:{tag}" in loaded
 
 
-@pytest.mark.parametrize("flags, message", [({"duration": 0}, "--duration"), ({"duration": 61}, "--duration"),
-                                            ({"concurrency": 0}, "--concurrency"),
-                                            ({"concurrency": True}, "--concurrency")])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ({"duration": 0}, "--duration"),
+        ({"duration": 61}, "--duration"),
+        ({"concurrency": 0}, "--concurrency"),
+        ({"concurrency": True}, "--concurrency"),
+    ],
+)
 def test_local_runtimes_refuses_bad_flags(flags, message, capsys):
     from invoke import Exit, MockContext
 
@@ -466,17 +532,37 @@ def test_the_image_size_script_sums_the_locked_wheels_for_the_platform(tmp_path,
         return f'{{ url = "https://x/{name}-1.0-{tag}.whl", size = {size} }}'
 
     lock = tmp_path / "uv.lock"
-    lock.write_text("\n".join([
-        '[[package]]', 'name = "server"', 'version = "0.1"', 'source = { virtual = "." }',
-        'dependencies = [{ name = "lib" }, { name = "gpu", marker = "platform_machine == \'x86_64\'" }]',
-        '[package.dev-dependencies]', 'dev = [{ name = "fmt" }]', 'test = [{ name = "pytest" }]',
-        '[[package]]', 'name = "lib"', 'version = "1.0"',
-        f'wheels = [{wheel("lib", "cp311-cp311-manylinux_2_17_x86_64", 1_000_000)}, '
-        f'{wheel("lib", "cp311-cp311-manylinux_2_17_aarch64", 900_000)}, {wheel("lib", "cp312-cp312-manylinux_2_17_x86_64", 5)}]',
-        '[[package]]', 'name = "gpu"', 'version = "1.0"', f'wheels = [{wheel("gpu", "py3-none-manylinux_2_17_x86_64", 7_000_000)}]',
-        '[[package]]', 'name = "fmt"', 'version = "1.0"', f'wheels = [{wheel("fmt", "py3-none-any", 500_000)}]',
-        '[[package]]', 'name = "pytest"', 'version = "1.0"', f'wheels = [{wheel("pytest", "py3-none-any", 9_000_000)}]',
-    ]))
+    lock.write_text(
+        "\n".join(
+            [
+                "[[package]]",
+                'name = "server"',
+                'version = "0.1"',
+                'source = { virtual = "." }',
+                'dependencies = [{ name = "lib" }, { name = "gpu", marker = "platform_machine == \'x86_64\'" }]',
+                "[package.dev-dependencies]",
+                'dev = [{ name = "fmt" }]',
+                'test = [{ name = "pytest" }]',
+                "[[package]]",
+                'name = "lib"',
+                'version = "1.0"',
+                f"wheels = [{wheel('lib', 'cp311-cp311-manylinux_2_17_x86_64', 1_000_000)}, "
+                f"{wheel('lib', 'cp311-cp311-manylinux_2_17_aarch64', 900_000)}, {wheel('lib', 'cp312-cp312-manylinux_2_17_x86_64', 5)}]",
+                "[[package]]",
+                'name = "gpu"',
+                'version = "1.0"',
+                f"wheels = [{wheel('gpu', 'py3-none-manylinux_2_17_x86_64', 7_000_000)}]",
+                "[[package]]",
+                'name = "fmt"',
+                'version = "1.0"',
+                f"wheels = [{wheel('fmt', 'py3-none-any', 500_000)}]",
+                "[[package]]",
+                'name = "pytest"',
+                'version = "1.0"',
+                f"wheels = [{wheel('pytest', 'py3-none-any', 9_000_000)}]",
+            ]
+        )
+    )
     assert script.main([str(lock), "server"]) == 0
     assert "server (x86_64): 4 packages, wheels 8 MB" in capsys.readouterr().out  # test group left out
     assert script.main([str(lock), "server", "--arch", "aarch64"]) == 0

@@ -46,19 +46,32 @@ def layout(tmp_path):
 
 def run(layout_dir: Path, stubs: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     calls = layout_dir / "calls.txt"
-    full_env = {"PATH": f"{stubs}:{os.environ['PATH']}", "CALLS": str(calls), "PYTHON": sys.executable,
-                "HOME": str(layout_dir), **env}
-    done = subprocess.run(["bash", str(layout_dir / "scripts" / "bootstrap.sh"), *args], env=full_env,
-                          capture_output=True, text=True, timeout=60)
+    full_env = {
+        "PATH": f"{stubs}:{os.environ['PATH']}",
+        "CALLS": str(calls),
+        "PYTHON": sys.executable,
+        "HOME": str(layout_dir),
+        **env,
+    }
+    done = subprocess.run(
+        ["bash", str(layout_dir / "scripts" / "bootstrap.sh"), *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return done, calls.read_text().splitlines() if calls.exists() else []
 
 
-@pytest.mark.parametrize("uid, stop_command", [("1000", "sudo service prometheus stop"),
-                                               ("0", "service prometheus stop")])
-@pytest.mark.bad_input(tool="scripts/bootstrap.sh",
-                       input="`--test-tools` with a prometheus process running and no package missing",
-                       example="scripts/bootstrap.sh --test-tools (Lab 5 open)",
-                       behaviour="completes, stopping Debian's Prometheus service (before: `sudo: unbound variable`)")
+@pytest.mark.parametrize(
+    "uid, stop_command", [("1000", "sudo service prometheus stop"), ("0", "service prometheus stop")]
+)
+@pytest.mark.bad_input(
+    tool="scripts/bootstrap.sh",
+    input="`--test-tools` with a prometheus process running and no package missing",
+    example="scripts/bootstrap.sh --test-tools (Lab 5 open)",
+    behaviour="completes, stopping Debian's Prometheus service (before: `sudo: unbound variable`)",
+)
 def test_test_tools_with_prometheus_running_and_nothing_missing(layout, uid, stop_command):
     """The Debian re-run (or Lab 5 open): a prometheus process runs, no package is missing."""
     layout_dir, stubs = layout
@@ -84,15 +97,20 @@ def test_test_tools_installs_what_is_missing_through_sudo(layout):
     assert not any("service" in call for call in calls)
 
 
-@pytest.mark.parametrize("python, says", [
-    ("/nonexistent/python3", "bootstrap: no Python at '/nonexistent/python3' (from PYTHON)."),
-    ("/bin/true", "bootstrap: Python 3.11 or newer is needed; '/bin/true' is "),
-])
-@pytest.mark.bad_input(tool="scripts/bootstrap.sh",
-                       input="`PYTHON` naming a missing program or not a Python",
-                       example="PYTHON=/nonexistent scripts/bootstrap.sh",
-                       behaviour="one message and a hint, exit 1, nothing else run (before: the shell's error in the "
-                                 "middle of the sentence)")
+@pytest.mark.parametrize(
+    "python, says",
+    [
+        ("/nonexistent/python3", "bootstrap: no Python at '/nonexistent/python3' (from PYTHON)."),
+        ("/bin/true", "bootstrap: Python 3.11 or newer is needed; '/bin/true' is "),
+    ],
+)
+@pytest.mark.bad_input(
+    tool="scripts/bootstrap.sh",
+    input="`PYTHON` naming a missing program or not a Python",
+    example="PYTHON=/nonexistent scripts/bootstrap.sh",
+    behaviour="one message and a hint, exit 1, nothing else run (before: the shell's error in the "
+    "middle of the sentence)",
+)
 def test_a_python_that_is_not_there_or_not_python_is_one_clear_message(layout, python, says):
     layout_dir, stubs = layout
     done, calls = run(layout_dir, stubs, PYTHON=python)

@@ -15,14 +15,18 @@ from kserve_workshop.errors import WorkshopError  # noqa: E402
 
 # ------------------------------------------------------------------------------ sample size
 
-@pytest.mark.parametrize("share, tolerance, confidence, expected", [
-    # ceil(z^2 p (1 - p) / E^2), worked by hand with z = 1.95996 (95 %) and 2.57583 (99 %)
-    (0.2, 0.05, 0.95, 246),   # 3.8415 * 0.16 / 0.0025 = 245.85
-    (0.2, 0.03, 0.95, 683),   # 3.8415 * 0.16 / 0.0009 = 682.9
-    (0.5, 0.05, 0.95, 385),   # 3.8415 * 0.25 / 0.0025 = 384.1
-    (0.1, 0.02, 0.95, 865),   # 3.8415 * 0.09 / 0.0004 = 864.3
-    (0.2, 0.05, 0.99, 425),   # 6.6349 * 0.16 / 0.0025 = 424.6
-])
+
+@pytest.mark.parametrize(
+    "share, tolerance, confidence, expected",
+    [
+        # ceil(z^2 p (1 - p) / E^2), worked by hand with z = 1.95996 (95 %) and 2.57583 (99 %)
+        (0.2, 0.05, 0.95, 246),  # 3.8415 * 0.16 / 0.0025 = 245.85
+        (0.2, 0.03, 0.95, 683),  # 3.8415 * 0.16 / 0.0009 = 682.9
+        (0.5, 0.05, 0.95, 385),  # 3.8415 * 0.25 / 0.0025 = 384.1
+        (0.1, 0.02, 0.95, 865),  # 3.8415 * 0.09 / 0.0004 = 864.3
+        (0.2, 0.05, 0.99, 425),  # 6.6349 * 0.16 / 0.0025 = 424.6
+    ],
+)
 def test_requests_needed(share, tolerance, confidence, expected):
     assert canary.requests_needed(share, tolerance, confidence) == expected
 
@@ -49,13 +53,16 @@ def test_margin_of_error_is_the_inverse_of_the_sample_size():
         canary.margin_of_error(0.2, 0)
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ((20, 0.05), "share must be a fraction"),
-    ((0.2, 5), "tolerance must be a fraction"),
-    ((0.2, 0.0), "tolerance must be a fraction"),
-    ((0.2, 0.05, 1.0), "confidence must be a fraction"),
-    ((0.2, 0.05, True), "confidence must be a fraction"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ((20, 0.05), "share must be a fraction"),
+        ((0.2, 5), "tolerance must be a fraction"),
+        ((0.2, 0.0), "tolerance must be a fraction"),
+        ((0.2, 0.05, 1.0), "confidence must be a fraction"),
+        ((0.2, 0.05, True), "confidence must be a fraction"),
+    ],
+)
 def test_requests_needed_rejects_percentages_and_impossible_values(arguments, message):
     with pytest.raises(WorkshopError, match=message) as info:
         canary.requests_needed(*arguments)
@@ -63,6 +70,7 @@ def test_requests_needed_rejects_percentages_and_impossible_values(arguments, me
 
 
 # ------------------------------------------------------------------ probes and attribution
+
 
 def test_find_probes_returns_inputs_where_all_versions_differ():
     candidates = [[1], [2], [3], [4]]
@@ -118,8 +126,9 @@ def two_models():
 
 def test_signatures_find_a_probe_that_tells_two_real_models_apart(two_models):
     v1, v2 = two_models
-    probe, attributor = canary.signatures({"v1": lambda rows: v1.predict(rows).tolist(),
-                                           "v2": lambda rows: v2.predict(rows).tolist()})
+    probe, attributor = canary.signatures(
+        {"v1": lambda rows: v1.predict(rows).tolist(), "v2": lambda rows: v2.predict(rows).tolist()}
+    )
     assert 1 <= len(probe) <= 3
     assert all(a != b for a, b in zip(v1.predict(probe), v2.predict(probe)))
     assert attributor.attribute(v1.predict(probe).tolist()) == "v1"
@@ -154,7 +163,11 @@ def test_collect_attributions_counts_failures_and_gives_up_when_all_fail():
         return answer
 
     assert canary.collect_attributions(send, [[1]], attributor, 4, progress=False) == [
-        "a", canary.FAILED, "b", canary.UNATTRIBUTED]
+        "a",
+        canary.FAILED,
+        "b",
+        canary.UNATTRIBUTED,
+    ]
 
     def always_fails(rows):
         raise WorkshopError("cannot reach http://127.0.0.1:8080")
@@ -173,6 +186,7 @@ def test_client_side_split_rejects_bad_weights():
 
 
 # ----------------------------------------------------------------------------- split test
+
 
 def labels(canary_count: int, stable_count: int, **others: int) -> list[str]:
     out = ["canary"] * canary_count + ["stable"] * stable_count
@@ -223,11 +237,14 @@ def test_a_rollback_at_zero_percent_tolerates_no_canary_answer():
     assert not canary.evaluate_split(labels(1, 99), rolled_back, "canary").consistent
 
 
-@pytest.mark.parametrize("expected, canary_name, message", [
-    ({"stable": 80, "canary": 20}, "canary", "fractions summing to 1"),
-    ({"stable": 0.7, "canary": 0.2}, "canary", "fractions summing to 1"),
-    (EXPECTED, "v2", "is not one of the expected versions"),
-])
+@pytest.mark.parametrize(
+    "expected, canary_name, message",
+    [
+        ({"stable": 80, "canary": 20}, "canary", "fractions summing to 1"),
+        ({"stable": 0.7, "canary": 0.2}, "canary", "fractions summing to 1"),
+        (EXPECTED, "v2", "is not one of the expected versions"),
+    ],
+)
 def test_evaluate_split_rejects_a_bad_configuration(expected, canary_name, message):
     with pytest.raises(WorkshopError, match=message):
         canary.evaluate_split(labels(5, 20), expected, canary_name)
@@ -239,6 +256,7 @@ def test_evaluate_split_with_nothing_attributed_says_so():
 
 
 # ----------------------------------------------------------------------------------- plots
+
 
 def test_plot_split_draws_configured_and_observed_bars():
     result = canary.evaluate_split(labels(50, 200), EXPECTED, "canary")

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.load import (CapacityPoint, CapacitySweep, find_knee, measure_capacity, recommend_scale_target,
-                                  replicas_for)
+from kserve_workshop.load import (
+    CapacityPoint,
+    CapacitySweep,
+    find_knee,
+    measure_capacity,
+    recommend_scale_target,
+    replicas_for,
+)
 from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 
@@ -16,14 +22,16 @@ def point(concurrency, throughput, p50_ms, p95_ms, errors=0):
 
 
 #: A server that saturates at ~2000 req/s: past concurrency 2 latency doubles with concurrency.
-SATURATING = CapacitySweep([
-    point(32, 2000, 14.0, 17.6),
-    point(1, 1000, 0.8, 1.0),
-    point(2, 1900, 0.96, 1.2),
-    point(4, 2000, 1.76, 2.2),
-    point(8, 2000, 3.5, 4.4),
-    point(16, 2000, 7.0, 8.8),
-])
+SATURATING = CapacitySweep(
+    [
+        point(32, 2000, 14.0, 17.6),
+        point(1, 1000, 0.8, 1.0),
+        point(2, 1900, 0.96, 1.2),
+        point(4, 2000, 1.76, 2.2),
+        point(8, 2000, 3.5, 4.4),
+        point(16, 2000, 7.0, 8.8),
+    ]
+)
 
 
 def test_points_are_kept_in_concurrency_order():
@@ -88,13 +96,16 @@ def test_empty_sweep_is_an_error():
         find_knee([])
 
 
-@pytest.mark.parametrize("concurrency, target, expected", [
-    (5, 1, 8),      # 5 / 0.7 = 7.14 -> 8 pods
-    (3.5, 1, 5),    # exactly 5: float noise must not add a sixth
-    (14, 10, 2),    # 14 / 7 = 2
-    (15, 10, 3),
-    (0, 1, 0),
-])
+@pytest.mark.parametrize(
+    "concurrency, target, expected",
+    [
+        (5, 1, 8),  # 5 / 0.7 = 7.14 -> 8 pods
+        (3.5, 1, 5),  # exactly 5: float noise must not add a sixth
+        (14, 10, 2),  # 14 / 7 = 2
+        (15, 10, 3),
+        (0, 1, 0),
+    ],
+)
 def test_replicas_follow_knatives_formula(concurrency, target, expected):
     assert replicas_for(concurrency, target) == expected
 
@@ -116,8 +127,7 @@ def test_sweep_table_is_in_milliseconds():
 def test_a_real_sweep_against_kserves_model_server(tmp_path, capsys):
     save_model(train_iris(kind="tree"), tmp_path / "model")
     with LocalModelServer(tmp_path / "model") as server:
-        sweep = measure_capacity(server.v1_url, {"instances": DOCS_IRIS_INPUT}, levels=(4, 1),
-                                 duration=0.4, warmup=0.1)
+        sweep = measure_capacity(server.v1_url, {"instances": DOCS_IRIS_INPUT}, levels=(4, 1), duration=0.4, warmup=0.1)
     assert sweep.levels == [1, 4]
     progress = capsys.readouterr().out
     assert "concurrency   1:" in progress and "concurrency   4:" in progress

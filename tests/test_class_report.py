@@ -16,10 +16,19 @@ from kserve_workshop.tasks import classroom as class_tasks
 
 def card(learner, graded_at, lab1=("passed", "passed"), lab2=None):
     def lab(name, statuses, checks):
-        return {"notebook": name, "checks": [
-            {"name": check, "status": status, "message": f"{check} wrong" if status == "failed" else "",
-             "hint": f"hint for {check}" if status == "failed" else None}
-            for check, status in zip(checks, statuses)]}
+        return {
+            "notebook": name,
+            "checks": [
+                {
+                    "name": check,
+                    "status": status,
+                    "message": f"{check} wrong" if status == "failed" else "",
+                    "hint": f"hint for {check}" if status == "failed" else None,
+                }
+                for check, status in zip(checks, statuses)
+            ],
+        }
+
     labs = [lab("01-serve-a-model.ipynb", lab1, ["lab1.accuracy", "lab1.v2"])]
     if lab2:
         labs.append(lab("02-first-inferenceservice.ipynb", lab2, ["lab2.manifest", "lab2.cluster"]))
@@ -35,10 +44,8 @@ def write(folder, name, data):
 
 @pytest.fixture
 def submissions(tmp_path):
-    write(tmp_path, "a.json", card("ada", "2026-03-01T10:00:00+0000", ("passed", "failed"),
-                                   ("failed", "skipped")))
-    write(tmp_path, "b.json", card("grace", "2026-03-01T10:05:00+0000", ("passed", "passed"),
-                                   ("passed", "skipped")))
+    write(tmp_path, "a.json", card("ada", "2026-03-01T10:00:00+0000", ("passed", "failed"), ("failed", "skipped")))
+    write(tmp_path, "b.json", card("grace", "2026-03-01T10:05:00+0000", ("passed", "passed"), ("passed", "skipped")))
     write(tmp_path, "c-old.json", card("linus", "2026-03-01T09:00:00+0000", ("failed", "failed")))
     write(tmp_path, "c-new.json", card("linus", "2026-03-01T11:00:00+0000", ("passed", "failed")))
     write(tmp_path, "broken.json", "{not json")
@@ -56,14 +63,20 @@ def test_report_merges_scorecards_and_names_every_problem_once(submissions):
     assert linus.file == "c-new.json", "the newest submission counts"
     problems = "\n".join(result.problems)
     assert len(result.problems) == 5
-    for expected in ("broken.json: not valid JSON", "other.json: not a scorecard", "anonymous.json: no valid learner",
-                     "c-old.json: a second scorecard of linus", "margaret: on the roster, but no scorecard"):
+    for expected in (
+        "broken.json: not valid JSON",
+        "other.json: not a scorecard",
+        "anonymous.json: no valid learner",
+        "c-old.json: a second scorecard of linus",
+        "margaret: on the roster, but no scorecard",
+    ):
         assert expected in problems
     # lab1.v2 fails for ada and linus; lab2.manifest for ada only; skipped checks do not count as failed.
     assert result.common_failures()[0] == ("lab1.v2", 2, "hint for lab1.v2")
     assert ("lab2.manifest", 1, "hint for lab2.manifest") in result.common_failures()
-    assert result.lab_score(next(c for c in result.learners if c.learner == "grace"),
-                            "02-first-inferenceservice.ipynb") == (1, 1)
+    assert result.lab_score(
+        next(c for c in result.learners if c.learner == "grace"), "02-first-inferenceservice.ipynb"
+    ) == (1, 1)
 
 
 def test_report_files_are_static_and_escaped(submissions, tmp_path):

@@ -36,7 +36,10 @@ def test_catchup_plan_cleans_earlier_labs_only(tmp_path, monkeypatch):
     commands = catchup.catchup_plan(4, context=CTX, namespace="learner-02").commands()
     deletes = [c for c in commands if " delete inferenceservices" in c]
     assert [c.split("inferenceservices.serving.kserve.io ")[1].split(" --namespace")[0] for c in deletes] == [
-        "sklearn-iris-lab1", "sklearn-iris sklearn-iris-sdk", "iris-autoscale iris-scale-to-zero"]
+        "sklearn-iris-lab1",
+        "sklearn-iris sklearn-iris-sdk",
+        "iris-autoscale iris-scale-to-zero",
+    ]
     assert all("--namespace learner-02" in c for c in deletes)
     assert f"{sys.executable} -m kserve_workshop.classroom train-iris {tmp_path}/lab3/model" in commands
     assert not any("lab5" in c for c in commands)
@@ -50,8 +53,10 @@ def test_catchup_plan_cleans_earlier_labs_only(tmp_path, monkeypatch):
 def test_catchup_is_idempotent(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path))
     plan = catchup.catchup_plan(2, context=CTX, namespace="default")
-    probe = (f"kubectl --context {CTX} get inferenceservices.serving.kserve.io sklearn-iris-lab1 --namespace default "
-             "--ignore-not-found --output name")
+    probe = (
+        f"kubectl --context {CTX} get inferenceservices.serving.kserve.io sklearn-iris-lab1 --namespace default "
+        "--ignore-not-found --output name"
+    )
     (tmp_path / "labs/01/model").mkdir(parents=True)
     (tmp_path / "labs/01/model/model.joblib").write_text("x")
     ctx = MockContext(run={probe: Result(""), f"{sys.executable} -m invoke schemas": Result("")})
@@ -81,23 +86,43 @@ def test_reset_task_deletes_and_verifies(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("WORKSHOP_NAMESPACE", raising=False)
     monkeypatch.setattr(labs_catchup_tasks, "require_tools", lambda *names: None)
     monkeypatch.setattr(labs_catchup_tasks, "guard_context", lambda context, yes, dry_run=False: CTX)
-    listing = (f"kubectl --context {CTX} get inferenceservices.serving.kserve.io,services,pods,deployments.apps,configmaps "
-               "--namespace default --output name")
-    delete = (f"kubectl --context {CTX} delete inferenceservices.serving.kserve.io iris-rollout --namespace default "
-              "--ignore-not-found --wait=true --timeout=300s")
-    probe = (f"kubectl --context {CTX} get inferenceservices.serving.kserve.io iris-rollout --namespace default "
-             "--ignore-not-found --output name")
+    listing = (
+        f"kubectl --context {CTX} get inferenceservices.serving.kserve.io,services,pods,deployments.apps,configmaps "
+        "--namespace default --output name"
+    )
+    delete = (
+        f"kubectl --context {CTX} delete inferenceservices.serving.kserve.io iris-rollout --namespace default "
+        "--ignore-not-found --wait=true --timeout=300s"
+    )
+    probe = (
+        f"kubectl --context {CTX} get inferenceservices.serving.kserve.io iris-rollout --namespace default "
+        "--ignore-not-found --output name"
+    )
     lab_files = tmp_path / "lab4"
     lab_files.mkdir()
-    answers = [Result("inferenceservice.serving.kserve.io/iris-rollout\npod/iris-rollout-predictor-1\npod/keep\n"),
-               Result("pod/keep\n")]
-    ctx = MockContext(run={listing: answers, probe: Result("inferenceservice.serving.kserve.io/iris-rollout"),
-                           delete: Result(""), f"rm -rf {lab_files}": Result("")})
+    answers = [
+        Result("inferenceservice.serving.kserve.io/iris-rollout\npod/iris-rollout-predictor-1\npod/keep\n"),
+        Result("pod/keep\n"),
+    ]
+    ctx = MockContext(
+        run={
+            listing: answers,
+            probe: Result("inferenceservice.serving.kserve.io/iris-rollout"),
+            delete: Result(""),
+            f"rm -rf {lab_files}": Result(""),
+        }
+    )
     labs_catchup_tasks.reset(ctx, lab="4")
     assert "namespace default is as it was before the lab" in capsys.readouterr().out
     # A pod that survives the reset fails it, with the pod's name.
-    ctx = MockContext(run={listing: [answers[0], Result("pod/keep\npod/iris-rollout-predictor-1\n")],
-                           probe: Result("x"), delete: Result(""), f"rm -rf {lab_files}": Result("")})
+    ctx = MockContext(
+        run={
+            listing: [answers[0], Result("pod/keep\npod/iris-rollout-predictor-1\n")],
+            probe: Result("x"),
+            delete: Result(""),
+            f"rm -rf {lab_files}": Result(""),
+        }
+    )
     with pytest.raises(Exit):
         labs_catchup_tasks.reset(ctx, lab="4")
     assert "pod/iris-rollout-predictor-1" in capsys.readouterr().err
@@ -107,10 +132,13 @@ def test_lab7s_sink_is_part_of_its_footprint(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path))
     sink = "deployments.apps/payload-sink services/payload-sink configmaps/payload-sink"
     reset = catchup.reset_plan(7, context=CTX, namespace="learner-02").commands()
-    assert (f"kubectl --context {CTX} delete {sink} --namespace learner-02 --ignore-not-found --wait=true "
-            "--timeout=300s") in reset
-    assert any("delete inferenceservices.serving.kserve.io iris-logger-s3 iris-unbatched iris-batcher iris-logger " in c
-               for c in reset)
+    assert (
+        f"kubectl --context {CTX} delete {sink} --namespace learner-02 --ignore-not-found --wait=true --timeout=300s"
+    ) in reset
+    assert any(
+        "delete inferenceservices.serving.kserve.io iris-logger-s3 iris-unbatched iris-batcher iris-logger " in c
+        for c in reset
+    )
     # catching up past Lab 7 frees the sink's quota too; before it, the sink is left alone
     assert any(f"delete {sink}" in c for c in catchup.catchup_plan(8, context=CTX, namespace="x").commands())
     assert not any("payload-sink" in c for c in catchup.catchup_plan(7, context=CTX, namespace="x").commands())
@@ -118,8 +146,11 @@ def test_lab7s_sink_is_part_of_its_footprint(tmp_path, monkeypatch):
     names = catchup.lab_names(7)
     assert "payload-sink" in names
     with pytest.raises(WorkshopError, match="still there from the lab: configmap/payload-sink, pod/payload-sink-5d9f"):
-        catchup.verify_reset({"configmap/kube-root-ca.crt"}, {"configmap/kube-root-ca.crt", "configmap/payload-sink",
-                                                               "pod/payload-sink-5d9f-x2"}, names)
+        catchup.verify_reset(
+            {"configmap/kube-root-ca.crt"},
+            {"configmap/kube-root-ca.crt", "configmap/payload-sink", "pod/payload-sink-5d9f-x2"},
+            names,
+        )
 
 
 @pytest.mark.parametrize("value", ["", "0", "99", "three"])

@@ -33,6 +33,7 @@ TOKEN = jwt({"sub": "system:serviceaccount:learner-01:learner", "exp": 189345600
 
 # ----- capacity ----------------------------------------------------------------------------------
 
+
 def test_gke_allocatable_follows_the_documented_reservations():
     cpu, memory = capacity.gke_allocatable("e2-standard-4")
     assert cpu == 4000 - (60 + 10 + 2 * 5)
@@ -66,10 +67,18 @@ def pod(namespace, cpu, memory, init=None, phase="Running"):
 
 
 def test_live_capacity_reads_nodes_and_running_pods():
-    nodes = [node("4", "16Gi"), node("3920m", "13Gi"), node("4", "16Gi", unschedulable=True),
-             node("4", "16Gi", taints=[{"key": "x", "effect": "NoSchedule"}])]
-    pods = [pod("kserve", "500m", "1Gi"), pod("kube-system", "100m", "100Mi", init={"cpu": "1", "memory": "10Mi"}),
-            pod("learner-01", "2", "2Gi"), pod("done", "3", "3Gi", phase="Succeeded")]
+    nodes = [
+        node("4", "16Gi"),
+        node("3920m", "13Gi"),
+        node("4", "16Gi", unschedulable=True),
+        node("4", "16Gi", taints=[{"key": "x", "effect": "NoSchedule"}]),
+    ]
+    pods = [
+        pod("kserve", "500m", "1Gi"),
+        pod("kube-system", "100m", "100Mi", init={"cpu": "1", "memory": "10Mi"}),
+        pod("learner-01", "2", "2Gi"),
+        pod("done", "3", "3Gi", phase="Succeeded"),
+    ]
     room = capacity.live_capacity(nodes, pods, ["learner-01"])
     # 2 schedulable nodes; the init container's 1 CPU counts (max of init and app); learner pods and
     # finished pods do not.
@@ -81,9 +90,16 @@ def test_live_capacity_reads_nodes_and_running_pods():
 
 # ----- plans -------------------------------------------------------------------------------------
 
+
 def spec(tmp_path, **overrides):
-    values = dict(context=CTX, namespaces=("learner-01", "learner-02"), quota=QUOTA,
-                  out_dir=tmp_path / "kubeconfigs", hours=8, model_store=True)
+    values = dict(
+        context=CTX,
+        namespaces=("learner-01", "learner-02"),
+        quota=QUOTA,
+        out_dir=tmp_path / "kubeconfigs",
+        hours=8,
+        model_store=True,
+    )
     values.update(overrides)
     return plans.ClassSpec(**values)
 
@@ -93,36 +109,52 @@ def test_create_plan_commands(tmp_path, monkeypatch):
     plan = plans.create_plan(spec(tmp_path))
     commands = plan.commands()
     objects_file = tmp_path / "cache" / "classroom" / CTX / "learners.yaml"
-    assert commands[0] == (f"kubectl --context {CTX} apply --server-side --field-manager=kserve-workshop "
-                           f"--force-conflicts --filename {objects_file}")
+    assert commands[0] == (
+        f"kubectl --context {CTX} apply --server-side --field-manager=kserve-workshop "
+        f"--force-conflicts --filename {objects_file}"
+    )
     applied = [doc for doc in yaml.safe_load_all(objects_file.read_text()) if doc]
     assert [o["metadata"]["name"] for o in applied if o["kind"] == "Namespace"] == ["learner-01", "learner-02"]
     assert f"-m kserve_workshop.classroom store-secrets --context {CTX}" in commands[1]
     kubeconfig = tmp_path / "kubeconfigs" / "learner-02.kubeconfig"
-    assert (f"{sys.executable} -m kserve_workshop.classroom kubeconfig --context {CTX} --namespace learner-02 "
-            f"--hours 8 --out {tmp_path / 'kubeconfigs'}") in commands
+    assert (
+        f"{sys.executable} -m kserve_workshop.classroom kubeconfig --context {CTX} --namespace learner-02 "
+        f"--hours 8 --out {tmp_path / 'kubeconfigs'}"
+    ) in commands
     # Each kubeconfig is checked on the API server: it can work in its namespace, and not do everything.
-    assert (f"sh -c 'test \"$(kubectl --kubeconfig {kubeconfig} auth can-i create inferenceservices.serving.kserve.io "
-            "--namespace learner-02 2>/dev/null)\" = yes'") in commands
-    assert any(f"--kubeconfig {kubeconfig} auth can-i" in c and "--all-namespaces" in c and c.endswith("= no'")
-               for c in commands)
+    assert (
+        f"sh -c 'test \"$(kubectl --kubeconfig {kubeconfig} auth can-i create inferenceservices.serving.kserve.io "
+        "--namespace learner-02 2>/dev/null)\" = yes'"
+    ) in commands
+    assert any(
+        f"--kubeconfig {kubeconfig} auth can-i" in c and "--all-namespaces" in c and c.endswith("= no'")
+        for c in commands
+    )
     assert not any("store-secrets" in c for c in plans.create_plan(spec(tmp_path, model_store=False)).commands())
 
 
 def test_delete_plan_deletes_by_label_and_verifies():
     commands = plans.delete_plan(CTX).commands()
-    assert commands[0].startswith(f"kubectl --context {CTX} delete inferenceservices.serving.kserve.io "
-                                  "--all-namespaces --selector workshop.kserve.io/classroom=workshop")
-    assert commands[1] == (f"kubectl --context {CTX} delete namespaces --selector workshop.kserve.io/classroom=workshop "
-                           "--ignore-not-found --wait=true --timeout=600s")
+    assert commands[0].startswith(
+        f"kubectl --context {CTX} delete inferenceservices.serving.kserve.io "
+        "--all-namespaces --selector workshop.kserve.io/classroom=workshop"
+    )
+    assert commands[1] == (
+        f"kubectl --context {CTX} delete namespaces --selector workshop.kserve.io/classroom=workshop "
+        "--ignore-not-found --wait=true --timeout=600s"
+    )
     assert "get namespaces --selector workshop.kserve.io/classroom=workshop --output name" in commands[2]
 
 
 def test_delete_plan_fails_when_a_namespace_is_left():
     left = plans.delete_plan(CTX).commands()[2]
-    ctx = MockContext(run={plans.delete_plan(CTX).commands()[0]: Result(""),
-                           plans.delete_plan(CTX).commands()[1]: Result(""),
-                           left: Result("", exited=1)})
+    ctx = MockContext(
+        run={
+            plans.delete_plan(CTX).commands()[0]: Result(""),
+            plans.delete_plan(CTX).commands()[1]: Result(""),
+            left: Result("", exited=1),
+        }
+    )
     with pytest.raises(WorkshopError, match="wait did not succeed"):
         Runner(ctx).execute(plans.delete_plan(CTX))
 
@@ -147,6 +179,7 @@ def test_can_i_run_reports_disagreements():
 
 # ----- tasks -------------------------------------------------------------------------------------
 
+
 def test_create_dry_run_prints_sizing_and_plan_and_runs_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path / "cache"))
     ctx = MockContext(run={})
@@ -158,15 +191,18 @@ def test_create_dry_run_prints_sizing_and_plan_and_runs_nothing(tmp_path, monkey
     assert not (tmp_path / "out").exists(), "a dry run writes no kubeconfig"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(learners=500), "invalid number of learners"),
-    (dict(learners=40), "do not fit"),
-    (dict(learners=2, hours="0"), "--hours must be"),
-    (dict(learners=2, hours="many"), "whole number"),
-    (dict(learners=2, out=""), "--out is required"),
-    (dict(learners=2, context="someone-elses-cluster"), "not the workshop's cluster"),
-    (dict(learners=2, project="my-project-1", context=CTX), "not both"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(learners=500), "invalid number of learners"),
+        (dict(learners=40), "do not fit"),
+        (dict(learners=2, hours="0"), "--hours must be"),
+        (dict(learners=2, hours="many"), "whole number"),
+        (dict(learners=2, out=""), "--out is required"),
+        (dict(learners=2, context="someone-elses-cluster"), "not the workshop's cluster"),
+        (dict(learners=2, project="my-project-1", context=CTX), "not both"),
+    ],
+)
 def test_create_refuses_bad_input_with_one_message(tmp_path, monkeypatch, capsys, kwargs, message):
     monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path / "cache"))
     arguments = dict(out=str(tmp_path / "out"), dry_run=True) | kwargs
@@ -189,8 +225,12 @@ def test_create_measures_the_live_cluster_and_refuses_when_it_is_full(tmp_path, 
     monkeypatch.setattr(class_tasks, "guard_context", lambda context, yes, dry_run=False: CTX)
     nodes = json.dumps({"items": [node("2", "4Gi")]})
     pods = json.dumps({"items": [pod("kserve", "1500m", "1Gi")]})
-    ctx = MockContext(run={f"kubectl --context {CTX} get nodes --output json": Result(nodes),
-                           f"kubectl --context {CTX} get pods --all-namespaces --output json": Result(pods)})
+    ctx = MockContext(
+        run={
+            f"kubectl --context {CTX} get nodes --output json": Result(nodes),
+            f"kubectl --context {CTX} get pods --all-namespaces --output json": Result(pods),
+        }
+    )
     with pytest.raises(Exit):
         class_tasks.create(ctx, learners=2, out=str(tmp_path / "out"))
     err = capsys.readouterr().err
@@ -199,36 +239,52 @@ def test_create_measures_the_live_cluster_and_refuses_when_it_is_full(tmp_path, 
 
 # ----- credentials -------------------------------------------------------------------------------
 
-VIEW = {"contexts": [{"name": CTX, "context": {"cluster": "kind-kserve-workshop", "user": "admin"}}],
-        "clusters": [{"name": "kind-kserve-workshop", "cluster": {"server": "https://127.0.0.1:6443",
-                                                                  "certificate-authority-data": "Q0E="}}],
-        "users": [{"name": "admin", "user": {"client-certificate-data": "QURNSU4=", "client-key-data": "S0VZ"}}]}
+VIEW = {
+    "contexts": [{"name": CTX, "context": {"cluster": "kind-kserve-workshop", "user": "admin"}}],
+    "clusters": [
+        {
+            "name": "kind-kserve-workshop",
+            "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority-data": "Q0E="},
+        }
+    ],
+    "users": [{"name": "admin", "user": {"client-certificate-data": "QURNSU4=", "client-key-data": "S0VZ"}}],
+}
 
 
 def kubeconfig_ctx(token=TOKEN):
-    return MockContext(run={
-        f"kubectl config view --raw --minify --flatten --context {CTX} --output json": Result(json.dumps(VIEW)),
-        f"kubectl --context {CTX} create token learner --namespace learner-01 --duration 8h": Result(token + "\n")})
+    return MockContext(
+        run={
+            f"kubectl config view --raw --minify --flatten --context {CTX} --output json": Result(json.dumps(VIEW)),
+            f"kubectl --context {CTX} create token learner --namespace learner-01 --duration 8h": Result(token + "\n"),
+        }
+    )
 
 
 def test_kubeconfig_holds_only_the_learner_token(tmp_path):
     out = tmp_path / "kubeconfigs"
-    assert classroom_main(["kubeconfig", "--context", CTX, "--namespace", "learner-01", "--hours", "8",
-                           "--out", str(out)], runner=Runner(kubeconfig_ctx())) == 0
+    assert (
+        classroom_main(
+            ["kubeconfig", "--context", CTX, "--namespace", "learner-01", "--hours", "8", "--out", str(out)],
+            runner=Runner(kubeconfig_ctx()),
+        )
+        == 0
+    )
     path = out / "learner-01.kubeconfig"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text()
     config = yaml.safe_load(text)
     assert config["users"] == [{"name": "learner-01-learner", "user": {"token": TOKEN}}]
     assert config["contexts"][0]["context"]["namespace"] == "learner-01"
-    assert config["clusters"][0]["cluster"] == {"server": "https://127.0.0.1:6443", "certificate-authority-data": "Q0E="}
+    assert config["clusters"][0]["cluster"] == {
+        "server": "https://127.0.0.1:6443",
+        "certificate-authority-data": "Q0E=",
+    }
     assert "QURNSU4=" not in text and "S0VZ" not in text, "the instructor's credentials never leak"
     assert "valid until 2030" in text
 
 
 def test_kubeconfig_refuses_a_token_of_a_user():
-    config = access.learner_kubeconfig({"server": "https://x"}, "learner-01",
-                                       jwt({"sub": "admin@example.com"}), "c")
+    config = access.learner_kubeconfig({"server": "https://x"}, "learner-01", jwt({"sub": "admin@example.com"}), "c")
     with pytest.raises(WorkshopError, match="not to a ServiceAccount"):
         access.check_learner_kubeconfig(config)
     config["users"][0]["user"] = {"token": TOKEN, "client-certificate-data": "QQ=="}
@@ -237,26 +293,47 @@ def test_kubeconfig_refuses_a_token_of_a_user():
 
 
 def test_kubeconfig_step_fails_cleanly(tmp_path, capsys):
-    assert classroom_main(["kubeconfig", "--context", CTX, "--namespace", "learner-01", "--hours", "8",
-                           "--out", str(tmp_path)], runner=Runner(kubeconfig_ctx(token=""))) == 1
+    assert (
+        classroom_main(
+            ["kubeconfig", "--context", CTX, "--namespace", "learner-01", "--hours", "8", "--out", str(tmp_path)],
+            runner=Runner(kubeconfig_ctx(token="")),
+        )
+        == 1
+    )
     assert "printed no token" in capsys.readouterr().err
 
 
 def test_store_secret_copies(tmp_path):
-    secret = {"type": "Opaque", "metadata": {"name": "kserve-models-s3", "namespace": "default", "uid": "u",
-                                             "annotations": {"serving.kserve.io/s3-endpoint": "seaweedfs.model-store:8333",
-                                                             "kubectl.kubernetes.io/last-applied-configuration": "{}"}},
-              "data": {"AWS_ACCESS_KEY_ID": "QUs=", "AWS_SECRET_ACCESS_KEY": "U0s="}}
+    secret = {
+        "type": "Opaque",
+        "metadata": {
+            "name": "kserve-models-s3",
+            "namespace": "default",
+            "uid": "u",
+            "annotations": {
+                "serving.kserve.io/s3-endpoint": "seaweedfs.model-store:8333",
+                "kubectl.kubernetes.io/last-applied-configuration": "{}",
+            },
+        },
+        "data": {"AWS_ACCESS_KEY_ID": "QUs=", "AWS_SECRET_ACCESS_KEY": "U0s="},
+    }
     copies = access.store_secret_copies(secret, ["learner-01", "learner-02"])
     assert [c["metadata"]["namespace"] for c in copies] == ["learner-01", "learner-02"]
     # Lab 7's S3 logging needs path-style addressing, which learners cannot set on a Secret themselves.
-    assert copies[0]["metadata"]["annotations"] == {"serving.kserve.io/s3-endpoint": "seaweedfs.model-store:8333",
-                                                    "serving.kserve.io/s3-usevirtualbucket": "false"}
+    assert copies[0]["metadata"]["annotations"] == {
+        "serving.kserve.io/s3-endpoint": "seaweedfs.model-store:8333",
+        "serving.kserve.io/s3-usevirtualbucket": "false",
+    }
     assert "uid" not in copies[0]["metadata"] and copies[0]["data"] == secret["data"]
     with pytest.raises(WorkshopError, match="--no-model-store"):
         access.store_secret_copies(None, ["learner-01"])
-    ctx = MockContext(run={f"kubectl --context {CTX} get secret kserve-models-s3 --namespace default --output json":
-                           Result(json.dumps(secret))})
+    ctx = MockContext(
+        run={
+            f"kubectl --context {CTX} get secret kserve-models-s3 --namespace default --output json": Result(
+                json.dumps(secret)
+            )
+        }
+    )
     path = access.write_store_secrets(Runner(ctx), CTX, ["learner-01"], tmp_path / "s.yaml")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 

@@ -19,10 +19,15 @@ from kserve_workshop.versions import pin
 def test_images_follow_the_pins():
     listed = {image.reference: image for image in images.workshop_images()}
     kserve = pin("kserve")
-    for reference in (f"docker.io/kserve/kserve-controller:{kserve}", f"docker.io/kserve/sklearnserver:{kserve}",
-                      f"docker.io/kserve/storage-initializer:{kserve}", f"docker.io/istio/proxyv2:{pin('istio')}",
-                      f"quay.io/jetstack/cert-manager-controller:{pin('cert_manager')}",
-                      pin("kind", "node_image"), pin("custom_image", "base_image")):
+    for reference in (
+        f"docker.io/kserve/kserve-controller:{kserve}",
+        f"docker.io/kserve/sklearnserver:{kserve}",
+        f"docker.io/kserve/storage-initializer:{kserve}",
+        f"docker.io/istio/proxyv2:{pin('istio')}",
+        f"quay.io/jetstack/cert-manager-controller:{pin('cert_manager')}",
+        pin("kind", "node_image"),
+        pin("custom_image", "base_image"),
+    ):
         assert reference in listed, reference
     # Every reference pinned by tag carries the tag; nothing says latest.
     for image in listed.values():
@@ -67,10 +72,14 @@ def test_mirrored_kind_config_is_schema_valid_and_keeps_the_ingress_mapping(tmp_
     config = mirrors.mirrored_kind_config(KIND_CONFIG, tmp_path / "certs.d")
     assert validate.errors(validate.validate_object(config, file="kind")) == []
     assert config["containerdConfigPatches"] == [
-        '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"']
+        '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"'
+    ]
     node = config["nodes"][0]
-    assert {"hostPath": str((tmp_path / "certs.d").resolve()), "containerPath": "/etc/containerd/certs.d",
-            "readOnly": True} in node["extraMounts"]
+    assert {
+        "hostPath": str((tmp_path / "certs.d").resolve()),
+        "containerPath": "/etc/containerd/certs.d",
+        "readOnly": True,
+    } in node["extraMounts"]
     assert node["extraPortMappings"] == yaml.safe_load(KIND_CONFIG.read_text())["nodes"][0]["extraPortMappings"]
     broken = copy.deepcopy(config)
     broken["nodes"][0]["extraMounts"][0]["readonly"] = True
@@ -95,10 +104,13 @@ def test_kind_create_with_mirrors_through_the_task(tmp_path, monkeypatch):
     # Probes: no cache runs yet, no cluster yet, the caches are not on the kind network yet.
     responses["kind get clusters"] = Result("")
     for mirror in mirrors.MIRRORS:
-        responses[f"sh -c 'test \"$(docker inspect --format {{{{.State.Running}}}} {mirror.container} "
-                  "2>/dev/null)\" = true'"] = Result("", exited=1)
-        responses[f"sh -c 'docker inspect --format '\"'\"'{{{{json .NetworkSettings.Networks.kind}}}}'\"'\"' "
-                  f"{mirror.container} | grep -qv '\"'\"'^null$'\"'\"''"] = Result("", exited=1)
+        responses[
+            f"sh -c 'test \"$(docker inspect --format {{{{.State.Running}}}} {mirror.container} 2>/dev/null)\" = true'"
+        ] = Result("", exited=1)
+        responses[
+            f"sh -c 'docker inspect --format '\"'\"'{{{{json .NetworkSettings.Networks.kind}}}}'\"'\"' "
+            f"{mirror.container} | grep -qv '\"'\"'^null$'\"'\"''"
+        ] = Result("", exited=1)
     ctx = MockContext(run=responses)
     kind_tasks.kind_create(ctx, skip_doctor=True, registry_mirror=True)
     ran = [call.args[0] for call in ctx.run.call_args_list]

@@ -25,8 +25,13 @@ def role(name, namespace, rules, kind="Role"):
 
 def binding(name, namespace, role_kind, role_name, subjects, kind="RoleBinding"):
     meta = {"name": name} | ({"namespace": namespace} if kind == "RoleBinding" else {})
-    return {"apiVersion": f"{RBAC}/v1", "kind": kind, "metadata": meta, "subjects": subjects,
-            "roleRef": {"apiGroup": RBAC, "kind": role_kind, "name": role_name}}
+    return {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": kind,
+        "metadata": meta,
+        "subjects": subjects,
+        "roleRef": {"apiGroup": RBAC, "kind": role_kind, "name": role_name},
+    }
 
 
 SA_ALICE = [{"kind": "ServiceAccount", "name": "alice", "namespace": "team-a"}]
@@ -34,17 +39,21 @@ SA_ALICE = [{"kind": "ServiceAccount", "name": "alice", "namespace": "team-a"}]
 
 # ----- the evaluator, rule by rule ----------------------------------------------------------------
 
-@pytest.mark.parametrize("rule_resources, resource, subresource, expected", [
-    (["pods"], "pods", "", True),
-    (["pods"], "pods", "log", False),             # the parent does not cover its subresources
-    (["pods/log"], "pods", "log", True),
-    (["pods/log"], "pods", "", False),            # nor a subresource its parent
-    (["*"], "pods", "exec", True),                # '*' matches subresources too
-    (["*/scale"], "deployments", "scale", True),  # '*/sub' matches that subresource of anything
-    (["*/scale"], "deployments", "", False),
-    (["pods/*"], "pods", "log", False),           # 'pods/*' is not a wildcard
-    (["services"], "pods", "", False),
-])
+
+@pytest.mark.parametrize(
+    "rule_resources, resource, subresource, expected",
+    [
+        (["pods"], "pods", "", True),
+        (["pods"], "pods", "log", False),  # the parent does not cover its subresources
+        (["pods/log"], "pods", "log", True),
+        (["pods/log"], "pods", "", False),  # nor a subresource its parent
+        (["*"], "pods", "exec", True),  # '*' matches subresources too
+        (["*/scale"], "deployments", "scale", True),  # '*/sub' matches that subresource of anything
+        (["*/scale"], "deployments", "", False),
+        (["pods/*"], "pods", "log", False),  # 'pods/*' is not a wildcard
+        (["services"], "pods", "", False),
+    ],
+)
 def test_resource_matching_follows_kubernetes(rule_resources, resource, subresource, expected):
     assert resource_matches({"resources": rule_resources}, resource, subresource) is expected
 
@@ -71,23 +80,29 @@ def test_non_resource_urls():
 
 
 def test_rolebinding_grants_only_in_its_namespace():
-    policy = Policy([role("edit", "team-a", [{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}]),
-                     binding("b", "team-a", "Role", "edit", SA_ALICE)])
+    policy = Policy(
+        [
+            role("edit", "team-a", [{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}]),
+            binding("b", "team-a", "Role", "edit", SA_ALICE),
+        ]
+    )
     assert policy.can(ALICE, Request("delete", "pods", name="p", namespace="team-a"))
     assert not policy.can(ALICE, Request("delete", "pods", name="p", namespace="team-b"))
     assert not policy.can(ALICE, Request("list", "pods"))  # all namespaces: cluster-scoped request
 
 
 def test_rolebinding_to_a_clusterrole_is_still_namespaced():
-    cluster_admin = role("cluster-admin", None, [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
-                         kind="ClusterRole")
+    cluster_admin = role(
+        "cluster-admin", None, [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}], kind="ClusterRole"
+    )
     policy = Policy([cluster_admin, binding("admin-here", "team-a", "ClusterRole", "cluster-admin", SA_ALICE)])
     assert policy.can(ALICE, Request("get", "secrets", name="s", namespace="team-a"))
     assert not policy.can(ALICE, Request("get", "secrets", name="s", namespace="kube-system"))
     assert not policy.can(ALICE, Request("list", "nodes"))
     # ... while a ClusterRoleBinding grants it everywhere
-    policy.objects.append(binding("admin-all", None, "ClusterRole", "cluster-admin", SA_ALICE,
-                                  kind="ClusterRoleBinding"))
+    policy.objects.append(
+        binding("admin-all", None, "ClusterRole", "cluster-admin", SA_ALICE, kind="ClusterRoleBinding")
+    )
     assert policy.can(ALICE, Request("list", "nodes"))
     assert policy.can(ALICE, Request("get", "secrets", name="s", namespace="kube-system"))
 
@@ -96,22 +111,39 @@ def test_subjects_roles_and_refs_must_match():
     rules = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
     get_pod = Request("get", "pods", name="p", namespace="team-a")
     # the wrong ServiceAccount, a Role of another namespace, a ClusterRoleBinding to a Role
-    assert not Policy([role("r", "team-a", rules),
-                       binding("b", "team-a", "Role", "r", [{"kind": "ServiceAccount", "name": "bob",
-                                                             "namespace": "team-a"}])]).can(ALICE, get_pod)
+    assert not Policy(
+        [
+            role("r", "team-a", rules),
+            binding("b", "team-a", "Role", "r", [{"kind": "ServiceAccount", "name": "bob", "namespace": "team-a"}]),
+        ]
+    ).can(ALICE, get_pod)
     assert not Policy([role("r", "team-b", rules), binding("b", "team-a", "Role", "r", SA_ALICE)]).can(ALICE, get_pod)
-    assert not Policy([role("r", "team-a", rules),
-                       binding("b", None, "Role", "r", SA_ALICE, kind="ClusterRoleBinding")]).can(ALICE, get_pod)
+    assert not Policy(
+        [role("r", "team-a", rules), binding("b", None, "Role", "r", SA_ALICE, kind="ClusterRoleBinding")]
+    ).can(ALICE, get_pod)
     # a ServiceAccount subject without namespace takes the binding's
-    assert Policy([role("r", "team-a", rules),
-                   binding("b", "team-a", "Role", "r", [{"kind": "ServiceAccount", "name": "alice"}])]).can(ALICE, get_pod)
+    assert Policy(
+        [role("r", "team-a", rules), binding("b", "team-a", "Role", "r", [{"kind": "ServiceAccount", "name": "alice"}])]
+    ).can(ALICE, get_pod)
     # groups: every ServiceAccount of team-a
-    assert Policy([role("r", "team-a", rules),
-                   binding("b", "team-a", "Role", "r", [{"kind": "Group", "name": "system:serviceaccounts:team-a",
-                                                         "apiGroup": RBAC}])]).can(ALICE, get_pod)
-    assert not Policy([role("r", "team-a", rules),
-                       binding("b", "team-a", "Role", "r", [{"kind": "User", "name": "alice", "apiGroup": RBAC}])]
-                      ).can(ALICE, get_pod)
+    assert Policy(
+        [
+            role("r", "team-a", rules),
+            binding(
+                "b",
+                "team-a",
+                "Role",
+                "r",
+                [{"kind": "Group", "name": "system:serviceaccounts:team-a", "apiGroup": RBAC}],
+            ),
+        ]
+    ).can(ALICE, get_pod)
+    assert not Policy(
+        [
+            role("r", "team-a", rules),
+            binding("b", "team-a", "Role", "r", [{"kind": "User", "name": "alice", "apiGroup": RBAC}]),
+        ]
+    ).can(ALICE, get_pod)
 
 
 # ----- the generated learner objects against the table --------------------------------------------
@@ -145,8 +177,11 @@ def test_a_role_granting_too_much_is_caught_by_the_table():
     # Mutations a careless edit could make: each must turn at least one row red.
     def failures(objects):
         policy = Policy(objects)
-        return [row.label for own, other, row in (p.values for p in _cases())
-                if policy.can(Subject.service_account(own, learners.LEARNER_SA), row.request(own, other)) is not row.allowed]
+        return [
+            row.label
+            for own, other, row in (p.values for p in _cases())
+            if policy.can(Subject.service_account(own, learners.LEARNER_SA), row.request(own, other)) is not row.allowed
+        ]
 
     def with_rule(rule):
         objects = copy.deepcopy(OBJECTS)
@@ -156,14 +191,28 @@ def test_a_role_granting_too_much_is_caught_by_the_table():
         return objects
 
     assert failures(OBJECTS) == []
-    assert "read secrets in own namespace" in failures(with_rule({"apiGroups": [""], "resources": ["secrets"],
-                                                                  "verbs": ["get"]}))
-    assert "exec into own pod" in failures(with_rule({"apiGroups": [""], "resources": ["pods/*"], "verbs": ["*"]})) \
-        or "exec into own pod" in failures(with_rule({"apiGroups": [""], "resources": ["*"], "verbs": ["create"]}))
+    assert "read secrets in own namespace" in failures(
+        with_rule({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
+    )
+    assert "exec into own pod" in failures(
+        with_rule({"apiGroups": [""], "resources": ["pods/*"], "verbs": ["*"]})
+    ) or "exec into own pod" in failures(with_rule({"apiGroups": [""], "resources": ["*"], "verbs": ["create"]}))
     cluster_wide = copy.deepcopy(OBJECTS) + [
-        role("view-all", None, [{"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list"]}], kind="ClusterRole"),
-        binding("oops", None, "ClusterRole", "view-all", [{"kind": "ServiceAccount", "name": "learner",
-                                                           "namespace": NAMESPACES[0]}], kind="ClusterRoleBinding")]
+        role(
+            "view-all",
+            None,
+            [{"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list"]}],
+            kind="ClusterRole",
+        ),
+        binding(
+            "oops",
+            None,
+            "ClusterRole",
+            "view-all",
+            [{"kind": "ServiceAccount", "name": "learner", "namespace": NAMESPACES[0]}],
+            kind="ClusterRoleBinding",
+        ),
+    ]
     assert {"list nodes", "list another learner's pods"} <= set(failures(cluster_wide))
     # A learner Role that lost a permission the labs need is caught too.
     fewer = copy.deepcopy(OBJECTS)
@@ -175,33 +224,60 @@ def test_a_role_granting_too_much_is_caught_by_the_table():
     without_sink = copy.deepcopy(OBJECTS)
     for obj in without_sink:
         if obj["kind"] == "Role":
-            obj["rules"] = [r for r in obj["rules"] if "configmaps" not in r["resources"]
-                            and "deployments" not in r["resources"]]
-    assert {"create a ConfigMap (Lab 7's sink code)", "create a Deployment (Lab 7's sink)",
-            "watch a Deployment's rollout (kubectl rollout status)"} <= set(failures(without_sink))
+            obj["rules"] = [
+                r for r in obj["rules"] if "configmaps" not in r["resources"] and "deployments" not in r["resources"]
+            ]
+    assert {
+        "create a ConfigMap (Lab 7's sink code)",
+        "create a Deployment (Lab 7's sink)",
+        "watch a Deployment's rollout (kubectl rollout status)",
+    } <= set(failures(without_sink))
     assert {"exec into own pod", "exec into own pod (websocket clients: get)"} <= set(
-        failures(with_rule({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]})))
+        failures(with_rule({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]}))
+    )
 
 
 def test_can_i_arguments_name_the_same_request():
     row = Row("read a pod's logs", "get", "pods", subresource="log", name="p", allowed=True)
     assert row.can_i_argv("learner-01", "learner-02") == [
-        "auth", "can-i", "get", "pods/p", "--subresource=log", "--namespace", "learner-01"]
+        "auth",
+        "can-i",
+        "get",
+        "pods/p",
+        "--subresource=log",
+        "--namespace",
+        "learner-01",
+    ]
     isvc = next(r for r in TABLE if r.label == "list InferenceServices in all namespaces")
-    assert isvc.can_i_argv("a", "b") == ["auth", "can-i", "list", "inferenceservices.serving.kserve.io",
-                                         "--all-namespaces"]
+    assert isvc.can_i_argv("a", "b") == [
+        "auth",
+        "can-i",
+        "list",
+        "inferenceservices.serving.kserve.io",
+        "--all-namespaces",
+    ]
     delete_ns = next(r for r in TABLE if r.label == "delete another learner's namespace")
     assert delete_ns.can_i_argv("a", "b")[-3:] == ["namespaces/b", "--namespace", "b"]
 
 
 # ----- schemas, sizing, names --------------------------------------------------------------------
 
+
 def test_every_generated_object_validates_against_the_kubernetes_schemas():
-    issues = [issue for index, obj in enumerate(OBJECTS)
-              for issue in validate.validate_object(obj, file="classroom", index=index)]
+    issues = [
+        issue
+        for index, obj in enumerate(OBJECTS)
+        for issue in validate.validate_object(obj, file="classroom", index=index)
+    ]
     assert validate.errors(issues) == [] and issues == []
-    assert {obj["kind"] for obj in OBJECTS} == {"Namespace", "ServiceAccount", "Role", "RoleBinding",
-                                                "ResourceQuota", "LimitRange"}
+    assert {obj["kind"] for obj in OBJECTS} == {
+        "Namespace",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ResourceQuota",
+        "LimitRange",
+    }
 
 
 def test_a_broken_object_is_rejected_by_the_same_validation():
@@ -218,11 +294,13 @@ def test_no_generated_binding_is_cluster_wide_or_cluster_admin():
     for obj in OBJECTS:
         if obj["kind"] == "RoleBinding":
             assert obj["roleRef"] == {"apiGroup": RBAC, "kind": "Role", "name": learners.ROLE_NAME}
-            assert obj["subjects"] == [{"kind": "ServiceAccount", "name": learners.LEARNER_SA,
-                                        "namespace": obj["metadata"]["namespace"]}]
+            assert obj["subjects"] == [
+                {"kind": "ServiceAccount", "name": learners.LEARNER_SA, "namespace": obj["metadata"]["namespace"]}
+            ]
         if obj["kind"] == "Role":
-            assert not any("*" in rule.get(key, []) for rule in obj["rules"]
-                           for key in ("verbs", "resources", "apiGroups"))
+            assert not any(
+                "*" in rule.get(key, []) for rule in obj["rules"] for key in ("verbs", "resources", "apiGroups")
+            )
 
 
 def test_quota_is_sized_from_the_labs_manifests(tmp_path):
@@ -265,8 +343,8 @@ spec:
       resources: {{requests: {{cpu: {cpu}, memory: {memory}}}}}
 """)
 
-    lab("01-cpu", 2, "400m", "64Mi")      # 850m, 192 MiB
-    lab("02-memory", 2, "50m", "900Mi")   # 150m, 1864 MiB
+    lab("01-cpu", 2, "400m", "64Mi")  # 850m, 192 MiB
+    lab("02-memory", 2, "50m", "900Mi")  # 150m, 1864 MiB
     quota = learners.quota_for(tmp_path)
     assert quota.cpu_millicores >= 850 and quota.memory_mib >= 1864, quota
 
@@ -287,15 +365,18 @@ def test_lab7_counts_its_sink_and_the_inferenceservices_its_notebook_builds():
     pods, cpu, memory, isvcs, services = peaks["07-batching-and-logging"]
     assert isvcs == 4 and pods == 5, "iris-unbatched, iris-logger-s3, iris-batcher, iris-logger and the sink"
     assert without["07-batching-and-logging"][3] == 2
-    sink = next(doc for doc in yaml.safe_load_all((LAB7 / "payload-sink.yaml").read_text())
-                if doc["kind"] == "Deployment")
+    sink = next(
+        doc for doc in yaml.safe_load_all((LAB7 / "payload-sink.yaml").read_text()) if doc["kind"] == "Deployment"
+    )
     assert learners.deployment_peak(sink) == (1, 20.0, 64.0)
     assert services == 4 * 4 + 1, "per InferenceService KServe's host Service, Knative's route and revision ones"
 
 
 def test_the_quota_has_room_for_the_services_kserve_and_knative_make():
     # KServe's ExternalName Service, Knative's route Service and two per revision (public, private).
-    lab2 = yaml.safe_load((learners.MANIFESTS_DIR / "labs" / "02-first-inferenceservice" / "sklearn-iris.yaml").read_text())
+    lab2 = yaml.safe_load(
+        (learners.MANIFESTS_DIR / "labs" / "02-first-inferenceservice" / "sklearn-iris.yaml").read_text()
+    )
     assert learners.isvc_services(lab2) == 4
     with_transformer = copy.deepcopy(lab2)
     with_transformer["spec"]["transformer"] = {"containers": [{"name": "kserve-container", "image": "x"}]}
@@ -332,8 +413,19 @@ def test_notebook_isvcs_are_shaped_like_the_masters_solutions():
         assert learners.isvc_peak(stand_in) == learners.isvc_peak(solutions[name]), name
 
 
-@pytest.mark.parametrize("count, prefix", [(0, "learner"), (-1, "learner"), (201, "learner"), ("3", "learner"),
-                                           (2, "Learner"), (2, "9x"), (2, "a" * 50), (2, "bad_prefix")])
+@pytest.mark.parametrize(
+    "count, prefix",
+    [
+        (0, "learner"),
+        (-1, "learner"),
+        (201, "learner"),
+        ("3", "learner"),
+        (2, "Learner"),
+        (2, "9x"),
+        (2, "a" * 50),
+        (2, "bad_prefix"),
+    ],
+)
 def test_bad_class_sizes_and_prefixes_are_refused(count, prefix):
     from kserve_workshop.errors import WorkshopError
 

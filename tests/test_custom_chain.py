@@ -63,25 +63,42 @@ def test_the_docs_flowers_are_versicolor_both_ways(servers):
 def test_the_raw_answers_have_the_protocols_shape(servers):
     v1 = post(servers.url, NAME, {"instances": DOCS_FLOWERS[:1]}, protocol="v1")
     assert v1.status_code == 200 and v1.json() == {"predictions": ["versicolor"]}
-    body = {"id": "lab6-1", "inputs": [{"name": name, "shape": [1], "datatype": "FP64", "data": [value]}
-                                       for name, value in DOCS_FLOWERS[0].items()]}
+    body = {
+        "id": "lab6-1",
+        "inputs": [
+            {"name": name, "shape": [1], "datatype": "FP64", "data": [value]} for name, value in DOCS_FLOWERS[0].items()
+        ],
+    }
     v2 = post(servers.url, NAME, body, protocol="v2").json()
     assert v2["id"] == "lab6-1" and v2["model_name"] == NAME
     (output,) = v2["outputs"]
-    assert {key: output[key] for key in ("name", "shape", "datatype", "data")} == \
-        {"name": "label", "shape": [1], "datatype": "BYTES", "data": ["versicolor"]}
+    assert {key: output[key] for key in ("name", "shape", "datatype", "data")} == {
+        "name": "label",
+        "shape": [1],
+        "datatype": "BYTES",
+        "data": ["versicolor"],
+    }
 
 
-@pytest.mark.parametrize("protocol, body, message", [
-    ("v1", {"instances": [{**DOCS_FLOWERS[0], "petal_widht": 1.4}]}, "unknown feature 'petal_widht'"),
-    ("v1", {"instances": [{"sepal_length": 6.8}]}, "missing sepal_width, petal_length, petal_width"),
-    ("v1", {"instances": [{**DOCS_FLOWERS[0], "sepal_width": "wide"}]}, "sepal_width must be a number"),
-    ("v1", {"instances": [[6.8, 2.8, 4.8, 1.4]]}, "not a dict of named features"),
-    ("v2", {"inputs": [{"name": "sepal_length", "shape": [1], "datatype": "BYTES", "data": ["6.8"]}]},
-     "datatype BYTES"),
-    ("v2", {"inputs": [{"name": n, "shape": [1], "datatype": "FP32", "data": [1.0]} for n in ("a", "b")]},
-     "unknown feature 'a'"),
-])
+@pytest.mark.parametrize(
+    "protocol, body, message",
+    [
+        ("v1", {"instances": [{**DOCS_FLOWERS[0], "petal_widht": 1.4}]}, "unknown feature 'petal_widht'"),
+        ("v1", {"instances": [{"sepal_length": 6.8}]}, "missing sepal_width, petal_length, petal_width"),
+        ("v1", {"instances": [{**DOCS_FLOWERS[0], "sepal_width": "wide"}]}, "sepal_width must be a number"),
+        ("v1", {"instances": [[6.8, 2.8, 4.8, 1.4]]}, "not a dict of named features"),
+        (
+            "v2",
+            {"inputs": [{"name": "sepal_length", "shape": [1], "datatype": "BYTES", "data": ["6.8"]}]},
+            "datatype BYTES",
+        ),
+        (
+            "v2",
+            {"inputs": [{"name": n, "shape": [1], "datatype": "FP32", "data": [1.0]} for n in ("a", "b")]},
+            "unknown feature 'a'",
+        ),
+    ],
+)
 def test_bad_payloads_get_a_400_that_says_what_is_expected(servers, protocol, body, message):
     answer = post(servers.url, NAME, body, protocol=protocol)
     assert answer.status_code == 400, answer.text
@@ -124,6 +141,7 @@ def test_a_transformer_without_its_predictor_says_so_and_everything_stops(server
 
 # ------------------------------------------------------------------------ without servers
 
+
 def test_transformer_command_line(tmp_path):
     transformer = LocalTransformer(NAME, "http://127.0.0.1:9001", predictor_protocol="v2")
     argv = transformer.argv(8123)
@@ -132,15 +150,20 @@ def test_transformer_command_line(tmp_path):
     assert flags["--model_name"] == NAME and flags["--predictor_host"] == "127.0.0.1:9001"
     assert flags["--predictor_protocol"] == "v2" and flags["--http_port"] == "8123"
     assert flags["--configure_logging"] == "false"
-    assert transformer.ready_urls(8123) == ["http://127.0.0.1:8123/v2/health/ready",
-                                            f"http://127.0.0.1:8123/v2/models/{NAME}/ready"]
+    assert transformer.ready_urls(8123) == [
+        "http://127.0.0.1:8123/v2/health/ready",
+        f"http://127.0.0.1:8123/v2/models/{NAME}/ready",
+    ]
 
 
-@pytest.mark.parametrize("predictor, message", [
-    ("", "cannot tell the predictor's address"),
-    ("http://127.0.0.1:9001/v1/models", "HOST:PORT"),
-    (None, "cannot tell"),
-])
+@pytest.mark.parametrize(
+    "predictor, message",
+    [
+        ("", "cannot tell the predictor's address"),
+        ("http://127.0.0.1:9001/v1/models", "HOST:PORT"),
+        (None, "cannot tell"),
+    ],
+)
 def test_bad_predictor_addresses_are_refused(predictor, message):
     with pytest.raises(WorkshopError, match=message):
         LocalTransformer(NAME, predictor).argv(1)
@@ -153,16 +176,25 @@ def test_bad_protocols_are_refused():
         chain_lib.endpoint("http://127.0.0.1:1", NAME, "v3")
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "--predictor_host is required"),
-    (["--predictor_host", "http://predictor"], "without scheme or path"),
-    (["--predictor_host", "127.0.0.1:1", "--predictor_protocol", "grpc-v2"],
-     "--predictor_protocol must be one of v1, v2"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "--predictor_host is required"),
+        (["--predictor_host", "http://predictor"], "without scheme or path"),
+        (
+            ["--predictor_host", "127.0.0.1:1", "--predictor_protocol", "grpc-v2"],
+            "--predictor_protocol must be one of v1, v2",
+        ),
+    ],
+)
 @pytest.mark.slow
 def test_server_main_rejects_bad_flags_with_one_message(args, message):
-    done = subprocess.run([sys.executable, "-m", "kserve_workshop.runtime.transformer_server", *args],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "kserve_workshop.runtime.transformer_server", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
 

@@ -11,8 +11,15 @@ import math
 
 import httpx
 import pytest
-from kserve import (InferenceRESTClient, InferInput, InferOutput, InferRequest, InferResponse, PredictorConfig,
-                    RESTConfig)
+from kserve import (
+    InferenceRESTClient,
+    InferInput,
+    InferOutput,
+    InferRequest,
+    InferResponse,
+    PredictorConfig,
+    RESTConfig,
+)
 from kserve import context as kserve_context
 from kserve.errors import InferenceError, InvalidInput
 
@@ -30,11 +37,13 @@ def run(coroutine):
 
 # ----------------------------------------------------------------------------- feature_rows
 
+
 def test_feature_rows_orders_columns_like_the_model_whatever_the_key_order():
     shuffled = [{name: flower[name] for name in reversed(FEATURE_NAMES)} for flower in DOCS_FLOWERS]
     assert features.feature_rows(shuffled) == DOCS_IRIS_INPUT
-    assert features.feature_rows([{"sepal_length": 5, "sepal_width": 3, "petal_length": 1, "petal_width": 0}]) \
-        == [[5.0, 3.0, 1.0, 0.0]]
+    assert features.feature_rows([{"sepal_length": 5, "sepal_width": 3, "petal_length": 1, "petal_width": 0}]) == [
+        [5.0, 3.0, 1.0, 0.0]
+    ]
 
 
 def test_named_flowers_and_feature_rows_are_inverse():
@@ -44,18 +53,23 @@ def test_named_flowers_and_feature_rows_are_inverse():
         features.named_flowers([[1.0, 2.0]])
 
 
-@pytest.mark.parametrize("instances, message", [
-    ([], "non-empty list"),
-    ({"sepal_length": 1.0}, "non-empty list"),
-    ([[6.8, 2.8, 4.8, 1.4]], "flower 0 is a list, not a dict"),
-    ([FLOWER, {**FLOWER, "sepal_lenght": 6.8}],
-     "flower 1 has unknown feature 'sepal_lenght' \\(did you mean 'sepal_length'\\?\\)"),
-    ([{k: v for k, v in FLOWER.items() if k != "petal_width"}], "flower 0 is missing petal_width"),
-    ([{**FLOWER, "petal_width": "1.4"}], "petal_width must be a number \\(in cm\\), got str '1.4'"),
-    ([{**FLOWER, "sepal_width": True}], "sepal_width must be a number"),
-    ([{**FLOWER, "sepal_width": None}], "sepal_width must be a number"),
-    ([{**FLOWER, "petal_length": math.nan}], "petal_length must be a finite number"),
-])
+@pytest.mark.parametrize(
+    "instances, message",
+    [
+        ([], "non-empty list"),
+        ({"sepal_length": 1.0}, "non-empty list"),
+        ([[6.8, 2.8, 4.8, 1.4]], "flower 0 is a list, not a dict"),
+        (
+            [FLOWER, {**FLOWER, "sepal_lenght": 6.8}],
+            "flower 1 has unknown feature 'sepal_lenght' \\(did you mean 'sepal_length'\\?\\)",
+        ),
+        ([{k: v for k, v in FLOWER.items() if k != "petal_width"}], "flower 0 is missing petal_width"),
+        ([{**FLOWER, "petal_width": "1.4"}], "petal_width must be a number \\(in cm\\), got str '1.4'"),
+        ([{**FLOWER, "sepal_width": True}], "sepal_width must be a number"),
+        ([{**FLOWER, "sepal_width": None}], "sepal_width must be a number"),
+        ([{**FLOWER, "petal_length": math.nan}], "petal_length must be a finite number"),
+    ],
+)
 def test_feature_rows_rejects_bad_flowers_naming_the_problem(instances, message):
     with pytest.raises(FeatureError, match=message):
         features.feature_rows(instances)
@@ -75,6 +89,7 @@ def test_flowers_from_v1_needs_instances():
 
 # ------------------------------------------------------------------------------- V2 columns
 
+
 def column(name, data, shape=None, datatype="FP32"):
     return {"name": name, "shape": shape or [len(data)], "datatype": datatype, "data": data}
 
@@ -88,14 +103,17 @@ def test_flowers_from_v2_zips_one_tensor_per_feature():
     assert features.flowers_from_v2(nested) == DOCS_FLOWERS
 
 
-@pytest.mark.parametrize("inputs, message", [
-    ([], "no inputs"),
-    ([column("sepal_length", ["a"], datatype="BYTES")], "datatype BYTES; features are numbers"),
-    ([column("sepal_length", [1.0, 2.0], [2, 4])], r"shape \[2, 4\]; each feature is one column"),
-    ([column("sepal_length", [1.0, 2.0], [3])], r"shape \[3\] needs 3 values, data has 2"),
-    ([column("sepal_length", [1.0]), column("sepal_width", [1.0, 2.0])], "same number of flowers"),
-    ([column("sepal_length", [1.0]), column("sepal_length", [2.0])], "appears twice"),
-])
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        ([], "no inputs"),
+        ([column("sepal_length", ["a"], datatype="BYTES")], "datatype BYTES; features are numbers"),
+        ([column("sepal_length", [1.0, 2.0], [2, 4])], r"shape \[2, 4\]; each feature is one column"),
+        ([column("sepal_length", [1.0, 2.0], [3])], r"shape \[3\] needs 3 values, data has 2"),
+        ([column("sepal_length", [1.0]), column("sepal_width", [1.0, 2.0])], "same number of flowers"),
+        ([column("sepal_length", [1.0]), column("sepal_length", [2.0])], "appears twice"),
+    ],
+)
 def test_flowers_from_v2_rejects_malformed_tensors(inputs, message):
     with pytest.raises(FeatureError, match=message):
         features.flowers_from_v2(inputs)
@@ -109,6 +127,7 @@ def test_v1_request_copies_the_flowers():
 
 # ------------------------------------------------------------------------------- labels
 
+
 def test_class_labels_maps_indices_to_names():
     assert features.class_labels([1, 1]) == ["versicolor", "versicolor"]
     assert features.class_labels([0, 2.0, 1]) == ["setosa", "virginica", "versicolor"]
@@ -116,13 +135,16 @@ def test_class_labels_maps_indices_to_names():
     assert tuple(features.CLASS_NAMES) == IRIS_CLASSES
 
 
-@pytest.mark.parametrize("predictions, message", [
-    ([-1], "class -1, but the model has classes 0..2"),  # IRIS_CLASSES[-1] would say 'virginica'
-    ([3], "class 3"),
-    ([1.5], "not a class index"),
-    (["1"], "not a class index"),
-    ([True], "not a class index"),
-])
+@pytest.mark.parametrize(
+    "predictions, message",
+    [
+        ([-1], "class -1, but the model has classes 0..2"),  # IRIS_CLASSES[-1] would say 'virginica'
+        ([3], "class 3"),
+        ([1.5], "not a class index"),
+        (["1"], "not a class index"),
+        ([True], "not a class index"),
+    ],
+)
 def test_class_labels_rejects_what_is_not_a_class(predictions, message):
     with pytest.raises(FeatureError, match=message):
         features.class_labels(predictions)
@@ -134,6 +156,7 @@ def test_class_indices_turns_probabilities_into_the_likeliest_class():
 
 # ------------------------------------------------------------------------------- preprocess
 
+
 def test_preprocess_v1_for_a_v1_predictor():
     model = IrisTransformer("iris", predictor_protocol="v1")
     assert run(model.preprocess({"instances": DOCS_FLOWERS})) == {"instances": DOCS_IRIS_INPUT}
@@ -141,8 +164,9 @@ def test_preprocess_v1_for_a_v1_predictor():
 
 def test_preprocess_v2_request_for_a_v2_predictor():
     model = IrisTransformer("iris", predictor_protocol="v2")
-    inputs = [InferInput(t["name"], t["shape"], t["datatype"], t["data"])
-              for t in features.v2_request(DOCS_FLOWERS)["inputs"]]
+    inputs = [
+        InferInput(t["name"], t["shape"], t["datatype"], t["data"]) for t in features.v2_request(DOCS_FLOWERS)["inputs"]
+    ]
     request = run(model.preprocess(InferRequest("iris", inputs, request_id="req-1")))
     assert isinstance(request, InferRequest)
     assert (request.model_name, request.id) == ("iris", "req-1")
@@ -151,11 +175,14 @@ def test_preprocess_v2_request_for_a_v2_predictor():
     assert tensor.data == [value for row in DOCS_IRIS_INPUT for value in row]
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({"instances": [{**FLOWER, "colour": "blue"}]}, "unknown feature 'colour'"),
-    ({"instances": [[6.8, 2.8, 4.8, 1.4]]}, "not a dict of named features"),
-    ({"data": []}, "a V1 request is"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({"instances": [{**FLOWER, "colour": "blue"}]}, "unknown feature 'colour'"),
+        ({"instances": [[6.8, 2.8, 4.8, 1.4]]}, "not a dict of named features"),
+        ({"data": []}, "a V1 request is"),
+    ],
+)
 def test_preprocess_turns_bad_payloads_into_invalid_input(payload, message):
     with pytest.raises(InvalidInput, match=message):  # KServe answers InvalidInput with HTTP 400
         run(IrisTransformer("iris").preprocess(payload))
@@ -178,6 +205,7 @@ def test_predictor_protocol_is_checked():
 
 
 # ------------------------------------------------------------------------------- postprocess
+
 
 def v2_answer(data, shape=None, datatype="INT64"):
     return InferResponse("r", "iris", [InferOutput("output-0", shape or [len(data)], datatype, data)])
@@ -218,11 +246,13 @@ def test_the_answer_follows_the_clients_protocol_not_the_predictors():
 
 # ------------------------------------------------------------- the whole call, predictor mocked
 
+
 def mock_predictor(handler, protocol="v1"):
     """An IrisTransformer whose HTTP client answers with ``handler`` (no network at all)."""
     model = IrisTransformer("iris")
-    model._http_client_instance = InferenceRESTClient(RESTConfig(transport=httpx.MockTransport(handler),
-                                                                 protocol=protocol))
+    model._http_client_instance = InferenceRESTClient(
+        RESTConfig(transport=httpx.MockTransport(handler), protocol=protocol)
+    )
     return model
 
 
@@ -238,13 +268,16 @@ def test_a_full_call_over_v1_and_v2_concurrently():
         return httpx.Response(200, json={"predictions": [1, 2]})
 
     model = mock_predictor(handler)
-    v2_inputs = [InferInput(t["name"], t["shape"], t["datatype"], t["data"])
-                 for t in features.v2_request(DOCS_FLOWERS)["inputs"]]
+    v2_inputs = [
+        InferInput(t["name"], t["shape"], t["datatype"], t["data"]) for t in features.v2_request(DOCS_FLOWERS)["inputs"]
+    ]
 
     async def both():
         configured("v1")
-        return await asyncio.gather(model({"instances": DOCS_FLOWERS}, headers={}),
-                                    model(InferRequest("iris", v2_inputs, request_id="x"), headers={}))
+        return await asyncio.gather(
+            model({"instances": DOCS_FLOWERS}, headers={}),
+            model(InferRequest("iris", v2_inputs, request_id="x"), headers={}),
+        )
 
     (v1_answer, _), (v2_response, _) = run(both())
     assert seen == ["/v1/models/iris:predict"] * 2
@@ -253,11 +286,14 @@ def test_a_full_call_over_v1_and_v2_concurrently():
     assert v2_response.outputs[0].data == ["versicolor", "virginica"]
 
 
-@pytest.mark.parametrize("status, error, message", [
-    (400, InvalidInput, "the predictor rejected the request \\(HTTP 400\\): Expected 4 features"),
-    (404, InferenceError, "does not serve a model named 'iris'"),
-    (500, InferenceError, "failed with HTTP 500"),
-])
+@pytest.mark.parametrize(
+    "status, error, message",
+    [
+        (400, InvalidInput, "the predictor rejected the request \\(HTTP 400\\): Expected 4 features"),
+        (404, InferenceError, "does not serve a model named 'iris'"),
+        (500, InferenceError, "failed with HTTP 500"),
+    ],
+)
 def test_predictor_errors_are_explained(status, error, message):
     model = mock_predictor(lambda request: httpx.Response(status, json={"error": "Expected 4 features"}))
 

@@ -25,8 +25,10 @@ from kserve_workshop.training import save_model, train_iris
 
 #: Labels the cluster's scrape adds (prometheus-operator target labels); a local scrape has none.
 SCRAPE_TIME_LABELS = {"namespace", "pod", "container", "endpoint"}
-FLOWERS = [{"sepal_length": 6.8, "sepal_width": 2.8, "petal_length": 4.8, "petal_width": 1.4},
-           {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]
+FLOWERS = [
+    {"sepal_length": 6.8, "sepal_width": 2.8, "petal_length": 4.8, "petal_width": 1.4},
+    {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2},
+]
 REQUESTS = 12
 TOTAL = REQUESTS + 1  # and the first one
 
@@ -69,6 +71,7 @@ def board():
 
 # -- the JSON alone ------------------------------------------------------------------------------------
 
+
 def test_dashboard_is_well_formed(board):
     assert dash.structure_problems(board) == []
     assert board["uid"] == "kserve-workshop-models"
@@ -87,30 +90,49 @@ def test_panels_cover_rate_and_latency_quantiles_per_model(board):
     exprs = [t["expr"] for _, t in dash.targets(board)]
     assert any("rate(request_predict_seconds_count" in e and "model_name" in e for e in exprs)
     for quantile in ("0.5", "0.95", "0.99"):
-        assert any(e.startswith(f"histogram_quantile({quantile},") and "request_predict_seconds_bucket" in e
-                   and "namespace, model_name" in e for e in exprs), quantile
+        assert any(
+            e.startswith(f"histogram_quantile({quantile},")
+            and "request_predict_seconds_bucket" in e
+            and "namespace, model_name" in e
+            for e in exprs
+        ), quantile
     units = {p["title"]: p["fieldConfig"]["defaults"].get("unit") for p in dash.panels(board) if p["type"] != "text"}
     assert units["Request rate by model and component"] == "reqps"
     assert units["Predict latency p50 / p95 / p99 by model and component"] == "s"
 
 
-@pytest.mark.parametrize("breakage, message", [
-    (lambda b: b["panels"][1].update(datasource={"type": "prometheus", "uid": "P1809F7CD0C75ACF3"}),
-     "does not use the $datasource"),
-    (lambda b: b["panels"][1]["targets"][0].update(datasource={"uid": "prometheus"}), "has its own datasource"),
-    (lambda b: b["templating"]["list"].pop(0), "no datasource variable"),
-    (lambda b: b["panels"][2].update(id=b["panels"][1]["id"]), "ids must be present and unique"),
-    (lambda b: b["panels"][2]["gridPos"].update(x=4), "overlap"),
-    (lambda b: b["panels"][2]["gridPos"].update(x=20), "does not fit"),
-    (lambda b: b["panels"][1]["targets"][0].update(expr="sum(rate(x{ns=\"$nmspace\"}[5m]))"),
-     "$nmspace, which is not a dashboard variable"),
-    (lambda b: b["panels"][1].update(targets=[]), "has no query"),
-    (lambda b: b["templating"]["list"][1].update(datasource={"uid": "abc"}), "variable $namespace does not use"),
-    (lambda b: b["panels"][1]["targets"][0].update(expr=b["panels"][1]["targets"][0]["expr"].replace(
-        ', component="predictor"', "")), "mixes the predictor's and the transformer's series"),
-    (lambda b: b["panels"][4]["targets"][0].update(expr=b["panels"][4]["targets"][0]["expr"].replace(
-        "model_name, component)", "model_name)")), "mixes the predictor's and the transformer's series"),
-])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (
+            lambda b: b["panels"][1].update(datasource={"type": "prometheus", "uid": "P1809F7CD0C75ACF3"}),
+            "does not use the $datasource",
+        ),
+        (lambda b: b["panels"][1]["targets"][0].update(datasource={"uid": "prometheus"}), "has its own datasource"),
+        (lambda b: b["templating"]["list"].pop(0), "no datasource variable"),
+        (lambda b: b["panels"][2].update(id=b["panels"][1]["id"]), "ids must be present and unique"),
+        (lambda b: b["panels"][2]["gridPos"].update(x=4), "overlap"),
+        (lambda b: b["panels"][2]["gridPos"].update(x=20), "does not fit"),
+        (
+            lambda b: b["panels"][1]["targets"][0].update(expr='sum(rate(x{ns="$nmspace"}[5m]))'),
+            "$nmspace, which is not a dashboard variable",
+        ),
+        (lambda b: b["panels"][1].update(targets=[]), "has no query"),
+        (lambda b: b["templating"]["list"][1].update(datasource={"uid": "abc"}), "variable $namespace does not use"),
+        (
+            lambda b: b["panels"][1]["targets"][0].update(
+                expr=b["panels"][1]["targets"][0]["expr"].replace(', component="predictor"', "")
+            ),
+            "mixes the predictor's and the transformer's series",
+        ),
+        (
+            lambda b: b["panels"][4]["targets"][0].update(
+                expr=b["panels"][4]["targets"][0]["expr"].replace("model_name, component)", "model_name)")
+            ),
+            "mixes the predictor's and the transformer's series",
+        ),
+    ],
+)
 def test_structure_check_rejects_broken_dashboards(board, breakage, message):
     broken = copy.deepcopy(board)
     breakage(broken)
@@ -127,6 +149,7 @@ def test_substitute_refuses_unknown_variables():
 
 # -- the queries, on the live local Prometheus -----------------------------------------------------------
 
+
 def test_every_query_parses_and_finds_series(stack, board):
     assert dash.query_problems(board, stack.prom) == []
 
@@ -134,9 +157,9 @@ def test_every_query_parses_and_finds_series(stack, board):
 def test_query_check_rejects_bad_promql_and_unknown_metrics(stack, board):
     broken = copy.deepcopy(board)
     targets = [t for _, t in dash.targets(broken)]
-    targets[0]["expr"] = "sum(rate(request_predict_seconds_count[$__rate_interval])"        # unbalanced
-    targets[1]["expr"] = "sum(rate(kserve_request_latency_count[$__rate_interval]))"        # not exported
-    targets[2]["expr"] = 'histogram_quantile(0.95, rate(revision_app_request_latencies_bucket[5m]))'  # KFServing-era
+    targets[0]["expr"] = "sum(rate(request_predict_seconds_count[$__rate_interval])"  # unbalanced
+    targets[1]["expr"] = "sum(rate(kserve_request_latency_count[$__rate_interval]))"  # not exported
+    targets[2]["expr"] = "histogram_quantile(0.95, rate(revision_app_request_latencies_bucket[5m]))"  # KFServing-era
     problems = dash.query_problems(broken, stack.prom)
     assert len(problems) == 3, problems
     assert "Prometheus rejects it (bad_data)" in problems[0] and "parse error" in problems[0]
@@ -166,6 +189,7 @@ def test_variables_list_labels_the_series_carry(stack, board):
 
 # -- predictor and transformer apart ---------------------------------------------------------------------
 
+
 def test_every_model_server_rate_selects_or_splits_by_component(board):
     rates = [(panel["title"], t["expr"]) for panel, t in dash.targets(board) if "rate(request_" in t["expr"]]
     assert len(rates) >= 8
@@ -180,7 +204,9 @@ def test_both_components_export_the_same_series_so_unselected_rates_count_twice(
     assert float(both["value"].iloc[0]) == 2 * TOTAL
     per_component = stack.prom.query("sum by (component, model_name) (request_predict_seconds_count)")
     assert sorted(zip(per_component["component"], per_component["model_name"], per_component["value"])) == [
-        ("predictor", stack.chain.model_name, TOTAL), ("transformer", stack.chain.model_name, TOTAL)]
+        ("predictor", stack.chain.model_name, TOTAL),
+        ("transformer", stack.chain.model_name, TOTAL),
+    ]
 
 
 def test_the_request_rate_panel_counts_each_request_once(stack, board):
@@ -196,11 +222,13 @@ def test_the_request_rate_panel_counts_each_request_once(stack, board):
 
 def test_latency_panels_show_predictor_and_transformer_apart(stack, board):
     panel = next(p for p in dash.panels(board) if p["title"].startswith("Predict latency p50"))
-    frame = stack.prom.query(dash.substitute(panel["targets"][1]["expr"], {**dash.LOCAL_VALUES,
-                                                                             "__rate_interval": "10m"}))
+    frame = stack.prom.query(
+        dash.substitute(panel["targets"][1]["expr"], {**dash.LOCAL_VALUES, "__rate_interval": "10m"})
+    )
     assert sorted(frame["component"]) == ["predictor", "transformer"]
     transformer = next(p for p in dash.panels(board) if p["title"].startswith("Transformer pre/post"))
     for target in transformer["targets"]:
         assert 'component="transformer"' in target["expr"]
-        assert not stack.prom.query(dash.substitute(target["expr"], {**dash.LOCAL_VALUES,
-                                                                     "__rate_interval": "10m"})).empty
+        assert not stack.prom.query(
+            dash.substitute(target["expr"], {**dash.LOCAL_VALUES, "__rate_interval": "10m"})
+        ).empty

@@ -21,21 +21,25 @@ NAME = "sklearn-iris"
 
 # -- validation without a server -------------------------------------------------------------------
 
+
 def test_v1_request_is_built_from_lists_and_numpy():
     assert dataplane.build_v1_request(DOCS) == {"instances": DOCS}
     assert dataplane.build_v1_request(np.asarray(DOCS)) == {"instances": DOCS}
 
 
-@pytest.mark.parametrize("instances, message", [
-    ([], "instances must be a list of rows"),
-    (None, "instances must be a list of rows"),
-    ("6.8, 2.8", "instances must be a list of rows"),
-    ([6.8, 2.8, 4.8, 1.4], "instance 0 is float 6.8, not a row"),
-    ([[6.8, "2.8", 4.8, 1.4]], "non-numeric values \\['2.8'\\]"),
-    ([[True, 1.0, 1.0, 1.0]], "non-numeric"),
-    ([[6.8, 2.8, 4.8, 1.4], [6.0, 3.4]], "different lengths \\[2, 4\\]"),
-    ([[float("nan"), 1.0, 1.0, 1.0]], "NaN"),
-])
+@pytest.mark.parametrize(
+    "instances, message",
+    [
+        ([], "instances must be a list of rows"),
+        (None, "instances must be a list of rows"),
+        ("6.8, 2.8", "instances must be a list of rows"),
+        ([6.8, 2.8, 4.8, 1.4], "instance 0 is float 6.8, not a row"),
+        ([[6.8, "2.8", 4.8, 1.4]], "non-numeric values \\['2.8'\\]"),
+        ([[True, 1.0, 1.0, 1.0]], "non-numeric"),
+        ([[6.8, 2.8, 4.8, 1.4], [6.0, 3.4]], "different lengths \\[2, 4\\]"),
+        ([[float("nan"), 1.0, 1.0, 1.0]], "NaN"),
+    ],
+)
 def test_bad_v1_instances_are_payload_errors(instances, message):
     with pytest.raises(PayloadError, match=message):
         dataplane.build_v1_request(instances)
@@ -52,24 +56,30 @@ def test_v1_feature_count_is_checked_when_known():
 
 def test_v2_request_is_built_with_shape_and_row_major_data():
     body = dataplane.build_v2_request(DOCS)
-    assert body == {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32",
-                                "data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}]}
+    assert body == {
+        "inputs": [
+            {"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}
+        ]
+    }
     flat = dataplane.build_v2_request([1, 2, 3, 4, 5, 6], shape=[3, 2], datatype="INT64")
     assert flat["inputs"][0]["shape"] == [3, 2]
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"datatype": "FLOAT"}, "datatype 'FLOAT' is not a V2 datatype; expected one of BOOL"),
-    ({"datatype": "INT32"}, "INT32 holds integers but the data has decimals"),
-    ({"datatype": "BYTES"}, "BYTES carries strings"),
-    ({"shape": [4, 2, 2]}, "needs 16 values, data has 8"),
-    ({"shape": [2, "4"]}, "shape must be a list of non-negative integers"),
-    ({"shape": []}, "shape must be a list"),
-    ({"data": "6.8 2.8"}, "data must be a list of values"),
-    ({"data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, "x"]}, "FP32 needs numbers; found \\['x'\\]"),
-    ({"name": ""}, "name must be a non-empty string"),
-    ({"dtype": "FP32"}, "unknown \\['dtype'\\]"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"datatype": "FLOAT"}, "datatype 'FLOAT' is not a V2 datatype; expected one of BOOL"),
+        ({"datatype": "INT32"}, "INT32 holds integers but the data has decimals"),
+        ({"datatype": "BYTES"}, "BYTES carries strings"),
+        ({"shape": [4, 2, 2]}, "needs 16 values, data has 8"),
+        ({"shape": [2, "4"]}, "shape must be a list of non-negative integers"),
+        ({"shape": []}, "shape must be a list"),
+        ({"data": "6.8 2.8"}, "data must be a list of values"),
+        ({"data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, "x"]}, "FP32 needs numbers; found \\['x'\\]"),
+        ({"name": ""}, "name must be a non-empty string"),
+        ({"dtype": "FP32"}, "unknown \\['dtype'\\]"),
+    ],
+)
 def test_bad_v2_tensors_are_payload_errors(changes, message):
     tensor = {"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": dataplane.flatten(DOCS)}
     tensor.update(changes)
@@ -91,13 +101,21 @@ def test_v2_request_level_mistakes_and_feature_count():
 
 
 def test_v2_outputs_reshape_and_reject_malformed_responses():
-    response = {"outputs": [{"name": "output-0", "shape": [2, 3], "datatype": "FP64",
-                             "data": [0.1, 0.8, 0.1, 0.2, 0.7, 0.1]}]}
+    response = {
+        "outputs": [{"name": "output-0", "shape": [2, 3], "datatype": "FP64", "data": [0.1, 0.8, 0.1, 0.2, 0.7, 0.1]}]
+    }
     assert dataplane.v2_outputs(response) == [[0.1, 0.8, 0.1], [0.2, 0.7, 0.1]]
-    assert dataplane.v2_outputs({"outputs": [{"name": "a", "shape": [1], "data": [2]},
-                                           {"name": "b", "shape": [1], "data": [0]}]}, name="b") == [0]
-    for bad in (None, {}, {"outputs": []}, {"outputs": [{"name": "x"}]}, [1, 1],
-                {"outputs": [{"name": "x", "shape": [3], "data": [1]}]}):
+    assert dataplane.v2_outputs(
+        {"outputs": [{"name": "a", "shape": [1], "data": [2]}, {"name": "b", "shape": [1], "data": [0]}]}, name="b"
+    ) == [0]
+    for bad in (
+        None,
+        {},
+        {"outputs": []},
+        {"outputs": [{"name": "x"}]},
+        [1, 1],
+        {"outputs": [{"name": "x", "shape": [3], "data": [1]}]},
+    ):
         with pytest.raises(PayloadError):
             dataplane.v2_outputs(bad)
     with pytest.raises(PayloadError, match="no output named 'z'"):
@@ -105,18 +123,21 @@ def test_v2_outputs_reshape_and_reject_malformed_responses():
 
 
 def test_metric_lines_select_a_histogram_and_its_labels():
-    text = "\n".join([
-        "# HELP request_predict_seconds predict latency",
-        'request_predict_seconds_bucket{le="0.005",model_name="a"} 3.0',
-        'request_predict_seconds_count{model_name="a"} 3.0',
-        'request_predict_seconds_count{model_name="b"} 7.0',
-        'request_predict_seconds_sum{model_name="b"} 0.25',
-        'request_predict_seconds_created{model_name="a"} 1.7e9',
-        'request_preprocess_seconds_count{model_name="a"} 3.0',
-    ])
+    text = "\n".join(
+        [
+            "# HELP request_predict_seconds predict latency",
+            'request_predict_seconds_bucket{le="0.005",model_name="a"} 3.0',
+            'request_predict_seconds_count{model_name="a"} 3.0',
+            'request_predict_seconds_count{model_name="b"} 7.0',
+            'request_predict_seconds_sum{model_name="b"} 0.25',
+            'request_predict_seconds_created{model_name="a"} 1.7e9',
+            'request_preprocess_seconds_count{model_name="a"} 3.0',
+        ]
+    )
     assert exposition.metric_lines(text, "request_predict_seconds", model_name="a") == [
         'request_predict_seconds_bucket{le="0.005",model_name="a"} 3.0',
-        'request_predict_seconds_count{model_name="a"} 3.0']
+        'request_predict_seconds_count{model_name="a"} 3.0',
+    ]
     assert exposition.histogram_count(text, "request_predict_seconds", model_name="b") == 7.0
     assert exposition.histogram_sum(text, "request_predict_seconds", model_name="b") == 0.25
     assert exposition.histogram_sum(text, "request_predict_seconds", model_name="a") == 0.0
@@ -207,18 +228,22 @@ def test_health_metadata_and_metrics(server):
 # KServe v0.20's sklearn runtime wraps every error of predict as InferenceError, answered with HTTP 500
 # and {"error": <the exception's text>} (sklearnserver/model.py, kserve/errors.py).
 
+
 def _runtime_answering(status: int, error: str):
     from support.fake_ingress import FakeIngress
 
     return FakeIngress([(status, {"error": error})])
 
 
-@pytest.mark.parametrize("error", [
-    "X has 3 features, but SVC is expecting 4 features as input.",
-    "Input X contains NaN.\nSVC does not accept missing values encoded as NaN natively.",
-    "could not convert string to float: 'petal'",
-    "Expected 2D array, got 1D array instead:\narray=[6.8 2.8 4.8 1.4].",
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        "X has 3 features, but SVC is expecting 4 features as input.",
+        "Input X contains NaN.\nSVC does not accept missing values encoded as NaN natively.",
+        "could not convert string to float: 'petal'",
+        "Expected 2D array, got 1D array instead:\narray=[6.8 2.8 4.8 1.4].",
+    ],
+)
 def test_a_500_carrying_a_predict_error_is_a_payload_error(error):
     with _runtime_answering(500, error) as runtime:
         with pytest.raises(dataplane.RejectedPayload) as info:

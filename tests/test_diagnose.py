@@ -83,6 +83,7 @@ def diagnose(case: str):
 
 # --- every fixture, the right cause -------------------------------------------------------------
 
+
 def test_every_fixture_directory_has_an_expected_cause():
     dirs = {p.name for p in FIXTURES.iterdir() if p.is_dir()}
     assert dirs == set(EXPECTED), "add new fixture directories to EXPECTED (and to the README)"
@@ -126,10 +127,13 @@ def test_unknown_state_says_so_and_shows_the_raw_conditions():
     assert "Raw conditions" in text and "NotOwned" in text
     assert "placeholder Service" in text  # the raw message, not a paraphrase
     data = json.loads(render_json(diagnosis))
-    assert {"object": "Route kserve-test/sklearn-iris-predictor", "type": "IngressReady", "status": "False",
-            "reason": "NotOwned",
-            "message": 'There is an existing placeholder Service "sklearn-iris-predictor" that we do not own.'} \
-        in data["conditions"]
+    assert {
+        "object": "Route kserve-test/sklearn-iris-predictor",
+        "type": "IngressReady",
+        "status": "False",
+        "reason": "NotOwned",
+        "message": 'There is an existing placeholder Service "sklearn-iris-predictor" that we do not own.',
+    } in data["conditions"]
 
 
 def test_still_starting_is_not_said_next_to_a_real_failure():
@@ -170,6 +174,7 @@ def _norm(text: str) -> str:
 
 def _objects(snapshot):
     from kserve_workshop.diagnose.snapshot import ref
+
     objects = [snapshot.isvc, *snapshot.ksvcs, *snapshot.revisions, *snapshot.routes, *snapshot.pods]
     if snapshot.namespace_obj:
         objects.append(snapshot.namespace_obj)
@@ -193,8 +198,12 @@ def check_evidence(snapshot, evidence: Evidence) -> None:
         assert _norm(evidence.value) in _norm(line)
     elif evidence.source.startswith("Event "):
         reason, name = evidence.source.split()[1], evidence.source.split()[-1]
-        assert any(e["reason"] == reason and e["involvedObject"]["name"] == name
-                   and _norm(evidence.value) in _norm(e["message"]) for e in snapshot.events), evidence
+        assert any(
+            e["reason"] == reason
+            and e["involvedObject"]["name"] == name
+            and _norm(evidence.value) in _norm(e["message"])
+            for e in snapshot.events
+        ), evidence
     else:
         pytest.fail(f"evidence from an unknown source: {evidence}")
 
@@ -212,8 +221,14 @@ def test_every_piece_of_evidence_cites_a_field_holding_its_value(case):
 def test_the_evidence_check_itself_catches_a_wrong_citation():
     snapshot = snap("no-supporting-runtime")
     with pytest.raises(AssertionError):
-        check_evidence(snapshot, Evidence("InferenceService kserve-test/sklearn-iris",
-                                          "status.modelStatus.lastFailureInfo.reason", "ModelLoadFailed"))
+        check_evidence(
+            snapshot,
+            Evidence(
+                "InferenceService kserve-test/sklearn-iris",
+                "status.modelStatus.lastFailureInfo.reason",
+                "ModelLoadFailed",
+            ),
+        )
     with pytest.raises(KeyError):
         check_evidence(snapshot, Evidence("InferenceService kserve-test/sklearn-iris", "status.nope", "x"))
 
@@ -226,6 +241,7 @@ def test_top_evidence_names_the_upstream_field_it_read():
 
 
 # --- the fixtures are valid objects --------------------------------------------------------------
+
 
 def _fixture_objects(filename: str):
     for path in sorted(FIXTURES.glob(f"*/{filename}")):
@@ -266,9 +282,12 @@ def test_inferenceservices_in_fixtures_match_kserves_crd_schema():
 
 # --- rules are general, not tuned to the fixtures ------------------------------------------------
 
+
 def test_unschedulable_for_memory_names_memory():
     snapshot = snap("pending-insufficient-cpu")
-    text = json.dumps([snapshot.pods, snapshot.events, snapshot.revisions]).replace("Insufficient cpu", "Insufficient memory")
+    text = json.dumps([snapshot.pods, snapshot.events, snapshot.revisions]).replace(
+        "Insufficient cpu", "Insufficient memory"
+    )
     snapshot.pods, snapshot.events, snapshot.revisions = json.loads(text)
     top = diagnose_snapshot(snapshot).top
     assert top.rule == "pods-unschedulable" and "memory" in top.title and "cpu" not in top.title
@@ -278,16 +297,21 @@ def test_unschedulable_title_names_the_resources_without_the_schedulers_punctuat
     assert diagnose("pending-insufficient-cpu").top.title == "Pods are Pending: not enough cpu on the nodes"
     snapshot = snap("pending-insufficient-cpu")
     text = json.dumps([snapshot.pods, snapshot.events, snapshot.revisions]).replace(
-        "1 Insufficient cpu.", "1 Insufficient memory, 1 Insufficient nvidia.com/gpu.")
+        "1 Insufficient cpu.", "1 Insufficient memory, 1 Insufficient nvidia.com/gpu."
+    )
     snapshot.pods, snapshot.events, snapshot.revisions = json.loads(text)
-    assert diagnose_snapshot(snapshot).top.title == "Pods are Pending: not enough memory and nvidia.com/gpu on the nodes"
+    assert (
+        diagnose_snapshot(snapshot).top.title == "Pods are Pending: not enough memory and nvidia.com/gpu on the nodes"
+    )
 
 
 def test_unschedulable_for_a_taint_quotes_the_scheduler():
     snapshot = snap("pending-insufficient-cpu")
     taint = "0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: gpu}."
     text = json.dumps([snapshot.pods, snapshot.events, snapshot.revisions]).replace(
-        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.", taint)
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+        taint,
+    )
     snapshot.pods, snapshot.events, snapshot.revisions = json.loads(text)
     top = diagnose_snapshot(snapshot).top
     assert top.rule == "pods-unschedulable" and "untolerated taint" in top.cause and top.confidence < 0.9
@@ -296,7 +320,10 @@ def test_unschedulable_for_a_taint_quotes_the_scheduler():
 def test_an_import_error_at_start_is_a_broken_image_not_an_unpicklable_model():
     diagnosis = diagnose("import-error")
     assert diagnosis.top.rule == "server-import-failed"
-    assert "before any model is loaded" in diagnosis.top.cause and "not a problem with the model file" in diagnosis.top.cause
+    assert (
+        "before any model is loaded" in diagnosis.top.cause
+        and "not a problem with the model file" in diagnosis.top.cause
+    )
     assert "kserve-workshop/custom-model:0.1.0" in diagnosis.top.cause
     assert "model-file-not-loadable" not in {f.rule for f in diagnosis.findings}
     assert "unpickling" not in render_text(diagnosis).lower()
@@ -346,14 +373,22 @@ def test_an_import_error_while_unpickling_is_still_the_model_file():
     assert "server-import-failed" not in {f.rule for f in diagnosis.findings}
 
 
-@pytest.mark.parametrize("text, missing", [
-    ("/opt/venv/bin/python: Error while finding module specification for 'kserve_workshop.runtime.server' "
-     "(ModuleNotFoundError: No module named 'kserve_workshop.runtime')\n", "'kserve_workshop.runtime'"),
-    ("/usr/local/bin/python3.11: No module named kserve_workshop.model_server\n", "kserve_workshop.model_server"),
-    ("Traceback (most recent call last):\n  File \"/app/x.py\", line 3, in <module>\n    from kserve import Model\n"
-     "ImportError: cannot import name 'Model' from 'kserve' (/opt/venv/lib/python3.11/site-packages/kserve/__init__.py)\n",
-     "'Model' from 'kserve'"),
-])
+@pytest.mark.parametrize(
+    "text, missing",
+    [
+        (
+            "/opt/venv/bin/python: Error while finding module specification for 'kserve_workshop.runtime.server' "
+            "(ModuleNotFoundError: No module named 'kserve_workshop.runtime')\n",
+            "'kserve_workshop.runtime'",
+        ),
+        ("/usr/local/bin/python3.11: No module named kserve_workshop.model_server\n", "kserve_workshop.model_server"),
+        (
+            'Traceback (most recent call last):\n  File "/app/x.py", line 3, in <module>\n    from kserve import Model\n'
+            "ImportError: cannot import name 'Model' from 'kserve' (/opt/venv/lib/python3.11/site-packages/kserve/__init__.py)\n",
+            "'Model' from 'kserve'",
+        ),
+    ],
+)
 def test_import_failures_of_every_shape_are_recognised(text, missing):
     top = diagnose_snapshot(_crashed_with(text)).top
     assert top.rule == "server-import-failed" and missing in top.title, top.title
@@ -376,7 +411,9 @@ def test_a_storage_error_no_pattern_knows_still_gets_reported_with_its_log():
     snapshot.pods[0]["status"]["initContainerStatuses"][0]["lastState"]["terminated"]["message"] = odd
     snapshot.logs = {LogKey(snapshot.pods[0]["metadata"]["name"], "storage-initializer", True): odd}
     top = diagnose_snapshot(snapshot).top
-    assert top.rule == "storage-initializer-failed" and top.title == "The storage initializer failed to download the model"
+    assert (
+        top.rule == "storage-initializer-failed" and top.title == "The storage initializer failed to download the model"
+    )
     assert "boom" in top.cause and top.confidence < 0.9
 
 
@@ -391,14 +428,17 @@ def test_image_pull_unauthorized_is_about_credentials():
 def test_a_version_warning_on_a_ready_model_is_a_warning_with_both_versions():
     snapshot = snap("healthy")
     key = next(k for k in snapshot.logs if k.container == "kserve-container")
-    snapshot.logs[key] = ("/prod_venv/lib/python3.11/site-packages/sklearn/base.py:376: InconsistentVersionWarning: "
-                          "Trying to unpickle estimator LogisticRegression from version 1.7.1 when using version 1.5.2. "
-                          "This might lead to breaking code or invalid results.\n" + snapshot.logs[key])
+    snapshot.logs[key] = (
+        "/prod_venv/lib/python3.11/site-packages/sklearn/base.py:376: InconsistentVersionWarning: "
+        "Trying to unpickle estimator LogisticRegression from version 1.7.1 when using version 1.5.2. "
+        "This might lead to breaking code or invalid results.\n" + snapshot.logs[key]
+    )
     diagnosis = diagnose_snapshot(snapshot)
     assert diagnosis.state == F.READY_WITH_WARNINGS
     assert diagnosis.top.rule == "sklearn-version-mismatch" and diagnosis.top.severity == "warning"
     assert "1.7.1" in diagnosis.top.title and "1.5.2" in diagnosis.top.title
     from kserve_workshop.versions import pin
+
     assert f"scikit-learn=={pin('python', 'scikit_learn')}" in " ".join(diagnosis.top.fix)
 
 
@@ -410,16 +450,20 @@ def test_the_runtime_fix_uses_the_pinned_chart():
     assert "kserve.servingruntime.enabled=true" in fix
 
 
-@pytest.mark.parametrize("tail, expected", [
-    ("x509: certificate signed by unknown authority", "certificate"),
-    ("context deadline exceeded", "9443"),
-    ('no endpoints available for service "kserve-webhook-server-service"', "not running or not ready"),
-    ("dial tcp 10.96.201.17:443: connect: connection refused", "not running or not ready"),
-])
+@pytest.mark.parametrize(
+    "tail, expected",
+    [
+        ("x509: certificate signed by unknown authority", "certificate"),
+        ("context deadline exceeded", "9443"),
+        ('no endpoints available for service "kserve-webhook-server-service"', "not running or not ready"),
+        ("dial tcp 10.96.201.17:443: connect: connection refused", "not running or not ready"),
+    ],
+)
 def test_webhook_failures_are_explained_by_their_error(tail, expected):
     snapshot = snap("webhook-not-ready")
-    text = json.dumps([snapshot.events, snapshot.revisions]).replace("dial tcp 10.96.201.17:443: connect: connection refused",
-                                                                json.dumps(tail)[1:-1])
+    text = json.dumps([snapshot.events, snapshot.revisions]).replace(
+        "dial tcp 10.96.201.17:443: connect: connection refused", json.dumps(tail)[1:-1]
+    )
     snapshot.events, snapshot.revisions = json.loads(text)
     top = diagnose_snapshot(snapshot).top
     assert top.rule == "webhook-not-ready" and expected in " ".join([top.cause, *top.fix])
@@ -428,10 +472,12 @@ def test_webhook_failures_are_explained_by_their_error(tail, expected):
 
 
 def test_an_apply_refused_by_the_webhook_is_explained_from_the_error_text():
-    error = ('Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling '
-             'webhook "inferenceservice.kserve-webhook-server.defaulter": failed to call webhook: Post '
-             '"https://kserve-webhook-server-service.kserve.svc:443/mutate-serving-kserve-io-v1beta1-inferenceservice?timeout=10s": '
-             'dial tcp 10.96.239.251:443: connect: connection refused')
+    error = (
+        'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling '
+        'webhook "inferenceservice.kserve-webhook-server.defaulter": failed to call webhook: Post '
+        '"https://kserve-webhook-server-service.kserve.svc:443/mutate-serving-kserve-io-v1beta1-inferenceservice?timeout=10s": '
+        "dial tcp 10.96.239.251:443: connect: connection refused"
+    )
     [finding] = findings_from_error_text(error, "kubectl apply")
     assert finding.rule == "webhook-not-ready" and "KServe" in finding.title
     assert "kserve-controller-manager" in " ".join(finding.fix)
@@ -443,8 +489,10 @@ def _runtime_not_recognized(runtime: str):
     (components/predictor.go: RuntimeNotRecognized, "Waiting for runtime to become available")."""
     snapshot = snap("no-supporting-runtime")
     snapshot.isvc["spec"]["predictor"]["model"]["runtime"] = runtime
-    snapshot.isvc["status"]["modelStatus"]["lastFailureInfo"] = {"reason": "RuntimeNotRecognized",
-                                                                 "message": "Waiting for runtime to become available"}
+    snapshot.isvc["status"]["modelStatus"]["lastFailureInfo"] = {
+        "reason": "RuntimeNotRecognized",
+        "message": "Waiting for runtime to become available",
+    }
     return diagnose_snapshot(snapshot).top
 
 
@@ -463,8 +511,10 @@ def test_kserves_own_runtime_missing_is_the_runtime_configs_chart_without_its_fl
     assert top.title == "KServe's runtime 'kserve-sklearnserver' is not installed"
     assert "kserve.servingruntime.enabled=true" in top.cause
     install = next(line for line in top.fix if line.startswith("Install KServe's runtimes: "))
-    assert (f"helm upgrade --install kserve-runtime-configs oci://ghcr.io/kserve/charts/kserve-runtime-configs "
-            f"--version {pin('kserve')} -n kserve --set kserve.servingruntime.enabled=true") in install
+    assert (
+        f"helm upgrade --install kserve-runtime-configs oci://ghcr.io/kserve/charts/kserve-runtime-configs "
+        f"--version {pin('kserve')} -n kserve --set kserve.servingruntime.enabled=true"
+    ) in install
 
 
 def test_mnt_models_without_the_label_is_less_sure_and_says_why():
@@ -527,47 +577,80 @@ def test_messages_with_brackets_render_verbatim():
 
 # --- calls ------------------------------------------------------------------------------------
 
+
 def test_wrong_host_fixture_call_is_diagnosed_as_wrong_host():
     call = json.loads((FIXTURES / "wrong-host" / "call.json").read_text())
     status_url = snap("wrong-host").isvc["status"]["url"]
-    diagnosis = diagnose_call(call["response"]["status"], call["response"]["body"],
-                              host=call["request"]["headers"]["Host"], status_url=status_url,
-                              path=call["request"]["path"], model_name=NAME, server=call["response"]["headers"]["server"])
+    diagnosis = diagnose_call(
+        call["response"]["status"],
+        call["response"]["body"],
+        host=call["request"]["headers"]["Host"],
+        status_url=status_url,
+        path=call["request"]["path"],
+        model_name=NAME,
+        server=call["response"]["headers"]["server"],
+    )
     assert diagnosis.state == F.CALL_EXPLAINED and diagnosis.top.rule == "call-wrong-host"
     assert "sklearn-iris.kserve-test.example.com" in diagnosis.top.title
     assert Evidence("request", "Host header", "sklearn-iris.default.example.com") in diagnosis.top.evidence
     assert Evidence("InferenceService", "status.url", status_url) in diagnosis.top.evidence
 
 
-@pytest.mark.parametrize("status, body, kwargs, rule", [
-    (404, "", {"host": None}, "call-no-host"),
-    (404, "", {"host": "sklearn-iris.kserve-test.example.com:8080"}, "call-gateway-no-route"),
-    (404, "", {"host": "sklearn-iris.kserve-test.example.com", "path": "/predict"}, "call-wrong-path"),
-    (404, '{"error":"Model with name iris does not exist."}', {"path": "/v1/models/iris:predict"}, "call-wrong-model-name"),
-    (404, '{"error":"Model with name sklearn-iris does not exist."}', {}, "call-model-not-loaded"),
-    (503, "no healthy upstream", {}, "call-no-ready-pod"),
-    (503, '{"error":"Model with name sklearn-iris is not ready."}', {}, "call-model-not-ready"),
-    (500, '{"error":"Expected 2D array, got 1D array instead"}', {"content_type": "application/x-www-form-urlencoded"}, "call-not-json"),
-    (400, '{"error":"Invalid input"}', {}, "call-bad-payload"),
-    # KServe's sklearn runtime: every predict error is an InferenceError, answered with HTTP 500.
-    (500, '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
-     {"content_type": "application/json"}, "call-bad-payload"),
-    (500, '{"error":"Input X contains NaN."}', {"content_type": "application/json"}, "call-bad-payload"),
-    (500, '{"error":"Expected 2D array, got 1D array instead"}', {"content_type": "application/json"},
-     "call-bad-payload"),
-    (None, "", {"error": "Connection refused"}, "call-no-answer"),
-])
+@pytest.mark.parametrize(
+    "status, body, kwargs, rule",
+    [
+        (404, "", {"host": None}, "call-no-host"),
+        (404, "", {"host": "sklearn-iris.kserve-test.example.com:8080"}, "call-gateway-no-route"),
+        (404, "", {"host": "sklearn-iris.kserve-test.example.com", "path": "/predict"}, "call-wrong-path"),
+        (
+            404,
+            '{"error":"Model with name iris does not exist."}',
+            {"path": "/v1/models/iris:predict"},
+            "call-wrong-model-name",
+        ),
+        (404, '{"error":"Model with name sklearn-iris does not exist."}', {}, "call-model-not-loaded"),
+        (503, "no healthy upstream", {}, "call-no-ready-pod"),
+        (503, '{"error":"Model with name sklearn-iris is not ready."}', {}, "call-model-not-ready"),
+        (
+            500,
+            '{"error":"Expected 2D array, got 1D array instead"}',
+            {"content_type": "application/x-www-form-urlencoded"},
+            "call-not-json",
+        ),
+        (400, '{"error":"Invalid input"}', {}, "call-bad-payload"),
+        # KServe's sklearn runtime: every predict error is an InferenceError, answered with HTTP 500.
+        (
+            500,
+            '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
+            {"content_type": "application/json"},
+            "call-bad-payload",
+        ),
+        (500, '{"error":"Input X contains NaN."}', {"content_type": "application/json"}, "call-bad-payload"),
+        (
+            500,
+            '{"error":"Expected 2D array, got 1D array instead"}',
+            {"content_type": "application/json"},
+            "call-bad-payload",
+        ),
+        (None, "", {"error": "Connection refused"}, "call-no-answer"),
+    ],
+)
 def test_failed_calls_are_explained(status, body, kwargs, rule):
     kwargs = {"host": "sklearn-iris.kserve-test.example.com", **kwargs}
-    diagnosis = diagnose_call(status, body, status_url="http://sklearn-iris.kserve-test.example.com",
-                              model_name=NAME, **kwargs)
+    diagnosis = diagnose_call(
+        status, body, status_url="http://sklearn-iris.kserve-test.example.com", model_name=NAME, **kwargs
+    )
     assert diagnosis.top.rule == rule
 
 
 def test_a_feature_count_error_names_both_counts():
-    diagnosis = diagnose_call(500, '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
-                              host="sklearn-iris.kserve-test.example.com",
-                              status_url="http://sklearn-iris.kserve-test.example.com", model_name=NAME)
+    diagnosis = diagnose_call(
+        500,
+        '{"error":"X has 3 features, but SVC is expecting 4 features as input."}',
+        host="sklearn-iris.kserve-test.example.com",
+        status_url="http://sklearn-iris.kserve-test.example.com",
+        model_name=NAME,
+    )
     assert diagnosis.top.title == "The rows have 3 features, the model expects 4"
     assert "HTTP 500" in diagnosis.top.cause and "rows of 4 numbers" in diagnosis.top.fix[0]
 
@@ -586,6 +669,7 @@ def test_an_unexplained_call_says_so_and_shows_the_body():
 
 # --- saved directories ------------------------------------------------------------------------
 
+
 def copy_fixture(case: str, tmp_path: Path) -> Path:
     target = tmp_path / case
     shutil.copytree(FIXTURES / case, target)
@@ -598,14 +682,19 @@ def test_missing_optional_files_are_listed_not_fatal():
     assert "ksvc.json (not saved)" in render_text(diagnosis)
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda d: (d / "pods.json").write_text('{"items": ['), r"pods\.json is not valid JSON \(.*line 1"),
-    (lambda d: (d / "pods.json").write_text('"pods"'), r"pods\.json does not hold Kubernetes objects"),
-    (lambda d: (d / "inferenceservice.json").unlink(), r"has no inferenceservice\.json"),
-    (lambda d: (d / "inferenceservice.json").write_text((d / "namespace.json").read_text()),
-     r"inferenceservice\.json, item 0 is a Namespace \(v1\), but inferenceservice\.json holds InferenceService"),
-    (lambda d: (d / "inferenceservice.json").write_bytes(b"\xff\xfe\x00"), r"not a UTF-8 text file"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: (d / "pods.json").write_text('{"items": ['), r"pods\.json is not valid JSON \(.*line 1"),
+        (lambda d: (d / "pods.json").write_text('"pods"'), r"pods\.json does not hold Kubernetes objects"),
+        (lambda d: (d / "inferenceservice.json").unlink(), r"has no inferenceservice\.json"),
+        (
+            lambda d: (d / "inferenceservice.json").write_text((d / "namespace.json").read_text()),
+            r"inferenceservice\.json, item 0 is a Namespace \(v1\), but inferenceservice\.json holds InferenceService",
+        ),
+        (lambda d: (d / "inferenceservice.json").write_bytes(b"\xff\xfe\x00"), r"not a UTF-8 text file"),
+    ],
+)
 def test_broken_directories_give_one_clear_error(tmp_path, mutate, message):
     folder = copy_fixture("healthy", tmp_path)
     mutate(folder)
@@ -625,29 +714,60 @@ def _first_pod(data):
     return data["items"][0]
 
 
-@pytest.mark.parametrize("filename, change, message", [
-    ("pods.json", lambda d: _first_pod(d).update(status="Running"),
-     r"pods\.json, item 0: status must be an object, not 'Running'"),
-    ("pods.json", lambda d: _first_pod(d)["status"].update(containerStatuses={"name": "kserve-container"}),
-     r"item 0: status\.containerStatuses must be a list"),
-    ("pods.json", lambda d: _first_pod(d)["status"]["containerStatuses"][0].update(restartCount="5"),
-     r"status\.containerStatuses\[0\]\.restartCount must be a whole number, not '5'"),
-    ("pods.json", lambda d: _first_pod(d)["status"]["containerStatuses"][0].update(state=["running"]),
-     r"containerStatuses\[0\]\.state must be an object"),
-    ("pods.json", lambda d: _first_pod(d).update(metadata=None), r"item 0: metadata must be an object, not None"),
-    ("pods.json", lambda d: d["items"].append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}}),
-     r"pods\.json, item 1 is a Service \(v1\), but pods\.json holds Pod objects"),
-    ("ksvc.json", lambda d: d["items"][0].update(apiVersion="v1"),
-     r"ksvc\.json, item 0 is a Service \(v1\), but ksvc\.json holds Service objects of serving\.knative\.dev"),
-    ("inferenceservice.json", lambda d: d.update(metadata=None), r"metadata must be an object, not None"),
-    ("inferenceservice.json", lambda d: d["status"].update(conditions="Ready"),
-     r"status\.conditions must be a list, not 'Ready'"),
-    ("inferenceservice.json", lambda d: d["status"]["conditions"][0].update(status=True),
-     r"status\.conditions\[0\]\.status must be a string, not True"),
-    ("inferenceservice.json", lambda d: d.update(status=[]), r"status must be an object, not \[\]"),
-    ("events.json", lambda d: d["items"][0].update(involvedObject="pod"), r"involvedObject must be an object"),
-    ("namespace.json", lambda d: d["metadata"].update(labels=["control-plane"]), r"metadata\.labels must be an object"),
-])
+@pytest.mark.parametrize(
+    "filename, change, message",
+    [
+        (
+            "pods.json",
+            lambda d: _first_pod(d).update(status="Running"),
+            r"pods\.json, item 0: status must be an object, not 'Running'",
+        ),
+        (
+            "pods.json",
+            lambda d: _first_pod(d)["status"].update(containerStatuses={"name": "kserve-container"}),
+            r"item 0: status\.containerStatuses must be a list",
+        ),
+        (
+            "pods.json",
+            lambda d: _first_pod(d)["status"]["containerStatuses"][0].update(restartCount="5"),
+            r"status\.containerStatuses\[0\]\.restartCount must be a whole number, not '5'",
+        ),
+        (
+            "pods.json",
+            lambda d: _first_pod(d)["status"]["containerStatuses"][0].update(state=["running"]),
+            r"containerStatuses\[0\]\.state must be an object",
+        ),
+        ("pods.json", lambda d: _first_pod(d).update(metadata=None), r"item 0: metadata must be an object, not None"),
+        (
+            "pods.json",
+            lambda d: d["items"].append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}}),
+            r"pods\.json, item 1 is a Service \(v1\), but pods\.json holds Pod objects",
+        ),
+        (
+            "ksvc.json",
+            lambda d: d["items"][0].update(apiVersion="v1"),
+            r"ksvc\.json, item 0 is a Service \(v1\), but ksvc\.json holds Service objects of serving\.knative\.dev",
+        ),
+        ("inferenceservice.json", lambda d: d.update(metadata=None), r"metadata must be an object, not None"),
+        (
+            "inferenceservice.json",
+            lambda d: d["status"].update(conditions="Ready"),
+            r"status\.conditions must be a list, not 'Ready'",
+        ),
+        (
+            "inferenceservice.json",
+            lambda d: d["status"]["conditions"][0].update(status=True),
+            r"status\.conditions\[0\]\.status must be a string, not True",
+        ),
+        ("inferenceservice.json", lambda d: d.update(status=[]), r"status must be an object, not \[\]"),
+        ("events.json", lambda d: d["items"][0].update(involvedObject="pod"), r"involvedObject must be an object"),
+        (
+            "namespace.json",
+            lambda d: d["metadata"].update(labels=["control-plane"]),
+            r"metadata\.labels must be an object",
+        ),
+    ],
+)
 def test_malformed_objects_give_one_clear_error(tmp_path, filename, change, message):
     folder = copy_fixture("healthy", tmp_path)
     _edit(folder, filename, change)
@@ -663,12 +783,15 @@ def test_json_nested_beyond_reason_is_refused(tmp_path):
         DirSource(folder).snapshot(NAME)
 
 
-@pytest.mark.parametrize("meta, message", [
-    ({"missing": 5}, r"snapshot\.json: missing must be a list, not 5"),
-    ({"missing": ["ok", {"file": "x"}]}, r"snapshot\.json: missing\[1\] must be a string"),
-    ({"origin": ["cluster"]}, r"snapshot\.json: origin must be a string"),
-    (["not", "an", "object"], r"snapshot\.json: the object must be an object"),
-])
+@pytest.mark.parametrize(
+    "meta, message",
+    [
+        ({"missing": 5}, r"snapshot\.json: missing must be a list, not 5"),
+        ({"missing": ["ok", {"file": "x"}]}, r"snapshot\.json: missing\[1\] must be a string"),
+        ({"origin": ["cluster"]}, r"snapshot\.json: origin must be a string"),
+        (["not", "an", "object"], r"snapshot\.json: the object must be an object"),
+    ],
+)
 def test_a_malformed_snapshot_json_is_refused(tmp_path, meta, message):
     folder = copy_fixture("healthy", tmp_path)
     (folder / "snapshot.json").write_text(json.dumps(meta))
@@ -678,8 +801,11 @@ def test_a_malformed_snapshot_json_is_refused(tmp_path, meta, message):
 
 def test_a_well_formed_snapshot_json_is_read(tmp_path):
     folder = copy_fixture("healthy", tmp_path)
-    (folder / "snapshot.json").write_text(json.dumps({"origin": "cluster (context x)", "saved_at": "now",
-                                                      "missing": ["events (forbidden for your user)"]}))
+    (folder / "snapshot.json").write_text(
+        json.dumps(
+            {"origin": "cluster (context x)", "saved_at": "now", "missing": ["events (forbidden for your user)"]}
+        )
+    )
     snapshot = DirSource(folder).snapshot(NAME)
     assert "taken from cluster (context x) at now" in snapshot.origin
     assert "events (forbidden for your user)" in snapshot.missing
@@ -738,6 +864,7 @@ def test_saving_redacts_secrets_and_refuses_a_used_directory(tmp_path):
 
 # --- live source (through a stand-in reader; there is no cluster here) -------------------------
 
+
 class FixtureReader:
     """Answers the LiveSource's reads from a fixture directory, and records them."""
 
@@ -753,8 +880,12 @@ class FixtureReader:
     def _items(self, filename):
         path = self.dir / filename
         items = json.loads(path.read_text())["items"] if path.exists() else []
-        return [{k: v for k, v in i.items() if k not in ("apiVersion", "kind")} if filename in ("pods.json", "events.json") else i
-                for i in items]  # the API omits kind in list items; LiveSource adds it back
+        return [
+            {k: v for k, v in i.items() if k not in ("apiVersion", "kind")}
+            if filename in ("pods.json", "events.json")
+            else i
+            for i in items
+        ]  # the API omits kind in list items; LiveSource adds it back
 
     def get_isvc(self, name, namespace):
         self.calls.append(("isvc", name, namespace))
@@ -783,6 +914,7 @@ class FixtureReader:
         path = self.dir / "logs" / f"{pod}_{container}{'.previous' if previous else ''}.log"
         if not path.exists():
             from kubernetes.client.exceptions import ApiException
+
             raise ApiException(status=400, reason="Bad Request")
         return path.read_text()
 
@@ -812,38 +944,51 @@ def test_live_source_reads_the_crashed_runs_log():
 def test_live_source_notes_what_it_could_not_read_and_goes_on():
     from kubernetes.client.exceptions import ApiException
 
-    reader = FixtureReader("healthy", failures={"services": ApiException(status=404, reason="Not Found"),
-                                                "routes": ApiException(status=403, reason="Forbidden")})
+    reader = FixtureReader(
+        "healthy",
+        failures={
+            "services": ApiException(status=404, reason="Not Found"),
+            "routes": ApiException(status=403, reason="Forbidden"),
+        },
+    )
     snapshot = LiveSource(reader=reader).snapshot(NAME, "kserve-test")
     assert any("Knative services" in m and "does not exist" in m for m in snapshot.missing)
     assert any("Knative routes" in m and "forbidden" in m for m in snapshot.missing)
     assert snapshot.revisions and snapshot.pods
 
 
-@pytest.mark.parametrize("error, message", [
-    ("notfound", "InferenceService kserve-test/sklearn-iris does not exist"),
-    ("nocrd", "no InferenceService API: KServe is not installed"),
-    ("refused", "cannot reach the cluster of the current kube context: Connection refused"),
-])
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        ("notfound", "InferenceService kserve-test/sklearn-iris does not exist"),
+        ("nocrd", "no InferenceService API: KServe is not installed"),
+        ("refused", "cannot reach the cluster of the current kube context: Connection refused"),
+    ],
+)
 def test_live_source_errors_on_the_isvc_are_clear(error, message):
     from kubernetes.client.exceptions import ApiException
 
     if error == "notfound":
         exc = ApiException(status=404, reason="Not Found")
-        exc.body = ('{"kind":"Status","status":"Failure","message":"inferenceservices.serving.kserve.io '
-                    '\\"sklearn-iris\\" not found","reason":"NotFound","details":{"name":"sklearn-iris",'
-                    '"group":"serving.kserve.io","kind":"inferenceservices"},"code":404}')
+        exc.body = (
+            '{"kind":"Status","status":"Failure","message":"inferenceservices.serving.kserve.io '
+            '\\"sklearn-iris\\" not found","reason":"NotFound","details":{"name":"sklearn-iris",'
+            '"group":"serving.kserve.io","kind":"inferenceservices"},"code":404}'
+        )
     elif error == "nocrd":
         exc = ApiException(status=404, reason="Not Found")
         exc.body = "404 page not found"
     else:
-        exc = OSError("HTTPSConnectionPool(host='127.0.0.1', port=1): Max retries exceeded (Caused by "
-                      "NewConnectionError('Failed to establish a new connection: [Errno 111] Connection refused'))")
+        exc = OSError(
+            "HTTPSConnectionPool(host='127.0.0.1', port=1): Max retries exceeded (Caused by "
+            "NewConnectionError('Failed to establish a new connection: [Errno 111] Connection refused'))"
+        )
     with pytest.raises(WorkshopError, match=re.escape(message)):
         LiveSource(reader=FixtureReader("healthy", failures={"isvc": exc})).snapshot(NAME, "kserve-test")
 
 
 # --- explain_not_ready never raises ------------------------------------------------------------
+
 
 @pytest.fixture
 def no_kubeconfig(tmp_path, monkeypatch):
@@ -863,7 +1008,8 @@ def test_explain_not_ready_with_an_unreachable_cluster_returns_help(tmp_path, mo
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: dead\n"
         "clusters: [{name: dead, cluster: {server: 'https://127.0.0.1:1'}}]\n"
-        "contexts: [{name: dead, context: {cluster: dead, user: u}}]\nusers: [{name: u, user: {token: x}}]\n")
+        "contexts: [{name: dead, context: {cluster: dead, user: u}}]\nusers: [{name: u, user: {token: x}}]\n"
+    )
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     text = explain_not_ready(NAME, "default")
     assert "cannot reach the cluster" in text and "https://127.0.0.1:1" in text
@@ -888,17 +1034,27 @@ def test_explain_not_ready_survives_unexpected_errors(monkeypatch):
 def test_explain_not_ready_returns_the_diagnosis_when_it_can_read(monkeypatch):
     import kserve_workshop.diagnose as diagnose_module
 
-    monkeypatch.setattr(diagnose_module, "LiveSource",
-                        lambda context=None, **kw: LiveSource(context, reader=FixtureReader("ingress-not-configured")))
+    monkeypatch.setattr(
+        diagnose_module,
+        "LiveSource",
+        lambda context=None, **kw: LiveSource(context, reader=FixtureReader("ingress-not-configured")),
+    )
     text = explain_not_ready(NAME, "kserve-test")
     assert "NOT READY" in text and "net-istio" in text
 
 
 # --- the tasks, as a learner runs them ---------------------------------------------------------
 
+
 def invoke(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "NO_COLOR": "1", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+    )
 
 
 def test_task_diagnoses_a_saved_directory():
@@ -915,18 +1071,34 @@ def test_task_json_output_is_only_json():
     assert data["findings"][0]["evidence"][0]["field"].startswith("status.conditions")
 
 
-@pytest.mark.parametrize("setup, message", [
-    (lambda tmp: tmp / "missing", "is not a directory"),
-    (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "has no inferenceservice.json"),
-    (lambda tmp: (shutil.copytree(FIXTURES / "healthy", tmp / "bad"), (tmp / "bad" / "events.json").write_text("{oops"))[0],
-     "events.json is not valid JSON"),
-    (lambda tmp: (shutil.copytree(FIXTURES / "healthy", tmp / "bad"),
-                  _edit(tmp / "bad", "pods.json", lambda d: d["items"][0].update(status="Running")))[0],
-     "status must be an object, not 'Running'"),
-    (lambda tmp: (shutil.copytree(FIXTURES / "healthy", tmp / "bad"),
-                  (tmp / "bad" / "inferenceservice.json").write_text("[" * 100_000))[0],
-     "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda tmp: tmp / "missing", "is not a directory"),
+        (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "has no inferenceservice.json"),
+        (
+            lambda tmp: (
+                shutil.copytree(FIXTURES / "healthy", tmp / "bad"),
+                (tmp / "bad" / "events.json").write_text("{oops"),
+            )[0],
+            "events.json is not valid JSON",
+        ),
+        (
+            lambda tmp: (
+                shutil.copytree(FIXTURES / "healthy", tmp / "bad"),
+                _edit(tmp / "bad", "pods.json", lambda d: d["items"][0].update(status="Running")),
+            )[0],
+            "status must be an object, not 'Running'",
+        ),
+        (
+            lambda tmp: (
+                shutil.copytree(FIXTURES / "healthy", tmp / "bad"),
+                (tmp / "bad" / "inferenceservice.json").write_text("[" * 100_000),
+            )[0],
+            "nested too deeply",
+        ),
+    ],
+)
 def test_task_with_a_broken_directory_fails_clearly(tmp_path, setup, message):
     folder = setup(tmp_path)
     result = invoke("diagnose", NAME, "--from-dir", str(folder))
@@ -960,8 +1132,14 @@ def run_task(task, capsys, **kwargs):
 def test_task_call_explains_a_wrong_host(capsys):
     from kserve_workshop.tasks.diagnose import call
 
-    code, out, _ = run_task(call, capsys, name=NAME, status="404", host="sklearn-iris.default.example.com",
-                            from_dir=str(FIXTURES / "wrong-host"))
+    code, out, _ = run_task(
+        call,
+        capsys,
+        name=NAME,
+        status="404",
+        host="sklearn-iris.default.example.com",
+        from_dir=str(FIXTURES / "wrong-host"),
+    )
     assert code == 0 and "Wrong Host header" in out and "sklearn-iris.kserve-test.example.com" in out
     code, _, err = run_task(call, capsys, name=NAME, status="teapot", from_dir=str(FIXTURES / "wrong-host"))
     assert code == 1 and "--status must be an HTTP status code" in err
@@ -990,8 +1168,9 @@ def test_task_snapshot_refuses_a_used_directory_before_reading_anything(tmp_path
 def test_task_snapshot_writes_a_directory_the_diagnosis_reads(tmp_path, capsys, monkeypatch):
     from kserve_workshop.tasks import diagnose as diagnose_tasks
 
-    monkeypatch.setattr(diagnose_tasks, "LiveSource",
-                        lambda context=None: LiveSource(context, reader=FixtureReader("oom-killed")))
+    monkeypatch.setattr(
+        diagnose_tasks, "LiveSource", lambda context=None: LiveSource(context, reader=FixtureReader("oom-killed"))
+    )
     code, out, _ = run_task(diagnose_tasks.snapshot, capsys, name=NAME, out=str(tmp_path / "snap"))
     assert code == 0 and "Saved" in out and "--from-dir" in out
     code, out, _ = run_task(diagnose_tasks.explain, capsys, name=NAME, from_dir=str(tmp_path / "snap"))

@@ -34,15 +34,20 @@ RUNTIME_DIR = paths.REPO_ROOT / "src" / "kserve_workshop" / "runtime"
 RUNTIME_PACKAGE = "kserve_workshop.runtime"
 DOCKERIGNORE = DOCKERFILE.with_name("Dockerfile.dockerignore")
 HADOLINT = Path(sys.executable).with_name("hadolint")
-EXPECTED_COPIES = [["kserve_workshop/runtime", "/app/kserve_workshop/runtime"],
-                   ["model/model.py", "/app/model/model.py"]]
+EXPECTED_COPIES = [
+    ["kserve_workshop/runtime", "/app/kserve_workshop/runtime"],
+    ["model/model.py", "/app/model/model.py"],
+]
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
     joined = re.sub(r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")))
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line.strip() else "")
-            for line in (raw.strip() for raw in joined.splitlines()) if line]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line.strip() else "")
+        for line in (raw.strip() for raw in joined.splitlines())
+        if line
+    ]
 
 
 def arg_defaults(parsed) -> dict[str, str]:
@@ -73,20 +78,29 @@ def problems(text: str) -> list[str]:
         if key != "BASE_IMAGE" and defaults.get(key) != value:
             found.append(f"ARG {key} defaults to {defaults.get(key)!r}, versions.toml says {value!r}")
     installs = [arguments for name, arguments in parsed if name == "RUN" and "pip install" in arguments]
-    packages = sorted(word.strip('"') for run in installs for word in shlex.split(run.split("pip install", 1)[1])
-                      if not word.startswith("-") and word not in {"&&"})
-    if packages != ['kserve==${KSERVE_VERSION}', 'scikit-learn==${SCIKIT_LEARN_VERSION}']:
+    packages = sorted(
+        word.strip('"')
+        for run in installs
+        for word in shlex.split(run.split("pip install", 1)[1])
+        if not word.startswith("-") and word not in {"&&"}
+    )
+    if packages != ["kserve==${KSERVE_VERSION}", "scikit-learn==${SCIKIT_LEARN_VERSION}"]:
         found.append(f"installs {packages}, expected only kserve and scikit-learn at the pinned versions")
     copies = [arguments.split() for name, arguments in parsed if name in {"COPY", "ADD"}]
     if copies != EXPECTED_COPIES:
-        found.append(f"copies {[copy[0] for copy in copies]}, expected only kserve_workshop/runtime (to "
-                     f"/app/kserve_workshop/runtime) and model/model.py (to {image.MODEL_FILE_IN_IMAGE})")
+        found.append(
+            f"copies {[copy[0] for copy in copies]}, expected only kserve_workshop/runtime (to "
+            f"/app/kserve_workshop/runtime) and model/model.py (to {image.MODEL_FILE_IN_IMAGE})"
+        )
     entrypoints = [arguments for name, arguments in parsed if name == "ENTRYPOINT"]
     entrypoint = json.loads(entrypoints[-1]) if entrypoints else []
-    if entrypoint[:3] != ["python", "-m", f"{RUNTIME_PACKAGE}.model_file_server"] \
-            or image.MODEL_FILE_IN_IMAGE not in entrypoint:
-        found.append(f"ENTRYPOINT must run {RUNTIME_PACKAGE}.model_file_server on {image.MODEL_FILE_IN_IMAGE} "
-                     "(exec form)")
+    if (
+        entrypoint[:3] != ["python", "-m", f"{RUNTIME_PACKAGE}.model_file_server"]
+        or image.MODEL_FILE_IN_IMAGE not in entrypoint
+    ):
+        found.append(
+            f"ENTRYPOINT must run {RUNTIME_PACKAGE}.model_file_server on {image.MODEL_FILE_IN_IMAGE} (exec form)"
+        )
     return found
 
 
@@ -107,22 +121,38 @@ def test_the_dockerfile_follows_the_rules():
     assert problems(DOCKERFILE.read_text()) == []
 
 
-@pytest.mark.parametrize("old, new, complaint", [
-    ("@sha256:", "@sha512:", "not pinned by exact version tag and digest"),
-    ("python:3.11.13-slim-bookworm@", "python:3.11-slim@", "not pinned by exact version tag and digest"),
-    ("USER 1000:1000", "USER root", "numeric non-root UID"),
-    ("USER 1000:1000", "USER 0", "numeric non-root UID"),
-    ("ARG KSERVE_VERSION=0.20.0", "ARG KSERVE_VERSION=0.19.0", "ARG KSERVE_VERSION defaults to '0.19.0'"),
-    ('"scikit-learn==${SCIKIT_LEARN_VERSION}"', '"scikit-learn==${SCIKIT_LEARN_VERSION}" pandas', "installs"),
-    ("COPY kserve_workshop/runtime", "COPY . /app\nCOPY kserve_workshop/runtime",
-     "copies ['.', 'kserve_workshop/runtime', 'model/model.py']"),
-    ("COPY kserve_workshop/runtime /app/kserve_workshop/runtime", "COPY kserve_workshop /app/kserve_workshop",
-     "copies ['kserve_workshop', 'model/model.py'], expected only kserve_workshop/runtime"),
-    ("COPY model/model.py /app/model/model.py", "COPY model /app/model", "copies ['kserve_workshop/runtime', 'model']"),
-    ('"kserve_workshop.runtime.model_file_server"', '"kserve_workshop.runtime.transformer_server"',
-     "ENTRYPOINT must run"),
-    ('"--model_file", "/app/model/model.py"', '"--model_file", "/app/model.py"', "ENTRYPOINT must run"),
-])
+@pytest.mark.parametrize(
+    "old, new, complaint",
+    [
+        ("@sha256:", "@sha512:", "not pinned by exact version tag and digest"),
+        ("python:3.11.13-slim-bookworm@", "python:3.11-slim@", "not pinned by exact version tag and digest"),
+        ("USER 1000:1000", "USER root", "numeric non-root UID"),
+        ("USER 1000:1000", "USER 0", "numeric non-root UID"),
+        ("ARG KSERVE_VERSION=0.20.0", "ARG KSERVE_VERSION=0.19.0", "ARG KSERVE_VERSION defaults to '0.19.0'"),
+        ('"scikit-learn==${SCIKIT_LEARN_VERSION}"', '"scikit-learn==${SCIKIT_LEARN_VERSION}" pandas', "installs"),
+        (
+            "COPY kserve_workshop/runtime",
+            "COPY . /app\nCOPY kserve_workshop/runtime",
+            "copies ['.', 'kserve_workshop/runtime', 'model/model.py']",
+        ),
+        (
+            "COPY kserve_workshop/runtime /app/kserve_workshop/runtime",
+            "COPY kserve_workshop /app/kserve_workshop",
+            "copies ['kserve_workshop', 'model/model.py'], expected only kserve_workshop/runtime",
+        ),
+        (
+            "COPY model/model.py /app/model/model.py",
+            "COPY model /app/model",
+            "copies ['kserve_workshop/runtime', 'model']",
+        ),
+        (
+            '"kserve_workshop.runtime.model_file_server"',
+            '"kserve_workshop.runtime.transformer_server"',
+            "ENTRYPOINT must run",
+        ),
+        ('"--model_file", "/app/model/model.py"', '"--model_file", "/app/model.py"', "ENTRYPOINT must run"),
+    ],
+)
 def test_the_rules_catch_a_broken_dockerfile(old, new, complaint):
     text = DOCKERFILE.read_text()
     assert old in text
@@ -146,9 +176,12 @@ def test_the_assembled_context_holds_exactly_what_the_dockerfile_copies(tmp_path
     files = {str(path.relative_to(context)) for path in context.rglob("*") if path.is_file()}
     copied = {copy[0] for copy in EXPECTED_COPIES}
     assert files - {image_context.MARKER} == {"model/model.py"} | {
-        f"kserve_workshop/runtime/{path.name}" for path in RUNTIME_DIR.glob("*.py")}
-    assert all(any(name == source or name.startswith(source + "/") for source in copied)
-               for name in files - {image_context.MARKER})
+        f"kserve_workshop/runtime/{path.name}" for path in RUNTIME_DIR.glob("*.py")
+    }
+    assert all(
+        any(name == source or name.startswith(source + "/") for source in copied)
+        for name in files - {image_context.MARKER}
+    )
     assert not list(context.rglob("__pycache__"))
 
 
@@ -158,10 +191,12 @@ def imports_outside_the_runtime(source: str, module: str) -> list[str]:
 
 def test_the_runtime_package_imports_nothing_of_the_library_outside_itself():
     modules = sorted(RUNTIME_DIR.glob("*.py"))
-    assert {"sklearn_server.py", "model_file_server.py", "model_file.py", "transformer.py"} <= \
-        {path.name for path in modules}
-    found = {path.name: imports_outside_the_runtime(path.read_text(), f"{RUNTIME_PACKAGE}.{path.stem}")
-             for path in modules}
+    assert {"sklearn_server.py", "model_file_server.py", "model_file.py", "transformer.py"} <= {
+        path.name for path in modules
+    }
+    found = {
+        path.name: imports_outside_the_runtime(path.read_text(), f"{RUNTIME_PACKAGE}.{path.stem}") for path in modules
+    }
     assert {name: imports for name, imports in found.items() if imports} == {}
 
 
@@ -169,15 +204,18 @@ def test_lab6s_worked_solution_imports_nothing_of_the_library_outside_the_runtim
     assert imports_outside_the_runtime(reference_model_source(), "model") == []
 
 
-@pytest.mark.parametrize("line, outside", [
-    ("from ..paths import cache_dir", ["kserve_workshop.paths"]),
-    ("from .. import console", ["kserve_workshop"]),
-    ("import kserve_workshop.training", ["kserve_workshop.training"]),
-    ("from kserve_workshop.errors import WorkshopError", ["kserve_workshop.errors"]),
-    ("from .errors import WorkshopError", []),
-    ("from kserve_workshop.runtime.iris import IRIS_CLASSES", []),
-    ("import numpy, json", []),
-])
+@pytest.mark.parametrize(
+    "line, outside",
+    [
+        ("from ..paths import cache_dir", ["kserve_workshop.paths"]),
+        ("from .. import console", ["kserve_workshop"]),
+        ("import kserve_workshop.training", ["kserve_workshop.training"]),
+        ("from kserve_workshop.errors import WorkshopError", ["kserve_workshop.errors"]),
+        ("from .errors import WorkshopError", []),
+        ("from kserve_workshop.runtime.iris import IRIS_CLASSES", []),
+        ("import numpy, json", []),
+    ],
+)
 def test_imports_from_outside_the_runtime_are_found(line, outside):
     assert imports_outside_the_runtime(f"{line}\n", f"{RUNTIME_PACKAGE}.server") == outside
 
@@ -263,13 +301,20 @@ def copy_what_the_dockerfile_copies(app: Path, model_source: str) -> None:
 
 def run_as_in_the_image(app: Path) -> subprocess.CompletedProcess:
     allowed = _allowed_distributions()
-    blocked = sorted(module for module, owners in metadata.packages_distributions().items()
-                     if module != "kserve_workshop"
-                     and not any(re.sub(r"[-_.]+", "-", owner).lower() in allowed for owner in owners))
+    blocked = sorted(
+        module
+        for module, owners in metadata.packages_distributions().items()
+        if module != "kserve_workshop" and not any(re.sub(r"[-_.]+", "-", owner).lower() in allowed for owner in owners)
+    )
     assert {"rich", "matplotlib", "invoke", "jsonschema", "nbformat"} <= set(blocked)  # the library's other deps
     assert not {"kserve", "sklearn", "numpy", "httpx", "joblib"} & set(blocked)
-    return subprocess.run([sys.executable, "-c", RUN_AS_IN_THE_IMAGE, str(app), json.dumps(blocked)],
-                          capture_output=True, text=True, timeout=120, cwd="/")
+    return subprocess.run(
+        [sys.executable, "-c", RUN_AS_IN_THE_IMAGE, str(app), json.dumps(blocked)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",
+    )
 
 
 @pytest.mark.slow
@@ -300,18 +345,25 @@ def test_a_model_file_importing_what_the_image_lacks_fails_there(tmp_path):
     app = tmp_path / "app"
     copy_what_the_dockerfile_copies(app, reference_model_source())
     model = app / "model" / "model.py"
-    model.write_text(model.read_text().replace("import joblib\n", "import joblib\nimport pandas.plotting._matplotlib\n", 1))
+    model.write_text(
+        model.read_text().replace("import joblib\n", "import joblib\nimport pandas.plotting._matplotlib\n", 1)
+    )
     done = run_as_in_the_image(app)
     assert done.returncode != 0
     assert "importing model.py failed: ModuleNotFoundError" in done.stderr and "matplotlib" in done.stderr
 
 
-@pytest.mark.parametrize("change, problem", [
-    (("import kserve\n", "import kserve\nfrom kserve_workshop.training import train_iris\n"),
-     "imports kserve_workshop.training, which the image does not hold"),
-    (("class IrisTransformer(kserve.Model):", "class IrisTransformer(object):"), None),
-    (("def to_labels(predictions):", "def to_labels(predictions)"), "syntax error"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            ("import kserve\n", "import kserve\nfrom kserve_workshop.training import train_iris\n"),
+            "imports kserve_workshop.training, which the image does not hold",
+        ),
+        (("class IrisTransformer(kserve.Model):", "class IrisTransformer(object):"), None),
+        (("def to_labels(predictions):", "def to_labels(predictions)"), "syntax error"),
+    ],
+)
 def test_the_build_context_refuses_a_model_file_the_image_could_not_serve(tmp_path, change, problem):
     source = reference_model_source().replace(*change)
     assert source != reference_model_source()
@@ -337,10 +389,13 @@ def test_the_build_context_replaces_only_a_context_of_its_own(tmp_path):
     assert not (context / "model" / "stale.py").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--into", "X", "--model-file", "no-such-file.py"], "no model file at"),
-    (["--into", "X", "--model-file", "README.md"], "is not a Python file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--into", "X", "--model-file", "no-such-file.py"], "no model file at"),
+        (["--into", "X", "--model-file", "README.md"], "is not a Python file"),
+    ],
+)
 def test_the_build_context_cli_says_what_is_wrong(tmp_path, capsys, args, message):
     args = [str(tmp_path / "ctx") if arg == "X" else arg for arg in args]
     assert image_context.main(args) == 1

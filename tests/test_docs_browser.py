@@ -25,16 +25,27 @@ from kserve_workshop import docs_site
 from kserve_workshop.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                                 "(scripts/bootstrap.sh --test-tools installs it)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (scripts/bootstrap.sh --test-tools installs it)"
+    ),
+]
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # No background traffic, and every name but 127.0.0.1 fails to resolve (so an off-machine request shows).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 # Enough virtual time for mermaid and MathJax to finish before the DOM is dumped.
 VIRTUAL_TIME_MS = 8000
 
@@ -59,8 +70,14 @@ class SiteServer:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
-    built = subprocess.run(docs_site.build_command(root), cwd=REPO_ROOT, capture_output=True, text=True,
-                           timeout=120, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    built = subprocess.run(
+        docs_site.build_command(root),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(RecordingHandler, directory=str(root)))
     httpd.requests = []
@@ -100,8 +117,9 @@ def read_net_log(path: Path) -> tuple[list[str], list[str]]:
             if initiator.startswith(("http://", "https://")) or params.get("request_type") == "main frame":
                 requested.append(params["url"])
         elif kind == "TCP_CONNECT":
-            connections += params.get("address_list", []) + ([params["remote_address"]]
-                                                             if "remote_address" in params else [])
+            connections += params.get("address_list", []) + (
+                [params["remote_address"]] if "remote_address" in params else []
+            )
     return requested, connections
 
 
@@ -112,8 +130,9 @@ def host(address_or_url: str) -> str:
 
 
 def off_machine(visit: Visit) -> list[str]:
-    return ([url for url in visit.page_requests if not url.startswith("data:") and host(url) not in LOOPBACK]
-            + [f"TCP to {address}" for address in visit.connections if host(address) not in LOOPBACK])
+    return [url for url in visit.page_requests if not url.startswith("data:") and host(url) not in LOOPBACK] + [
+        f"TCP to {address}" for address in visit.connections if host(address) not in LOOPBACK
+    ]
 
 
 def open_page(server: SiteServer, path: str, name: str, tmp_path: Path, *, height: int = 2400) -> Visit:
@@ -122,12 +141,19 @@ def open_page(server: SiteServer, path: str, name: str, tmp_path: Path, *, heigh
     screenshot, net_log = SCREENSHOTS / f"{name}.png", tmp_path / f"{name}-netlog.json"
     screenshot.unlink(missing_ok=True)
     first = len(server.requests)
-    argv = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / f'{name}-profile'}",
-            f"--window-size=1280,{height}", f"--virtual-time-budget={VIRTUAL_TIME_MS}",
-            f"--log-net-log={net_log}", f"--screenshot={screenshot}", "--dump-dom", f"{server.url}/{path}"]
+    argv = [
+        CHROMIUM,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={tmp_path / f'{name}-profile'}",
+        f"--window-size=1280,{height}",
+        f"--virtual-time-budget={VIRTUAL_TIME_MS}",
+        f"--log-net-log={net_log}",
+        f"--screenshot={screenshot}",
+        "--dump-dom",
+        f"{server.url}/{path}",
+    ]
     # Its own session, so a hung browser and all its helper processes go together.
-    browser = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    browser = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         dom, errors = browser.communicate(timeout=90)
     finally:
@@ -157,6 +183,7 @@ def main_text(visit: Visit) -> str:
 
 def lab_with_plots() -> tuple[Path, int, bool]:
     """The master notebook with the most plots: (path, plots, has TeX formulas)."""
+
     def count(path: Path) -> tuple[int, bool]:
         cells = json.loads(path.read_text())["cells"]
         plots = sum(1 for c in cells for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
@@ -198,8 +225,10 @@ def test_a_lab_page_shows_its_plots_and_formulas_and_loads_only_from_this_machin
 
 def test_the_browser_check_sees_a_page_reaching_off_the_machine(server, tmp_path):
     canary = server.root / "offsite-canary.html"
-    canary.write_text('<html><body><p>canary</p><img src="http://example.invalid/plot.png">'
-                      '<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script></body></html>')
+    canary.write_text(
+        '<html><body><p>canary</p><img src="http://example.invalid/plot.png">'
+        '<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script></body></html>'
+    )
     try:
         visit = open_page(server, canary.name, "offsite-canary", tmp_path, height=400)
     finally:
@@ -223,9 +252,11 @@ from kserve_workshop.labkit.grading import CheckResult  # noqa: E402
 PAGE_CHECKS = (Path(__file__).parent / "support" / "page_checks.js").read_text()
 MEASUREMENTS = REPO_ROOT / "test-artifacts" / "docs-browser"
 #: Text that must reach WCAG AA contrast (4.5:1): check results, notices, output boxes, their links.
-BOXES = (".workshop-box, .workshop-box *, .workshop-trouble, .workshop-trouble *, .workshop-output, "
-         ".workshop-output > p, .workshop-output > p *, .celltag_expected-output > p, .celltag_expected-output > p *, "
-         ".celltag_captured-output > p, .celltag_captured-output > p *")
+BOXES = (
+    ".workshop-box, .workshop-box *, .workshop-trouble, .workshop-trouble *, .workshop-output, "
+    ".workshop-output > p, .workshop-output > p *, .celltag_expected-output > p, .celltag_expected-output > p *, "
+    ".celltag_captured-output > p, .celltag_captured-output > p *"
+)
 MIN_CONTRAST, MIN_DIAGRAM_PX = 4.5, 12.0
 GALLERY = "box-gallery/"
 
@@ -234,31 +265,49 @@ def gallery_html(template: str) -> str:
     """A page of the site (its theme, its stylesheet) holding one box of every kind, failing check included."""
     from kserve_workshop.docs_pages.lab_view import PageLinks, cluster_notice, restyle_html
 
-    failed = CheckResult("lab1.v1_payload", False, "the body is not what V1 takes", expected='{"instances": [[...]]}',
-                         found='{"rows": [[6.8, 2.8, 4.8, 1.4]]}', hint="V1 wants the key instances")
+    failed = CheckResult(
+        "lab1.v1_payload",
+        False,
+        "the body is not what V1 takes",
+        expected='{"instances": [[...]]}',
+        found='{"rows": [[6.8, 2.8, 4.8, 1.4]]}',
+        hint="V1 wants the key instances",
+    )
     passed = CheckResult("lab1.accuracy", True, "0.956 on 45 flowers")
-    body = (restyle_html(failed._repr_html_()) + restyle_html(passed._repr_html_())
-            + cluster_notice(1, 0, PageLinks(root="../"))
-            + '<div class="jupyter-wrapper"><div class="jp-RenderedHTMLCommon jp-RenderedMarkdown '
-              'jp-MarkdownOutput celltag_expected-output"><p><strong>Expected on a cluster</strong> (written from '
-              "upstream's documented shapes):</p><pre><code>inferenceservice.serving.kserve.io/x created</code></pre>"
-              '</div></div><div class="workshop-output workshop-output--captured"><p><strong>Captured output</strong> '
-              "of a real run:</p><pre><code>ready</code></pre></div>")
+    body = (
+        restyle_html(failed._repr_html_())
+        + restyle_html(passed._repr_html_())
+        + cluster_notice(1, 0, PageLinks(root="../"))
+        + '<div class="jupyter-wrapper"><div class="jp-RenderedHTMLCommon jp-RenderedMarkdown '
+        'jp-MarkdownOutput celltag_expected-output"><p><strong>Expected on a cluster</strong> (written from '
+        "upstream's documented shapes):</p><pre><code>inferenceservice.serving.kserve.io/x created</code></pre>"
+        '</div></div><div class="workshop-output workshop-output--captured"><p><strong>Captured output</strong> '
+        "of a real run:</p><pre><code>ready</code></pre></div>"
+    )
     start, end = template.index('<article class="md-content__inner md-typeset">'), template.index("</article>")
-    return template[:start] + f'<article class="md-content__inner md-typeset"><h1 id="gallery">Boxes</h1>{body}' + template[end:]
+    return (
+        template[:start]
+        + f'<article class="md-content__inner md-typeset"><h1 id="gallery">Boxes</h1>{body}'
+        + template[end:]
+    )
 
 
 def site_paths(root: Path) -> list[str]:
-    return sorted(str(p.parent.relative_to(root)).replace(".", "", 1) + "/" if p.parent != root else ""
-                  for p in root.rglob("index.html") if "search" not in p.parts and p.parent.name != "assets")
+    return sorted(
+        str(p.parent.relative_to(root)).replace(".", "", 1) + "/" if p.parent != root else ""
+        for p in root.rglob("index.html")
+        if "search" not in p.parts and p.parent.name != "assets"
+    )
 
 
 def _ready(page) -> None:
     """Scripts done: the theme has drawn every diagram, MathJax has typeset (both bounded)."""
     page.evaluate(PAGE_CHECKS)
     page.wait_until("document.querySelectorAll('pre.mermaid').length === 0", timeout=15)
-    page.wait_until("!document.querySelector('.arithmatex') || !!document.querySelector('mjx-container') "
-                    "|| !window.MathJax", timeout=15)
+    page.wait_until(
+        "!document.querySelector('.arithmatex') || !!document.querySelector('mjx-container') || !window.MathJax",
+        timeout=15,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -279,9 +328,12 @@ def readability(server, tmp_path_factory):
             found["requests"] += light.goto(f"{server.url}/{path}")
             _ready(light)
             scheme = light.evaluate("document.body.getAttribute('data-md-color-scheme')")
-            found["light"][path] = {"scheme": scheme, "anchors": light.evaluate("__workshopChecks.anchors()"),
-                                    "contrast": light.evaluate(f"__workshopChecks.contrast({BOXES!r})"),
-                                    "overflow": light.evaluate("__workshopChecks.overflow()")}
+            found["light"][path] = {
+                "scheme": scheme,
+                "anchors": light.evaluate("__workshopChecks.anchors()"),
+                "contrast": light.evaluate(f"__workshopChecks.contrast({BOXES!r})"),
+                "overflow": light.evaluate("__workshopChecks.overflow()"),
+            }
             if light.evaluate("document.querySelectorAll('div.mermaid').length"):
                 found["diagrams"][path] = light.in_closed_shadow_roots(light.evaluate("__workshopChecks.diagramText"))
             if path in lab_paths:
@@ -289,8 +341,10 @@ def readability(server, tmp_path_factory):
         for path in boxed:
             dark.goto(f"{server.url}/{path}")
             _ready(dark)
-            found["dark"][path] = {"scheme": dark.evaluate("document.body.getAttribute('data-md-color-scheme')"),
-                                   "contrast": dark.evaluate(f"__workshopChecks.contrast({BOXES!r})")}
+            found["dark"][path] = {
+                "scheme": dark.evaluate("document.body.getAttribute('data-md-color-scheme')"),
+                "contrast": dark.evaluate(f"__workshopChecks.contrast({BOXES!r})"),
+            }
             if path in lab_paths:
                 _screenshots(dark, path, "dark")
         light.emulate(390, 844, dark=False)
@@ -308,9 +362,11 @@ def _screenshots(page, path: str, scheme: str) -> None:
     name = path.strip("/").replace("/", "-")
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(SCREENSHOTS / f"{name}-{scheme}.png")
-    if page.evaluate("(() => { const n = document.querySelector('.workshop-notice--cluster');"
-                     " if (!n) return false; window.scrollTo(0, n.getBoundingClientRect().top + scrollY - 80);"
-                     " return true; })()"):
+    if page.evaluate(
+        "(() => { const n = document.querySelector('.workshop-notice--cluster');"
+        " if (!n) return false; window.scrollTo(0, n.getBoundingClientRect().top + scrollY - 80);"
+        " return true; })()"
+    ):
         time.sleep(0.4)  # the header's title slides in after a scroll
         page.screenshot(SCREENSHOTS / f"{name}-{scheme}-cluster.png")
 
@@ -323,10 +379,17 @@ def summary(found: dict) -> dict:
                 kinds[item["box"]] = round(min(kinds.get(item["box"], 99.0), item["ratio"]), 2)
         return kinds
 
-    sizes = {path: round(min(s["px"] for d in diagrams if d for s in d["sizes"]), 1)
-             for path, diagrams in found["diagrams"].items()}
-    return {"seconds": found["seconds"], "pages": len(found["paths"]), "lowest_contrast_light": lowest(found["light"]),
-            "lowest_contrast_dark": lowest(found["dark"]), "smallest_diagram_text_px": sizes}
+    sizes = {
+        path: round(min(s["px"] for d in diagrams if d for s in d["sizes"]), 1)
+        for path, diagrams in found["diagrams"].items()
+    }
+    return {
+        "seconds": found["seconds"],
+        "pages": len(found["paths"]),
+        "lowest_contrast_light": lowest(found["light"]),
+        "lowest_contrast_dark": lowest(found["dark"]),
+        "smallest_diagram_text_px": sizes,
+    }
 
 
 def test_each_scheme_is_the_one_asked_for(readability):
@@ -339,11 +402,20 @@ def test_check_results_notices_and_output_boxes_reach_4_5_to_1(readability, sche
     pages = readability[scheme]
     measured = [(path, item) for path, data in pages.items() for item in data["contrast"]]
     kinds = {item["box"] for _, item in measured}
-    for wanted in ("workshop-check--pass", "workshop-check--fail", "workshop-notice--cluster", "workshop-output",
-                   "celltag_expected-output", "workshop-trouble"):
+    for wanted in (
+        "workshop-check--pass",
+        "workshop-check--fail",
+        "workshop-notice--cluster",
+        "workshop-output",
+        "celltag_expected-output",
+        "workshop-trouble",
+    ):
         assert any(wanted in kind for kind in kinds), f"nothing measured in a {wanted} box ({scheme})"
-    low = [(path, round(item["ratio"], 2), item["element"], item["text"]) for path, item in measured
-           if item["ratio"] < MIN_CONTRAST]
+    low = [
+        (path, round(item["ratio"], 2), item["element"], item["text"])
+        for path, item in measured
+        if item["ratio"] < MIN_CONTRAST
+    ]
     assert low == [], f"{scheme}: text below {MIN_CONTRAST}:1"
 
 
@@ -351,14 +423,19 @@ def test_the_measurements_see_unreadable_text_a_too_wide_element_and_small_diagr
     """The checks themselves, on a page made to fail them: the old notice (a light background and no text
     colour) in the dark scheme, a paragraph wider than a phone, text cut off by a box that does not scroll,
     and a diagram squeezed into 300 px."""
-    old = ('<div style="border-left:4px solid #f0ad4e;padding:4px 8px;background:#fff8e6" class="old-notice">'
-           'Cluster cell skipped</div><p style="width:900px" class="too-wide">a fixed-width paragraph</p>'
-           '<div style="width:100px;overflow:hidden"><span class="cut-off" style="display:inline-block;width:200px">'
-           "cut off</span></div>"
-           '<pre class="mermaid" style="width:300px"><code>flowchart LR\n  a[Set up] --> b[Lab 1] --> c[Lab 2] --> '
-           'd[Lab 3] --> e[Lab 4] --> f[Lab 5] --> g[Lab 6] --> h[Lab 7]</code></pre>')
-    page = (server.root / GALLERY / "index.html").read_text().replace('<h1 id="gallery">Boxes</h1>',
-                                                                      f'<h1 id="gallery">Boxes</h1>{old}')
+    old = (
+        '<div style="border-left:4px solid #f0ad4e;padding:4px 8px;background:#fff8e6" class="old-notice">'
+        'Cluster cell skipped</div><p style="width:900px" class="too-wide">a fixed-width paragraph</p>'
+        '<div style="width:100px;overflow:hidden"><span class="cut-off" style="display:inline-block;width:200px">'
+        "cut off</span></div>"
+        '<pre class="mermaid" style="width:300px"><code>flowchart LR\n  a[Set up] --> b[Lab 1] --> c[Lab 2] --> '
+        "d[Lab 3] --> e[Lab 4] --> f[Lab 5] --> g[Lab 6] --> h[Lab 7]</code></pre>"
+    )
+    page = (
+        (server.root / GALLERY / "index.html")
+        .read_text()
+        .replace('<h1 id="gallery">Boxes</h1>', f'<h1 id="gallery">Boxes</h1>{old}')
+    )
     page = page.replace("</head>", '<script src="../assets/vendor/mermaid/mermaid.min.js"></script></head>')
     (server.root / "canary").mkdir(exist_ok=True)
     (server.root / "canary" / "index.html").write_text(page)
@@ -379,9 +456,12 @@ def test_the_measurements_see_unreadable_text_a_too_wide_element_and_small_diagr
 def test_every_anchor_resolves_in_the_browser(readability):
     site = {path: data for path, data in readability["light"].items() if path != GALLERY}  # the gallery is the test's
     ids = {data["anchors"]["path"]: set(data["anchors"]["ids"]) for data in site.values()}
-    broken = [(data["anchors"]["path"], link["path"] + "#" + link["id"], link["text"])
-              for data in site.values() for link in data["anchors"]["links"]
-              if link["id"] not in ids.get(link["path"], set())]
+    broken = [
+        (data["anchors"]["path"], link["path"] + "#" + link["id"], link["text"])
+        for data in site.values()
+        for link in data["anchors"]["links"]
+        if link["id"] not in ids.get(link["path"], set())
+    ]
     assert broken == []
     assert sum(len(data["anchors"]["links"]) for data in site.values()) > 100
 
@@ -403,8 +483,13 @@ def test_diagram_text_is_at_least_12_px_at_1280(readability):
     assert readability["diagrams"], "no page has a diagram"
     drawn = [diagram for diagrams in readability["diagrams"].values() for diagram in diagrams]
     assert drawn and all(d is not None and d["sizes"] for d in drawn), "a diagram was not drawn"
-    small = [(path, round(s["px"], 1), s["text"]) for path, diagrams in readability["diagrams"].items()
-             for d in diagrams for s in d["sizes"] if s["px"] < MIN_DIAGRAM_PX]
+    small = [
+        (path, round(s["px"], 1), s["text"])
+        for path, diagrams in readability["diagrams"].items()
+        for d in diagrams
+        for s in d["sizes"]
+        if s["px"] < MIN_DIAGRAM_PX
+    ]
     assert small == []
 
 
@@ -417,5 +502,6 @@ def test_every_lab_page_has_screenshots_in_both_schemes(readability):
 
 
 def test_the_pages_ask_nothing_of_other_hosts(readability):
-    assert readability["requests"] and all(host(url) in LOOPBACK for url in readability["requests"]
-                                           if not url.startswith("data:"))
+    assert readability["requests"] and all(
+        host(url) in LOOPBACK for url in readability["requests"] if not url.startswith("data:")
+    )

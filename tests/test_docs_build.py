@@ -41,8 +41,14 @@ def site(tmp_path_factory) -> Path:
     """The site, built once for this module exactly as `invoke docs.build` builds it."""
     site_dir = tmp_path_factory.mktemp("site")
     # From another directory: the build must not depend on where it is started.
-    result = subprocess.run(docs_site.build_command(site_dir), cwd=site_dir.parent, capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    result = subprocess.run(
+        docs_site.build_command(site_dir),
+        cwd=site_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
     return site_dir
 
@@ -56,8 +62,12 @@ def notebook(path: Path) -> dict:
 
 
 def image_outputs(path: Path) -> int:
-    return sum(1 for cell in notebook(path)["cells"] for output in cell.get("outputs", [])
-               if any(kind.startswith("image/") for kind in output.get("data", {})))
+    return sum(
+        1
+        for cell in notebook(path)["cells"]
+        for output in cell.get("outputs", [])
+        if any(kind.startswith("image/") for kind in output.get("data", {}))
+    )
 
 
 def first_heading(path: Path) -> str:
@@ -66,6 +76,7 @@ def first_heading(path: Path) -> str:
 
 
 # ----- the build -------------------------------------------------------------------------------------
+
 
 def test_the_strict_build_writes_every_page(site):
     for url in ("", "setup", "architecture", "labs", "troubleshooting", "reference", "contributing"):
@@ -88,7 +99,9 @@ def test_lab_pages_show_the_saved_outputs_and_plots(site):
     for path in NOTEBOOKS:
         article = page(site, f"labs/{path.stem}").select_one("article")
         images = [img for img in article.select(".jupyter-wrapper img") if img["src"].startswith("data:image/")]
-        assert len(images) >= image_outputs(path), f"{path.name}: {len(images)} plots shown, {image_outputs(path)} saved"
+        assert len(images) >= image_outputs(path), (
+            f"{path.name}: {len(images)} plots shown, {image_outputs(path)} saved"
+        )
         assert "solutions blanked" in article.get_text(), "the note pointing at the student version is missing"
 
 
@@ -98,14 +111,19 @@ def test_the_labs_overview_links_every_lab(site):
 
 
 def site_pages(site: Path) -> dict[str, BeautifulSoup]:
-    return {str(path.relative_to(site)): BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-            for path in sorted(site.rglob("*.html"))}
+    return {
+        str(path.relative_to(site)): BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for path in sorted(site.rglob("*.html"))
+    }
 
 
 def broken_anchors(pages: dict[str, BeautifulSoup]) -> list[tuple[str, str]]:
     """Every link with a #fragment to a page of the site whose target id is not on that page."""
-    ids = {name: {tag["id"] for tag in soup.find_all(id=True)} | {a["name"] for a in soup.find_all("a", attrs={"name": True})}
-           for name, soup in pages.items()}
+    ids = {
+        name: {tag["id"] for tag in soup.find_all(id=True)}
+        | {a["name"] for a in soup.find_all("a", attrs={"name": True})}
+        for name, soup in pages.items()
+    }
     broken = []
     for name, soup in pages.items():
         for link in soup.find_all("a", href=True):
@@ -128,13 +146,20 @@ def test_every_anchor_on_every_page_resolves(site):
 
 
 def test_the_anchor_check_finds_a_link_to_a_missing_heading():
-    pages = {"a/index.html": BeautifulSoup('<h2 id="here">x</h2><a href="#here">ok</a><a href="#gone">no</a>'
-                                           '<a href="../b/#there">ok</a><a href="../b/#nowhere">no</a>'
-                                           '<a href="../c/#x">no page</a><a href="https://x.org/#y">off-site</a>',
-                                           "html.parser"),
-             "b/index.html": BeautifulSoup('<p id="there">y</p>', "html.parser")}
-    assert broken_anchors(pages) == [("a/index.html", "#gone"), ("a/index.html", "../b/#nowhere"),
-                                     ("a/index.html", "../c/#x")]
+    pages = {
+        "a/index.html": BeautifulSoup(
+            '<h2 id="here">x</h2><a href="#here">ok</a><a href="#gone">no</a>'
+            '<a href="../b/#there">ok</a><a href="../b/#nowhere">no</a>'
+            '<a href="../c/#x">no page</a><a href="https://x.org/#y">off-site</a>',
+            "html.parser",
+        ),
+        "b/index.html": BeautifulSoup('<p id="there">y</p>', "html.parser"),
+    }
+    assert broken_anchors(pages) == [
+        ("a/index.html", "#gone"),
+        ("a/index.html", "../b/#nowhere"),
+        ("a/index.html", "../c/#x"),
+    ]
 
 
 def lab_article(site: Path, path: Path) -> BeautifulSoup:
@@ -170,7 +195,9 @@ def test_cluster_sections_have_one_plain_notice_and_no_skip_notice_per_cell(site
         assert "kube-config" not in text and "⏭" not in text
         sections = [s for s in docs_view_sections(cells) if s.cluster_cells]
         notices = article.select(".workshop-notice--cluster")
-        assert len(notices) == len(sections), f"{path.name}: {len(notices)} notices for {len(sections)} cluster sections"
+        assert len(notices) == len(sections), (
+            f"{path.name}: {len(notices)} notices for {len(sections)} cluster sections"
+        )
         for notice in notices:
             assert "`" not in notice.get_text() and not notice.has_attr("style")
         tagged = article.select(".jp-CodeCell.celltag_cluster")
@@ -184,8 +211,11 @@ def docs_view_sections(cells):
 
 
 def test_expected_outputs_are_drawn_as_labelled_boxes(site):
-    with_boxes = [path for path in NOTEBOOKS if any("expected-output" in c.get("metadata", {}).get("tags", [])
-                                                    for c in notebook(path)["cells"])]
+    with_boxes = [
+        path
+        for path in NOTEBOOKS
+        if any("expected-output" in c.get("metadata", {}).get("tags", []) for c in notebook(path)["cells"])
+    ]
     assert with_boxes, "no lab has expected-output cells yet"
     for path in with_boxes:
         boxes = lab_article(site, path).select(".jp-RenderedMarkdown.celltag_expected-output")
@@ -228,8 +258,11 @@ def test_the_repository_link_is_set_and_nothing_asks_githubs_api(site):
 
 def test_the_setup_page_has_a_local_tab_with_captured_and_expected_outputs(site):
     setup = page(site, "setup")
-    for tab in ("prerequisites-local-only", "2-check-your-machine-local-only",
-                "3-create-the-cluster-and-install-the-platform-local-only"):
+    for tab in (
+        "prerequisites-local-only",
+        "2-check-your-machine-local-only",
+        "3-create-the-cluster-and-install-the-platform-local-only",
+    ):
         assert setup.find(id=tab) is not None, tab
     captured = setup.select(".workshop-output--captured")
     expected = setup.select(".workshop-output--expected")
@@ -255,6 +288,7 @@ def test_the_setup_curl_calls_the_inferenceservice_it_deploys_first(site):
 
 
 # ----- generated tables ------------------------------------------------------------------------------
+
 
 def _toml_rows(table: dict, prefix: str = "") -> set[tuple[str, str, str]]:
     rows: set[tuple[str, str, str]] = set()
@@ -287,8 +321,14 @@ def test_the_versions_table_is_versions_toml(site):
 
 
 def test_the_task_tables_list_every_task_of_invoke_list(site):
-    listed = subprocess.run([sys.executable, "-m", "invoke", "--list"], cwd=REPO_ROOT, capture_output=True,
-                            text=True, check=True, timeout=60).stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "invoke", "--list"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     names = set(re.findall(r"^  ([a-z][\w.-]*)", listed, re.M))
     assert {"up", "down", "doctor", "docs.build", "docs.serve"} <= names
     cells = {row[0] for header, rows in html_tables(page(site, "reference")) if header[:1] == ["Task"] for row in rows}
@@ -301,20 +341,42 @@ def test_the_task_tables_list_every_task_of_invoke_list(site):
 
 def test_no_platform_version_is_typed_into_a_page():
     pins = tomllib.loads(VERSIONS_FILE.read_text())
-    typed = {pins["kserve"]["version"], pins["istio"]["version"], pins["cert_manager"]["version"],
-             pins["knative"]["operator_version"], pins["knative"]["serving_version"], pins["kind"]["version"],
-             pins["helm"]["version"], pins["kubectl"]["version"], pins["python"]["scikit_learn"],
-             pins["monitoring"]["kube_prometheus_stack_version"]}
-    offenders = [f"{path.relative_to(REPO_ROOT)}: {pin}" for path in DOCS_DIR.rglob("*.md")
-                 for pin in typed if re.search(rf"(?<![\w.]){re.escape(pin)}(?![\w.])", path.read_text())]
+    typed = {
+        pins["kserve"]["version"],
+        pins["istio"]["version"],
+        pins["cert_manager"]["version"],
+        pins["knative"]["operator_version"],
+        pins["knative"]["serving_version"],
+        pins["kind"]["version"],
+        pins["helm"]["version"],
+        pins["kubectl"]["version"],
+        pins["python"]["scikit_learn"],
+        pins["monitoring"]["kube_prometheus_stack_version"],
+    }
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)}: {pin}"
+        for path in DOCS_DIR.rglob("*.md")
+        for pin in typed
+        if re.search(rf"(?<![\w.]){re.escape(pin)}(?![\w.])", path.read_text())
+    ]
     assert not offenders, f"use {{{{ pin(...) }}}} instead: {offenders}"
 
 
 # ----- offline ---------------------------------------------------------------------------------------
 
 #: Tags whose attribute makes a browser fetch something when the page loads.
-FETCHING = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "video": "src",
-            "audio": "src", "embed": "src", "object": "data", "track": "src"}
+FETCHING = {
+    "script": "src",
+    "link": "href",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "video": "src",
+    "audio": "src",
+    "embed": "src",
+    "object": "data",
+    "track": "src",
+}
 #: Link relations that only name a URL (the page's canonical address, its neighbours): no request.
 NOT_FETCHED = {"canonical", "alternate", "prev", "next"}
 CSS_URL = re.compile(r"(?:url\(\s*['\"]?|@import\s+['\"])((?:https?:)?//[^'\")\s]+)", re.I)
@@ -329,11 +391,17 @@ def external(url: str) -> bool:
 def off_machine_references(html: str) -> list[str]:
     """Everything in a page that would make a browser fetch from another host when it loads."""
     soup = BeautifulSoup(html, "html.parser")
-    found = [f"<{tag.name} {attr}={tag[attr]}>" for name, attr in FETCHING.items()
-             for tag in soup.find_all(name) if tag.get(attr) and external(tag[attr])
-             and not (name == "link" and set(tag.get("rel") or []) <= NOT_FETCHED)]
-    found += [f"<img srcset={tag['srcset']}>" for tag in soup.find_all(["img", "source"])
-              if tag.get("srcset") and any(external(part.split()[0]) for part in tag["srcset"].split(","))]
+    found = [
+        f"<{tag.name} {attr}={tag[attr]}>"
+        for name, attr in FETCHING.items()
+        for tag in soup.find_all(name)
+        if tag.get(attr) and external(tag[attr]) and not (name == "link" and set(tag.get("rel") or []) <= NOT_FETCHED)
+    ]
+    found += [
+        f"<img srcset={tag['srcset']}>"
+        for tag in soup.find_all(["img", "source"])
+        if tag.get("srcset") and any(external(part.split()[0]) for part in tag["srcset"].split(","))
+    ]
     for style in soup.find_all("style"):
         found += [f"<style> {url}" for url in CSS_URL.findall(style.get_text()) if external(url)]
     for script in soup.find_all("script", src=False):
@@ -342,14 +410,18 @@ def off_machine_references(html: str) -> list[str]:
 
 
 def test_the_reference_check_catches_what_would_load_from_elsewhere():
-    clean = ('<link rel="stylesheet" href="../assets/x.css"><img src="data:image/png;base64,AA"><a href="https://x.org">'
-             '<link rel="canonical" href="https://example.github.io/site/">')
+    clean = (
+        '<link rel="stylesheet" href="../assets/x.css"><img src="data:image/png;base64,AA"><a href="https://x.org">'
+        '<link rel="canonical" href="https://example.github.io/site/">'
+    )
     assert off_machine_references(clean) == []
-    for bad in ('<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script>',
-                '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">',
-                '<img src="//cdn.example.com/plot.png">',
-                '<style>@font-face{src:url("https://fonts.gstatic.com/r.woff2")}</style>',
-                '<script type="module">const m = await import("https://cdnjs.cloudflare.com/m.mjs")</script>'):
+    for bad in (
+        '<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script>',
+        '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">',
+        '<img src="//cdn.example.com/plot.png">',
+        '<style>@font-face{src:url("https://fonts.gstatic.com/r.woff2")}</style>',
+        '<script type="module">const m = await import("https://cdnjs.cloudflare.com/m.mjs")</script>',
+    ):
         assert off_machine_references(bad), bad
 
 
@@ -358,8 +430,11 @@ def test_no_page_loads_anything_from_another_host(site):
     assert len(pages) >= 7 + len(NOTEBOOKS)
     offenders = {str(p.relative_to(site)): refs for p in pages if (refs := off_machine_references(p.read_text()))}
     assert not offenders, offenders
-    stylesheets = {str(p.relative_to(site)): urls for p in site.rglob("*.css")
-                   if (urls := [u for u in CSS_URL.findall(p.read_text()) if external(u)])}
+    stylesheets = {
+        str(p.relative_to(site)): urls
+        for p in site.rglob("*.css")
+        if (urls := [u for u in CSS_URL.findall(p.read_text()) if external(u)])
+    }
     assert not stylesheets, stylesheets
 
 
@@ -374,11 +449,21 @@ def test_vendored_scripts_are_the_recorded_files_with_their_licences():
 
 # ----- the library behind the site ---------------------------------------------------------------------
 
+
 def write_notebook(path: Path, heading: str | None, *, images: int = 0) -> Path:
-    cells = [{"cell_type": "markdown", "metadata": {}, "source": [f"{heading}\n\nWhat it is about.\n"]}] if heading else []
-    cells += [{"cell_type": "code", "metadata": {}, "execution_count": 1, "source": ["%%cluster\nx = 1"],
-               "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "AA"}}] * images},
-              {"cell_type": "markdown", "metadata": {}, "source": ["## 1. First part\n"]}]
+    cells = (
+        [{"cell_type": "markdown", "metadata": {}, "source": [f"{heading}\n\nWhat it is about.\n"]}] if heading else []
+    )
+    cells += [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": 1,
+            "source": ["%%cluster\nx = 1"],
+            "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "AA"}}] * images,
+        },
+        {"cell_type": "markdown", "metadata": {}, "source": ["## 1. First part\n"]},
+    ]
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     return path
 
@@ -390,16 +475,22 @@ def test_labs_are_found_by_their_number_and_read_from_the_notebook(tmp_path):
     labs = docs_site.discover_labs(tmp_path)
     assert [lab.slug for lab in labs] == ["01-first", "02-second"]
     second = labs[1]
-    assert (second.nav_title, second.src_uri, second.url) == ("2. Second things", "labs/02-second.ipynb",
-                                                              "labs/02-second/")
+    assert (second.nav_title, second.src_uri, second.url) == (
+        "2. Second things",
+        "labs/02-second.ipynb",
+        "labs/02-second/",
+    )
     assert (second.plots, second.cluster_cells, second.sections) == (2, 1, ("First part",))
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "is not a readable notebook"),
-    (json.dumps({"metadata": {}}), "is not a readable notebook"),
-    (None, "has no '# Lab N — topic' heading"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "is not a readable notebook"),
+        (json.dumps({"metadata": {}}), "is not a readable notebook"),
+        (None, "has no '# Lab N — topic' heading"),
+    ],
+)
 def test_a_notebook_that_cannot_become_a_page_is_named(tmp_path, content, message):
     path = tmp_path / "07-broken.ipynb"
     if content is None:
@@ -421,8 +512,10 @@ def test_the_labs_are_appended_to_the_labs_section_only(tmp_path):
     labs = docs_site.discover_labs(tmp_path)
     nav = [{"Home": "index.md"}, {"Labs": ["labs/index.md"]}, {"Reference": "reference.md"}]
     assert docs_site.expand_nav(nav, labs) == [
-        {"Home": "index.md"}, {"Labs": ["labs/index.md", {"1. First things": "labs/01-first.ipynb"}]},
-        {"Reference": "reference.md"}]
+        {"Home": "index.md"},
+        {"Labs": ["labs/index.md", {"1. First things": "labs/01-first.ipynb"}]},
+        {"Reference": "reference.md"},
+    ]
     listed = [{"Labs": ["labs/index.md", {"Lab one": "labs/01-first.ipynb"}]}]
     assert docs_site.expand_nav(listed, labs) == listed, "a lab listed by hand is not added twice"
     with pytest.raises(WorkshopError, match="no 'Labs' section"):
@@ -430,15 +523,18 @@ def test_the_labs_are_appended_to_the_labs_section_only(tmp_path):
 
 
 def test_cdn_loaders_are_taken_out_of_lab_pages():
-    html = ('<p>lesson</p><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"> </script>'
-            '<script type="text/x-mathjax-config">init_mathjax()</script>'
-            '<script type="module">\n document.addEventListener("x", async () => {\n'
-            ' const m = (await import("https://cdnjs.cloudflare.com/mermaid.esm.min.mjs")).default; });\n</script>'
-            '<script>local()</script>')
+    html = (
+        '<p>lesson</p><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"> </script>'
+        '<script type="text/x-mathjax-config">init_mathjax()</script>'
+        '<script type="module">\n document.addEventListener("x", async () => {\n'
+        ' const m = (await import("https://cdnjs.cloudflare.com/mermaid.esm.min.mjs")).default; });\n</script>'
+        "<script>local()</script>"
+    )
     assert page_html.strip_cdn_scripts(html) == "<p>lesson</p><script>local()</script>"
 
 
 # ----- the tasks -------------------------------------------------------------------------------------
+
 
 def ran(ctx: MockContext) -> list[str]:
     return [call.args[0] for call in ctx.run.call_args_list]
@@ -446,8 +542,10 @@ def ran(ctx: MockContext) -> list[str]:
 
 def test_docs_build_runs_a_strict_mkdocs_build_of_the_repository_site(tmp_path, capsys):
     target = tmp_path / "out"
-    command = (f"{shlex.quote(sys.executable)} -m mkdocs build --config-file "
-               f"{REPO_ROOT / 'mkdocs.yml'} --site-dir {target} --quiet --strict")
+    command = (
+        f"{shlex.quote(sys.executable)} -m mkdocs build --config-file "
+        f"{REPO_ROOT / 'mkdocs.yml'} --site-dir {target} --quiet --strict"
+    )
     ctx = MockContext(run={command: Result(exited=0)})
     docs_tasks.build(ctx, site_dir=str(target))
     assert ran(ctx) == [command]
@@ -456,9 +554,14 @@ def test_docs_build_runs_a_strict_mkdocs_build_of_the_repository_site(tmp_path, 
 
 
 def test_docs_build_reports_the_warnings_that_failed_it(tmp_path, capsys):
-    ctx = MockContext(run=Result(exited=1, stderr="INFO - Building\nWARNING - Doc file 'setup.md' contains a link "
-                                                  "'nowhere.md', but the target is not found\nAborted with 1 warnings in "
-                                                  "strict mode!\n"))
+    ctx = MockContext(
+        run=Result(
+            exited=1,
+            stderr="INFO - Building\nWARNING - Doc file 'setup.md' contains a link "
+            "'nowhere.md', but the target is not found\nAborted with 1 warnings in "
+            "strict mode!\n",
+        )
+    )
     with pytest.raises(Exit) as raised:
         docs_tasks.build(ctx, site_dir=str(tmp_path))
     assert raised.value.code == 1
@@ -477,8 +580,10 @@ def test_docs_serve_binds_loopback_only():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = (f"{shlex.quote(sys.executable)} -m mkdocs serve --config-file "
-               f"{REPO_ROOT / 'mkdocs.yml'} --dev-addr 127.0.0.1:{port}")
+    command = (
+        f"{shlex.quote(sys.executable)} -m mkdocs serve --config-file "
+        f"{REPO_ROOT / 'mkdocs.yml'} --dev-addr 127.0.0.1:{port}"
+    )
     ctx = MockContext(run={command: Result(exited=0)})
     docs_tasks.serve(ctx, port=port)
     assert ran(ctx) == [command]
@@ -493,11 +598,22 @@ def test_docs_serve_refuses_a_busy_port(capsys):
     assert "already in use" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("port, message", [("abc", "--port expects a value of type int, got 'abc'"),
-                                           ("80", "--port must be a number between 1024 and 65535, got 80")])
+@pytest.mark.parametrize(
+    "port, message",
+    [
+        ("abc", "--port expects a value of type int, got 'abc'"),
+        ("80", "--port must be a number between 1024 and 65535, got 80"),
+    ],
+)
 def test_a_bad_port_is_one_message_and_no_traceback(port, message):
-    result = subprocess.run([sys.executable, "-m", "invoke", "docs.serve", "--port", port], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "docs.serve", "--port", port],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

@@ -18,9 +18,16 @@ from kserve_workshop.paths import DOCS_DIR, NOTEBOOKS_DIR, REPO_ROOT
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
 TROUBLESHOOTING = (DOCS_DIR / "troubleshooting.md").read_text(encoding="utf-8")
 TITLES = lab_view.troubleshooting_titles(TROUBLESHOOTING)
-SKIP = {"output_type": "display_data", "metadata": {"workshop": "cluster-skipped"},
-        "data": {"text/plain": "Skipped", "text/html": "<div>Skipped</div>"}}
-LEGACY_SKIP = {"output_type": "stream", "name": "stdout", "text": "\u23ed  Cluster cell skipped: no usable kubeconfig\n"}
+SKIP = {
+    "output_type": "display_data",
+    "metadata": {"workshop": "cluster-skipped"},
+    "data": {"text/plain": "Skipped", "text/html": "<div>Skipped</div>"},
+}
+LEGACY_SKIP = {
+    "output_type": "stream",
+    "name": "stdout",
+    "text": "\u23ed  Cluster cell skipped: no usable kubeconfig\n",
+}
 
 
 def md(text, tags=None):
@@ -36,24 +43,37 @@ def lab(cells):
 
 
 def view(notebook, number=1, previous=None):
-    return lab_view.lab_view(notebook, number=number, filename="01-x.ipynb", previous=previous,
-                             troubleshooting_titles=TITLES)
+    return lab_view.lab_view(
+        notebook, number=number, filename="01-x.ipynb", previous=previous, troubleshooting_titles=TITLES
+    )
 
 
-SAMPLE = lab([
-    md("# Lab 1 — Sample\n\nIntro."),
-    code("x = 1"),
-    md("## 1. Train a classifier"),
-    md("## 3. Serve it with KServe's model server"),
-    code("s = 1", [{"output_type": "display_data", "metadata": {}, "data": {
-        "text/html": '<div class="workshop-check" style="border-left:4px solid #2e7d32;background:#edf7ed;padding:4px 8px">ok</div>'}}]),
-    md("## 7. The same model on a cluster\n\nDeploy it."),
-    code("%%cluster\napply()", [SKIP, LEGACY_SKIP]),
-    md("**Expected on a cluster** (written ...):\n\n```text\ncreated\n```", ["expected-output"]),
-    code("%%cluster\npredict()", [SKIP]),
-    code("%%cluster\ndelete()", [{"output_type": "stream", "name": "stdout", "text": "deleted\n"}]),
-    md("## Recap"),
-])
+SAMPLE = lab(
+    [
+        md("# Lab 1 — Sample\n\nIntro."),
+        code("x = 1"),
+        md("## 1. Train a classifier"),
+        md("## 3. Serve it with KServe's model server"),
+        code(
+            "s = 1",
+            [
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {
+                        "text/html": '<div class="workshop-check" style="border-left:4px solid #2e7d32;background:#edf7ed;padding:4px 8px">ok</div>'
+                    },
+                }
+            ],
+        ),
+        md("## 7. The same model on a cluster\n\nDeploy it."),
+        code("%%cluster\napply()", [SKIP, LEGACY_SKIP]),
+        md("**Expected on a cluster** (written ...):\n\n```text\ncreated\n```", ["expected-output"]),
+        code("%%cluster\npredict()", [SKIP]),
+        code("%%cluster\ndelete()", [{"output_type": "stream", "name": "stdout", "text": "deleted\n"}]),
+        md("## Recap"),
+    ]
+)
 
 
 def texts(notebook):
@@ -84,7 +104,9 @@ def test_one_notice_per_cluster_section_and_no_skip_notice_under_cells():
     assert cluster[0]["outputs"] == [] and cluster[1]["outputs"] == [], "skip notices (new and old) are gone"
     assert cluster[2]["outputs"][0]["text"] == "deleted\n", "real outputs stay"
     position = texts(result).index(notices[0])
-    assert lab_view.is_cluster_cell(result["cells"][position + 1]), "the notice comes right before the first cluster cell"
+    assert lab_view.is_cluster_cell(result["cells"][position + 1]), (
+        "the notice comes right before the first cluster cell"
+    )
 
 
 #: The sections Lab 1's facts link troubleshooting entries from (a Lab 1 view needs them).
@@ -92,8 +114,9 @@ LAB1_SECTIONS = [md("## 3. Serve it with KServe's model server")]
 
 
 def test_a_section_of_cluster_cells_without_boxes_says_so():
-    notebook = lab([md("# Lab 1 — S"), *LAB1_SECTIONS, md("## 7. The same model on a cluster"),
-                    code("%%cluster\na()", [SKIP])])
+    notebook = lab(
+        [md("# Lab 1 — S"), *LAB1_SECTIONS, md("## 7. The same model on a cluster"), code("%%cluster\na()", [SKIP])]
+    )
     (notice,) = [c for c in texts(view(notebook)) if "workshop-notice" in c]
     assert "not shown on this page yet" in notice
 
@@ -108,12 +131,18 @@ def test_troubleshooting_links_follow_the_steps_named_in_the_lab_facts():
 
 
 def test_old_check_results_get_the_classes_and_lose_their_inline_colours():
-    html = next(o["data"]["text/html"] for c in view(SAMPLE)["cells"] for o in c.get("outputs", [])
-                if "text/html" in o.get("data", {}))
+    html = next(
+        o["data"]["text/html"]
+        for c in view(SAMPLE)["cells"]
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    )
     assert html == '<div class="workshop-box workshop-check workshop-check--pass">ok</div>'
     failed = CheckResult("lab1.x", False, "wrong", expected="1", found="2", hint="h")._repr_html_()
     assert lab_view.restyle_html(failed).startswith('<div class="workshop-box workshop-check workshop-check--fail">')
-    legacy_fail = '<div class="workshop-check" style="border-left:4px solid #c62828;background:#fdecea;padding:4px 8px">'
+    legacy_fail = (
+        '<div class="workshop-check" style="border-left:4px solid #c62828;background:#fdecea;padding:4px 8px">'
+    )
     assert "workshop-check--fail" in lab_view.restyle_html(legacy_fail)
 
 
@@ -123,12 +152,18 @@ def test_the_view_never_changes_the_notebook_it_is_given():
     assert json.dumps(SAMPLE, sort_keys=True) == before
 
 
-@pytest.mark.parametrize("notebook, number, message", [
-    (lab([md("# Lab 42 — Unknown")]), 42, "Lab 42 (01-x.ipynb) has no entry"),
-    (lab([*LAB1_SECTIONS, md("## 7. The same model on a cluster")]), 1,
-     "does not start with a '# Lab N — topic' title"),
-    (lab([md("# Lab 1 — S"), md("## 1. Renamed")]), 1, "no section titled \"Serve it with KServe's model server\""),
-])
+@pytest.mark.parametrize(
+    "notebook, number, message",
+    [
+        (lab([md("# Lab 42 — Unknown")]), 42, "Lab 42 (01-x.ipynb) has no entry"),
+        (
+            lab([*LAB1_SECTIONS, md("## 7. The same model on a cluster")]),
+            1,
+            "does not start with a '# Lab N — topic' title",
+        ),
+        (lab([md("# Lab 1 — S"), md("## 1. Renamed")]), 1, 'no section titled "Serve it with KServe\'s model server"'),
+    ],
+)
 def test_a_notebook_the_facts_do_not_fit_is_a_clear_build_error(notebook, number, message):
     with pytest.raises(WorkshopError, match=re.escape(message)):
         view(notebook, number=number)
@@ -156,27 +191,36 @@ def test_troubleshooting_has_the_local_tier_entries():
     assert TITLES["prometheus-missing"] == "prometheus is not installed"
 
 
-@pytest.mark.parametrize("numbers, shown", [
-    (["1", "2", "3"], " (sections 1–3)"), (["7"], " (section 7)"), (["1", "2", "4", "6", "7"], " (sections 1–2, 4 and 6–7)"),
-    ([], ""),
-])
+@pytest.mark.parametrize(
+    "numbers, shown",
+    [
+        (["1", "2", "3"], " (sections 1–3)"),
+        (["7"], " (section 7)"),
+        (["1", "2", "4", "6", "7"], " (sections 1–2, 4 and 6–7)"),
+        ([], ""),
+    ],
+)
 def test_section_ranges(numbers, shown):
     assert lab_view._numbers(numbers) == shown
 
 
 # ----- page fixes ----------------------------------------------------------------------------------
 
-RENDERED = ('<h1 id="lab-3-autoscaling">Lab 3 — Autoscaling<a class="anchor-link" href="#lab-3-autoscaling">¶</a></h1>'
-            '<h2 id="4-from-capacity-to-scaletarget">4. From capacity to <code>scaleTarget</code>'
-            '<a class="anchor-link" href="#4-from-capacity-to-scaletarget">¶</a></h2>'
-            '<h3 id="exercise-4">Exercise 4</h3><h2 id="recap">Recap &amp; more</h2>')
+RENDERED = (
+    '<h1 id="lab-3-autoscaling">Lab 3 — Autoscaling<a class="anchor-link" href="#lab-3-autoscaling">¶</a></h1>'
+    '<h2 id="4-from-capacity-to-scaletarget">4. From capacity to <code>scaleTarget</code>'
+    '<a class="anchor-link" href="#4-from-capacity-to-scaletarget">¶</a></h2>'
+    '<h3 id="exercise-4">Exercise 4</h3><h2 id="recap">Recap &amp; more</h2>'
+)
 
 
 def test_the_table_of_contents_comes_from_the_rendered_headings():
     (title,) = page_html.toc_tokens(RENDERED)
     assert title["name"] == "Lab 3 — Autoscaling"
     assert [(t["id"], t["name"]) for t in title["children"]] == [
-        ("4-from-capacity-to-scaletarget", "4. From capacity to scaleTarget"), ("recap", "Recap &amp; more")]
+        ("4-from-capacity-to-scaletarget", "4. From capacity to scaleTarget"),
+        ("recap", "Recap &amp; more"),
+    ]
 
 
 def test_permalinks_become_the_themes_so_search_leaves_them_out():
@@ -192,8 +236,8 @@ STYLESHEET = (DOCS_DIR / "assets" / "stylesheets" / "workshop.css").read_text(en
 def test_every_box_class_is_styled_for_both_schemes():
     for name in boxes.classes():
         assert re.search(rf"\.{re.escape(name)}\b", STYLESHEET), f".{name} has no rule in workshop.css"
-    light = STYLESHEET[STYLESHEET.index(":root"):STYLESHEET.index('[data-md-color-scheme="slate"]')]
-    dark = STYLESHEET[STYLESHEET.index('[data-md-color-scheme="slate"] {'):]
+    light = STYLESHEET[STYLESHEET.index(":root") : STYLESHEET.index('[data-md-color-scheme="slate"]')]
+    dark = STYLESHEET[STYLESHEET.index('[data-md-color-scheme="slate"] {') :]
     for variable in re.findall(r"(--workshop-[\w-]+):", light):
         assert f"{variable}:" in dark, f"{variable} has no dark-scheme value"
 
@@ -221,8 +265,11 @@ def test_captured_outputs_are_labelled_and_hold_no_machine_path(name):
 
 
 def test_paths_of_the_machine_become_relative_or_home():
-    text = outputs.without_machine_paths("  /srv/ws/.cache/x.joblib in /srv/ws and /home/al/.kube",
-                                         root=REPO_ROOT.__class__("/srv/ws"), home=REPO_ROOT.__class__("/home/al"))
+    text = outputs.without_machine_paths(
+        "  /srv/ws/.cache/x.joblib in /srv/ws and /home/al/.kube",
+        root=REPO_ROOT.__class__("/srv/ws"),
+        home=REPO_ROOT.__class__("/home/al"),
+    )
     assert text == "  .cache/x.joblib in . and ~/.kube"
 
 
@@ -248,8 +295,10 @@ def test_expected_status_lists_every_component_ready():
     assert text.rstrip().endswith("All components ready.")
 
 
-@pytest.mark.parametrize("name, command", [("doctor", "invoke doctor"), ("up", "invoke up"),
-                                           ("status", "invoke status"), ("smoke", "invoke smoke")])
+@pytest.mark.parametrize(
+    "name, command",
+    [("doctor", "invoke doctor"), ("up", "invoke up"), ("status", "invoke status"), ("smoke", "invoke smoke")],
+)
 def test_expected_outputs_are_labelled_as_expected(name, command):
     block = outputs.expected_output(name)
     assert 'class="workshop-output workshop-output--expected"' in block

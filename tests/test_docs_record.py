@@ -35,8 +35,10 @@ def test_a_kind_run_replaces_every_expected_box_with_what_the_cell_printed(tmp_p
     apply_box = after["fixture-expected-apply"]
     assert apply_box.metadata["tags"] == ["captured-output"]
     first_line = apply_box.source.splitlines()[0]
-    assert first_line.startswith("**Captured on a cluster** (kind, Kubernetes v1.34.0, KServe v0.20.0, "
-                                 "Knative Serving 1.21.1, Istio 1.27.1, 2026-09-01")
+    assert first_line.startswith(
+        "**Captured on a cluster** (kind, Kubernetes v1.34.0, KServe v0.20.0, "
+        "Knative Serving 1.21.1, Istio 1.27.1, 2026-09-01"
+    )
     assert "actions/runs/1" in first_line
     assert "TEST FIXTURE inferenceservice.serving.kserve.io/fixture created" in apply_box.source
     assert "The fixture's explanation line." in apply_box.source, "the expected box's explanation is kept"
@@ -63,13 +65,19 @@ def test_recording_again_replaces_the_captured_boxes_of_the_previous_run(tmp_pat
 
 
 def _skipped(executed):
-    executed.cells[3].outputs = [nbformat.from_dict({"output_type": "display_data", "data": {"text/plain": "x"},
-                                                     "metadata": {"workshop": "cluster-skipped"}})]
+    executed.cells[3].outputs = [
+        nbformat.from_dict(
+            {"output_type": "display_data", "data": {"text/plain": "x"}, "metadata": {"workshop": "cluster-skipped"}}
+        )
+    ]
 
 
 def _legacy_skip(executed):
-    executed.cells[5].outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout",
-                                                     "text": "\u23ed  Cluster cell skipped: no usable kubeconfig\n"})]
+    executed.cells[5].outputs = [
+        nbformat.from_dict(
+            {"output_type": "stream", "name": "stdout", "text": "\u23ed  Cluster cell skipped: no usable kubeconfig\n"}
+        )
+    ]
 
 
 def _no_outputs(executed):
@@ -78,21 +86,25 @@ def _no_outputs(executed):
 
 
 def _failed(executed):
-    executed.cells[5].outputs = [nbformat.from_dict({"output_type": "error", "ename": "ApiException",
-                                                     "evalue": "404", "traceback": []})]
+    executed.cells[5].outputs = [
+        nbformat.from_dict({"output_type": "error", "ename": "ApiException", "evalue": "404", "traceback": []})
+    ]
 
 
 def _no_cluster_cells(executed):
     executed.cells = [c for c in executed.cells if not c.source.startswith("%%cluster")]
 
 
-@pytest.mark.parametrize("spoil, message", [
-    (_skipped, "cell 4 was skipped (no cluster answered): this is not a cluster run"),
-    (_legacy_skip, "cell 6 was skipped"),
-    (_no_outputs, "no cluster cell has any output"),
-    (_failed, "cell 6 failed on the cluster"),
-    (_no_cluster_cells, "has no %%cluster cells"),
-])
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (_skipped, "cell 4 was skipped (no cluster answered): this is not a cluster run"),
+        (_legacy_skip, "cell 6 was skipped"),
+        (_no_outputs, "no cluster cell has any output"),
+        (_failed, "cell 6 failed on the cluster"),
+        (_no_cluster_cells, "has no %%cluster cells"),
+    ],
+)
 def test_what_is_not_a_cluster_run_is_refused_and_nothing_changes(tmp_path, spoil, message):
     master = fx.master_notebook()
     executed = fx.executed_notebook(master)
@@ -104,12 +116,15 @@ def test_what_is_not_a_cluster_run_is_refused_and_nothing_changes(tmp_path, spoi
     assert (notebooks / f"{fx.NAME}.ipynb").read_bytes() == before
 
 
-@pytest.mark.parametrize("run, message", [
-    (None, "no run.json beside the executed notebook"),
-    ({**fx.RUN, "kserve": ""}, "lacks the run's kserve"),
-    ({k: v for k, v in fx.RUN.items() if k not in ("date", "istio")}, "lacks the run's date, istio"),
-    ({**fx.RUN, "knative_serving": "unknown"}, "lacks the run's knative_serving"),
-])
+@pytest.mark.parametrize(
+    "run, message",
+    [
+        (None, "no run.json beside the executed notebook"),
+        ({**fx.RUN, "kserve": ""}, "lacks the run's kserve"),
+        ({k: v for k, v in fx.RUN.items() if k not in ("date", "istio")}, "lacks the run's date, istio"),
+        ({**fx.RUN, "knative_serving": "unknown"}, "lacks the run's knative_serving"),
+    ],
+)
 def test_a_run_without_its_date_and_versions_is_refused(tmp_path, run, message):
     notebooks, artefacts = fx.write_run(tmp_path, run=run)
     with pytest.raises(WorkshopError, match=message):
@@ -147,11 +162,14 @@ def test_one_bad_lab_in_a_run_leaves_every_lab_unchanged(tmp_path):
     assert {path.name: path.read_bytes() for path in notebooks.iterdir()} == before
 
 
-@pytest.mark.parametrize("layout, message", [
-    ("empty", "no executed notebooks in"),
-    ("no master", "no master notebook 99-test-fixture-lab.ipynb"),
-    ("not json", "is not a readable notebook"),
-])
+@pytest.mark.parametrize(
+    "layout, message",
+    [
+        ("empty", "no executed notebooks in"),
+        ("no master", "no master notebook 99-test-fixture-lab.ipynb"),
+        ("not json", "is not a readable notebook"),
+    ],
+)
 def test_folders_that_are_not_a_download_of_the_workflow(tmp_path, layout, message):
     notebooks, artefacts = fx.write_run(tmp_path)
     if layout == "empty":
@@ -177,29 +195,42 @@ def test_the_task_records_then_regenerates_the_student_notebooks(tmp_path, capsy
 def test_a_dry_run_checks_and_writes_nothing(tmp_path, capsys):
     notebooks, artefacts = fx.write_run(tmp_path)
     before = (notebooks / f"{fx.NAME}.ipynb").read_bytes()
-    docs_tasks.record(MockContext(), from_=str(artefacts), notebooks_dir=str(notebooks),
-                      labs_dir=str(tmp_path / "labs"), dry_run=True)
+    docs_tasks.record(
+        MockContext(), from_=str(artefacts), notebooks_dir=str(notebooks), labs_dir=str(tmp_path / "labs"), dry_run=True
+    )
     assert (notebooks / f"{fx.NAME}.ipynb").read_bytes() == before and not (tmp_path / "labs").exists()
     assert "would replace 2 box(es)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    ([], "--from is required"),
-    (["--from", "/nonexistent-folder"], "/nonexistent-folder is not a folder"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "--from is required"),
+        (["--from", "/nonexistent-folder"], "/nonexistent-folder is not a folder"),
+    ],
+)
 def test_bad_arguments_are_one_message_and_no_traceback(argv, message):
-    done = subprocess.run([sys.executable, "-m", "invoke", "docs.record", *argv], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "docs.record", *argv],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert done.returncode == 1 and message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
 
 
-@pytest.mark.parametrize("text, shown", [
-    ("cp /home/runner/work/kserve-workshop/kserve-workshop/labs/x.ipynb .", "cp labs/x.ipynb ."),
-    ("wrote /home/alice/.kube/config", "wrote ~/.kube/config"),
-    ("tmp: /tmp/tmpab12cd/model.joblib done", "tmp: $TMPDIR/… done"),
-    ("\x1b[32mready\x1b[0m", "ready"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("cp /home/runner/work/kserve-workshop/kserve-workshop/labs/x.ipynb .", "cp labs/x.ipynb ."),
+        ("wrote /home/alice/.kube/config", "wrote ~/.kube/config"),
+        ("tmp: /tmp/tmpab12cd/model.joblib done", "tmp: $TMPDIR/… done"),
+        ("\x1b[32mready\x1b[0m", "ready"),
+    ],
+)
 def test_outputs_lose_the_paths_and_colours_of_the_runner(text, shown):
     assert record.cleaned(text) == shown
 
@@ -211,33 +242,61 @@ def test_long_outputs_are_cut_and_counted():
 
 # ----- the run's record, read from the cluster ------------------------------------------------------
 
-def fake_kubectl(images=("kserve/kserve-controller:v0.20.0", "docker.io/istio/pilot:1.27.1@sha256:abc"),
-                 serving="1.21.1"):
+
+def fake_kubectl(
+    images=("kserve/kserve-controller:v0.20.0", "docker.io/istio/pilot:1.27.1@sha256:abc"), serving="1.21.1"
+):
     def run(args):
         if args[:1] == ["version"]:
             return json.dumps({"serverVersion": {"gitVersion": "v1.34.0"}})
         if args[:2] == ["get", "deployment"]:
             image = images[0] if args[2] == "kserve-controller-manager" else images[1]
             name = "manager" if args[2] == "kserve-controller-manager" else "discovery"
-            return json.dumps({"spec": {"template": {"spec": {"containers": [
-                {"name": "kube-rbac-proxy", "image": "quay.io/brancz/kube-rbac-proxy:v0.18.0"},
-                {"name": name, "image": image}]}}}})
+            return json.dumps(
+                {
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {"name": "kube-rbac-proxy", "image": "quay.io/brancz/kube-rbac-proxy:v0.18.0"},
+                                    {"name": name, "image": image},
+                                ]
+                            }
+                        }
+                    }
+                }
+            )
         if args[:2] == ["get", "knativeserving"]:
             return serving
         raise AssertionError(f"unexpected kubectl {args}")
+
     return run
 
 
 def test_the_run_record_is_what_the_cluster_reports():
     from datetime import datetime, timezone
 
-    found = run_info.collect_run_info("kind-kserve-workshop", kubectl=fake_kubectl(), now=datetime(2026, 9, 1, tzinfo=timezone.utc),
-                                      env={"GITHUB_RUN_ID": "7", "GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": "abc"})
-    assert found == {"date": "2026-09-01", "cluster": "kind", "kubernetes": "v1.34.0", "kserve": "v0.20.0",
-                     "knative_serving": "1.21.1", "istio": "1.27.1",
-                     "run": "https://github.com/o/r/actions/runs/7", "commit": "abc"}
+    found = run_info.collect_run_info(
+        "kind-kserve-workshop",
+        kubectl=fake_kubectl(),
+        now=datetime(2026, 9, 1, tzinfo=timezone.utc),
+        env={"GITHUB_RUN_ID": "7", "GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": "abc"},
+    )
+    assert found == {
+        "date": "2026-09-01",
+        "cluster": "kind",
+        "kubernetes": "v1.34.0",
+        "kserve": "v0.20.0",
+        "knative_serving": "1.21.1",
+        "istio": "1.27.1",
+        "run": "https://github.com/o/r/actions/runs/7",
+        "commit": "abc",
+    }
     assert run_info.missing_fields(found) == []
-    assert run_info.label(found) == "kind, Kubernetes v1.34.0, KServe v0.20.0, Knative Serving 1.21.1, Istio 1.27.1, 2026-09-01"
+    assert (
+        run_info.label(found)
+        == "kind, Kubernetes v1.34.0, KServe v0.20.0, Knative Serving 1.21.1, Istio 1.27.1, 2026-09-01"
+    )
 
 
 def test_a_cluster_that_does_not_report_a_version_leaves_it_missing():

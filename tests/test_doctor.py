@@ -24,9 +24,19 @@ def results(machine: Machine, **kwargs) -> dict[str, doctor.DoctorResult]:
 def test_a_healthy_machine_passes_everything():
     found = results(Machine())
     assert {name: r.status for name, r in found.items() if r.status != PASS} == {}
-    assert set(found) >= {"docker", "docker daemon", "docker CPU/memory", "kind", "helm", "kubectl",
-                          "port 127.0.0.1:8080", "port 127.0.0.1:8443", "CPU architecture", "inotify limits",
-                          "kube context"}
+    assert set(found) >= {
+        "docker",
+        "docker daemon",
+        "docker CPU/memory",
+        "kind",
+        "helm",
+        "kubectl",
+        "port 127.0.0.1:8080",
+        "port 127.0.0.1:8443",
+        "CPU architecture",
+        "inotify limits",
+        "kube context",
+    }
     doctor.run_doctor(strict=True, probes=Machine().probes(), show=False)  # does not raise
 
 
@@ -60,10 +70,14 @@ def test_cpu_and_memory_available_to_docker(cpus, memory_gib, status):
         assert "Settings > Resources" in result.fix
 
 
-@pytest.mark.parametrize("output, status", [
-    ("kind v0.20.0 go1.20 linux/amd64", FAIL), ("kind v0.31.0 go1.25 linux/amd64", WARN),
-    ("garbage", FAIL),
-])
+@pytest.mark.parametrize(
+    "output, status",
+    [
+        ("kind v0.20.0 go1.20 linux/amd64", FAIL),
+        ("kind v0.31.0 go1.25 linux/amd64", WARN),
+        ("garbage", FAIL),
+    ],
+)
 def test_kind_version_against_the_pin(output, status):
     machine = Machine()
     machine.tools["kind"] = output
@@ -82,16 +96,16 @@ def test_missing_tools_point_at_invoke_tools():
         assert "invoke tools" in found[tool].fix
 
 
-@pytest.mark.parametrize("version, status", [("v2.17.0", FAIL), ("v3.10.0", WARN), ("v3.17.1", PASS),
-                                             ("v4.0.0", FAIL)])
+@pytest.mark.parametrize("version, status", [("v2.17.0", FAIL), ("v3.10.0", WARN), ("v3.17.1", PASS), ("v4.0.0", FAIL)])
 def test_helm_version(version, status):
     machine = Machine()
     machine.tools["helm"] = f"{version}+gabc\n"
     assert results(machine)["helm"].status == status
 
 
-@pytest.mark.parametrize("version, status", [("v1.32.4", FAIL), ("v1.33.1", PASS), ("v1.35.0", PASS),
-                                             ("v1.36.0", FAIL), ("v2.34.0", FAIL)])
+@pytest.mark.parametrize(
+    "version, status", [("v1.32.4", FAIL), ("v1.33.1", PASS), ("v1.35.0", PASS), ("v1.36.0", FAIL), ("v2.34.0", FAIL)]
+)
 def test_kubectl_version_skew_against_the_cluster(version, status):
     machine = Machine()
     machine.tools["kubectl"] = json.dumps({"clientVersion": {"gitVersion": version}})
@@ -119,8 +133,10 @@ def test_ports_held_by_the_workshops_own_cluster_pass():
 
 def test_ports_come_from_the_kind_config(tmp_path):
     config = tmp_path / "kind.yaml"
-    config.write_text("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
-                      "  extraPortMappings:\n  - {containerPort: 31080, hostPort: 9080, listenAddress: 127.0.0.1}\n")
+    config.write_text(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
+        "  extraPortMappings:\n  - {containerPort: 31080, hostPort: 9080, listenAddress: 127.0.0.1}\n"
+    )
     found = results(Machine(busy_ports={9080}), config_path=config)
     assert found["port 127.0.0.1:9080"].status == FAIL
     assert "port 127.0.0.1:8080" not in found
@@ -181,9 +197,17 @@ def test_an_unknown_target_is_refused():
         doctor.run_doctor(target="minikube", probes=Machine().probes(), show=False)
 
 
-@pytest.mark.parametrize("text, expected", [("v1.34.0", (1, 34, 0)), ("1.32+", (1, 32)),
-                                            ("v1.32.4-dispatcher", (1, 32, 4)), ("v3.16.3+gcfd0749", (3, 16, 3)),
-                                            ("", None), ("banana", None)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("v1.34.0", (1, 34, 0)),
+        ("1.32+", (1, 32)),
+        ("v1.32.4-dispatcher", (1, 32, 4)),
+        ("v3.16.3+gcfd0749", (3, 16, 3)),
+        ("", None),
+        ("banana", None),
+    ],
+)
 def test_version_tuple(text, expected):
     assert doctor.version_tuple(text) == expected
 
@@ -197,10 +221,21 @@ def test_the_table_shows_fixes_only_for_problems(capsys):
 
 def test_invoke_doctor_without_docker_exits_non_zero_with_a_clear_message(tmp_path):
     """The real CLI on a machine where no docker (nor kind, helm) can be found."""
-    env = {**os.environ, "PATH": str(tmp_path), "NO_COLOR": "1", "KUBECONFIG": str(tmp_path / "none"),
-           "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "invoke", "doctor"], cwd=paths.REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PATH": str(tmp_path),
+        "NO_COLOR": "1",
+        "KUBECONFIG": str(tmp_path / "none"),
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "doctor"],
+        cwd=paths.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert "error: doctor: cluster tier (kind): not ready" in done.stderr and "docker daemon" in done.stderr
     assert "local tier: ready" in done.stdout, "the local tier is reported on its own"
@@ -233,14 +268,22 @@ def test_a_ready_local_tier_passes_every_check():
     assert {r.status for r in local_checks(LocalMachine()).values()} == {PASS}
 
 
-@pytest.mark.parametrize("change, check, status, fix", [
-    ({"python": (3, 10, 12)}, "python", FAIL, "bootstrap"),
-    ({"packages": {"scikit-learn": pin("python", "scikit_learn")}}, "kserve", FAIL, "bootstrap"),
-    ({"packages": {"kserve": pin("python", "kserve_sdk"), "scikit-learn": "1.6.1"}}, "scikit-learn", FAIL, "bootstrap"),
-    ({"loopback": False}, "loopback (127.0.0.1)", FAIL, "127.0.0.1"),
-    ({"prometheus": None}, "prometheus (Lab 5)", WARN, "apt-get install prometheus"),
-    ({"schema": False}, "KServe schema", WARN, "invoke schemas"),
-])
+@pytest.mark.parametrize(
+    "change, check, status, fix",
+    [
+        ({"python": (3, 10, 12)}, "python", FAIL, "bootstrap"),
+        ({"packages": {"scikit-learn": pin("python", "scikit_learn")}}, "kserve", FAIL, "bootstrap"),
+        (
+            {"packages": {"kserve": pin("python", "kserve_sdk"), "scikit-learn": "1.6.1"}},
+            "scikit-learn",
+            FAIL,
+            "bootstrap",
+        ),
+        ({"loopback": False}, "loopback (127.0.0.1)", FAIL, "127.0.0.1"),
+        ({"prometheus": None}, "prometheus (Lab 5)", WARN, "apt-get install prometheus"),
+        ({"schema": False}, "KServe schema", WARN, "invoke schemas"),
+    ],
+)
 def test_each_local_problem_is_found_with_its_fix(change, check, status, fix):
     found = local_checks(LocalMachine(**change))
     assert found[check].status == status
@@ -250,8 +293,9 @@ def test_each_local_problem_is_found_with_its_fix(change, check, status, fix):
 
 def run_tiers(tiers, machine=None, local=None, **kwargs):
     kwargs.setdefault("show", False)
-    return doctor.run_tiers(tiers, probes=(machine or Machine()).probes(),
-                            local_probes=(local or LocalMachine()).probes(), **kwargs)
+    return doctor.run_tiers(
+        tiers, probes=(machine or Machine()).probes(), local_probes=(local or LocalMachine()).probes(), **kwargs
+    )
 
 
 def test_without_docker_the_local_tier_is_ready_and_the_cluster_tier_is_not():
@@ -275,10 +319,19 @@ def test_a_warning_keeps_a_tier_ready_and_a_failure_does_not():
         run_tiers(["local"], local=LocalMachine(packages={"scikit-learn": pin("python", "scikit_learn")}))
 
 
-@pytest.mark.parametrize("text, tiers", [
-    ("", ["local", "kind"]), ("all", ["local", "kind"]), ("local", ["local"]), ("cluster", ["kind"]),
-    ("kind", ["kind"]), ("gke", ["gke"]), ("Local, GKE", ["local", "gke"]), ("local,local", ["local"]),
-])
+@pytest.mark.parametrize(
+    "text, tiers",
+    [
+        ("", ["local", "kind"]),
+        ("all", ["local", "kind"]),
+        ("local", ["local"]),
+        ("cluster", ["kind"]),
+        ("kind", ["kind"]),
+        ("gke", ["gke"]),
+        ("Local, GKE", ["local", "gke"]),
+        ("local,local", ["local"]),
+    ],
+)
 def test_tier_names(text, tiers):
     assert doctor.parse_tiers(text) == tiers
 
@@ -298,20 +351,37 @@ def test_the_tables_are_one_per_tier_with_a_summary_line_each(capsys):
 
 
 def _no_docker_env(tmp_path) -> dict:
-    return {**os.environ, "PATH": str(tmp_path), "NO_COLOR": "1", "KUBECONFIG": str(tmp_path / "none"),
-            "HOME": str(tmp_path)}
+    return {
+        **os.environ,
+        "PATH": str(tmp_path),
+        "NO_COLOR": "1",
+        "KUBECONFIG": str(tmp_path / "none"),
+        "HOME": str(tmp_path),
+    }
 
 
 def test_invoke_doctor_tier_local_without_docker_exits_zero(tmp_path):
     """The reader of the setup page's local tab: no Docker, no kind, and that is fine."""
-    done = subprocess.run([sys.executable, "-m", "invoke", "doctor", "--tier", "local"], cwd=paths.REPO_ROOT,
-                          env=_no_docker_env(tmp_path), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "doctor", "--tier", "local"],
+        cwd=paths.REPO_ROOT,
+        env=_no_docker_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "local tier: ready" in done.stdout and "docker daemon" not in done.stdout
 
 
 def test_invoke_doctor_with_a_misspelt_tier_is_one_message(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "invoke", "doctor", "--tier", "clustr"], cwd=paths.REPO_ROOT,
-                          env=_no_docker_env(tmp_path), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "doctor", "--tier", "clustr"],
+        cwd=paths.REPO_ROOT,
+        env=_no_docker_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert "unknown tier 'clustr'" in done.stderr and "Traceback" not in done.stderr + done.stdout

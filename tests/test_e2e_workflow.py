@@ -49,8 +49,14 @@ def run_listing(workflow: dict, cwd: Path, tmp_path: Path) -> subprocess.Complet
     output = tmp_path / "github_output"
     output.write_text("")
     script = step(workflow, "notebooks", r"GITHUB_OUTPUT")["run"]
-    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "GITHUB_OUTPUT": str(output)}, timeout=60)
+    return subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+        timeout=60,
+    )
 
 
 def listed(tmp_path: Path) -> list[str]:
@@ -60,6 +66,7 @@ def listed(tmp_path: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- the jobs
+
 
 def test_the_job_list_is_every_master_notebook(workflow, tmp_path):
     result = run_listing(workflow, REPO_ROOT, tmp_path)
@@ -172,6 +179,7 @@ def test_actionlint_would_catch_a_broken_workflow(tmp_path):
 
 # ---------------------------------------------------------------------- the outputs plugin
 
+
 def plugin_source(workflow: dict) -> str:
     script = step(workflow, "lab", r"--nbval")["run"]
     match = re.search(r"<<'PY'\n(.*?)\n\s*PY\n", script, re.S)
@@ -186,20 +194,38 @@ def test_the_plugin_keeps_the_outputs_nbval_saw(workflow, tmp_path):
     plugin_dir = tmp_path / "plugin"
     plugin_dir.mkdir()
     (plugin_dir / "nbval_keep_outputs.py").write_text(plugin_source(workflow))
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("print('hello from the kernel')"),
-        nbformat.v4.new_code_cell("6 * 7"),
-        nbformat.v4.new_code_cell("1 / 0"),  # a failing cell: the run fails, its error is kept
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("print('hello from the kernel')"),
+            nbformat.v4.new_code_cell("6 * 7"),
+            nbformat.v4.new_code_cell("1 / 0"),  # a failing cell: the run fails, its error is kept
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     nbformat.write(notebook, str(run_dir / "01-demo.ipynb"))
     executed = tmp_path / "executed"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "nbval_keep_outputs", "-p", "no:cacheprovider",
-         "--nbval-lax", "--nbval-current-env", "01-demo.ipynb"],
-        cwd=run_dir, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(plugin_dir), "EXECUTED_DIR": str(executed)})
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "nbval_keep_outputs",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "01-demo.ipynb",
+        ],
+        cwd=run_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(plugin_dir), "EXECUTED_DIR": str(executed)},
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 failed, 2 passed" in result.stdout
     kept = nbformat.read(str(executed / "01-demo.ipynb"), as_version=4)

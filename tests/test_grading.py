@@ -24,8 +24,11 @@ def accuracy(accuracy):
 @lab_check("lab97")
 def payload(payload):
     if payload.get("instances") != [[6.8, 2.8, 4.8, 1.4]]:
-        raise CheckFailed(expected={"instances": [[6.8, 2.8, 4.8, 1.4]]}, found=payload,
-                          hint="V1 payloads put the rows under 'instances'.")
+        raise CheckFailed(
+            expected={"instances": [[6.8, 2.8, 4.8, 1.4]]},
+            found=payload,
+            hint="V1 payloads put the rows under 'instances'.",
+        )
 
 
 @lab_check("lab97", hint="Use both answers.")
@@ -177,7 +180,10 @@ def test_every_result_is_appended_to_the_report(monkeypatch, tmp_path):
     check("lab97.nope", {}, show=False)
     records = [json.loads(line) for line in report.read_text().splitlines()]
     assert [(r["name"], r["passed"]) for r in records] == [
-        ("lab97.accuracy", True), ("lab97.accuracy", False), ("lab97.nope", False)]
+        ("lab97.accuracy", True),
+        ("lab97.accuracy", False),
+        ("lab97.nope", False),
+    ]
     assert records[1]["lab"] == "lab97" and records[1]["check"] == "accuracy"
     assert records[1]["expected"] == "between 0.9 and 1.0" and records[1]["hint"] == HINT
 
@@ -211,7 +217,9 @@ def _real_checks():
                 yield pytest.param(spec, id=spec.qualified_name)
 
 
-@pytest.mark.parametrize("spec", list(_real_checks()) or [pytest.param(None, marks=pytest.mark.skip("no lab checks yet"))])
+@pytest.mark.parametrize(
+    "spec", list(_real_checks()) or [pytest.param(None, marks=pytest.mark.skip("no lab checks yet"))]
+)
 def test_every_real_check_rejects_empty_answers(spec):
     """A check that passes when every answer is None cannot fail for real."""
     result = check(spec.qualified_name, {variable: None for variable in spec.variables}, show=False)
@@ -228,15 +236,14 @@ def test_in_a_kernel_the_result_is_shown_once(tmp_path):
         nbformat.v4.new_code_cell(
             "from kserve_workshop.grading import check, lab_check, CheckFailed\n"
             "@lab_check('lab98')\ndef answer(answer):\n    if answer != 42:\n"
-            "        raise CheckFailed(expected=42, found=answer, hint='Think.')\nanswer = 41"),
+            "        raise CheckFailed(expected=42, found=answer, hint='Think.')\nanswer = 41"
+        ),
         nbformat.v4.new_code_cell("check('lab98.answer')"),
         nbformat.v4.new_code_cell("result = check('lab98.answer', answer=42)"),
         nbformat.v4.new_code_cell("result"),
     ]
-    NotebookClient(nb, timeout=60, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    shown = [[o for o in cell.outputs if o.output_type in ("display_data", "execute_result")]
-             for cell in nb.cells[1:]]
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = [[o for o in cell.outputs if o.output_type in ("display_data", "execute_result")] for cell in nb.cells[1:]]
     assert [len(outputs) for outputs in shown] == [1, 1, 1]
     failed_html = shown[0][0]["data"]["text/html"]
     assert "✗" in failed_html and "42" in failed_html and "Think." in failed_html

@@ -24,13 +24,28 @@ from kserve_workshop.isvc.diff import changed_fields, describe, unified_diff
 CONSTANT = freeze([{"a": [1, 2]}, {"b": 3}])
 
 
-@pytest.mark.parametrize("change", [
-    lambda c: c.append(1), lambda c: c.extend([1]), lambda c: c.insert(0, 1), lambda c: c.pop(),
-    lambda c: c.remove(c[0]), lambda c: c.clear(), lambda c: c.sort(), lambda c: c.reverse(),
-    lambda c: c.__setitem__(0, 1), lambda c: c.__delitem__(0), lambda c: c.__iadd__([1]),
-    lambda c: c[0].__setitem__("x", 1), lambda c: c[0].update(x=1), lambda c: c[0].pop("a"),
-    lambda c: c[0].setdefault("x", 1), lambda c: c[0].clear(), lambda c: c[0]["a"].append(3),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.append(1),
+        lambda c: c.extend([1]),
+        lambda c: c.insert(0, 1),
+        lambda c: c.pop(),
+        lambda c: c.remove(c[0]),
+        lambda c: c.clear(),
+        lambda c: c.sort(),
+        lambda c: c.reverse(),
+        lambda c: c.__setitem__(0, 1),
+        lambda c: c.__delitem__(0),
+        lambda c: c.__iadd__([1]),
+        lambda c: c[0].__setitem__("x", 1),
+        lambda c: c[0].update(x=1),
+        lambda c: c[0].pop("a"),
+        lambda c: c[0].setdefault("x", 1),
+        lambda c: c[0].clear(),
+        lambda c: c[0]["a"].append(3),
+    ],
+)
 def test_a_frozen_constant_refuses_every_change(change):
     with pytest.raises(TypeError, match="copy"):
         change(CONSTANT)
@@ -56,6 +71,7 @@ def test_copies_of_a_frozen_constant_are_plain_and_changeable():
 
 # -- manifest diffs ------------------------------------------------------------------------------
 
+
 def test_changed_fields_name_every_change_and_ignore_equal_numbers():
     before = {"spec": {"predictor": {"minReplicas": 1, "model": {"uri": "a"}}}, "keep": 20}
     after = {"spec": {"predictor": {"minReplicas": 2, "model": {"uri": "a"}, "maxReplicas": 3}}, "keep": 20.0}
@@ -72,6 +88,7 @@ def test_unified_diff_shows_numpy_numbers_as_numbers():
 
 # -- what the model server received ---------------------------------------------------------------
 
+
 def test_the_record_keeps_each_distinct_row_once_with_its_latest_answer(tmp_path):
     recorder = received.Recorder(tmp_path / "record.jsonl")
     rows = np.array([[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]])
@@ -79,8 +96,10 @@ def test_the_record_keeps_each_distinct_row_once_with_its_latest_answer(tmp_path
         recorder.note(rows, np.array([1, 1]))
     recorder.note(rows[:1].astype(np.float32), [2])  # the same row as float32, answered differently
     assert len((tmp_path / "record.jsonl").read_text().splitlines()) == 3
-    assert received.read_record(tmp_path / "record.jsonl") == {received.row_key(rows[0]): 2,
-                                                              received.row_key(rows[1]): 1}
+    assert received.read_record(tmp_path / "record.jsonl") == {
+        received.row_key(rows[0]): 2,
+        received.row_key(rows[1]): 1,
+    }
 
 
 def test_the_record_skips_big_batches_and_never_raises(tmp_path):
@@ -92,6 +111,7 @@ def test_the_record_skips_big_batches_and_never_raises(tmp_path):
 
 
 # -- guarded calls and lesson-cell guards ---------------------------------------------------------
+
 
 def test_a_real_interrupt_still_stops_a_check():
     def interrupted():
@@ -112,8 +132,7 @@ def test_the_time_limit_stops_a_loop_and_is_cleared_afterwards():
 
 def test_off_the_main_thread_a_check_is_a_plain_call():
     results = []
-    thread = threading.Thread(target=lambda: results.append(check("lab4.n_requests", {"n_requests": 385},
-                                                                  show=False)))
+    thread = threading.Thread(target=lambda: results.append(check("lab4.n_requests", {"n_requests": 385}, show=False)))
     thread.start()
     thread.join()
     assert results[0].passed

@@ -16,12 +16,15 @@ from kserve_workshop.processes import free_port
 from kserve_workshop.metrics import cluster
 
 
-@pytest.mark.parametrize("release, fullname", [
-    ("prometheus", "prometheus-kube-prometheus"),          # cut to 26 characters, as the chart does
-    ("kps", "kps-kube-prometheus-stack"),
-    ("kube-prometheus-stack", "kube-prometheus-stack"),    # the release name already holds the chart's
-    ("monitoring-kube-prometheus-stack-extra", "monitoring-kube-prometheus"),  # cut, not extended
-])
+@pytest.mark.parametrize(
+    "release, fullname",
+    [
+        ("prometheus", "prometheus-kube-prometheus"),  # cut to 26 characters, as the chart does
+        ("kps", "kps-kube-prometheus-stack"),
+        ("kube-prometheus-stack", "kube-prometheus-stack"),  # the release name already holds the chart's
+        ("monitoring-kube-prometheus-stack-extra", "monitoring-kube-prometheus"),  # cut, not extended
+    ],
+)
 def test_stack_fullname_follows_the_chart_helper(release, fullname):
     assert cluster.stack_fullname(release) == fullname
 
@@ -39,11 +42,25 @@ def test_service_names_for_the_workshop_release():
 def test_port_forward_command_is_exact_and_loopback_only(monkeypatch):
     from kserve_workshop import kube
 
-    forward = cluster.ServicePortForward("prometheus-kube-prometheus-prometheus", "monitoring", 9090,
-                                         ready_path="/-/ready", context="kind-kserve-workshop")
+    forward = cluster.ServicePortForward(
+        "prometheus-kube-prometheus-prometheus",
+        "monitoring",
+        9090,
+        ready_path="/-/ready",
+        context="kind-kserve-workshop",
+    )
     assert forward.argv(41234) == [
-        "kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address", "127.0.0.1",
-        "-n", "monitoring", "svc/prometheus-kube-prometheus-prometheus", "41234:9090"]
+        "kubectl",
+        "--context",
+        "kind-kserve-workshop",
+        "port-forward",
+        "--address",
+        "127.0.0.1",
+        "-n",
+        "monitoring",
+        "svc/prometheus-kube-prometheus-prometheus",
+        "41234:9090",
+    ]
     assert forward.ready_urls(41234) == ["http://127.0.0.1:41234/-/ready"]
     # Without a context: the labs' context (kube.lab_context), never whatever is current.
     monkeypatch.setattr(kube, "kube_contexts", lambda: (["prod", "kind-kserve-workshop"], "prod"))
@@ -62,8 +79,9 @@ contexts: [{{name: kind-kserve-workshop, context: {{cluster: nowhere, user: nobo
 current-context: kind-kserve-workshop
 """)
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    forward = cluster.ServicePortForward("prometheus-kube-prometheus-prometheus", "monitoring", 9090,
-                                         ready_path="/-/ready", startup_timeout=20)
+    forward = cluster.ServicePortForward(
+        "prometheus-kube-prometheus-prometheus", "monitoring", 9090, ready_path="/-/ready", startup_timeout=20
+    )
     with pytest.raises(WorkshopError, match="exited with code") as info:
         forward.start()
     assert "connection refused" in info.value.message.lower()
@@ -106,12 +124,15 @@ class NotFound(Exception):
     reason = "Not Found"
 
 
-@pytest.mark.parametrize("api, message", [
-    (SecretsApi(error=NotFound()), "cannot read Secret monitoring/prometheus-grafana: not found"),
-    (SecretsApi(error=ConnectionRefusedError()), "ConnectionRefusedError"),
-    (SecretsApi({"admin-user": b64("admin")}), "no readable admin-user/admin-password"),
-    (SecretsApi({"admin-user": "%%%", "admin-password": "%%%"}), "no readable admin-user/admin-password"),
-])
+@pytest.mark.parametrize(
+    "api, message",
+    [
+        (SecretsApi(error=NotFound()), "cannot read Secret monitoring/prometheus-grafana: not found"),
+        (SecretsApi(error=ConnectionRefusedError()), "ConnectionRefusedError"),
+        (SecretsApi({"admin-user": b64("admin")}), "no readable admin-user/admin-password"),
+        (SecretsApi({"admin-user": "%%%", "admin-password": "%%%"}), "no readable admin-user/admin-password"),
+    ],
+)
 def test_grafana_login_problems_are_one_clear_error(api, message):
     with pytest.raises(WorkshopError, match=message):
         grafana.grafana_login(api=api)

@@ -39,13 +39,27 @@ def tag_of(text: str) -> str:
 def build_commands(cache, tag: str, *, model_file=None) -> list[str]:
     context = cache / "image-context"
     source = ["--model-file", str(model_file)] if model_file else ["--reference"]
-    return [shlex.join([sys.executable, "-m", "kserve_workshop.image_context", "--into", str(context), *source]),
-            DOCKER_UP,
-            shlex.join(["docker", "build", "--file", str(DOCKERFILE),
-                        "--build-arg", f"BASE_IMAGE={pin('custom_image', 'base_image')}",
-                        "--build-arg", f"KSERVE_VERSION={pin('python', 'kserve_sdk')}",
-                        "--build-arg", f"SCIKIT_LEARN_VERSION={pin('python', 'scikit_learn')}",
-                        "--tag", tag, str(context)])]
+    return [
+        shlex.join([sys.executable, "-m", "kserve_workshop.image_context", "--into", str(context), *source]),
+        DOCKER_UP,
+        shlex.join(
+            [
+                "docker",
+                "build",
+                "--file",
+                str(DOCKERFILE),
+                "--build-arg",
+                f"BASE_IMAGE={pin('custom_image', 'base_image')}",
+                "--build-arg",
+                f"KSERVE_VERSION={pin('python', 'kserve_sdk')}",
+                "--build-arg",
+                f"SCIKIT_LEARN_VERSION={pin('python', 'scikit_learn')}",
+                "--tag",
+                tag,
+                str(context),
+            ]
+        ),
+    ]
 
 
 def inspect_command(tag: str) -> str:
@@ -67,11 +81,13 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture
 def lab_file(cache):
     """Write Lab 6's model file (as its %%writefile cell does) and return its path."""
+
     def write(text: str = MY_MODEL):
         path = cache / "lab6" / "iris_model.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return path
+
     return write
 
 
@@ -103,10 +119,12 @@ def tools(tmp_path, monkeypatch):
             tool = bin_dir / name
             tool.write_text("#!/bin/sh\nexit 99\n")
             tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+
     return provide
 
 
 # ----- names, pins and the model file ------------------------------------------------------
+
 
 def test_without_the_labs_file_the_image_packages_the_worked_solution(cache):
     source = image.model_source()
@@ -132,10 +150,13 @@ def test_a_named_file_wins_and_the_tag_follows_its_content(lab_file, tmp_path):
     assert image.local_tag(other) == image.local_tag()  # same text, same image
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("missing.py", None, "no model file at"),
-    ("notes.txt", "hello", "is not a Python file"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("missing.py", None, "no model file at"),
+        ("notes.txt", "hello", "is not a Python file"),
+    ],
+)
 def test_a_bad_model_file_is_refused(tmp_path, name, text, message):
     path = tmp_path / name
     if text is not None:
@@ -152,9 +173,11 @@ def test_the_tag_follows_the_project_version(cache):
 
 
 def test_build_args_come_from_versions_toml():
-    assert image.build_args() == {"BASE_IMAGE": pin("custom_image", "base_image"),
-                                  "KSERVE_VERSION": pin("python", "kserve_sdk"),
-                                  "SCIKIT_LEARN_VERSION": pin("python", "scikit_learn")}
+    assert image.build_args() == {
+        "BASE_IMAGE": pin("custom_image", "base_image"),
+        "KSERVE_VERSION": pin("python", "kserve_sdk"),
+        "SCIKIT_LEARN_VERSION": pin("python", "scikit_learn"),
+    }
     # ... which are the project's own Python pins
     dependencies = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert f"kserve=={image.build_args()['KSERVE_VERSION']}" in dependencies
@@ -163,6 +186,7 @@ def test_build_args_come_from_versions_toml():
 
 # ----- plans -------------------------------------------------------------------------------------
 
+
 def test_build_plan_commands(cache, lab_file):
     assert image.build_plan().commands() == build_commands(cache, REFERENCE_TAG)
     path = lab_file()
@@ -170,8 +194,11 @@ def test_build_plan_commands(cache, lab_file):
 
 
 def test_build_plan_with_another_tag(cache):
-    assert image.build_plan("ghcr.io/me/custom:dev").commands()[-1].endswith(
-        f"--tag ghcr.io/me/custom:dev {cache / 'image-context'}")
+    assert (
+        image.build_plan("ghcr.io/me/custom:dev")
+        .commands()[-1]
+        .endswith(f"--tag ghcr.io/me/custom:dev {cache / 'image-context'}")
+    )
 
 
 def test_load_kind_plan_commands(cache, lab_file):
@@ -183,8 +210,12 @@ def test_load_kind_plan_commands(cache, lab_file):
 
 def test_push_plan_commands(cache):
     remote = f"{REGISTRY}/custom-model:{REFERENCE_TAG.split(':')[1]}"
-    assert image.push_plan(REGISTRY).commands() == [DOCKER_UP, inspect_command(REFERENCE_TAG),
-                                                    f"docker tag {REFERENCE_TAG} {remote}", f"docker push {remote}"]
+    assert image.push_plan(REGISTRY).commands() == [
+        DOCKER_UP,
+        inspect_command(REFERENCE_TAG),
+        f"docker tag {REFERENCE_TAG} {remote}",
+        f"docker push {remote}",
+    ]
 
 
 def test_plans_run_in_order_through_the_runner(cache):
@@ -204,38 +235,47 @@ def test_the_plans_build_context_step_really_lays_out_the_context(cache, lab_fil
     assert (context / "kserve_workshop" / "runtime" / "model_file_server.py").is_file()
 
 
-@pytest.mark.parametrize("registry, remote", [
-    (REGISTRY + "/", f"{REGISTRY}/custom-model:{VERSION}"),
-    ("ghcr.io/someone", f"ghcr.io/someone/custom-model:{VERSION}"),
-    ("localhost:5001", f"localhost:5001/custom-model:{VERSION}"),
-    ("docker.io/someone", f"docker.io/someone/custom-model:{VERSION}"),
-])
+@pytest.mark.parametrize(
+    "registry, remote",
+    [
+        (REGISTRY + "/", f"{REGISTRY}/custom-model:{VERSION}"),
+        ("ghcr.io/someone", f"ghcr.io/someone/custom-model:{VERSION}"),
+        ("localhost:5001", f"localhost:5001/custom-model:{VERSION}"),
+        ("docker.io/someone", f"docker.io/someone/custom-model:{VERSION}"),
+    ],
+)
 def test_remote_tags(registry, remote):
     assert image.remote_tag(registry, f"{REPOSITORY}:{VERSION}") == remote
 
 
-@pytest.mark.parametrize("registry, message", [
-    ("", "--registry is required"),
-    ("https://ghcr.io/someone", "not a URL"),
-    ("ghcr.io/someone:v1", "without a tag or digest"),
-    ("ghcr.io/someone@sha256:" + "a" * 64, "without a tag or digest"),
-    ("someone", "expected HOST[:PORT][/PATH]"),
-    ("ghcr.io/Some One", "expected HOST[:PORT][/PATH]"),
-    ("europe-west1-docker.pkg.dev/my-project", "an Artifact Registry path is REGION-docker.pkg.dev/PROJECT/REPO"),
-    ("europe-west1-docker.pkg.dev/my-project/repo/extra", "an Artifact Registry path is"),
-])
+@pytest.mark.parametrize(
+    "registry, message",
+    [
+        ("", "--registry is required"),
+        ("https://ghcr.io/someone", "not a URL"),
+        ("ghcr.io/someone:v1", "without a tag or digest"),
+        ("ghcr.io/someone@sha256:" + "a" * 64, "without a tag or digest"),
+        ("someone", "expected HOST[:PORT][/PATH]"),
+        ("ghcr.io/Some One", "expected HOST[:PORT][/PATH]"),
+        ("europe-west1-docker.pkg.dev/my-project", "an Artifact Registry path is REGION-docker.pkg.dev/PROJECT/REPO"),
+        ("europe-west1-docker.pkg.dev/my-project/repo/extra", "an Artifact Registry path is"),
+    ],
+)
 def test_bad_registries_are_refused(registry, message):
     with pytest.raises(WorkshopError, match=message.replace("[", r"\[").replace("]", r"\]")):
         image.push_plan(registry)
 
 
-@pytest.mark.parametrize("tag, message", [
-    ("custom-model", "invalid image tag"),
-    ("Custom:1", "invalid image tag"),
-    ("custom model:1", "invalid image tag"),
-    ("custom@sha256:" + "a" * 64, "invalid image tag"),
-    ("kserve-workshop/custom-model:latest", "refusing the tag 'latest'"),
-])
+@pytest.mark.parametrize(
+    "tag, message",
+    [
+        ("custom-model", "invalid image tag"),
+        ("Custom:1", "invalid image tag"),
+        ("custom model:1", "invalid image tag"),
+        ("custom@sha256:" + "a" * 64, "invalid image tag"),
+        ("kserve-workshop/custom-model:latest", "refusing the tag 'latest'"),
+    ],
+)
 def test_bad_tags_are_refused(tag, message):
     for make in (image.build_plan, image.load_kind_plan, lambda t: image.push_plan(REGISTRY, t)):
         with pytest.raises(WorkshopError, match=message):
@@ -243,6 +283,7 @@ def test_bad_tags_are_refused(tag, message):
 
 
 # ----- tasks ---------------------------------------------------------------------------------
+
 
 def test_build_task_runs_the_plan(tools, cache):
     tools("docker")
@@ -275,8 +316,14 @@ def test_dry_runs_print_and_run_nothing(capsys, tools, cache):
 
 def test_load_kind_task_checks_the_cluster_then_loads(cache, tools):
     tools("docker", "kind")
-    ctx = MockContext(run={"kind get clusters": Result("kserve-workshop\n"), DOCKER_UP: Result("28\n"),
-                           INSPECT: Result("sha256:abc\n"), LOAD: True})
+    ctx = MockContext(
+        run={
+            "kind get clusters": Result("kserve-workshop\n"),
+            DOCKER_UP: Result("28\n"),
+            INSPECT: Result("sha256:abc\n"),
+            LOAD: True,
+        }
+    )
     image_tasks.load_kind(ctx)
     assert ran(ctx) == ["kind get clusters", DOCKER_UP, INSPECT, LOAD]
 
@@ -292,8 +339,14 @@ def test_load_kind_task_refuses_a_missing_cluster(tools):
 
 def test_push_task_runs_the_plan(cache, tools):
     tools("docker")
-    ctx = MockContext(run={DOCKER_UP: Result("28\n"), INSPECT: Result("sha256:abc\n"),
-                           f"docker tag {TAG} {REMOTE}": True, f"docker push {REMOTE}": True})
+    ctx = MockContext(
+        run={
+            DOCKER_UP: Result("28\n"),
+            INSPECT: Result("sha256:abc\n"),
+            f"docker tag {TAG} {REMOTE}": True,
+            f"docker push {REMOTE}": True,
+        }
+    )
     image_tasks.push(ctx, registry=REGISTRY)
     assert ran(ctx)[-1] == f"docker push {REMOTE}"
 
@@ -304,15 +357,22 @@ def test_missing_tools_are_named(tools):
         image_tasks.load_kind.body.__wrapped__(MockContext(run={}))
 
 
-@pytest.mark.parametrize("failing, hint", [
-    (DOCKER_UP, "start Docker"),
-    (INSPECT, "invoke image.build"),
-    (f"docker push {REMOTE}", "gcloud auth configure-docker"),
-])
+@pytest.mark.parametrize(
+    "failing, hint",
+    [
+        (DOCKER_UP, "start Docker"),
+        (INSPECT, "invoke image.build"),
+        (f"docker push {REMOTE}", "gcloud auth configure-docker"),
+    ],
+)
 def test_a_failed_step_says_what_to_do(cache, tools, failing, hint):
     tools("docker")
-    answers = {DOCKER_UP: Result("28\n"), INSPECT: Result("sha256:abc\n"), f"docker tag {TAG} {REMOTE}": True,
-               f"docker push {REMOTE}": True}
+    answers = {
+        DOCKER_UP: Result("28\n"),
+        INSPECT: Result("sha256:abc\n"),
+        f"docker tag {TAG} {REMOTE}": True,
+        f"docker push {REMOTE}": True,
+    }
     answers[failing] = Result(stderr="something went wrong\n", exited=1)
     ctx = MockContext(run=answers)
     with pytest.raises(WorkshopError, match="something went wrong") as caught:
@@ -322,24 +382,39 @@ def test_a_failed_step_says_what_to_do(cache, tools, failing, hint):
 
 
 def test_bad_arguments_exit_with_one_message_and_no_traceback():
-    for args, message in ((["image.push", "--dry-run"], "--registry is required"),
-                          (["image.build", "--tag", "Nope", "--dry-run"], "invalid image tag 'Nope'"),
-                          (["image.load-kind", "--tag", "x:latest", "--dry-run"], "refusing the tag 'latest'"),
-                          (["image.build", "--model-file", "no-such-file.py", "--dry-run"], "no model file at")):
-        done = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=paths.REPO_ROOT, capture_output=True,
-                              text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    for args, message in (
+        (["image.push", "--dry-run"], "--registry is required"),
+        (["image.build", "--tag", "Nope", "--dry-run"], "invalid image tag 'Nope'"),
+        (["image.load-kind", "--tag", "x:latest", "--dry-run"], "refusing the tag 'latest'"),
+        (["image.build", "--model-file", "no-such-file.py", "--dry-run"], "no model file at"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "invoke", *args],
+            cwd=paths.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
         assert done.returncode == 1, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
 
 
 # ----- the image in manifests ----------------------------------------------------------------
 
+
 def test_use_image_swaps_only_the_workshop_image():
-    manifest = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-                "metadata": {"name": "x"},
-                "spec": {"transformer": {"containers": [{"name": "kserve-container", "image": TAG}]},
-                         "predictor": {"containers": [{"name": "kserve-container", "image": TAG},
-                                                      {"name": "sidecar", "image": "busybox:1.36"}]}}}
+    manifest = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "x"},
+        "spec": {
+            "transformer": {"containers": [{"name": "kserve-container", "image": TAG}]},
+            "predictor": {
+                "containers": [{"name": "kserve-container", "image": TAG}, {"name": "sidecar", "image": "busybox:1.36"}]
+            },
+        },
+    }
     swapped = image.use_image(manifest, REMOTE)
     assert swapped["spec"]["transformer"]["containers"][0]["image"] == REMOTE
     assert [c["image"] for c in swapped["spec"]["predictor"]["containers"]] == [REMOTE, "busybox:1.36"]
@@ -369,8 +444,11 @@ def lab_manifest(name: str) -> dict:
 
 
 def workshop_containers(manifest: dict) -> list[dict]:
-    return [container for component in ("transformer", "predictor")
-            for container in manifest["spec"][component].get("containers", [])]
+    return [
+        container
+        for component in ("transformer", "predictor")
+        for container in manifest["spec"][component].get("containers", [])
+    ]
 
 
 def test_the_lab_manifests_validate(isvc_schema):
@@ -425,11 +503,23 @@ def test_the_transformer_command_line_kserve_will_run_parses():
     (container,) = manifest["spec"]["transformer"]["containers"]
     # KServe leaves these to itself when the manifest does not set them (transformer_custom.go)
     assert not {"--model_name", "--predictor_host", "--http_port"} & set(container["args"])
-    appended = ["--model_name", "iris-transformer", "--predictor_host", "iris-transformer-predictor.default",
-                "--http_port", "8080"]
+    appended = [
+        "--model_name",
+        "iris-transformer",
+        "--predictor_host",
+        "iris-transformer-predictor.default",
+        "--http_port",
+        "8080",
+    ]
     args = _parse(model_file_server, [*_entrypoint()[3:], *container["args"], *appended])
-    assert (args.model_class, args.model_dir, args.host, args.predictor_protocol, args.model_name, args.http_port) == \
-        ("IrisTransformer", None, "0.0.0.0", "v1", "iris-transformer", 8080)
+    assert (args.model_class, args.model_dir, args.host, args.predictor_protocol, args.model_name, args.http_port) == (
+        "IrisTransformer",
+        None,
+        "0.0.0.0",
+        "v1",
+        "iris-transformer",
+        8080,
+    )
     predictor = manifest["spec"]["predictor"]
     assert predictor["model"]["runtime"] == "kserve-sklearnserver"
     # the model the lab trains, uploaded to the cluster's store, as the custom predictor's
@@ -445,12 +535,18 @@ def test_the_custom_predictor_command_line_parses():
     args = _parse(model_file_server, [*_entrypoint()[3:], *container["args"]])
     # The transformer calls /v1/models/<InferenceService name>:predict: the predictor must use that name.
     assert args.model_name == manifest["metadata"]["name"]
-    assert (args.model_class, args.host, args.http_port, args.model_dir) == ("IrisPredictor", "0.0.0.0", 8080,
-                                                                             "/mnt/models")
+    assert (args.model_class, args.host, args.http_port, args.model_dir) == (
+        "IrisPredictor",
+        "0.0.0.0",
+        8080,
+        "/mnt/models",
+    )
     assert args.predictor_host is None
     (transformer,) = manifest["spec"]["transformer"]["containers"]
-    assert _parse(model_file_server, [*_entrypoint()[3:], *transformer["args"], "--model_name", "x"]).model_class == \
-        "IrisTransformer"
+    assert (
+        _parse(model_file_server, [*_entrypoint()[3:], *transformer["args"], "--model_name", "x"]).model_class
+        == "IrisTransformer"
+    )
     assert {"name": "STORAGE_URI", "value": LAB_MODEL_URI} in container["env"]
     assert manifest["spec"]["predictor"]["serviceAccountName"] == storage.SERVICE_ACCOUNT
 
@@ -472,18 +568,32 @@ def test_the_notebooks_manifests_carry_this_runs_image_and_model(tmp_path):
 
 # ----- getting the image into the lab's cluster -----------------------------------------------
 
+
 def test_prepare_cluster_image_on_kind_builds_and_loads(cache, tmp_path):
     commands = build_commands(cache, TAG)
-    ctx = MockContext(run={commands[0]: True, DOCKER_UP: Result("28\n"), commands[2]: True,
-                           INSPECT: Result("sha256:abc\n"), LOAD: True})
+    ctx = MockContext(
+        run={
+            commands[0]: True,
+            DOCKER_UP: Result("28\n"),
+            commands[2]: True,
+            INSPECT: Result("sha256:abc\n"),
+            LOAD: True,
+        }
+    )
     assert image.prepare_cluster_image(ctx, "kind-kserve-workshop") == TAG
     assert ran(ctx) == [*commands, DOCKER_UP, INSPECT, LOAD]
     mine = tmp_path / "mine.py"
     mine.write_text(MY_MODEL)
     mine_commands = build_commands(cache, tag_of(MY_MODEL), model_file=mine)
-    ctx = MockContext(run={mine_commands[0]: True, DOCKER_UP: Result("28\n"), mine_commands[2]: True,
-                           inspect_command(tag_of(MY_MODEL)): Result("sha256:abc\n"),
-                           load_command(tag_of(MY_MODEL)): True})
+    ctx = MockContext(
+        run={
+            mine_commands[0]: True,
+            DOCKER_UP: Result("28\n"),
+            mine_commands[2]: True,
+            inspect_command(tag_of(MY_MODEL)): Result("sha256:abc\n"),
+            load_command(tag_of(MY_MODEL)): True,
+        }
+    )
     assert image.prepare_cluster_image(ctx, "kind-kserve-workshop", model_file=mine) == tag_of(MY_MODEL)
 
 

@@ -24,10 +24,21 @@ def kubeconfig(monkeypatch):
     return set_
 
 
-@pytest.mark.parametrize("name, ours", [
-    ("kind-kserve-workshop", True), (GKE, True), ("gke_p_us-central1_kserve-workshop", True),
-    ("kind-other", False), ("kserve-workshop", False), ("gke_p_z_kserve-workshop-2", False),
-    ("gke_p_kserve-workshop", False), ("prod", False), ("", False), (None, False)])
+@pytest.mark.parametrize(
+    "name, ours",
+    [
+        ("kind-kserve-workshop", True),
+        (GKE, True),
+        ("gke_p_us-central1_kserve-workshop", True),
+        ("kind-other", False),
+        ("kserve-workshop", False),
+        ("gke_p_z_kserve-workshop-2", False),
+        ("gke_p_kserve-workshop", False),
+        ("prod", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_which_contexts_are_the_workshops(name, ours):
     assert kube.is_workshop_context(name) is ours
 
@@ -177,9 +188,14 @@ def test_the_kserve_sdk_client_uses_the_context_asked_for(two_contexts):
     assert client.Configuration.get_default_copy().host == before
 
 
-@pytest.mark.parametrize("context, text", [("missing", "no usable kube context 'missing'"),
-                                           # without a context: the labs' context, and there is none
-                                           (None, "no workshop cluster in your kubeconfig")])
+@pytest.mark.parametrize(
+    "context, text",
+    [
+        ("missing", "no usable kube context 'missing'"),
+        # without a context: the labs' context, and there is none
+        (None, "no workshop cluster in your kubeconfig"),
+    ],
+)
 def test_a_context_that_cannot_be_loaded_is_one_clear_error(two_contexts, tmp_path, monkeypatch, context, text):
     if context is None:
         monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-file"))
@@ -198,6 +214,7 @@ def test_api_client_is_still_importable_from_kube():
 
 # ----- kube.errors: one mapping ----------------------------------------------------------------
 
+
 def api_exception(status: int, reason: str | None = None, message: str = "boom"):
     from kubernetes.client.exceptions import ApiException
 
@@ -206,19 +223,36 @@ def api_exception(status: int, reason: str | None = None, message: str = "boom")
     return exc
 
 
-@pytest.mark.parametrize("error, kind, text", [
-    (api_exception(404, "NotFound", 'pods "p" not found'), kube_errors.NotFound, 'not found \\(pods "p" not found\\)'),
-    (api_exception(401, "Unauthorized", "no token"), kube_errors.Forbidden, "access denied"),
-    (api_exception(403, "Forbidden", "cannot get"), kube_errors.Forbidden, "access denied \\(cannot get\\)"),
-    (api_exception(409, "AlreadyExists", "pods \"p\" already exists"), kube_errors.AlreadyExists, 'pods "p" already exists'),
-    (api_exception(409, "Conflict", "the object has been modified"), kube_errors.Conflict, "conflict"),
-    (api_exception(422, "Invalid", "spec.x: Invalid value"), kube_errors.Rejected, "rejected by the API server"),
-    (api_exception(400, "BadRequest", "webhook denied"), kube_errors.Rejected,
-     "rejected by the API server \\(webhook denied\\)"),
-    (api_exception(503, "ServiceUnavailable", "etcd"), kube_errors.ApiUnavailable,
-     "the API server answered 503 \\(etcd\\)"),
-    (ConnectionRefusedError("refused"), kube_errors.ApiUnavailable, "cannot reach the cluster"),
-])
+@pytest.mark.parametrize(
+    "error, kind, text",
+    [
+        (
+            api_exception(404, "NotFound", 'pods "p" not found'),
+            kube_errors.NotFound,
+            'not found \\(pods "p" not found\\)',
+        ),
+        (api_exception(401, "Unauthorized", "no token"), kube_errors.Forbidden, "access denied"),
+        (api_exception(403, "Forbidden", "cannot get"), kube_errors.Forbidden, "access denied \\(cannot get\\)"),
+        (
+            api_exception(409, "AlreadyExists", 'pods "p" already exists'),
+            kube_errors.AlreadyExists,
+            'pods "p" already exists',
+        ),
+        (api_exception(409, "Conflict", "the object has been modified"), kube_errors.Conflict, "conflict"),
+        (api_exception(422, "Invalid", "spec.x: Invalid value"), kube_errors.Rejected, "rejected by the API server"),
+        (
+            api_exception(400, "BadRequest", "webhook denied"),
+            kube_errors.Rejected,
+            "rejected by the API server \\(webhook denied\\)",
+        ),
+        (
+            api_exception(503, "ServiceUnavailable", "etcd"),
+            kube_errors.ApiUnavailable,
+            "the API server answered 503 \\(etcd\\)",
+        ),
+        (ConnectionRefusedError("refused"), kube_errors.ApiUnavailable, "cannot reach the cluster"),
+    ],
+)
 def test_api_failures_map_into_one_family(error, kind, text):
     with pytest.raises(kind, match=f"^read pod p: {text}") as info:
         with kube_errors.api_errors("read pod p"):
@@ -256,8 +290,14 @@ def test_a_body_that_is_not_a_status_still_gives_a_message():
 
 # ----- kube.conditions ---------------------------------------------------------------------------
 
-POD = {"status": {"conditions": [{"type": "PodScheduled", "status": "True"},
-                                 {"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]}}
+POD = {
+    "status": {
+        "conditions": [
+            {"type": "PodScheduled", "status": "True"},
+            {"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
+        ]
+    }
+}
 
 
 def test_the_condition_of_a_type():
@@ -271,17 +311,21 @@ def test_the_condition_of_a_type():
 
 # ----- the labs' context: one rule for upload, serving, port-forwards and %%cluster ----------------
 
+
 @pytest.fixture
 def no_lab_env(monkeypatch):
     monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
     return monkeypatch
 
 
-@pytest.mark.parametrize("names, current, expected", [
-    (["kind-kserve-workshop"], "kind-kserve-workshop", "kind-kserve-workshop"),
-    ([GKE, "kind-kserve-workshop"], GKE, GKE),                        # the current one, when it is a workshop's
-    (["prod", "kind-kserve-workshop"], "prod", "kind-kserve-workshop"),  # never another current cluster
-])
+@pytest.mark.parametrize(
+    "names, current, expected",
+    [
+        (["kind-kserve-workshop"], "kind-kserve-workshop", "kind-kserve-workshop"),
+        ([GKE, "kind-kserve-workshop"], GKE, GKE),  # the current one, when it is a workshop's
+        (["prod", "kind-kserve-workshop"], "prod", "kind-kserve-workshop"),  # never another current cluster
+    ],
+)
 def test_lab_context_follows_the_guards_rule(kubeconfig, no_lab_env, names, current, expected):
     kubeconfig(names, current)
     assert kube.lab_context() == expected == kube.guard_context(None, False)

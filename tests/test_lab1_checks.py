@@ -14,11 +14,18 @@ from support.checks import assert_fails, lab_runner
 
 DOCS = training.DOCS_IRIS_INPUT
 GOOD_V1 = {"instances": DOCS}
-GOOD_V2 = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32",
-                       "data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}]}
+GOOD_V2 = {
+    "inputs": [
+        {"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}
+    ]
+}
 #: The documented shape of KServe's V2 answer for the docs' input.
-V2_RESPONSE = {"model_name": "sklearn-iris", "id": "x", "parameters": None,
-               "outputs": [{"name": "output-0", "shape": [2], "datatype": "INT64", "data": [1, 1]}]}
+V2_RESPONSE = {
+    "model_name": "sklearn-iris",
+    "id": "x",
+    "parameters": None,
+    "outputs": [{"name": "output-0", "shape": [2], "datatype": "INT64", "data": [1, 1]}],
+}
 
 
 class Hostile:
@@ -60,6 +67,7 @@ run = lab_runner("lab1")
 
 # -- accuracy ---------------------------------------------------------------------------------------
 
+
 def test_accuracy_passes_the_held_out_score(model, split):
     assert run("accuracy", accuracy=training.evaluate(model, split), model=model).passed
     assert not run("accuracy", accuracy=0.95).passed, "without the model the accuracy cannot be verified"
@@ -91,6 +99,7 @@ def test_accuracy_survives_a_hostile_model_and_a_missing_variable(split):
 
 # -- saved model ------------------------------------------------------------------------------------
 
+
 def test_saved_model_passes_for_save_model(model, split, tmp_path):
     path = training.save_model(model, tmp_path)
     assert run("saved_model", model_path=path, model=model, split=split).passed
@@ -109,8 +118,9 @@ def test_saved_model_rejects_missing_extra_wrong_and_other_models(model, split, 
     assert_fails(run("saved_model", model_path=path), mentions="more than one model file")
 
     other = tmp_path / "other"
-    other_path = training.save_model(training.train_iris(split, kind="tree").fit(split.X_train[:20], split.y_train[:20]),
-                                     other)
+    other_path = training.save_model(
+        training.train_iris(split, kind="tree").fit(split.X_train[:20], split.y_train[:20]), other
+    )
     assert_fails(run("saved_model", model_path=other_path, model=model, split=split), mentions="predicts differently")
 
     garbage = tmp_path / "garbage"
@@ -126,20 +136,24 @@ def test_saved_model_survives_malformed_answers(answer):
 
 # -- V1 payload -------------------------------------------------------------------------------------
 
+
 def test_v1_payload_passes_for_the_docs_body():
     assert run("v1_payload", v1_payload=GOOD_V1).passed
     assert run("v1_payload", v1_payload={"instances": [[6.8, 2.8, 4.8, 1.4], [6, 3.4, 4.5, 1.6]]}).passed
 
 
-@pytest.mark.parametrize("payload, mentions", [
-    ({"inputs": DOCS}, "'instances'"),
-    ({"instances": DOCS[0]}, "not a row"),
-    ({"instances": [row[:3] for row in DOCS]}, "4 features"),
-    ({"instances": [[str(v) for v in row] for row in DOCS]}, "non-numeric"),
-    ({"instances": DOCS[::-1]}, "docs' two flowers"),
-    ({"instances": [DOCS[0]]}, "docs' two flowers"),
-    ({"instances": np.asarray(DOCS)}, "cannot be sent as JSON"),
-])
+@pytest.mark.parametrize(
+    "payload, mentions",
+    [
+        ({"inputs": DOCS}, "'instances'"),
+        ({"instances": DOCS[0]}, "not a row"),
+        ({"instances": [row[:3] for row in DOCS]}, "4 features"),
+        ({"instances": [[str(v) for v in row] for row in DOCS]}, "non-numeric"),
+        ({"instances": DOCS[::-1]}, "docs' two flowers"),
+        ({"instances": [DOCS[0]]}, "docs' two flowers"),
+        ({"instances": np.asarray(DOCS)}, "cannot be sent as JSON"),
+    ],
+)
 def test_v1_payload_rejects_wrong_bodies(payload, mentions):
     assert_fails(run("v1_payload", v1_payload=payload), mentions=mentions)
 
@@ -150,6 +164,7 @@ def test_v1_payload_survives_malformed_answers(answer):
 
 
 # -- V2 payload -------------------------------------------------------------------------------------
+
 
 def test_v2_payload_passes_for_a_correct_body():
     assert run("v2_payload", v2_payload=GOOD_V2).passed
@@ -164,18 +179,21 @@ def v2_with(**changes):
     return payload
 
 
-@pytest.mark.parametrize("payload, mentions", [
-    (v2_with(datatype="INT64", data=[7, 3, 5, 1, 6, 3, 4, 2]), "decimals"),
-    (v2_with(datatype="float32"), "not a V2 datatype"),
-    (v2_with(shape=[8]), "[rows, 4]"),
-    (v2_with(shape=[4, 2]), "[rows, 4]"),
-    (v2_with(shape=[2, 4, 1]), "[rows, 4]"),
-    (v2_with(shape=[1, 4]), "needs 4 values, data has 8"),
-    (v2_with(data=[6.8, 6.0, 2.8, 3.4, 4.8, 4.5, 1.4, 1.6]), "row by row"),
-    ({"instances": DOCS}, "unknown field"),
-    ({"inputs": [GOOD_V2["inputs"][0], GOOD_V2["inputs"][0]]}, "one input tensor"),
-    ({"inputs": [{"name": "input-0", "shape": [2, 4], "data": [1.0] * 8}]}, "missing ['datatype']"),
-])
+@pytest.mark.parametrize(
+    "payload, mentions",
+    [
+        (v2_with(datatype="INT64", data=[7, 3, 5, 1, 6, 3, 4, 2]), "decimals"),
+        (v2_with(datatype="float32"), "not a V2 datatype"),
+        (v2_with(shape=[8]), "[rows, 4]"),
+        (v2_with(shape=[4, 2]), "[rows, 4]"),
+        (v2_with(shape=[2, 4, 1]), "[rows, 4]"),
+        (v2_with(shape=[1, 4]), "needs 4 values, data has 8"),
+        (v2_with(data=[6.8, 6.0, 2.8, 3.4, 4.8, 4.5, 1.4, 1.6]), "row by row"),
+        ({"instances": DOCS}, "unknown field"),
+        ({"inputs": [GOOD_V2["inputs"][0], GOOD_V2["inputs"][0]]}, "one input tensor"),
+        ({"inputs": [{"name": "input-0", "shape": [2, 4], "data": [1.0] * 8}]}, "missing ['datatype']"),
+    ],
+)
 def test_v2_payload_rejects_wrong_bodies(payload, mentions):
     assert_fails(run("v2_payload", v2_payload=payload), mentions=mentions)
 
@@ -187,6 +205,7 @@ def test_v2_payload_survives_malformed_answers(answer):
 
 # -- V2 response to class names ---------------------------------------------------------------------
 
+
 def test_v2_classes_passes_for_the_parsed_names():
     assert run("v2_classes", v2_classes=["versicolor", "versicolor"], v2_response=V2_RESPONSE).passed
     other = copy.deepcopy(V2_RESPONSE)
@@ -194,12 +213,15 @@ def test_v2_classes_passes_for_the_parsed_names():
     assert run("v2_classes", v2_classes=("setosa", "virginica"), v2_response=other).passed
 
 
-@pytest.mark.parametrize("answer, mentions", [
-    ([1, 1], "list of class names"),
-    (["virginica", "virginica"], "not the classes"),
-    (["versicolor"], "not the classes"),
-    ("versicolor versicolor", "list of class names"),
-])
+@pytest.mark.parametrize(
+    "answer, mentions",
+    [
+        ([1, 1], "list of class names"),
+        (["virginica", "virginica"], "not the classes"),
+        (["versicolor"], "not the classes"),
+        ("versicolor versicolor", "list of class names"),
+    ],
+)
 def test_v2_classes_rejects_wrong_names(answer, mentions):
     assert_fails(run("v2_classes", v2_classes=answer, v2_response=V2_RESPONSE), mentions=mentions)
 
@@ -212,12 +234,14 @@ def test_v2_classes_survives_malformed_answers_and_responses(answer):
 
 # -- server vs in-process model ---------------------------------------------------------------------
 
+
 def test_server_predictions_need_the_server_to_have_answered(model, split):
     # The server's own record decides (tests/learner_answers has the live-server cases).
     answer = model.predict(split.X_test).tolist()
     assert_fails(run("server_predictions", server_predictions=answer, model=model), mentions="LocalModelServer")
-    assert_fails(run("server_predictions", server_predictions=answer[:5], model=model),
-                 mentions="send all of split.X_test")
+    assert_fails(
+        run("server_predictions", server_predictions=answer[:5], model=model), mentions="send all of split.X_test"
+    )
 
 
 @pytest.mark.parametrize("answer", MALFORMED, ids=MALFORMED_IDS)
@@ -228,10 +252,12 @@ def test_server_predictions_survive_malformed_answers(answer, model, split):
 
 # -- cluster vs local -------------------------------------------------------------------------------
 
+
 def test_cluster_predictions_must_equal_the_local_ones():
     assert run("cluster_predictions", cluster_predictions=[1, 1], v1_predictions=[1, 1]).passed
-    assert_fails(run("cluster_predictions", cluster_predictions=[1, 2], v1_predictions=[1, 1]),
-                 mentions="answers differently")
+    assert_fails(
+        run("cluster_predictions", cluster_predictions=[1, 2], v1_predictions=[1, 1]), mentions="answers differently"
+    )
 
 
 @pytest.mark.parametrize("answer", MALFORMED, ids=MALFORMED_IDS)

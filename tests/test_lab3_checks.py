@@ -19,8 +19,16 @@ def point(concurrency, throughput, p50_ms, p95_ms, errors=0, requests=1000):
 
 
 #: A laptop's sweep: saturated from concurrency 2 at ~2000 req/s.
-LAPTOP = CapacitySweep([point(1, 1000, 0.8, 1.0), point(2, 1900, 0.96, 1.2), point(4, 2000, 1.76, 2.2),
-                        point(8, 2000, 3.5, 4.4), point(16, 2000, 7.0, 8.8), point(32, 2000, 14.0, 17.6)])
+LAPTOP = CapacitySweep(
+    [
+        point(1, 1000, 0.8, 1.0),
+        point(2, 1900, 0.96, 1.2),
+        point(4, 2000, 1.76, 2.2),
+        point(8, 2000, 3.5, 4.4),
+        point(16, 2000, 7.0, 8.8),
+        point(32, 2000, 14.0, 17.6),
+    ]
+)
 #: A slower machine: a quarter of the throughput, four times the latency.
 SLOW = CapacitySweep([point(p.concurrency, p.throughput / 4, p.p50 * 4000, p.p95 * 4000) for p in LAPTOP.points])
 BUDGET = 0.010
@@ -28,19 +36,23 @@ BUDGET = 0.010
 
 # ---------------------------------------------------------------------------------------- sweep
 
+
 def test_a_complete_sweep_passes():
     result = run("sweep", sweep=LAPTOP)
     assert result.passed, result.text()
     assert "6 levels from 1 to 32" in result.message
 
 
-@pytest.mark.parametrize("bad, words", [
-    (CapacitySweep([point(1, 1000, 0.8, 1.0), point(2, 1900, 0.9, 1.2), point(4, 2000, 1.7, 2.2)]), "span enough"),
-    (CapacitySweep([point(c, 1000, 1, 2) for c in (2, 4, 8, 16)]), "span enough"),
-    (CapacitySweep([point(c, 1000, 1, 2, errors=3 if c == 8 else 0) for c in (1, 2, 4, 8, 16)]), "failed requests"),
-    (CapacitySweep([point(c, 1000, 1, 2, requests=10) for c in (1, 2, 4, 8, 16)]), "too few requests"),
-    ([(1, 1000)], "not the result of a capacity sweep"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (CapacitySweep([point(1, 1000, 0.8, 1.0), point(2, 1900, 0.9, 1.2), point(4, 2000, 1.7, 2.2)]), "span enough"),
+        (CapacitySweep([point(c, 1000, 1, 2) for c in (2, 4, 8, 16)]), "span enough"),
+        (CapacitySweep([point(c, 1000, 1, 2, errors=3 if c == 8 else 0) for c in (1, 2, 4, 8, 16)]), "failed requests"),
+        (CapacitySweep([point(c, 1000, 1, 2, requests=10) for c in (1, 2, 4, 8, 16)]), "too few requests"),
+        ([(1, 1000)], "not the result of a capacity sweep"),
+    ],
+)
 def test_a_poor_sweep_fails(bad, words):
     result = run("sweep", sweep=bad)
     assert not result.passed
@@ -50,6 +62,7 @@ def test_a_poor_sweep_fails(bad, words):
 
 # ----------------------------------------------------------------------------------------- knee
 
+
 def test_the_knee_of_the_learners_own_sweep_passes():
     assert run("knee", knee=2, sweep=LAPTOP).passed
     assert run("knee", knee=2, sweep=SLOW).passed
@@ -57,8 +70,15 @@ def test_the_knee_of_the_learners_own_sweep_passes():
 
 def test_the_knee_is_exactly_the_best_level_of_this_sweep():
     # c=2 and c=4 are close; the verdict is the argmax of throughput / p50, the same on every re-run.
-    noisy = CapacitySweep([point(1, 1000, 0.8, 1.0), point(2, 1900, 0.96, 1.2), point(4, 3500, 1.9, 2.4),
-                           point(8, 3600, 3.9, 4.4), point(16, 3600, 7.8, 8.8)])
+    noisy = CapacitySweep(
+        [
+            point(1, 1000, 0.8, 1.0),
+            point(2, 1900, 0.96, 1.2),
+            point(4, 3500, 1.9, 2.4),
+            point(8, 3600, 3.9, 4.4),
+            point(16, 3600, 7.8, 8.8),
+        ]
+    )
     assert run("knee", knee=2, sweep=noisy).passed
     result = run("knee", knee=4, sweep=noisy)
     assert not result.passed and "93%" in result.message and "further left" in result.hint
@@ -86,6 +106,7 @@ def test_a_knee_that_is_not_a_measured_level_fails(answer):
 # ----------------------------------------------------------------------------------- scaleTarget
 # The budget is the lab's: halfway between p50 and p95 at concurrency 8 of the sweep. On LAPTOP that
 # is 3.95 ms, met by p95 up to concurrency 4 and reached near 7.2 (p95 4.4 ms at 8).
+
 
 @pytest.mark.parametrize("answer", [4, 5, 7])
 def test_targets_consistent_with_the_sweep_pass(answer):
@@ -141,8 +162,15 @@ def test_malformed_targets_fail(answer):
 
 def test_a_sweep_no_level_of_which_meets_the_budget_is_explained():
     # Outliers at every low level: no p95 is under the budget taken at concurrency 8.
-    odd = CapacitySweep([point(1, 1000, 0.8, 9.0), point(2, 1900, 0.96, 9.0), point(4, 2000, 1.76, 9.0),
-                         point(8, 2000, 3.5, 4.4), point(16, 2000, 7.0, 8.8)])
+    odd = CapacitySweep(
+        [
+            point(1, 1000, 0.8, 9.0),
+            point(2, 1900, 0.96, 9.0),
+            point(4, 2000, 1.76, 9.0),
+            point(8, 2000, 3.5, 4.4),
+            point(16, 2000, 7.0, 8.8),
+        ]
+    )
     result = run("scale_target", scale_target=1, sweep=odd)
     assert not result.passed
     assert "no level of the sweep meets" in result.message
@@ -155,6 +183,7 @@ def test_missing_answer_is_reported_not_raised():
 
 
 # ----------------------------------------------------------------------------------------- replicas
+
 
 def test_replicas_follow_knatives_formula_for_the_given_peak():
     # 40 in flight, target 18 at 70 %: 40 / 12.6 = 3.17 -> 4 pods.
@@ -186,11 +215,19 @@ def test_an_edited_peak_is_not_used():
 
 # -------------------------------------------------------------------------------------- in flight
 
+
 def open_run(latencies_ms, elapsed, rate=1800.0, concurrency=8):
     n = len(latencies_ms)
-    return LoadResult(url="http://127.0.0.1:1/x", concurrency=concurrency, rate=rate, started_at=0.0,
-                      elapsed=elapsed, starts=[i / rate for i in range(n)],
-                      durations=[ms / 1000 for ms in latencies_ms], oks=[True] * n)
+    return LoadResult(
+        url="http://127.0.0.1:1/x",
+        concurrency=concurrency,
+        rate=rate,
+        started_at=0.0,
+        elapsed=elapsed,
+        starts=[i / rate for i in range(n)],
+        durations=[ms / 1000 for ms in latencies_ms],
+        oks=[True] * n,
+    )
 
 
 # 1000 requests in 0.5 s (2000 req/s) with a mean latency of 1.8 ms: 3.6 in flight (8 workers allowed).

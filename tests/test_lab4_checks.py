@@ -28,6 +28,7 @@ run = lab_runner("lab4")
 
 # -- probe ----------------------------------------------------------------------------------------
 
+
 def test_probe_passes_for_rows_where_the_models_differ(models):
     v1, v2 = models
     candidates = canary.candidate_inputs()
@@ -62,6 +63,7 @@ def test_probe_is_graded_on_the_labs_own_models(models):
 
 # -- canary manifest --------------------------------------------------------------------------------
 
+
 def canary_from_stable(**changes) -> dict:
     manifest = copy.deepcopy(STABLE)
     manifest["spec"]["predictor"]["canaryTrafficPercent"] = 20
@@ -83,24 +85,37 @@ def test_the_lab_canary_passes(isvc_schema):
     assert run("canary_manifest", canary_manifest=canary_from_stable(), stable_manifest=STABLE).passed
 
 
-@pytest.mark.parametrize("changes, mentions", [
-    ({"spec__predictor__canaryTrafficPercent": 0.2}, "wrong type"),
-    ({"spec__predictor__canaryTrafficPercent": 80}, "canaryTrafficPercent is not the lab's"),
-    ({"spec__predictor__canaryTrafficPercent": ...}, "canaryTrafficPercent is not the lab's"),
-    ({"spec__canaryTrafficPercent": 20}, "spec.canaryTrafficPercent: unknown field"),
-    ({"spec__predictor__model__storageUri": serving.PUBLIC_IRIS_MODEL}, "must serve the new model"),
-    ({"metadata__name": "iris-rollout-canary"}, "metadata.name: 'iris-rollout' -> 'iris-rollout-canary'"),
-    ({"spec__predictor__model__runtime": "kserve-mlserver"}, "also changed: spec.predictor.model.runtime"),
-    ({"spec__predictor__model__resources": {"requests": {"cpu": "1", "memory": "2Gi"},
-                                            "limits": {"cpu": "1", "memory": "2Gi"}}},
-     "spec.predictor.model.resources.requests.cpu: '50m' -> '1'"),
-    ({"metadata__annotations": {}}, "metadata.annotations.serving.kserve.io/enable-tag-routing: 'true' -> '(absent)'"),
-    ({"spec__predictor__minReplicas": 2}, "spec.predictor.minReplicas: 1 -> 2"),
-    ({"spec__predictor__maxReplicas": 4}, "spec.predictor.maxReplicas: '(absent)' -> 4"),
-])
+@pytest.mark.parametrize(
+    "changes, mentions",
+    [
+        ({"spec__predictor__canaryTrafficPercent": 0.2}, "wrong type"),
+        ({"spec__predictor__canaryTrafficPercent": 80}, "canaryTrafficPercent is not the lab's"),
+        ({"spec__predictor__canaryTrafficPercent": ...}, "canaryTrafficPercent is not the lab's"),
+        ({"spec__canaryTrafficPercent": 20}, "spec.canaryTrafficPercent: unknown field"),
+        ({"spec__predictor__model__storageUri": serving.PUBLIC_IRIS_MODEL}, "must serve the new model"),
+        ({"metadata__name": "iris-rollout-canary"}, "metadata.name: 'iris-rollout' -> 'iris-rollout-canary'"),
+        ({"spec__predictor__model__runtime": "kserve-mlserver"}, "also changed: spec.predictor.model.runtime"),
+        (
+            {
+                "spec__predictor__model__resources": {
+                    "requests": {"cpu": "1", "memory": "2Gi"},
+                    "limits": {"cpu": "1", "memory": "2Gi"},
+                }
+            },
+            "spec.predictor.model.resources.requests.cpu: '50m' -> '1'",
+        ),
+        (
+            {"metadata__annotations": {}},
+            "metadata.annotations.serving.kserve.io/enable-tag-routing: 'true' -> '(absent)'",
+        ),
+        ({"spec__predictor__minReplicas": 2}, "spec.predictor.minReplicas: 1 -> 2"),
+        ({"spec__predictor__maxReplicas": 4}, "spec.predictor.maxReplicas: '(absent)' -> 4"),
+    ],
+)
 def test_a_wrong_canary_fails_with_a_hint(isvc_schema, changes, mentions):
-    assert_fails(run("canary_manifest", canary_manifest=canary_from_stable(**changes), stable_manifest=STABLE),
-                 mentions=mentions)
+    assert_fails(
+        run("canary_manifest", canary_manifest=canary_from_stable(**changes), stable_manifest=STABLE), mentions=mentions
+    )
 
 
 def test_editing_the_stable_manifest_in_place_is_caught(isvc_schema):
@@ -110,11 +125,14 @@ def test_editing_the_stable_manifest_in_place_is_caught(isvc_schema):
     same["spec"]["predictor"]["model"]["storageUri"] = serving.PUBLIC_IRIS_MODEL_2
     assert_fails(run("canary_manifest", canary_manifest=same, stable_manifest=stable), mentions="deepcopy")
     shallow = copy.copy(stable)  # a shallow copy shares spec with the stable manifest
-    assert_fails(run("canary_manifest", canary_manifest=shallow, stable_manifest=stable),
-                 mentions="`stable_manifest` was changed too")
+    assert_fails(
+        run("canary_manifest", canary_manifest=shallow, stable_manifest=stable),
+        mentions="`stable_manifest` was changed too",
+    )
 
 
 # With the learner's own versions (model_versions.prepare_versions), the check expects their URIs.
+
 
 @pytest.fixture(scope="module")
 def own_versions(models, tmp_path_factory):
@@ -139,14 +157,20 @@ def test_with_own_versions_the_public_model_2_is_not_the_new_version(isvc_schema
     public = copy.deepcopy(stable)
     public["spec"]["predictor"]["canaryTrafficPercent"] = 20
     public["spec"]["predictor"]["model"]["storageUri"] = serving.PUBLIC_IRIS_MODEL_2
-    assert_fails(run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions=own_versions),
-                 mentions=own_versions.uri("v2"))
+    assert_fails(
+        run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions=own_versions),
+        mentions=own_versions.uri("v2"),
+    )
     swapped = copy.deepcopy(public)
     swapped["spec"]["predictor"]["model"]["storageUri"] = own_versions.uri("v1")
-    assert_fails(run("canary_manifest", canary_manifest=swapped, stable_manifest=stable,
-                     model_versions=own_versions), mentions="must serve the new model")
-    assert_fails(run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions="v2"),
-                 mentions="not the lab's two prepared versions")
+    assert_fails(
+        run("canary_manifest", canary_manifest=swapped, stable_manifest=stable, model_versions=own_versions),
+        mentions="must serve the new model",
+    )
+    assert_fails(
+        run("canary_manifest", canary_manifest=public, stable_manifest=stable, model_versions="v2"),
+        mentions="not the lab's two prepared versions",
+    )
 
 
 @pytest.mark.parametrize("answer", MALFORMED)
@@ -156,25 +180,29 @@ def test_canary_manifest_survives_malformed_answers(answer):
 
 # -- number of requests -------------------------------------------------------------------------------
 
+
 def test_n_requests_passes_for_the_formula():
     assert run("n_requests", n_requests=385).passed  # ceil(1.96² · 0.2 · 0.8 / 0.04²) = ceil(384.16)
     assert run("n_requests", n_requests=385.0).passed
     assert run("n_requests", n_requests=np.int64(385)).passed
-    assert math.ceil(1.96 ** 2 * 0.2 * 0.8 / 0.04 ** 2) == 385  # the learner's likely z = 1.96 agrees
+    assert math.ceil(1.96**2 * 0.2 * 0.8 / 0.04**2) == 385  # the learner's likely z = 1.96 agrees
     # The exercise's ±4 points make rounding to the nearest differ from rounding up (at ±5 they agree).
-    assert round(1.96 ** 2 * 0.2 * 0.8 / 0.04 ** 2) == 384
-    assert round(1.96 ** 2 * 0.2 * 0.8 / 0.05 ** 2) == math.ceil(1.96 ** 2 * 0.2 * 0.8 / 0.05 ** 2)
+    assert round(1.96**2 * 0.2 * 0.8 / 0.04**2) == 384
+    assert round(1.96**2 * 0.2 * 0.8 / 0.05**2) == math.ceil(1.96**2 * 0.2 * 0.8 / 0.05**2)
 
 
-@pytest.mark.parametrize("answer, mentions", [
-    (384, "round up"),
-    (384.16, "whole number"),
-    (-59, "use fractions"),           # p = 20, E = 4 in percent, with (1 - p)
-    (1, "use fractions"),             # p = 0.2, E = 4
-    (400, "1.96"),                    # z = 2
-    (246, "±5"),                      # the tolerance of an earlier version of the exercise
-    ("385", "must be a number"),
-    (True, "must be a number"),
-])
+@pytest.mark.parametrize(
+    "answer, mentions",
+    [
+        (384, "round up"),
+        (384.16, "whole number"),
+        (-59, "use fractions"),  # p = 20, E = 4 in percent, with (1 - p)
+        (1, "use fractions"),  # p = 0.2, E = 4
+        (400, "1.96"),  # z = 2
+        (246, "±5"),  # the tolerance of an earlier version of the exercise
+        ("385", "must be a number"),
+        (True, "must be a number"),
+    ],
+)
 def test_n_requests_rejects_wrong_numbers_with_a_hint(answer, mentions):
     assert_fails(run("n_requests", n_requests=answer), mentions=mentions)

@@ -30,22 +30,29 @@ def grade(name, stack, **answers):
 
 # -- right answers, spelled in different ways, pass ------------------------------------------------------
 
-@pytest.mark.parametrize("query", [
-    "sum(rate(request_predict_seconds_count[5s]))",
-    'sum by (model_name) (rate(request_predict_seconds_count{model_name="sklearn-iris"}[5s]))',
-    "rate(request_predict_seconds_count[5s])",
-    "  sum(rate(request_predict_seconds_count{job='kserve-model-server'}[5s]))\n",
-])
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sum(rate(request_predict_seconds_count[5s]))",
+        'sum by (model_name) (rate(request_predict_seconds_count{model_name="sklearn-iris"}[5s]))',
+        "rate(request_predict_seconds_count[5s])",
+        "  sum(rate(request_predict_seconds_count{job='kserve-model-server'}[5s]))\n",
+    ],
+)
 def test_equivalent_rate_queries_pass(stack, query):
     result = grade("request_rate_query", stack, request_rate_query=query)
     assert result.passed, result.text()
 
 
-@pytest.mark.parametrize("query", [
-    "histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[5s])))",
-    "histogram_quantile(0.95, rate(request_predict_seconds_bucket[5s]))",
-    'histogram_quantile(0.95, sum by (le, model_name) (rate(request_predict_seconds_bucket{model_name="sklearn-iris"}[5s])))',
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[5s])))",
+        "histogram_quantile(0.95, rate(request_predict_seconds_bucket[5s]))",
+        'histogram_quantile(0.95, sum by (le, model_name) (rate(request_predict_seconds_bucket{model_name="sklearn-iris"}[5s])))',
+    ],
+)
 def test_equivalent_p95_queries_pass(stack, query):
     result = grade("p95_query", stack, p95_query=query)
     assert result.passed, result.text()
@@ -58,14 +65,18 @@ def test_mean_latency_query_passes(stack):
 
 # -- wrong answers fail with expected / found / hint ---------------------------------------------------
 
-@pytest.mark.parametrize("query, hint", [
-    ("sum(rate(request_predict_seconds_count[1m]))", "not [1m]"),         # another window: another curve
-    ("sum(irate(request_predict_seconds_count[5s]))", "last two samples"),  # the last two samples only
-    ("sum(rate(request_predict_seconds_sum[5s]))", "_count"),  # seconds of work per second, not requests
-    ("sum(request_predict_seconds_count)", "take its rate()"),            # a counter, not a rate
-    ("sum(increase(request_predict_seconds_count[5s]))", "per-second"),   # requests per 5 s, not per second
-    ('sum(rate(request_predict_seconds_count{model_name="other"}[5s]))', "_count"),  # no data
-])
+
+@pytest.mark.parametrize(
+    "query, hint",
+    [
+        ("sum(rate(request_predict_seconds_count[1m]))", "not [1m]"),  # another window: another curve
+        ("sum(irate(request_predict_seconds_count[5s]))", "last two samples"),  # the last two samples only
+        ("sum(rate(request_predict_seconds_sum[5s]))", "_count"),  # seconds of work per second, not requests
+        ("sum(request_predict_seconds_count)", "take its rate()"),  # a counter, not a rate
+        ("sum(increase(request_predict_seconds_count[5s]))", "per-second"),  # requests per 5 s, not per second
+        ('sum(rate(request_predict_seconds_count{model_name="other"}[5s]))', "_count"),  # no data
+    ],
+)
 def test_wrong_rate_queries_fail_with_a_hint(stack, query, hint):
     result = grade("request_rate_query", stack, request_rate_query=query)
     assert not result.passed
@@ -74,15 +85,18 @@ def test_wrong_rate_queries_fail_with_a_hint(stack, query, hint):
     assert result.error is None, "a wrong answer is a failed check, not a crash"
 
 
-@pytest.mark.parametrize("query, found, hint", [
-    ("histogram_quantile(0.99, sum by (le) (rate(request_predict_seconds_bucket[5s])))", " s at ", "0.95"),
-    ("histogram_quantile(0.5, sum by (le) (rate(request_predict_seconds_bucket[5s])))", " s at ", "0.95"),
-    ("histogram_quantile(0.95, sum by (le) (request_predict_seconds_bucket))", " s at ", "rate()"),
-    ("histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[30s])))", " s at ", "not [30s]"),
-    ("histogram_quantile(0.95, sum(rate(request_predict_seconds_bucket[5s])))", "no series", "`le`"),
-    ("sum(rate(request_predict_seconds_sum[5s])) / sum(rate(request_predict_seconds_count[5s]))", " s at ", "0.95"),
-    ("rate(request_predict_seconds_bucket[5s])", "le=", "0.95"),
-])
+@pytest.mark.parametrize(
+    "query, found, hint",
+    [
+        ("histogram_quantile(0.99, sum by (le) (rate(request_predict_seconds_bucket[5s])))", " s at ", "0.95"),
+        ("histogram_quantile(0.5, sum by (le) (rate(request_predict_seconds_bucket[5s])))", " s at ", "0.95"),
+        ("histogram_quantile(0.95, sum by (le) (request_predict_seconds_bucket))", " s at ", "rate()"),
+        ("histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[30s])))", " s at ", "not [30s]"),
+        ("histogram_quantile(0.95, sum(rate(request_predict_seconds_bucket[5s])))", "no series", "`le`"),
+        ("sum(rate(request_predict_seconds_sum[5s])) / sum(rate(request_predict_seconds_count[5s]))", " s at ", "0.95"),
+        ("rate(request_predict_seconds_bucket[5s])", "le=", "0.95"),
+    ],
+)
 def test_wrong_p95_queries_fail(stack, query, found, hint):
     result = grade("p95_query", stack, p95_query=query)
     assert not result.passed, query
@@ -104,11 +118,15 @@ def test_strict_mode_turns_a_wrong_query_into_an_error(stack, monkeypatch):
 
 # -- malformed answers never crash ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("query, message", [
-    ("histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[5s]))", "parse error"),
-    ("rate(request_predict_seconds_count)", "expected type range vector"),
-    ("SELECT * FROM requests", "parse error"),
-])
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("histogram_quantile(0.95, sum by (le) (rate(request_predict_seconds_bucket[5s]))", "parse error"),
+        ("rate(request_predict_seconds_count)", "expected type range vector"),
+        ("SELECT * FROM requests", "parse error"),
+    ],
+)
 def test_malformed_promql_is_a_failed_check_with_prometheus_message(stack, query, message):
     result = grade("p95_query", stack, p95_query=query)
     assert not result.passed and result.error is None
@@ -131,8 +149,7 @@ def test_blank_left_in_is_reported_as_such(stack):
 def test_missing_or_wrong_prometheus_fails_cleanly(stack):
     result = check("lab5.request_rate_query", {"request_rate_query": "sum(up)"}, show=False)
     assert not result.passed and "`prom` is not defined" in result.message
-    result = check("lab5.request_rate_query", {"request_rate_query": "sum(up)", "prom": "localhost:9090"},
-                   show=False)
+    result = check("lab5.request_rate_query", {"request_rate_query": "sum(up)", "prom": "localhost:9090"}, show=False)
     assert not result.passed and "not a Prometheus connection" in result.message
 
 
@@ -148,16 +165,20 @@ def test_stopped_prometheus_is_a_failed_check_not_a_crash(stack):
 
 # -- the client-side error ratio -----------------------------------------------------------------------------
 
+
 def test_error_ratio_passes_with_the_measured_fraction(stack):
     answer = stack.traffic.errors / stack.traffic.requests
     assert grade("error_ratio", stack, error_ratio=answer).passed
 
 
-@pytest.mark.parametrize("answer, message", [
-    ("percent", "must be a number"),
-    (float("nan"), "must be a finite number"),
-    (True, "must be a number"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("percent", "must be a number"),
+        (float("nan"), "must be a finite number"),
+        (True, "must be a number"),
+    ],
+)
 def test_error_ratio_refuses_non_numbers(stack, answer, message):
     result = grade("error_ratio", stack, error_ratio=answer)
     assert not result.passed and message in result.message
@@ -173,10 +194,12 @@ def test_error_ratio_refuses_a_percentage_and_a_wrong_fraction(stack):
 
 # -- the comparison itself, on hand-made frames ---------------------------------------------------------------
 
+
 def frame(values, **labels):
     stamps = pd.to_datetime([1000 + i for i in range(len(values))], unit="s", utc=True)
-    return pd.DataFrame({**{k: [v] * len(values) for k, v in labels.items()}, "timestamp": stamps,
-                         "value": [float(v) for v in values]})
+    return pd.DataFrame(
+        {**{k: [v] * len(values) for k, v in labels.items()}, "timestamp": stamps, "value": [float(v) for v in values]}
+    )
 
 
 def test_compare_treats_nan_as_a_value_that_must_match():
@@ -197,4 +220,9 @@ def test_compare_pairs_several_series_by_labels():
 def test_compare_tolerates_only_rounding():
     assert compare_frames(frame([1.0]), frame([1.0 + 1e-9]))
     assert not compare_frames(frame([1.0]), frame([1.01]))
-    assert not compare_frames(frame([], ), frame([1.0]))
+    assert not compare_frames(
+        frame(
+            [],
+        ),
+        frame([1.0]),
+    )

@@ -23,6 +23,7 @@ run = lab_runner("lab6")
 
 # -- to_feature_rows ----------------------------------------------------------------------------
 
+
 def careful_rows(flowers):
     """A learner's answer that does it right, differently from the reference."""
     rows = []
@@ -68,19 +69,34 @@ def test_right_feature_rows_pass(answer):
     assert run("to_feature_rows", iris_model=model(to_feature_rows=answer)).passed
 
 
-@pytest.mark.parametrize("answer, mentions", [
-    (lambda flowers: [[f[n] for n in FEATURE_NAMES] for f in flowers], "raised KeyError, not ValueError"),
-    (lambda flowers: [list(f.values()) for f in flowers], "wrong rows for one flower with its keys in another order"),
-    (lambda flowers: [[f.get(n) for n in FEATURE_NAMES] for f in flowers], "it accepted a flower without petal_width"),
-    (only_checks_missing, "it accepted an unknown extra feature 'colour'"),
-    (only_checks_names, "it accepted sepal_length given as the text '6.8'"),
-    (careful_rows_but_bools, "it accepted petal_width given as True"),
-    (lambda flowers: (_ for _ in ()).throw(ValueError("bad input")) if any(len(f) != 4 for f in flowers)
-     else feature_rows(flowers), "does not say what is wrong"),
-    (lambda flowers: feature_rows(flowers)[:1], "wrong rows for the docs' two flowers"),
-    (lambda: None, "it raised on the docs' two flowers"),
-    ("not a function", "must be a function"),
-])
+@pytest.mark.parametrize(
+    "answer, mentions",
+    [
+        (lambda flowers: [[f[n] for n in FEATURE_NAMES] for f in flowers], "raised KeyError, not ValueError"),
+        (
+            lambda flowers: [list(f.values()) for f in flowers],
+            "wrong rows for one flower with its keys in another order",
+        ),
+        (
+            lambda flowers: [[f.get(n) for n in FEATURE_NAMES] for f in flowers],
+            "it accepted a flower without petal_width",
+        ),
+        (only_checks_missing, "it accepted an unknown extra feature 'colour'"),
+        (only_checks_names, "it accepted sepal_length given as the text '6.8'"),
+        (careful_rows_but_bools, "it accepted petal_width given as True"),
+        (
+            lambda flowers: (
+                (_ for _ in ()).throw(ValueError("bad input"))
+                if any(len(f) != 4 for f in flowers)
+                else feature_rows(flowers)
+            ),
+            "does not say what is wrong",
+        ),
+        (lambda flowers: feature_rows(flowers)[:1], "wrong rows for the docs' two flowers"),
+        (lambda: None, "it raised on the docs' two flowers"),
+        ("not a function", "must be a function"),
+    ],
+)
 def test_wrong_feature_rows_fail(answer, mentions):
     assert_fails(run("to_feature_rows", iris_model=model(to_feature_rows=answer)), mentions)
 
@@ -96,6 +112,7 @@ def test_a_blank_answer_is_reported_as_unfinished():
 
 
 # -- to_labels ------------------------------------------------------------------------------------
+
 
 def careful_labels(predictions):
     labels = []
@@ -117,41 +134,52 @@ def test_right_labels_pass(answer):
     assert run("to_labels", iris_model=model(to_labels=answer)).passed
 
 
-@pytest.mark.parametrize("answer, mentions", [
-    (lambda predictions: [IRIS_CLASSES[i] for i in predictions], "raised IndexError, not ValueError"),
-    (lambda predictions: [IRIS_CLASSES[i] if i <= 2 else 1 / 0 for i in predictions],
-     "raised ZeroDivisionError, not ValueError"),
-    (no_upper_bound_only, "it accepted -1 is not a class"),
-    (lambda predictions: list(predictions), "wrong labels for predictions [1, 1]"),
-    (lambda predictions: (IRIS_CLASSES[i] for i in predictions), "wrong labels"),
-    (lambda predictions: [IRIS_CLASSES[i] for i in predictions[:1]], "wrong labels for predictions [1, 1]"),
-    (lambda predictions: [str(i) for i in predictions], "wrong labels"),
-    (lambda predictions: 1 / 0, "it raised on predictions [1, 1]"),
-])
+@pytest.mark.parametrize(
+    "answer, mentions",
+    [
+        (lambda predictions: [IRIS_CLASSES[i] for i in predictions], "raised IndexError, not ValueError"),
+        (
+            lambda predictions: [IRIS_CLASSES[i] if i <= 2 else 1 / 0 for i in predictions],
+            "raised ZeroDivisionError, not ValueError",
+        ),
+        (no_upper_bound_only, "it accepted -1 is not a class"),
+        (lambda predictions: list(predictions), "wrong labels for predictions [1, 1]"),
+        (lambda predictions: (IRIS_CLASSES[i] for i in predictions), "wrong labels"),
+        (lambda predictions: [IRIS_CLASSES[i] for i in predictions[:1]], "wrong labels for predictions [1, 1]"),
+        (lambda predictions: [str(i) for i in predictions], "wrong labels"),
+        (lambda predictions: 1 / 0, "it raised on predictions [1, 1]"),
+    ],
+)
 def test_wrong_labels_fail(answer, mentions):
     assert_fails(run("to_labels", iris_model=model(to_labels=answer)), mentions)
 
 
 # -- the model file behind the answers ----------------------------------------------------------
 
+
 def model(**functions):
     """What the notebook's ``iris_model`` offers the checks: the file's functions as attributes."""
     return SimpleNamespace(**functions)
 
 
-@pytest.mark.parametrize("answer, mentions", [
-    (None, "is not your model file"),
-    ("iris_model.py", "is not your model file"),
-    (model(to_labels=class_labels), "has no `to_feature_rows`"),
-])
+@pytest.mark.parametrize(
+    "answer, mentions",
+    [
+        (None, "is not your model file"),
+        ("iris_model.py", "is not your model file"),
+        (model(to_labels=class_labels), "has no `to_feature_rows`"),
+    ],
+)
 def test_something_other_than_a_model_file_fails(answer, mentions):
     assert_fails(run("to_feature_rows", iris_model=answer), mentions)
 
 
 def test_the_file_as_it_is_now_is_graded(tmp_path):
     path = tmp_path / "iris_model.py"
-    path.write_text("FEATURE_NAMES = ('sepal_length', 'sepal_width', 'petal_length', 'petal_width')\n"
-                    "def to_feature_rows(flowers):\n    return [[f[n] for n in FEATURE_NAMES] for f in flowers]\n")
+    path.write_text(
+        "FEATURE_NAMES = ('sepal_length', 'sepal_width', 'petal_length', 'petal_width')\n"
+        "def to_feature_rows(flowers):\n    return [[f[n] for n in FEATURE_NAMES] for f in flowers]\n"
+    )
     loaded = load_model_file(path)
     assert_fails(run("to_feature_rows", iris_model=loaded), "raised KeyError")
     # the learner fixed the file and ran the %%writefile cell, but not the cell that loads it
@@ -168,6 +196,7 @@ def test_strict_mode_raises_on_a_wrong_answer(monkeypatch):
 
 
 # -- the server checks' cases agree with the workshop's reference transformer ------------------------
+
 
 def test_the_transformer_checks_cases_are_what_the_reference_transformer_accepts_and_refuses():
     import asyncio

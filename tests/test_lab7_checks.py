@@ -30,17 +30,19 @@ run = lab_runner("lab7")
 
 
 def curve_of(fixed=0.001, per_row=2e-6, one_row=0.001, sizes=SIZES) -> BatchingCurve:
-    return BatchingCurve("http://127.0.0.1:1/v1/models/sklearn-iris:predict",
-                         [BatchPoint(n, fixed + per_row * n, n * one_row) for n in sizes], requests=500)
+    return BatchingCurve(
+        "http://127.0.0.1:1/v1/models/sklearn-iris:predict",
+        [BatchPoint(n, fixed + per_row * n, n * one_row) for n in sizes],
+        requests=500,
+    )
 
 
 # -- curve -------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def server(model_server):
     return model_server
-
-
 
 
 def test_a_real_measurement_of_the_running_server_passes(server):
@@ -53,7 +55,7 @@ def test_a_real_measurement_of_the_running_server_passes(server):
 def test_a_curve_the_server_never_saw_fails(server):
     made_up = curve_of()
     made_up.url = server.v1_url
-    made_up.requests = 10 ** 6
+    made_up.requests = 10**6
     assert_fails(run("curve", curve=made_up, server=server), "fewer predictions")
 
 
@@ -84,10 +86,14 @@ def test_a_stopped_server_is_explained(tmp_path):
 
 # -- cost_model --------------------------------------------------------------------------------------
 
+
 def noisy_curve() -> BatchingCurve:
     rng = np.random.default_rng(7)
-    return BatchingCurve("http://127.0.0.1:1/", [BatchPoint(n, 0.0009 + 3e-6 * n + rng.normal(0, 2e-5), n * 0.0009)
-                                                for n in SIZES], requests=500)
+    return BatchingCurve(
+        "http://127.0.0.1:1/",
+        [BatchPoint(n, 0.0009 + 3e-6 * n + rng.normal(0, 2e-5), n * 0.0009) for n in SIZES],
+        requests=500,
+    )
 
 
 def reference_fit(curve):
@@ -106,8 +112,9 @@ def test_the_same_line_computed_by_hand_passes():
     x = np.array(curve.sizes, dtype=float)
     y = np.array([p.one_request for p in curve.points])
     slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
-    result = run("cost_model", fixed_ms=1000 * (y.mean() - slope * x.mean()), per_row_us=round(1e6 * slope, 1),
-                 curve=curve)
+    result = run(
+        "cost_model", fixed_ms=1000 * (y.mean() - slope * x.mean()), per_row_us=round(1e6 * slope, 1), curve=curve
+    )
     assert result.passed, result.text()
 
 
@@ -143,6 +150,7 @@ def test_a_cost_that_is_not_a_number_fails(fixed_ms):
 
 # -- batcher_choice ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("size, latency", [(4, 2), (8, 3), (16, 7), (32, 13), (8, 20 - 3), (np.int64(12), 5)])
 def test_choices_within_the_budget_pass(size, latency):
     result = run("batcher_choice", max_batch_size=size, max_latency_ms=latency, curve=curve_of())
@@ -161,8 +169,9 @@ def test_no_batching_fails_because_the_model_cannot_keep_up():
 
 def test_a_short_max_latency_that_keeps_batches_small_gets_its_hint():
     # Batches of up to 32, but closed after 1 ms with 3.5 rows on average: too small on a 1.5 ms model.
-    assert_fails(run("batcher_choice", max_batch_size=32, max_latency_ms=1, curve=curve_of(fixed=0.0015)),
-                 "longer maxLatency")
+    assert_fails(
+        run("batcher_choice", max_batch_size=32, max_latency_ms=1, curve=curve_of(fixed=0.0015)), "longer maxLatency"
+    )
 
 
 def test_kserves_defaults_fail_at_a_quiet_hour():
@@ -190,6 +199,7 @@ def test_malformed_settings_fail_without_crashing(size, latency):
 
 # -- batcher_manifest --------------------------------------------------------------------------------
 
+
 def batcher_manifest(size=8, latency=3, **predictor_changes):
     manifest = copy.deepcopy(UNBATCHED)
     manifest["metadata"]["name"] = "iris-batcher"
@@ -212,8 +222,9 @@ def test_a_batcher_with_a_timeout_too_passes(isvc_schema):
 
 
 def test_settings_other_than_the_chosen_ones_fail(isvc_schema):
-    assert_fails(run("batcher_manifest", batcher_yaml=batcher_manifest(32, 5000), max_batch_size=8,
-                     max_latency_ms=3), "defaults")
+    assert_fails(
+        run("batcher_manifest", batcher_yaml=batcher_manifest(32, 5000), max_batch_size=8, max_latency_ms=3), "defaults"
+    )
 
 
 def test_a_batcher_inside_the_model_fails_the_schema(isvc_schema):
@@ -243,8 +254,10 @@ def test_v2_is_not_batched(isvc_schema):
 
 
 def test_more_than_one_pod_fails(isvc_schema):
-    assert_fails(run("batcher_manifest", batcher_yaml=batcher_manifest(maxReplicas=3), max_batch_size=8,
-                     max_latency_ms=3), "one pod")
+    assert_fails(
+        run("batcher_manifest", batcher_yaml=batcher_manifest(maxReplicas=3), max_batch_size=8, max_latency_ms=3),
+        "one pod",
+    )
 
 
 def test_another_name_fails(isvc_schema):
@@ -261,30 +274,44 @@ def test_a_malformed_batcher_manifest_fails_without_crashing(answer, isvc_schema
 
 # -- logger_manifest ---------------------------------------------------------------------------------
 
+
 def logger_manifest(**logger):
     manifest = copy.deepcopy(UNBATCHED)
     manifest["metadata"]["name"] = "iris-logger"
     del manifest["spec"]["predictor"]["maxReplicas"]
-    manifest["spec"]["predictor"]["logger"] = {"mode": "all", "url": "http://payload-sink.default.svc.cluster.local/",
-                                               **logger}
+    manifest["spec"]["predictor"]["logger"] = {
+        "mode": "all",
+        "url": "http://payload-sink.default.svc.cluster.local/",
+        **logger,
+    }
     return manifest
 
 
-@pytest.mark.parametrize("url", ["http://payload-sink.default.svc.cluster.local/", "http://payload-sink.default",
-                                 "http://payload-sink.default.svc:80/", "http://payload-sink/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://payload-sink.default.svc.cluster.local/",
+        "http://payload-sink.default",
+        "http://payload-sink.default.svc:80/",
+        "http://payload-sink/",
+    ],
+)
 def test_the_sinks_service_by_any_of_its_names_passes(url, isvc_schema):
     result = run("logger_manifest", logger_yaml=yaml.safe_dump(logger_manifest(url=url)))
     assert result.passed, result.text()
 
 
-@pytest.mark.parametrize("url, why", [
-    ("https://payload-sink.default.svc.cluster.local/", "https"),
-    ("http://payload-sink.default.svc.cluster.local:8080/", "the container's port, not the Service's"),
-    ("http://payload-sink.default.svc.cluster.local/events", "a path the sink does not serve"),
-    ("http://message-dumper.default/", "KServe's sample sink, not ours"),
-    ("http://127.0.0.1:8080/", "the learner's laptop, not the cluster"),
-    (None, "no url"),
-])
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("https://payload-sink.default.svc.cluster.local/", "https"),
+        ("http://payload-sink.default.svc.cluster.local:8080/", "the container's port, not the Service's"),
+        ("http://payload-sink.default.svc.cluster.local/events", "a path the sink does not serve"),
+        ("http://message-dumper.default/", "KServe's sample sink, not ours"),
+        ("http://127.0.0.1:8080/", "the learner's laptop, not the cluster"),
+        (None, "no url"),
+    ],
+)
 def test_a_url_that_does_not_reach_the_sink_fails(url, why, isvc_schema):
     manifest = logger_manifest()
     manifest["spec"]["predictor"]["logger"]["url"] = url
@@ -304,10 +331,13 @@ def test_in_a_learner_namespace_the_sink_is_the_one_in_it(isvc_schema, monkeypat
     assert "NAMESPACE in the URL" in result.hint
 
 
-@pytest.mark.parametrize("check, answer", [
-    ("batcher_manifest", {"batcher_yaml": batcher_manifest(), "max_batch_size": 8, "max_latency_ms": 3}),
-    ("logger_manifest", {"logger_yaml": logger_manifest(url="http://payload-sink/")}),
-])
+@pytest.mark.parametrize(
+    "check, answer",
+    [
+        ("batcher_manifest", {"batcher_yaml": batcher_manifest(), "max_batch_size": 8, "max_latency_ms": 3}),
+        ("logger_manifest", {"logger_yaml": logger_manifest(url="http://payload-sink/")}),
+    ],
+)
 def test_a_manifest_names_no_namespace_or_the_labs_own(check, answer, isvc_schema, monkeypatch):
     monkeypatch.setenv("WORKSHOP_NAMESPACE", "learner-03")
     variable = next(iter(answer))
@@ -422,29 +452,44 @@ def test_a_sink_written_another_way_passes(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("replacements, mentions", [
-    # Keeps any event type as a request.
-    ({'kind = KINDS.get(event["type"])': 'kind = KINDS.get(event["type"], "request")'}, "another type"),
-    # Pairs only when the response comes second.
-    ({'        waiting = self.pending.setdefault(event["id"], {})':
-      '        if event["kind"] == "response" and event["id"] not in self.pending:\n'
-      '            return None\n'
-      '        waiting = self.pending.setdefault(event["id"], {})'}, "was not kept"),
-    # Does not check the payload: bytes reach json.dumps and the server answers 500.
-    ({'    if not isinstance(data, dict):\n        raise BadEvent("the payload is not a JSON object")\n': "",
-      '        try:\n            data = json.loads(data)\n        except ValueError:\n'
-      '            raise BadEvent("the payload is not JSON") from None\n': "        pass\n"},
-     "not JSON"),
-    # Lets the SDK's exceptions through: a malformed event is a 500.
-    ({"    except GenericException as error:": "    except KeyError as error:"}, "5xx says the sink broke"),
-    # Writes every event as it comes, not pairs.
-    ({"        if len(waiting) < 2:\n            return None\n":
-      '        self.file.write(json.dumps({"id": event["id"], event["kind"]: event["body"]}) + "\\n")\n'
-      "        self.file.flush()\n"
-      "        if len(waiting) < 2:\n            return None\n"}, "kept twice"),
-    # Forgets to write the namespace.
-    ({'"namespace": request["namespace"], ': ""}, "lacks namespace"),
-])
+@pytest.mark.parametrize(
+    "replacements, mentions",
+    [
+        # Keeps any event type as a request.
+        ({'kind = KINDS.get(event["type"])': 'kind = KINDS.get(event["type"], "request")'}, "another type"),
+        # Pairs only when the response comes second.
+        (
+            {
+                '        waiting = self.pending.setdefault(event["id"], {})': '        if event["kind"] == "response" and event["id"] not in self.pending:\n'
+                "            return None\n"
+                '        waiting = self.pending.setdefault(event["id"], {})'
+            },
+            "was not kept",
+        ),
+        # Does not check the payload: bytes reach json.dumps and the server answers 500.
+        (
+            {
+                '    if not isinstance(data, dict):\n        raise BadEvent("the payload is not a JSON object")\n': "",
+                "        try:\n            data = json.loads(data)\n        except ValueError:\n"
+                '            raise BadEvent("the payload is not JSON") from None\n': "        pass\n",
+            },
+            "not JSON",
+        ),
+        # Lets the SDK's exceptions through: a malformed event is a 500.
+        ({"    except GenericException as error:": "    except KeyError as error:"}, "5xx says the sink broke"),
+        # Writes every event as it comes, not pairs.
+        (
+            {
+                "        if len(waiting) < 2:\n            return None\n": '        self.file.write(json.dumps({"id": event["id"], event["kind"]: event["body"]}) + "\\n")\n'
+                "        self.file.flush()\n"
+                "        if len(waiting) < 2:\n            return None\n"
+            },
+            "kept twice",
+        ),
+        # Forgets to write the namespace.
+        ({'"namespace": request["namespace"], ': ""}, "lacks namespace"),
+    ],
+)
 def test_typical_wrong_sinks_fail(tmp_path, replacements, mentions):
     result = run("sink", sink_file=write_sink(tmp_path, replacements))
     assert_fails(result, mentions)

@@ -28,13 +28,16 @@ def test_every_lab7_manifest_is_valid(isvc_schema):
     assert errors(validate_paths([LAB])) == []
 
 
-@pytest.mark.parametrize("path, value, words", [
-    (("spec", "predictor", "batcher"), {"maxBatchsize": 8}, "maxBatchsize"),
-    (("spec", "predictor", "batcher"), {"maxBatchSize": "8"}, "wrong type"),
-    (("spec", "predictor", "logger"), {"mode": "everything"}, "everything"),
-    (("spec", "predictor", "logger"), {"mode": "all", "storage": {"pth": "x"}}, "pth"),
-    (("spec", "predictor", "logger"), {"mode": "all", "metadataHeaders": "X-Request-Id"}, "wrong type"),
-])
+@pytest.mark.parametrize(
+    "path, value, words",
+    [
+        (("spec", "predictor", "batcher"), {"maxBatchsize": 8}, "maxBatchsize"),
+        (("spec", "predictor", "batcher"), {"maxBatchSize": "8"}, "wrong type"),
+        (("spec", "predictor", "logger"), {"mode": "everything"}, "everything"),
+        (("spec", "predictor", "logger"), {"mode": "all", "storage": {"pth": "x"}}, "pth"),
+        (("spec", "predictor", "logger"), {"mode": "all", "metadataHeaders": "X-Request-Id"}, "wrong type"),
+    ],
+)
 def test_a_misspelt_or_mistyped_batcher_or_logger_is_rejected(isvc_schema, path, value, words):
     manifest = copy.deepcopy(load("iris-unbatched.yaml")[0])
     target = manifest
@@ -58,8 +61,9 @@ def test_the_s3_logger_sets_what_kserves_webhook_requires():
 
 def test_a_typo_in_the_sinks_deployment_is_rejected():
     deployment = copy.deepcopy(load("payload-sink.yaml")[0])
-    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = \
-        deployment["spec"]["template"]["spec"]["containers"][0].pop("readinessProbe")
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = deployment["spec"]["template"]["spec"][
+        "containers"
+    ][0].pop("readinessProbe")
     found = " ".join(str(issue) for issue in errors(validate_object(deployment)))
     assert "readinesProbe" in found, found
 
@@ -80,8 +84,10 @@ def test_the_sink_manifest_agrees_with_the_sink_and_the_check():
 def test_sink_objects_run_the_given_image_and_change_nothing_else(tmp_path):
     original = load("payload-sink.yaml")
     rendered = cluster.sink_objects("registry.example.com/team/custom-model:1.2")
-    assert rendered[0]["spec"]["template"]["spec"]["containers"][0]["image"] == \
-        "registry.example.com/team/custom-model:1.2"
+    assert (
+        rendered[0]["spec"]["template"]["spec"]["containers"][0]["image"]
+        == "registry.example.com/team/custom-model:1.2"
+    )
     rendered[0]["spec"]["template"]["spec"]["containers"][0]["image"] = IMAGE
     assert rendered == original
     written = cluster.write_sink_manifest(IMAGE, tmp_path / "sub" / "sink.yaml")
@@ -96,17 +102,34 @@ def test_a_bad_image_for_the_sink_is_refused(image):
 
 def test_the_logged_object_key_follows_kserves_layout():
     # pkg/logger/store.go: <url path>/<namespace>/<isvc>/<component>/<storage.path>/<id>-<type>.<ext>
-    key = cluster.logged_object_key("s3://payload-logs/lab7", namespace="default", inference_service="iris-logger-s3",
-                                    component="predictor", store_path="iris", event_id="abc", kind="request")
+    key = cluster.logged_object_key(
+        "s3://payload-logs/lab7",
+        namespace="default",
+        inference_service="iris-logger-s3",
+        component="predictor",
+        store_path="iris",
+        event_id="abc",
+        kind="request",
+    )
     assert key == "lab7/default/iris-logger-s3/predictor/iris/abc-request.json"
-    bare = cluster.logged_object_key("s3://payload-logs", namespace="ns", inference_service="m", component="",
-                                     store_path="", event_id="x", kind="response", extension="parquet")
+    bare = cluster.logged_object_key(
+        "s3://payload-logs",
+        namespace="ns",
+        inference_service="m",
+        component="",
+        store_path="",
+        event_id="x",
+        kind="response",
+        extension="parquet",
+    )
     assert bare == "ns/m/x-response.parquet"
 
 
-@pytest.mark.parametrize("url, kind", [("http://payload-sink/", "request"), ("s3://", "request"),
-                                       ("s3://bucket/p", "reply")])
+@pytest.mark.parametrize(
+    "url, kind", [("http://payload-sink/", "request"), ("s3://", "request"), ("s3://bucket/p", "reply")]
+)
 def test_bad_logged_object_arguments_are_refused(url, kind):
     with pytest.raises(WorkshopError):
-        cluster.logged_object_key(url, namespace="n", inference_service="i", component="c", store_path="p",
-                                  event_id="x", kind=kind)
+        cluster.logged_object_key(
+            url, namespace="n", inference_service="i", component="c", store_path="p", event_id="x", kind=kind
+        )

@@ -44,14 +44,18 @@ def test_the_reference_request_passes():
     assert run("v2_request", v2_request=REFERENCE).passed
 
 
-@pytest.mark.parametrize("answer", [
-    with_inputs(lambda t: {**t, "datatype": "FP32"}),  # 32-bit floats carry these values closely enough
-    with_inputs(lambda t: {**t, "shape": [3, 1], "data": [[value] for value in t["data"]]}),
-    {**REFERENCE, "id": "wine-request-1", "outputs": [{"name": "output-0"}]},
-    {"inputs": REFERENCE["inputs"], "parameters": {"content_type": "pd", "note": "extra"}},
-    with_inputs(lambda t: {**t, "data": [np.float64(v) for v in t["data"]]}),  # numpy floats are JSON floats
-    with_inputs(lambda t: {**t, "data": [round(v, 6) for v in t["data"]]}),
-], ids=["fp32", "column-shape", "id-and-outputs", "extra-parameter", "numpy-floats", "rounded"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        with_inputs(lambda t: {**t, "datatype": "FP32"}),  # 32-bit floats carry these values closely enough
+        with_inputs(lambda t: {**t, "shape": [3, 1], "data": [[value] for value in t["data"]]}),
+        {**REFERENCE, "id": "wine-request-1", "outputs": [{"name": "output-0"}]},
+        {"inputs": REFERENCE["inputs"], "parameters": {"content_type": "pd", "note": "extra"}},
+        with_inputs(lambda t: {**t, "data": [np.float64(v) for v in t["data"]]}),  # numpy floats are JSON floats
+        with_inputs(lambda t: {**t, "data": [round(v, 6) for v in t["data"]]}),
+    ],
+    ids=["fp32", "column-shape", "id-and-outputs", "extra-parameter", "numpy-floats", "rounded"],
+)
 def test_right_answers_written_other_ways_pass(answer):
     result = run("v2_request", v2_request=answer)
     assert result.passed, result.text()
@@ -61,27 +65,48 @@ def renamed(old: str, new: str) -> dict:
     return with_inputs(lambda t: {**t, "name": new} if t["name"] == old else t)
 
 
-@pytest.mark.parametrize("answer, mentions", [
-    ({**REFERENCE, "inputs": REFERENCE["inputs"][::-1]}, "by position, not by name"),
-    (renamed("alcohol", "alchohol"), "did you mean 'alcohol'"),
-    (renamed("od280/od315_of_diluted_wines", "od280"), "not one of the data set's feature names"),
-    ({"inputs": REFERENCE["inputs"]}, "read only the first tensor"),
-    ({"inputs": [{**t, "parameters": {"content_type": "pd"}} for t in REFERENCE["inputs"]]}, "top level"),
-    (with_inputs(lambda t: {**t, "datatype": "fp64"}), "upper case"),
-    (with_inputs(lambda t: {**t, "datatype": "INT32"}), "integer datatype"),
-    (with_inputs(lambda t: {**t, "shape": [3, 13]}), "describes a whole table"),
-    (with_inputs(lambda t: {**t, "shape": [5]}), "shape"),
-    (with_inputs(lambda t: {k: v for k, v in t.items() if k != "shape"}), "list of integers"),
-    ({"inputs": [{"name": "input-0", "shape": [3, 13], "datatype": "FP64", "data": SPLIT.X_test[:3].tolist()}]},
-     "named features"),
-    ({**REFERENCE, "inputs": [{**t, "data": np.array(t["data"])} for t in REFERENCE["inputs"]]}, ".tolist()"),
-    (named_v2_request(SPLIT.X_train[:3]), "training wines"),
-    (named_v2_request(SPLIT.X_test[1:4]), "X_test[:3"),
-    ({**REFERENCE, "inputs": REFERENCE["inputs"][:12]}, "missing features: proline"),
-    (with_inputs(lambda t: {**t, "data": t["data"][:2]}), "one per wine"),
-], ids=["reversed", "typo", "shortened-name", "no-pd", "pd-inside-input", "lowercase", "integers", "table-shape",
-        "wrong-rows-in-shape", "no-shape", "single-tensor", "numpy-array", "training-rows", "other-rows",
-        "twelve-features", "two-values"])
+@pytest.mark.parametrize(
+    "answer, mentions",
+    [
+        ({**REFERENCE, "inputs": REFERENCE["inputs"][::-1]}, "by position, not by name"),
+        (renamed("alcohol", "alchohol"), "did you mean 'alcohol'"),
+        (renamed("od280/od315_of_diluted_wines", "od280"), "not one of the data set's feature names"),
+        ({"inputs": REFERENCE["inputs"]}, "read only the first tensor"),
+        ({"inputs": [{**t, "parameters": {"content_type": "pd"}} for t in REFERENCE["inputs"]]}, "top level"),
+        (with_inputs(lambda t: {**t, "datatype": "fp64"}), "upper case"),
+        (with_inputs(lambda t: {**t, "datatype": "INT32"}), "integer datatype"),
+        (with_inputs(lambda t: {**t, "shape": [3, 13]}), "describes a whole table"),
+        (with_inputs(lambda t: {**t, "shape": [5]}), "shape"),
+        (with_inputs(lambda t: {k: v for k, v in t.items() if k != "shape"}), "list of integers"),
+        (
+            {"inputs": [{"name": "input-0", "shape": [3, 13], "datatype": "FP64", "data": SPLIT.X_test[:3].tolist()}]},
+            "named features",
+        ),
+        ({**REFERENCE, "inputs": [{**t, "data": np.array(t["data"])} for t in REFERENCE["inputs"]]}, ".tolist()"),
+        (named_v2_request(SPLIT.X_train[:3]), "training wines"),
+        (named_v2_request(SPLIT.X_test[1:4]), "X_test[:3"),
+        ({**REFERENCE, "inputs": REFERENCE["inputs"][:12]}, "missing features: proline"),
+        (with_inputs(lambda t: {**t, "data": t["data"][:2]}), "one per wine"),
+    ],
+    ids=[
+        "reversed",
+        "typo",
+        "shortened-name",
+        "no-pd",
+        "pd-inside-input",
+        "lowercase",
+        "integers",
+        "table-shape",
+        "wrong-rows-in-shape",
+        "no-shape",
+        "single-tensor",
+        "numpy-array",
+        "training-rows",
+        "other-rows",
+        "twelve-features",
+        "two-values",
+    ],
+)
 def test_typical_wrong_requests_fail_with_a_pointed_hint(answer, mentions):
     assert_fails(run("v2_request", v2_request=answer), mentions)
 
@@ -100,6 +125,7 @@ def test_the_check_cannot_be_fooled_by_a_mutated_split():
 
 
 # ------------------------------------------------------------------------------ saved_models
+
 
 @pytest.fixture(scope="module")
 def trained():
@@ -140,8 +166,9 @@ def test_string_paths_and_a_pickle_for_sklearn_pass(trained, tmp_path):
 
 
 def test_lightgbms_usual_txt_name_fails(trained, tmp_path):
-    assert_fails(run("saved_models", model_dirs=learner_saves(trained, tmp_path, lightgbm="model.txt")),
-                 "looks only for .bst")
+    assert_fails(
+        run("saved_models", model_dirs=learner_saves(trained, tmp_path, lightgbm="model.txt")), "looks only for .bst"
+    )
 
 
 def test_a_pickled_classifier_named_bst_fails(trained, tmp_path):
@@ -200,8 +227,7 @@ def test_an_untrained_looking_model_fails_on_accuracy(tmp_path):
 
 def test_a_library_the_runtime_cannot_load_fails(saved, monkeypatch):
     real = runtimes.installed_version
-    monkeypatch.setattr(runtimes, "installed_version",
-                        lambda fw: "3.0.0" if fw.key == "xgboost" else real(fw))
+    monkeypatch.setattr(runtimes, "installed_version", lambda fw: "3.0.0" if fw.key == "xgboost" else real(fw))
     assert_fails(run("saved_models", model_dirs=saved), "xgboost~=2.1.1")
 
 
@@ -213,17 +239,29 @@ def test_odd_model_dirs_fail_without_crashing(answer):
 
 # -------------------------------------------------------------------------------- comparison
 
+
 def load_result(p50_seconds: float, requests: int = 200, elapsed: float = 2.0) -> LoadResult:
     """A load run's record with a known median (a test double for what run_load measured)."""
     durations = [p50_seconds * factor for factor in np.linspace(0.5, 1.5, requests)]
-    return LoadResult(url="http://127.0.0.1:1/v2/models/m/infer", concurrency=4, rate=None, started_at=0.0,
-                      elapsed=elapsed, starts=[0.0] * requests, durations=durations, oks=[True] * requests)
+    return LoadResult(
+        url="http://127.0.0.1:1/v2/models/m/infer",
+        concurrency=4,
+        rate=None,
+        started_at=0.0,
+        elapsed=elapsed,
+        starts=[0.0] * requests,
+        durations=durations,
+        oks=[True] * requests,
+    )
 
 
 @pytest.fixture
 def measured(saved):
-    results = {"sklearn": load_result(0.004, 800), "lightgbm": load_result(0.011, 300),
-               "xgboost": load_result(0.018, 220)}
+    results = {
+        "sklearn": load_result(0.004, 800),
+        "lightgbm": load_result(0.011, 300),
+        "xgboost": load_result(0.018, 220),
+    }
     return saved, results, compare.comparison_table(saved, results, SPLIT)
 
 
@@ -240,11 +278,19 @@ def test_tables_written_other_ways_pass(measured):
     table = measured[2]
     kilobytes = table.copy()
     kilobytes["model_kib"] = kilobytes["model_kib"] * 1.024  # kB (1000 bytes) instead of KiB
-    as_records = [{"framework": key.upper() if key == "xgboost" else key, **row} for key, row in
-                  table.to_dict(orient="index").items()]
-    for answer in (table.round({"accuracy": 2, "model_kib": 1, "p50_ms": 1, "throughput_rps": 0}),
-                   table.to_dict(orient="index"), as_records, table.rename(index={"lightgbm": "LightGBM"}),
-                   table.reset_index(names="runtime"), kilobytes, table.astype(np.float32)):
+    as_records = [
+        {"framework": key.upper() if key == "xgboost" else key, **row}
+        for key, row in table.to_dict(orient="index").items()
+    ]
+    for answer in (
+        table.round({"accuracy": 2, "model_kib": 1, "p50_ms": 1, "throughput_rps": 0}),
+        table.to_dict(orient="index"),
+        as_records,
+        table.rename(index={"lightgbm": "LightGBM"}),
+        table.reset_index(names="runtime"),
+        kilobytes,
+        table.astype(np.float32),
+    ):
         result = judge(answer, measured)
         assert result.passed, result.text()
 
@@ -255,20 +301,35 @@ def changed(table, key, column, value):
     return out
 
 
-@pytest.mark.parametrize("edit, mentions", [
-    (lambda t: changed(t, "lightgbm", "accuracy", lambda v: v * 100), "not a percentage"),
-    (lambda t: changed(t, "sklearn", "accuracy", lambda v: 1.0), "training rows"),
-    (lambda t: changed(t, "xgboost", "p50_ms", lambda v: v / 1000), "that is seconds"),
-    (lambda t: changed(t, "lightgbm", "model_kib", lambda v: v * 1024), "that is bytes"),
-    (lambda t: changed(t, "lightgbm", "model_kib", lambda v: v / 1024), "that is MiB"),
-    (lambda t: changed(t, "sklearn", "throughput_rps", lambda v: 800), "requests per second"),
-    (lambda t: t.rename(index={"lightgbm": "xgboost", "xgboost": "lightgbm"}), "holds the xgboost figures"),
-    (lambda t: t.drop(columns=["p50_ms"]), "no column p50_ms"),
-    (lambda t: t.drop(index=["sklearn"]), "no row for sklearn"),
-    (lambda t: t.rename(index={"sklearn": "logistic"}), "not one of the frameworks"),
-    (lambda t: changed(t.astype(object), "xgboost", "throughput_rps", lambda v: "fast"), "must be a number"),
-], ids=["percent", "training-accuracy", "seconds", "bytes", "mib", "request-count", "swapped", "no-column",
-        "no-row", "unknown-row", "text"])
+@pytest.mark.parametrize(
+    "edit, mentions",
+    [
+        (lambda t: changed(t, "lightgbm", "accuracy", lambda v: v * 100), "not a percentage"),
+        (lambda t: changed(t, "sklearn", "accuracy", lambda v: 1.0), "training rows"),
+        (lambda t: changed(t, "xgboost", "p50_ms", lambda v: v / 1000), "that is seconds"),
+        (lambda t: changed(t, "lightgbm", "model_kib", lambda v: v * 1024), "that is bytes"),
+        (lambda t: changed(t, "lightgbm", "model_kib", lambda v: v / 1024), "that is MiB"),
+        (lambda t: changed(t, "sklearn", "throughput_rps", lambda v: 800), "requests per second"),
+        (lambda t: t.rename(index={"lightgbm": "xgboost", "xgboost": "lightgbm"}), "holds the xgboost figures"),
+        (lambda t: t.drop(columns=["p50_ms"]), "no column p50_ms"),
+        (lambda t: t.drop(index=["sklearn"]), "no row for sklearn"),
+        (lambda t: t.rename(index={"sklearn": "logistic"}), "not one of the frameworks"),
+        (lambda t: changed(t.astype(object), "xgboost", "throughput_rps", lambda v: "fast"), "must be a number"),
+    ],
+    ids=[
+        "percent",
+        "training-accuracy",
+        "seconds",
+        "bytes",
+        "mib",
+        "request-count",
+        "swapped",
+        "no-column",
+        "no-row",
+        "unknown-row",
+        "text",
+    ],
+)
 def test_typical_wrong_tables_fail_with_a_pointed_hint(measured, edit, mentions):
     assert_fails(judge(edit(measured[2].copy()), measured), mentions)
 
@@ -282,6 +343,6 @@ def test_odd_tables_fail_without_crashing(measured, answer):
 def test_without_load_results_the_check_says_run_the_load_cell(measured):
     dirs, _, table = measured
     assert_fails(run("comparison", comparison=table, load_results={}, model_dirs=dirs), "load cell")
-    assert_fails(run("comparison", comparison=table, load_results={k: 1 for k in models.ORDER}, model_dirs=dirs),
-                 "load cell")
-
+    assert_fails(
+        run("comparison", comparison=table, load_results={k: 1 for k in models.ORDER}, model_dirs=dirs), "load cell"
+    )

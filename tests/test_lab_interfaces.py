@@ -17,37 +17,68 @@ from kserve_workshop.paths import NOTEBOOKS_DIR
 MASTERS = labgen.masters()
 #: Labs whose cluster parts were rewritten to the real interfaces (issue 15), with what each must show.
 REAL_INTERFACE_LABS = {
-    "01-serve-a-model.ipynb": [r"kubectl .* apply -f", r"kubectl .* get inferenceservices",
-                               r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
-                               r"curl .*-H \"Host: "],
-    "02-first-inferenceservice.ipynb": [r"kubectl .* apply -f", r"kubectl .* get inferenceservices",
-                                        r"kubectl .* get events", r"curl .*-H \"Host: ",
-                                        r"/v1/models/\{NAME\}:predict", r"/v2/models/\{NAME\}/infer"],
-    "03-autoscaling.ipynb": [r"kubectl .* get podautoscalers", r"annotations\.autoscaling\\\.knative\\\.dev",
-                             r"kubectl .* get revisions"],
-    "04-canary-rollouts.ipynb": [r"kubectl .* get routes\.serving\.knative\.dev",
-                                 r"jsonpath='\{\{\.status\.components\.predictor\.traffic\}\}'",
-                                 r"kubectl .* patch inferenceservice .*--type=json", r"curl .*-H \"Host: "],
-    "05-monitoring.ipynb": [r"kubectl .* get podmonitors .*-o yaml",
-                            r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=.* -L component",
-                            r"curl .*/api/v1/query", r"cluster_queries\[", r"port_forward_prometheus\("],
-    "06-custom-transformer.ipynb": [r"kubectl .* apply -f", r"kubectl .* wait --for=condition=Ready inferenceservice/",
-                                    r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
-                                    r"curl .*-H \"Host: ", r"kubectl .* delete inferenceservice"],
-    "07-batching-and-logging.ipynb": [r"kubectl .* apply -f", r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
-                                      r"kubectl .* logs -l .* -c agent", r"kubectl .* create configmap payload-sink",
-                                      r"kubectl .* rollout status deployment/payload-sink", r"curl .*-H \"Host: ",
-                                      r"PortForward\(\"payload-sink\"", r"kubectl .* delete inferenceservices"],
-    "08-boosting-runtimes.ipynb": [r"kubectl .* get clusterservingruntimes",
-                                   r"jsonpath='\{\{\.spec\.supportedModelFormats\}\}", r"kubectl .* apply -f",
-                                   r"RUNTIME:\.status\.clusterServingRuntimeName", r"curl .*-H \"Host: .*/v2/models/",
-                                   r"kubectl .* delete -f"],
+    "01-serve-a-model.ipynb": [
+        r"kubectl .* apply -f",
+        r"kubectl .* get inferenceservices",
+        r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
+        r"curl .*-H \"Host: ",
+    ],
+    "02-first-inferenceservice.ipynb": [
+        r"kubectl .* apply -f",
+        r"kubectl .* get inferenceservices",
+        r"kubectl .* get events",
+        r"curl .*-H \"Host: ",
+        r"/v1/models/\{NAME\}:predict",
+        r"/v2/models/\{NAME\}/infer",
+    ],
+    "03-autoscaling.ipynb": [
+        r"kubectl .* get podautoscalers",
+        r"annotations\.autoscaling\\\.knative\\\.dev",
+        r"kubectl .* get revisions",
+    ],
+    "04-canary-rollouts.ipynb": [
+        r"kubectl .* get routes\.serving\.knative\.dev",
+        r"jsonpath='\{\{\.status\.components\.predictor\.traffic\}\}'",
+        r"kubectl .* patch inferenceservice .*--type=json",
+        r"curl .*-H \"Host: ",
+    ],
+    "05-monitoring.ipynb": [
+        r"kubectl .* get podmonitors .*-o yaml",
+        r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=.* -L component",
+        r"curl .*/api/v1/query",
+        r"cluster_queries\[",
+        r"port_forward_prometheus\(",
+    ],
+    "06-custom-transformer.ipynb": [
+        r"kubectl .* apply -f",
+        r"kubectl .* wait --for=condition=Ready inferenceservice/",
+        r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
+        r"curl .*-H \"Host: ",
+        r"kubectl .* delete inferenceservice",
+    ],
+    "07-batching-and-logging.ipynb": [
+        r"kubectl .* apply -f",
+        r"kubectl .* get pods -l serving\.kserve\.io/inferenceservice=",
+        r"kubectl .* logs -l .* -c agent",
+        r"kubectl .* create configmap payload-sink",
+        r"kubectl .* rollout status deployment/payload-sink",
+        r"curl .*-H \"Host: ",
+        r"PortForward\(\"payload-sink\"",
+        r"kubectl .* delete inferenceservices",
+    ],
+    "08-boosting-runtimes.ipynb": [
+        r"kubectl .* get clusterservingruntimes",
+        r"jsonpath='\{\{\.spec\.supportedModelFormats\}\}",
+        r"kubectl .* apply -f",
+        r"RUNTIME:\.status\.clusterServingRuntimeName",
+        r"curl .*-H \"Host: .*/v2/models/",
+        r"kubectl .* delete -f",
+    ],
 }
 #: Namespaces a kubectl call may name besides the lab's: Lab 5's PodMonitor lives in the monitoring
 #: stack's, Lab 7 reads the platform's model store.
 OTHER_NAMESPACES = ("MONITORING_NAMESPACE", "STORE_NAMESPACE")
-EXPECTED_HEADER = ("**Expected on a cluster** (written from upstream's documented shapes, not captured from a "
-                   "run):")
+EXPECTED_HEADER = "**Expected on a cluster** (written from upstream's documented shapes, not captured from a run):"
 
 
 def _cells(name: str):
@@ -76,8 +107,9 @@ def test_every_kubectl_call_names_the_labs_context_and_namespace(name):
     for text in calls:
         assert "--context {CONTEXT}" in text, f"{name}: kubectl without --context {{CONTEXT}}: {text}"
         # the lab's namespace, or another one named by a constant (OTHER_NAMESPACES)
-        assert re.search(rf"(-n|--namespace) \{{({'|'.join(('NAMESPACE', *OTHER_NAMESPACES))})\}}", text), \
+        assert re.search(rf"(-n|--namespace) \{{({'|'.join(('NAMESPACE', *OTHER_NAMESPACES))})\}}", text), (
             f"{name}: kubectl without -n {{NAMESPACE}}: {text}"
+        )
 
 
 def test_the_lab_manifests_name_no_namespace():
@@ -86,10 +118,12 @@ def test_the_lab_manifests_name_no_namespace():
 
     from kserve_workshop.paths import MANIFESTS_DIR
 
-    named = [f"{path.relative_to(MANIFESTS_DIR)}: {doc['metadata']['namespace']}"
-             for path in sorted((MANIFESTS_DIR / "labs").glob("*/*.y*ml"))
-             for doc in yaml.safe_load_all(path.read_text()) if isinstance(doc, dict)
-             and "namespace" in (doc.get("metadata") or {})]
+    named = [
+        f"{path.relative_to(MANIFESTS_DIR)}: {doc['metadata']['namespace']}"
+        for path in sorted((MANIFESTS_DIR / "labs").glob("*/*.y*ml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if isinstance(doc, dict) and "namespace" in (doc.get("metadata") or {})
+    ]
     assert named == []
 
 
@@ -111,8 +145,11 @@ def test_the_masters_import_the_librarys_modules_at_their_homes(name):
             if isinstance(node, ast.Import):
                 found += [alias.name for alias in node.names if alias.name in old]
             elif isinstance(node, ast.ImportFrom) and node.module:
-                found += [f"{node.module}.{alias.name}" for alias in node.names
-                          if node.module in old or f"{node.module}.{alias.name}" in old]
+                found += [
+                    f"{node.module}.{alias.name}"
+                    for alias in node.names
+                    if node.module in old or f"{node.module}.{alias.name}" in old
+                ]
     assert found == [], f"{name} imports deprecated module paths: {found}"
 
 
@@ -132,8 +169,9 @@ def test_expected_outputs_follow_cluster_cells_and_say_they_are_expected(name):
     assert boxes, f"{name}: its cluster part shows no expected output"
     for index in boxes:
         before, box = cells[index - 1], cells[index]
-        assert before.cell_type == "code" and before.source.startswith("%%cluster"), \
+        assert before.cell_type == "code" and before.source.startswith("%%cluster"), (
             f"{name} cell {index + 1}: an expected-output cell goes right after the cluster cell it shows"
+        )
         assert box.cell_type == "markdown" and box.source.startswith(EXPECTED_HEADER), f"{name} cell {index + 1}"
         assert re.search(r"```text\n.+\n```$", box.source, re.S), f"{name} cell {index + 1}: no ```text block"
         assert "captured" not in box.source.split("\n", 1)[1].lower(), f"{name} cell {index + 1}"
@@ -147,13 +185,24 @@ def test_lab_6s_student_writes_the_kserve_model_classes_in_a_writefile_cell():
     cells = nbformat.read(LABS_DIR / "06-custom-transformer.ipynb", as_version=4).cells
     (source,) = [cell.source for cell in cells if cell.cell_type == "code" and cell.source.startswith("%%writefile ")]
     tree = ast.parse(source.split("\n", 1)[1])
-    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)
-               and [ast.unparse(base) for base in node.bases] == ["kserve.Model"]]
-    to_complete = {(cls.name, method.name) for cls in classes for method in cls.body
-                   if isinstance(method, ast.FunctionDef)
-                   and any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(method))}
-    assert to_complete == {("IrisTransformer", "preprocess"), ("IrisTransformer", "postprocess"),
-                           ("IrisPredictor", "load"), ("IrisPredictor", "predict")}
+    classes = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and [ast.unparse(base) for base in node.bases] == ["kserve.Model"]
+    ]
+    to_complete = {
+        (cls.name, method.name)
+        for cls in classes
+        for method in cls.body
+        if isinstance(method, ast.FunctionDef)
+        and any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(method))
+    }
+    assert to_complete == {
+        ("IrisTransformer", "preprocess"),
+        ("IrisTransformer", "postprocess"),
+        ("IrisPredictor", "load"),
+        ("IrisPredictor", "predict"),
+    }
 
 
 def test_the_labs_table_of_the_readme_points_at_the_student_versions():

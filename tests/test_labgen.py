@@ -36,14 +36,17 @@ def _sources(path: Path) -> list[str]:
 
 # ---------------------------------------------------------------------------------- blanking
 
+
 def test_a_solution_block_becomes_a_blank_at_its_indentation():
     master = "def f(x):\n    # BEGIN SOLUTION\n    y = x * 2\n    return y\n    # END SOLUTION\n\nz = f(1)"
     assert blank_source(master) == "def f(x):\n    # YOUR CODE HERE\n    ...\n\nz = f(1)"
 
 
 def test_a_block_holding_one_assignment_keeps_its_left_hand_side():
-    master = ("# BEGIN SOLUTION\nv2_payload = {\n    'inputs': [{'name': 'input-0', 'data': rows}],\n}\n"
-              "# END SOLUTION\nv2_payload")
+    master = (
+        "# BEGIN SOLUTION\nv2_payload = {\n    'inputs': [{'name': 'input-0', 'data': rows}],\n}\n"
+        "# END SOLUTION\nv2_payload"
+    )
     assert blank_source(master) == "v2_payload = ...  # YOUR CODE HERE\nv2_payload"
     indented = "if ok:\n    # BEGIN SOLUTION\n    total = sum(\n        values)\n    # END SOLUTION"
     assert blank_source(indented) == "if ok:\n    total = ...  # YOUR CODE HERE"
@@ -56,16 +59,19 @@ def test_a_block_of_a_single_call_or_several_statements_is_blanked_whole():
     assert blank_source(two) == "# YOUR CODE HERE\n..."
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("accuracy = model.score(X, y)  # SOLUTION", "accuracy = ...  # YOUR CODE HERE"),
-    ("    payload = {'instances': rows}  # SOLUTION", "    payload = ...  # YOUR CODE HERE"),
-    ('headers["Host"] = host.split("=")[0]  # SOLUTION', 'headers["Host"] = ...  # YOUR CODE HERE'),
-    ("a = b = compute()  # SOLUTION", "a = b = ...  # YOUR CODE HERE"),
-    ("limit: int = 3 # SOLUTION", "limit: int = ...  # YOUR CODE HERE"),
-    ("total += step  # SOLUTION", "total += ...  # YOUR CODE HERE"),
-    ("    return model.predict(X)  # SOLUTION", "    return ...  # YOUR CODE HERE"),
-    ("model.fit(X, y)  # SOLUTION", "...  # YOUR CODE HERE"),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("accuracy = model.score(X, y)  # SOLUTION", "accuracy = ...  # YOUR CODE HERE"),
+        ("    payload = {'instances': rows}  # SOLUTION", "    payload = ...  # YOUR CODE HERE"),
+        ('headers["Host"] = host.split("=")[0]  # SOLUTION', 'headers["Host"] = ...  # YOUR CODE HERE'),
+        ("a = b = compute()  # SOLUTION", "a = b = ...  # YOUR CODE HERE"),
+        ("limit: int = 3 # SOLUTION", "limit: int = ...  # YOUR CODE HERE"),
+        ("total += step  # SOLUTION", "total += ...  # YOUR CODE HERE"),
+        ("    return model.predict(X)  # SOLUTION", "    return ...  # YOUR CODE HERE"),
+        ("model.fit(X, y)  # SOLUTION", "...  # YOUR CODE HERE"),
+    ],
+)
 def test_a_solution_line_keeps_its_left_hand_side(line, expected):
     assert blank_source(line) == expected
 
@@ -75,16 +81,19 @@ def test_lines_outside_solutions_are_untouched():
     assert blank_source(source) == source
 
 
-@pytest.mark.parametrize("source, fragment", [
-    ("# BEGIN SOLUTION\nx = 1", "never closed"),
-    ("x = 1\n# END SOLUTION", "without a `# BEGIN SOLUTION`"),
-    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "inside the block opened on line 1"),
-    ("# BEGIN SOLUTION\n%%cluster\nx = 1\n# END SOLUTION", "IPython line '%%cluster'"),
-    ("%%cluster  # SOLUTION\nx = 1", "`# SOLUTION` on an IPython line"),
-    ("x = [1,  # SOLUTION\n     2]", "not a complete statement"),
-    ("x = 1  # solution", "unrecognised solution marker"),
-    ("# BEGIN SOLUTIONS\nx = 1\n# END SOLUTION", "unrecognised solution marker"),
-])
+@pytest.mark.parametrize(
+    "source, fragment",
+    [
+        ("# BEGIN SOLUTION\nx = 1", "never closed"),
+        ("x = 1\n# END SOLUTION", "without a `# BEGIN SOLUTION`"),
+        ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "inside the block opened on line 1"),
+        ("# BEGIN SOLUTION\n%%cluster\nx = 1\n# END SOLUTION", "IPython line '%%cluster'"),
+        ("%%cluster  # SOLUTION\nx = 1", "`# SOLUTION` on an IPython line"),
+        ("x = [1,  # SOLUTION\n     2]", "not a complete statement"),
+        ("x = 1  # solution", "unrecognised solution marker"),
+        ("# BEGIN SOLUTIONS\nx = 1\n# END SOLUTION", "unrecognised solution marker"),
+    ],
+)
 def test_malformed_markers_are_refused_with_the_line(source, fragment):
     with pytest.raises(MasterError) as caught:
         blank_source(source, "notebooks/09-x.ipynb cell 4")
@@ -146,17 +155,20 @@ def test_a_writefile_cell_keeps_the_files_skeleton_to_complete():
     methods = {node.name: node for node in classes["Mine"].body if isinstance(node, ast.FunctionDef)}
     assert list(methods) == ["__init__", "preprocess", "load"]
     assert ast.get_docstring(methods["preprocess"]) == "Payload -> rows."
-    assert "return ...  # YOUR CODE HERE" in student          # a block of one return keeps `return`
+    assert "return ...  # YOUR CODE HERE" in student  # a block of one return keeps `return`
     assert "        # YOUR CODE HERE\n        ...\n        return self.ready" in student  # code after the block stays
     assert "sum(row)" not in student and "object()" not in student and "convert(payload" not in student
-    assert "super().__init__(name)" in student                # the given parts are kept
+    assert "super().__init__(name)" in student  # the given parts are kept
 
 
-@pytest.mark.parametrize("source", [
-    # a block that takes the loop's header but not its body leaves a file that does not parse
-    "%%writefile model.py\ndef f(rows):\n    # BEGIN SOLUTION\n    for row in rows:\n    # END SOLUTION\n        pass\n",
-    "%%writefile -a model.py\nif True:\n# BEGIN SOLUTION\n    x = 1\n# END SOLUTION\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a block that takes the loop's header but not its body leaves a file that does not parse
+        "%%writefile model.py\ndef f(rows):\n    # BEGIN SOLUTION\n    for row in rows:\n    # END SOLUTION\n        pass\n",
+        "%%writefile -a model.py\nif True:\n# BEGIN SOLUTION\n    x = 1\n# END SOLUTION\n",
+    ],
+)
 def test_a_writefile_cell_whose_student_version_is_no_python_is_refused(source):
     with pytest.raises(MasterError, match="not valid Python"):
         blank_source(source, "lab cell 3")
@@ -235,6 +247,7 @@ def test_no_masters_is_an_error(tmp_path):
 
 # ---------------------------------------------------------------------------------- drift
 
+
 def test_no_drift_right_after_generation(tree):
     notebooks, labs = tree
     generate(notebooks, labs)
@@ -260,8 +273,10 @@ def test_a_renamed_lab_title_makes_the_index_drift(tree):
     master = nbformat.read(notebooks / SAMPLE.name, as_version=4)
     master.cells[0].source = master.cells[0].source.replace("Sample lab", "Example lab")
     nbformat.write(master, notebooks / SAMPLE.name)
-    assert find_drift(notebooks, labs) == [f"{labs / SAMPLE.name}: out of date with its master",
-                                           f"{labs / 'README.md'}: out of date with its master"]
+    assert find_drift(notebooks, labs) == [
+        f"{labs / SAMPLE.name}: out of date with its master",
+        f"{labs / 'README.md'}: out of date with its master",
+    ]
 
 
 def test_a_hand_edited_lab_is_drift(tree):
@@ -286,8 +301,10 @@ def test_missing_and_orphan_labs_are_drift_and_generation_fixes_both(tree):
     generate(notebooks, labs)
     (labs / SAMPLE.name).unlink()
     shutil.copy(SAMPLE, labs / "07-removed.ipynb")
-    assert find_drift(notebooks, labs) == [f"{labs / SAMPLE.name}: missing",
-                                           f"{labs / '07-removed.ipynb'}: no master notebook"]
+    assert find_drift(notebooks, labs) == [
+        f"{labs / SAMPLE.name}: missing",
+        f"{labs / '07-removed.ipynb'}: no master notebook",
+    ]
     generate(notebooks, labs)
     assert find_drift(notebooks, labs) == []
     assert not (labs / "07-removed.ipynb").exists()
@@ -303,6 +320,7 @@ def test_the_generated_lab_still_parses_and_flags_no_undefined_names(tree):
 
 
 # ---------------------------------------------------------------------------------- task
+
 
 def test_the_task_reports_a_bad_master_as_one_message_and_exit_code(tree, capsys):
     notebooks, labs = tree

@@ -45,10 +45,19 @@ def test_processes_of_other_sessions_are_not_ours():
         child.wait()
 
 
-@pytest.mark.parametrize("address, loopback", [
-    ("127.0.0.1", True), ("127.0.0.53", True), ("::1", True),
-    ("0.0.0.0", False), ("::", False), ("10.1.2.3", False), ("fe80::1%eth0", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "address, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.53", True),
+        ("::1", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+        ("fe80::1%eth0", False),
+        ("", False),
+    ],
+)
 def test_is_loopback(address, loopback):
     assert is_loopback(address) is loopback
 
@@ -81,11 +90,12 @@ class FakeProcess:
 
 
 def test_a_listener_on_all_interfaces_is_reported():
-    process = FakeProcess(Connection(Address("127.0.0.1", 8080), psutil.CONN_LISTEN),
-                          Connection(Address("::", 8081), psutil.CONN_LISTEN),
-                          Connection(Address("0.0.0.0", 40000), psutil.CONN_ESTABLISHED))
-    assert [str(item) for item in non_loopback_listeners([process])] == [
-        "pid 4242 (model-server) listens on :::8081"]
+    process = FakeProcess(
+        Connection(Address("127.0.0.1", 8080), psutil.CONN_LISTEN),
+        Connection(Address("::", 8081), psutil.CONN_LISTEN),
+        Connection(Address("0.0.0.0", 40000), psutil.CONN_ESTABLISHED),
+    )
+    assert [str(item) for item in non_loopback_listeners([process])] == ["pid 4242 (model-server) listens on :::8081"]
 
 
 def test_the_sampler_keeps_what_it_saw():
@@ -99,9 +109,26 @@ def test_the_sampler_keeps_what_it_saw():
 def _run_inner_session(tmp_path, body: str) -> subprocess.CompletedProcess:
     (tmp_path / "test_inner.py").write_text(body)
     env = {**os.environ, "PYTHONPATH": str(TESTS_DIR), process_guard.GRACE_ENV: "0.5"}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "process_guard", "-p", "no:cacheprovider",
-                           "--rootdir", str(tmp_path), str(tmp_path / "test_inner.py")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "process_guard",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "test_inner.py"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 LEAKY = """

@@ -46,8 +46,12 @@ def test_payload_file_is_sent_with_extra_headers(server, tmp_path, capsys):
 def test_console_script_runs_as_a_command(server):
     script = Path(sys.executable).with_name("kserve-workshop-load")
     command = [str(script)] if script.exists() else [shutil.which("kserve-workshop-load")]
-    done = subprocess.run([*command, server.v1_url, "--iris", "--rate", "50", "--duration", "0.4"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*command, server.v1_url, "--iris", "--rate", "50", "--duration", "0.4"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["rate"] == 50 and summary["requests"] == 20
@@ -62,12 +66,15 @@ def test_all_requests_failing_exits_non_zero(server, capsys):
     assert "no request succeeded" in captured.err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["http://203.0.113.5/v1/models/x:predict", "--iris"], "refusing to send load to 203.0.113.5"),
-    (["http://127.0.0.1:1/x", "--iris", "--header", "NoColonHere"], "bad --header"),
-    (["http://127.0.0.1:1/x", "--iris", "-c", "0"], "concurrency must be"),
-    (["http://127.0.0.1:1/x", "--payload", "/nonexistent/input.json"], "cannot read the payload file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["http://203.0.113.5/v1/models/x:predict", "--iris"], "refusing to send load to 203.0.113.5"),
+        (["http://127.0.0.1:1/x", "--iris", "--header", "NoColonHere"], "bad --header"),
+        (["http://127.0.0.1:1/x", "--iris", "-c", "0"], "concurrency must be"),
+        (["http://127.0.0.1:1/x", "--payload", "/nonexistent/input.json"], "cannot read the payload file"),
+    ],
+)
 def test_bad_input_is_one_message_and_exit_1(args, message, capsys):
     assert main(args) == 1
     err = capsys.readouterr().err

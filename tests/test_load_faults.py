@@ -69,11 +69,13 @@ def slow(apps):
     return apps.serve(app)
 
 
-@pytest.mark.bad_input(tool="kserve-workshop-load",
-                       input="a loopback server that redirects (307) to another host or port",
-                       example="a server answering 307 with Location: http://elsewhere/",
-                       behaviour="the redirect is not followed: it counts as an `http_307` answer, so no request "
-                                 "leaves the allowed hosts (before: all the load went to the redirect's target)")
+@pytest.mark.bad_input(
+    tool="kserve-workshop-load",
+    input="a loopback server that redirects (307) to another host or port",
+    example="a server answering 307 with Location: http://elsewhere/",
+    behaviour="the redirect is not followed: it counts as an `http_307` answer, so no request "
+    "leaves the allowed hosts (before: all the load went to the redirect's target)",
+)
 def test_redirects_are_not_followed_so_the_loopback_guard_holds(redirecting, sink):
     _, hits = sink
     before = hits["count"]
@@ -82,11 +84,13 @@ def test_redirects_are_not_followed_so_the_loopback_guard_holds(redirecting, sin
     assert result.requests == 6 and result.error_kinds == {"http_307": 6}
 
 
-@pytest.mark.bad_input(tool="kserve-workshop-load",
-                       input="an open-loop rate the server cannot keep up with",
-                       example="kserve-workshop-load URL --iris -r 20000 -d 1",
-                       behaviour="stops issuing at the deadline and reports the requests never sent (`not_sent`, and "
-                                 "a warning): 1.4 s instead of 26.8 s on this machine")
+@pytest.mark.bad_input(
+    tool="kserve-workshop-load",
+    input="an open-loop rate the server cannot keep up with",
+    example="kserve-workshop-load URL --iris -r 20000 -d 1",
+    behaviour="stops issuing at the deadline and reports the requests never sent (`not_sent`, and "
+    "a warning): 1.4 s instead of 26.8 s on this machine",
+)
 def test_an_open_loop_stops_at_the_deadline_and_reports_what_it_never_sent(slow):
     started = time.monotonic()
     result = run_load(f"{slow}/predict", PAYLOAD, concurrency=2, rate=1000, duration=0.5)
@@ -112,21 +116,27 @@ def test_the_cli_warns_when_requests_were_never_sent(slow, capsys):
     assert f"{summary['not_sent']} of the requests due in 0.4 s were never sent" in captured.err
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"rate": float("inf")}, "rate must be a positive, finite number"),
-    ({"rate": float("nan")}, "rate must be a positive, finite number"),
-    ({"timeout": float("inf")}, "timeout must be a positive, finite number"),
-    ({"duration": float("inf")}, "duration must be a positive, finite number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"rate": float("inf")}, "rate must be a positive, finite number"),
+        ({"rate": float("nan")}, "rate must be a positive, finite number"),
+        ({"timeout": float("inf")}, "timeout must be a positive, finite number"),
+        ({"duration": float("inf")}, "duration must be a positive, finite number"),
+    ],
+)
 def test_non_finite_numbers_are_refused(kwargs, word):
     with pytest.raises(WorkshopError, match=word):
         run_load("http://127.0.0.1:9/x", PAYLOAD, **kwargs)
 
 
-@pytest.mark.parametrize("flags, word", [
-    (["-r", "inf"], "rate must be a positive, finite number"),
-    (["--timeout", "inf"], "timeout must be a positive, finite number"),
-])
+@pytest.mark.parametrize(
+    "flags, word",
+    [
+        (["-r", "inf"], "rate must be a positive, finite number"),
+        (["--timeout", "inf"], "timeout must be a positive, finite number"),
+    ],
+)
 def test_the_cli_refuses_non_finite_numbers_in_one_line(flags, word, capsys):
     assert main(["http://127.0.0.1:9/x", "--iris", *flags]) == 1
     err = capsys.readouterr().err

@@ -108,16 +108,31 @@ def test_works_inside_a_running_event_loop(server):
     assert asyncio.run(from_a_coroutine()).requests == 5
 
 
-@pytest.mark.parametrize("url", ["http://10.1.2.3/v1/models/x:predict", "https://example.com/",
-                                 "http://localhost.evil.example/", "http://192.168.0.1:8080/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.1.2.3/v1/models/x:predict",
+        "https://example.com/",
+        "http://localhost.evil.example/",
+        "http://192.168.0.1:8080/",
+    ],
+)
 def test_refuses_targets_off_this_machine_before_sending(url):
     with pytest.raises(WorkshopError, match="refusing to send load") as info:
         run_load(url, PAYLOAD, max_requests=1, duration=None)
     assert "allow_hosts" in info.value.hint
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/x", "http://127.9.9.9/x", "http://localhost:1/x",
-                                 "http://[::1]:8080/x", "http://[::ffff:127.0.0.1]/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/x",
+        "http://127.9.9.9/x",
+        "http://localhost:1/x",
+        "http://[::1]:8080/x",
+        "http://[::ffff:127.0.0.1]/x",
+    ],
+)
 def test_accepts_loopback_targets(url):
     assert check_target(url)
 
@@ -137,12 +152,21 @@ def test_malformed_urls_are_refused(url):
         check_target(url)
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"concurrency": 0}, "concurrency"), ({"concurrency": 2.5}, "concurrency"), ({"concurrency": True}, "concurrency"),
-    ({"concurrency": 5000}, "concurrency"), ({"rate": -1}, "rate"), ({"rate": 0}, "rate"),
-    ({"duration": 0}, "duration"), ({"duration": None, "max_requests": None}, "bound"),
-    ({"max_requests": 0}, "max_requests"), ({"timeout": 0}, "timeout"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": 2.5}, "concurrency"),
+        ({"concurrency": True}, "concurrency"),
+        ({"concurrency": 5000}, "concurrency"),
+        ({"rate": -1}, "rate"),
+        ({"rate": 0}, "rate"),
+        ({"duration": 0}, "duration"),
+        ({"duration": None, "max_requests": None}, "bound"),
+        ({"max_requests": 0}, "max_requests"),
+        ({"timeout": 0}, "timeout"),
+    ],
+)
 def test_bad_arguments_are_refused_with_the_argument_named(kwargs, word):
     with pytest.raises(WorkshopError, match=word):
         run_load("http://127.0.0.1:9/x", PAYLOAD, **kwargs)

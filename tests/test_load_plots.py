@@ -20,9 +20,16 @@ def close_figures():
 
 def run(concurrency, latencies_ms, oks=None):
     n = len(latencies_ms)
-    return LoadResult(url="http://127.0.0.1:1/x", concurrency=concurrency, rate=None, started_at=0.0, elapsed=2.0,
-                      starts=[i * 2.0 / n for i in range(n)], durations=[ms / 1000 for ms in latencies_ms],
-                      oks=oks or [True] * n)
+    return LoadResult(
+        url="http://127.0.0.1:1/x",
+        concurrency=concurrency,
+        rate=None,
+        started_at=0.0,
+        elapsed=2.0,
+        starts=[i * 2.0 / n for i in range(n)],
+        durations=[ms / 1000 for ms in latencies_ms],
+        oks=oks or [True] * n,
+    )
 
 
 def bar_heights(ax):
@@ -67,9 +74,11 @@ def test_timeline_without_failures_has_no_failure_marks():
 
 
 def test_capacity_plot_marks_knee_and_budget():
-    points = [CapacityPoint(1, 1000, 0.0008, 0.001, 0.0012, 100, 0),
-              CapacityPoint(2, 1900, 0.00096, 0.0012, 0.0014, 100, 0),
-              CapacityPoint(4, 2000, 0.00176, 0.0022, 0.003, 100, 0)]
+    points = [
+        CapacityPoint(1, 1000, 0.0008, 0.001, 0.0012, 100, 0),
+        CapacityPoint(2, 1900, 0.00096, 0.0012, 0.0014, 100, 0),
+        CapacityPoint(4, 2000, 0.00176, 0.0022, 0.003, 100, 0),
+    ]
     fig = plot_capacity(points, latency_budget=0.002)
     ax, right = fig.axes
     assert list(ax.get_lines()[0].get_ydata()) == [1000, 1900, 2000]

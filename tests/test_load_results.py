@@ -13,9 +13,17 @@ from kserve_workshop.load import LoadResult
 def make_result(latencies_ms, oks=None, *, elapsed=2.0, starts=None, error_kinds=None):
     oks = oks if oks is not None else [True] * len(latencies_ms)
     starts = starts if starts is not None else [0.0] * len(latencies_ms)
-    return LoadResult(url="http://127.0.0.1:1/x", concurrency=4, rate=None, started_at=1_700_000_000.0,
-                      elapsed=elapsed, starts=list(starts), durations=[ms / 1000 for ms in latencies_ms],
-                      oks=list(oks), error_kinds=error_kinds or {})
+    return LoadResult(
+        url="http://127.0.0.1:1/x",
+        concurrency=4,
+        rate=None,
+        started_at=1_700_000_000.0,
+        elapsed=elapsed,
+        starts=list(starts),
+        durations=[ms / 1000 for ms in latencies_ms],
+        oks=list(oks),
+        error_kinds=error_kinds or {},
+    )
 
 
 def test_percentiles_of_one_to_a_hundred_ms():
@@ -30,8 +38,9 @@ def test_percentiles_of_one_to_a_hundred_ms():
 
 def test_failed_requests_do_not_count_in_latency_or_throughput():
     # Two fast successes and two slow failures: only the successes shape the percentiles.
-    result = make_result([1, 3, 500, 900], oks=[True, True, False, False], elapsed=0.5,
-                         error_kinds={"http_503": 1, "timeout": 1})
+    result = make_result(
+        [1, 3, 500, 900], oks=[True, True, False, False], elapsed=0.5, error_kinds={"http_503": 1, "timeout": 1}
+    )
     assert result.requests == 4 and result.errors == 2 and result.succeeded == 2
     assert result.latencies == [0.001, 0.003]
     assert result.percentiles["p50"] == pytest.approx(0.002)
@@ -54,8 +63,7 @@ def test_timeline_is_sorted_by_start():
 
 def test_per_second_bins_count_requests_where_they_finished():
     # Finishing at 0.5 s, 0.9 s, 1.2 s (failed) and 1.8 s.
-    result = make_result([500, 400, 200, 800], oks=[True, True, False, True], starts=[0.0, 0.5, 1.0, 1.0],
-                         elapsed=2.0)
+    result = make_result([500, 400, 200, 800], oks=[True, True, False, True], starts=[0.0, 0.5, 1.0, 1.0], elapsed=2.0)
     bins = result.per_second(1.0)
     assert bins["t"] == [0.0, 1.0] and bins["width"] == [1.0, 1.0]
     assert bins["throughput"] == [2.0, 1.0]
@@ -86,5 +94,4 @@ def test_summary_reports_milliseconds_and_counts():
 
 def test_mismatched_columns_are_rejected():
     with pytest.raises(ValueError):
-        LoadResult(url="u", concurrency=1, rate=None, started_at=0, elapsed=1, starts=[0.0], durations=[],
-                   oks=[True])
+        LoadResult(url="u", concurrency=1, rate=None, started_at=0, elapsed=1, starts=[0.0], durations=[], oks=[True])

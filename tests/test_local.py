@@ -15,8 +15,14 @@ import requests
 
 from kserve_workshop import training
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.processes import (LocalModelServer, ServerProcess, free_port, running_servers, stop_all,
-                                   wait_until_gone)
+from kserve_workshop.processes import (
+    LocalModelServer,
+    ServerProcess,
+    free_port,
+    running_servers,
+    stop_all,
+    wait_until_gone,
+)
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
 READY = "http://127.0.0.1:{port}/"
@@ -35,6 +41,7 @@ def listeners(pid: int) -> list:
 
 
 # -- ServerProcess, with a tiny stand-in server (python -m http.server) -------------------------------
+
 
 @pytest.mark.slow
 def test_start_serves_on_loopback_and_stop_is_idempotent():
@@ -87,9 +94,11 @@ def test_readiness_wait_is_bounded_and_kills_the_process():
 
 @pytest.mark.slow
 def test_stop_escalates_to_sigkill_when_sigterm_is_ignored():
-    code = ("import signal, http.server, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            "http.server.test(HandlerClass=http.server.SimpleHTTPRequestHandler, bind='127.0.0.1', "
-            "port=int(sys.argv[1]))")
+    code = (
+        "import signal, http.server, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "http.server.test(HandlerClass=http.server.SimpleHTTPRequestHandler, bind='127.0.0.1', "
+        "port=int(sys.argv[1]))"
+    )
     server = ServerProcess([sys.executable, "-c", code, "{port}"], READY, name="stubborn", stop_timeout=0.5)
     server.start()
     assert server.stop() == -signal.SIGKILL
@@ -183,6 +192,7 @@ def test_server_dies_with_its_killed_parent_via_pdeathsig():
 
 # -- KServe's model server ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("local-model")
@@ -203,8 +213,9 @@ def model_server(model_dir):
 def test_model_server_answers_v1_v2_and_metrics(model_server):
     v1 = requests.post(model_server.v1_url, json={"instances": training.DOCS_IRIS_INPUT}, timeout=10)
     assert v1.json() == {"predictions": [1, 1]}
-    body = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32",
-                        "data": sum(training.DOCS_IRIS_INPUT, [])}]}
+    body = {
+        "inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": sum(training.DOCS_IRIS_INPUT, [])}]
+    }
     v2 = requests.post(model_server.v2_url, json=body, timeout=10).json()
     assert v2["outputs"][0]["data"] == [1, 1]
     metrics = requests.get(model_server.metrics_url, timeout=10).text
@@ -217,13 +228,21 @@ def test_model_server_rejects_bad_payloads_with_400(model_server):
     assert answer.status_code == 400
     assert "expected 4 features per instance, got 3" in answer.json()["error"]
     # Bodies of the wrong shape are the learner's mistake too: 400 saying what is wrong, not a 500.
-    for body, says in (({"rows": [[1, 2, 3, 4]]}, "no 'instances' key"),
-                       ({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32",
-                                     "data": [1, 2, 3, 4]}]}, "looks like a V2 body")):
+    for body, says in (
+        ({"rows": [[1, 2, 3, 4]]}, "no 'instances' key"),
+        (
+            {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]},
+            "looks like a V2 body",
+        ),
+    ):
         answer = requests.post(model_server.v1_url, json=body, timeout=10)
         assert answer.status_code == 400 and says in answer.json()["error"], answer.text
-    form = requests.post(model_server.v1_url, data='{"instances": [[1, 2, 3, 4]]}', timeout=10,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    form = requests.post(
+        model_server.v1_url,
+        data='{"instances": [[1, 2, 3, 4]]}',
+        timeout=10,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert form.status_code == 400 and "not read as JSON" in form.json()["error"]
     assert "Traceback" not in model_server.log_path.read_text()
 
@@ -232,8 +251,10 @@ def test_a_client_hanging_up_mid_body_is_one_log_line(model_server):
     import socket
 
     with socket.create_connection(("127.0.0.1", model_server.port)) as sock:
-        sock.sendall(b"POST /v1/models/sklearn-iris:predict HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instances\"")
+        sock.sendall(
+            b"POST /v1/models/sklearn-iris:predict HTTP/1.1\r\nHost: x\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"instances"'
+        )
         time.sleep(0.2)
     deadline = time.monotonic() + 5
     while "disconnected" not in model_server.log_tail(5) and time.monotonic() < deadline:
@@ -262,8 +283,7 @@ def test_model_server_logs_stay_quiet(model_server):
 
 @pytest.mark.slow
 def test_model_server_dies_with_its_killed_parent_via_its_own_watch(model_dir):
-    parent, child = start_parent(f"server = local.LocalModelServer({str(model_dir)!r}, 'orphan')",
-                                 only_watcher=True)
+    parent, child = start_parent(f"server = local.LocalModelServer({str(model_dir)!r}, 'orphan')", only_watcher=True)
     parent.kill()
     parent.wait()
     assert gone(child, PARENT_DEATH_BOUND), "the model server outlived its killed parent"

@@ -19,15 +19,25 @@ INVOKE = [str(Path(sys.executable).parent / "invoke")]
 
 
 def invoke(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([*INVOKE, *args], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NO_COLOR": "1"}, **kwargs)
+    return subprocess.run(
+        [*INVOKE, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+        **kwargs,
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--port", "5"], "--port must be 0 (pick a free port) or between 1024 and 65535, got 5"),
-    (["--port", "70000"], "--port must be"),
-    (["--requests", "0"], "--requests must be between 1 and 100000, got 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "5"], "--port must be 0 (pick a free port) or between 1024 and 65535, got 5"),
+        (["--port", "70000"], "--port must be"),
+        (["--requests", "0"], "--requests must be between 1 and 100000, got 0"),
+    ],
+)
 def test_bad_arguments_give_one_message_and_no_traceback(args, message):
     result = invoke("local", *args)
     assert result.returncode == 1
@@ -39,9 +49,14 @@ def test_bad_arguments_give_one_message_and_no_traceback(args, message):
 @pytest.mark.slow
 def test_local_task_serves_predicts_times_and_stops_cleanly(tmp_path):
     # --keep-running, then Ctrl-C: covers the whole demo and the interactive stop in one server start.
-    process = subprocess.Popen([*INVOKE, "local", "--requests", "30", "--keep-running"], cwd=REPO, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env={**os.environ, "NO_COLOR": "1", "WORKSHOP_CACHE": str(tmp_path)})
+    process = subprocess.Popen(
+        [*INVOKE, "local", "--requests", "30", "--keep-running"],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1", "WORKSHOP_CACHE": str(tmp_path)},
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 90
     try:

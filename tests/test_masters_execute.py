@@ -20,8 +20,11 @@ def _master(path, *sources):
 
 @pytest.mark.slow
 def test_a_master_runs_in_its_folder_with_strict_checks_and_is_written(tmp_path):
-    path = _master(tmp_path / "01-tiny.ipynb", "import os, pathlib\nprint(pathlib.Path.cwd().name)",
-                   "print(os.environ.get('WORKSHOP_CHECKS_STRICT'), os.environ.get('WORKSHOP_REQUIRE_CLUSTER'))")
+    path = _master(
+        tmp_path / "01-tiny.ipynb",
+        "import os, pathlib\nprint(pathlib.Path.cwd().name)",
+        "print(os.environ.get('WORKSHOP_CHECKS_STRICT'), os.environ.get('WORKSHOP_REQUIRE_CLUSTER'))",
+    )
     (tmp_path / "nested").mkdir()
     moved = path.rename(tmp_path / "nested" / path.name)
     assert execute_master(moved, timeout=60) > 0
@@ -30,8 +33,12 @@ def test_a_master_runs_in_its_folder_with_strict_checks_and_is_written(tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.bad_input(tool="invoke labs.execute", input="a master whose cell fails",
-                       example="raise ValueError('x')", behaviour="one message naming the error; the master unchanged")
+@pytest.mark.bad_input(
+    tool="invoke labs.execute",
+    input="a master whose cell fails",
+    example="raise ValueError('x')",
+    behaviour="one message naming the error; the master unchanged",
+)
 def test_a_failing_cell_leaves_the_master_as_it_was(tmp_path):
     path = _master(tmp_path / "02-broken.ipynb", "print('fine')", "raise ValueError('the solution is wrong')")
     before = path.read_bytes()

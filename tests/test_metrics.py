@@ -42,6 +42,7 @@ def at_end(stack) -> float:
 
 # -- the stack is real and up ------------------------------------------------------------------------
 
+
 def test_prometheus_scrapes_the_model_server(stack):
     targets = stack.prom.client.targets()
     assert [t["scrapeUrl"] for t in targets] == [stack.server.metrics_url]
@@ -67,6 +68,7 @@ def test_every_request_is_counted_failed_ones_included(stack):
 
 # -- request rate and latency against what the load generator measured --------------------------------
 
+
 def test_request_rate_matches_the_client_side_rate(stack):
     traffic = stack.traffic
     frame = stack.prom.query_range(promql.request_rate(MODEL_NAME), traffic.started_at, at_end(stack), "1s")
@@ -74,8 +76,8 @@ def test_request_rate_matches_the_client_side_rate(stack):
     # Averaged over the whole run, the server's count and the client's agree within a few percent.
     span = traffic.ended_at - traffic.started_at
     whole_run = stack.prom.query_value(
-        f'sum(increase(request_predict_seconds_count{{model_name="{MODEL_NAME}"}}[{WHOLE_RUN}]))',
-        time=at_end(stack))
+        f'sum(increase(request_predict_seconds_count{{model_name="{MODEL_NAME}"}}[{WHOLE_RUN}]))', time=at_end(stack)
+    )
     assert whole_run / span == pytest.approx(traffic.requests / span, rel=0.1)
     # The peak windowed rate is of the order of what was sent (rate() averages over 5 s windows).
     client_rate = traffic.requests / span
@@ -88,8 +90,7 @@ def all_client_latencies(stack) -> np.ndarray:
 
 @pytest.mark.parametrize("quantile", [0.5, 0.95, 0.99])
 def test_quantiles_are_within_what_the_client_measured(stack, quantile):
-    server = stack.prom.query_value(promql.latency_quantile(quantile, MODEL_NAME, window=WHOLE_RUN),
-                                    time=at_end(stack))
+    server = stack.prom.query_value(promql.latency_quantile(quantile, MODEL_NAME, window=WHOLE_RUN), time=at_end(stack))
     latencies = all_client_latencies(stack)
     client = float(np.quantile(latencies, quantile))
     # The server times only predict(), a part of what the client waits for, and histogram_quantile
@@ -101,8 +102,10 @@ def test_quantiles_are_within_what_the_client_measured(stack, quantile):
 
 
 def test_quantiles_are_ordered_and_mean_is_below_client_mean(stack):
-    values = {name: stack.prom.query_value(query, time=at_end(stack))
-              for name, query in promql.latency_quantiles(MODEL_NAME, window=WHOLE_RUN).items()}
+    values = {
+        name: stack.prom.query_value(query, time=at_end(stack))
+        for name, query in promql.latency_quantiles(MODEL_NAME, window=WHOLE_RUN).items()
+    }
     assert values["p50"] < values["p95"] <= values["p99"]
     mean = stack.prom.query_value(promql.mean_latency(MODEL_NAME, window=WHOLE_RUN), time=at_end(stack))
     assert 0 < mean < float(np.mean(all_client_latencies(stack)))
@@ -127,6 +130,7 @@ def test_bucket_table_adds_up_to_the_count(stack):
 
 
 # -- query results and errors ---------------------------------------------------------------------------
+
 
 def test_query_range_is_tidy(stack):
     frame = stack.prom.query_range(promql.request_rate(MODEL_NAME), stack.traffic.started_at, at_end(stack), 1)
@@ -154,12 +158,15 @@ def test_query_value_refuses_several_series(stack):
     assert "sum" in info.value.hint
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("rate(request_predict_seconds_count[5s]", "unclosed left parenthesis"),
-    ("rate(request_predict_seconds_count)", "expected type range vector"),
-    ("histogram_quantil(0.95, up)", "unknown function"),
-    ('up{job="x}', "unterminated quoted string"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("rate(request_predict_seconds_count[5s]", "unclosed left parenthesis"),
+        ("rate(request_predict_seconds_count)", "expected type range vector"),
+        ("histogram_quantil(0.95, up)", "unknown function"),
+        ('up{job="x}', "unterminated quoted string"),
+    ],
+)
 def test_bad_promql_is_a_clear_error_with_prometheus_message(stack, bad, message):
     with pytest.raises(PromQLError) as info:
         stack.prom.query(bad)
@@ -202,6 +209,7 @@ def _closed_port() -> int:
 
 # -- errors are measured by the client -----------------------------------------------------------------
 
+
 def test_error_ratio_is_the_bad_stream_share(stack):
     streams = stack.traffic.streams
     assert streams["bad"].errors == streams["bad"].requests > 0
@@ -227,17 +235,18 @@ def test_error_ratio_refuses_what_is_not_a_load_result():
 
 def test_run_traffic_refuses_streams_outside_the_run():
     with pytest.raises(WorkshopError, match="outside"):
-        run_traffic("http://127.0.0.1:9/v1/models/m:predict", [Stream("late", BAD_PAYLOAD, 1.0, start=5)],
-                    duration=2)
+        run_traffic("http://127.0.0.1:9/v1/models/m:predict", [Stream("late", BAD_PAYLOAD, 1.0, start=5)], duration=2)
     with pytest.raises(WorkshopError, match="positive number of rows"):
         batch_payload(0)
 
 
 # -- plots -----------------------------------------------------------------------------------------------
 
+
 def test_model_metrics_figure_has_data_in_every_panel(stack):
-    fig = plot_model_metrics(stack.prom, stack.traffic.started_at - 1, at_end(stack), model_name=MODEL_NAME,
-                             traffic=stack.traffic)
+    fig = plot_model_metrics(
+        stack.prom, stack.traffic.started_at - 1, at_end(stack), model_name=MODEL_NAME, traffic=stack.traffic
+    )
     try:
         assert len(fig.axes) == 3
         rate_ax, latency_ax, errors_ax = fig.axes
@@ -263,14 +272,20 @@ def test_bucket_plot_draws_server_and_client(stack):
 
 # -- configuration and lifecycle -------------------------------------------------------------------------
 
+
 def test_config_scrapes_loopback_targets_given_in_any_form(stack):
-    config = build_config([stack.server, 8081, "127.0.0.1:9000", "http://localhost:9001/metrics"],
-                          scrape_interval="500ms")
+    config = build_config(
+        [stack.server, 8081, "127.0.0.1:9000", "http://localhost:9001/metrics"], scrape_interval="500ms"
+    )
     assert config["global"]["scrape_interval"] == config["global"]["scrape_timeout"] == "500ms"
     job = config["scrape_configs"][0]
     assert job["metrics_path"] == "/metrics"
     assert job["static_configs"][0]["targets"] == [
-        f"127.0.0.1:{stack.server.port}", "127.0.0.1:8081", "127.0.0.1:9000", "127.0.0.1:9001"]
+        f"127.0.0.1:{stack.server.port}",
+        "127.0.0.1:8081",
+        "127.0.0.1:9000",
+        "127.0.0.1:9001",
+    ]
 
 
 def test_targets_may_carry_the_labels_the_clusters_scrape_adds():
@@ -278,22 +293,26 @@ def test_targets_may_carry_the_labels_the_clusters_scrape_adds():
     assert config["scrape_configs"][0]["static_configs"] == [
         {"targets": ["127.0.0.1:8081"], "labels": {"component": "predictor"}},
         {"targets": ["127.0.0.1:8082"], "labels": {"component": "transformer"}},
-        {"targets": ["127.0.0.1:8083"]}]
+        {"targets": ["127.0.0.1:8083"]},
+    ]
 
 
-@pytest.mark.parametrize("targets, interval, message", [
-    ([(8080, {"com-ponent": "x"})], "1s", "not a Prometheus label name"),
-    ([(8080, {"__address__": "x"})], "1s", "not a Prometheus label name"),
-    ([(8080, {"component": 1})], "1s", "must be a string"),
-    ([], "1s", "at least one target"),
-    (["10.0.0.5:8080"], "1s", "scrapes only this machine"),
-    (["http://example.com:80"], "1s", "scrapes only this machine"),
-    (["127.0.0.1"], "1s", "not a scrape target"),
-    ([70000], "1s", "port out of range"),
-    ([3.5], "1s", "not a scrape target"),
-    ([8080], "1 second", "not a Prometheus duration"),
-    ([8080], 1, "not a Prometheus duration"),
-])
+@pytest.mark.parametrize(
+    "targets, interval, message",
+    [
+        ([(8080, {"com-ponent": "x"})], "1s", "not a Prometheus label name"),
+        ([(8080, {"__address__": "x"})], "1s", "not a Prometheus label name"),
+        ([(8080, {"component": 1})], "1s", "must be a string"),
+        ([], "1s", "at least one target"),
+        (["10.0.0.5:8080"], "1s", "scrapes only this machine"),
+        (["http://example.com:80"], "1s", "scrapes only this machine"),
+        (["127.0.0.1"], "1s", "not a scrape target"),
+        ([70000], "1s", "port out of range"),
+        ([3.5], "1s", "not a scrape target"),
+        ([8080], "1 second", "not a Prometheus duration"),
+        ([8080], 1, "not a Prometheus duration"),
+    ],
+)
 def test_config_refuses_bad_targets_and_intervals(targets, interval, message):
     with pytest.raises(WorkshopError, match=message):
         build_config(targets, scrape_interval=interval)

@@ -15,8 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from kserve_workshop.custom.model_file import (ModelFileChain, ModelFileServer, lab_model_file, load_model_file,
-                                               reference_model_source)
+from kserve_workshop.custom.model_file import (
+    ModelFileChain,
+    ModelFileServer,
+    lab_model_file,
+    load_model_file,
+    reference_model_source,
+)
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.processes import LocalModelServer
 from kserve_workshop.runtime.model_file import import_model_file, is_stale, model_class, model_classes
@@ -24,7 +29,7 @@ from kserve_workshop.training import save_model, train_iris
 
 from support.lab6_files import write_model_file
 
-TWO_CLASSES = '''import kserve
+TWO_CLASSES = """import kserve
 from kserve import Model as Imported
 
 
@@ -34,7 +39,7 @@ class Mine(kserve.Model):
 
 class Helper:
     pass
-'''
+"""
 
 
 def test_a_model_file_is_imported_afresh_each_time(tmp_path):
@@ -62,12 +67,15 @@ def test_the_classes_of_the_file_are_found_and_others_refused(tmp_path):
     assert "Mine" in caught.value.hint
 
 
-@pytest.mark.parametrize("text, message, hint", [
-    ("def f(:\n    pass\n", "m.py, line 1: syntax error", "%%writefile"),
-    ("import no_such_module_here\n", "importing m.py failed: ModuleNotFoundError", "not installed here"),
-    ("from kserve_workshop.gone import x\n", "importing m.py failed", "only kserve_workshop.runtime"),
-    ("x = 1\ny = 1 / 0\n", "ZeroDivisionError: division by zero (line 2)", "raised while the file was imported"),
-])
+@pytest.mark.parametrize(
+    "text, message, hint",
+    [
+        ("def f(:\n    pass\n", "m.py, line 1: syntax error", "%%writefile"),
+        ("import no_such_module_here\n", "importing m.py failed: ModuleNotFoundError", "not installed here"),
+        ("from kserve_workshop.gone import x\n", "importing m.py failed", "only kserve_workshop.runtime"),
+        ("x = 1\ny = 1 / 0\n", "ZeroDivisionError: division by zero (line 2)", "raised while the file was imported"),
+    ],
+)
 def test_a_file_that_cannot_be_imported_says_where(tmp_path, text, message, hint):
     path = tmp_path / "m.py"
     path.write_text(text)
@@ -110,6 +118,7 @@ def test_the_reference_is_the_masters_writefile_cell(tmp_path):
 
 # -- the servers' command lines --------------------------------------------------------------------
 
+
 @pytest.fixture
 def model_file(tmp_path):
     return write_model_file(tmp_path)
@@ -118,22 +127,33 @@ def model_file(tmp_path):
 def test_a_predictor_and_a_transformer_get_their_flags(model_file, tmp_path):
     (tmp_path / "model").mkdir()
     predictor = ModelFileServer(model_file, "IrisPredictor", "iris", model_dir=tmp_path / "model")
-    assert predictor.server_flags() == ["--model_file", str(model_file), "--model_class", "IrisPredictor",
-                                        "--model_dir", str(tmp_path / "model")]
-    transformer = ModelFileServer(model_file, "IrisTransformer", "iris", predictor="http://127.0.0.1:8081",
-                                  predictor_protocol="v2")
+    assert predictor.server_flags() == [
+        "--model_file",
+        str(model_file),
+        "--model_class",
+        "IrisPredictor",
+        "--model_dir",
+        str(tmp_path / "model"),
+    ]
+    transformer = ModelFileServer(
+        model_file, "IrisTransformer", "iris", predictor="http://127.0.0.1:8081", predictor_protocol="v2"
+    )
     assert transformer.server_flags()[-4:] == ["--predictor_host", "127.0.0.1:8081", "--predictor_protocol", "v2"]
     assert predictor.command().startswith(
         "python -m kserve_workshop.runtime.model_file_server --model_file iris_model.py --model_class IrisPredictor "
-        "--model_dir model --model_name iris --http_port")
+        "--model_dir model --model_name iris --http_port"
+    )
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"model_class": "Iris Transformer"}, "must be a class name"),
-    ({"model_dir": "MODEL", "predictor": "127.0.0.1:1"}, "not both"),
-    ({"predictor": "127.0.0.1:1", "predictor_protocol": "grpc-v2"}, "must be 'v1' or 'v2'"),
-    ({"model_dir": "no-such-dir"}, "does not exist"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"model_class": "Iris Transformer"}, "must be a class name"),
+        ({"model_dir": "MODEL", "predictor": "127.0.0.1:1"}, "not both"),
+        ({"predictor": "127.0.0.1:1", "predictor_protocol": "grpc-v2"}, "must be 'v1' or 'v2'"),
+        ({"model_dir": "no-such-dir"}, "does not exist"),
+    ],
+)
 def test_bad_server_arguments_are_refused(model_file, tmp_path, kwargs, message):
     (tmp_path / "MODEL").mkdir()
     kwargs = {key: str(tmp_path / value) if key == "model_dir" else value for key, value in kwargs.items()}
@@ -156,22 +176,50 @@ ENTRY = [sys.executable, "-m", "kserve_workshop.runtime.model_file_server"]
 
 
 def serve(model_file: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*ENTRY, "--model_file", str(model_file), "--model_name", "iris", "--http_port", "1",
-                           "--configure_logging", "false", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            *ENTRY,
+            "--model_file",
+            str(model_file),
+            "--model_name",
+            "iris",
+            "--http_port",
+            "1",
+            "--configure_logging",
+            "false",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("replacements, args, said", [
-    ({"def to_labels(predictions):": "def to_labels(predictions)"}, ("--model_class", "IrisTransformer"),
-     "syntax error"),
-    ({}, ("--model_class", "IrisModel"), "defines no class IrisModel"),
-    ({}, ("--model_class", "IrisPredictor"), "IrisPredictor('iris') raised TypeError"),
-    ({'glob("*.joblib")': 'glob("*.pkl")'}, ("--model_class", "IrisPredictor", "--model_dir", "MODEL"),
-     "IrisPredictor.load() raised RuntimeError: expected one .joblib file"),
-    ({"        self.ready = True\n        # END SOLUTION\n        return self.ready":
-      "        # END SOLUTION\n        return self.ready"},
-     ("--model_class", "IrisPredictor", "--model_dir", "MODEL"), "the model is not ready (self.ready is False)"),
-])
+@pytest.mark.parametrize(
+    "replacements, args, said",
+    [
+        (
+            {"def to_labels(predictions):": "def to_labels(predictions)"},
+            ("--model_class", "IrisTransformer"),
+            "syntax error",
+        ),
+        ({}, ("--model_class", "IrisModel"), "defines no class IrisModel"),
+        ({}, ("--model_class", "IrisPredictor"), "IrisPredictor('iris') raised TypeError"),
+        (
+            {'glob("*.joblib")': 'glob("*.pkl")'},
+            ("--model_class", "IrisPredictor", "--model_dir", "MODEL"),
+            "IrisPredictor.load() raised RuntimeError: expected one .joblib file",
+        ),
+        (
+            {
+                "        self.ready = True\n        # END SOLUTION\n        return self.ready": "        # END SOLUTION\n        return self.ready"
+            },
+            ("--model_class", "IrisPredictor", "--model_dir", "MODEL"),
+            "the model is not ready (self.ready is False)",
+        ),
+    ],
+)
 def test_a_file_the_server_cannot_serve_is_one_line_and_exit_code_2(tmp_path, replacements, args, said):
     save_model(train_iris(), tmp_path / "model")
     path = write_model_file(tmp_path, replacements)

@@ -54,11 +54,14 @@ def test_a_probe_given_by_the_learner_is_checked(models, tmp_path):
         mv.prepare_versions(models, "iris-rollout", directory=tmp_path / "c", probe=[good.probe[0], setosa])
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda m: {"v1": m["v1"]}, "at least two model versions"),
-    (lambda m: {"v1": m["v1"], "v2": m["v1"]}, "answer alike on all"),
-    (lambda m: {"v1": m["v1"], "v2": object()}, "model version 'v2' cannot predict"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda m: {"v1": m["v1"]}, "at least two model versions"),
+        (lambda m: {"v1": m["v1"], "v2": m["v1"]}, "answer alike on all"),
+        (lambda m: {"v1": m["v1"], "v2": object()}, "model version 'v2' cannot predict"),
+    ],
+)
 def test_versions_that_cannot_be_told_apart_are_refused(models, tmp_path, bad, message):
     with pytest.raises(WorkshopError, match=message):
         mv.prepare_versions(bad(models), "iris-rollout", directory=tmp_path)
@@ -68,8 +71,9 @@ def test_kserves_model_server_serving_a_saved_file_is_recognised_by_the_probe(ve
     """The cluster serves these files with KServe's sklearn runtime; here KServe's own model server
     loads the same file, and its answers to the probe name the version."""
     with LocalModelServer(versions.files["v2"].parent, "iris-rollout") as server:
-        found = mv.revision_versions(versions, {
-            "iris-rollout-predictor-00002": lambda rows: predict_v1(server.url, "iris-rollout", rows)})
+        found = mv.revision_versions(
+            versions, {"iris-rollout-predictor-00002": lambda rows: predict_v1(server.url, "iris-rollout", rows)}
+        )
     assert found == {"iris-rollout-predictor-00002": "v2"}
 
 

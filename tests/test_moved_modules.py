@@ -39,17 +39,26 @@ def test_a_name_that_exists_nowhere_is_still_not_found():
 
 @pytest.mark.slow
 def test_python_dash_m_on_an_old_path_runs_the_new_module():
-    done = subprocess.run([sys.executable, "-m", "kserve_workshop.model_server_main", "--help"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "kserve_workshop.model_server_main", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "python -m kserve_workshop.runtime.sklearn_server" in done.stdout
 
 
-@pytest.mark.parametrize("facade, homes", [
-    ("kserve_workshop.serving", ["kserve_workshop.isvc", "kserve_workshop.ingress"]),
-    ("kserve_workshop.clients", ["kserve_workshop.dataplane", "kserve_workshop.metrics.exposition",
-                                 "kserve_workshop.load.latency"]),
-])
+@pytest.mark.parametrize(
+    "facade, homes",
+    [
+        ("kserve_workshop.serving", ["kserve_workshop.isvc", "kserve_workshop.ingress"]),
+        (
+            "kserve_workshop.clients",
+            ["kserve_workshop.dataplane", "kserve_workshop.metrics.exposition", "kserve_workshop.load.latency"],
+        ),
+    ],
+)
 def test_a_split_module_keeps_every_name_as_the_new_homes_object(facade, homes):
     module = importlib.import_module(facade)
     new = [importlib.import_module(home) for home in homes]

@@ -85,24 +85,41 @@ def test_the_notice_is_one_output_in_plain_words_with_the_reason_in_its_metadata
     assert notebook.is_skip_output({"output_type": "display_data", "metadata": output.metadata, "data": output.data})
 
 
-@pytest.mark.parametrize("status, words", [
-    (NO_CLUSTER, "no Kubernetes cluster is configured on this machine"),
-    (ClusterStatus(False, "context 'kind-x' does not answer with KServe's API (HTTP 404)", "kind-x"),
-     "the cluster of kube context 'kind-x' did not answer, or has no KServe"),
-    (ClusterStatus(False, "WORKSHOP_KUBE_CONTEXT='mine' is not a context of your kubeconfig"),
-     "WORKSHOP_KUBE_CONTEXT names a kube context that is not in your kubeconfig"),
-])
+@pytest.mark.parametrize(
+    "status, words",
+    [
+        (NO_CLUSTER, "no Kubernetes cluster is configured on this machine"),
+        (
+            ClusterStatus(False, "context 'kind-x' does not answer with KServe's API (HTTP 404)", "kind-x"),
+            "the cluster of kube context 'kind-x' did not answer, or has no KServe",
+        ),
+        (
+            ClusterStatus(False, "WORKSHOP_KUBE_CONTEXT='mine' is not a context of your kubeconfig"),
+            "WORKSHOP_KUBE_CONTEXT names a kube context that is not in your kubeconfig",
+        ),
+    ],
+)
 def test_the_reason_in_plain_words(status, words):
     assert words in notebook.skip_message(status)
     assert "HTTP 404" not in notebook.skip_message(status)
 
 
-@pytest.mark.parametrize("output, skipped", [
-    ({"output_type": "display_data", "metadata": {"workshop": "cluster-skipped"}, "data": {}}, True),
-    ({"output_type": "stream", "name": "stdout", "text": ["\u23ed  Cluster cell skipped: no usable kubeconfig\n"]}, True),
-    ({"output_type": "stream", "name": "stdout", "text": "inferenceservice.serving.kserve.io/x created\n"}, False),
-    ({"output_type": "display_data", "metadata": {}, "data": {"text/plain": "Skipped nothing"}}, False),
-])
+@pytest.mark.parametrize(
+    "output, skipped",
+    [
+        ({"output_type": "display_data", "metadata": {"workshop": "cluster-skipped"}, "data": {}}, True),
+        (
+            {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": ["\u23ed  Cluster cell skipped: no usable kubeconfig\n"],
+            },
+            True,
+        ),
+        ({"output_type": "stream", "name": "stdout", "text": "inferenceservice.serving.kserve.io/x created\n"}, False),
+        ({"output_type": "display_data", "metadata": {}, "data": {"text/plain": "Skipped nothing"}}, False),
+    ],
+)
 def test_skip_notices_are_recognised_in_old_and_new_wording(output, skipped):
     assert notebook.is_skip_output(output) is skipped
 

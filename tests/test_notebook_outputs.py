@@ -66,7 +66,12 @@ def _printed(path: Path):
 
 @pytest.mark.parametrize("master", MASTERS, ids=[m.name for m in MASTERS])
 def test_no_output_is_a_wall_of_text(master):
-    long = [(cell, len(text.rstrip().splitlines())) for cell, text in _printed(master)
-            if len(text.rstrip().splitlines()) > MAX_OUTPUT_LINES]
-    assert long == [], (f"cells print more than {MAX_OUTPUT_LINES} lines (cell, lines): {long}; show what the lesson "
-                        "needs (a head, a summary, a diff), not a whole file")
+    long = [
+        (cell, len(text.rstrip().splitlines()))
+        for cell, text in _printed(master)
+        if len(text.rstrip().splitlines()) > MAX_OUTPUT_LINES
+    ]
+    assert long == [], (
+        f"cells print more than {MAX_OUTPUT_LINES} lines (cell, lines): {long}; show what the lesson "
+        "needs (a head, a summary, a diff), not a whole file"
+    )

@@ -35,8 +35,7 @@ def doubled(doubled):
 
 def problems_of(tmp_path, *sources: str) -> list[str]:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# title"),
-                *(nbformat.v4.new_code_cell(source) for source in sources)]
+    nb.cells = [nbformat.v4.new_markdown_cell("# title"), *(nbformat.v4.new_code_cell(source) for source in sources)]
     path = tmp_path / "05-test.ipynb"
     nbformat.write(nb, path)
     return [str(problem) for problem in check_notebook(path)]
@@ -47,36 +46,45 @@ def test_the_sample_master_is_clean():
 
 
 def test_a_clean_notebook_using_the_library_correctly_passes(tmp_path):
-    assert problems_of(
-        tmp_path, FIRST,
-        "import kserve_workshop.plan as plan\nfrom kserve_workshop import errors\n"
-        "steps = plan.Plan('install', steps=[plan.Step(title='a', command=['true'])])\n"
-        "failure = errors.WorkshopError('bad', hint='fix it')\n"
-        "kwargs = {'hint': 'x'}\nerrors.WorkshopError('m', **kwargs)",
-        "!pip list\nfiles = !ls\n%time y = 1\nprint(steps, failure, files)",
-        "%%bash\necho $UNDEFINED_SHELL_VARIABLE",
-    ) == []
+    assert (
+        problems_of(
+            tmp_path,
+            FIRST,
+            "import kserve_workshop.plan as plan\nfrom kserve_workshop import errors\n"
+            "steps = plan.Plan('install', steps=[plan.Step(title='a', command=['true'])])\n"
+            "failure = errors.WorkshopError('bad', hint='fix it')\n"
+            "kwargs = {'hint': 'x'}\nerrors.WorkshopError('m', **kwargs)",
+            "!pip list\nfiles = !ls\n%time y = 1\nprint(steps, failure, files)",
+            "%%bash\necho $UNDEFINED_SHELL_VARIABLE",
+        )
+        == []
+    )
 
 
 def test_an_undefined_name_is_reported_with_cell_and_line(tmp_path):
     assert problems_of(tmp_path, FIRST, "x = 1\nprint(x, predictions)") == [
-        "05-test.ipynb cell 3, line 2: undefined name 'predictions'"]
+        "05-test.ipynb cell 3, line 2: undefined name 'predictions'"
+    ]
 
 
 def test_a_name_used_before_the_cell_that_defines_it_is_undefined(tmp_path):
     assert problems_of(tmp_path, "print(later)", "later = 1") == [
-        "05-test.ipynb cell 2, line 1: undefined name 'later'"]
+        "05-test.ipynb cell 2, line 1: undefined name 'later'"
+    ]
 
 
 def test_a_name_bound_only_in_cluster_cells_is_reported_in_local_cells(tmp_path):
     problems = problems_of(tmp_path, FIRST, "%%cluster\nurl = 'http://x'", "%%cluster\nprint(url)", "print(url)")
-    assert problems == ["05-test.ipynb cell 5, line 1: undefined name 'url' (it is bound only in %%cluster "
-                        "cells, which are skipped without a cluster)"]
+    assert problems == [
+        "05-test.ipynb cell 5, line 1: undefined name 'url' (it is bound only in %%cluster "
+        "cells, which are skipped without a cluster)"
+    ]
 
 
 def test_undefined_names_inside_cluster_cells_are_reported_too(tmp_path):
     assert problems_of(tmp_path, FIRST, "%%cluster\nprint(isvc_name)") == [
-        "05-test.ipynb cell 3, line 2: undefined name 'isvc_name'"]
+        "05-test.ipynb cell 3, line 2: undefined name 'isvc_name'"
+    ]
 
 
 def test_a_syntax_error_names_the_cell(tmp_path):
@@ -86,16 +94,23 @@ def test_a_syntax_error_names_the_cell(tmp_path):
 
 def test_names_inside_a_top_level_await_are_checked(tmp_path):
     assert problems_of(tmp_path, "result = await fetch_it()") == [
-        "05-test.ipynb cell 2, line 1: undefined name 'fetch_it'"]
+        "05-test.ipynb cell 2, line 1: undefined name 'fetch_it'"
+    ]
 
 
-@pytest.mark.parametrize("source, fragment", [
-    ("from kserve_workshop.grading import no_such_helper", "kserve_workshop.grading.no_such_helper does not exist"),
-    ("import kserve_workshop.no_such_module", "kserve_workshop.no_such_module does not exist"),
-    ("import kserve_workshop.plan as plan\nplan.NoSuchClass", "kserve_workshop.plan.NoSuchClass does not exist"),
-    ("import kserve_workshop\nkserve_workshop.plan.Plan.no_method", "kserve_workshop.plan.Plan.no_method does not exist"),
-    ("from kserve_workshop import no_such_module", "kserve_workshop.no_such_module does not exist"),
-])
+@pytest.mark.parametrize(
+    "source, fragment",
+    [
+        ("from kserve_workshop.grading import no_such_helper", "kserve_workshop.grading.no_such_helper does not exist"),
+        ("import kserve_workshop.no_such_module", "kserve_workshop.no_such_module does not exist"),
+        ("import kserve_workshop.plan as plan\nplan.NoSuchClass", "kserve_workshop.plan.NoSuchClass does not exist"),
+        (
+            "import kserve_workshop\nkserve_workshop.plan.Plan.no_method",
+            "kserve_workshop.plan.Plan.no_method does not exist",
+        ),
+        ("from kserve_workshop import no_such_module", "kserve_workshop.no_such_module does not exist"),
+    ],
+)
 def test_a_library_name_that_does_not_exist_is_reported(tmp_path, source, fragment):
     problems = problems_of(tmp_path, source)
     assert any(fragment in problem for problem in problems), problems
@@ -106,23 +121,32 @@ def test_instance_attributes_declared_on_a_class_are_not_reported(tmp_path):
     assert problems_of(tmp_path, "import kserve_workshop.plan as plan\nprint(plan.Step.title)") == []
 
 
-@pytest.mark.parametrize("call, fragment", [
-    ("plan.Plan('x', stepz=[])", "got an unexpected keyword argument 'stepz'"),
-    ("plan.Step()", "missing a required argument: 'title'"),
-    ("plan.Plan('x', [], 'extra')", "too many positional arguments"),
-    ("plan.Plan(*names, color='red')", "has no keyword argument 'color'"),
-])
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        ("plan.Plan('x', stepz=[])", "got an unexpected keyword argument 'stepz'"),
+        ("plan.Step()", "missing a required argument: 'title'"),
+        ("plan.Plan('x', [], 'extra')", "too many positional arguments"),
+        ("plan.Plan(*names, color='red')", "has no keyword argument 'color'"),
+    ],
+)
 def test_a_library_call_that_does_not_match_the_signature_is_reported(tmp_path, call, fragment):
     problems = problems_of(tmp_path, f"import kserve_workshop.plan as plan\nnames = ['x']\n{call}")
     assert len(problems) == 1 and fragment in problems[0] and "cell 2, line 3" in problems[0], problems
 
 
 def test_calls_through_from_imports_are_checked_in_cluster_cells(tmp_path):
-    problems = problems_of(tmp_path, FIRST, "from kserve_workshop.errors import WorkshopError",
-                           "%%cluster\nraise WorkshopError('m', hints='x')")
-    assert problems == ["05-test.ipynb cell 4, line 2: kserve_workshop.errors.WorkshopError() called wrongly: "
-                        "got an unexpected keyword argument 'hints' (signature: (message: 'str', "
-                        "hint: 'str | None' = None, exit_code: 'int' = 1))"]
+    problems = problems_of(
+        tmp_path,
+        FIRST,
+        "from kserve_workshop.errors import WorkshopError",
+        "%%cluster\nraise WorkshopError('m', hints='x')",
+    )
+    assert problems == [
+        "05-test.ipynb cell 4, line 2: kserve_workshop.errors.WorkshopError() called wrongly: "
+        "got an unexpected keyword argument 'hints' (signature: (message: 'str', "
+        "hint: 'str | None' = None, exit_code: 'int' = 1))"
+    ]
 
 
 def test_a_check_call_must_name_a_known_check(tmp_path):
@@ -133,7 +157,8 @@ def test_a_check_call_must_name_a_known_check(tmp_path):
 def test_a_check_needs_its_answer_defined_earlier(tmp_path):
     assert problems_of(tmp_path, FIRST, "check('lab89.total')", "total = 5") == [
         "05-test.ipynb cell 3, line 1: check('lab89.total') grades `total`, which no earlier local "
-        "(non-%%cluster) cell defines"]
+        "(non-%%cluster) cell defines"
+    ]
     assert problems_of(tmp_path, FIRST, "total = 5\ncheck('lab89.total')") == []
 
 
@@ -148,8 +173,11 @@ def test_a_check_name_must_be_a_literal(tmp_path):
 
 
 def test_writefile_python_is_checked_on_its_own(tmp_path):
-    problems = problems_of(tmp_path, "%%writefile transformer.py\nimport os\nprint(os.sep, undefined_in_file)",
-                           "%%writefile notes.txt\nnot python at all (")
+    problems = problems_of(
+        tmp_path,
+        "%%writefile transformer.py\nimport os\nprint(os.sep, undefined_in_file)",
+        "%%writefile notes.txt\nnot python at all (",
+    )
     assert problems == ["05-test.ipynb cell 2, line 3: undefined name 'undefined_in_file'"]
 
 
@@ -163,9 +191,11 @@ def test_python_of_sets_ipython_lines_aside_and_keeps_line_numbers():
 def test_bound_names_are_the_notebook_level_ones():
     import ast
 
-    tree = ast.parse("import a.b\nfrom c import d as e\nx, (y, z) = 1, (2, 3)\nfor i in []: pass\n"
-                     "with open('f') as fh: pass\ndef f(local): inner = 1\nclass K: attr = 1\n"
-                     "[comp for comp in []]\nif (w := 1): pass")
+    tree = ast.parse(
+        "import a.b\nfrom c import d as e\nx, (y, z) = 1, (2, 3)\nfor i in []: pass\n"
+        "with open('f') as fh: pass\ndef f(local): inner = 1\nclass K: attr = 1\n"
+        "[comp for comp in []]\nif (w := 1): pass"
+    )
     assert bound_names(tree) == {"a", "e", "x", "y", "z", "i", "fh", "f", "K", "w"}
 
 
@@ -183,11 +213,16 @@ def test_raise_for_problems_lists_them():
 
 
 def test_checks_defined_in_the_notebook_itself_are_understood(tmp_path):
-    define = ("from kserve_workshop.grading import lab_check\n"
-              "@lab_check('lab88', hint='h')\ndef answer(answer, extra=1, *, scale):\n    pass")
+    define = (
+        "from kserve_workshop.grading import lab_check\n"
+        "@lab_check('lab88', hint='h')\ndef answer(answer, extra=1, *, scale):\n    pass"
+    )
     assert problems_of(tmp_path, FIRST, define, "answer = scale = 1", "check('lab88.answer')") == []
     assert problems_of(tmp_path, FIRST, define, "answer = 1", "check('lab88.answer')") == [
         "05-test.ipynb cell 5, line 1: check('lab88.answer') grades `scale`, which no earlier local "
-        "(non-%%cluster) cell defines"]
-    assert any("there is no check 'lab88.other'" in problem
-               for problem in problems_of(tmp_path, FIRST, define, "check('lab88.other')"))
+        "(non-%%cluster) cell defines"
+    ]
+    assert any(
+        "there is no check 'lab88.other'" in problem
+        for problem in problems_of(tmp_path, FIRST, define, "check('lab88.other')")
+    )

@@ -71,32 +71,43 @@ def test_master_has_checks_each_in_a_cell_of_its_own(master):
         python, _, _ = python_of(cell.source)
         statements = ast.parse(python).body
         if any(_is_check_call(statement) for statement in statements):
-            assert all(_is_check_call(statement) for statement in statements), \
+            assert all(_is_check_call(statement) for statement in statements), (
                 f"cell {number}: check(...) calls sit in a cell of their own"
+            )
 
 
 def _is_check_call(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) \
-        and isinstance(statement.value.func, ast.Name) and statement.value.func.id == "check"
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and isinstance(statement.value.func, ast.Name)
+        and statement.value.func.id == "check"
+    )
 
 
 @pytest.mark.parametrize("master", _each_master())
 def test_master_has_exercises_and_is_committed_with_outputs(master):
     nb = _read(master)
     student = labgen.student_notebook(master)
-    assert any(labgen.BLANK_COMMENT in cell.source for cell in student.cells if cell.cell_type == "code"), \
+    assert any(labgen.BLANK_COMMENT in cell.source for cell in student.cells if cell.cell_type == "code"), (
         "a master marks at least one solution (# SOLUTION or # BEGIN/END SOLUTION)"
-    assert any(cell.get("outputs") for cell in _code_cells(nb)), \
+    )
+    assert any(cell.get("outputs") for cell in _code_cells(nb)), (
         "masters are committed with the outputs of a real local run"
-    errors = [n for n, cell in enumerate(nb.cells, 1) if cell.cell_type == "code"
-              and any(output.get("output_type") == "error" for output in cell.get("outputs", []))]
+    )
+    errors = [
+        n
+        for n, cell in enumerate(nb.cells, 1)
+        if cell.cell_type == "code" and any(output.get("output_type") == "error" for output in cell.get("outputs", []))
+    ]
     assert errors == [], f"committed outputs hold errors in cells {errors}"
 
 
 def test_master_file_names_are_numbered_topics():
     for path in NOTEBOOKS_DIR.glob("*.ipynb"):
-        assert re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*\.ipynb", path.name), \
+        assert re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*\.ipynb", path.name), (
             f"{path.name}: masters are named NN-topic.ipynb (lower-case words joined by '-')"
+        )
 
 
 PASSING = ("total = 2 + 3  # SOLUTION", "passing")
@@ -107,10 +118,13 @@ def _tiny_master(path: Path, answer: str) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
-        nbformat.v4.new_code_cell(f"{EXTENSION_LINE}\nfrom kserve_workshop.grading import CheckFailed, check, "
-                                  "lab_check\nimport random"),
-        nbformat.v4.new_code_cell("@lab_check('lab91', hint='2 + 3')\ndef total(total):\n    if total != 5:\n"
-                                  "        raise CheckFailed(expected=5, found=total)"),
+        nbformat.v4.new_code_cell(
+            f"{EXTENSION_LINE}\nfrom kserve_workshop.grading import CheckFailed, check, lab_check\nimport random"
+        ),
+        nbformat.v4.new_code_cell(
+            "@lab_check('lab91', hint='2 + 3')\ndef total(total):\n    if total != 5:\n"
+            "        raise CheckFailed(expected=5, found=total)"
+        ),
         nbformat.v4.new_code_cell(f"{answer}\nprint(random.random())"),  # output differs: --nbval-lax
         nbformat.v4.new_code_cell("check('lab91.total')"),
     ]
@@ -129,9 +143,14 @@ def test_nbval_fails_a_master_whose_solution_does_not_pass_its_check(tmp_path):
     for answer, name in (PASSING, FAILING):
         _tiny_master(notebooks / f"0{len(name)}-{name}.ipynb", answer)
     env = {key: value for key, value in os.environ.items() if key != "WORKSHOP_CHECKS_STRICT"}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
-                             str(tmp_path), str(notebooks)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(notebooks)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert "1 failed, 7 passed" in out, out

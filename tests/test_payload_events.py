@@ -18,9 +18,20 @@ from kserve_workshop.payload_logging.events import REQUEST_TYPE, RESPONSE_TYPE, 
 from kserve_workshop.training import DOCS_IRIS_INPUT, save_model, train_iris
 
 # The headers KServe v0.20.0's worker sets (pkg/logger/worker.go), in Go's canonical case.
-AGENT_HEADERS = {"Ce-Specversion", "Ce-Id", "Ce-Source", "Ce-Type", "Ce-Time", "Ce-Recordedtime",
-                 "Ce-Inferenceservicename", "Ce-Namespace", "Ce-Component", "Ce-Endpoint", "Ce-Metadata",
-                 "Content-Type"}
+AGENT_HEADERS = {
+    "Ce-Specversion",
+    "Ce-Id",
+    "Ce-Source",
+    "Ce-Type",
+    "Ce-Time",
+    "Ce-Recordedtime",
+    "Ce-Inferenceservicename",
+    "Ce-Namespace",
+    "Ce-Component",
+    "Ce-Endpoint",
+    "Ce-Metadata",
+    "Content-Type",
+}
 
 
 def test_a_binary_delivery_has_exactly_the_agents_headers():
@@ -36,8 +47,9 @@ def test_a_binary_delivery_has_exactly_the_agents_headers():
 def test_annotations_are_sent_only_when_selected_and_metadata_is_json():
     plain = binary_delivery(AgentEvent.of("response", {"predictions": [1]}))
     assert "Ce-Annotations" not in plain.headers
-    rich = binary_delivery(AgentEvent.of("response", {"predictions": [1]}, metadata={"X-Request-Id": ["7"]},
-                                         annotations={"team": "a"}))
+    rich = binary_delivery(
+        AgentEvent.of("response", {"predictions": [1]}, metadata={"X-Request-Id": ["7"]}, annotations={"team": "a"})
+    )
     assert json.loads(rich.headers["Ce-Metadata"]) == {"X-Request-Id": ["7"]}
     assert json.loads(rich.headers["Ce-Annotations"]) == {"team": "a"}
     assert rich.headers["Ce-Type"] == RESPONSE_TYPE
@@ -67,8 +79,9 @@ def test_go_time_has_nanoseconds_and_z():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", go_time())
 
 
-@pytest.mark.parametrize("kwargs, words", [({"kind": "reply"}, "request' or a 'response"),
-                                           ({"body": {"a": 1}}, "bytes")])
+@pytest.mark.parametrize(
+    "kwargs, words", [({"kind": "reply"}, "request' or a 'response"), ({"body": {"a": 1}}, "bytes")]
+)
 def test_bad_events_are_refused(kwargs, words):
     arguments = {"kind": "request", "id": "x", "body": b"{}", **kwargs}
     with pytest.raises(WorkshopError, match=words):
@@ -97,6 +110,7 @@ def test_sample_bodies_are_shaped_like_a_real_kserve_servers(tmp_path):
 
 # ------------------------------------------------------------------------------- the graded set
 
+
 def test_the_graded_set_covers_what_the_issue_asks_for():
     graded = graded_deliveries()
     accepted = [case.delivery for case in graded.cases if case.accept]
@@ -106,8 +120,9 @@ def test_the_graded_set_covers_what_the_issue_asks_for():
     assert kinds == {REQUEST_TYPE, RESPONSE_TYPE}
     protocols = {"v2" if "inputs" in pair["request"] else "v1" for pair in graded.pairs.values()}
     assert protocols == {"v1", "v2"}
-    modes = {"structured" if d.headers.get("Content-Type") == "application/cloudevents+json" else "binary"
-             for d in accepted}
+    modes = {
+        "structured" if d.headers.get("Content-Type") == "application/cloudevents+json" else "binary" for d in accepted
+    }
     assert modes == {"binary", "structured"}
     assert graded_deliveries().pairs.keys().isdisjoint(graded.pairs)  # fresh ids every time
 
@@ -131,8 +146,9 @@ def test_judging_the_store_finds_missing_wrong_duplicate_and_stray_pairs():
     broken = [dict(pair) for pair in kept[1:]]  # first missing
     broken[0] = {**broken[0], "response": {"predictions": [0]}}  # second wrong
     broken.append(dict(broken[1]))  # third kept twice
-    broken.append({"id": next(iter(graded.absent)), "inferenceservice": "x", "namespace": "y", "request": {},
-                   "response": {}})
+    broken.append(
+        {"id": next(iter(graded.absent)), "inferenceservice": "x", "namespace": "y", "request": {}, "response": {}}
+    )
     broken.append("not an object")
     problems = " | ".join(judge_store(graded, broken))
     assert f"{first}" in problems and "was not kept" in problems

@@ -61,11 +61,18 @@ def test_a_burst_counts_what_a_sink_refuses(tmp_path):
     assert result.accepted == 0 and result.failed == 40 and result.statuses == {"400": 40}
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"rate": 0}, "rate"), ({"rate": float("inf")}, "rate"), ({"rate": "fast"}, "rate"),
-    ({"concurrency": 0}, "concurrency"), ({"concurrency": 1.5}, "concurrency"),
-    ({"timeout": 0}, "timeout"), ({"url": "http://10.0.0.1:8080/"}, "refusing"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"rate": 0}, "rate"),
+        ({"rate": float("inf")}, "rate"),
+        ({"rate": "fast"}, "rate"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": 1.5}, "concurrency"),
+        ({"timeout": 0}, "timeout"),
+        ({"url": "http://10.0.0.1:8080/"}, "refusing"),
+    ],
+)
 def test_bad_burst_arguments_are_one_clear_message(kwargs, words):
     arguments = {"url": "http://127.0.0.1:9/", "rate": 100, **kwargs}
     with pytest.raises(WorkshopError, match=words):

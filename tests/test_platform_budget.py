@@ -34,8 +34,9 @@ def test_cpu_quantities(quantity, millicores):
     assert budget.cpu_millicores(quantity) == millicores
 
 
-@pytest.mark.parametrize("quantity, mib", [("32Mi", 32), ("1Gi", 1024), ("512Ki", 0.5), ("1048576", 1),
-                                           ("1M", 1e6 / 2**20)])
+@pytest.mark.parametrize(
+    "quantity, mib", [("32Mi", 32), ("1Gi", 1024), ("512Ki", 0.5), ("1048576", 1), ("1M", 1e6 / 2**20)]
+)
 def test_memory_quantities(quantity, mib):
     assert budget.memory_mib(quantity) == pytest.approx(mib)
 

@@ -38,6 +38,7 @@ def docs(path: Path) -> list[dict]:
 
 # ----- KnativeServing ----------------------------------------------------------------------------
 
+
 def serving(profile: str) -> dict:
     objects = Knative(KIND).serving_objects(get_profile(profile))
     [found] = [o for o in objects if o["kind"] == "KnativeServing"]
@@ -63,8 +64,15 @@ def test_kind_profiles_skip_tag_resolution_for_locally_loaded_images():
 
 def test_every_knative_deployment_is_shrunk_to_ci_sizes():
     workloads = {w["name"]: w for w in serving("laptop")["spec"]["workloads"]}
-    assert set(workloads) == {"activator", "autoscaler", "autoscaler-hpa", "controller", "webhook",
-                              "net-istio-controller", "net-istio-webhook"}
+    assert set(workloads) == {
+        "activator",
+        "autoscaler",
+        "autoscaler-hpa",
+        "controller",
+        "webhook",
+        "net-istio-controller",
+        "net-istio-webhook",
+    }
     for workload in workloads.values():
         for container in workload["resources"]:
             assert container["requests"] == {"cpu": "5m", "memory": "32Mi"}
@@ -88,6 +96,7 @@ def test_committed_knative_serving_has_no_version_of_its_own():
 
 
 # ----- IngressClass and the gateway --------------------------------------------------------------
+
 
 def test_ingressclass_istio():
     [ingressclass] = docs(P / "ingressclass.yaml")
@@ -118,11 +127,15 @@ def test_istio_is_shrunk_as_in_kserve_ci():
 
 # ----- monitoring --------------------------------------------------------------------------------
 
+
 def test_kube_prometheus_stack_values_enable_grafana_and_its_dashboard_sidecar():
     values = yaml.safe_load((P / "monitoring" / "kube-prometheus-stack-values.yaml").read_text())
     assert values["grafana"]["enabled"] is True
-    assert values["grafana"]["sidecar"]["dashboards"] == {"enabled": True, "label": "grafana_dashboard",
-                                                         "labelValue": "1"}
+    assert values["grafana"]["sidecar"]["dashboards"] == {
+        "enabled": True,
+        "label": "grafana_dashboard",
+        "labelValue": "1",
+    }
     for off in ("alertmanager", "nodeExporter", "kubeStateMetrics"):
         assert values[off]["enabled"] is False
 
@@ -156,6 +169,7 @@ def test_oversized_dashboards_are_refused(tmp_path, monkeypatch):
 
 # ----- the model store ---------------------------------------------------------------------------
 
+
 def store() -> dict[str, dict]:
     return {obj["kind"]: obj for obj in storage.Storage(KIND).store_objects()}
 
@@ -170,7 +184,10 @@ def test_store_runs_the_pinned_seaweedfs_image_in_s3_server_mode():
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in objects["Deployment"]["spec"]["template"]["spec"]["volumes"]}
     assert volumes[mounts["/etc/seaweedfs-s3"]]["secret"]["secretName"] == storage.STORE_SECRET
-    assert volumes[mounts["/data"]]["persistentVolumeClaim"]["claimName"] == objects["PersistentVolumeClaim"]["metadata"]["name"]
+    assert (
+        volumes[mounts["/data"]]["persistentVolumeClaim"]["claimName"]
+        == objects["PersistentVolumeClaim"]["metadata"]["name"]
+    )
 
 
 def test_store_service_matches_the_endpoint_kserve_is_given():
@@ -201,7 +218,8 @@ def test_credential_secrets_carry_what_kserve_reads():
     assert kserve_secret["metadata"]["annotations"] == {
         "serving.kserve.io/s3-endpoint": "seaweedfs.model-store:8333",
         "serving.kserve.io/s3-usehttps": "0",
-        "serving.kserve.io/s3-region": "us-east-1"}
+        "serving.kserve.io/s3-region": "us-east-1",
+    }
     assert kserve_secret["stringData"] == {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret-value"}
     identities = json.loads(store_secret["stringData"]["s3.json"])["identities"]
     assert identities[0]["credentials"] == [{"accessKey": "AKIDEXAMPLE", "secretKey": "secret-value"}]
@@ -211,8 +229,11 @@ def test_credential_secrets_carry_what_kserve_reads():
 def test_service_account_lists_the_credentials_secret():
     [account] = docs(P / "storage" / "model-access.yaml")
     assert account["kind"] == "ServiceAccount"
-    assert account["metadata"] == {"name": "kserve-models", "namespace": "default",
-                                   "labels": {"app.kubernetes.io/part-of": "kserve-workshop"}}
+    assert account["metadata"] == {
+        "name": "kserve-models",
+        "namespace": "default",
+        "labels": {"app.kubernetes.io/part-of": "kserve-workshop"},
+    }
     assert account["secrets"] == [{"name": storage.KSERVE_SECRET}]
 
 
@@ -237,8 +258,12 @@ def test_write_credentials_keeps_existing_ones_and_is_private(tmp_path, monkeypa
 def test_credentials_are_read_back_from_an_api_secret():
     import base64
 
-    secret = {"data": {"AWS_ACCESS_KEY_ID": base64.b64encode(b"K").decode(),
-                       "AWS_SECRET_ACCESS_KEY": base64.b64encode(b"S").decode()}}
+    secret = {
+        "data": {
+            "AWS_ACCESS_KEY_ID": base64.b64encode(b"K").decode(),
+            "AWS_SECRET_ACCESS_KEY": base64.b64encode(b"S").decode(),
+        }
+    }
     assert storage.credentials_from_secret(secret) == storage.Credentials("K", "S")
     assert storage.credentials_from_secret({"data": {}}) is None
 
@@ -247,8 +272,13 @@ def test_credentials_step_runs_as_a_command(tmp_path):
     """The install plan's helper command works on its own (no cluster: fresh credentials)."""
     path = tmp_path / "out" / "creds.yaml"
     env = {**os.environ, "KUBECONFIG": str(tmp_path / "no-kubeconfig")}
-    done = subprocess.run([sys.executable, "-m", "kserve_workshop.platform", "write-credentials",
-                           "--context", KIND, str(path)], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "kserve_workshop.platform", "write-credentials", "--context", KIND, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert [d["metadata"]["name"] for d in docs(path)] == [storage.STORE_SECRET, storage.KSERVE_SECRET]
 
@@ -265,6 +295,7 @@ def test_model_uri():
 
 
 # ----- uploading a model -------------------------------------------------------------------------
+
 
 def _model(tmp_path, content: bytes = b"\x80model bytes", name: str = "model.joblib"):
     path = tmp_path / name
@@ -377,10 +408,13 @@ def test_upload_model_without_a_running_store(tmp_path, workshop_kubeconfig):
         storage.upload_model(model, "my-iris", context=KIND, runner=run)
 
 
-@pytest.mark.parametrize("filename, content, message", [
-    ("missing.joblib", None, "model file not found"),
-    ("model.onnx", b"x", "load .joblib, .pkl, .pickle, .bst, .json, .ubj"),
-])
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        ("missing.joblib", None, "model file not found"),
+        ("model.onnx", b"x", "load .joblib, .pkl, .pickle, .bst, .json, .ubj"),
+    ],
+)
 def test_upload_model_rejects_bad_files(tmp_path, filename, content, message, workshop_kubeconfig):
     path = tmp_path / filename
     if content is not None:
@@ -439,11 +473,17 @@ def test_upload_model_refuses_another_cluster(tmp_path, monkeypatch):
 
 def test_components_expose_their_namespaces():
     assert {c.name: c.namespace for c in components(KIND) if c.namespace} == {
-        "cert-manager": "cert-manager", "istio": "istio-system", "knative": "knative-serving",
-        "kserve": "kserve", "monitoring": "monitoring", "storage": "model-store"}
+        "cert-manager": "cert-manager",
+        "istio": "istio-system",
+        "knative": "knative-serving",
+        "kserve": "kserve",
+        "monitoring": "monitoring",
+        "storage": "model-store",
+    }
 
 
 # ----- the rendered objects pass the project's strict validator ----------------------------------
+
 
 def rendered_core_objects() -> list[dict]:
     objects = storage.Storage(KIND).store_objects()

@@ -12,8 +12,7 @@ import pytest
 from kserve_workshop import versions
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import MANIFESTS_DIR
-from kserve_workshop.platform import (COMPONENT_NAMES, components, get_profile, install_plan, select,
-                                      uninstall_plan)
+from kserve_workshop.platform import COMPONENT_NAMES, components, get_profile, install_plan, select, uninstall_plan
 from kserve_workshop.versions import pin
 
 from support.platform_fakes import ClusterState, installed_state, runner
@@ -42,11 +41,14 @@ def plan_commands(component: str, profile: str = "laptop", context: str = KIND) 
 
 
 def apply(path) -> str:
-    return (f"kubectl --context {KIND} apply --server-side --field-manager=kserve-workshop --force-conflicts "
-            f"--filename {path}")
+    return (
+        f"kubectl --context {KIND} apply --server-side --field-manager=kserve-workshop --force-conflicts "
+        f"--filename {path}"
+    )
 
 
 # ----- exact commands per component ---------------------------------------------------------------
+
 
 def test_cert_manager_install_commands():
     assert plan_commands("cert-manager") == [
@@ -144,8 +146,9 @@ def test_monitoring_install_commands():
 
 
 def test_storage_install_commands():
-    exec_ = (f"kubectl --context {KIND} exec --namespace model-store deployment/seaweedfs --container seaweedfs -- "
-             "sh -c ")
+    exec_ = (
+        f"kubectl --context {KIND} exec --namespace model-store deployment/seaweedfs --container seaweedfs -- sh -c "
+    )
     listed = "echo s3.bucket.list | weed shell | grep -qw models"
     assert plan_commands("storage") == [
         apply(rendered("seaweedfs.yaml")),
@@ -159,6 +162,7 @@ def test_storage_install_commands():
 
 
 # ----- the whole stack ---------------------------------------------------------------------------
+
 
 def first_helm_or_apply(commands: list[str]) -> list[str]:
     """The release names and applied files, in order: the plan's shape at a glance."""
@@ -174,28 +178,56 @@ def first_helm_or_apply(commands: list[str]) -> list[str]:
         elif "delete" in argv and "--filename" in argv:
             out.append("-" + argv[argv.index("--filename") + 1].rsplit("/", 1)[-1])
         elif "delete" in argv:
-            out.append("-" + " ".join(argv[argv.index("delete") + 1:argv.index("delete") + 3]))
+            out.append("-" + " ".join(argv[argv.index("delete") + 1 : argv.index("delete") + 3]))
     return out
 
 
 def test_full_install_order_follows_kserves_own():
     assert first_helm_or_apply(install_plan(KIND, LAPTOP).commands()) == [
-        "cert-manager", "istio-base", "istiod", "istio-ingressgateway", "ingressclass.yaml", "knative-operator",
-        "knative-serving.yaml", "kserve-crd", "kserve-resources", "kserve-runtime-configs", "prometheus",
-        "grafana-dashboards.yaml", "podmonitor-kserve.yaml", "seaweedfs.yaml", "storage-credentials.yaml",
-        "model-access.yaml"]
+        "cert-manager",
+        "istio-base",
+        "istiod",
+        "istio-ingressgateway",
+        "ingressclass.yaml",
+        "knative-operator",
+        "knative-serving.yaml",
+        "kserve-crd",
+        "kserve-resources",
+        "kserve-runtime-configs",
+        "prometheus",
+        "grafana-dashboards.yaml",
+        "podmonitor-kserve.yaml",
+        "seaweedfs.yaml",
+        "storage-credentials.yaml",
+        "model-access.yaml",
+    ]
 
 
 def test_uninstall_runs_in_reverse_order():
     assert first_helm_or_apply(uninstall_plan(KIND).commands()) == [
-        "-model-access.yaml", "-secret kserve-models-s3", "-namespace model-store",
-        "-podmonitor-kserve.yaml", "-prometheus", "-namespace monitoring",
+        "-model-access.yaml",
+        "-secret kserve-models-s3",
+        "-namespace model-store",
+        "-podmonitor-kserve.yaml",
+        "-prometheus",
+        "-namespace monitoring",
         "-inferenceservices.serving.kserve.io --all",
-        "-kserve-runtime-configs", "-kserve-resources", "-kserve-crd", "-namespace kserve",
-        "-knativeserving knative-serving", "-namespace knative-serving", "-knative-operator",
-        "-namespace knative-operator", "-ingressclass istio",
-        "-istio-ingressgateway", "-istiod", "-istio-base", "-namespace istio-system",
-        "-cert-manager", "-namespace cert-manager"]
+        "-kserve-runtime-configs",
+        "-kserve-resources",
+        "-kserve-crd",
+        "-namespace kserve",
+        "-knativeserving knative-serving",
+        "-namespace knative-serving",
+        "-knative-operator",
+        "-namespace knative-operator",
+        "-ingressclass istio",
+        "-istio-ingressgateway",
+        "-istiod",
+        "-istio-base",
+        "-namespace istio-system",
+        "-cert-manager",
+        "-namespace cert-manager",
+    ]
 
 
 def test_selected_components_keep_install_order_whatever_the_order_given():
@@ -235,12 +267,15 @@ def test_every_helm_and_kubectl_command_names_the_context(context):
 
 # ----- pins come from versions.toml --------------------------------------------------------------
 
+
 def test_pins_are_read_from_versions_toml(tmp_path, monkeypatch):
     text = versions.VERSIONS_FILE.read_text()
-    changed = (text.replace(f'version = "{pin("kserve")}"', 'version = "v9.9.9"', 1)
-               .replace('kube_prometheus_stack_version = "', 'kube_prometheus_stack_version = "99.1.', 1)
-               .replace(f'serving_version = "{pin("knative", "serving_version")}"', 'serving_version = "7.7.7"', 1)
-               .replace(f'version = "{pin("seaweedfs")}"', 'version = "0.0.1"', 1))
+    changed = (
+        text.replace(f'version = "{pin("kserve")}"', 'version = "v9.9.9"', 1)
+        .replace('kube_prometheus_stack_version = "', 'kube_prometheus_stack_version = "99.1.', 1)
+        .replace(f'serving_version = "{pin("knative", "serving_version")}"', 'serving_version = "7.7.7"', 1)
+        .replace(f'version = "{pin("seaweedfs")}"', 'version = "0.0.1"', 1)
+    )
     for new_pin in ('"v9.9.9"', '"99.1.', '"7.7.7"', '"0.0.1"'):
         assert new_pin in changed, f"versions.toml layout changed: could not set {new_pin}"
     copy = tmp_path / "versions.toml"
@@ -254,7 +289,7 @@ def test_pins_are_read_from_versions_toml(tmp_path, monkeypatch):
         from kserve_workshop.paths import cache_dir
 
         rendered_dir = cache_dir() / "platform" / KIND
-        assert 'version: 7.7.7' in (rendered_dir / "knative-serving.yaml").read_text()
+        assert "version: 7.7.7" in (rendered_dir / "knative-serving.yaml").read_text()
         assert "chrislusf/seaweedfs:0.0.1" in (rendered_dir / "seaweedfs.yaml").read_text()
     finally:
         monkeypatch.undo()
@@ -267,9 +302,18 @@ def test_no_platform_version_is_typed_in_the_platform_code():
 
     import kserve_workshop.platform as package
 
-    pins = {str(pin(s, k)) for s, k in [("kserve", "version"), ("istio", "version"), ("cert_manager", "version"),
-                                        ("knative", "operator_version"), ("knative", "serving_version"),
-                                        ("monitoring", "kube_prometheus_stack_version"), ("seaweedfs", "version")]}
+    pins = {
+        str(pin(s, k))
+        for s, k in [
+            ("kserve", "version"),
+            ("istio", "version"),
+            ("cert_manager", "version"),
+            ("knative", "operator_version"),
+            ("knative", "serving_version"),
+            ("monitoring", "kube_prometheus_stack_version"),
+            ("seaweedfs", "version"),
+        ]
+    }
     for source in Path(package.__file__).parent.glob("*.py"):
         text = source.read_text()
         for value in pins:
@@ -281,6 +325,7 @@ def test_no_platform_version_is_typed_in_the_platform_code():
 
 
 # ----- idempotence, reinstall, failures ----------------------------------------------------------
+
 
 def test_fresh_cluster_runs_every_step_in_order():
     run, ctx = runner(ClusterState())
@@ -324,7 +369,8 @@ def test_a_failed_release_is_installed_again():
     state.releases["cert-manager"] = (f"cert-manager-{pin('cert_manager')}", "failed")
     run, _ = runner(state)
     assert run.execute(install_plan(KIND, LAPTOP, "cert-manager")) == [
-        f"helm release cert-manager (cert-manager {pin('cert_manager')})"]
+        f"helm release cert-manager (cert-manager {pin('cert_manager')})"
+    ]
 
 
 def test_a_changed_knative_serving_is_applied_again():
@@ -358,6 +404,7 @@ def test_a_retry_that_succeeds_goes_on_after_one_pause():
                 self.tries += 1
                 if self.tries == 1:
                     from invoke import Result
+
                     return Result(command=command, exited=1, stderr="webhook connection refused")
             return super().answer(command)
 
@@ -376,12 +423,21 @@ def test_only_steps_that_fail_pause():
 
 
 def test_a_failed_wait_reports_conditions_events_and_pods():
-    state = ClusterState(failures=[r"wait --for=condition=Ready knativeserving/"],
-                         outputs={r"get events --namespace knative-serving": "LAST SEEN  TYPE  REASON\n"
-                                                                           "10s  Warning  FailedScheduling"})
-    state.add({"kind": "KnativeServing", "metadata": {"name": "knative-serving", "namespace": "knative-serving"},
-               "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "InstallFailed",
-                                          "message": "webhook not ready"}]}})
+    state = ClusterState(
+        failures=[r"wait --for=condition=Ready knativeserving/"],
+        outputs={r"get events --namespace knative-serving": "LAST SEEN  TYPE  REASON\n10s  Warning  FailedScheduling"},
+    )
+    state.add(
+        {
+            "kind": "KnativeServing",
+            "metadata": {"name": "knative-serving", "namespace": "knative-serving"},
+            "status": {
+                "conditions": [
+                    {"type": "Ready", "status": "False", "reason": "InstallFailed", "message": "webhook not ready"}
+                ]
+            },
+        }
+    )
     run, ctx = runner(state)
     with pytest.raises(WorkshopError) as info:
         run.execute(install_plan(KIND, LAPTOP, "knative"))
@@ -420,6 +476,7 @@ def test_uninstall_of_an_installed_cluster_removes_everything_in_reverse():
 
 # ----- uninstalling KServe with InferenceServices left ------------------------------------------
 
+
 def test_uninstall_deletes_every_inferenceservice_before_any_kserve_chart(capsys):
     from support.platform_fakes import isvc
 
@@ -429,8 +486,10 @@ def test_uninstall_deletes_every_inferenceservice_before_any_kserve_chart(capsys
     run.execute(uninstall_plan(KIND, "kserve"))
     changes = ctx.changes()
     delete = f"kubectl --context {KIND} delete inferenceservices.serving.kserve.io --all --all-namespaces --wait=false"
-    wait = (f"kubectl --context {KIND} wait --for=delete inferenceservices.serving.kserve.io --all --all-namespaces "
-            "--timeout=300s")
+    wait = (
+        f"kubectl --context {KIND} wait --for=delete inferenceservices.serving.kserve.io --all --all-namespaces "
+        "--timeout=300s"
+    )
     assert changes[:2] == [delete, wait]
     first_chart = next(i for i, c in enumerate(changes) if " uninstall kserve-" in c)
     assert first_chart == 2

@@ -32,8 +32,9 @@ def test_installed_platform_is_all_ready_at_the_pins():
     assert found["istio"].installed == pin("istio")
     assert found["monitoring"].installed == pin("monitoring", "kube_prometheus_stack_version")
     assert found["storage"].installed == pin("seaweedfs")
-    assert found["knative"].installed == (f"{pin('knative', 'operator_version')} / serving "
-                                          f"{pin('knative', 'serving_version')}")
+    assert found["knative"].installed == (
+        f"{pin('knative', 'operator_version')} / serving {pin('knative', 'serving_version')}"
+    )
     assert "NodePort" in found["istio"].reason
 
 
@@ -117,9 +118,16 @@ def test_knative_operator_chart_version_without_v_counts_as_the_pin():
     assert components(KIND, "knative")[0].is_installed(run)
 
 
-@pytest.mark.parametrize("chart, counts", [
-    ("knative-operator-1.21.1", True), ("knative-operator-v1.21.1", True),
-    ("knative-operator-1.20.0", False), ("knative-operator-v1.21.10", False), ("knative-operator-", False)])
+@pytest.mark.parametrize(
+    "chart, counts",
+    [
+        ("knative-operator-1.21.1", True),
+        ("knative-operator-v1.21.1", True),
+        ("knative-operator-1.20.0", False),
+        ("knative-operator-v1.21.10", False),
+        ("knative-operator-", False),
+    ],
+)
 def test_operator_versions_are_compared_without_their_v(chart, counts):
     from kserve_workshop.platform.base import same_version
 

@@ -33,22 +33,30 @@ def _isolated(tmp_path, monkeypatch):
 def kubeconfig(monkeypatch):
     def set_(names, current=None):
         monkeypatch.setattr(kube, "kube_contexts", lambda: (list(names), current))
+
     set_([KIND], KIND)
     return set_
 
 
 def invoke_cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KUBECONFIG": str(tmp_path / "no-kubeconfig"), "WORKSHOP_CACHE": str(tmp_path / "cache"),
-           "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(tmp_path / "no-kubeconfig"),
+        "WORKSHOP_CACHE": str(tmp_path / "cache"),
+        "NO_COLOR": "1",
+    }
     return subprocess.run([str(INVOKE), *args], cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=120)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["platform.install", "--component", "nope"], "unknown component: nope"),
-    (["platform.install", "--profile", "huge", "--dry-run"], "unknown profile 'huge'"),
-    (["platform.uninstall", "--dry-run", "--context", "prod"], "refusing to change kube context 'prod'"),
-    (["up", "--profile", "gke", "--dry-run"], "`up` creates a kind cluster"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["platform.install", "--component", "nope"], "unknown component: nope"),
+        (["platform.install", "--profile", "huge", "--dry-run"], "unknown profile 'huge'"),
+        (["platform.uninstall", "--dry-run", "--context", "prod"], "refusing to change kube context 'prod'"),
+        (["up", "--profile", "gke", "--dry-run"], "`up` creates a kind cluster"),
+    ],
+)
 def test_bad_arguments_exit_non_zero_with_one_clear_message(args, message, tmp_path):
     done = invoke_cli(*args, tmp_path=tmp_path)
     assert done.returncode != 0
@@ -118,8 +126,12 @@ def test_up_dry_run_shows_doctor_kind_platform_and_smoke_and_touches_nothing(cap
     workshop.up(ctx, dry_run=True)
     out = capsys.readouterr().out
     assert "kind create cluster --name kserve-workshop" in out
-    assert out.index("kind create cluster") < out.index("upgrade --install cert-manager") < out.index(
-        "upgrade --install kserve-crd") < out.index("smoke-sklearn-iris")
+    assert (
+        out.index("kind create cluster")
+        < out.index("upgrade --install cert-manager")
+        < out.index("upgrade --install kserve-crd")
+        < out.index("smoke-sklearn-iris")
+    )
     assert "expect [1, 1]" in out
 
 
@@ -195,8 +207,13 @@ def test_setup_gke_dry_run_installs_the_gke_profile_on_the_gke_context(capsys):
     assert "gateway-kind-values.yaml" not in out
 
 
-@pytest.mark.parametrize("kwargs, message", [({"project": ""}, "GCP project is required"),
-                                             ({"project": "my-project", "nodes": "many"}, "invalid node count 'many'")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"project": ""}, "GCP project is required"),
+        ({"project": "my-project", "nodes": "many"}, "invalid node count 'many'"),
+    ],
+)
 def test_setup_gke_bad_arguments(kwargs, message, capsys):
     with pytest.raises(Exit):
         workshop.setup_gke(MockContext(), dry_run=True, **kwargs)

@@ -25,8 +25,9 @@ def test_it_selects_every_inferenceservice_pod_in_any_namespace(doc):
     assert doc["metadata"]["namespace"] == pin("monitoring", "namespace")
     spec = doc["spec"]
     assert spec["namespaceSelector"] == {"any": True}
-    assert spec["selector"] == {"matchExpressions": [
-        {"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}]}
+    assert spec["selector"] == {
+        "matchExpressions": [{"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}]
+    }
 
 
 def test_it_scrapes_the_model_server_port_not_the_queue_proxy(doc):
@@ -50,33 +51,49 @@ def test_relabelings_read_labels_the_model_pods_carry(doc):
 
 
 def test_meta_label_follows_prometheus_sanitising():
-    assert pm.meta_label("serving.kserve.io/inferenceservice") == \
-        "__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"
+    assert (
+        pm.meta_label("serving.kserve.io/inferenceservice")
+        == "__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"
+    )
 
 
 def endpoint_of(doc):
     return doc["spec"]["podMetricsEndpoints"][0]
 
 
-@pytest.mark.parametrize("breakage, message", [
-    (lambda d: d.update(apiVersion="monitoring.coreos.com/v1alpha1"), "apiVersion monitoring.coreos.com/v1"),
-    (lambda d: d.update(kind="ServiceMonitor"), "kind PodMonitor"),
-    (lambda d: d["metadata"].update(namespace="default"), "monitoring namespace"),
-    (lambda d: d["spec"].pop("namespaceSelector"), "namespaceSelector.any"),
-    (lambda d: d["spec"].update(selector={"matchLabels": {"serving.kserve.io/inferenceservice": "sklearn-iris"}}),
-     "must select pods"),
-    (lambda d: d["spec"]["selector"]["matchExpressions"][0].update(key="serving.kserve.io/isvc"), "must select pods"),
-    (lambda d: endpoint_of(d).update(port="http-usermetric"), "port must be 'user-port'"),
-    (lambda d: endpoint_of(d).update(port=8080), "port must be 'user-port'"),
-    (lambda d: endpoint_of(d).update(path="/v2/metrics"), "path must be /metrics"),
-    (lambda d: endpoint_of(d).update(interval="1m"), "interval must be"),
-    (lambda d: endpoint_of(d).update(interval="5 seconds"), "interval must be"),
-    (lambda d: endpoint_of(d).update(targetport=8080), "unknown podMetricsEndpoint field(s): targetport"),
-    (lambda d: endpoint_of(d)["relabelings"][0].update(sourcelabels=["x"]), "unknown relabeling field"),
-    (lambda d: endpoint_of(d)["relabelings"][0].update(
-        sourceLabels=["__meta_kubernetes_pod_label_serving_kserve_io_inference_service"]), "do not carry"),
-    (lambda d: d["spec"]["podMetricsEndpoints"].append({"port": "queue-port"}), "expected one podMetricsEndpoint"),
-])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (lambda d: d.update(apiVersion="monitoring.coreos.com/v1alpha1"), "apiVersion monitoring.coreos.com/v1"),
+        (lambda d: d.update(kind="ServiceMonitor"), "kind PodMonitor"),
+        (lambda d: d["metadata"].update(namespace="default"), "monitoring namespace"),
+        (lambda d: d["spec"].pop("namespaceSelector"), "namespaceSelector.any"),
+        (
+            lambda d: d["spec"].update(
+                selector={"matchLabels": {"serving.kserve.io/inferenceservice": "sklearn-iris"}}
+            ),
+            "must select pods",
+        ),
+        (
+            lambda d: d["spec"]["selector"]["matchExpressions"][0].update(key="serving.kserve.io/isvc"),
+            "must select pods",
+        ),
+        (lambda d: endpoint_of(d).update(port="http-usermetric"), "port must be 'user-port'"),
+        (lambda d: endpoint_of(d).update(port=8080), "port must be 'user-port'"),
+        (lambda d: endpoint_of(d).update(path="/v2/metrics"), "path must be /metrics"),
+        (lambda d: endpoint_of(d).update(interval="1m"), "interval must be"),
+        (lambda d: endpoint_of(d).update(interval="5 seconds"), "interval must be"),
+        (lambda d: endpoint_of(d).update(targetport=8080), "unknown podMetricsEndpoint field(s): targetport"),
+        (lambda d: endpoint_of(d)["relabelings"][0].update(sourcelabels=["x"]), "unknown relabeling field"),
+        (
+            lambda d: endpoint_of(d)["relabelings"][0].update(
+                sourceLabels=["__meta_kubernetes_pod_label_serving_kserve_io_inference_service"]
+            ),
+            "do not carry",
+        ),
+        (lambda d: d["spec"]["podMetricsEndpoints"].append({"port": "queue-port"}), "expected one podMetricsEndpoint"),
+    ],
+)
 def test_problems_are_found_in_broken_podmonitors(doc, breakage, message):
     broken = copy.deepcopy(doc)
     breakage(broken)

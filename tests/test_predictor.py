@@ -101,12 +101,15 @@ def test_a_file_joblib_cannot_read_is_a_clear_error(tmp_path):
         predictor.make_model("m", tmp_path).load()
 
 
-@pytest.mark.parametrize("instances, message", [
-    ([[1.0, 2.0, 3.0]], "expected 4 features per instance, got 3"),
-    ([["a", "b", "c", "d"]], "expected numbers"),
-    ([1.0, 2.0, 3.0, 4.0], "expected a 2-D batch"),
-    (["setosa"], "got a list of strings"),
-])
+@pytest.mark.parametrize(
+    "instances, message",
+    [
+        ([[1.0, 2.0, 3.0]], "expected 4 features per instance, got 3"),
+        ([["a", "b", "c", "d"]], "expected numbers"),
+        ([1.0, 2.0, 3.0, 4.0], "expected a 2-D batch"),
+        (["setosa"], "got a list of strings"),
+    ],
+)
 def test_bad_instances_are_invalid_input_not_server_errors(model_dir, kserve_types, instances, message):
     InvalidInput = kserve_types[2]
     with pytest.raises(InvalidInput, match=message):
@@ -117,22 +120,32 @@ V1_EXAMPLE = '{"instances": [[6.8, 2.8, 4.8, 1.4]]}'
 V2_BODY = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32", "data": [6.8, 2.8, 4.8, 1.4]}]}
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"rows": [[6.8, 2.8, 4.8, 1.4]]}, f"the V1 body has no 'instances' key (its keys: 'rows'); send {V1_EXAMPLE}"),
-    ({}, "the V1 body has no 'instances' key (its keys: none)"),
-    (V2_BODY, "this looks like a V2 body (inputs with name, shape, datatype and data) sent to the V1 URL: POST it "
-              "to /v2/models/sklearn-iris/infer"),
-    (b'{"instances": [[6.8, 2.8, 4.8, 1.4]]}', "the body was not read as JSON: send it with the header "
-                                               "Content-Type: application/json"),
-    ('{"instances": [[6.8, 2.8, 4.8, 1.4]]}', "the body was not read as JSON"),
-    ([[6.8, 2.8, 4.8, 1.4]], "this one is a bare list"),
-])
-@pytest.mark.bad_input(tool="model server (V1 REST)",
-                       input="a V1 body without `instances`, a V2 body on the V1 URL, a body sent without "
-                             "`Content-Type: application/json`, a bare list",
-                       example='curl -d \'{"rows": [[6.8, 2.8, 4.8, 1.4]]}\' .../v1/models/sklearn-iris:predict',
-                       behaviour='HTTP 400 saying what is wrong: the missing key, "looks like a V2 body", "not read '
-                                 'as JSON" (before: HTTP 500 `KeyError` and two tracebacks per request)')
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"rows": [[6.8, 2.8, 4.8, 1.4]]}, f"the V1 body has no 'instances' key (its keys: 'rows'); send {V1_EXAMPLE}"),
+        ({}, "the V1 body has no 'instances' key (its keys: none)"),
+        (
+            V2_BODY,
+            "this looks like a V2 body (inputs with name, shape, datatype and data) sent to the V1 URL: POST it "
+            "to /v2/models/sklearn-iris/infer",
+        ),
+        (
+            b'{"instances": [[6.8, 2.8, 4.8, 1.4]]}',
+            "the body was not read as JSON: send it with the header Content-Type: application/json",
+        ),
+        ('{"instances": [[6.8, 2.8, 4.8, 1.4]]}', "the body was not read as JSON"),
+        ([[6.8, 2.8, 4.8, 1.4]], "this one is a bare list"),
+    ],
+)
+@pytest.mark.bad_input(
+    tool="model server (V1 REST)",
+    input="a V1 body without `instances`, a V2 body on the V1 URL, a body sent without "
+    "`Content-Type: application/json`, a bare list",
+    example="curl -d '{\"rows\": [[6.8, 2.8, 4.8, 1.4]]}' .../v1/models/sklearn-iris:predict",
+    behaviour='HTTP 400 saying what is wrong: the missing key, "looks like a V2 body", "not read '
+    'as JSON" (before: HTTP 500 `KeyError` and two tracebacks per request)',
+)
 def test_v1_bodies_of_the_wrong_shape_say_what_they_look_like(model_dir, kserve_types, body, message):
     InvalidInput = kserve_types[2]
     with pytest.raises(InvalidInput) as info:
@@ -143,14 +156,17 @@ def test_v1_bodies_of_the_wrong_shape_say_what_they_look_like(model_dir, kserve_
 def test_tf_serving_style_inputs_still_work_on_v1(model_dir):
     # KServe's V1 also reads rows under "inputs" (TF Serving's columnar name): not mistaken for V2.
     assert loaded(model_dir, predict_proba=False).predict({"inputs": training.DOCS_IRIS_INPUT}) == {
-        "predictions": [1, 1]}
+        "predictions": [1, 1]
+    }
 
 
-@pytest.mark.bad_input(tool="model server (LocalModelServer)",
-                       input="a pickled non-model (`{'a': 1}`) as model.joblib",
-                       example="joblib.dump({'a': 1}, 'model/model.joblib')",
-                       behaviour="refused when the model loads: `model.joblib holds a dict, not a model` (before: "
-                                 '"ready", then HTTP 500 on every request)')
+@pytest.mark.bad_input(
+    tool="model server (LocalModelServer)",
+    input="a pickled non-model (`{'a': 1}`) as model.joblib",
+    example="joblib.dump({'a': 1}, 'model/model.joblib')",
+    behaviour="refused when the model loads: `model.joblib holds a dict, not a model` (before: "
+    '"ready", then HTTP 500 on every request)',
+)
 @pytest.mark.parametrize("thing", [{"a": 1}, [1, 2, 3], "a string"])
 def test_a_pickled_non_model_is_refused_when_loading(tmp_path, thing):
     joblib.dump(thing, tmp_path / "model.joblib")

@@ -56,35 +56,53 @@ def test_installed_packages_match_the_pins():
 def test_no_version_of_a_platform_component_is_typed_outside_the_versions_file():
     """Pins live in versions.toml: the library must not repeat them."""
     pins = versions.load()
-    literal_pins = {pins["kserve"]["version"], pins["istio"]["version"], pins["cert_manager"]["version"],
-                    pins["knative"]["operator_version"], pins["monitoring"]["kube_prometheus_stack_version"],
-                    pins["kind"]["version"], pins["helm"]["version"]}
+    literal_pins = {
+        pins["kserve"]["version"],
+        pins["istio"]["version"],
+        pins["cert_manager"]["version"],
+        pins["knative"]["operator_version"],
+        pins["monitoring"]["kube_prometheus_stack_version"],
+        pins["kind"]["version"],
+        pins["helm"]["version"],
+    }
     offenders = []
     for path in (REPO_ROOT / "src").rglob("*.py"):
         text = path.read_text()
-        offenders += [f"{path.relative_to(REPO_ROOT)}: {pin}" for pin in literal_pins
-                      if re.search(rf"['\"]{re.escape(pin)}['\"]", text)]
+        offenders += [
+            f"{path.relative_to(REPO_ROOT)}: {pin}"
+            for pin in literal_pins
+            if re.search(rf"['\"]{re.escape(pin)}['\"]", text)
+        ]
     assert not offenders, offenders
 
 
 def test_invoke_lists_the_main_tasks():
-    out = subprocess.run([sys.executable, "-m", "invoke", "--list"], cwd=REPO_ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "invoke", "--list"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
     for name in ("start", "local", "up", "down", "doctor", "status", "validate", "grade", "diagnose"):
         assert re.search(rf"^\s+{re.escape(name)}\b", out, re.M), f"task {name!r} missing from:\n{out}"
 
 
 def test_project_code_never_reads_the_shared_folder():
-    offenders = [str(p.relative_to(REPO_ROOT)) for folder in ("src", "notebooks", "labs", "scripts")
-                 for p in (REPO_ROOT / folder).rglob("*") if p.is_file() and p.suffix in {".py", ".ipynb", ".sh"}
-                 and "../shared" in p.read_text(errors="ignore")]
+    offenders = [
+        str(p.relative_to(REPO_ROOT))
+        for folder in ("src", "notebooks", "labs", "scripts")
+        for p in (REPO_ROOT / folder).rglob("*")
+        if p.is_file() and p.suffix in {".py", ".ipynb", ".sh"} and "../shared" in p.read_text(errors="ignore")
+    ]
     assert not offenders, offenders
 
 
 def test_a_non_number_for_a_number_flag_is_one_clear_message():
     """invoke alone would print a ValueError traceback for `--requests abc`."""
-    done = subprocess.run([sys.executable, "-m", "invoke", "local", "--requests", "abc"], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "local", "--requests", "abc"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "--requests expects a value of type int, got 'abc'" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
@@ -97,10 +115,15 @@ def contributing_layout() -> str:
 
 def undocumented_modules(layout: str, package_dir: Path, skip: set[str] = frozenset()) -> list[str]:
     """Modules and subpackages of ``package_dir`` that ``layout`` does not name (as `name` or `name/`)."""
-    names = sorted({path.stem for path in package_dir.glob("*.py")} | {path.name for path in package_dir.iterdir()
-                                                                         if (path / "__init__.py").is_file()})
-    return [name for name in names if name not in skip and not name.startswith("_")
-            and f"`{name}`" not in layout and f"`{name}/`" not in layout]
+    names = sorted(
+        {path.stem for path in package_dir.glob("*.py")}
+        | {path.name for path in package_dir.iterdir() if (path / "__init__.py").is_file()}
+    )
+    return [
+        name
+        for name in names
+        if name not in skip and not name.startswith("_") and f"`{name}`" not in layout and f"`{name}/`" not in layout
+    ]
 
 
 DEPRECATED_FACADES = {"serving", "clients"}  # split modules kept for one release (see the package map)

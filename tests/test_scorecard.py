@@ -52,11 +52,14 @@ def graded(tmp_path_factory):
     labgen.generate(masters, labs)  # 01: the student version, untouched (blanks left in)
     (labs / "README.md").unlink()
     _variant(labs / "02-solved.ipynb", {11: '%%cluster\ncheck("lab90.on_cluster")'})  # 02: all right
-    _variant(labs / "03-hostile.ipynb", {  # 03: an answer that explodes, a crash, a cell that hangs
-        5: "class Weird:\n    def __ne__(self, other):\n        raise RuntimeError('learner object exploded')\n"
-           "total = Weird()\nundefined_name_here",
-        8: "doubled = 42\nimport time\ntime.sleep(30)",
-    })
+    _variant(
+        labs / "03-hostile.ipynb",
+        {  # 03: an answer that explodes, a crash, a cell that hangs
+            5: "class Weird:\n    def __ne__(self, other):\n        raise RuntimeError('learner object exploded')\n"
+            "total = Weird()\nundefined_name_here",
+            8: "doubled = 42\nimport time\ntime.sleep(30)",
+        },
+    )
     _variant(labs / "04-dies.ipynb", {8: "import os\nos._exit(3)"})  # 04: the kernel dies mid-way
     # 05: a cell spinning in C code, which an interrupt cannot stop; 02's copy: an older duplicate.
     _variant(labs / "05-spins.ipynb", {8: "def double(x):\n    return x * 2\nx = sum(range(10**13))"})
@@ -93,11 +96,13 @@ def test_solved_notebook_passes_everything_and_cluster_checks_are_skipped(graded
     assert "needs a cluster" in rows["lab90.on_cluster"].message
 
 
-@pytest.mark.bad_input(tool="invoke grade",
-                       input="a cell that runs past `--timeout`",
-                       example="time.sleep(30) with --timeout 4",
-                       behaviour="interrupted and recorded as timed out, not as an error; the lab's next cells run "
-                                 "(its servers survive the interrupt)")
+@pytest.mark.bad_input(
+    tool="invoke grade",
+    input="a cell that runs past `--timeout`",
+    example="time.sleep(30) with --timeout 4",
+    behaviour="interrupted and recorded as timed out, not as an error; the lab's next cells run "
+    "(its servers survive the interrupt)",
+)
 def test_exploding_answers_errors_and_hanging_cells_are_survived(graded):
     card, _ = graded
     lab, rows = _rows(card, "03-hostile.ipynb")
@@ -111,11 +116,13 @@ def test_exploding_answers_errors_and_hanging_cells_are_survived(graded):
     assert lab.cell_errors == 1  # the NameError
 
 
-@pytest.mark.bad_input(tool="invoke grade",
-                       input="a cell that ignores the interrupt or spins in C code",
-                       example="x = sum(range(10**13))",
-                       behaviour="interrupted, then its kernel is killed after 5 s more; the cell is recorded as "
-                                 "timed out and grading goes on with the next lab (before: grading hung forever)")
+@pytest.mark.bad_input(
+    tool="invoke grade",
+    input="a cell that ignores the interrupt or spins in C code",
+    example="x = sum(range(10**13))",
+    behaviour="interrupted, then its kernel is killed after 5 s more; the cell is recorded as "
+    "timed out and grading goes on with the next lab (before: grading hung forever)",
+)
 def test_a_cell_that_ignores_the_interrupt_costs_its_lab_not_the_grading(graded):
     card, out = graded
     lab, rows = _rows(card, "05-spins.ipynb")
@@ -131,19 +138,27 @@ def test_a_cell_that_ignores_the_interrupt_costs_its_lab_not_the_grading(graded)
     assert "Timed out (interrupted at the time limit): cell 8: def double(x):" in markdown
 
 
-@pytest.mark.bad_input(tool="invoke grade",
-                       input="two notebooks of one lab (Jupyter's `02-...-Copy1.ipynb`)",
-                       example="labs/02-first-inferenceservice-Copy1.ipynb",
-                       behaviour="the lab is graded once, from its most recently saved notebook; the scorecard names "
-                                 "the file graded and those not graded (before: graded as a second lab 2)")
+@pytest.mark.bad_input(
+    tool="invoke grade",
+    input="two notebooks of one lab (Jupyter's `02-...-Copy1.ipynb`)",
+    example="labs/02-first-inferenceservice-Copy1.ipynb",
+    behaviour="the lab is graded once, from its most recently saved notebook; the scorecard names "
+    "the file graded and those not graded (before: graded as a second lab 2)",
+)
 def test_each_lab_is_graded_once_and_the_scorecard_names_the_file(graded):
     card, out = graded
     assert [lab.notebook for lab in card.labs] == [
-        "01-sample.ipynb", "02-solved.ipynb", "03-hostile.ipynb", "04-dies.ipynb", "05-spins.ipynb"]
+        "01-sample.ipynb",
+        "02-solved.ipynb",
+        "03-hostile.ipynb",
+        "04-dies.ipynb",
+        "05-spins.ipynb",
+    ]
     lab, _ = _rows(card, "02-solved.ipynb")
     assert lab.not_graded == ["02-solved-Copy1.ipynb"]
-    assert ("Graded `02-solved.ipynb`, the lab's most recently saved notebook; not graded: "
-            "`02-solved-Copy1.ipynb`") in (out / "scorecard.md").read_text()
+    assert (
+        "Graded `02-solved.ipynb`, the lab's most recently saved notebook; not graded: `02-solved-Copy1.ipynb`"
+    ) in (out / "scorecard.md").read_text()
     assert not (out / "executed" / "02-solved-Copy1.ipynb").exists()
 
 
@@ -160,11 +175,20 @@ def test_the_scorecard_files_hold_the_same_table(graded):
     data = json.loads((out / "scorecard.json").read_text())
     assert (data["passed"], data["total"]) == (card.passed, card.total) == (5, 10)
     assert [lab["notebook"] for lab in data["labs"]] == [
-        "01-sample.ipynb", "02-solved.ipynb", "03-hostile.ipynb", "04-dies.ipynb", "05-spins.ipynb"]
+        "01-sample.ipynb",
+        "02-solved.ipynb",
+        "03-hostile.ipynb",
+        "04-dies.ipynb",
+        "05-spins.ipynb",
+    ]
     assert data["labs"][0]["checks"][0] == {
-        "name": "lab90.total", "status": "failed", "message": "`total` still contains `...`",
-        "expected": "your answer in place of the `...` in `total`", "found": "Ellipsis",
-        "hint": "Replace every `...` in the cell defining `total` and run it again."}
+        "name": "lab90.total",
+        "status": "failed",
+        "message": "`total` still contains `...`",
+        "expected": "your answer in place of the `...` in `total`",
+        "found": "Ellipsis",
+        "hint": "Replace every `...` in the cell defining `total` and run it again.",
+    }
     markdown = (out / "scorecard.md").read_text()
     assert markdown.startswith("# Scorecard: 5/10 checks passed")
     assert "## 04-dies.ipynb: 1/2" in markdown and "| `lab90.doubled` | – not run |" in markdown
@@ -187,8 +211,12 @@ def test_the_most_recently_saved_notebook_of_a_lab_is_graded(tmp_path):
 
 def test_on_a_tie_the_notebook_not_named_as_a_copy_is_graded_then_by_name(tmp_path):
     stamp = time.time() - 100
-    names = ["01-serve-a-model (1).ipynb", "01-serve-a-model-Copy2.ipynb", "01-serve-a-model.ipynb",
-             "01-serve-a-model copy.ipynb"]
+    names = [
+        "01-serve-a-model (1).ipynb",
+        "01-serve-a-model-Copy2.ipynb",
+        "01-serve-a-model.ipynb",
+        "01-serve-a-model copy.ipynb",
+    ]
     for name in names:
         (tmp_path / name).write_text("{}")
         os.utime(tmp_path / name, (stamp, stamp))
@@ -213,15 +241,18 @@ def test_a_cluster_check_that_did_not_run_counts_as_not_run_when_cluster_cells_r
 
 def test_rows_keep_the_last_result_and_unexpected_checks(tmp_path):
     report = tmp_path / "r.jsonl"
-    report.write_text("\n".join([
-        json.dumps({"name": "lab1.a", "passed": False, "message": "first try"}),
-        "not json",
-        json.dumps({"name": "lab1.a", "passed": True, "message": "passed"}),
-        json.dumps({"name": "lab1.extra", "passed": False, "message": "m", "hint": "h"}),
-    ]))
+    report.write_text(
+        "\n".join(
+            [
+                json.dumps({"name": "lab1.a", "passed": False, "message": "first try"}),
+                "not json",
+                json.dumps({"name": "lab1.a", "passed": True, "message": "passed"}),
+                json.dumps({"name": "lab1.extra", "passed": False, "message": "m", "hint": "h"}),
+            ]
+        )
+    )
     rows = rows_for(["lab1.a", "lab1.b"], read_report(report))
-    assert [(row.name, row.status) for row in rows] == [
-        ("lab1.a", PASSED), ("lab1.b", NOT_RUN), ("lab1.extra", FAILED)]
+    assert [(row.name, row.status) for row in rows] == [("lab1.a", PASSED), ("lab1.b", NOT_RUN), ("lab1.extra", FAILED)]
 
 
 def test_the_task_rejects_a_bad_timeout_and_a_missing_folder(tmp_path, capsys):

@@ -40,6 +40,7 @@ def gone(pid: int, timeout: float = PARENT_DEATH_BOUND) -> bool:
 
 # ----- a real kernel -----------------------------------------------------------------------------
 
+
 class Kernel:
     """An ipykernel started as Jupyter starts one (its own process group), and a client for it."""
 
@@ -83,12 +84,14 @@ START_STAND_IN = f"""
 """
 
 
-@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
-                       input="Interrupt the kernel (Jupyter's button, `invoke grade`'s time limit), then kill it",
-                       example="Kernel > Interrupt, then Kernel > Shut Down",
-                       behaviour="the servers keep running through the interrupt (they run in a session of their "
-                                 "own); the kernel's SIGKILL still takes them down (before: the interrupt stopped "
-                                 "them, Lab 5 scored 0/4)")
+@pytest.mark.bad_input(
+    tool="local servers (model server, Prometheus, transformer, sink)",
+    input="Interrupt the kernel (Jupyter's button, `invoke grade`'s time limit), then kill it",
+    example="Kernel > Interrupt, then Kernel > Shut Down",
+    behaviour="the servers keep running through the interrupt (they run in a session of their "
+    "own); the kernel's SIGKILL still takes them down (before: the interrupt stopped "
+    "them, Lab 5 scored 0/4)",
+)
 @pytest.mark.slow
 def test_an_interrupted_kernel_keeps_its_servers_and_a_killed_one_does_not(kernel):
     reply, printed = kernel.run(START_STAND_IN)
@@ -113,10 +116,12 @@ def test_an_interrupted_kernel_keeps_its_servers_and_a_killed_one_does_not(kerne
     assert gone(pid), "the server outlived its killed kernel"
 
 
-@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
-                       input="the kernel exits or restarts",
-                       example="Kernel > Restart",
-                       behaviour="its servers stop")
+@pytest.mark.bad_input(
+    tool="local servers (model server, Prometheus, transformer, sink)",
+    input="the kernel exits or restarts",
+    example="Kernel > Restart",
+    behaviour="its servers stop",
+)
 @pytest.mark.slow
 def test_a_kernel_that_exits_stops_its_servers(kernel):
     reply, printed = kernel.run(START_STAND_IN)
@@ -127,11 +132,14 @@ def test_a_kernel_that_exits_stops_its_servers(kernel):
 
 # ----- a cell run again ----------------------------------------------------------------------------
 
-@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
-                       input="a server cell run again",
-                       example="server = LocalModelServer(MODEL_DIR, MODEL_NAME).start(), twice",
-                       behaviour="the previous server of that name stops at once: one server per name (before: up to "
-                                 "4 model servers in Lab 4, 2 Prometheus in Lab 5)")
+
+@pytest.mark.bad_input(
+    tool="local servers (model server, Prometheus, transformer, sink)",
+    input="a server cell run again",
+    example="server = LocalModelServer(MODEL_DIR, MODEL_NAME).start(), twice",
+    behaviour="the previous server of that name stops at once: one server per name (before: up to "
+    "4 model servers in Lab 4, 2 Prometheus in Lab 5)",
+)
 @pytest.mark.slow
 def test_a_server_cell_run_again_leaves_one_server_of_that_name():
     first = ServerProcess(HTTP_SERVER, READY, name="lab-server", replaces=True).start()
@@ -172,11 +180,13 @@ METRICS_STUB = textwrap.dedent("""
 """)
 
 
-@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
-                       input="Lab 5's server cell run again (the model server moves to a new port)",
-                       example="re-run `server = LocalModelServer(...).start()` after `LocalPrometheus([server])`",
-                       behaviour="Prometheus is re-pointed at the new server (configuration reloaded) before the "
-                                 "cell returns (before: it scraped a dead target and any PromQL passed)")
+@pytest.mark.bad_input(
+    tool="local servers (model server, Prometheus, transformer, sink)",
+    input="Lab 5's server cell run again (the model server moves to a new port)",
+    example="re-run `server = LocalModelServer(...).start()` after `LocalPrometheus([server])`",
+    behaviour="Prometheus is re-pointed at the new server (configuration reloaded) before the "
+    "cell returns (before: it scraped a dead target and any PromQL passed)",
+)
 @pytest.mark.slow
 def test_prometheus_follows_a_model_server_that_was_started_again(tmp_path):
     from kserve_workshop.metrics import LocalPrometheus
@@ -185,8 +195,12 @@ def test_prometheus_follows_a_model_server_that_was_started_again(tmp_path):
     stub.write_text(METRICS_STUB)
 
     def metrics_server() -> ServerProcess:
-        return ServerProcess([sys.executable, str(stub), "{port}"], "http://127.0.0.1:{port}/metrics",
-                             name="model-server-followed", replaces=True)
+        return ServerProcess(
+            [sys.executable, str(stub), "{port}"],
+            "http://127.0.0.1:{port}/metrics",
+            name="model-server-followed",
+            replaces=True,
+        )
 
     server = metrics_server().start()
     prom = LocalPrometheus([server], scrape_interval="1s", target_timeout=20, name="prometheus-follows").start()
@@ -207,10 +221,13 @@ def test_prometheus_follows_a_model_server_that_was_started_again(tmp_path):
 
 # ----- logs ------------------------------------------------------------------------------------------
 
-@pytest.mark.bad_input(tool="local servers (model server, Prometheus, transformer, sink)",
-                       input="two servers of one name on one port (e.g. two `invoke local --port 8080`)",
-                       example="invoke local --port 8080, twice",
-                       behaviour="each start writes a new log file: another server's log is never emptied")
+
+@pytest.mark.bad_input(
+    tool="local servers (model server, Prometheus, transformer, sink)",
+    input="two servers of one name on one port (e.g. two `invoke local --port 8080`)",
+    example="invoke local --port 8080, twice",
+    behaviour="each start writes a new log file: another server's log is never emptied",
+)
 def test_every_start_gets_its_own_log_and_never_empties_another(tmp_path, monkeypatch):
     from kserve_workshop.processes.logs import new_log
 
@@ -234,11 +251,12 @@ CAPPED = textwrap.dedent("""
 """)
 
 
-@pytest.mark.bad_input(tool="model server (V1 REST)",
-                       input="a flood of requests that get logged",
-                       example="a load run of bad bodies",
-                       behaviour="the log is rotated at 5 MB, one previous part kept (before: 7 MB of log in 2 s, "
-                                 "unbounded)")
+@pytest.mark.bad_input(
+    tool="model server (V1 REST)",
+    input="a flood of requests that get logged",
+    example="a load run of bad bodies",
+    behaviour="the log is rotated at 5 MB, one previous part kept (before: 7 MB of log in 2 s, unbounded)",
+)
 def test_a_server_log_is_rotated_at_its_size_cap(tmp_path):
     import subprocess
 
@@ -255,10 +273,12 @@ def test_a_server_log_is_rotated_at_its_size_cap(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["server.log", "server.previous.log"]
 
 
-@pytest.mark.bad_input(tool="model server (V1 REST)",
-                       input="a client that hangs up before sending its whole body",
-                       example="Content-Length: 1000, then close after 10 bytes",
-                       behaviour="one warning line (before: two tracebacks, from kserve and from uvicorn)")
+@pytest.mark.bad_input(
+    tool="model server (V1 REST)",
+    input="a client that hangs up before sending its whole body",
+    example="Content-Length: 1000, then close after 10 bytes",
+    behaviour="one warning line (before: two tracebacks, from kserve and from uvicorn)",
+)
 def test_a_client_that_hangs_up_is_logged_in_one_line():
     import logging
 

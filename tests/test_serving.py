@@ -30,12 +30,25 @@ LAB2_MANIFEST = "manifests/labs/02-first-inferenceservice/sklearn-iris.yaml"
 CANARY_ISVC = {
     "apiVersion": "serving.kserve.io/v1beta1",
     "kind": "InferenceService",
-    "metadata": {"name": "iris-rollout", "namespace": "default", "generation": 2, "resourceVersion": "4242",
-                 "creationTimestamp": "2026-08-21T11:57:21Z",
-                 "annotations": {"serving.kserve.io/enable-tag-routing": "true"}},
-    "spec": {"predictor": {"canaryTrafficPercent": 20, "minReplicas": 1, "model": {
-        "modelFormat": {"name": "sklearn"}, "runtime": "kserve-sklearnserver",
-        "storageUri": MODEL_URI + "-2"}}},
+    "metadata": {
+        "name": "iris-rollout",
+        "namespace": "default",
+        "generation": 2,
+        "resourceVersion": "4242",
+        "creationTimestamp": "2026-08-21T11:57:21Z",
+        "annotations": {"serving.kserve.io/enable-tag-routing": "true"},
+    },
+    "spec": {
+        "predictor": {
+            "canaryTrafficPercent": 20,
+            "minReplicas": 1,
+            "model": {
+                "modelFormat": {"name": "sklearn"},
+                "runtime": "kserve-sklearnserver",
+                "storageUri": MODEL_URI + "-2",
+            },
+        }
+    },
     "status": {
         "url": "http://iris-rollout.default.example.com",
         "address": {"url": "http://iris-rollout-predictor.default.svc.cluster.local"},
@@ -45,17 +58,29 @@ CANARY_ISVC = {
             {"type": "PredictorReady", "status": "True"},
             {"type": "Ready", "status": "True"},
         ],
-        "components": {"predictor": {
-            "latestCreatedRevision": "iris-rollout-predictor-00002",
-            "latestReadyRevision": "iris-rollout-predictor-00002",
-            "latestRolledoutRevision": "iris-rollout-predictor-00001",
-            "traffic": [
-                {"latestRevision": True, "percent": 20, "revisionName": "iris-rollout-predictor-00002",
-                 "tag": "latest", "url": "http://latest-iris-rollout-predictor.default.example.com"},
-                {"latestRevision": False, "percent": 80, "revisionName": "iris-rollout-predictor-00001",
-                 "tag": "prev", "url": "http://prev-iris-rollout-predictor.default.example.com"},
-            ],
-        }},
+        "components": {
+            "predictor": {
+                "latestCreatedRevision": "iris-rollout-predictor-00002",
+                "latestReadyRevision": "iris-rollout-predictor-00002",
+                "latestRolledoutRevision": "iris-rollout-predictor-00001",
+                "traffic": [
+                    {
+                        "latestRevision": True,
+                        "percent": 20,
+                        "revisionName": "iris-rollout-predictor-00002",
+                        "tag": "latest",
+                        "url": "http://latest-iris-rollout-predictor.default.example.com",
+                    },
+                    {
+                        "latestRevision": False,
+                        "percent": 80,
+                        "revisionName": "iris-rollout-predictor-00001",
+                        "tag": "prev",
+                        "url": "http://prev-iris-rollout-predictor.default.example.com",
+                    },
+                ],
+            }
+        },
     },
 }
 
@@ -75,32 +100,57 @@ def ready_condition(value: str, reason: str | None = None, message: str | None =
 
 # ------------------------------------------------------------------------------------ manifests
 
+
 def test_build_isvc_defaults_to_the_sklearn_runtime_and_small_resources():
     assert serving.build_isvc("sklearn-iris", MODEL_URI) == {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
         "metadata": {"name": "sklearn-iris"},
-        "spec": {"predictor": {"model": {
-            "modelFormat": {"name": "sklearn"},
-            "runtime": "kserve-sklearnserver",
-            "storageUri": MODEL_URI,
-            "resources": {"requests": {"cpu": "50m", "memory": "128Mi"},
-                          "limits": {"cpu": "100m", "memory": "256Mi"}},
-        }}},
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "sklearn"},
+                    "runtime": "kserve-sklearnserver",
+                    "storageUri": MODEL_URI,
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "128Mi"},
+                        "limits": {"cpu": "100m", "memory": "256Mi"},
+                    },
+                }
+            }
+        },
     }
 
 
 def test_build_isvc_sets_autoscaling_canary_protocol_and_annotations():
     manifest = serving.build_isvc(
-        "iris", MODEL_URI, namespace="labs", protocol_version="v2", min_replicas=0, max_replicas=3,
-        scale_target=1, scale_metric="concurrency", canary_traffic_percent=20, service_account="sa",
-        annotations={"serving.kserve.io/enable-tag-routing": "true"}, env={"PREDICT_PROBA": "true"})
+        "iris",
+        MODEL_URI,
+        namespace="labs",
+        protocol_version="v2",
+        min_replicas=0,
+        max_replicas=3,
+        scale_target=1,
+        scale_metric="concurrency",
+        canary_traffic_percent=20,
+        service_account="sa",
+        annotations={"serving.kserve.io/enable-tag-routing": "true"},
+        env={"PREDICT_PROBA": "true"},
+    )
     predictor = manifest["spec"]["predictor"]
-    assert manifest["metadata"] == {"name": "iris", "namespace": "labs",
-                                    "annotations": {"serving.kserve.io/enable-tag-routing": "true"}}
+    assert manifest["metadata"] == {
+        "name": "iris",
+        "namespace": "labs",
+        "annotations": {"serving.kserve.io/enable-tag-routing": "true"},
+    }
     assert {key: predictor[key] for key in predictor if key != "model"} == {
-        "minReplicas": 0, "maxReplicas": 3, "scaleTarget": 1, "scaleMetric": "concurrency",
-        "canaryTrafficPercent": 20, "serviceAccountName": "sa"}
+        "minReplicas": 0,
+        "maxReplicas": 3,
+        "scaleTarget": 1,
+        "scaleMetric": "concurrency",
+        "canaryTrafficPercent": 20,
+        "serviceAccountName": "sa",
+    }
     assert predictor["model"]["protocolVersion"] == "v2"
     assert predictor["model"]["runtime"] == "kserve-sklearnserver"
     assert predictor["model"]["env"] == [{"name": "PREDICT_PROBA", "value": "true"}]
@@ -111,23 +161,28 @@ def test_build_isvc_matches_the_lab2_manifest():
     built = serving.build_isvc("sklearn-iris", MODEL_URI, min_replicas=1)
     assert built == serving.load_manifest(LAB2_MANIFEST)
     assert serving.build_isvc("sklearn-iris", MODEL_URI, namespace="default", min_replicas=1)["metadata"] == {
-        "name": "sklearn-iris", "namespace": "default"}
+        "name": "sklearn-iris",
+        "namespace": "default",
+    }
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"name": "Sklearn_Iris"}, "invalid InferenceService name"),
-    ({"name": "x" * 48}, "invalid InferenceService name"),
-    ({"storage_uri": "/tmp/model"}, "invalid storage URI"),
-    ({"storage_uri": "ftp://host/model"}, "invalid storage URI"),
-    ({"scale_metric": "qps"}, "scale_metric must be one of"),
-    ({"protocol_version": "v3"}, "protocol_version must be one of"),
-    ({"canary_traffic_percent": 101}, "canary_traffic_percent must be an integer between 0 and 100"),
-    ({"canary_traffic_percent": 20.5}, "canary_traffic_percent must be an integer"),
-    ({"min_replicas": -1}, "min_replicas must be an integer >= 0"),
-    ({"scale_target": True}, "scale_target must be an integer"),
-    ({"min_replicas": 3, "max_replicas": 2}, "max_replicas (2) is below min_replicas (3)"),
-    ({"resources": {"request": {"cpu": "1"}}}, "resources may only have"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"name": "Sklearn_Iris"}, "invalid InferenceService name"),
+        ({"name": "x" * 48}, "invalid InferenceService name"),
+        ({"storage_uri": "/tmp/model"}, "invalid storage URI"),
+        ({"storage_uri": "ftp://host/model"}, "invalid storage URI"),
+        ({"scale_metric": "qps"}, "scale_metric must be one of"),
+        ({"protocol_version": "v3"}, "protocol_version must be one of"),
+        ({"canary_traffic_percent": 101}, "canary_traffic_percent must be an integer between 0 and 100"),
+        ({"canary_traffic_percent": 20.5}, "canary_traffic_percent must be an integer"),
+        ({"min_replicas": -1}, "min_replicas must be an integer >= 0"),
+        ({"scale_target": True}, "scale_target must be an integer"),
+        ({"min_replicas": 3, "max_replicas": 2}, "max_replicas (2) is below min_replicas (3)"),
+        ({"resources": {"request": {"cpu": "1"}}}, "resources may only have"),
+    ],
+)
 def test_build_isvc_rejects_bad_arguments(changes, message):
     arguments = {"name": "sklearn-iris", "storage_uri": MODEL_URI, **changes}
     with pytest.raises(WorkshopError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -153,18 +208,27 @@ def write(tmp_path, text: str):
     return path
 
 
-@pytest.mark.parametrize("text, message", [
-    ("kind: [unclosed", "is not valid YAML"),
-    ("---\na: 1\n---\nb: 2\n", "exactly one object, found 2"),
-    ("- a\n- b\n", "must be a mapping"),
-    ("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", "is not an InferenceService"),
-    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {}\nspec: {predictor: {}}\n",
-     "has no metadata.name"),
-    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: Iris}\n",
-     "invalid InferenceService name"),
-    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: iris}\nspec: {}\n",
-     "has no spec.predictor"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("kind: [unclosed", "is not valid YAML"),
+        ("---\na: 1\n---\nb: 2\n", "exactly one object, found 2"),
+        ("- a\n- b\n", "must be a mapping"),
+        ("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", "is not an InferenceService"),
+        (
+            "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {}\nspec: {predictor: {}}\n",
+            "has no metadata.name",
+        ),
+        (
+            "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: Iris}\n",
+            "invalid InferenceService name",
+        ),
+        (
+            "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: iris}\nspec: {}\n",
+            "has no spec.predictor",
+        ),
+    ],
+)
 def test_load_manifest_rejects_what_is_not_one_inferenceservice(tmp_path, text, message):
     with pytest.raises(WorkshopError, match=message):
         serving.load_manifest(write(tmp_path, text))
@@ -190,26 +254,36 @@ def test_rollback_patch_sets_zero_percent():
 
 # ------------------------------------------------------------------------------ status reading
 
-@pytest.mark.parametrize("isvc, generation, ready", [
-    (CANARY_ISVC, None, True),
-    (CANARY_ISVC, 2, True),
-    (CANARY_ISVC, 3, False),  # the Ready=True is about an older spec
-    (with_status(conditions=ready_condition("False", "RevisionMissing", "Configuration is waiting")), None, False),
-    (with_status(conditions=ready_condition("Unknown")), None, False),
-    (with_status(conditions=[{"type": "PredictorReady", "status": "True"}]), None, False),
-    ({"metadata": {"name": "x"}}, None, False),
-    (with_status(observedGeneration=None), 1, False),
-])
+
+@pytest.mark.parametrize(
+    "isvc, generation, ready",
+    [
+        (CANARY_ISVC, None, True),
+        (CANARY_ISVC, 2, True),
+        (CANARY_ISVC, 3, False),  # the Ready=True is about an older spec
+        (with_status(conditions=ready_condition("False", "RevisionMissing", "Configuration is waiting")), None, False),
+        (with_status(conditions=ready_condition("Unknown")), None, False),
+        (with_status(conditions=[{"type": "PredictorReady", "status": "True"}]), None, False),
+        ({"metadata": {"name": "x"}}, None, False),
+        (with_status(observedGeneration=None), 1, False),
+    ],
+)
 def test_is_ready(isvc, generation, ready):
     assert serving.is_ready(isvc, generation) is ready
 
 
 def test_traffic_from_status_reads_every_target():
     assert serving.traffic_from_status(CANARY_ISVC) == [
-        serving.TrafficTarget("iris-rollout-predictor-00002", 20, True, "latest",
-                              "http://latest-iris-rollout-predictor.default.example.com"),
-        serving.TrafficTarget("iris-rollout-predictor-00001", 80, False, "prev",
-                              "http://prev-iris-rollout-predictor.default.example.com"),
+        serving.TrafficTarget(
+            "iris-rollout-predictor-00002",
+            20,
+            True,
+            "latest",
+            "http://latest-iris-rollout-predictor.default.example.com",
+        ),
+        serving.TrafficTarget(
+            "iris-rollout-predictor-00001", 80, False, "prev", "http://prev-iris-rollout-predictor.default.example.com"
+        ),
     ]
 
 
@@ -217,7 +291,8 @@ def test_a_zero_percent_target_omitted_by_knative_reads_as_zero():
     isvc = copy.deepcopy(CANARY_ISVC)
     isvc["status"]["components"]["predictor"]["traffic"] = [
         {"latestRevision": True, "revisionName": "iris-rollout-predictor-00003", "tag": "latest"},
-        {"latestRevision": False, "percent": 100, "revisionName": "iris-rollout-predictor-00002", "tag": "prev"}]
+        {"latestRevision": False, "percent": 100, "revisionName": "iris-rollout-predictor-00002", "tag": "prev"},
+    ]
     roles = serving.traffic_by_role(isvc)
     assert (roles["latest"].percent, roles["prev"].percent) == (0, 100)
 
@@ -230,7 +305,8 @@ def test_traffic_is_empty_before_the_controller_reports_it():
 def test_tagged_hosts_come_from_the_reported_urls():
     assert serving.tagged_hosts(CANARY_ISVC) == {
         "latest": "latest-iris-rollout-predictor.default.example.com",
-        "prev": "prev-iris-rollout-predictor.default.example.com"}
+        "prev": "prev-iris-rollout-predictor.default.example.com",
+    }
 
 
 def test_host_from_status_is_the_netloc_of_status_url():
@@ -244,8 +320,10 @@ def test_host_from_status_without_url_explains_what_to_do():
 
 
 def test_describe_conditions_lists_reasons():
-    isvc = with_status(conditions=ready_condition("False", "ModelLoadFailed", "no model file"),
-                       modelStatus={"transitionStatus": "BlockedByFailedLoad"})
+    isvc = with_status(
+        conditions=ready_condition("False", "ModelLoadFailed", "no model file"),
+        modelStatus={"transitionStatus": "BlockedByFailedLoad"},
+    )
     text = serving.describe_conditions(isvc)
     assert "Ready=False (ModelLoadFailed: no model file)" in text
     assert "transitionStatus=BlockedByFailedLoad" in text
@@ -253,6 +331,7 @@ def test_describe_conditions_lists_reasons():
 
 
 # -------------------------------------------------------------------- the API calls, recorded
+
 
 def api_exception(status: int, reason: str | None = None, message: str = "boom") -> ApiException:
     exc = ApiException(status=status, reason=reason or "Error")
@@ -307,8 +386,10 @@ def test_apply_creates_when_absent():
 
 
 def test_apply_replaces_with_the_current_resource_version_when_it_exists():
-    api = RecordingApi(create=api_exception(409, "AlreadyExists", 'inferenceservices "sklearn-iris" already exists'),
-                       get={"metadata": {"name": "sklearn-iris", "resourceVersion": "77"}})
+    api = RecordingApi(
+        create=api_exception(409, "AlreadyExists", 'inferenceservices "sklearn-iris" already exists'),
+        get={"metadata": {"name": "sklearn-iris", "resourceVersion": "77"}},
+    )
     manifest = serving.load_manifest(LAB2_MANIFEST)
     serving.apply_isvc(manifest, api=api)
     assert [call[0] for call in api.calls] == ["create", "get", "replace"]
@@ -351,8 +432,16 @@ def test_promote_replaces_the_current_object_without_canary_percent():
 def test_rollback_sends_a_merge_patch_of_zero():
     api = RecordingApi()
     serving.rollback("iris-rollout", "default", api=api)
-    assert api.calls == [("patch", *GVP, "default", "inferenceservices", "iris-rollout",
-                          {"spec": {"predictor": {"canaryTrafficPercent": 0}}})]
+    assert api.calls == [
+        (
+            "patch",
+            *GVP,
+            "default",
+            "inferenceservices",
+            "iris-rollout",
+            {"spec": {"predictor": {"canaryTrafficPercent": 0}}},
+        )
+    ]
 
 
 def test_patch_refuses_an_empty_patch():
@@ -360,13 +449,16 @@ def test_patch_refuses_an_empty_patch():
         serving.patch_isvc("iris", {}, api=RecordingApi())
 
 
-@pytest.mark.parametrize("error, kind, text", [
-    (api_exception(404, "NotFound", 'inferenceservices "x" not found'), serving.IsvcNotFound, "not found"),
-    (api_exception(403, "Forbidden", "cannot get"), WorkshopError, "access denied"),
-    (api_exception(409, "Conflict", "the object has been modified"), WorkshopError, "conflict"),
-    (api_exception(503, "ServiceUnavailable", "etcd"), serving.ApiUnavailable, "answered 503"),
-    (ConnectionRefusedError("refused"), serving.ApiUnavailable, "cannot reach the cluster"),
-])
+@pytest.mark.parametrize(
+    "error, kind, text",
+    [
+        (api_exception(404, "NotFound", 'inferenceservices "x" not found'), serving.IsvcNotFound, "not found"),
+        (api_exception(403, "Forbidden", "cannot get"), WorkshopError, "access denied"),
+        (api_exception(409, "Conflict", "the object has been modified"), WorkshopError, "conflict"),
+        (api_exception(503, "ServiceUnavailable", "etcd"), serving.ApiUnavailable, "answered 503"),
+        (ConnectionRefusedError("refused"), serving.ApiUnavailable, "cannot reach the cluster"),
+    ],
+)
 def test_client_errors_become_one_clear_message(error, kind, text):
     with pytest.raises(kind, match=text):
         serving.get_isvc("x", api=RecordingApi(get=error))
@@ -394,6 +486,7 @@ def test_get_traffic_reads_the_api_object():
 
 # ------------------------------------------------------------------------------------- waiting
 
+
 class FakeClock:
     def __init__(self):
         self.now = 0.0
@@ -417,6 +510,7 @@ def scripted_get(*objects):
         if isinstance(item, Exception):
             raise item
         return item
+
     get.calls = calls
     return get
 
@@ -444,9 +538,16 @@ def test_wait_ready_waits_for_the_expected_generation():
 def test_wait_ready_times_out_with_the_diagnosis():
     clock = FakeClock()
     with pytest.raises(WorkshopError) as info:
-        serving.wait_ready("iris-rollout", expected_generation=3, timeout=30, get=scripted_get(CANARY_ISVC),
-                           explain=lambda name, ns: f"DIAGNOSIS of {ns}/{name}: pods Pending (Insufficient cpu)",
-                           sleep=clock.sleep, clock=clock, max_interval=10)
+        serving.wait_ready(
+            "iris-rollout",
+            expected_generation=3,
+            timeout=30,
+            get=scripted_get(CANARY_ISVC),
+            explain=lambda name, ns: f"DIAGNOSIS of {ns}/{name}: pods Pending (Insufficient cpu)",
+            sleep=clock.sleep,
+            clock=clock,
+            max_interval=10,
+        )
     text = str(info.value)
     assert "is not Ready after 30s" in text
     assert "Waiting for generation 3; the controller has observed 2" in text
@@ -461,8 +562,9 @@ def test_wait_ready_falls_back_to_the_raw_conditions_when_diagnose_fails():
 
     clock = FakeClock()
     with pytest.raises(WorkshopError, match="Ready=False \\(RevisionMissing: Revision is not ready\\)"):
-        serving.wait_ready("iris-rollout", timeout=5, get=scripted_get(NOT_READY), explain=broken,
-                           sleep=clock.sleep, clock=clock)
+        serving.wait_ready(
+            "iris-rollout", timeout=5, get=scripted_get(NOT_READY), explain=broken, sleep=clock.sleep, clock=clock
+        )
 
 
 def test_wait_ready_retries_api_hiccups_but_not_a_missing_object():
@@ -478,11 +580,18 @@ def test_wait_ready_retries_api_hiccups_but_not_a_missing_object():
 def test_wait_ready_says_when_the_api_never_answered():
     clock = FakeClock()
     with pytest.raises(WorkshopError, match="The API server never answered"):
-        serving.wait_ready("x", timeout=3, get=scripted_get(serving.ApiUnavailable("refused")),
-                           explain=lambda n, ns: "", sleep=clock.sleep, clock=clock)
+        serving.wait_ready(
+            "x",
+            timeout=3,
+            get=scripted_get(serving.ApiUnavailable("refused")),
+            explain=lambda n, ns: "",
+            sleep=clock.sleep,
+            clock=clock,
+        )
 
 
 # ------------------------------------------------------------------------------------- ingress
+
 
 @pytest.fixture
 def listener():
@@ -534,13 +643,18 @@ def test_gke_ingress_without_an_address_yet_is_an_error_with_a_hint():
     assert "-w" in info.value.hint
 
 
-@pytest.mark.parametrize("service, address", [
-    (LB_SERVICE, "34.1.2.3"),
-    ({"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example"}]}}},
-     "lb.example"),
-    ({"spec": {"type": "NodePort"}, "status": {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}}, None),
-    ({"spec": {"type": "LoadBalancer"}}, None),
-])
+@pytest.mark.parametrize(
+    "service, address",
+    [
+        (LB_SERVICE, "34.1.2.3"),
+        (
+            {"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example"}]}}},
+            "lb.example",
+        ),
+        ({"spec": {"type": "NodePort"}, "status": {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}}, None),
+        ({"spec": {"type": "LoadBalancer"}}, None),
+    ],
+)
 def test_load_balancer_address(service, address):
     assert serving.load_balancer_address(service) == address
 
@@ -557,8 +671,18 @@ def test_ingress_endpoint_without_any_context_says_how_to_get_one(monkeypatch):
 
 def test_port_forward_command_binds_loopback_only():
     forward = serving.ingress_port_forward("kind-kserve-workshop", port=18080)
-    assert forward.argv(18080) == ["kubectl", "--context", "kind-kserve-workshop", "port-forward", "--address",
-                                   "127.0.0.1", "-n", "istio-system", "svc/istio-ingressgateway", "18080:80"]
+    assert forward.argv(18080) == [
+        "kubectl",
+        "--context",
+        "kind-kserve-workshop",
+        "port-forward",
+        "--address",
+        "127.0.0.1",
+        "-n",
+        "istio-system",
+        "svc/istio-ingressgateway",
+        "18080:80",
+    ]
     assert forward.ready_urls(18080) == ["tcp://127.0.0.1:18080"]
 
 
@@ -584,7 +708,9 @@ def fake_kubectl(tmp_path, mode: str) -> str:
 
 
 def test_port_forward_starts_waits_for_the_port_and_stops(tmp_path):
-    forward = serving.ingress_port_forward("kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10)
+    forward = serving.ingress_port_forward(
+        "kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "ok"), startup_timeout=10
+    )
     with forward:
         assert serving.port_open("127.0.0.1", forward.port)
         assert forward.url == f"http://127.0.0.1:{forward.port}"
@@ -593,8 +719,9 @@ def test_port_forward_starts_waits_for_the_port_and_stops(tmp_path):
 
 
 def test_port_forward_that_fails_shows_kubectls_message(tmp_path):
-    forward = serving.ingress_port_forward("kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "fail"),
-                                           startup_timeout=10)
+    forward = serving.ingress_port_forward(
+        "kind-kserve-workshop", kubectl=fake_kubectl(tmp_path, "fail"), startup_timeout=10
+    )
     with pytest.raises(WorkshopError, match='services "istio-ingressgateway" not found'):
         forward.start()
     assert not forward.running
@@ -606,6 +733,7 @@ def test_port_forward_without_kubectl_is_a_clear_error(tmp_path):
 
 
 # --------------------------------------------------------------- calling through an "ingress"
+
 
 class _Recorder(BaseHTTPRequestHandler):
     """Answers like the model server and records the Host header and path it was called with."""
@@ -620,8 +748,10 @@ class _Recorder(BaseHTTPRequestHandler):
             answer = {"predictions": [1] * len(body["instances"])}
         else:
             rows = body["inputs"][0]["shape"][0]
-            answer = {"model_name": "x", "outputs": [{"name": "output-0", "shape": [rows], "datatype": "INT64",
-                                                      "data": [1] * rows}]}
+            answer = {
+                "model_name": "x",
+                "outputs": [{"name": "output-0", "shape": [rows], "datatype": "INT64", "data": [1] * rows}],
+            }
         payload = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -643,13 +773,15 @@ def recorder():
     server.server_close()
 
 
-@pytest.mark.parametrize("protocol, path", [("v1", "/v1/models/iris-rollout:predict"),
-                                            ("v2", "/v2/models/iris-rollout/infer")])
+@pytest.mark.parametrize(
+    "protocol, path", [("v1", "/v1/models/iris-rollout:predict"), ("v2", "/v2/models/iris-rollout/infer")]
+)
 def test_predict_via_ingress_sends_the_host_from_status_url(recorder, protocol, path, monkeypatch):
     monkeypatch.setattr(ingress, "get_isvc", lambda name, namespace, **kw: CANARY_ISVC)
     _Recorder.seen.clear()
-    answer = serving.predict_via_ingress("iris-rollout", "default", [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]],
-                                         protocol=protocol, base_url=recorder)
+    answer = serving.predict_via_ingress(
+        "iris-rollout", "default", [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]], protocol=protocol, base_url=recorder
+    )
     assert answer == [1, 1]
     assert _Recorder.seen == [("iris-rollout.default.example.com", path)]
 
@@ -716,8 +848,9 @@ def test_a_failed_call_through_the_ingress_is_explained_by_diagnose():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        target = serving.IngressTarget(f"http://127.0.0.1:{server.server_address[1]}",
-                                       "iris.default.example.com", "iris")
+        target = serving.IngressTarget(
+            f"http://127.0.0.1:{server.server_address[1]}", "iris.default.example.com", "iris"
+        )
         with pytest.raises(WorkshopError) as info:
             target.predict([[6.8, 2.8, 4.8, 1.4]])
     finally:
@@ -733,7 +866,10 @@ def test_an_unreachable_ingress_is_explained_by_diagnose():
     with pytest.raises(WorkshopError) as info:
         target.predict([[6.8, 2.8, 4.8, 1.4]], protocol="v2")
     assert "cannot reach" in info.value.message and "Nothing answered at the ingress address" in info.value.message
+
+
 # ------------------------------------------------------------------ a model version in the spec
+
 
 def test_use_model_sets_the_storage_uri_of_a_model_spec():
     manifest = serving.load_manifest(LAB2_MANIFEST)
@@ -741,8 +877,9 @@ def test_use_model_sets_the_storage_uri_of_a_model_spec():
     served = serving.use_model(manifest, uri)
     assert serving.storage_uri_of(served) == uri
     assert serving.storage_uri_of(manifest) != uri  # the caller's manifest is not modified
-    assert {k: v for k, v in served["spec"]["predictor"]["model"].items() if k != "storageUri"} == \
-        {k: v for k, v in manifest["spec"]["predictor"]["model"].items() if k != "storageUri"}
+    assert {k: v for k, v in served["spec"]["predictor"]["model"].items() if k != "storageUri"} == {
+        k: v for k, v in manifest["spec"]["predictor"]["model"].items() if k != "storageUri"
+    }
 
 
 def test_use_model_sets_storage_uri_env_of_a_custom_predictor():
@@ -769,11 +906,17 @@ def test_use_model_refuses_a_predictor_without_model_or_container():
 
 # ------------------------------------------------------------------ replace keeps others' metadata
 
+
 def test_replace_carries_labels_annotations_and_finalizers_over_from_the_live_object():
-    live = {"metadata": {"name": "sklearn-iris", "resourceVersion": "77",
-                         "labels": {"team": "ml", "app": "old"},
-                         "annotations": {"example.com/owner": "ops", "serving.kserve.io/deploymentMode": "Knative"},
-                         "finalizers": ["inferenceservice.finalizers"]}}
+    live = {
+        "metadata": {
+            "name": "sklearn-iris",
+            "resourceVersion": "77",
+            "labels": {"team": "ml", "app": "old"},
+            "annotations": {"example.com/owner": "ops", "serving.kserve.io/deploymentMode": "Knative"},
+            "finalizers": ["inferenceservice.finalizers"],
+        }
+    }
     api = RecordingApi(get=live)
     manifest = serving.load_manifest(LAB2_MANIFEST)
     manifest["metadata"]["labels"] = {"app": "new"}
@@ -796,15 +939,18 @@ def test_replace_of_a_live_object_sends_it_unchanged_with_its_resource_version()
 
 # ------------------------------------------------------------------ which cluster the helpers use
 
+
 def test_cluster_helpers_default_to_the_labs_context(monkeypatch):
     """The InferenceService helpers look at the cluster upload_model puts models in (kube.lab_context)."""
     from kserve_workshop import kube
     from kserve_workshop.kube import client as kube_client
 
     asked = []
-    monkeypatch.setattr(kube_client, "load_configuration",
-                        lambda context=None, retries=None: asked.append(context) or __import__(
-                            "kubernetes").client.Configuration())
+    monkeypatch.setattr(
+        kube_client,
+        "load_configuration",
+        lambda context=None, retries=None: asked.append(context) or __import__("kubernetes").client.Configuration(),
+    )
     monkeypatch.setattr(kube, "kube_contexts", lambda: (["prod", "kind-kserve-workshop"], "prod"))
     monkeypatch.delenv(kube.LAB_CONTEXT_ENV, raising=False)
     serving.custom_objects_api()
@@ -814,39 +960,62 @@ def test_cluster_helpers_default_to_the_labs_context(monkeypatch):
 
 # ------------------------------------------------------------------ waiting with a transformer
 
-def transformer_isvc(*, predictor: tuple[str, str], transformer: tuple[str, str] = ("t-00001", "t-00001"),
-                     observed: int = 1, generation: int = 2, ready: str = "True") -> dict:
+
+def transformer_isvc(
+    *,
+    predictor: tuple[str, str],
+    transformer: tuple[str, str] = ("t-00001", "t-00001"),
+    observed: int = 1,
+    generation: int = 2,
+    ready: str = "True",
+) -> dict:
     """A transformer InferenceService as KServe v0.20 reports it: status.observedGeneration comes from
     the transformer's Knative Service (PropagateStatus runs for the transformer last)."""
+
     def component(created, latest_ready, prefix):
-        return {"latestCreatedRevision": f"iris-custom-{prefix}-{created[-5:]}",
-                "latestReadyRevision": f"iris-custom-{prefix}-{latest_ready[-5:]}",
-                "traffic": [{"latestRevision": True, "percent": 100,
-                             "revisionName": f"iris-custom-{prefix}-{latest_ready[-5:]}"}]}
+        return {
+            "latestCreatedRevision": f"iris-custom-{prefix}-{created[-5:]}",
+            "latestReadyRevision": f"iris-custom-{prefix}-{latest_ready[-5:]}",
+            "traffic": [
+                {"latestRevision": True, "percent": 100, "revisionName": f"iris-custom-{prefix}-{latest_ready[-5:]}"}
+            ],
+        }
+
     return {
-        "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
         "metadata": {"name": "iris-custom", "namespace": "default", "generation": generation},
-        "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"}}},
-                 "transformer": {"containers": [{"name": "kserve-container", "image": "x"}]}},
-        "status": {"observedGeneration": observed, "url": "http://iris-custom.default.example.com",
-                   "conditions": [{"type": "PredictorReady", "status": ready},
-                                  {"type": "TransformerReady", "status": "True"},
-                                  {"type": "Ready", "status": ready}],
-                   "components": {"predictor": component(*predictor, "predictor"),
-                                  "transformer": component(*transformer, "transformer")}},
+        "spec": {
+            "predictor": {"model": {"modelFormat": {"name": "sklearn"}}},
+            "transformer": {"containers": [{"name": "kserve-container", "image": "x"}]},
+        },
+        "status": {
+            "observedGeneration": observed,
+            "url": "http://iris-custom.default.example.com",
+            "conditions": [
+                {"type": "PredictorReady", "status": ready},
+                {"type": "TransformerReady", "status": "True"},
+                {"type": "Ready", "status": ready},
+            ],
+            "components": {
+                "predictor": component(*predictor, "predictor"),
+                "transformer": component(*transformer, "transformer"),
+            },
+        },
     }
 
 
-STALE = transformer_isvc(predictor=("p-00001", "p-00001"))             # before the controller acted
-ROLLING = transformer_isvc(predictor=("p-00002", "p-00001"))           # new predictor revision not ready
-ROLLED = transformer_isvc(predictor=("p-00002", "p-00002"))            # new predictor revision serving
+STALE = transformer_isvc(predictor=("p-00001", "p-00001"))  # before the controller acted
+ROLLING = transformer_isvc(predictor=("p-00002", "p-00001"))  # new predictor revision not ready
+ROLLED = transformer_isvc(predictor=("p-00002", "p-00002"))  # new predictor revision serving
 
 
 def test_a_predictor_only_change_of_a_transformer_isvc_is_waited_for_not_timed_out():
     clock = FakeClock()
     get = scripted_get(STALE, ROLLING, ROLLING, ROLLED)
-    result = serving.wait_ready("iris-custom", expected_generation=2, get=get, sleep=clock.sleep, clock=clock,
-                                timeout=120)
+    result = serving.wait_ready(
+        "iris-custom", expected_generation=2, get=get, sleep=clock.sleep, clock=clock, timeout=120
+    )
     assert len(get.calls) == 4  # not at the first, stale Ready=True
     assert result["status"]["components"]["predictor"]["latestReadyRevision"] == "iris-custom-predictor-00002"
     assert result["status"]["observedGeneration"] == 1  # the transformer's: it never reached 2
@@ -855,8 +1024,9 @@ def test_a_predictor_only_change_of_a_transformer_isvc_is_waited_for_not_timed_o
 def test_a_transformer_isvc_whose_change_moved_nothing_is_accepted_once_settled():
     clock = FakeClock()
     get = scripted_get(ROLLED)
-    serving.wait_ready("iris-custom", expected_generation=3, get=get, sleep=clock.sleep, clock=clock,
-                       timeout=120, settle=15)
+    serving.wait_ready(
+        "iris-custom", expected_generation=3, get=get, sleep=clock.sleep, clock=clock, timeout=120, settle=15
+    )
     assert clock.now >= 15 and len(get.calls) > 1
 
 
@@ -874,8 +1044,11 @@ def test_with_a_transformer_observed_generation_alone_proves_nothing():
 
 def test_a_predictor_only_isvc_whose_knative_service_lags_is_accepted_when_it_moves():
     """First reconcile failed (gen 1), the fix is gen 2, the Knative Service is created at its generation 1."""
-    failing = with_status(observedGeneration=None, components={},
-                          conditions=ready_condition("False", "RuntimeNotRecognized", "Waiting for runtime"))
+    failing = with_status(
+        observedGeneration=None,
+        components={},
+        conditions=ready_condition("False", "RuntimeNotRecognized", "Waiting for runtime"),
+    )
     lagging = with_status(observedGeneration=1)
     clock = FakeClock()
     get = scripted_get(failing, lagging)
@@ -886,5 +1059,12 @@ def test_a_predictor_only_isvc_whose_knative_service_lags_is_accepted_when_it_mo
 def test_a_stale_predictor_only_isvc_still_times_out():
     clock = FakeClock()
     with pytest.raises(WorkshopError, match="Waiting for generation 3; the controller has observed 2"):
-        serving.wait_ready("iris-rollout", expected_generation=3, timeout=30, get=scripted_get(CANARY_ISVC),
-                           explain=lambda name, ns: "", sleep=clock.sleep, clock=clock)
+        serving.wait_ready(
+            "iris-rollout",
+            expected_generation=3,
+            timeout=30,
+            get=scripted_get(CANARY_ISVC),
+            explain=lambda name, ns: "",
+            sleep=clock.sleep,
+            clock=clock,
+        )

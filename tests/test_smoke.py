@@ -47,14 +47,22 @@ def test_smoke_passes_with_the_docs_answer_and_the_right_host():
     run, ctx = runner(cluster())
     with FakeIngress([(200, {"predictions": [1, 1]})]) as ingress:
         assert smoke.run_smoke(run, KIND, base_url=ingress.url, delay=0) == [1, 1]
-    assert ingress.requests == [{"path": "/v1/models/smoke-sklearn-iris:predict",
-                                 "host": "smoke-sklearn-iris.default.example.com",
-                                 "body": {"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}}]
+    assert ingress.requests == [
+        {
+            "path": "/v1/models/smoke-sklearn-iris:predict",
+            "host": "smoke-sklearn-iris.default.example.com",
+            "body": {"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]},
+        }
+    ]
     assert shape(ctx.commands) == ["apply", "wait", "get", "delete"]
-    assert ctx.commands[1] == (f"kubectl --context {KIND} wait --for=condition=Ready "
-                               "inferenceservice/smoke-sklearn-iris --namespace default --timeout=300s")
-    assert ctx.commands[3] == (f"kubectl --context {KIND} delete inferenceservice smoke-sklearn-iris "
-                               "--namespace default --ignore-not-found --wait=true --timeout=120s")
+    assert ctx.commands[1] == (
+        f"kubectl --context {KIND} wait --for=condition=Ready "
+        "inferenceservice/smoke-sklearn-iris --namespace default --timeout=300s"
+    )
+    assert ctx.commands[3] == (
+        f"kubectl --context {KIND} delete inferenceservice smoke-sklearn-iris "
+        "--namespace default --ignore-not-found --wait=true --timeout=120s"
+    )
 
 
 def test_smoke_fails_on_a_wrong_answer_and_still_deletes():
@@ -84,8 +92,15 @@ def test_smoke_gives_up_after_bounded_attempts():
 
 def test_not_ready_is_explained_and_cleaned_up(monkeypatch):
     calls = []
-    monkeypatch.setattr(smoke, "_explainer", lambda: lambda name, namespace, context=None: (
-        calls.append((name, namespace, context)) or "PredictorReady=False: ModelLoadFailed"))
+    monkeypatch.setattr(
+        smoke,
+        "_explainer",
+        lambda: (
+            lambda name, namespace, context=None: (
+                calls.append((name, namespace, context)) or "PredictorReady=False: ModelLoadFailed"
+            )
+        ),
+    )
     run, ctx = runner(cluster(failures=[r"wait --for=condition=Ready inferenceservice/"]))
     with pytest.raises(WorkshopError) as info:
         smoke.run_smoke(run, KIND, base_url="http://127.0.0.1:9", delay=0)

@@ -21,15 +21,21 @@ def all_tasks(collection: Collection) -> list[Task]:
 
 
 def task_modules() -> list[ModuleType]:
-    return [importlib.import_module(f"{tasks_package.__name__}.{info.name}")
-            for info in pkgutil.iter_modules(tasks_package.__path__)]
+    return [
+        importlib.import_module(f"{tasks_package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(tasks_package.__path__)
+    ]
 
 
 def uncomposed(modules: list[ModuleType], collection: Collection) -> list[str]:
     """Tasks defined in ``modules`` that ``collection`` does not hold."""
     composed = {id(item) for item in all_tasks(collection)}
-    return [f"{module.__name__}.{name}" for module in modules for name, value in vars(module).items()
-            if isinstance(value, Task) and value.body.__module__ == module.__name__ and id(value) not in composed]
+    return [
+        f"{module.__name__}.{name}"
+        for module in modules
+        for name, value in vars(module).items()
+        if isinstance(value, Task) and value.body.__module__ == module.__name__ and id(value) not in composed
+    ]
 
 
 def test_every_task_of_every_module_is_composed():

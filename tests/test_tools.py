@@ -66,10 +66,16 @@ def _clean_server_state(server):
 
 # ----- platform, pins, URLs ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("system, machine, expected", [
-    ("Linux", "x86_64", "linux-amd64"), ("Linux", "aarch64", "linux-arm64"),
-    ("Darwin", "arm64", "darwin-arm64"), ("Darwin", "x86_64", "darwin-amd64"),
-])
+
+@pytest.mark.parametrize(
+    "system, machine, expected",
+    [
+        ("Linux", "x86_64", "linux-amd64"),
+        ("Linux", "aarch64", "linux-arm64"),
+        ("Darwin", "arm64", "darwin-arm64"),
+        ("Darwin", "x86_64", "darwin-amd64"),
+    ],
+)
 def test_platform_key_names_the_release_assets(system, machine, expected):
     assert tools.platform_key(system, machine) == expected
 
@@ -92,14 +98,16 @@ def test_tool_specs_point_at_the_upstream_release_assets(platform_id):
     kind = tools.tool_spec("kind", platform_id, base_url="")
     helm = tools.tool_spec("helm", platform_id, base_url="")
     kubectl = tools.tool_spec("kubectl", platform_id, base_url="")
-    assert kind.url == (f"https://github.com/kubernetes-sigs/kind/releases/download/{pin('kind')}/"
-                        f"kind-{os_name}-{arch}")
+    assert kind.url == (
+        f"https://github.com/kubernetes-sigs/kind/releases/download/{pin('kind')}/kind-{os_name}-{arch}"
+    )
     assert helm.url == f"https://get.helm.sh/helm-{pin('helm')}-{os_name}-{arch}.tar.gz"
     assert helm.archive_member == f"{os_name}-{arch}/helm"
     assert kubectl.url == f"https://dl.k8s.io/release/{pin('kubectl')}/bin/{os_name}/{arch}/kubectl"
     assert kind.archive_member is None and kubectl.archive_member is None
-    assert (kind.sha256, helm.sha256, kubectl.sha256) == tuple(pin(n, "sha256")[platform_id]
-                                                               for n in ("kind", "helm", "kubectl"))
+    assert (kind.sha256, helm.sha256, kubectl.sha256) == tuple(
+        pin(n, "sha256")[platform_id] for n in ("kind", "helm", "kubectl")
+    )
 
 
 def test_known_upstream_digests_are_pinned():
@@ -150,24 +158,35 @@ def test_which_prefers_the_project_bin(tmp_path):
     assert tools.which("kubectl", tmp_path) == str(fake)
 
 
-@pytest.mark.parametrize("tool, output, expected", [
-    ("kind", "kind v0.30.0 go1.24.6 linux/amd64\n", "v0.30.0"),
-    ("helm", "v3.16.3+gcfd0749\n", "v3.16.3"),
-    ("kubectl", '{"clientVersion": {"gitVersion": "v1.34.0"}}', "v1.34.0"),
-    ("docker", "28.2.2\n", "28.2.2"),
-    ("gcloud", '{"Google Cloud SDK": "528.0.0"}', "528.0.0"),
-    ("kind", "", None), ("kubectl", "not json", None), ("kind", "something else", None),
-])
+@pytest.mark.parametrize(
+    "tool, output, expected",
+    [
+        ("kind", "kind v0.30.0 go1.24.6 linux/amd64\n", "v0.30.0"),
+        ("helm", "v3.16.3+gcfd0749\n", "v3.16.3"),
+        ("kubectl", '{"clientVersion": {"gitVersion": "v1.34.0"}}', "v1.34.0"),
+        ("docker", "28.2.2\n", "28.2.2"),
+        ("gcloud", '{"Google Cloud SDK": "528.0.0"}', "528.0.0"),
+        ("kind", "", None),
+        ("kubectl", "not json", None),
+        ("kind", "something else", None),
+    ],
+)
 def test_parse_version(tool, output, expected):
     assert tools.parse_version(tool, output) == expected
 
 
 # ----- downloads ---------------------------------------------------------------------------------
 
+
 def _spec(server, path, body: bytes, **kwargs) -> tools.ToolSpec:
     server.files[path] = body
-    return tools.ToolSpec(name=kwargs.pop("name", "kind"), version="v0.30.0", url=server.base + path,
-                          sha256=hashlib.sha256(body).hexdigest(), **kwargs)
+    return tools.ToolSpec(
+        name=kwargs.pop("name", "kind"),
+        version="v0.30.0",
+        url=server.base + path,
+        sha256=hashlib.sha256(body).hexdigest(),
+        **kwargs,
+    )
 
 
 def test_a_verified_download_is_installed_executable(server, tmp_path):
@@ -260,9 +279,14 @@ def test_tools_task_refuses_a_wrong_file_from_a_mirror(server):
         pytest.skip("kind is already installed in .bin/ (the task would skip the download)")
     server.files[f"/kubernetes-sigs/kind/releases/download/{pin('kind')}/kind-{key}"] = b"wrong"
     before = sorted(p.name for p in paths.bin_dir().iterdir())
-    done = subprocess.run([*INVOKE, "tools", "--only", "kind", "--base-url", server.base],
-                          cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NO_COLOR": "1"})
+    done = subprocess.run(
+        [*INVOKE, "tools", "--only", "kind", "--base-url", server.base],
+        cwd=paths.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert done.returncode == 1
     assert "checksum mismatch" in done.stderr and "Traceback" not in done.stderr + done.stdout
     assert sorted(p.name for p in paths.bin_dir().iterdir()) == before

@@ -75,11 +75,12 @@ def test_save_model_refuses_a_directory_with_other_files(model, tmp_path):
     assert not (tmp_path / "model.joblib").exists()
 
 
-@pytest.mark.bad_input(tool="training.save_model (notebooks, invoke local)",
-                       input="a `.DS_Store` or another hidden file in the model folder",
-                       example="save_model(model, folder_with_DS_Store)",
-                       behaviour="saved and served (a hidden `.x.joblib` still counts as a second model, as for "
-                                 "KServe's runtime)")
+@pytest.mark.bad_input(
+    tool="training.save_model (notebooks, invoke local)",
+    input="a `.DS_Store` or another hidden file in the model folder",
+    example="save_model(model, folder_with_DS_Store)",
+    behaviour="saved and served (a hidden `.x.joblib` still counts as a second model, as for KServe's runtime)",
+)
 def test_hidden_files_do_not_block_saving_but_a_hidden_model_does(model, tmp_path):
     (tmp_path / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     (tmp_path / ".ipynb_checkpoints").mkdir()
@@ -91,11 +92,12 @@ def test_hidden_files_do_not_block_saving_but_a_hidden_model_does(model, tmp_pat
         training.save_model(model, tmp_path)
 
 
-@pytest.mark.bad_input(tool="training.save_model (notebooks, invoke local)",
-                       input="two saves into one folder at once (two `invoke local`)",
-                       example="invoke local & invoke local",
-                       behaviour="both succeed: each save writes its own temporary file (before: `os.replace` "
-                                 "crashed)")
+@pytest.mark.bad_input(
+    tool="training.save_model (notebooks, invoke local)",
+    input="two saves into one folder at once (two `invoke local`)",
+    example="invoke local & invoke local",
+    behaviour="both succeed: each save writes its own temporary file (before: `os.replace` crashed)",
+)
 def test_concurrent_saves_into_one_directory_all_succeed(model, tmp_path):
     """Two `invoke local` (or two kernels) saving at once: each save has its own temporary file."""
     from concurrent.futures import ThreadPoolExecutor

@@ -49,8 +49,10 @@ def seeded_cache(tmp_path_factory) -> Path | None:
 def crd_cache(seeded_cache, monkeypatch):
     """WORKSHOP_CACHE pointing at the seeded cache; skips (saying why) when the CRD is unavailable."""
     if seeded_cache is None:
-        pytest.skip("the KServe InferenceService CRD is unavailable: run `invoke schemas` (needs internet) "
-                    f"or put it at {REFERENCE_CRD}")
+        pytest.skip(
+            "the KServe InferenceService CRD is unavailable: run `invoke schemas` (needs internet) "
+            f"or put it at {REFERENCE_CRD}"
+        )
     monkeypatch.setenv("WORKSHOP_CACHE", str(seeded_cache))
     return seeded_cache
 
@@ -71,14 +73,20 @@ def as_tuples(issues, severity=validate.ERROR):
 
 # ----- InferenceService against KServe's CRD -------------------------------------------------------
 
+
 def test_a_valid_inferenceservice_passes(crd_cache):
     assert issues_of("isvc-valid.yaml") == []
 
 
 def test_a_misspelt_inferenceservice_field_is_rejected(crd_cache):
     issues = issues_of("isvc-misspelt-field.yaml")
-    assert as_tuples(issues) == [("InferenceService/sklearn-iris", "spec.predictor.model.storageUrl",
-                                  "unknown field (did you mean 'storageUri'?)")]
+    assert as_tuples(issues) == [
+        (
+            "InferenceService/sklearn-iris",
+            "spec.predictor.model.storageUrl",
+            "unknown field (did you mean 'storageUri'?)",
+        )
+    ]
     assert issues[0].file.endswith("isvc-misspelt-field.yaml")
 
 
@@ -90,17 +98,27 @@ def test_a_mistyped_inferenceservice_field_is_rejected(crd_cache):
 
 
 def test_inferenceservice_metadata_is_checked_as_objectmeta(crd_cache):
-    obj = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-           "metadata": {"name": "x", "label": {"a": "b"}}, "spec": {"predictor": {}}}
+    obj = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "x", "label": {"a": "b"}},
+        "spec": {"predictor": {}},
+    }
     assert as_tuples(validate.validate_object(obj)) == [
-        ("InferenceService/x", "metadata.label", "unknown field (did you mean 'labels'?)")]
+        ("InferenceService/x", "metadata.label", "unknown field (did you mean 'labels'?)")
+    ]
 
 
 def test_an_unknown_top_level_field_is_rejected(crd_cache):
-    obj = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": {"name": "x"},
-           "specs": {}}
+    obj = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "x"},
+        "specs": {},
+    }
     assert ("InferenceService/x", "specs", "unknown field (did you mean 'spec'?)") in as_tuples(
-        validate.validate_object(obj))
+        validate.validate_object(obj)
+    )
 
 
 def test_without_the_crd_an_inferenceservice_is_an_error_not_a_pass(empty_cache):
@@ -128,17 +146,40 @@ def test_a_tampered_cached_crd_is_refused(crd_cache, tmp_path, monkeypatch):
 # ----- the CRD -> JSON Schema conversion, on a small CRD -------------------------------------------
 
 TOY_CRD = {
-    "spec": {"group": "example.com", "names": {"kind": "Toy"}, "versions": [{"name": "v1", "schema": {
-        "openAPIV3Schema": {"type": "object", "properties": {
-            "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-            "spec": {"type": "object", "properties": {
-                "size": {"type": "integer", "format": "int32"},
-                "cpu": {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": True},
-                "note": {"type": "string", "nullable": True},
-                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                "empty": {"type": "object"},
-            }}}}}}]}}
+    "spec": {
+        "group": "example.com",
+        "names": {"kind": "Toy"},
+        "versions": [
+            {
+                "name": "v1",
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "apiVersion": {"type": "string"},
+                            "kind": {"type": "string"},
+                            "metadata": {"type": "object"},
+                            "spec": {
+                                "type": "object",
+                                "properties": {
+                                    "size": {"type": "integer", "format": "int32"},
+                                    "cpu": {
+                                        "anyOf": [{"type": "integer"}, {"type": "string"}],
+                                        "x-kubernetes-int-or-string": True,
+                                    },
+                                    "note": {"type": "string", "nullable": True},
+                                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                                    "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                                    "empty": {"type": "object"},
+                                },
+                            },
+                        },
+                    }
+                },
+            }
+        ],
+    }
+}
 
 
 def _toy_errors(spec: dict) -> list[str]:
@@ -168,53 +209,77 @@ def test_conversion_pins_apiversion_and_kind():
 
 # ----- core kinds (kubernetes-validate's bundled schemas, offline) ---------------------------------
 
+
 def test_valid_core_objects_pass():
     assert issues_of("deployment-valid.yaml") == []
 
 
 def test_a_misspelt_core_field_is_rejected():
     assert as_tuples(issues_of("deployment-misspelt-field.yaml")) == [
-        ("Deployment/web", "spec.template.spec.containers[0].imagePullPolice",
-         "unknown field (did you mean 'imagePullPolicy'?)")]
+        (
+            "Deployment/web",
+            "spec.template.spec.containers[0].imagePullPolice",
+            "unknown field (did you mean 'imagePullPolicy'?)",
+        )
+    ]
 
 
 def test_a_mistyped_core_field_is_rejected():
     assert as_tuples(issues_of("deployment-wrong-type.yaml")) == [
-        ("Deployment/web", "spec.replicas", "wrong type: expected integer, found string '3'")]
+        ("Deployment/web", "spec.replicas", "wrong type: expected integer, found string '3'")
+    ]
 
 
 def test_an_unknown_core_kind_is_an_error():
     errors = as_tuples(issues_of("core-kind-typo.yaml"))
-    assert errors == [("Deploymnet/web", "kind",
-                       "Kubernetes 1.34.0 has no kind Deploymnet in apps/v1 (check the spelling and the apiVersion)")]
+    assert errors == [
+        (
+            "Deploymnet/web",
+            "kind",
+            "Kubernetes 1.34.0 has no kind Deploymnet in apps/v1 (check the spelling and the apiVersion)",
+        )
+    ]
 
 
 def test_a_missing_name_is_an_error():
     obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}, "data": {"a": "b"}}
-    assert as_tuples(validate.validate_object(obj)) == [("ConfigMap (document 1)", "metadata.name",
-                                                          "missing (every object needs a name)")]
+    assert as_tuples(validate.validate_object(obj)) == [
+        ("ConfigMap (document 1)", "metadata.name", "missing (every object needs a name)")
+    ]
 
 
 def test_lists_are_validated_item_by_item():
-    obj = {"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ok"}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bad"}, "date": {}}]}
+    obj = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ok"}},
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bad"}, "date": {}},
+        ],
+    }
     assert as_tuples(validate.validate_object(obj)) == [
-        ("ConfigMap/bad", "date", "unknown field (did you mean 'data'?)")]
+        ("ConfigMap/bad", "date", "unknown field (did you mean 'data'?)")
+    ]
 
 
 def test_a_missing_required_field_names_it():
-    obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-           "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
+    obj = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}},
+    }
     assert as_tuples(validate.validate_object(obj)) == [("Deployment/web", "spec.selector", "required field missing")]
 
 
 # ----- other kinds and files -----------------------------------------------------------------------
 
+
 def test_custom_kinds_without_a_schema_are_warnings_but_their_metadata_is_checked():
     issues = issues_of("custom-kinds.yaml")
-    assert as_tuples(issues) == [("PodMonitor/kserve-models", "metadata.namespcae",
-                                  "unknown field (did you mean 'namespace'?)")]
+    assert as_tuples(issues) == [
+        ("PodMonitor/kserve-models", "metadata.namespcae", "unknown field (did you mean 'namespace'?)")
+    ]
     warnings = as_tuples(issues, validate.WARNING)
     assert [w[0] for w in warnings] == ["KnativeServing/knative-serving", "PodMonitor/kserve-models"]
     assert all("not schema-checked" in w[2] for w in warnings)
@@ -228,14 +293,19 @@ def test_crd_groups_under_k8s_io_are_custom_kinds():
 
 def test_the_kind_cluster_config_is_validated_strictly():
     assert as_tuples(issues_of("kind-config-typo.yaml")) == [
-        ("Cluster (document 1)", "nodes[0].extraPortMappings[0].hostport", "unknown field (did you mean 'hostPort'?)")]
+        ("Cluster (document 1)", "nodes[0].extraPortMappings[0].hostport", "unknown field (did you mean 'hostPort'?)")
+    ]
 
 
 def test_files_that_are_not_kubernetes_objects():
     assert as_tuples(issues_of("not-an-object.yaml")) == [
-        ("object (document 1)", "apiVersion and kind",
-         "missing: every Kubernetes object needs apiVersion and kind (Helm values files must have 'values' in "
-         "their name)")]
+        (
+            "object (document 1)",
+            "apiVersion and kind",
+            "missing: every Kubernetes object needs apiVersion and kind (Helm values files must have 'values' in "
+            "their name)",
+        )
+    ]
     broken = as_tuples(issues_of("broken.yaml"))
     assert len(broken) == 1 and broken[0][2].startswith("not valid YAML")
     values = issues_of("istiod-values.yaml")
@@ -260,6 +330,7 @@ def test_every_manifest_in_the_repository_is_valid(seeded_cache, tmp_path, monke
 
 # ----- inputs that must never be called valid ---------------------------------------------------------
 
+
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -270,7 +341,8 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 def test_a_file_without_objects_is_an_error_not_valid(tmp_path, text):
     issues = validate.validate_paths([_write(tmp_path, "empty.yaml", text)])
     assert [(i.severity, i.message.split(":")[0]) for i in issues] == [
-        (validate.ERROR, "no Kubernetes object in this file (it is empty, or holds only comments or '---')")]
+        (validate.ERROR, "no Kubernetes object in this file (it is empty, or holds only comments or '---')")
+    ]
 
 
 def test_a_folder_without_yaml_and_an_empty_path_are_errors(tmp_path):
@@ -285,52 +357,83 @@ def test_a_folder_without_yaml_and_an_empty_path_are_errors(tmp_path):
 ISVC_HEAD = "metadata:\n  name: iris\n"
 
 
-@pytest.mark.parametrize("api_version, kind, field, message", [
-    ("serving.kserve.io/v1beta1", "InferenceServce", "kind",
-     "serving.kserve.io has no kind 'InferenceServce' (did you mean 'InferenceService'?)"),
-    ("serving.kserve.io/v1beta2", "InferenceService", "apiVersion",
-     "serving.kserve.io has no version 'v1beta2': it serves v1alpha1, v1alpha2, v1beta1 "
-     "(did you mean serving.kserve.io/v1beta1?)"),
-    ("serving.kserve.io/v9", "InferenceService", "apiVersion",
-     "serving.kserve.io has no version 'v9': it serves v1alpha1, v1alpha2, v1beta1"),
-    ("serving.kserve.io/v1alpha1", "InferenceService", "apiVersion",
-     "InferenceService is served as serving.kserve.io/v1beta1, not serving.kserve.io/v1alpha1"),
-    ("serving.kserve.io/v1alpha1", "ClusterServingRuntim", "kind",
-     "serving.kserve.io has no kind 'ClusterServingRuntim' (did you mean 'ClusterServingRuntime'?)"),
-])
-def test_a_kserve_kind_or_version_typo_is_an_error_with_a_suggestion(empty_cache, api_version, kind, field,
-                                                                     message):
+@pytest.mark.parametrize(
+    "api_version, kind, field, message",
+    [
+        (
+            "serving.kserve.io/v1beta1",
+            "InferenceServce",
+            "kind",
+            "serving.kserve.io has no kind 'InferenceServce' (did you mean 'InferenceService'?)",
+        ),
+        (
+            "serving.kserve.io/v1beta2",
+            "InferenceService",
+            "apiVersion",
+            "serving.kserve.io has no version 'v1beta2': it serves v1alpha1, v1alpha2, v1beta1 "
+            "(did you mean serving.kserve.io/v1beta1?)",
+        ),
+        (
+            "serving.kserve.io/v9",
+            "InferenceService",
+            "apiVersion",
+            "serving.kserve.io has no version 'v9': it serves v1alpha1, v1alpha2, v1beta1",
+        ),
+        (
+            "serving.kserve.io/v1alpha1",
+            "InferenceService",
+            "apiVersion",
+            "InferenceService is served as serving.kserve.io/v1beta1, not serving.kserve.io/v1alpha1",
+        ),
+        (
+            "serving.kserve.io/v1alpha1",
+            "ClusterServingRuntim",
+            "kind",
+            "serving.kserve.io has no kind 'ClusterServingRuntim' (did you mean 'ClusterServingRuntime'?)",
+        ),
+    ],
+)
+def test_a_kserve_kind_or_version_typo_is_an_error_with_a_suggestion(empty_cache, api_version, kind, field, message):
     issues = validate.validate_object({"apiVersion": api_version, "kind": kind, "metadata": {"name": "iris"}})
     assert [(i.severity, i.field, i.message) for i in issues] == [(validate.ERROR, field, message)]
 
 
 def test_real_kserve_kinds_outside_the_crd_are_still_only_noted(empty_cache):
-    issues = validate.validate_object({"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime",
-                                       "metadata": {"name": "kserve-sklearnserver"}})
+    issues = validate.validate_object(
+        {
+            "apiVersion": "serving.kserve.io/v1alpha1",
+            "kind": "ClusterServingRuntime",
+            "metadata": {"name": "kserve-sklearnserver"},
+        }
+    )
     assert [i.severity for i in issues] == [validate.WARNING]
-    other_group = validate.validate_object({"apiVersion": "example.com/v1", "kind": "Widgit",
-                                            "metadata": {"name": "w"}})
+    other_group = validate.validate_object(
+        {"apiVersion": "example.com/v1", "kind": "Widgit", "metadata": {"name": "w"}}
+    )
     assert [i.severity for i in other_group] == [validate.WARNING]
 
 
 def test_duplicate_keys_are_refused_naming_both_lines(tmp_path):
-    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: '1'\n"
-            "metadata:\n  name: y\n")
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: '1'\nmetadata:\n  name: y\n"
     issues = validate.validate_paths([_write(tmp_path, "dup.yaml", text)])
     assert [i.message for i in issues] == [
         "not valid YAML: line 7: mapping key 'metadata' is already defined at line 3 (kubectl refuses duplicate "
-        "keys; the second would replace the first)"]
+        "keys; the second would replace the first)"
+    ]
     same_key_elsewhere = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {name: a}\n"
     assert validate.validate_paths([_write(tmp_path, "fine.yaml", same_key_elsewhere)]) == []
 
 
-@pytest.mark.parametrize("kind, api_version, name, message", [
-    ("ConfigMap", "v1", "Sklearn_Iris!!", "'Sklearn_Iris!!' is not a valid ConfigMap name"),
-    ("Namespace", "v1", "team.a", "'team.a' is not a valid Namespace name"),
-    ("Service", "v1", "1st-service", "'1st-service' is not a valid Service name"),
-    ("ConfigMap", "v1", "a" * 254, "is 254 characters long: a ConfigMap name has at most 253"),
-    ("PodMonitor", "monitoring.coreos.com/v1", "Bad_Name", "'Bad_Name' is not a valid PodMonitor name"),
-])
+@pytest.mark.parametrize(
+    "kind, api_version, name, message",
+    [
+        ("ConfigMap", "v1", "Sklearn_Iris!!", "'Sklearn_Iris!!' is not a valid ConfigMap name"),
+        ("Namespace", "v1", "team.a", "'team.a' is not a valid Namespace name"),
+        ("Service", "v1", "1st-service", "'1st-service' is not a valid Service name"),
+        ("ConfigMap", "v1", "a" * 254, "is 254 characters long: a ConfigMap name has at most 253"),
+        ("PodMonitor", "monitoring.coreos.com/v1", "Bad_Name", "'Bad_Name' is not a valid PodMonitor name"),
+    ],
+)
 def test_names_follow_kubernetes_dns_rules(empty_cache, kind, api_version, name, message):
     issues = validate.validate_object({"apiVersion": api_version, "kind": kind, "metadata": {"name": name}})
     assert [i.field for i in validate.errors(issues)] == ["metadata.name"]
@@ -339,23 +442,38 @@ def test_names_follow_kubernetes_dns_rules(empty_cache, kind, api_version, name,
 
 def test_inferenceservice_names_follow_kserve_rules(crd_cache):
     def name_errors(name):
-        obj = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": {"name": name},
-               "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"},
-                                                "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model"}}}}
+        obj = {
+            "apiVersion": "serving.kserve.io/v1beta1",
+            "kind": "InferenceService",
+            "metadata": {"name": name},
+            "spec": {
+                "predictor": {
+                    "model": {
+                        "modelFormat": {"name": "sklearn"},
+                        "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                    }
+                }
+            },
+        }
         return [i.message for i in validate.errors(validate.validate_object(obj))]
 
     assert name_errors("sklearn-iris") == [] and name_errors("a" * 47) == []
-    assert name_errors("Sklearn_Iris!!") == ["'Sklearn_Iris!!' is not a valid InferenceService name: use lowercase "
-                                             "letters, digits and '-', starting with a letter and ending with a "
-                                             "letter or digit"]
+    assert name_errors("Sklearn_Iris!!") == [
+        "'Sklearn_Iris!!' is not a valid InferenceService name: use lowercase "
+        "letters, digits and '-', starting with a letter and ending with a "
+        "letter or digit"
+    ]
     assert "at most 47 (Knative names its revision" in name_errors("a" * 48)[0]
     assert "not a valid InferenceService name" in name_errors("9-lives")[0]
 
 
-BILLION_LAUGHS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n" + \
-    '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-        f"  {name}: &{name} [{','.join(['*' + previous] * 9)}]\n"
-        for previous, name in zip("abcdefgh", "bcdefghi"))
+BILLION_LAUGHS = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n"
+    + '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"  {name}: &{name} [{','.join(['*' + previous] * 9)}]\n" for previous, name in zip("abcdefgh", "bcdefghi")
+    )
+)
 
 
 def test_a_billion_laughs_is_refused_at_once(tmp_path):
@@ -373,26 +491,37 @@ def test_a_recursive_alias_is_refused():
     with pytest.raises(manifest_yaml.ManifestYAMLError, match="recursive"):
         manifest_yaml.load("a: &x [1, *x]\n")
     assert manifest_yaml.load("a: &x [1, 2]\nb: *x\nc: {<<: {k: 1}, k2: 2}\n") == {
-        "a": [1, 2], "b": [1, 2], "c": {"k": 1, "k2": 2}}
+        "a": [1, 2],
+        "b": [1, 2],
+        "c": {"k": 1, "k2": 2},
+    }
 
 
 # ----- the real CLI --------------------------------------------------------------------------------
 
+
 def _invoke(*args: str, cache: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1", "WORKSHOP_CACHE": str(cache)}
-    return subprocess.run([*INVOKE, *args], cwd=paths.REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([*INVOKE, *args], cwd=paths.REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_invoke_validate_lists_file_object_and_field_and_exits_non_zero(tmp_path):
-    done = _invoke("validate", "tests/fixtures/manifests/deployment-valid.yaml", "--",
-                   "tests/fixtures/manifests/deployment-wrong-type.yaml",
-                   "tests/fixtures/manifests/deployment-misspelt-field.yaml", cache=tmp_path)
+    done = _invoke(
+        "validate",
+        "tests/fixtures/manifests/deployment-valid.yaml",
+        "--",
+        "tests/fixtures/manifests/deployment-wrong-type.yaml",
+        "tests/fixtures/manifests/deployment-misspelt-field.yaml",
+        cache=tmp_path,
+    )
     assert done.returncode == 1
-    assert ("tests/fixtures/manifests/deployment-wrong-type.yaml: Deployment/web: spec.replicas: wrong type"
-            in done.stderr)
-    assert "deployment-misspelt-field.yaml: Deployment/web: spec.template.spec.containers[0].imagePullPolice" \
+    assert (
+        "tests/fixtures/manifests/deployment-wrong-type.yaml: Deployment/web: spec.replicas: wrong type" in done.stderr
+    )
+    assert (
+        "deployment-misspelt-field.yaml: Deployment/web: spec.template.spec.containers[0].imagePullPolice"
         in done.stderr
+    )
     assert "deployment-valid.yaml" not in done.stderr
     assert "error: 2 error(s) in 3 file(s)" in done.stderr and "Traceback" not in done.stderr
 

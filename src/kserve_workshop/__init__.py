@@ -57,7 +57,8 @@ Deprecated module paths, kept importable for one release (remove them after it):
 from ._moved import install as _install_moved_modules
 
 MOVED = {
-    f"{__name__}.{old}": f"{__name__}.{new}" for old, new in {
+    f"{__name__}.{old}": f"{__name__}.{new}"
+    for old, new in {
         "predictor": "runtime.sklearn_model",
         "model_server_main": "runtime.sklearn_server",
         "custom.features": "runtime.features",

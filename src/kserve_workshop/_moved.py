@@ -37,8 +37,11 @@ class _MovedModuleLoader(importlib.abc.Loader):
 
     def get_code(self, fullname: str):
         """For ``python -m OLD.PATH``: run the module at its new path as ``__main__``."""
-        return compile(f"import runpy\nrunpy.run_module({self.new_name!r}, run_name='__main__', alter_sys=True)\n",
-                       f"<{fullname}, moved to {self.new_name}>", "exec")
+        return compile(
+            f"import runpy\nrunpy.run_module({self.new_name!r}, run_name='__main__', alter_sys=True)\n",
+            f"<{fullname}, moved to {self.new_name}>",
+            "exec",
+        )
 
 
 class MovedModuleFinder(importlib.abc.MetaPathFinder):
@@ -52,7 +55,7 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
             return self.moved[fullname]
         for old, new in self.moved.items():
             if fullname.startswith(old + "."):
-                return new + fullname[len(old):]
+                return new + fullname[len(old) :]
         return None
 
     def find_spec(self, fullname, path=None, target=None):

@@ -36,6 +36,7 @@ Fetch = Callable[[], tuple[list[dict], list[dict]]]
 
 # ------------------------------------------------------------------------------------ parsing
 
+
 @dataclass(frozen=True)
 class PodCounts:
     """Pods of an InferenceService by state: serving, on their way up, on their way out."""
@@ -84,8 +85,9 @@ def read_kpa(pa: Mapping) -> KpaScale:
         value = status.get(key)
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
-    return KpaScale(revision=(pa.get("metadata") or {}).get("name", "?"),
-                    desired=scale("desiredScale"), actual=scale("actualScale"))
+    return KpaScale(
+        revision=(pa.get("metadata") or {}).get("name", "?"), desired=scale("desiredScale"), actual=scale("actualScale")
+    )
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,18 @@ def make_sample(t: float, pods: Iterable[Mapping], pas: Iterable[Mapping]) -> Sc
         known = [v for v in values if v is not None]
         return sum(known) if known else None
 
-    return ScaleSample(t, counts.ready, counts.starting, counts.terminating,
-                       total([s.desired for s in scales]), total([s.actual for s in scales]))
+    return ScaleSample(
+        t,
+        counts.ready,
+        counts.starting,
+        counts.terminating,
+        total([s.desired for s in scales]),
+        total([s.actual for s in scales]),
+    )
 
 
 # ------------------------------------------------------------------------------ cluster reads
+
 
 class ClusterScaleReader:
     """Reads the InferenceService's pods and PodAutoscalers (one API client, made on first use)."""
@@ -137,12 +146,16 @@ class ClusterScaleReader:
 
         if self._api is None:
             self._api = api_client(self.context)
-        with api_errors(f"reading pods/PodAutoscalers of {self.namespace}/{self.name}",
-                        not_found_hint="is Knative Serving installed? `kubectl get kpa -A`"):
+        with api_errors(
+            f"reading pods/PodAutoscalers of {self.namespace}/{self.name}",
+            not_found_hint="is Knative Serving installed? `kubectl get kpa -A`",
+        ):
             pod_list = client.CoreV1Api(self._api).list_namespaced_pod(
-                self.namespace, label_selector=self.selector, _request_timeout=10)
+                self.namespace, label_selector=self.selector, _request_timeout=10
+            )
             pas = client.CustomObjectsApi(self._api).list_namespaced_custom_object(
-                PA_GROUP, PA_VERSION, self.namespace, PA_PLURAL, label_selector=self.selector, _request_timeout=10)
+                PA_GROUP, PA_VERSION, self.namespace, PA_PLURAL, label_selector=self.selector, _request_timeout=10
+            )
         pods = self._api.sanitize_for_serialization(pod_list).get("items") or []
         return pods, pas.get("items") or []
 
@@ -158,8 +171,15 @@ class ScaleSampler:
     when no read succeeded at all. ``fetch`` replaces the cluster read (tests pass recorded objects).
     """
 
-    def __init__(self, name: str, namespace: str | None = None, *, interval: float = 1.0, context: str | None = None,
-                 fetch: Fetch | None = None):
+    def __init__(
+        self,
+        name: str,
+        namespace: str | None = None,
+        *,
+        interval: float = 1.0,
+        context: str | None = None,
+        fetch: Fetch | None = None,
+    ):
         namespace = workshop_namespace(namespace)
         if not interval > 0:
             raise WorkshopError(f"interval must be a positive number of seconds, got {interval!r}")
@@ -203,8 +223,10 @@ class ScaleSampler:
         if self._thread is not None:
             self._thread.join(timeout=30)
         if not self._samples and self.errors:
-            raise WorkshopError(f"no sample could be read: {self.errors[-1]}",
-                                hint="check the cluster: `kubectl get pods,kpa -n <namespace>`")
+            raise WorkshopError(
+                f"no sample could be read: {self.errors[-1]}",
+                hint="check the cluster: `kubectl get pods,kpa -n <namespace>`",
+            )
         return self.samples
 
     def keep_sampling(self, seconds: float) -> None:
@@ -219,10 +241,18 @@ class ScaleSampler:
         self.stop()
 
 
-def wait_for_pods(name: str, namespace: str | None = None, *, count: int = 0, timeout: float = 300,
-                  interval: float = 2.0, context: str | None = None, fetch: Fetch | None = None,
-                  sleep: Callable[[float], None] = time.sleep,
-                  clock: Callable[[], float] = time.monotonic) -> ScaleSample:
+def wait_for_pods(
+    name: str,
+    namespace: str | None = None,
+    *,
+    count: int = 0,
+    timeout: float = 300,
+    interval: float = 2.0,
+    context: str | None = None,
+    fetch: Fetch | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> ScaleSample:
     """Wait (bounded) until exactly ``count`` pods are left, all ready — ``count=0``: scaled to zero,
     every pod gone, terminating ones included. Returns the last sample."""
     namespace = workshop_namespace(namespace)
@@ -243,13 +273,16 @@ def wait_for_pods(name: str, namespace: str | None = None, *, count: int = 0, ti
         f"{namespace}/{name} did not {what} within {timeout:.0f}s: {last.ready} ready, {last.starting} starting, "
         f"{last.terminating} terminating; the autoscaler wants {last.desired if last.desired is not None else '?'}",
         hint="is load still arriving? Scale to zero needs no request for the stable window plus the "
-             "grace period (60 s + 30 s by default); `kubectl get kpa,pods -n " + namespace + "`")
+        "grace period (60 s + 30 s by default); `kubectl get kpa,pods -n " + namespace + "`",
+    )
 
 
 # ----------------------------------------------------------------------------------- load, cold start
 
-def ingress_load_target(name: str, namespace: str | None = None, *, context: str | None = None,
-                        protocol: str = "v1") -> LoadTarget:
+
+def ingress_load_target(
+    name: str, namespace: str | None = None, *, context: str | None = None, protocol: str = "v1"
+) -> LoadTarget:
     """Resolve (once) where load for InferenceService ``name`` goes: ingress URL + Host from status.url."""
     namespace = workshop_namespace(namespace)
     from .ingress import ingress_target
@@ -269,8 +302,7 @@ class ColdStart:
         return self.first / self.warm_p50 if self.warm_p50 > 0 else math.inf
 
 
-def measure_cold_start(target: LoadTarget, payload: Any, *, timeout: float = 300,
-                       warm_requests: int = 20) -> ColdStart:
+def measure_cold_start(target: LoadTarget, payload: Any, *, timeout: float = 300, warm_requests: int = 20) -> ColdStart:
     """Time one request sent while no pod runs, then ``warm_requests`` more, one at a time.
 
     The first request waits in Knative's activator while a pod is scheduled, pulls its model
@@ -280,14 +312,17 @@ def measure_cold_start(target: LoadTarget, payload: Any, *, timeout: float = 300
     with step(f"one request to a model scaled to zero (waits for a pod, up to {timeout:.0f}s)"):
         first = target.run(payload, concurrency=1, max_requests=1, duration=None, timeout=timeout)
     if first.errors:
-        raise WorkshopError(f"the first request after scale to zero failed: {first.error_kinds}",
-                            hint="a timeout means no pod became ready in time: `kubectl get pods,kpa`, "
-                                 "and the pod's events (image pull, storage initializer)")
+        raise WorkshopError(
+            f"the first request after scale to zero failed: {first.error_kinds}",
+            hint="a timeout means no pod became ready in time: `kubectl get pods,kpa`, "
+            "and the pod's events (image pull, storage initializer)",
+        )
     warm = target.run(payload, concurrency=1, max_requests=warm_requests, duration=None)
     return ColdStart(first=first.durations[0], warm_p50=warm.percentiles["p50"])
 
 
 # ------------------------------------------------------------------------------ summary and plot
+
 
 def summarize_scaling(samples: Sequence[ScaleSample], load: LoadResult | None = None) -> dict[str, Any]:
     """Peak pods and desired scale, and how long after the load began the first new pod was ready."""
@@ -308,8 +343,7 @@ def summarize_scaling(samples: Sequence[ScaleSample], load: LoadResult | None = 
     }
 
 
-def plot_scaling(samples: Sequence[ScaleSample], load: LoadResult | None = None, *,
-                 title: str = "Replicas over time"):
+def plot_scaling(samples: Sequence[ScaleSample], load: LoadResult | None = None, *, title: str = "Replicas over time"):
     """Pods (ready and starting) and the KPA's desired/actual scale over time, above the load it served."""
     import matplotlib.pyplot as plt
 
@@ -321,8 +355,9 @@ def plot_scaling(samples: Sequence[ScaleSample], load: LoadResult | None = None,
     top = axes[0][0]
     t = [s.t - origin for s in samples]
     top.step(t, [s.ready for s in samples], where="post", color="tab:green", label="ready pods")
-    top.step(t, [s.pods for s in samples], where="post", color="tab:olive", linestyle="-.",
-             label="ready + starting pods")
+    top.step(
+        t, [s.pods for s in samples], where="post", color="tab:olive", linestyle="-.", label="ready + starting pods"
+    )
     for key, style, colour in (("desired", "--", "tab:red"), ("actual", ":", "tab:blue")):
         values = [getattr(s, key) if getattr(s, key) is not None else math.nan for s in samples]
         top.step(t, values, where="post", linestyle=style, color=colour, label=f"KPA {key} scale")
@@ -340,8 +375,9 @@ def plot_scaling(samples: Sequence[ScaleSample], load: LoadResult | None = None,
         bottom.set_ylabel("requests / s")
         bottom.set_ylim(bottom=0)
         latency = bottom.twinx()
-        latency.plot(centres, [v * 1000 for v in rates["p50"]], color="tab:purple", marker=".",
-                     label="p50 latency (ms)")
+        latency.plot(
+            centres, [v * 1000 for v in rates["p50"]], color="tab:purple", marker=".", label="p50 latency (ms)"
+        )
         latency.set_ylabel("p50 latency (ms)")
         latency.set_ylim(bottom=0)
         handles = bottom.get_legend_handles_labels()[0] + latency.get_legend_handles_labels()[0]

@@ -34,6 +34,7 @@ FAILED = "failed"
 # How many requests
 # --------------------------------------------------------------------------------------------
 
+
 def z_score(confidence: float) -> float:
     """The two-sided standard normal quantile for ``confidence`` (0.95 -> 1.96)."""
     from scipy.stats import norm
@@ -50,7 +51,7 @@ def requests_needed(share: float, tolerance: float, confidence: float = 0.95) ->
     _check_fraction("share", share)
     _check_fraction("tolerance", tolerance)
     z = z_score(confidence)
-    return math.ceil(z ** 2 * share * (1 - share) / tolerance ** 2)
+    return math.ceil(z**2 * share * (1 - share) / tolerance**2)
 
 
 def margin_of_error(share: float, n: int, confidence: float = 0.95) -> float:
@@ -62,16 +63,22 @@ def margin_of_error(share: float, n: int, confidence: float = 0.95) -> float:
 
 
 def _check_fraction(label: str, value: Any, *, closed: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
-        0 <= value <= 1 if closed else 0 < value < 1)
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (0 <= value <= 1 if closed else 0 < value < 1)
+    )
     if not ok:
-        raise WorkshopError(f"{label} must be a fraction {'in [0, 1]' if closed else 'strictly between 0 and 1'}, "
-                            f"not {value!r}", hint="write 20 % as 0.2")
+        raise WorkshopError(
+            f"{label} must be a fraction {'in [0, 1]' if closed else 'strictly between 0 and 1'}, not {value!r}",
+            hint="write 20 % as 0.2",
+        )
 
 
 # --------------------------------------------------------------------------------------------
 # Probes and attribution
 # --------------------------------------------------------------------------------------------
+
 
 def candidate_inputs(n_random: int = 200, seed: int = 0) -> list[list[float]]:
     """Inputs to search for a probe: the 150 iris rows plus random points in the iris value ranges.
@@ -100,8 +107,9 @@ def _key(output: Any) -> Hashable:
     return output
 
 
-def find_probes(outputs_by_version: Mapping[str, Sequence[Any]], candidates: Sequence[Any],
-                limit: int = 3) -> list[Any]:
+def find_probes(
+    outputs_by_version: Mapping[str, Sequence[Any]], candidates: Sequence[Any], limit: int = 3
+) -> list[Any]:
     """Up to ``limit`` candidate inputs on which every pair of versions answers differently.
 
     ``outputs_by_version`` maps a version name to its answers for ``candidates`` (same order). Raises
@@ -112,8 +120,9 @@ def find_probes(outputs_by_version: Mapping[str, Sequence[Any]], candidates: Seq
         raise WorkshopError("find_probes needs the answers of at least two versions")
     for name in names:
         if len(outputs_by_version[name]) != len(candidates):
-            raise WorkshopError(f"version {name!r} has {len(outputs_by_version[name])} answers "
-                                f"for {len(candidates)} candidate inputs")
+            raise WorkshopError(
+                f"version {name!r} has {len(outputs_by_version[name])} answers for {len(candidates)} candidate inputs"
+            )
     probes = []
     for index, candidate in enumerate(candidates):
         answers = [_key(outputs_by_version[name][index]) for name in names]
@@ -122,9 +131,11 @@ def find_probes(outputs_by_version: Mapping[str, Sequence[Any]], candidates: Seq
             if len(probes) == limit:
                 break
     if not probes:
-        raise WorkshopError(f"versions {', '.join(names)} answer alike on all {len(candidates)} candidate inputs, "
-                            "so a response cannot tell which of them produced it",
-                            hint="serve versions that really differ (compare their predictions offline first)")
+        raise WorkshopError(
+            f"versions {', '.join(names)} answer alike on all {len(candidates)} candidate inputs, "
+            "so a response cannot tell which of them produced it",
+            hint="serve versions that really differ (compare their predictions offline first)",
+        )
     return probes
 
 
@@ -142,8 +153,11 @@ class Attributor:
         for name, signature in self.signatures.items():
             key = _key(signature)
             if key in self._lookup:
-                raise WorkshopError(f"versions {self._lookup[key]!r} and {name!r} answer the probe identically, "
-                                    "so it cannot tell them apart", hint="pick a probe from find_probes()")
+                raise WorkshopError(
+                    f"versions {self._lookup[key]!r} and {name!r} answer the probe identically, "
+                    "so it cannot tell them apart",
+                    hint="pick a probe from find_probes()",
+                )
             self._lookup[key] = name
 
     def attribute(self, answer: Any) -> str:
@@ -151,8 +165,12 @@ class Attributor:
         return self._lookup.get(_key(answer), UNATTRIBUTED)
 
 
-def signatures(predict_by_version: Mapping[str, Callable[[list], Sequence[Any]]],
-               candidates: Sequence[Any] | None = None, *, limit: int = 3) -> tuple[list, Attributor]:
+def signatures(
+    predict_by_version: Mapping[str, Callable[[list], Sequence[Any]]],
+    candidates: Sequence[Any] | None = None,
+    *,
+    limit: int = 3,
+) -> tuple[list, Attributor]:
     """Find probe inputs and build the ``Attributor``, given one predict function per version.
 
     Each function takes a list of inputs and returns one answer per input: a local model's
@@ -166,8 +184,9 @@ def signatures(predict_by_version: Mapping[str, Callable[[list], Sequence[Any]]]
     return probe, Attributor(expected)
 
 
-def collect_attributions(send: Callable[[list], Any], probe: list, attributor: Attributor, n: int,
-                         *, progress: bool = True) -> list[str]:
+def collect_attributions(
+    send: Callable[[list], Any], probe: list, attributor: Attributor, n: int, *, progress: bool = True
+) -> list[str]:
     """Send the probe ``n`` times; the version that answered each request (``FAILED`` on an error).
 
     Requests are sent one after another: the split is decided per request by the router, so their
@@ -226,6 +245,7 @@ class ClientSideSplit:
 # Testing the observed split
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SplitTest:
     """The observed split against the configured one (shares are fractions)."""
@@ -256,22 +276,34 @@ class SplitTest:
     def summary(self) -> str:
         expected = self.expected[self.canary]
         low, high = self.interval
-        lines = [f"{self.counts.get(self.canary, 0)} of {self.n} attributed answers came from {self.canary}: "
-                 f"{self.observed_share:.1%} (configured {expected:.0%}; "
-                 f"{1 - self.alpha:.0%} interval {low:.1%} to {high:.1%})",
-                 f"binomial test p = {self.binomial_p_value:.3f}, chi-square p = {self.chi2_p_value:.3f}: "
-                 + ("consistent with the configured split" if self.consistent
-                    else f"the configured split is rejected at the {self.alpha:.0%} level")]
+        lines = [
+            f"{self.counts.get(self.canary, 0)} of {self.n} attributed answers came from {self.canary}: "
+            f"{self.observed_share:.1%} (configured {expected:.0%}; "
+            f"{1 - self.alpha:.0%} interval {low:.1%} to {high:.1%})",
+            f"binomial test p = {self.binomial_p_value:.3f}, chi-square p = {self.chi2_p_value:.3f}: "
+            + (
+                "consistent with the configured split"
+                if self.consistent
+                else f"the configured split is rejected at the {self.alpha:.0%} level"
+            ),
+        ]
         if self.tolerance is not None:
-            lines.append(f"within ±{self.tolerance * 100:g} percentage points of the configured share: "
-                         f"{self.within_tolerance}")
+            lines.append(
+                f"within ±{self.tolerance * 100:g} percentage points of the configured share: {self.within_tolerance}"
+            )
         if self.excluded:
             lines.append("not counted: " + ", ".join(f"{k}={v}" for k, v in sorted(self.excluded.items())))
         return "\n".join(lines)
 
 
-def evaluate_split(labels: Iterable[str], expected: Mapping[str, float], canary: str, *,
-                   alpha: float = 0.05, tolerance: float | None = None) -> SplitTest:
+def evaluate_split(
+    labels: Iterable[str],
+    expected: Mapping[str, float],
+    canary: str,
+    *,
+    alpha: float = 0.05,
+    tolerance: float | None = None,
+) -> SplitTest:
     """Test the observed split against ``expected`` (version -> share, summing to 1).
 
     Two tests of the same question: an exact binomial test of the canary's count, and a chi-square
@@ -284,16 +316,20 @@ def evaluate_split(labels: Iterable[str], expected: Mapping[str, float], canary:
     if canary not in expected:
         raise WorkshopError(f"the canary {canary!r} is not one of the expected versions {sorted(expected)}")
     if any(not 0 <= share <= 1 for share in expected.values()) or not math.isclose(sum(expected.values()), 1.0):
-        raise WorkshopError(f"expected shares must be fractions summing to 1, not {expected}",
-                            hint="20 % canary: {'canary': 0.2, 'stable': 0.8}")
+        raise WorkshopError(
+            f"expected shares must be fractions summing to 1, not {expected}",
+            hint="20 % canary: {'canary': 0.2, 'stable': 0.8}",
+        )
     _check_fraction("alpha", alpha)
     tally = Counter(labels)
     excluded = {label: count for label, count in tally.items() if label not in expected}
     counts = {name: tally.get(name, 0) for name in expected}
     n = sum(counts.values())
     if n == 0:
-        raise WorkshopError("no answer could be attributed to any expected version",
-                            hint=f"not counted: {excluded}" if excluded else None)
+        raise WorkshopError(
+            "no answer could be attributed to any expected version",
+            hint=f"not counted: {excluded}" if excluded else None,
+        )
     share = expected[canary]
     k = counts[canary]
     if share in (0, 1):
@@ -310,15 +346,25 @@ def evaluate_split(labels: Iterable[str], expected: Mapping[str, float], canary:
         chi2 = float(chisquare([counts[name] for name in live], [expected[name] * n for name in live]).pvalue)
     else:
         chi2 = p_value
-    return SplitTest(counts=counts, expected=expected, canary=canary, n=n, observed_share=k / n, interval=ci,
-                     binomial_p_value=p_value, chi2_p_value=chi2, alpha=alpha, tolerance=tolerance,
-                     excluded=excluded)
+    return SplitTest(
+        counts=counts,
+        expected=expected,
+        canary=canary,
+        n=n,
+        observed_share=k / n,
+        interval=ci,
+        binomial_p_value=p_value,
+        chi2_p_value=chi2,
+        alpha=alpha,
+        tolerance=tolerance,
+        excluded=excluded,
+    )
 
 
 def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
     z = z_score(confidence)
-    centre = (k + z ** 2 / 2) / (n + z ** 2)
-    half = z * math.sqrt(k * (n - k) / n + z ** 2 / 4) / (n + z ** 2)
+    centre = (k + z**2 / 2) / (n + z**2)
+    half = z * math.sqrt(k * (n - k) / n + z**2 / 4) / (n + z**2)
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
@@ -331,6 +377,7 @@ LEGEND_FONT_SIZE = 10
 #: Two panels one above the other, at a width a page's column shows at about its own size.
 STACKED_FIGSIZE = (7, 7)
 
+
 def plot_split(result: SplitTest, *, title: str | None = None, ax=None):
     """Bars of the observed share per version next to the configured one (canary with its interval)."""
     import matplotlib.pyplot as plt
@@ -340,14 +387,25 @@ def plot_split(result: SplitTest, *, title: str | None = None, ax=None):
     names = list(result.expected)
     positions = range(len(names))
     observed = [result.counts[name] / result.n for name in names]
-    ax.bar([p - 0.2 for p in positions], [result.expected[name] for name in names], width=0.4,
-           color="#bbbbbb", label="configured")
+    ax.bar(
+        [p - 0.2 for p in positions],
+        [result.expected[name] for name in names],
+        width=0.4,
+        color="#bbbbbb",
+        label="configured",
+    )
     ax.bar([p + 0.2 for p in positions], observed, width=0.4, color="#1f77b4", label="observed")
     index = names.index(result.canary)
     low, high = result.interval
     share = observed[index]
-    ax.errorbar([index + 0.2], [share], yerr=[[share - low], [high - share]], color="black", capsize=6,
-                label=f"{1 - result.alpha:.0%} interval")
+    ax.errorbar(
+        [index + 0.2],
+        [share],
+        yerr=[[share - low], [high - share]],
+        color="black",
+        capsize=6,
+        label=f"{1 - result.alpha:.0%} interval",
+    )
     ax.set_xticks(list(positions), [f"{name}\n{result.counts[name]} answers" for name in names])
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share of requests")
@@ -357,8 +415,15 @@ def plot_split(result: SplitTest, *, title: str | None = None, ax=None):
     return ax.figure
 
 
-def plot_running_share(labels: Sequence[str], canary: str, expected_share: float, *,
-                       tolerance: float | None = None, confidence: float = 0.95, ax=None):
+def plot_running_share(
+    labels: Sequence[str],
+    canary: str,
+    expected_share: float,
+    *,
+    tolerance: float | None = None,
+    confidence: float = 0.95,
+    ax=None,
+):
     """The canary's share as requests accumulate, with the configured share and its expected spread."""
     import matplotlib.pyplot as plt
     import numpy as np
@@ -371,12 +436,22 @@ def plot_running_share(labels: Sequence[str], canary: str, expected_share: float
     hits = np.cumsum([label == canary for label in counted])
     n = np.arange(1, len(counted) + 1)
     spread = z_score(confidence) * np.sqrt(expected_share * (1 - expected_share) / n)
-    ax.fill_between(n, expected_share - spread, expected_share + spread, color="#dddddd",
-                    label=f"{confidence:.0%} band around the configured share")
+    ax.fill_between(
+        n,
+        expected_share - spread,
+        expected_share + spread,
+        color="#dddddd",
+        label=f"{confidence:.0%} band around the configured share",
+    )
     ax.axhline(expected_share, color="#555555", linestyle="--", linewidth=1, label=f"configured {expected_share:.0%}")
     if tolerance is not None:
-        ax.axhline(expected_share - tolerance, color="#d62728", linestyle=":", linewidth=1,
-                   label=f"±{tolerance * 100:g} points tolerance")
+        ax.axhline(
+            expected_share - tolerance,
+            color="#d62728",
+            linestyle=":",
+            linewidth=1,
+            label=f"±{tolerance * 100:g} points tolerance",
+        )
         ax.axhline(expected_share + tolerance, color="#d62728", linestyle=":", linewidth=1)
     ax.plot(n, hits / n, color="#1f77b4", label=f"observed share of {canary}")
     ax.set_xlabel("requests sent")
@@ -388,8 +463,14 @@ def plot_running_share(labels: Sequence[str], canary: str, expected_share: float
     return ax.figure
 
 
-def plot_split_and_share(result: SplitTest, labels: Sequence[str], *, tolerance: float | None = None,
-                         split_title: str | None = None, share_title: str | None = None):
+def plot_split_and_share(
+    result: SplitTest,
+    labels: Sequence[str],
+    *,
+    tolerance: float | None = None,
+    split_title: str | None = None,
+    share_title: str | None = None,
+):
     """The split's bars above the running share, in one figure narrow enough for a page's column.
 
     Stacked, not side by side: two panels next to each other at this size shrink their legends to

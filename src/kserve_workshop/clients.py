@@ -8,5 +8,12 @@ from .dataplane import __all__ as _dataplane_names
 from .load.latency import latency_summary, time_sequential_requests
 from .metrics.exposition import histogram_count, histogram_sum, metric_lines, read_metrics
 
-__all__ = [*_dataplane_names, "histogram_count", "histogram_sum", "latency_summary", "metric_lines", "read_metrics",
-           "time_sequential_requests"]
+__all__ = [
+    *_dataplane_names,
+    "histogram_count",
+    "histogram_sum",
+    "latency_summary",
+    "metric_lines",
+    "read_metrics",
+    "time_sequential_requests",
+]

@@ -40,7 +40,8 @@ def _check_cluster_name(name: str, limit: int) -> None:
     if not name or len(name) > limit or not _DNS_LABEL.match(name):
         raise WorkshopError(
             f"invalid cluster name {name!r}",
-            hint=f"use lowercase letters, digits and '-', starting with a letter, at most {limit} characters")
+            hint=f"use lowercase letters, digits and '-', starting with a letter, at most {limit} characters",
+        )
 
 
 def expect_empty(argv: list[str]) -> list[str]:
@@ -59,6 +60,7 @@ def _double_quoted(arg: str) -> str:
 
 # ----- kind --------------------------------------------------------------------------------------
 
+
 def kind_port_mappings(config_path: Path = KIND_CONFIG) -> list[tuple[str, int]]:
     """``(listenAddress, hostPort)`` of every extraPortMapping in the kind config (doctor checks them)."""
     hint = f"the workshop's config is {KIND_CONFIG}; kind's format: https://kind.sigs.k8s.io/docs/user/configuration/"
@@ -71,8 +73,11 @@ def kind_port_mappings(config_path: Path = KIND_CONFIG) -> list[tuple[str, int]]
     except yaml.YAMLError as exc:
         raise WorkshopError(f"kind config {config_path} is not valid YAML: {exc}", hint=hint) from None
     if config is not None and not isinstance(config, dict):
-        raise WorkshopError(f"kind config {config_path} is a YAML {type(config).__name__}, not a kind Cluster "
-                            "(a mapping with kind: Cluster and nodes)", hint=hint)
+        raise WorkshopError(
+            f"kind config {config_path} is a YAML {type(config).__name__}, not a kind Cluster "
+            "(a mapping with kind: Cluster and nodes)",
+            hint=hint,
+        )
     nodes = (config or {}).get("nodes") or []
     if not isinstance(nodes, list) or not all(isinstance(node, dict) for node in nodes):
         raise WorkshopError(f"kind config {config_path}: nodes must be a list of mappings", hint=hint)
@@ -80,15 +85,17 @@ def kind_port_mappings(config_path: Path = KIND_CONFIG) -> list[tuple[str, int]]
     for index, node in enumerate(nodes):
         port_mappings = node.get("extraPortMappings") or []
         if not isinstance(port_mappings, list) or not all(isinstance(m, dict) for m in port_mappings):
-            raise WorkshopError(f"kind config {config_path}: nodes[{index}].extraPortMappings must be a list of "
-                                "mappings", hint=hint)
+            raise WorkshopError(
+                f"kind config {config_path}: nodes[{index}].extraPortMappings must be a list of mappings", hint=hint
+            )
         for mapping in port_mappings:
             host_port = mapping.get("hostPort")
             if host_port is None or (type(host_port) is int and host_port == 0):  # 0: kind picks a port
                 continue
             if isinstance(host_port, bool) or not isinstance(host_port, int) or not 0 < host_port < 65536:
-                raise WorkshopError(f"kind config {config_path}: hostPort {host_port!r} is not a port "
-                                    "(1 to 65535)", hint=hint)
+                raise WorkshopError(
+                    f"kind config {config_path}: hostPort {host_port!r} is not a port (1 to 65535)", hint=hint
+                )
             mappings.append((str(mapping.get("listenAddress") or "0.0.0.0"), host_port))
     return mappings
 
@@ -98,8 +105,10 @@ def kind_clusters(runner: Runner) -> list[str]:
     result = runner.run(["kind", "get", "clusters"], check=False)
     if result is None or result.exited != 0:
         said = "" if result is None else (result.stderr or result.stdout or "").strip()
-        raise WorkshopError("cannot list kind clusters" + (f": {said.splitlines()[-1]}" if said else ""),
-                            hint="is Docker running? `invoke doctor` checks everything kind needs")
+        raise WorkshopError(
+            "cannot list kind clusters" + (f": {said.splitlines()[-1]}" if said else ""),
+            hint="is Docker running? `invoke doctor` checks everything kind needs",
+        )
     return [line.strip() for line in (result.stdout or "").splitlines() if line.strip()]
 
 
@@ -108,35 +117,69 @@ def kind_create_plan(name: str = KIND_CLUSTER_NAME, config_path: Path = KIND_CON
     _check_cluster_name(name, 40)
     config_path = Path(config_path)
     if not config_path.is_file():
-        raise WorkshopError(f"kind config not found: {config_path}",
-                            hint=f"the workshop's config is {KIND_CONFIG}")
+        raise WorkshopError(f"kind config not found: {config_path}", hint=f"the workshop's config is {KIND_CONFIG}")
     context = kind_context(name)
-    return Plan(f"kind cluster {name}", [
-        Step(title=f"create kind cluster {name} ({pin('kind', 'node_image').split('@')[0]})",
-             command=["kind", "create", "cluster", "--name", name, "--config", str(config_path),
-                      "--image", pin("kind", "node_image"), "--wait", "120s"],
-             is_done=lambda runner: name in kind_clusters(runner)),
-        Step(title="wait until the node is Ready",
-             waits=[["kubectl", "--context", context, "wait", "--for=condition=Ready", "nodes", "--all",
-                     "--timeout=180s"]],
-             diagnose=lambda runner: _output(runner, ["kubectl", "--context", context, "describe", "nodes"])),
-    ])
+    return Plan(
+        f"kind cluster {name}",
+        [
+            Step(
+                title=f"create kind cluster {name} ({pin('kind', 'node_image').split('@')[0]})",
+                command=[
+                    "kind",
+                    "create",
+                    "cluster",
+                    "--name",
+                    name,
+                    "--config",
+                    str(config_path),
+                    "--image",
+                    pin("kind", "node_image"),
+                    "--wait",
+                    "120s",
+                ],
+                is_done=lambda runner: name in kind_clusters(runner),
+            ),
+            Step(
+                title="wait until the node is Ready",
+                waits=[
+                    [
+                        "kubectl",
+                        "--context",
+                        context,
+                        "wait",
+                        "--for=condition=Ready",
+                        "nodes",
+                        "--all",
+                        "--timeout=180s",
+                    ]
+                ],
+                diagnose=lambda runner: _output(runner, ["kubectl", "--context", context, "describe", "nodes"]),
+            ),
+        ],
+    )
 
 
 def kind_delete_plan(name: str = KIND_CLUSTER_NAME) -> Plan:
     """Delete the kind cluster ``name`` and verify no node container of it is left."""
     _check_cluster_name(name, 40)
-    leftovers = ["docker", "ps", "--all", "--filter", f"label={KIND_NODE_LABEL}={name}",
-                 "--format", "{{.Names}}"]
-    return Plan(f"delete kind cluster {name}", [
-        Step(title=f"delete kind cluster {name}",
-             command=["kind", "delete", "cluster", "--name", name],
-             is_done=lambda runner: name not in kind_clusters(runner)),
-        Step(title=f"verify no container of kind cluster {name} is left",
-             waits=[expect_empty(leftovers)],
-             diagnose=lambda runner: "containers still there (remove with `docker rm -f NAME`):\n"
-                                     + _output(runner, leftovers)),
-    ])
+    leftovers = ["docker", "ps", "--all", "--filter", f"label={KIND_NODE_LABEL}={name}", "--format", "{{.Names}}"]
+    return Plan(
+        f"delete kind cluster {name}",
+        [
+            Step(
+                title=f"delete kind cluster {name}",
+                command=["kind", "delete", "cluster", "--name", name],
+                is_done=lambda runner: name not in kind_clusters(runner),
+            ),
+            Step(
+                title=f"verify no container of kind cluster {name} is left",
+                waits=[expect_empty(leftovers)],
+                diagnose=lambda runner: (
+                    "containers still there (remove with `docker rm -f NAME`):\n" + _output(runner, leftovers)
+                ),
+            ),
+        ],
+    )
 
 
 # ----- GKE ---------------------------------------------------------------------------------------
@@ -149,14 +192,20 @@ _MACHINE = re.compile(r"^[a-z][a-z0-9]*-[a-z]+(-[0-9]+)?$")
 #: Rough on-demand list prices in us-central1 (USD per hour), for the cost warning only.
 #: They change and differ per region: the warning says so and links the pricing pages.
 MACHINE_USD_PER_HOUR = {
-    "e2-standard-2": 0.067, "e2-standard-4": 0.134, "e2-standard-8": 0.268,
-    "n2-standard-2": 0.097, "n2-standard-4": 0.194, "n2-standard-8": 0.389,
+    "e2-standard-2": 0.067,
+    "e2-standard-4": 0.134,
+    "e2-standard-8": 0.268,
+    "n2-standard-2": 0.097,
+    "n2-standard-4": 0.194,
+    "n2-standard-8": 0.389,
 }
 GKE_CLUSTER_FEE_USD_PER_HOUR = 0.10
 LOAD_BALANCER_USD_PER_HOUR = 0.025
 PD_BALANCED_USD_PER_GB_MONTH = 0.10
-PRICING_PAGES = ("https://cloud.google.com/kubernetes-engine/pricing",
-                 "https://cloud.google.com/compute/vm-instance-pricing")
+PRICING_PAGES = (
+    "https://cloud.google.com/kubernetes-engine/pricing",
+    "https://cloud.google.com/compute/vm-instance-pricing",
+)
 #: Zones per region for a regional cluster (--num-nodes is per zone).
 ZONES_PER_REGION = 3
 
@@ -184,17 +233,22 @@ class GkeSpec:
 
     def __post_init__(self) -> None:
         if not self.project:
-            raise WorkshopError("a GCP project is required", hint="pass --project YOUR_PROJECT_ID "
-                                "(see `gcloud projects list`)")
+            raise WorkshopError(
+                "a GCP project is required", hint="pass --project YOUR_PROJECT_ID (see `gcloud projects list`)"
+            )
         if not _PROJECT.match(self.project):
-            raise WorkshopError(f"invalid GCP project id {self.project!r}",
-                                hint="project ids are 6-30 lowercase letters, digits and '-', "
-                                     "starting with a letter (see `gcloud projects list`)")
+            raise WorkshopError(
+                f"invalid GCP project id {self.project!r}",
+                hint="project ids are 6-30 lowercase letters, digits and '-', "
+                "starting with a letter (see `gcloud projects list`)",
+            )
         if self.region and self.zone:
-            raise WorkshopError(f"give a zone or a region, not both (zone {self.zone!r}, region {self.region!r})",
-                                hint=f"--zone {self.zone} makes a zonal cluster ({self.node_count} nodes); "
-                                     f"--region {self.region} a regional one ({ZONES_PER_REGION}x the nodes "
-                                     "and the cost)")
+            raise WorkshopError(
+                f"give a zone or a region, not both (zone {self.zone!r}, region {self.region!r})",
+                hint=f"--zone {self.zone} makes a zonal cluster ({self.node_count} nodes); "
+                f"--region {self.region} a regional one ({ZONES_PER_REGION}x the nodes "
+                "and the cost)",
+            )
         if not self.region and not self.zone:
             object.__setattr__(self, "zone", DEFAULT_ZONE)
         if self.region and not _REGION.match(self.region):
@@ -226,8 +280,18 @@ class GkeSpec:
         return ["gcloud", *args, "--project", self.project]
 
     def cluster_command(self, verb: str, *extra: str) -> list[str]:
-        return ["gcloud", "container", "clusters", verb, self.name, "--project", self.project,
-                "--location", self.location, *extra]
+        return [
+            "gcloud",
+            "container",
+            "clusters",
+            verb,
+            self.name,
+            "--project",
+            self.project,
+            "--location",
+            self.location,
+            *extra,
+        ]
 
 
 @dataclass(frozen=True)
@@ -237,16 +301,19 @@ class CostEstimate:
 
     def warning(self, spec: GkeSpec) -> str:
         if self.usd_per_hour is None:
-            head = (f"GKE costs money while it runs. No estimate for machine type {spec.machine_type}: "
-                    f"{self.breakdown}.")
+            head = f"GKE costs money while it runs. No estimate for machine type {spec.machine_type}: {self.breakdown}."
         else:
-            head = (f"GKE costs money while it runs: roughly ${self.usd_per_hour:.2f}/hour "
-                    f"(~${self.usd_per_hour * 24:.0f}/day) — {self.breakdown}. This is an ESTIMATE "
-                    "from us-central1 on-demand list prices; your region, discounts and free tier differ.")
-        return (f"{head}\nCheck {PRICING_PAGES[0]} and {PRICING_PAGES[1]}.\n"
-                f"Delete it when you are done: invoke gke.delete --project {spec.project} "
-                f"--{'region' if spec.region else 'zone'} {spec.location}"
-                + (f" --name {spec.name}" if spec.name != KIND_CLUSTER_NAME else ""))
+            head = (
+                f"GKE costs money while it runs: roughly ${self.usd_per_hour:.2f}/hour "
+                f"(~${self.usd_per_hour * 24:.0f}/day) — {self.breakdown}. This is an ESTIMATE "
+                "from us-central1 on-demand list prices; your region, discounts and free tier differ."
+            )
+        return (
+            f"{head}\nCheck {PRICING_PAGES[0]} and {PRICING_PAGES[1]}.\n"
+            f"Delete it when you are done: invoke gke.delete --project {spec.project} "
+            f"--{'region' if spec.region else 'zone'} {spec.location}"
+            + (f" --name {spec.name}" if spec.name != KIND_CLUSTER_NAME else "")
+        )
 
 
 def gke_cost_estimate(spec: GkeSpec) -> CostEstimate:
@@ -256,10 +323,13 @@ def gke_cost_estimate(spec: GkeSpec) -> CostEstimate:
         return CostEstimate(None, f"see the pricing pages for {spec.total_nodes} x {spec.machine_type}")
     disks = spec.total_nodes * spec.disk_size_gb * PD_BALANCED_USD_PER_GB_MONTH / 730
     total = spec.total_nodes * per_node + disks + GKE_CLUSTER_FEE_USD_PER_HOUR + LOAD_BALANCER_USD_PER_HOUR
-    return CostEstimate(total, f"{spec.total_nodes} x {spec.machine_type} at ~${per_node:.3f} + "
-                               f"{spec.total_nodes} x {spec.disk_size_gb} GB disk ~${disks:.2f} + "
-                               f"cluster fee ${GKE_CLUSTER_FEE_USD_PER_HOUR:.2f} + "
-                               f"1 load balancer ~${LOAD_BALANCER_USD_PER_HOUR:.3f}")
+    return CostEstimate(
+        total,
+        f"{spec.total_nodes} x {spec.machine_type} at ~${per_node:.3f} + "
+        f"{spec.total_nodes} x {spec.disk_size_gb} GB disk ~${disks:.2f} + "
+        f"cluster fee ${GKE_CLUSTER_FEE_USD_PER_HOUR:.2f} + "
+        f"1 load balancer ~${LOAD_BALANCER_USD_PER_HOUR:.3f}",
+    )
 
 
 def gke_cluster_exists(runner: Runner, spec: GkeSpec) -> bool:
@@ -270,49 +340,125 @@ def gke_create_plan(spec: GkeSpec) -> Plan:
     """Create the GKE cluster (skipped when it exists), fetch its credentials, wait for nodes."""
     create = spec.cluster_command(
         "create",
-        "--release-channel", pin("gke", "release_channel"),
-        "--cluster-version", pin("gke", "cluster_version"),
-        "--machine-type", spec.machine_type,
-        "--num-nodes", str(spec.node_count),
-        "--disk-size", str(spec.disk_size_gb),
-        "--labels", f"workshop={KIND_CLUSTER_NAME}")
-    return Plan(f"GKE cluster {spec.name} in {spec.project}/{spec.location}", [
-        Step(title="enable the Kubernetes Engine API",
-             command=spec.gcloud("services", "enable", "container.googleapis.com")),
-        Step(title=f"create GKE cluster {spec.name} ({spec.total_nodes} x {spec.machine_type})",
-             command=create, is_done=lambda runner: gke_cluster_exists(runner, spec)),
-        Step(title=f"fetch credentials (kube context {spec.context})",
-             command=spec.cluster_command("get-credentials")),
-        Step(title="wait until the nodes are Ready",
-             waits=[["kubectl", "--context", spec.context, "wait", "--for=condition=Ready", "nodes",
-                     "--all", "--timeout=300s"]],
-             diagnose=lambda runner: _output(runner, ["kubectl", "--context", spec.context, "get",
-                                                      "nodes", "-o", "wide"])),
-    ])
+        "--release-channel",
+        pin("gke", "release_channel"),
+        "--cluster-version",
+        pin("gke", "cluster_version"),
+        "--machine-type",
+        spec.machine_type,
+        "--num-nodes",
+        str(spec.node_count),
+        "--disk-size",
+        str(spec.disk_size_gb),
+        "--labels",
+        f"workshop={KIND_CLUSTER_NAME}",
+    )
+    return Plan(
+        f"GKE cluster {spec.name} in {spec.project}/{spec.location}",
+        [
+            Step(
+                title="enable the Kubernetes Engine API",
+                command=spec.gcloud("services", "enable", "container.googleapis.com"),
+            ),
+            Step(
+                title=f"create GKE cluster {spec.name} ({spec.total_nodes} x {spec.machine_type})",
+                command=create,
+                is_done=lambda runner: gke_cluster_exists(runner, spec),
+            ),
+            Step(
+                title=f"fetch credentials (kube context {spec.context})",
+                command=spec.cluster_command("get-credentials"),
+            ),
+            Step(
+                title="wait until the nodes are Ready",
+                waits=[
+                    [
+                        "kubectl",
+                        "--context",
+                        spec.context,
+                        "wait",
+                        "--for=condition=Ready",
+                        "nodes",
+                        "--all",
+                        "--timeout=300s",
+                    ]
+                ],
+                diagnose=lambda runner: _output(
+                    runner, ["kubectl", "--context", spec.context, "get", "nodes", "-o", "wide"]
+                ),
+            ),
+        ],
+    )
 
 
 def gke_leftover_queries(spec: GkeSpec) -> dict[str, list[str]]:
     """gcloud list commands that print what is left of the cluster (nothing, once deleted)."""
     namespace, service = INGRESS_SERVICE
     return {
-        "GKE cluster": ["gcloud", "container", "clusters", "list", "--project", spec.project,
-                        "--filter", f"name={spec.name}", "--format", "value(name,location)"],
+        "GKE cluster": [
+            "gcloud",
+            "container",
+            "clusters",
+            "list",
+            "--project",
+            spec.project,
+            "--filter",
+            f"name={spec.name}",
+            "--format",
+            "value(name,location)",
+        ],
         # Created with the cluster (gke-NAME-<hash>-all/-ssh/-vms...).
-        "cluster firewall rules": ["gcloud", "compute", "firewall-rules", "list", "--project", spec.project,
-                           "--filter", f"name~^gke-{spec.name}-", "--format", "value(name)"],
+        "cluster firewall rules": [
+            "gcloud",
+            "compute",
+            "firewall-rules",
+            "list",
+            "--project",
+            spec.project,
+            "--filter",
+            f"name~^gke-{spec.name}-",
+            "--format",
+            "value(name)",
+        ],
         # Made for the ingress gateway's LoadBalancer Service: Kubernetes' GCE load balancer code
         # writes {"kubernetes.io/service-name":"<namespace>/<name>"} into their descriptions.
         "load balancer forwarding rules": [
-            "gcloud", "compute", "forwarding-rules", "list", "--project", spec.project,
-            "--filter", f"description~{namespace}/{service}", "--format", "value(name,region)"],
+            "gcloud",
+            "compute",
+            "forwarding-rules",
+            "list",
+            "--project",
+            spec.project,
+            "--filter",
+            f"description~{namespace}/{service}",
+            "--format",
+            "value(name,region)",
+        ],
         "load balancer firewall rules": [
-            "gcloud", "compute", "firewall-rules", "list", "--project", spec.project,
-            "--filter", f"description~{namespace}/{service}", "--format", "value(name)"],
+            "gcloud",
+            "compute",
+            "firewall-rules",
+            "list",
+            "--project",
+            spec.project,
+            "--filter",
+            f"description~{namespace}/{service}",
+            "--format",
+            "value(name)",
+        ],
         # Disks provisioned for PersistentVolumeClaims (e.g. the model store) that nothing uses.
         "unattached volume disks": [
-            "gcloud", "compute", "disks", "list", "--project", spec.project,
-            "--filter", "description~kubernetes.io/created-for/pvc AND -users:*",
-            "--format", "value(name,zone)"],
+            "gcloud",
+            "compute",
+            "disks",
+            "list",
+            "--project",
+            spec.project,
+            "--filter",
+            "description~kubernetes.io/created-for/pvc AND -users:*",
+            "--format",
+            "value(name,zone)",
+        ],
     }
 
 
@@ -324,27 +470,51 @@ def gke_delete_plan(spec: GkeSpec) -> Plan:
     """
     namespace, service = INGRESS_SERVICE
     gone = lambda runner: not gke_cluster_exists(runner, spec)  # noqa: E731 - a tiny shared predicate
-    plan = Plan(f"delete GKE cluster {spec.name} in {spec.project}/{spec.location}", [
-        Step(title="fetch credentials", command=spec.cluster_command("get-credentials"), is_done=gone),
-        Step(title=f"delete the LoadBalancer Service {namespace}/{service} (releases its load balancer)",
-             command=["kubectl", "--context", spec.context, "delete", "service", service, "-n", namespace,
-                      "--ignore-not-found", "--wait=true", "--timeout=300s"],
-             is_done=gone),
-        Step(title=f"delete GKE cluster {spec.name}", command=spec.cluster_command("delete", "--quiet"),
-             is_done=gone),
-    ])
+    plan = Plan(
+        f"delete GKE cluster {spec.name} in {spec.project}/{spec.location}",
+        [
+            Step(title="fetch credentials", command=spec.cluster_command("get-credentials"), is_done=gone),
+            Step(
+                title=f"delete the LoadBalancer Service {namespace}/{service} (releases its load balancer)",
+                command=[
+                    "kubectl",
+                    "--context",
+                    spec.context,
+                    "delete",
+                    "service",
+                    service,
+                    "-n",
+                    namespace,
+                    "--ignore-not-found",
+                    "--wait=true",
+                    "--timeout=300s",
+                ],
+                is_done=gone,
+            ),
+            Step(
+                title=f"delete GKE cluster {spec.name}", command=spec.cluster_command("delete", "--quiet"), is_done=gone
+            ),
+        ],
+    )
     for what, query in gke_leftover_queries(spec).items():
-        plan.add(Step(title=f"verify no {what} left", waits=[expect_empty(query)],
-                      diagnose=lambda runner, what=what, query=query: _leftover_report(runner, what, query)))
+        plan.add(
+            Step(
+                title=f"verify no {what} left",
+                waits=[expect_empty(query)],
+                diagnose=lambda runner, what=what, query=query: _leftover_report(runner, what, query),
+            )
+        )
     return plan
 
 
 def _leftover_report(runner: Runner, what: str, query: list[str]) -> str:
     found = _output(runner, query)
-    return (f"{what} still exist(s) (they keep costing money):\n{found}\n"
-            f"Listed by: {shlex.join(query)}\nDelete them in the Cloud Console or with gcloud, "
-            "then run the same delete task again to re-verify. (A filter can also match resources "
-            "of another cluster in the same project: check the names before deleting.)")
+    return (
+        f"{what} still exist(s) (they keep costing money):\n{found}\n"
+        f"Listed by: {shlex.join(query)}\nDelete them in the Cloud Console or with gcloud, "
+        "then run the same delete task again to re-verify. (A filter can also match resources "
+        "of another cluster in the same project: check the names before deleting.)"
+    )
 
 
 def _output(runner: Runner, argv: list[str]) -> str:

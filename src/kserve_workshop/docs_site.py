@@ -37,6 +37,7 @@ _SECTION_NUMBER = re.compile(r"^\d+\.\s*")
 
 # ----- labs: discovered from notebooks/ ----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Lab:
     """One master notebook, as the site shows it."""
@@ -86,20 +87,33 @@ def read_lab(path: Path) -> Lab:
         notebook = json.loads(path.read_text(encoding="utf-8"))
         cells = notebook["cells"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise WorkshopError(f"{path} is not a readable notebook ({exc})",
-                            hint="fix or remove it: every notebooks/NN-*.ipynb becomes a page of the docs") from None
+        raise WorkshopError(
+            f"{path} is not a readable notebook ({exc})",
+            hint="fix or remove it: every notebooks/NN-*.ipynb becomes a page of the docs",
+        ) from None
     title = _title(cells)
     if title is None:
-        raise WorkshopError(f"{path.name} has no '# Lab N — topic' heading in its first markdown cell",
-                            hint="the heading is the lab's title in the docs' navigation")
+        raise WorkshopError(
+            f"{path.name} has no '# Lab N — topic' heading in its first markdown cell",
+            hint="the heading is the lab's title in the docs' navigation",
+        )
     match = _LAB_TITLE.match(title)
     code = [_source(cell) for cell in cells if cell.get("cell_type") == "code"]
-    plots = sum(1 for cell in cells for output in cell.get("outputs", [])
-                if any(kind.startswith("image/") for kind in (output.get("data") or {})))
-    return Lab(path=path, title=title, topic=match.group(2).strip() if match else title,
-               sections=_sections(cells),
-               code_cells=len(code), cluster_cells=sum(src.lstrip().startswith(_CLUSTER_MAGIC) for src in code),
-               plots=plots)
+    plots = sum(
+        1
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if any(kind.startswith("image/") for kind in (output.get("data") or {}))
+    )
+    return Lab(
+        path=path,
+        title=title,
+        topic=match.group(2).strip() if match else title,
+        sections=_sections(cells),
+        code_cells=len(code),
+        cluster_cells=sum(src.lstrip().startswith(_CLUSTER_MAGIC) for src in code),
+        plots=plots,
+    )
 
 
 def discover_labs(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Lab]:
@@ -115,8 +129,13 @@ def _source(cell: dict) -> str:
 
 
 def _sections(cells: list[dict]) -> tuple[str, ...]:
-    headings = [line[3:].strip() for cell in cells if cell.get("cell_type") == "markdown"
-                for line in _source(cell).splitlines() if line.startswith("## ")]
+    headings = [
+        line[3:].strip()
+        for cell in cells
+        if cell.get("cell_type") == "markdown"
+        for line in _source(cell).splitlines()
+        if line.startswith("## ")
+    ]
     return tuple(_SECTION_NUMBER.sub("", h) for h in headings if h.lower() not in {"recap", "summary"})
 
 
@@ -142,12 +161,15 @@ def expand_nav(nav: list, labs: Iterable[Lab]) -> list:
             found = True
         expanded.append(item)
     if not found:
-        raise WorkshopError(f"mkdocs.yml's nav has no '{LABS_SECTION}' section for the lab pages",
-                            hint=f"add `- {LABS_SECTION}: [labs/index.md]` to the nav")
+        raise WorkshopError(
+            f"mkdocs.yml's nav has no '{LABS_SECTION}' section for the lab pages",
+            hint=f"add `- {LABS_SECTION}: [labs/index.md]` to the nav",
+        )
     return expanded
 
 
 # ----- generated tables -------------------------------------------------------------------------
+
 
 def flatten_pins(table: dict, prefix: str = "") -> list[tuple[str, str, Any]]:
     """``versions.toml`` as rows (section, key, value); nested tables become ``kind.sha256``."""
@@ -178,8 +200,9 @@ def versions_table() -> str:
     sums = [(s, k, v) for s, k, v in rows if s.endswith(".sha256")]
     header = ["Component", "Setting", "Value"]
     main = _markdown_table(header, ([f"**{s}**", k, _cell(v)] for s, k, v in pins))
-    checksums = _markdown_table(["Tool", "Platform", "SHA-256"],
-                                ([f"**{s.removesuffix('.sha256')}**", k, _cell(v)] for s, k, v in sums))
+    checksums = _markdown_table(
+        ["Tool", "Platform", "SHA-256"], ([f"**{s.removesuffix('.sha256')}**", k, _cell(v)] for s, k, v in sums)
+    )
     return f"{main}\n\n#### Download checksums\n\n{checksums}\n"
 
 
@@ -205,12 +228,14 @@ def task_rows() -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 def tasks_table() -> str:
     """A Markdown table of every task: name, what it does, its flags (hover a flag for its help)."""
+
     def flags(items: list[tuple[str, str]]) -> str:
         return ", ".join(flag for flag, _ in items) or "—"
 
-    return _markdown_table(["Task", "What it does", "Flags"],
-                           ([f"`invoke {name}`", doc.replace("|", "\\|"), flags(items)]
-                            for name, doc, items in task_rows()))
+    return _markdown_table(
+        ["Task", "What it does", "Flags"],
+        ([f"`invoke {name}`", doc.replace("|", "\\|"), flags(items)] for name, doc, items in task_rows()),
+    )
 
 
 def task_flags(name: str) -> str:
@@ -223,6 +248,7 @@ def task_flags(name: str) -> str:
 
 def labs_table(page_dir: str = "") -> str:
     """The labs in order: title (linked from a page in ``page_dir``), its steps, what needs a cluster."""
+
     def cluster(lab: Lab) -> str:
         if not lab.cluster_cells:
             return "runs entirely on your machine"
@@ -231,19 +257,27 @@ def labs_table(page_dir: str = "") -> str:
     def link(lab: Lab) -> str:
         return f"[{lab.nav_title}]({posixpath.relpath(lab.src_uri, page_dir or '.')})"
 
-    return _markdown_table(["Lab", "What you do", "Cluster"],
-                           ([link(lab), " · ".join(lab.sections).replace("|", "\\|"), cluster(lab)] for lab in discover_labs()))
+    return _markdown_table(
+        ["Lab", "What you do", "Cluster"],
+        ([link(lab), " · ".join(lab.sections).replace("|", "\\|"), cluster(lab)] for lab in discover_labs()),
+    )
 
 
 def labs_downloads(page_dir: str = "") -> str:
     """Each lab with a download link for its student notebook (from a page in ``page_dir``)."""
+
     def link(lab: Lab) -> str:
         target = posixpath.relpath(f"{DOWNLOADS_URI_DIR}/{lab.path.name}", page_dir or ".")
         return f"[`{lab.path.name}`]({target})"
 
-    return _markdown_table(["Lab", "Student notebook (exercises blanked)"],
-                           ([lab.nav_title.replace("|", "\\|"), link(lab)] for lab in discover_labs()
-                            if (STUDENT_LABS_DIR / lab.path.name).is_file()))
+    return _markdown_table(
+        ["Lab", "Student notebook (exercises blanked)"],
+        (
+            [lab.nav_title.replace("|", "\\|"), link(lab)]
+            for lab in discover_labs()
+            if (STUDENT_LABS_DIR / lab.path.name).is_file()
+        ),
+    )
 
 
 def learning_path() -> str:
@@ -266,8 +300,12 @@ def components_table() -> str:
     def row(component) -> list[str]:
         instance = component("docs")  # the context only matters when a plan runs
         what = component.summary.split(": ", 1)[-1] if ": " in component.summary else component.summary
-        return [f"`{component.name}`", what.replace("|", "\\|"), f"`{instance.namespace}`" if instance.namespace else "—",
-                _cell(instance.pinned_version())]
+        return [
+            f"`{component.name}`",
+            what.replace("|", "\\|"),
+            f"`{instance.namespace}`" if instance.namespace else "—",
+            _cell(instance.pinned_version()),
+        ]
 
     return _markdown_table(["Component", "What it installs", "Namespace", "Pinned"], (row(c) for c in COMPONENTS))
 
@@ -280,8 +318,10 @@ def gke_cost() -> str:
     estimate = gke_cost_estimate(spec)
     if estimate.usd_per_hour is None:  # pragma: no cover - the default machine type has a price
         return estimate.breakdown
-    return (f"about **${estimate.usd_per_hour:.2f} per hour** (~${estimate.usd_per_hour * 24:.0f} per day, "
-            f"~${estimate.usd_per_hour * 24 * 30:.0f} per month left running): {estimate.breakdown}")
+    return (
+        f"about **${estimate.usd_per_hour:.2f} per hour** (~${estimate.usd_per_hour * 24:.0f} per day, "
+        f"~${estimate.usd_per_hour * 24 * 30:.0f} per month left running): {estimate.breakdown}"
+    )
 
 
 def runtime_images_table() -> str:
@@ -298,16 +338,29 @@ def define_env(env) -> None:
 
     from kserve_workshop.docs_pages.outputs import captured_output, expected_output
 
-    for function in (versions_table, tasks_table, task_flags, labs_table, learning_path, components_table,
-                     gke_cost, runtime_images_table, expected_output, captured_output, labs_downloads):
+    for function in (
+        versions_table,
+        tasks_table,
+        task_flags,
+        labs_table,
+        learning_path,
+        components_table,
+        gke_cost,
+        runtime_images_table,
+        expected_output,
+        captured_output,
+        labs_downloads,
+    ):
         env.macro(function)
     env.macro(versions.pin, "pin")
     env.variables["workshop"] = {
         "cluster": kube.WORKSHOP_CLUSTER,
         "context": kube.WORKSHOP_CONTEXT,
         "kind_config": str(cluster.KIND_CONFIG.relative_to(REPO_ROOT)),
-        "cpu_min": doctor.CPU_MIN, "cpu_good": doctor.CPU_GOOD,
-        "memory_min_gib": doctor.MEMORY_MIN_GIB, "memory_good_gib": doctor.MEMORY_GOOD_GIB,
+        "cpu_min": doctor.CPU_MIN,
+        "cpu_good": doctor.CPU_GOOD,
+        "memory_min_gib": doctor.MEMORY_MIN_GIB,
+        "memory_good_gib": doctor.MEMORY_GOOD_GIB,
         "inotify": " ".join(f"fs.inotify.{k}={v}" for k, v in doctor.INOTIFY_RECOMMENDED.items()),
         "platform_budget": budget.platform_totals(get_profile("laptop")).summary(),
         "gke_defaults": cluster.GkeSpec(project="your-project"),
@@ -317,17 +370,35 @@ def define_env(env) -> None:
 
 # ----- building -------------------------------------------------------------------------------------
 
+
 def build_command(site_dir: Path, *, strict: bool = True) -> list[str]:
     """``mkdocs build`` for this repository's site into ``site_dir``."""
-    argv = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(MKDOCS_CONFIG),
-            "--site-dir", str(site_dir), "--quiet"]
+    argv = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--config-file",
+        str(MKDOCS_CONFIG),
+        "--site-dir",
+        str(site_dir),
+        "--quiet",
+    ]
     return argv + (["--strict"] if strict else [])
 
 
 def serve_command(port: int) -> list[str]:
     """``mkdocs serve`` bound to loopback only."""
-    return [sys.executable, "-m", "mkdocs", "serve", "--config-file", str(MKDOCS_CONFIG),
-            "--dev-addr", f"127.0.0.1:{port}"]
+    return [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "serve",
+        "--config-file",
+        str(MKDOCS_CONFIG),
+        "--dev-addr",
+        f"127.0.0.1:{port}",
+    ]
 
 
 def default_site_dir() -> Path:
@@ -336,8 +407,12 @@ def default_site_dir() -> Path:
 
 
 #: The Python packages the site is built with (the ``docs`` extra of pyproject.toml).
-DOCS_MODULES = {"mkdocs": "mkdocs", "material": "mkdocs-material", "mkdocs_jupyter": "mkdocs-jupyter",
-                "mkdocs_macros": "mkdocs-macros-plugin"}
+DOCS_MODULES = {
+    "mkdocs": "mkdocs",
+    "material": "mkdocs-material",
+    "mkdocs_jupyter": "mkdocs-jupyter",
+    "mkdocs_macros": "mkdocs-macros-plugin",
+}
 
 
 def missing_docs_packages() -> list[str]:
@@ -348,6 +423,7 @@ def missing_docs_packages() -> list[str]:
 
 # ----- mkdocs hook events ---------------------------------------------------------------------------
 # mkdocs calls these by name because mkdocs.yml lists this file under `hooks:`.
+
 
 def _plugin_error(exc: WorkshopError):
     from mkdocs.exceptions import PluginError

@@ -26,7 +26,7 @@ from .errors import WorkshopError
 from .versions import pin
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
-GIB = 1024 ** 3
+GIB = 1024**3
 #: kind's recommended Linux inotify limits ("Pod errors due to too many open files", kind known issues).
 INOTIFY_RECOMMENDED = {"max_user_watches": 524288, "max_user_instances": 512}
 #: Below the first figure the platform does not fit; below the second, models will be tight.
@@ -52,8 +52,7 @@ class CommandOutput:
 
 def _run(argv: list[str]) -> CommandOutput:
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False,
-                              env=tools.tool_env())
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, env=tools.tool_env())
     except FileNotFoundError:
         return CommandOutput(127, "", f"{argv[0]}: not found")
     except subprocess.TimeoutExpired:
@@ -96,6 +95,7 @@ class Probes:
 
 # ----- versions ----------------------------------------------------------------------------------
 
+
 def version_tuple(text: str | None) -> tuple[int, ...] | None:
     """``"v1.34.0-gke.1"`` -> ``(1, 34, 0)``; None when there is no leading version."""
     if not text:
@@ -129,8 +129,9 @@ def _found_tool(probes: Probes, tool: str, min_parts: int = 1) -> tuple[str, str
         return DoctorResult(tool, FAIL, "not found", f"run `invoke tools` (installs the pinned {tool} in .bin/)")
     have = version_tuple(found)
     if have is None or len(have) < min_parts:
-        return DoctorResult(tool, FAIL, f"{path}: cannot tell its version ({error or 'unexpected output'})",
-                            "run `invoke tools`")
+        return DoctorResult(
+            tool, FAIL, f"{path}: cannot tell its version ({error or 'unexpected output'})", "run `invoke tools`"
+        )
     return path, found, have
 
 
@@ -142,11 +143,19 @@ def check_kind(probes: Probes) -> DoctorResult:
     path, found, have = found_tool
     want = version_tuple(wanted)
     if have < want:
-        return DoctorResult("kind", FAIL, f"{found} at {path}; the pinned node image needs {wanted}",
-                            "run `invoke tools` (the project-local kind comes first on the tasks' PATH)")
+        return DoctorResult(
+            "kind",
+            FAIL,
+            f"{found} at {path}; the pinned node image needs {wanted}",
+            "run `invoke tools` (the project-local kind comes first on the tasks' PATH)",
+        )
     if have > want:
-        return DoctorResult("kind", WARN, f"{found} at {path}, newer than the pinned {wanted}",
-                            f"the node image is built for kind {wanted}; `invoke tools` installs that one")
+        return DoctorResult(
+            "kind",
+            WARN,
+            f"{found} at {path}, newer than the pinned {wanted}",
+            f"the node image is built for kind {wanted}; `invoke tools` installs that one",
+        )
     return DoctorResult("kind", PASS, f"{found} ({path})")
 
 
@@ -158,11 +167,11 @@ def check_helm(probes: Probes) -> DoctorResult:
     path, found, have = found_tool
     want = version_tuple(wanted)
     if have[0] != want[0]:
-        return DoctorResult("helm", FAIL, f"{found} at {path}; the workshop needs helm {want[0]}.x ({wanted})",
-                            "run `invoke tools`")
+        return DoctorResult(
+            "helm", FAIL, f"{found} at {path}; the workshop needs helm {want[0]}.x ({wanted})", "run `invoke tools`"
+        )
     if have < want:
-        return DoctorResult("helm", WARN, f"{found} at {path}, older than the pinned {wanted}",
-                            "run `invoke tools`")
+        return DoctorResult("helm", WARN, f"{found} at {path}, older than the pinned {wanted}", "run `invoke tools`")
     return DoctorResult("helm", PASS, f"{found} ({path})")
 
 
@@ -181,10 +190,13 @@ def check_kubectl(probes: Probes, target: str = "kind") -> DoctorResult:
     path, found, have = found_tool
     skew = abs(have[1] - cluster_minor[1]) if have[0] == cluster_minor[0] else 99
     if skew > 1:
-        return DoctorResult("kubectl", FAIL,
-                            f"{found} at {path}; the cluster runs Kubernetes "
-                            f"{'.'.join(map(str, cluster_minor))} and kubectl supports one minor version either side",
-                            f"run `invoke tools` (installs kubectl {pin('kubectl')})")
+        return DoctorResult(
+            "kubectl",
+            FAIL,
+            f"{found} at {path}; the cluster runs Kubernetes "
+            f"{'.'.join(map(str, cluster_minor))} and kubectl supports one minor version either side",
+            f"run `invoke tools` (installs kubectl {pin('kubectl')})",
+        )
     return DoctorResult("kubectl", PASS, f"{found} ({path})")
 
 
@@ -218,29 +230,45 @@ def docker_info(probes: Probes) -> tuple[dict | None, str]:
 
 def check_docker_daemon(info: dict | None, why: str) -> DoctorResult:
     if info is None:
-        return DoctorResult("docker daemon", FAIL, f"not reachable: {why}",
-                            "start Docker Desktop, or the engine on Linux (`sudo systemctl start docker`); "
-                            "on Linux also add yourself to the docker group (`sudo usermod -aG docker $USER`, "
-                            "then log in again)")
-    return DoctorResult("docker daemon", PASS,
-                        f"running (server {info.get('ServerVersion', '?')}, {info.get('OperatingSystem', '?')})")
+        return DoctorResult(
+            "docker daemon",
+            FAIL,
+            f"not reachable: {why}",
+            "start Docker Desktop, or the engine on Linux (`sudo systemctl start docker`); "
+            "on Linux also add yourself to the docker group (`sudo usermod -aG docker $USER`, "
+            "then log in again)",
+        )
+    return DoctorResult(
+        "docker daemon", PASS, f"running (server {info.get('ServerVersion', '?')}, {info.get('OperatingSystem', '?')})"
+    )
 
 
 def check_docker_resources(info: dict | None) -> DoctorResult:
     if info is None:
-        return DoctorResult("docker CPU/memory", WARN, "not checked: the Docker daemon did not answer",
-                            "fix the Docker daemon first")
+        return DoctorResult(
+            "docker CPU/memory", WARN, "not checked: the Docker daemon did not answer", "fix the Docker daemon first"
+        )
     cpus = int(info.get("NCPU") or 0)
     memory = float(info.get("MemTotal") or 0) / GIB
     found = f"{cpus} CPUs, {memory:.1f} GiB available to Docker"
-    fix = (f"give Docker at least {CPU_GOOD} CPUs and {MEMORY_GOOD_GIB} GB (Docker Desktop: Settings > "
-           "Resources); on Linux Docker uses the whole machine")
+    fix = (
+        f"give Docker at least {CPU_GOOD} CPUs and {MEMORY_GOOD_GIB} GB (Docker Desktop: Settings > "
+        "Resources); on Linux Docker uses the whole machine"
+    )
     if cpus < CPU_MIN or memory < MEMORY_MIN_GIB:
-        return DoctorResult("docker CPU/memory", FAIL,
-                            f"{found}; the platform needs at least {CPU_MIN} CPUs and {MEMORY_MIN_GIB} GiB", fix)
+        return DoctorResult(
+            "docker CPU/memory",
+            FAIL,
+            f"{found}; the platform needs at least {CPU_MIN} CPUs and {MEMORY_MIN_GIB} GiB",
+            fix,
+        )
     if cpus < CPU_GOOD or memory < MEMORY_GOOD_GIB:
-        return DoctorResult("docker CPU/memory", WARN,
-                            f"{found}; {CPU_GOOD} CPUs and {MEMORY_GOOD_GIB} GiB leave room for the labs' models", fix)
+        return DoctorResult(
+            "docker CPU/memory",
+            WARN,
+            f"{found}; {CPU_GOOD} CPUs and {MEMORY_GOOD_GIB} GiB leave room for the labs' models",
+            fix,
+        )
     return DoctorResult("docker CPU/memory", PASS, found)
 
 
@@ -251,8 +279,14 @@ def check_ports(probes: Probes, config_path: Path, cluster_name: str) -> list[Do
     except WorkshopError as exc:
         return [DoctorResult("host ports", FAIL, exc.message, f"restore {cluster.KIND_CONFIG}")]
     if not mappings:
-        return [DoctorResult("host ports", WARN, f"{config_path} maps no host ports: the ingress will not be "
-                             "reachable from this machine", f"restore {cluster.KIND_CONFIG}")]
+        return [
+            DoctorResult(
+                "host ports",
+                WARN,
+                f"{config_path} maps no host ports: the ingress will not be reachable from this machine",
+                f"restore {cluster.KIND_CONFIG}",
+            )
+        ]
     existing = _kind_clusters(probes)
     results = []
     for host, port in mappings:
@@ -262,10 +296,15 @@ def check_ports(probes: Probes, config_path: Path, cluster_name: str) -> list[Do
         elif probes.port_free(host, port):
             results.append(DoctorResult(name, PASS, "free"))
         else:
-            results.append(DoctorResult(
-                name, FAIL, "in use by another program (kind maps the ingress there)",
-                f"stop that program (find it: `lsof -nP -iTCP:{port} -sTCP:LISTEN` or `ss -ltnp 'sport = :{port}'`), "
-                f"or change hostPort in {config_path}"))
+            results.append(
+                DoctorResult(
+                    name,
+                    FAIL,
+                    "in use by another program (kind maps the ingress there)",
+                    f"stop that program (find it: `lsof -nP -iTCP:{port} -sTCP:LISTEN` or `ss -ltnp 'sport = :{port}'`), "
+                    f"or change hostPort in {config_path}",
+                )
+            )
     return results
 
 
@@ -281,12 +320,19 @@ def check_architecture(probes: Probes) -> DoctorResult:
     if machine in {"x86_64", "amd64"}:
         return DoctorResult("CPU architecture", PASS, f"{machine} (every pinned image has amd64)")
     if machine in {"arm64", "aarch64"}:
-        return DoctorResult("CPU architecture", WARN,
-                            f"{machine}: kind, the node image and KServe's images support arm64, but MLServer "
-                            "(KServe's default for protocolVersion v2) has no arm64 image",
-                            "keep `runtime: kserve-sklearnserver` in InferenceServices (the labs do)")
-    return DoctorResult("CPU architecture", FAIL, f"{machine}: kind node images exist only for amd64 and arm64",
-                        "use an amd64 or arm64 machine, or GKE (`invoke gke.create`)")
+        return DoctorResult(
+            "CPU architecture",
+            WARN,
+            f"{machine}: kind, the node image and KServe's images support arm64, but MLServer "
+            "(KServe's default for protocolVersion v2) has no arm64 image",
+            "keep `runtime: kserve-sklearnserver` in InferenceServices (the labs do)",
+        )
+    return DoctorResult(
+        "CPU architecture",
+        FAIL,
+        f"{machine}: kind node images exist only for amd64 and arm64",
+        "use an amd64 or arm64 machine, or GKE (`invoke gke.create`)",
+    )
 
 
 def check_inotify(probes: Probes) -> DoctorResult:
@@ -298,20 +344,22 @@ def check_inotify(probes: Probes) -> DoctorResult:
         try:
             values[key] = int((raw or "").strip())
         except ValueError:
-            return DoctorResult("inotify limits", WARN, f"cannot read fs.inotify.{key}",
-                                _inotify_fix())
+            return DoctorResult("inotify limits", WARN, f"cannot read fs.inotify.{key}", _inotify_fix())
         if values[key] < wanted:
             low.append(f"{key}={values[key]} (kind recommends {wanted})")
     if low:
-        return DoctorResult("inotify limits", WARN,
-                            "low: " + ", ".join(low) + "; pods may fail with 'too many open files'", _inotify_fix())
+        return DoctorResult(
+            "inotify limits",
+            WARN,
+            "low: " + ", ".join(low) + "; pods may fail with 'too many open files'",
+            _inotify_fix(),
+        )
     return DoctorResult("inotify limits", PASS, ", ".join(f"{k}={v}" for k, v in values.items()))
 
 
 def _inotify_fix() -> str:
     settings = " ".join(f"fs.inotify.{k}={v}" for k, v in INOTIFY_RECOMMENDED.items())
-    return (f"`sudo sysctl {settings}`; to keep it after a reboot put those lines in "
-            "/etc/sysctl.d/99-kind.conf")
+    return f"`sudo sysctl {settings}`; to keep it after a reboot put those lines in /etc/sysctl.d/99-kind.conf"
 
 
 def check_kube_context(probes: Probes, cluster_name: str) -> DoctorResult:
@@ -321,36 +369,59 @@ def check_kube_context(probes: Probes, cluster_name: str) -> DoctorResult:
         return DoctorResult("kube context", PASS, "none set yet (creating the cluster sets it)")
     if context == workshop or kube.is_workshop_context(context):
         return DoctorResult("kube context", PASS, context)
-    return DoctorResult("kube context", WARN,
-                        f"current context is {context!r}, not the workshop's {workshop!r}",
-                        f"workshop tasks act only on {workshop} unless you name another context and pass --yes; "
-                        f"switch with `kubectl config use-context {workshop}` once the cluster exists")
+    return DoctorResult(
+        "kube context",
+        WARN,
+        f"current context is {context!r}, not the workshop's {workshop!r}",
+        f"workshop tasks act only on {workshop} unless you name another context and pass --yes; "
+        f"switch with `kubectl config use-context {workshop}` once the cluster exists",
+    )
 
 
 def check_gcloud(probes: Probes) -> list[DoctorResult]:
     path, found, error = _tool_version(probes, "gcloud")
     results = []
     if not path:
-        results.append(DoctorResult("gcloud", FAIL, "not found",
-                                    "install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"))
+        results.append(
+            DoctorResult(
+                "gcloud", FAIL, "not found", "install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+            )
+        )
     else:
-        results.append(DoctorResult("gcloud", PASS if found else WARN,
-                                    f"Google Cloud SDK {found} ({path})" if found else
-                                    f"{path}: cannot tell its version ({error or 'unexpected output'})"))
+        results.append(
+            DoctorResult(
+                "gcloud",
+                PASS if found else WARN,
+                f"Google Cloud SDK {found} ({path})"
+                if found
+                else f"{path}: cannot tell its version ({error or 'unexpected output'})",
+            )
+        )
     if probes.which("gke-gcloud-auth-plugin"):
         results.append(DoctorResult("gke-gcloud-auth-plugin", PASS, "found"))
     else:
-        results.append(DoctorResult("gke-gcloud-auth-plugin", FAIL, "not found (kubectl needs it for GKE)",
-                                    "`gcloud components install gke-gcloud-auth-plugin` (or your package "
-                                    "manager's google-cloud-cli-gke-gcloud-auth-plugin)"))
+        results.append(
+            DoctorResult(
+                "gke-gcloud-auth-plugin",
+                FAIL,
+                "not found (kubectl needs it for GKE)",
+                "`gcloud components install gke-gcloud-auth-plugin` (or your package "
+                "manager's google-cloud-cli-gke-gcloud-auth-plugin)",
+            )
+        )
     return results
 
 
 # ----- all together ------------------------------------------------------------------------------
 
-def collect(probes: Probes | None = None, *, target: str = "kind",
-            config_path: Path = cluster.KIND_CONFIG, cluster_name: str = cluster.KIND_CLUSTER_NAME
-            ) -> list[DoctorResult]:
+
+def collect(
+    probes: Probes | None = None,
+    *,
+    target: str = "kind",
+    config_path: Path = cluster.KIND_CONFIG,
+    cluster_name: str = cluster.KIND_CLUSTER_NAME,
+) -> list[DoctorResult]:
     """Every check for ``target`` ("kind": a laptop cluster; "gke": a cloud cluster)."""
     if target not in {"kind", "gke"}:
         raise WorkshopError(f"unknown doctor target {target!r}", hint="use kind or gke")
@@ -358,35 +429,52 @@ def collect(probes: Probes | None = None, *, target: str = "kind",
     results = [check_kubectl(probes, target), check_helm(probes)]
     if target == "kind":
         info, why = docker_info(probes)
-        results = [check_docker_client(probes), check_docker_daemon(info, why), check_docker_resources(info),
-                   check_kind(probes), *results, *check_ports(probes, config_path, cluster_name),
-                   check_architecture(probes), check_inotify(probes)]
+        results = [
+            check_docker_client(probes),
+            check_docker_daemon(info, why),
+            check_docker_resources(info),
+            check_kind(probes),
+            *results,
+            *check_ports(probes, config_path, cluster_name),
+            check_architecture(probes),
+            check_inotify(probes),
+        ]
     else:
         results.extend(check_gcloud(probes))
     results.append(check_kube_context(probes, cluster_name))
     return results
 
 
-def run_doctor(strict: bool = True, *, target: str = "kind", probes: Probes | None = None,
-               config_path: Path = cluster.KIND_CONFIG, cluster_name: str = cluster.KIND_CLUSTER_NAME,
-               show: bool = True) -> list[DoctorResult]:
+def run_doctor(
+    strict: bool = True,
+    *,
+    target: str = "kind",
+    probes: Probes | None = None,
+    config_path: Path = cluster.KIND_CONFIG,
+    cluster_name: str = cluster.KIND_CLUSTER_NAME,
+    show: bool = True,
+) -> list[DoctorResult]:
     """Run every check, print the table (``show``); with ``strict`` raise WorkshopError on any failure."""
     results = collect(probes, target=target, config_path=config_path, cluster_name=cluster_name)
     if show:
         print_table(results)
     failed = [r.check for r in results if r.status == FAIL]
     if failed and strict:
-        raise WorkshopError(f"doctor: {len(failed)} check(s) failed: {', '.join(failed)}",
-                            hint="each failure's fix is listed above; run `invoke doctor` again after fixing")
+        raise WorkshopError(
+            f"doctor: {len(failed)} check(s) failed: {', '.join(failed)}",
+            hint="each failure's fix is listed above; run `invoke doctor` again after fixing",
+        )
     return results
 
 
 # ----- tiers -------------------------------------------------------------------------------------
 
 #: Each tier the doctor can check: (its name in the summary, the title of its table).
-TIERS = {"local": ("local tier", "Local tier (this machine: no Docker, no cluster)"),
-         "kind": ("cluster tier (kind)", "Cluster tier (kind: Docker, tools, ports on this machine)"),
-         "gke": ("cluster tier (GKE)", "Cluster tier (GKE: gcloud and tools)")}
+TIERS = {
+    "local": ("local tier", "Local tier (this machine: no Docker, no cluster)"),
+    "kind": ("cluster tier (kind)", "Cluster tier (kind: Docker, tools, ports on this machine)"),
+    "gke": ("cluster tier (GKE)", "Cluster tier (GKE: gcloud and tools)"),
+}
 #: What ``--tier`` accepts besides the names above.
 TIER_ALIASES = {"cluster": ["kind"], "all": ["local", "kind"], "": ["local", "kind"]}
 
@@ -424,19 +512,37 @@ def parse_tiers(text: str) -> list[str]:
     return tiers
 
 
-def check_tiers(tiers: list[str], probes: Probes | None = None, local_probes=None, *,
-                config_path: Path = cluster.KIND_CONFIG, cluster_name: str = cluster.KIND_CLUSTER_NAME
-                ) -> list[TierReport]:
+def check_tiers(
+    tiers: list[str],
+    probes: Probes | None = None,
+    local_probes=None,
+    *,
+    config_path: Path = cluster.KIND_CONFIG,
+    cluster_name: str = cluster.KIND_CLUSTER_NAME,
+) -> list[TierReport]:
     from .doctor_local import collect_local
 
-    return [TierReport(tier, collect_local(local_probes) if tier == "local" else
-                       collect(probes, target=tier, config_path=config_path, cluster_name=cluster_name))
-            for tier in tiers]
+    return [
+        TierReport(
+            tier,
+            collect_local(local_probes)
+            if tier == "local"
+            else collect(probes, target=tier, config_path=config_path, cluster_name=cluster_name),
+        )
+        for tier in tiers
+    ]
 
 
-def run_tiers(tiers: list[str], *, strict: bool = True, probes: Probes | None = None, local_probes=None,
-              config_path: Path = cluster.KIND_CONFIG, cluster_name: str = cluster.KIND_CLUSTER_NAME,
-              show: bool = True) -> list[TierReport]:
+def run_tiers(
+    tiers: list[str],
+    *,
+    strict: bool = True,
+    probes: Probes | None = None,
+    local_probes=None,
+    config_path: Path = cluster.KIND_CONFIG,
+    cluster_name: str = cluster.KIND_CLUSTER_NAME,
+    show: bool = True,
+) -> list[TierReport]:
     """Check each tier, print a table per tier and one summary line each; with ``strict`` raise
     WorkshopError when a tier that was asked for is not ready (the ready ones are named too)."""
     reports = check_tiers(tiers, probes, local_probes, config_path=config_path, cluster_name=cluster_name)
@@ -474,6 +580,10 @@ def print_table(results: list[DoctorResult], title: str = "Workshop doctor", out
         table.add_column(column, overflow="fold")
     for result in results:
         style = _STYLE[result.status]
-        table.add_row(plain(result.check), f"[{style}]{result.status}[/{style}]", plain(result.detail),
-                      plain(result.fix) if result.status != PASS else "")
+        table.add_row(
+            plain(result.check),
+            f"[{style}]{result.status}[/{style}]",
+            plain(result.detail),
+            plain(result.fix) if result.status != PASS else "",
+        )
     out.print(table)

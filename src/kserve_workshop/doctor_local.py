@@ -69,8 +69,12 @@ def check_python(probes: LocalProbes) -> LocalResult:
     found = probes.python_version()
     text = ".".join(map(str, found))
     if tuple(found[:2]) < MIN_PYTHON:
-        return LocalResult("python", FAIL, f"{text}; the workshop needs {'.'.join(map(str, MIN_PYTHON))} or newer",
-                           "install Python 3.11+ and run `PYTHON=python3.11 scripts/bootstrap.sh`")
+        return LocalResult(
+            "python",
+            FAIL,
+            f"{text}; the workshop needs {'.'.join(map(str, MIN_PYTHON))} or newer",
+            "install Python 3.11+ and run `PYTHON=python3.11 scripts/bootstrap.sh`",
+        )
     return LocalResult("python", PASS, text)
 
 
@@ -81,8 +85,14 @@ def check_packages(probes: LocalProbes) -> list[LocalResult]:
         if found is None:
             results.append(LocalResult(package, FAIL, "not installed", "run `scripts/bootstrap.sh`"))
         elif found != wanted:
-            results.append(LocalResult(package, FAIL, f"{found}; the cluster side needs {wanted}",
-                                       "run `scripts/bootstrap.sh` (it installs the pinned versions into .venv)"))
+            results.append(
+                LocalResult(
+                    package,
+                    FAIL,
+                    f"{found}; the cluster side needs {wanted}",
+                    "run `scripts/bootstrap.sh` (it installs the pinned versions into .venv)",
+                )
+            )
         else:
             results.append(LocalResult(package, PASS, found))
     return results
@@ -91,8 +101,12 @@ def check_packages(probes: LocalProbes) -> list[LocalResult]:
 def check_loopback(probes: LocalProbes) -> LocalResult:
     if probes.loopback_bindable():
         return LocalResult("loopback (127.0.0.1)", PASS, "can listen (the model servers bind there)")
-    return LocalResult("loopback (127.0.0.1)", FAIL, "cannot listen on 127.0.0.1",
-                       "the local servers bind 127.0.0.1 only: allow local listening sockets (firewall, sandbox)")
+    return LocalResult(
+        "loopback (127.0.0.1)",
+        FAIL,
+        "cannot listen on 127.0.0.1",
+        "the local servers bind 127.0.0.1 only: allow local listening sockets (firewall, sandbox)",
+    )
 
 
 def check_prometheus(probes: LocalProbes) -> LocalResult:
@@ -101,21 +115,33 @@ def check_prometheus(probes: LocalProbes) -> LocalResult:
         return LocalResult("prometheus (Lab 5)", PASS, "found")
     from .metrics.local_prometheus import PROMETHEUS_ENV
 
-    return LocalResult("prometheus (Lab 5)", WARN, "not found: Lab 5's local part needs the Prometheus server",
-                       "`sudo apt-get install prometheus` (Debian/Ubuntu), `brew install prometheus` (macOS), "
-                       f"or set {PROMETHEUS_ENV}=/path/to/prometheus")
+    return LocalResult(
+        "prometheus (Lab 5)",
+        WARN,
+        "not found: Lab 5's local part needs the Prometheus server",
+        "`sudo apt-get install prometheus` (Debian/Ubuntu), `brew install prometheus` (macOS), "
+        f"or set {PROMETHEUS_ENV}=/path/to/prometheus",
+    )
 
 
 def check_schema(probes: LocalProbes) -> LocalResult:
     if probes.schema_cached():
         return LocalResult("KServe schema", PASS, f"InferenceService CRD of KServe {pin('kserve')} cached")
-    return LocalResult("KServe schema", WARN,
-                       "not cached: the graded manifest checks (Labs 2, 4 and 7) cannot validate",
-                       "run `invoke schemas` once (it downloads the pinned CRD into the cache)")
+    return LocalResult(
+        "KServe schema",
+        WARN,
+        "not cached: the graded manifest checks (Labs 2, 4 and 7) cannot validate",
+        "run `invoke schemas` once (it downloads the pinned CRD into the cache)",
+    )
 
 
 def collect_local(probes: LocalProbes | None = None) -> list[LocalResult]:
     """Every local-tier check, in the order the table shows them."""
     probes = probes or LocalProbes()
-    return [check_python(probes), *check_packages(probes), check_loopback(probes), check_prometheus(probes),
-            check_schema(probes)]
+    return [
+        check_python(probes),
+        *check_packages(probes),
+        check_loopback(probes),
+        check_prometheus(probes),
+        check_schema(probes),
+    ]

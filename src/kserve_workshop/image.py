@@ -77,7 +77,11 @@ class ModelSource:
 
     @property
     def label(self) -> str:
-        return str(self.path) if self.path is not None else "Lab 6's worked solution (notebooks/06-custom-transformer.ipynb)"
+        return (
+            str(self.path)
+            if self.path is not None
+            else "Lab 6's worked solution (notebooks/06-custom-transformer.ipynb)"
+        )
 
     def context_args(self) -> list[str]:
         """The ``image_context`` flags that package it."""
@@ -113,19 +117,25 @@ def cluster_image(model_file: str | Path | None = None) -> str:
 
 def build_args() -> dict[str, str]:
     """The Dockerfile's build arguments, all from versions.toml."""
-    return {"BASE_IMAGE": pin("custom_image", "base_image"),
-            "KSERVE_VERSION": pin("python", "kserve_sdk"),
-            "SCIKIT_LEARN_VERSION": pin("python", "scikit_learn")}
+    return {
+        "BASE_IMAGE": pin("custom_image", "base_image"),
+        "KSERVE_VERSION": pin("python", "kserve_sdk"),
+        "SCIKIT_LEARN_VERSION": pin("python", "scikit_learn"),
+    }
 
 
 def check_tag(tag: Any) -> str:
     """An image reference ``[host/]name:tag`` (lower-case name, explicit tag, no digest)."""
     if not isinstance(tag, str) or not _REFERENCE_RE.match(tag):
-        raise WorkshopError(f"invalid image tag {tag!r}",
-                            hint=f"use NAME:TAG in lower case, e.g. {pin('custom_image', 'repository')}:dev")
+        raise WorkshopError(
+            f"invalid image tag {tag!r}",
+            hint=f"use NAME:TAG in lower case, e.g. {pin('custom_image', 'repository')}:dev",
+        )
     if tag.rsplit(":", 1)[1] == "latest":
-        raise WorkshopError("refusing the tag 'latest': Kubernetes would always pull it, so a kind-loaded "
-                            "image would not be used", hint="use a version, e.g. the default tag")
+        raise WorkshopError(
+            "refusing the tag 'latest': Kubernetes would always pull it, so a kind-loaded image would not be used",
+            hint="use a version, e.g. the default tag",
+        )
     return tag
 
 
@@ -136,19 +146,27 @@ def check_registry(registry: Any) -> str:
         raise WorkshopError("--registry is required", hint=f"Artifact Registry: {example}")
     value = registry.strip().rstrip("/")
     if "://" in value:
-        raise WorkshopError(f"--registry takes a registry path, not a URL: {registry!r}",
-                            hint=f"drop the scheme: {value.split('://', 1)[1]}")
+        raise WorkshopError(
+            f"--registry takes a registry path, not a URL: {registry!r}",
+            hint=f"drop the scheme: {value.split('://', 1)[1]}",
+        )
     if "@" in value or (":" in value.split("/")[-1] and "/" in value):
-        raise WorkshopError(f"--registry names where images go, without a tag or digest: {registry!r}",
-                            hint=f"Artifact Registry: {example}")
+        raise WorkshopError(
+            f"--registry names where images go, without a tag or digest: {registry!r}",
+            hint=f"Artifact Registry: {example}",
+        )
     if not _REGISTRY_RE.match(value):
-        raise WorkshopError(f"invalid registry {registry!r}: expected HOST[:PORT][/PATH] in lower case",
-                            hint=f"Artifact Registry: {example}")
+        raise WorkshopError(
+            f"invalid registry {registry!r}: expected HOST[:PORT][/PATH] in lower case",
+            hint=f"Artifact Registry: {example}",
+        )
     host, *path = value.split("/")
     if _ARTIFACT_REGISTRY_RE.match(host) and len(path) != 2:
-        raise WorkshopError(f"an Artifact Registry path is {example}; got {registry!r}",
-                            hint="create one with `gcloud artifacts repositories create REPO "
-                                 "--repository-format=docker --location=REGION`")
+        raise WorkshopError(
+            f"an Artifact Registry path is {example}; got {registry!r}",
+            hint="create one with `gcloud artifacts repositories create REPO "
+            "--repository-format=docker --location=REGION`",
+        )
     return value
 
 
@@ -159,15 +177,19 @@ def remote_tag(registry: str, tag: str | None = None) -> str:
 
 
 def _docker_running() -> Step:
-    return Step(title="check that Docker's engine answers",
-                command=["docker", "info", "--format", "{{.ServerVersion}}"],
-                hint="start Docker (Docker Desktop, or `sudo systemctl start docker`); `invoke doctor` checks it")
+    return Step(
+        title="check that Docker's engine answers",
+        command=["docker", "info", "--format", "{{.ServerVersion}}"],
+        hint="start Docker (Docker Desktop, or `sudo systemctl start docker`); `invoke doctor` checks it",
+    )
 
 
 def _image_present(tag: str) -> Step:
-    return Step(title=f"check that image {tag} exists locally",
-                command=["docker", "image", "inspect", "--format", "{{.Id}}", tag],
-                hint="build the image first: `invoke image.build`")
+    return Step(
+        title=f"check that image {tag} exists locally",
+        command=["docker", "image", "inspect", "--format", "{{.Id}}", tag],
+        hint="build the image first: `invoke image.build`",
+    )
 
 
 def build_plan(tag: str | None = None, model_file: str | Path | ModelSource | None = None) -> Plan:
@@ -177,43 +199,62 @@ def build_plan(tag: str | None = None, model_file: str | Path | ModelSource | No
     if not DOCKERFILE.is_file():
         raise WorkshopError(f"Dockerfile not found: {DOCKERFILE}")
     context = context_dir()
-    assemble = Step(title=f"build context in {context}: the runtime package and {source.label}",
-                    command=[sys.executable, "-m", "kserve_workshop.image_context", "--into", str(context),
-                             *source.context_args()],
-                    hint="the model file must compile and define a kserve.Model subclass: fix it in Lab 6's "
-                         "%%writefile cell")
+    assemble = Step(
+        title=f"build context in {context}: the runtime package and {source.label}",
+        command=[sys.executable, "-m", "kserve_workshop.image_context", "--into", str(context), *source.context_args()],
+        hint="the model file must compile and define a kserve.Model subclass: fix it in Lab 6's %%writefile cell",
+    )
     command = ["docker", "build", "--file", str(DOCKERFILE)]
     for key, value in build_args().items():
         command += ["--build-arg", f"{key}={value}"]
     command += ["--tag", tag, str(context)]
-    return Plan(f"build image {tag}", [assemble, _docker_running(),
-                                       Step(title=f"build {tag}", command=command,
-                                            hint="the build output above says which step failed")])
+    return Plan(
+        f"build image {tag}",
+        [
+            assemble,
+            _docker_running(),
+            Step(title=f"build {tag}", command=command, hint="the build output above says which step failed"),
+        ],
+    )
 
 
-def load_kind_plan(tag: str | None = None, cluster: str = WORKSHOP_CLUSTER,
-                   model_file: str | Path | None = None) -> Plan:
+def load_kind_plan(
+    tag: str | None = None, cluster: str = WORKSHOP_CLUSTER, model_file: str | Path | None = None
+) -> Plan:
     """Copy the image into the kind cluster's node (no registry involved)."""
     tag = check_tag(tag or local_tag(model_file))
-    return Plan(f"load image {tag} into kind cluster {cluster}", [
-        _docker_running(), _image_present(tag),
-        Step(title=f"load {tag} into kind cluster {cluster}",
-             command=["kind", "load", "docker-image", tag, "--name", cluster],
-             hint="is the kind cluster up? `invoke up` creates it"),
-    ])
+    return Plan(
+        f"load image {tag} into kind cluster {cluster}",
+        [
+            _docker_running(),
+            _image_present(tag),
+            Step(
+                title=f"load {tag} into kind cluster {cluster}",
+                command=["kind", "load", "docker-image", tag, "--name", cluster],
+                hint="is the kind cluster up? `invoke up` creates it",
+            ),
+        ],
+    )
 
 
 def push_plan(registry: str, tag: str | None = None, model_file: str | Path | None = None) -> Plan:
     """Tag the image for ``registry`` and push it there (for GKE)."""
     tag = check_tag(tag or local_tag(model_file))
     target = remote_tag(registry, tag)
-    return Plan(f"push image {tag} as {target}", [
-        _docker_running(), _image_present(tag),
-        Step(title=f"tag {tag} as {target}", command=["docker", "tag", tag, target]),
-        Step(title=f"push {target}", command=["docker", "push", target],
-             hint="let Docker log in to the registry, e.g. `gcloud auth configure-docker REGION-docker.pkg.dev`, "
-                  "and check the repository exists"),
-    ])
+    return Plan(
+        f"push image {tag} as {target}",
+        [
+            _docker_running(),
+            _image_present(tag),
+            Step(title=f"tag {tag} as {target}", command=["docker", "tag", tag, target]),
+            Step(
+                title=f"push {target}",
+                command=["docker", "push", target],
+                hint="let Docker log in to the registry, e.g. `gcloud auth configure-docker REGION-docker.pkg.dev`, "
+                "and check the repository exists",
+            ),
+        ],
+    )
 
 
 def shown(plan: Plan) -> str:
@@ -241,8 +282,7 @@ def use_image(manifest: Mapping, image: str) -> dict:
     return updated
 
 
-def prepare_cluster_image(ctx: Any = None, context: str | None = None,
-                          model_file: str | Path | None = None) -> str:
+def prepare_cluster_image(ctx: Any = None, context: str | None = None, model_file: str | Path | None = None) -> str:
     """Make the lab's image, packaging ``model_file``, available to the cluster of kube ``context``.
 
     - kind (``kind-<name>``): build the image (Docker's layer cache makes a rebuild quick) and load
@@ -265,8 +305,10 @@ def prepare_cluster_image(ctx: Any = None, context: str | None = None,
         return tag
     pushed = os.environ.get(IMAGE_ENV)
     if not pushed:
-        raise WorkshopError(f"kube context {context!r} is not a kind cluster, so the image cannot be loaded into it; "
-                            f"it must come from a registry and ${IMAGE_ENV} must name it",
-                            hint=f"`invoke image.build` and `invoke image.push --registry REGION-docker.pkg.dev/"
-                                 f"PROJECT/REPO`, then `export {IMAGE_ENV}=<the pushed image>` and restart the kernel")
+        raise WorkshopError(
+            f"kube context {context!r} is not a kind cluster, so the image cannot be loaded into it; "
+            f"it must come from a registry and ${IMAGE_ENV} must name it",
+            hint=f"`invoke image.build` and `invoke image.push --registry REGION-docker.pkg.dev/"
+            f"PROJECT/REPO`, then `export {IMAGE_ENV}=<the pushed image>` and restart the kernel",
+        )
     return check_tag(pushed)

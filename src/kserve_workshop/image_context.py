@@ -48,8 +48,13 @@ def library_imports_outside_runtime(source: str, module: str) -> list[str]:
             names = [node.module or ""]
         else:
             continue
-        outside += [name for name in names if name.split(".")[0] == "kserve_workshop"
-                    and name != RUNTIME_PACKAGE and not name.startswith(RUNTIME_PACKAGE + ".")]
+        outside += [
+            name
+            for name in names
+            if name.split(".")[0] == "kserve_workshop"
+            and name != RUNTIME_PACKAGE
+            and not name.startswith(RUNTIME_PACKAGE + ".")
+        ]
     return outside
 
 
@@ -65,8 +70,10 @@ def model_file_problems(source: str, name: str = "the model file") -> list[str]:
         problems.append(f"{name} defines no kserve.Model subclass (class X(kserve.Model): ...)")
     outside = library_imports_outside_runtime(source, "model")
     if outside:
-        problems.append(f"{name} imports {', '.join(outside)}, which the image does not hold "
-                        f"(only {RUNTIME_PACKAGE} of the workshop's library is copied)")
+        problems.append(
+            f"{name} imports {', '.join(outside)}, which the image does not hold "
+            f"(only {RUNTIME_PACKAGE} of the workshop's library is copied)"
+        )
     return problems
 
 
@@ -74,18 +81,22 @@ def assemble(into: str | Path, source: str) -> Path:
     """Write the build context for model file text ``source`` into ``into``; returns ``into``."""
     problems = model_file_problems(source)
     if problems:
-        raise WorkshopError("cannot package this model file: " + "; ".join(problems),
-                            hint="fix it in Lab 6's %%writefile cell (run it, and check it serves locally) first")
+        raise WorkshopError(
+            "cannot package this model file: " + "; ".join(problems),
+            hint="fix it in Lab 6's %%writefile cell (run it, and check it serves locally) first",
+        )
     target = Path(into).expanduser().resolve()
     if target.exists():
         if not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).is_file()):
-            raise WorkshopError(f"{target} exists and is not an image build context written here",
-                                hint="name an empty or new directory")
+            raise WorkshopError(
+                f"{target} exists and is not an image build context written here", hint="name an empty or new directory"
+            )
         shutil.rmtree(target)
     target.mkdir(parents=True)
     (target / MARKER).write_text("build context of docker/custom-model/Dockerfile (kserve_workshop.image_context)\n")
-    shutil.copytree(RUNTIME_SOURCE, target / "kserve_workshop" / "runtime",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        RUNTIME_SOURCE, target / "kserve_workshop" / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     (target / MODEL_IN_CONTEXT).parent.mkdir()
     (target / MODEL_IN_CONTEXT).write_text(source, encoding="utf-8")
     return target
@@ -100,8 +111,9 @@ def _dotted(node: ast.AST) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kserve_workshop.image_context",
-                                     description="Lay out the custom image's build context.")
+    parser = argparse.ArgumentParser(
+        prog="python -m kserve_workshop.image_context", description="Lay out the custom image's build context."
+    )
     parser.add_argument("--into", required=True, help="directory to write the context into")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--model-file", help="the model file to package")

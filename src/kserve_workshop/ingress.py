@@ -25,6 +25,7 @@ from .kube.errors import api_errors
 from .kube.port_forward import PortForward
 from .load.targets import LoadTarget, load_target
 from .namespace import workshop_namespace
+
 #: On kind the gateway is a NodePort (31080) mapped to this address by the kind config.
 KIND_INGRESS_URL = "http://127.0.0.1:8080"
 INGRESS_NAMESPACE = "istio-system"
@@ -38,11 +39,20 @@ def check_base_url(base_url: str) -> str:
         port_ok = parts is not None and (parts.port is None or 0 < parts.port < 65536)
     except ValueError:
         port_ok = False
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok \
-            or parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise WorkshopError(f"not an ingress address: {base_url!r}",
-                            hint=f"give scheme, host and port only, e.g. {KIND_INGRESS_URL} (kind) or "
-                                 "http://34.1.2.3 (the gateway's LoadBalancer IP on GKE)")
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise WorkshopError(
+            f"not an ingress address: {base_url!r}",
+            hint=f"give scheme, host and port only, e.g. {KIND_INGRESS_URL} (kind) or "
+            "http://34.1.2.3 (the gateway's LoadBalancer IP on GKE)",
+        )
     return base_url.strip().rstrip("/")
 
 
@@ -72,15 +82,19 @@ def ingress_endpoint(context: str | None = None, *, allow_port_forward: bool = T
         if port_open(parsed.hostname, parsed.port):
             return KIND_INGRESS_URL
         if not allow_port_forward:
-            raise WorkshopError(f"nothing answers on {KIND_INGRESS_URL} (the kind port mapping)",
-                                hint="was the cluster created with manifests/cluster/kind-config.yaml?")
+            raise WorkshopError(
+                f"nothing answers on {KIND_INGRESS_URL} (the kind port mapping)",
+                hint="was the cluster created with manifests/cluster/kind-config.yaml?",
+            )
         return _shared_port_forward(context)
     address = load_balancer_address(_read_gateway_service(context, api))
     if address:
         return f"http://{address}"
     if not allow_port_forward:
-        raise WorkshopError(f"svc/{INGRESS_SERVICE} in {INGRESS_NAMESPACE} has no load-balancer address yet",
-                            hint=f"kubectl get svc {INGRESS_SERVICE} -n {INGRESS_NAMESPACE} -w")
+        raise WorkshopError(
+            f"svc/{INGRESS_SERVICE} in {INGRESS_NAMESPACE} has no load-balancer address yet",
+            hint=f"kubectl get svc {INGRESS_SERVICE} -n {INGRESS_NAMESPACE} -w",
+        )
     return _shared_port_forward(context)
 
 
@@ -99,21 +113,32 @@ def _read_gateway_service(context: str, api=None) -> dict:
     from kubernetes.client import ApiClient
 
     api = api or core_api(context)
-    with api_errors(f"read svc/{INGRESS_SERVICE} in {INGRESS_NAMESPACE}",
-                    not_found_hint="is Istio installed? `invoke status` checks the platform"):
+    with api_errors(
+        f"read svc/{INGRESS_SERVICE} in {INGRESS_NAMESPACE}",
+        not_found_hint="is Istio installed? `invoke status` checks the platform",
+    ):
         service = api.read_namespaced_service(INGRESS_SERVICE, INGRESS_NAMESPACE)
     return service if isinstance(service, dict) else ApiClient().sanitize_for_serialization(service)
 
 
-def ingress_port_forward(context: str | None = None, *, kubectl: str = "kubectl", startup_timeout: float = 20,
-                         port: int | None = None) -> PortForward:
+def ingress_port_forward(
+    context: str | None = None, *, kubectl: str = "kubectl", startup_timeout: float = 20, port: int | None = None
+) -> PortForward:
     """A (not yet started) port-forward of the Istio ingress gateway's port 80 to 127.0.0.1.
 
     Used when the kind port mapping (127.0.0.1:8080) does not answer, or on clusters whose gateway
     has neither a mapped NodePort nor a LoadBalancer address.
     """
-    return PortForward(INGRESS_SERVICE, INGRESS_NAMESPACE, 80, ready_path=None, context=context, kubectl=kubectl,
-                       startup_timeout=startup_timeout, port=port)
+    return PortForward(
+        INGRESS_SERVICE,
+        INGRESS_NAMESPACE,
+        80,
+        ready_path=None,
+        context=context,
+        kubectl=kubectl,
+        startup_timeout=startup_timeout,
+        port=port,
+    )
 
 
 def _shared_port_forward(context: str) -> str:
@@ -147,8 +172,9 @@ class IngressTarget:
         """Predictions for ``instances`` over V1 (``predictions``) or V2 (the first output's data)."""
         check_protocol(protocol)
         try:
-            return predict(self.base_url, self.model_name, instances, protocol=protocol, headers=self.headers,
-                           timeout=timeout)
+            return predict(
+                self.base_url, self.model_name, instances, protocol=protocol, headers=self.headers, timeout=timeout
+            )
         except CallFailed as exc:
             raise self._explained(exc, protocol) from exc
 
@@ -160,15 +186,27 @@ class IngressTarget:
         """The failed call's error, followed by diagnose's explanation of it (Host, path, ingress)."""
         from .diagnose import explain_call_failure
 
-        explanation = explain_call_failure(exc.status_code, exc.body, host=self.host,
-                                           status_url=f"http://{self.host}",
-                                           path=predict_path(self.model_name, protocol),
-                                           model_name=self.model_name, error=exc.error)
+        explanation = explain_call_failure(
+            exc.status_code,
+            exc.body,
+            host=self.host,
+            status_url=f"http://{self.host}",
+            path=predict_path(self.model_name, protocol),
+            model_name=self.model_name,
+            error=exc.error,
+        )
         return WorkshopError(f"{exc.message}\n\n{explanation.rstrip()}", hint=exc.hint)
 
 
-def ingress_target(name: str, namespace: str | None = None, *, tag: str | None = None,
-                   context: str | None = None, base_url: str | None = None, api=None) -> IngressTarget:
+def ingress_target(
+    name: str,
+    namespace: str | None = None,
+    *,
+    tag: str | None = None,
+    context: str | None = None,
+    base_url: str | None = None,
+    api=None,
+) -> IngressTarget:
     """Resolve once where requests for ``name`` go (``tag="latest"``/``"prev"`` for a tagged route)."""
     namespace = workshop_namespace(namespace)
     isvc = get_isvc(name, namespace, context=context, api=api)
@@ -177,17 +215,25 @@ def ingress_target(name: str, namespace: str | None = None, *, tag: str | None =
     else:
         hosts = tagged_hosts(isvc)
         if tag not in hosts:
-            raise WorkshopError(f"InferenceService {namespace}/{name} has no {tag!r} route "
-                                f"(tagged routes: {sorted(hosts) or 'none'})",
-                                hint=f"set the annotation {TAG_ROUTING_ANNOTATION}: \"true\"; a 'prev' route exists "
-                                     "only while a canary is split")
+            raise WorkshopError(
+                f"InferenceService {namespace}/{name} has no {tag!r} route (tagged routes: {sorted(hosts) or 'none'})",
+                hint=f"set the annotation {TAG_ROUTING_ANNOTATION}: \"true\"; a 'prev' route exists "
+                "only while a canary is split",
+            )
         host = hosts[tag]
     return IngressTarget(base_url=base_url or ingress_endpoint(context), host=host, model_name=name)
 
 
-def predict_via_ingress(name: str, namespace: str | None = None, instances: list | None = None, *,
-                        protocol: str = "v1", context: str | None = None, base_url: str | None = None,
-                        timeout: float = 10) -> list:
+def predict_via_ingress(
+    name: str,
+    namespace: str | None = None,
+    instances: list | None = None,
+    *,
+    protocol: str = "v1",
+    context: str | None = None,
+    base_url: str | None = None,
+    timeout: float = 10,
+) -> list:
     """Call the InferenceService through the ingress with the Host header from ``status.url``.
 
     The model name in the path is the InferenceService name (the runtime passes ``--model_name``).

@@ -51,8 +51,10 @@ def _check_node(root: yaml.Node) -> None:
         children = _children(node)
         if not children_done:
             if id(node) in open_nodes:
-                raise ManifestYAMLError(f"line {node.start_mark.line + 1}: an alias refers to a node that "
-                                        "contains it (a recursive structure): refused")
+                raise ManifestYAMLError(
+                    f"line {node.start_mark.line + 1}: an alias refers to a node that "
+                    "contains it (a recursive structure): refused"
+                )
             open_nodes.add(id(node))
             if isinstance(node, yaml.MappingNode):
                 _check_duplicate_keys(node)
@@ -64,7 +66,8 @@ def _check_node(root: yaml.Node) -> None:
             mark = node.start_mark
             raise ManifestYAMLError(
                 f"line {mark.line + 1}: the aliases (*name) in this document expand to more than "
-                f"{MAX_EXPANDED_NODES:,} values: refused (kubectl refuses excessive aliasing too)")
+                f"{MAX_EXPANDED_NODES:,} values: refused (kubectl refuses excessive aliasing too)"
+            )
         sizes[id(node)] = size
         open_nodes.discard(id(node))
 
@@ -86,20 +89,23 @@ def _check_duplicate_keys(node: yaml.MappingNode) -> None:
         if first is not key:
             raise ManifestYAMLError(
                 f"line {key.start_mark.line + 1}: mapping key {key.value!r} is already defined at line "
-                f"{first.start_mark.line + 1} (kubectl refuses duplicate keys; the second would replace the first)")
+                f"{first.start_mark.line + 1} (kubectl refuses duplicate keys; the second would replace the first)"
+            )
 
 
 def load_all(text: str) -> list[Any]:
     """Every document of ``text`` (``None`` for empty ones), strictly; ``yaml.YAMLError`` when refused."""
     if len(text) > MAX_CHARACTERS:
-        raise ManifestYAMLError(f"{len(text):,} characters of YAML: too large for a manifest "
-                                f"(the limit is {MAX_CHARACTERS:,})")
+        raise ManifestYAMLError(
+            f"{len(text):,} characters of YAML: too large for a manifest (the limit is {MAX_CHARACTERS:,})"
+        )
     return list(yaml.load_all(text, Loader=_StrictLoader))
 
 
 def load(text: str) -> Any:
     """The one document of ``text``, strictly (see ``load_all``)."""
     if len(text) > MAX_CHARACTERS:
-        raise ManifestYAMLError(f"{len(text):,} characters of YAML: too large for a manifest "
-                                f"(the limit is {MAX_CHARACTERS:,})")
+        raise ManifestYAMLError(
+            f"{len(text):,} characters of YAML: too large for a manifest (the limit is {MAX_CHARACTERS:,})"
+        )
     return yaml.load(text, Loader=_StrictLoader)

@@ -50,16 +50,23 @@ def _answers(model: Any, rows: Sequence[Any], version: str) -> list:
     try:
         return [_plain(value) for value in model.predict(rows)]
     except Exception as exc:  # noqa: BLE001 - a model that cannot predict is the caller's error, said clearly
-        raise WorkshopError(f"model version {version!r} cannot predict ({type(exc).__name__}: {exc})",
-                            hint="pass fitted scikit-learn models") from None
+        raise WorkshopError(
+            f"model version {version!r} cannot predict ({type(exc).__name__}: {exc})",
+            hint="pass fitted scikit-learn models",
+        ) from None
 
 
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def prepare_versions(models: Mapping[str, Any], name: str, *, directory: str | Path | None = None,
-                     probe: Sequence[Sequence[float]] | None = None) -> ModelVersions:
+def prepare_versions(
+    models: Mapping[str, Any],
+    name: str,
+    *,
+    directory: str | Path | None = None,
+    probe: Sequence[Sequence[float]] | None = None,
+) -> ModelVersions:
     """Save each model (``training.save_model``) and find, or check, the probe that separates them.
 
     ``models`` maps a version name ("v1") to a fitted model; ``name`` is the model's name in the
@@ -85,9 +92,11 @@ def prepare_versions(models: Mapping[str, Any], name: str, *, directory: str | P
         for index, row in enumerate(rows):
             per_version = [answers[version][index] for version in models]
             if len(set(map(repr, per_version))) != len(per_version):
-                raise WorkshopError(f"probe row {row} gets the same answer from two versions "
-                                    f"({dict(zip(models, per_version))}), so it cannot tell them apart",
-                                    hint="use canary.find_probes, or leave probe out to have one found")
+                raise WorkshopError(
+                    f"probe row {row} gets the same answer from two versions "
+                    f"({dict(zip(models, per_version))}), so it cannot tell them apart",
+                    hint="use canary.find_probes, or leave probe out to have one found",
+                )
     attributor = Attributor({version: _answers(model, rows, version) for version, model in models.items()})
     root = Path(directory) if directory is not None else cache_dir() / "model-versions" / name
     files = {version: save_model(model, root / version) for version, model in models.items()}
@@ -97,8 +106,9 @@ def prepare_versions(models: Mapping[str, Any], name: str, *, directory: str | P
     return ModelVersions(name=name, files=files, probe=rows, attributor=attributor, uris=uris)
 
 
-def upload_versions(versions: ModelVersions, *, context: str | None = None, yes: bool = False,
-                    runner=None) -> dict[str, str]:
+def upload_versions(
+    versions: ModelVersions, *, context: str | None = None, yes: bool = False, runner=None
+) -> dict[str, str]:
     """Upload every version to the in-cluster store; their storageUris (``versions.uris``)."""
     from .platform.storage import upload_model
 
@@ -106,14 +116,17 @@ def upload_versions(versions: ModelVersions, *, context: str | None = None, yes:
     for version, path in versions.files.items():
         uri = upload_model(path, versions.name, context=context, yes=yes, runner=runner)
         if uri != versions.uris[version]:
-            raise WorkshopError(f"version {version!r} was changed on disk after prepare_versions",
-                                hint="prepare the versions again, then upload them")
+            raise WorkshopError(
+                f"version {version!r} was changed on disk after prepare_versions",
+                hint="prepare the versions again, then upload them",
+            )
         uploaded[version] = uri
     return uploaded
 
 
-def revision_versions(versions: ModelVersions,
-                      predict_by_revision: Mapping[str, Callable[[list], Sequence[Any]]]) -> dict[str, str]:
+def revision_versions(
+    versions: ModelVersions, predict_by_revision: Mapping[str, Callable[[list], Sequence[Any]]]
+) -> dict[str, str]:
     """Which version each revision serves, from its answers to the probe (e.g. through tagged routes).
 
     WorkshopError when a revision answers like none of the versions: it does not serve a file
@@ -124,8 +137,10 @@ def revision_versions(versions: ModelVersions,
         answer = list(predict(versions.probe))
         version = versions.attributor.attribute(answer)
         if version == UNATTRIBUTED:
-            raise WorkshopError(f"revision {revision} answers the probe with {answer}, like none of the versions "
-                                f"({versions.attributor.signatures})",
-                                hint="check its storageUri is one of the uploaded versions' URIs")
+            raise WorkshopError(
+                f"revision {revision} answers the probe with {answer}, like none of the versions "
+                f"({versions.attributor.signatures})",
+                hint="check its storageUri is one of the uploaded versions' URIs",
+            )
         found[revision] = version
     return found

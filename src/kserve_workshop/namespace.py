@@ -21,9 +21,11 @@ _DNS_LABEL = DNS1123_LABEL
 def check_namespace(name: object, *, source: str = "namespace") -> str:
     """``name`` when it is a valid namespace name; WorkshopError saying what is wrong otherwise."""
     if not isinstance(name, str) or not name or len(name) > 63 or not _DNS_LABEL.match(name):
-        raise WorkshopError(f"invalid {source} {name!r}: a namespace name is at most 63 lowercase letters, "
-                            "digits and '-', starting and ending with a letter or digit",
-                            hint="e.g. learner-07")
+        raise WorkshopError(
+            f"invalid {source} {name!r}: a namespace name is at most 63 lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit",
+            hint="e.g. learner-07",
+        )
     return name
 
 
@@ -47,6 +49,8 @@ def manifest_namespace(declared: str | None, explicit: str | None = None) -> str
     if declared == DEFAULT_NAMESPACE and os.environ.get(NAMESPACE_ENV, "").strip():
         declared = None
     if explicit and declared and explicit != declared:
-        raise WorkshopError(f"the manifest says namespace {declared!r} but {explicit!r} was asked for",
-                            hint="drop one of the two, or make them agree")
+        raise WorkshopError(
+            f"the manifest says namespace {declared!r} but {explicit!r} was asked for",
+            hint="drop one of the two, or make them agree",
+        )
     return workshop_namespace(explicit or declared)

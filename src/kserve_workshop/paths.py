@@ -33,8 +33,11 @@ def _usable_dir(variable: str, default: Path) -> Path:
     """``$variable`` (else ``default``) as an existing, writable directory; one clear error otherwise."""
     configured = os.environ.get(variable)
     path = Path(configured).expanduser() if configured else default
-    return writable_dir(path, f"{variable}={configured}" if configured else str(path),
-                        hint=f"point {variable} at a writable directory, or unset it to use {default}")
+    return writable_dir(
+        path,
+        f"{variable}={configured}" if configured else str(path),
+        hint=f"point {variable} at a writable directory, or unset it to use {default}",
+    )
 
 
 def writable_dir(path: str | Path, label: str | None = None, *, hint: str | None = None) -> Path:

@@ -77,8 +77,9 @@ class Plan:
 class Runner:
     """Runs commands through an invoke ``Context``; prints instead when ``dry_run``."""
 
-    def __init__(self, ctx: Any, *, dry_run: bool = False, reinstall: bool = False,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, ctx: Any, *, dry_run: bool = False, reinstall: bool = False, sleep: Callable[[float], None] = time.sleep
+    ):
         self.ctx = ctx
         self.dry_run = dry_run
         self.reinstall = reinstall
@@ -135,7 +136,8 @@ class Runner:
                 self.run(wait)
             except WorkshopError as exc:
                 details = item.diagnose(self) if item.diagnose else ""
-                raise WorkshopError(f"{item.title}: wait did not succeed.\n{exc.message}"
-                                    + (f"\n\nWhat is wrong:\n{details}" if details else ""),
-                                    hint="run `invoke status` (and `invoke diagnose NAME` for a model)") from exc
-
+                raise WorkshopError(
+                    f"{item.title}: wait did not succeed.\n{exc.message}"
+                    + (f"\n\nWhat is wrong:\n{details}" if details else ""),
+                    hint="run `invoke status` (and `invoke diagnose NAME` for a model)",
+                ) from exc

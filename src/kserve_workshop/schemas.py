@@ -80,9 +80,9 @@ def fetch_isvc_crd(from_file: str | Path | None = None, *, timeout: float = 60) 
             digest = download_file(origin, staged, timeout=timeout, label="KServe InferenceService CRD")
         if digest != expected:
             raise WorkshopError(
-                f"checksum mismatch for {origin}: expected sha256 {expected}, got {digest}; "
-                "the cache was not changed",
-                hint=f"use the CRD of KServe {pin('kserve')} exactly as published")
+                f"checksum mismatch for {origin}: expected sha256 {expected}, got {digest}; the cache was not changed",
+                hint=f"use the CRD of KServe {pin('kserve')} exactly as published",
+            )
         staged.replace(target)
     finally:
         staged.unlink(missing_ok=True)
@@ -105,8 +105,9 @@ def isvc_schema() -> dict[str, Any] | None:
         return None
     digest = _sha256(source)
     if digest != pin("kserve", "isvc_crd_sha256"):
-        raise WorkshopError(f"the cached CRD {source} does not match its pinned sha256",
-                            hint="run `invoke schemas` to fetch it again")
+        raise WorkshopError(
+            f"the cached CRD {source} does not match its pinned sha256", hint="run `invoke schemas` to fetch it again"
+        )
     converted = _converted_path()
     if converted.is_file():
         try:
@@ -127,6 +128,7 @@ def isvc_schema() -> dict[str, Any] | None:
 
 
 # ----- CRD openAPIV3Schema -> JSON Schema ----------------------------------------------------------
+
 
 def crd_to_json_schema(crd: dict, version: str) -> dict[str, Any]:
     """The JSON Schema of ``version`` in a CustomResourceDefinition, unknown fields disallowed.
@@ -187,46 +189,84 @@ def openapi_to_json_schema(node: Any) -> Any:
 
 # ----- kind's cluster config ---------------------------------------------------------------------
 
+
 def _strict(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
 
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
-_PATCH_6902 = _strict({"group": {"type": "string"}, "version": {"type": "string"},
-                       "kind": {"type": "string"}, "patch": {"type": "string"}},
-                      required=["kind", "patch"])
+_PATCH_6902 = _strict(
+    {
+        "group": {"type": "string"},
+        "version": {"type": "string"},
+        "kind": {"type": "string"},
+        "patch": {"type": "string"},
+    },
+    required=["kind", "patch"],
+)
 _PORT = {"type": "integer", "minimum": -1, "maximum": 65535}
 
 #: kind.x-k8s.io/v1alpha4 Cluster, from kind's config types (pkg/apis/config/v1alpha4/types.go).
 #: kind itself rejects unknown fields in this file, so this schema does too.
-KIND_CLUSTER_SCHEMA: dict[str, Any] = _strict({
-    "kind": {"const": "Cluster"},
-    "apiVersion": {"const": "kind.x-k8s.io/v1alpha4"},
-    "name": {"type": "string"},
-    "nodes": {"type": "array", "items": _strict({
-        "role": {"enum": ["control-plane", "worker"]},
-        "image": {"type": "string"},
-        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-        "extraMounts": {"type": "array", "items": _strict({
-            "containerPath": {"type": "string"}, "hostPath": {"type": "string"},
-            "readOnly": {"type": "boolean"}, "selinuxRelabel": {"type": "boolean"},
-            "propagation": {"enum": ["None", "HostToContainer", "Bidirectional"]}})},
-        "extraPortMappings": {"type": "array", "items": _strict({
-            "containerPort": _PORT, "hostPort": _PORT, "listenAddress": {"type": "string"},
-            "protocol": {"enum": ["TCP", "UDP", "SCTP"]}})},
-        "gpus": {"type": "string"},
+KIND_CLUSTER_SCHEMA: dict[str, Any] = _strict(
+    {
+        "kind": {"const": "Cluster"},
+        "apiVersion": {"const": "kind.x-k8s.io/v1alpha4"},
+        "name": {"type": "string"},
+        "nodes": {
+            "type": "array",
+            "items": _strict(
+                {
+                    "role": {"enum": ["control-plane", "worker"]},
+                    "image": {"type": "string"},
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "extraMounts": {
+                        "type": "array",
+                        "items": _strict(
+                            {
+                                "containerPath": {"type": "string"},
+                                "hostPath": {"type": "string"},
+                                "readOnly": {"type": "boolean"},
+                                "selinuxRelabel": {"type": "boolean"},
+                                "propagation": {"enum": ["None", "HostToContainer", "Bidirectional"]},
+                            }
+                        ),
+                    },
+                    "extraPortMappings": {
+                        "type": "array",
+                        "items": _strict(
+                            {
+                                "containerPort": _PORT,
+                                "hostPort": _PORT,
+                                "listenAddress": {"type": "string"},
+                                "protocol": {"enum": ["TCP", "UDP", "SCTP"]},
+                            }
+                        ),
+                    },
+                    "gpus": {"type": "string"},
+                    "kubeadmConfigPatches": _STRINGS,
+                    "kubeadmConfigPatchesJSON6902": {"type": "array", "items": _PATCH_6902},
+                }
+            ),
+        },
+        "networking": _strict(
+            {
+                "ipFamily": {"enum": ["ipv4", "ipv6", "dual"]},
+                "apiServerPort": _PORT,
+                "apiServerAddress": {"type": "string"},
+                "podSubnet": {"type": "string"},
+                "serviceSubnet": {"type": "string"},
+                "disableDefaultCNI": {"type": "boolean"},
+                "kubeProxyMode": {"enum": ["iptables", "ipvs", "nftables", "none"]},
+                "dnsSearch": _STRINGS,
+            }
+        ),
+        "featureGates": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "runtimeConfig": {"type": "object", "additionalProperties": {"type": "string"}},
         "kubeadmConfigPatches": _STRINGS,
-        "kubeadmConfigPatchesJSON6902": {"type": "array", "items": _PATCH_6902}})},
-    "networking": _strict({
-        "ipFamily": {"enum": ["ipv4", "ipv6", "dual"]}, "apiServerPort": _PORT,
-        "apiServerAddress": {"type": "string"}, "podSubnet": {"type": "string"},
-        "serviceSubnet": {"type": "string"}, "disableDefaultCNI": {"type": "boolean"},
-        "kubeProxyMode": {"enum": ["iptables", "ipvs", "nftables", "none"]},
-        "dnsSearch": _STRINGS}),
-    "featureGates": {"type": "object", "additionalProperties": {"type": "boolean"}},
-    "runtimeConfig": {"type": "object", "additionalProperties": {"type": "string"}},
-    "kubeadmConfigPatches": _STRINGS,
-    "kubeadmConfigPatchesJSON6902": {"type": "array", "items": _PATCH_6902},
-    "containerdConfigPatches": _STRINGS,
-    "containerdConfigPatchesJSON6902": _STRINGS,
-}, required=["kind", "apiVersion"])
+        "kubeadmConfigPatchesJSON6902": {"type": "array", "items": _PATCH_6902},
+        "containerdConfigPatches": _STRINGS,
+        "containerdConfigPatchesJSON6902": _STRINGS,
+    },
+    required=["kind", "apiVersion"],
+)

@@ -59,56 +59,104 @@ def _explain(context: str, name: str, namespace: str) -> Callable[[Runner], str]
                 return explain_not_ready(name, namespace, context=context)
             except Exception:  # noqa: BLE001 - fall back to the raw facts below
                 pass
-        return "\n\n".join([
-            output_of(runner, kubectl_cmd(context, "describe", "inferenceservice", name, "--namespace", namespace)),
-            output_of(runner, kubectl_cmd(context, "get", "events", "--namespace", namespace,
-                                          "--sort-by=.lastTimestamp"), tail=20)])
+        return "\n\n".join(
+            [
+                output_of(runner, kubectl_cmd(context, "describe", "inferenceservice", name, "--namespace", namespace)),
+                output_of(
+                    runner,
+                    kubectl_cmd(context, "get", "events", "--namespace", namespace, "--sort-by=.lastTimestamp"),
+                    tail=20,
+                ),
+            ]
+        )
 
     return explain
 
 
-def deploy_plan(context: str, name: str = SMOKE_NAME, namespace: str = SMOKE_NAMESPACE,
-                timeout: str = READY_TIMEOUT) -> Plan:
+def deploy_plan(
+    context: str, name: str = SMOKE_NAME, namespace: str = SMOKE_NAMESPACE, timeout: str = READY_TIMEOUT
+) -> Plan:
     manifest = smoke_isvc(name, namespace)
     path = write_rendered(context, f"smoke-{name}.yaml", [manifest])
-    return Plan(f"smoke test: deploy {namespace}/{name}", [Step(
-        title=f"InferenceService {namespace}/{name} ({SMOKE_STORAGE_URI})",
-        command=kubectl_cmd(context, "apply", "--filename", str(path)),
-        waits=[kubectl_cmd(context, "wait", "--for=condition=Ready", f"inferenceservice/{name}",
-                           "--namespace", namespace, f"--timeout={timeout}")],
-        diagnose=_explain(context, name, namespace))])
+    return Plan(
+        f"smoke test: deploy {namespace}/{name}",
+        [
+            Step(
+                title=f"InferenceService {namespace}/{name} ({SMOKE_STORAGE_URI})",
+                command=kubectl_cmd(context, "apply", "--filename", str(path)),
+                waits=[
+                    kubectl_cmd(
+                        context,
+                        "wait",
+                        "--for=condition=Ready",
+                        f"inferenceservice/{name}",
+                        "--namespace",
+                        namespace,
+                        f"--timeout={timeout}",
+                    )
+                ],
+                diagnose=_explain(context, name, namespace),
+            )
+        ],
+    )
 
 
 def cleanup_plan(context: str, name: str = SMOKE_NAME, namespace: str = SMOKE_NAMESPACE) -> Plan:
-    return Plan(f"smoke test: delete {namespace}/{name}", [Step(
-        title=f"delete InferenceService {namespace}/{name}",
-        command=kubectl_cmd(context, "delete", "inferenceservice", name, "--namespace", namespace,
-                            "--ignore-not-found", "--wait=true", "--timeout=120s"))])
+    return Plan(
+        f"smoke test: delete {namespace}/{name}",
+        [
+            Step(
+                title=f"delete InferenceService {namespace}/{name}",
+                command=kubectl_cmd(
+                    context,
+                    "delete",
+                    "inferenceservice",
+                    name,
+                    "--namespace",
+                    namespace,
+                    "--ignore-not-found",
+                    "--wait=true",
+                    "--timeout=120s",
+                ),
+            )
+        ],
+    )
 
 
 def smoke_plan(context: str, name: str = SMOKE_NAME, namespace: str = SMOKE_NAMESPACE) -> Plan:
     """Everything the smoke test does, for ``--dry-run`` (the prediction is a step of its own)."""
     plan = deploy_plan(context, name, namespace)
-    plan.add(Step(title=f"POST the docs' iris rows to /v1/models/{name}:predict through the ingress "
-                        f"(Host header from status.url); expect {EXPECTED_PREDICTIONS}"))
+    plan.add(
+        Step(
+            title=f"POST the docs' iris rows to /v1/models/{name}:predict through the ingress "
+            f"(Host header from status.url); expect {EXPECTED_PREDICTIONS}"
+        )
+    )
     return plan.extend(cleanup_plan(context, name, namespace))
 
 
 def check_predictions(found, expected=EXPECTED_PREDICTIONS) -> None:
     """WorkshopError unless the model answered ``expected``."""
     if found != expected:
-        raise WorkshopError(f"smoke test: the model answered {found!r}, expected {expected!r}",
-                            hint="the platform serves, but not the expected model; `invoke status` "
-                                 "and the InferenceService's logs tell more")
+        raise WorkshopError(
+            f"smoke test: the model answered {found!r}, expected {expected!r}",
+            hint="the platform serves, but not the expected model; `invoke status` "
+            "and the InferenceService's logs tell more",
+        )
 
 
 def status_url(runner: Runner, context: str, name: str, namespace: str) -> str:
-    result = runner.run(kubectl_cmd(context, "get", "inferenceservice", name, "--namespace", namespace,
-                                    "--output", "jsonpath={.status.url}"))
+    result = runner.run(
+        kubectl_cmd(
+            context, "get", "inferenceservice", name, "--namespace", namespace, "--output", "jsonpath={.status.url}"
+        )
+    )
     url = (result.stdout or "").strip()
     if not urlparse(url).netloc:
-        raise WorkshopError(f"InferenceService {namespace}/{name} reports no status.url ({url!r})",
-                            hint="it should have one once Ready: check `kubectl get isvc -A`")
+        raise WorkshopError(
+            f"InferenceService {namespace}/{name} reports no status.url ({url!r})",
+            hint="it should have one once Ready: check `kubectl get isvc -A`",
+        )
     return url
 
 
@@ -130,14 +178,24 @@ def predict(base_url: str, host: str, name: str, *, attempts: int = 10, delay: f
             last = exc
         if attempt < attempts:
             time.sleep(delay)
-    raise WorkshopError(f"smoke test: no prediction from {base_url} (Host: {host}) after {attempts} tries: "
-                        f"{getattr(last, 'message', last)}",
-                        hint="404: the Host header or the route; 503: the model is not serving; "
-                             "connection refused: the ingress (see `invoke status`)")
+    raise WorkshopError(
+        f"smoke test: no prediction from {base_url} (Host: {host}) after {attempts} tries: "
+        f"{getattr(last, 'message', last)}",
+        hint="404: the Host header or the route; 503: the model is not serving; "
+        "connection refused: the ingress (see `invoke status`)",
+    )
 
 
-def run_smoke(runner: Runner, context: str, *, name: str = SMOKE_NAME, namespace: str = SMOKE_NAMESPACE,
-              base_url: str | None = None, attempts: int = 10, delay: float = 3.0) -> list:
+def run_smoke(
+    runner: Runner,
+    context: str,
+    *,
+    name: str = SMOKE_NAME,
+    namespace: str = SMOKE_NAMESPACE,
+    base_url: str | None = None,
+    attempts: int = 10,
+    delay: float = 3.0,
+) -> list:
     """Deploy, predict through the ingress, check, delete. Returns the predictions.
 
     ``base_url``: the ingress (default: ``ingress.ingress_endpoint(context)``: http://127.0.0.1:8080

@@ -68,7 +68,8 @@ def platform_key(system: str | None = None, machine: str | None = None) -> str:
         raise WorkshopError(
             f"no pinned tool downloads for this platform ({system}/{machine})",
             hint="kind runs on Linux and macOS (amd64, arm64); on Windows use WSL2, "
-                 "or install kind, helm and kubectl yourself at the versions in versions.toml")
+            "or install kind, helm and kubectl yourself at the versions in versions.toml",
+        )
     return f"{system}-{arch}"
 
 
@@ -97,7 +98,8 @@ def tool_spec(name: str, platform_id: str | None = None, base_url: str | None = 
         raise WorkshopError(
             f"versions.toml has no SHA-256 for {name} {version} on {platform_id} "
             f"([{name}.sha256] {platform_id}); refusing to install an unverified binary",
-            hint=f"install {name} {version} yourself, or add the upstream checksum to versions.toml")
+            hint=f"install {name} {version} yourself, or add the upstream checksum to versions.toml",
+        )
     url = pin(name, "download_url").format(version=version, os=os_name, arch=arch)
     base = base_url if base_url is not None else os.environ.get(BASE_URL_ENV)
     if base:
@@ -112,6 +114,7 @@ def mirror_url(upstream: str, base: str) -> str:
 
 
 # ----- what is installed ----------------------------------------------------------------------
+
 
 def _version_output(argv: list[str]) -> str:
     try:
@@ -153,14 +156,16 @@ def parse_version(tool: str, output: str) -> str | None:
     return first[0]
 
 
-def installed_version(tool: str, executable: str | Path,
-                      run: Callable[[list[str]], str] = _version_output) -> str | None:
+def installed_version(
+    tool: str, executable: str | Path, run: Callable[[list[str]], str] = _version_output
+) -> str | None:
     """The version of the executable at ``executable``, asking the tool itself."""
     return parse_version(tool, run([str(executable), *VERSION_COMMANDS[tool]]))
 
 
-def tools_to_install(names: Iterable[str] = TOOL_NAMES,
-                     version_of: Callable[[str, str], str | None] | None = None) -> list[str]:
+def tools_to_install(
+    names: Iterable[str] = TOOL_NAMES, version_of: Callable[[str, str], str | None] | None = None
+) -> list[str]:
     """The tools that are not found, or not at their pinned version, where tasks look first."""
     version_of = version_of or installed_version
     missing = []
@@ -173,9 +178,15 @@ def tools_to_install(names: Iterable[str] = TOOL_NAMES,
 
 # ----- download, verify, install ---------------------------------------------------------------
 
-def install_tools(names: Iterable[str] = TOOL_NAMES, *, dest: Path | None = None,
-                  base_url: str | None = None, platform_id: str | None = None,
-                  timeout: float = 60) -> dict[str, str]:
+
+def install_tools(
+    names: Iterable[str] = TOOL_NAMES,
+    *,
+    dest: Path | None = None,
+    base_url: str | None = None,
+    platform_id: str | None = None,
+    timeout: float = 60,
+) -> dict[str, str]:
     """Install each pinned tool into ``dest`` (default ``paths.bin_dir()``).
 
     Returns ``{name: "installed" | "already installed"}``. Raises WorkshopError (after removing
@@ -211,8 +222,8 @@ def install_one(spec: ToolSpec, dest: Path, *, timeout: float = 60) -> Path:
             raise WorkshopError(
                 f"checksum mismatch for {spec.url}: expected sha256 {spec.sha256}, got {digest}. "
                 f"The download was deleted and {spec.name} was not installed.",
-                hint="a corrupted download or a tampered mirror; try again, and check "
-                     f"{BASE_URL_ENV} if you set it")
+                hint=f"a corrupted download or a tampered mirror; try again, and check {BASE_URL_ENV} if you set it",
+            )
         if spec.archive_member:
             _extract_member(download, spec.archive_member, staged)
         else:
@@ -231,9 +242,10 @@ def download_file(url: str, destination: Path, *, timeout: float = 60, label: st
     try:
         with requests.get(url, stream=True, timeout=timeout) as response:
             if response.status_code != 200:
-                raise WorkshopError(f"download failed: {url} answered HTTP {response.status_code}",
-                                    hint="check your network (or the mirror in "
-                                         f"{BASE_URL_ENV}) and try again")
+                raise WorkshopError(
+                    f"download failed: {url} answered HTTP {response.status_code}",
+                    hint=f"check your network (or the mirror in {BASE_URL_ENV}) and try again",
+                )
             total = int(response.headers.get("Content-Length") or 0) or None
             with destination.open("wb") as out, _DownloadProgress(label or url, total) as advance:
                 for chunk in response.iter_content(_CHUNK):
@@ -241,8 +253,10 @@ def download_file(url: str, destination: Path, *, timeout: float = 60, label: st
                     sha.update(chunk)
                     advance(len(chunk))
     except requests.RequestException as exc:
-        raise WorkshopError(f"download failed: {url} ({type(exc).__name__}: {exc})",
-                            hint="check your network connection (or the mirror URL) and try again") from None
+        raise WorkshopError(
+            f"download failed: {url} ({type(exc).__name__}: {exc})",
+            hint="check your network connection (or the mirror URL) and try again",
+        ) from None
     return sha.hexdigest()
 
 
@@ -273,11 +287,16 @@ class _DownloadProgress:
 
     def __enter__(self) -> Callable[[int], None]:
         if console.is_terminal:
-            from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                       TransferSpeedColumn)
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                 TransferSpeedColumn(), console=console, transient=True)
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=console,
+                transient=True,
+            )
             self._bar.start()
             self._task = self._bar.add_task(f"downloading {self.label}", total=self.total)
             return lambda n: self._bar.advance(self._task, n)

@@ -39,16 +39,21 @@ def sklearn_version_problem() -> str | None:
 
     wanted = pin("python", "scikit_learn")
     if sklearn.__version__ != wanted:
-        return (f"scikit-learn {sklearn.__version__} is installed, but KServe's sklearn runtime loads models "
-                f"made with {wanted}; a model pickled by another version may fail to load there")
+        return (
+            f"scikit-learn {sklearn.__version__} is installed, but KServe's sklearn runtime loads models "
+            f"made with {wanted}; a model pickled by another version may fail to load there"
+        )
     return None
 
 
 def require_sklearn_version() -> None:
     problem = sklearn_version_problem()
     if problem:
-        raise WorkshopError(problem, hint=f"pip install scikit-learn=={pin('python', 'scikit_learn')} "
-                                          "(or reinstall the workshop: pip install -e .)")
+        raise WorkshopError(
+            problem,
+            hint=f"pip install scikit-learn=={pin('python', 'scikit_learn')} "
+            "(or reinstall the workshop: pip install -e .)",
+        )
 
 
 def iris_split(*, test_size: float = 0.3, random_state: int = 42) -> IrisSplit:
@@ -60,7 +65,8 @@ def iris_split(*, test_size: float = 0.3, random_state: int = 42) -> IrisSplit:
         raise WorkshopError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
     features, labels = load_iris(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
-        features, labels, test_size=test_size, random_state=random_state, stratify=labels)
+        features, labels, test_size=test_size, random_state=random_state, stratify=labels
+    )
     return IrisSplit(X_train, X_test, y_train, y_test)
 
 
@@ -115,9 +121,11 @@ def save_model(model: Any, directory: str | Path, *, filename: str = MODEL_FILEN
     target_dir.mkdir(parents=True, exist_ok=True)
     others = sorted(p.name for p in target_dir.iterdir() if p.name != filename and not _hidden_non_model(p.name))
     if others:
-        raise WorkshopError(f"{target_dir} must hold only {filename}, but it also holds {', '.join(others)}",
-                            hint="move or delete them (hidden files such as .DS_Store may stay), or save into "
-                                 "another directory: one model per directory")
+        raise WorkshopError(
+            f"{target_dir} must hold only {filename}, but it also holds {', '.join(others)}",
+            hint="move or delete them (hidden files such as .DS_Store may stay), or save into "
+            "another directory: one model per directory",
+        )
     target = target_dir / filename
     # A temporary name of this save's own (hidden, no model extension): concurrent saves never share it,
     # and a reader never sees a half-written model.

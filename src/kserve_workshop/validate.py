@@ -39,8 +39,10 @@ from .versions import pin
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 YAML_SUFFIXES = {".yaml", ".yml"}
-_API_VERSION = re.compile(r"^(([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?/)?"
-                          r"v[0-9]+((alpha|beta)[0-9]+)?$")
+_API_VERSION = re.compile(
+    r"^(([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?/)?"
+    r"v[0-9]+((alpha|beta)[0-9]+)?$"
+)
 _KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 #: KServe's API group: its versions and the kinds each serves (KServe v0.20: InferenceService is
@@ -49,9 +51,20 @@ _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 KNOWN_GROUPS: dict[str, dict[str, frozenset[str]]] = {
     "serving.kserve.io": {
         "v1beta1": frozenset({"InferenceService"}),
-        "v1alpha1": frozenset({"ServingRuntime", "ClusterServingRuntime", "InferenceGraph", "TrainedModel",
-                               "ClusterStorageContainer", "LocalModelCache", "LocalModelNode",
-                               "LocalModelNodeGroup", "LLMInferenceService", "LLMInferenceServiceConfig"}),
+        "v1alpha1": frozenset(
+            {
+                "ServingRuntime",
+                "ClusterServingRuntime",
+                "InferenceGraph",
+                "TrainedModel",
+                "ClusterStorageContainer",
+                "LocalModelCache",
+                "LocalModelNode",
+                "LocalModelNodeGroup",
+                "LLMInferenceService",
+                "LLMInferenceServiceConfig",
+            }
+        ),
         "v1alpha2": frozenset({"LLMInferenceService", "LLMInferenceServiceConfig"}),
     },
 }
@@ -78,21 +91,31 @@ def errors(issues: Iterable[ValidationIssue]) -> list[ValidationIssue]:
 
 # ----- files -------------------------------------------------------------------------------------
 
+
 def yaml_files(targets: Iterable[str | Path]) -> list[Path]:
     """The files to validate: each file given, and every *.yaml / *.yml under each directory."""
     found: list[Path] = []
     targets = [target for target in targets if str(target).strip()]
     if not targets:
-        raise WorkshopError("nothing to validate: no file or directory was given",
-                            hint="e.g. `invoke validate manifests` or `invoke validate my-isvc.yaml`")
+        raise WorkshopError(
+            "nothing to validate: no file or directory was given",
+            hint="e.g. `invoke validate manifests` or `invoke validate my-isvc.yaml`",
+        )
     for target in targets:
         path = Path(target)
         if path.is_dir():
-            in_dir = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            in_dir = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not in_dir:
-                raise WorkshopError(f"no YAML files (*.yaml, *.yml) in {path}: nothing to validate",
-                                    hint="name a folder holding manifests, or the files themselves")
+                raise WorkshopError(
+                    f"no YAML files (*.yaml, *.yml) in {path}: nothing to validate",
+                    hint="name a folder holding manifests, or the files themselves",
+                )
             found.extend(in_dir)
         elif path.is_file():
             found.append(path)
@@ -127,8 +150,15 @@ def validate_file(path: Path) -> list[ValidationIssue]:
     if _is_helm_values(path):
         return [ValidationIssue(name, "(file)", "", "Helm values, not Kubernetes objects: not validated", INFO)]
     if not documents:
-        return [ValidationIssue(name, "(file)", "", "no Kubernetes object in this file (it is empty, or holds "
-                                "only comments or '---'): nothing was validated")]
+        return [
+            ValidationIssue(
+                name,
+                "(file)",
+                "",
+                "no Kubernetes object in this file (it is empty, or holds "
+                "only comments or '---'): nothing was validated",
+            )
+        ]
     issues: list[ValidationIssue] = []
     for index, document in enumerate(documents, 1):
         issues.extend(validate_object(document, file=name, index=index))
@@ -142,6 +172,7 @@ def _is_helm_values(path: Path) -> bool:
 
 # ----- one object --------------------------------------------------------------------------------
 
+
 def validate_object(obj: Any, *, file: str = "<object>", index: int = 1) -> list[ValidationIssue]:
     """Validate one parsed YAML document (a Kubernetes object, a List of them, or a kind config)."""
     if not isinstance(obj, dict):
@@ -150,8 +181,15 @@ def validate_object(obj: Any, *, file: str = "<object>", index: int = 1) -> list
     label = _label(obj, index)
     if not api_version or not kind:
         missing = " and ".join(k for k in ("apiVersion", "kind") if not obj.get(k))
-        return [ValidationIssue(file, label, missing, "missing: every Kubernetes object needs apiVersion and "
-                                "kind (Helm values files must have 'values' in their name)")]
+        return [
+            ValidationIssue(
+                file,
+                label,
+                missing,
+                "missing: every Kubernetes object needs apiVersion and "
+                "kind (Helm values files must have 'values' in their name)",
+            )
+        ]
     if not isinstance(api_version, str) or not _API_VERSION.match(api_version):
         return [ValidationIssue(file, label, "apiVersion", f"{api_version!r} is not of the form group/version")]
     if not isinstance(kind, str) or not _KIND.match(kind):
@@ -172,13 +210,27 @@ def validate_object(obj: Any, *, file: str = "<object>", index: int = 1) -> list
     if api_version == schemas.ISVC_API_VERSION and kind == "InferenceService":
         schema = schemas.isvc_schema()
         if schema is None:
-            issues.append(ValidationIssue(
-                file, label, "", f"cannot validate: the InferenceService schema of KServe {pin('kserve')} "
-                "is not in the cache (run `invoke schemas`, or `invoke schemas --from-file PATH`)"))
+            issues.append(
+                ValidationIssue(
+                    file,
+                    label,
+                    "",
+                    f"cannot validate: the InferenceService schema of KServe {pin('kserve')} "
+                    "is not in the cache (run `invoke schemas`, or `invoke schemas --from-file PATH`)",
+                )
+            )
             return issues
         return issues + _schema_issues(_validator(("isvc", schema["x-source-sha256"])), obj, file, label)
-    issues.append(ValidationIssue(file, label, "", f"not schema-checked: no schema for {kind} ({api_version}) "
-                                  "here; only apiVersion, kind and metadata were checked", WARNING))
+    issues.append(
+        ValidationIssue(
+            file,
+            label,
+            "",
+            f"not schema-checked: no schema for {kind} ({api_version}) "
+            "here; only apiVersion, kind and metadata were checked",
+            WARNING,
+        )
+    )
     return issues
 
 
@@ -198,14 +250,19 @@ def _unknown_kind_issue(api_version: str, kind: str, file: str, label: str) -> V
     if version not in versions:
         close = difflib.get_close_matches(version, list(versions), n=1, cutoff=0.6)
         hint = f" (did you mean {group}/{close[0]}?)" if close else ""
-        return ValidationIssue(file, label, "apiVersion", f"{group} has no version {version!r}: it serves "
-                               f"{', '.join(sorted(versions))}{hint}")
+        return ValidationIssue(
+            file,
+            label,
+            "apiVersion",
+            f"{group} has no version {version!r}: it serves {', '.join(sorted(versions))}{hint}",
+        )
     if kind in versions[version]:
         return None
     elsewhere = sorted(v for v, kinds in versions.items() if kind in kinds)
     if elsewhere:
-        return ValidationIssue(file, label, "apiVersion", f"{kind} is served as {group}/{elsewhere[-1]}, "
-                               f"not {api_version}")
+        return ValidationIssue(
+            file, label, "apiVersion", f"{kind} is served as {group}/{elsewhere[-1]}, not {api_version}"
+        )
     every_kind = sorted(set().union(*versions.values()))
     close = difflib.get_close_matches(kind, every_kind, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else f"; its kinds are {', '.join(every_kind)}"
@@ -232,8 +289,15 @@ def _metadata_issues(obj: dict, file: str, label: str) -> list[ValidationIssue]:
 def _core_issues(obj: dict, file: str, label: str, api_version: str, kind: str) -> list[ValidationIssue]:
     validator = _core_validator(api_version, kind)
     if validator is None:
-        return [ValidationIssue(file, label, "kind", f"Kubernetes {_k8s_version()} has no kind {kind} in "
-                                f"{api_version} (check the spelling and the apiVersion)")]
+        return [
+            ValidationIssue(
+                file,
+                label,
+                "kind",
+                f"Kubernetes {_k8s_version()} has no kind {kind} in "
+                f"{api_version} (check the spelling and the apiVersion)",
+            )
+        ]
     issues = _schema_issues(validator, obj, file, label)
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or not (meta.get("name") or meta.get("generateName")):
@@ -242,6 +306,7 @@ def _core_issues(obj: dict, file: str, label: str, api_version: str, kind: str) 
 
 
 # ----- schemas and validators --------------------------------------------------------------------
+
 
 def _k8s_version() -> str:
     return pin("kubernetes", "validate_version")
@@ -252,9 +317,11 @@ def _schema_dir() -> Path:
 
     directory = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{_k8s_version()}-local-strict"
     if not directory.is_dir():
-        raise WorkshopError(f"kubernetes-validate has no schemas for Kubernetes {_k8s_version()}",
-                            hint="reinstall the project (`scripts/bootstrap.sh`) or change "
-                                 "[kubernetes] validate_version in versions.toml")
+        raise WorkshopError(
+            f"kubernetes-validate has no schemas for Kubernetes {_k8s_version()}",
+            hint="reinstall the project (`scripts/bootstrap.sh`) or change "
+            "[kubernetes] validate_version in versions.toml",
+        )
     return directory
 
 
@@ -316,8 +383,10 @@ def _validator(key: tuple) -> jsonschema.protocols.Validator:
 
 # ----- jsonschema errors -> issues ---------------------------------------------------------------
 
-def _schema_issues(validator: jsonschema.protocols.Validator, instance: Any, file: str, label: str,
-                   prefix: str = "") -> list[ValidationIssue]:
+
+def _schema_issues(
+    validator: jsonschema.protocols.Validator, instance: Any, file: str, label: str, prefix: str = ""
+) -> list[ValidationIssue]:
     issues = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
         issues.extend(_explain(error, file, label, prefix))
@@ -352,27 +421,48 @@ def _explain(error: jsonschema.ValidationError, file: str, label: str, prefix: s
     if error.validator == "required":
         missing = re.match(r"'([^']+)' is a required property", error.message)
         if missing:
-            return [ValidationIssue(file, label, field_path([*path, missing.group(1)], prefix),
-                                    "required field missing")]
+            return [
+                ValidationIssue(file, label, field_path([*path, missing.group(1)], prefix), "required field missing")
+            ]
     if error.validator in {"anyOf", "oneOf"} and error.context:
         types = [sub.validator_value for sub in error.context if sub.validator == "type"]
         if len(types) == len(error.context):
             wanted = " or ".join(t if isinstance(t, str) else "/".join(t) for t in types)
-            return [ValidationIssue(file, label, field_path(path, prefix),
-                                    f"wrong type: expected {wanted}, found {_json_type(error.instance)} "
-                                    f"{_short(error.instance)}")]
+            return [
+                ValidationIssue(
+                    file,
+                    label,
+                    field_path(path, prefix),
+                    f"wrong type: expected {wanted}, found {_json_type(error.instance)} {_short(error.instance)}",
+                )
+            ]
     if error.validator == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, str) else \
-            " or ".join(t for t in error.validator_value if t != "null")
-        return [ValidationIssue(file, label, field_path(path, prefix),
-                                f"wrong type: expected {wanted}, found {_json_type(error.instance)} "
-                                f"{_short(error.instance)}")]
+        wanted = (
+            error.validator_value
+            if isinstance(error.validator_value, str)
+            else " or ".join(t for t in error.validator_value if t != "null")
+        )
+        return [
+            ValidationIssue(
+                file,
+                label,
+                field_path(path, prefix),
+                f"wrong type: expected {wanted}, found {_json_type(error.instance)} {_short(error.instance)}",
+            )
+        ]
     return [ValidationIssue(file, label, field_path(path, prefix), error.message)]
 
 
 def _json_type(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _short(value: Any) -> str:

@@ -49,8 +49,9 @@ def judge(name: str, case: Case, **fixtures: Any) -> CheckResult:
         if case.says:
             assert case.says in result.message, f"{case.id}: {case.says!r} not in the message\n{text}"
         return result
-    assert result.error in (None, "SystemExit", "KeyboardInterrupt", "Timeout"), \
+    assert result.error in (None, "SystemExit", "KeyboardInterrupt", "Timeout"), (
         f"{case.id}: a wrong answer must be a verdict, not a crash of the check\n{text}"
+    )
     assert result.hint, f"{case.id}: failed without a hint\n{text}"
     if result.expected is not None and result.found is not None:
         assert result.expected != result.found, f"{case.id}: expected and found read the same\n{text}"

@@ -20,32 +20,33 @@ LAB1, LAB2 = "01-serve-a-model.ipynb", "02-first-inferenceservice.ipynb"
 
 LAB1_ANSWERS = {  # right answers written differently, and the issue's shortcut in Exercise 6
     "model = ...": 'model = SVC(gamma="scale", probability=True).fit(split.X_train, split.y_train)\n'
-                   "accuracy = round(model.score(split.X_test, split.y_test), 3)\naccuracy",
+    "accuracy = round(model.score(split.X_test, split.y_test), 3)\naccuracy",
     "model_path = ...": "model_path = save_model(model, MODEL_DIR)",
     "v1_payload = ...": 'v1_payload = {"instances": [list(row) for row in DOCS_IRIS_INPUT]}\nv1_payload',
     "v2_payload = ...": 'v2_payload = {"inputs": [{"name": "flowers", "shape": [2, 4], "datatype": "FP32",\n'
-                        '                          "data": [v for row in DOCS_IRIS_INPUT for v in row]}]}',
+    '                          "data": [v for row in DOCS_IRIS_INPUT for v in row]}]}',
     "v2_classes = ...": 'v2_classes = [IRIS_CLASSES[i] for i in v2_response["outputs"][0]["data"]]',
     "server_predictions = ...": "server_predictions = model.predict(split.X_test).tolist()",
 }
 LAB2_RIGHT = {
     "manifest_yaml = ": 'manifest_yaml = """\napiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n'
-                        "metadata:\n  name: sklearn-iris\nspec:\n  predictor:\n    model:\n      modelFormat:\n"
-                        "        name: sklearn\n      runtime: kserve-sklearnserver\n"
-                        "      storageUri: gs://kfserving-examples/models/sklearn/1.0/model/\n      resources:\n"
-                        '        requests: {cpu: "0.05", memory: 134217728}\n        limits: {cpu: 100m, memory: 256Mi}\n'
-                        '"""\nmanifest = yaml.safe_load(manifest_yaml)',
+    "metadata:\n  name: sklearn-iris\nspec:\n  predictor:\n    model:\n      modelFormat:\n"
+    "        name: sklearn\n      runtime: kserve-sklearnserver\n"
+    "      storageUri: gs://kfserving-examples/models/sklearn/1.0/model/\n      resources:\n"
+    '        requests: {cpu: "0.05", memory: 134217728}\n        limits: {cpu: 100m, memory: 256Mi}\n'
+    '"""\nmanifest = yaml.safe_load(manifest_yaml)',
     "host = ...": 'host = example_isvc["status"]["url"].split("://")[1].upper()',
     "local_predictions = ...": "split = iris_split()\nmodel = train_iris(split)\n"
-                               "local_predictions = model.predict(DOCS_IRIS_INPUT)",
+    "local_predictions = model.predict(DOCS_IRIS_INPUT)",
 }
 LAB2_WRONG = {
-    "manifest_yaml = ": LAB2_RIGHT["manifest_yaml = "].replace("memory: 134217728", "memory: 128")
-                                                       .replace("memory: 256Mi", "memory: 256"),
+    "manifest_yaml = ": LAB2_RIGHT["manifest_yaml = "]
+    .replace("memory: 134217728", "memory: 128")
+    .replace("memory: 256Mi", "memory: 256"),
     "host = ...": 'host = example_isvc["status"]["url"]',
     "local_predictions = ...": "from kserve_workshop.training import IRIS_CLASSES\n"
-                               "split = iris_split()\nmodel = train_iris(split)\n"
-                               "local_predictions = [IRIS_CLASSES[i] for i in model.predict(DOCS_IRIS_INPUT)]",
+    "split = iris_split()\nmodel = train_iris(split)\n"
+    "local_predictions = [IRIS_CLASSES[i] for i in model.predict(DOCS_IRIS_INPUT)]",
 }
 
 
@@ -53,8 +54,11 @@ def fill(student: Path, answers: dict[str, str], target: Path) -> None:
     """The student notebook with the exercise cells (found by their blank's text) answered."""
     nb = nbformat.read(student, as_version=4)
     for blank, source in answers.items():
-        cells = [cell for cell in nb.cells if cell.cell_type == "code" and blank in cell.source
-                 and "YOUR CODE HERE" in cell.source]
+        cells = [
+            cell
+            for cell in nb.cells
+            if cell.cell_type == "code" and blank in cell.source and "YOUR CODE HERE" in cell.source
+        ]
         assert len(cells) == 1, f"{student.name}: {len(cells)} exercise cells hold {blank!r}"
         cells[0].source = source
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -33,58 +33,117 @@ def query(variable, text):
     return lambda stack: {variable: text, "prom": stack.prom, "traffic": stack.traffic}
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("reference", query("request_rate_query", RATE), PASS, "traffic run"),
-    Case("by-model", query("request_rate_query",
-                           'sum by (model_name) (rate(request_predict_seconds_count{model_name="sklearn-iris"}[5s]))'),
-         PASS),
-    Case("no-sum", query("request_rate_query", "rate(request_predict_seconds_count[5s])"), PASS),
-    Case("job-selector", query("request_rate_query",
-                               "  sum(rate(request_predict_seconds_count{job='kserve-model-server'}[5s]))\n"), PASS),
-    Case("a-minute-window", query("request_rate_query", "sum(rate(request_predict_seconds_count[1m]))"), FAIL,
-         "[5s]"),
-    Case("the-counter", query("request_rate_query", "sum(request_predict_seconds_count)"), FAIL, "rate()"),
-    Case("increase", query("request_rate_query", "sum(increase(request_predict_seconds_count[5s]))"), FAIL,
-         "per-second"),
-    Case("seconds-not-requests", query("request_rate_query", "sum(rate(request_predict_seconds_sum[5s]))"), FAIL,
-         "_count"),
-    Case("another-model", query("request_rate_query",
-                                'sum(rate(request_predict_seconds_count{model_name="iris"}[5s]))'), FAIL, "_count"),
-    Case("a-typo", query("request_rate_query", "sum(rate(request_predict_seconds_count[5s])"), FAIL, "brackets"),
-    Case("not-text", query("request_rate_query", 42), FAIL, "quotes"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("reference", query("request_rate_query", RATE), PASS, "traffic run"),
+        Case(
+            "by-model",
+            query(
+                "request_rate_query",
+                'sum by (model_name) (rate(request_predict_seconds_count{model_name="sklearn-iris"}[5s]))',
+            ),
+            PASS,
+        ),
+        Case("no-sum", query("request_rate_query", "rate(request_predict_seconds_count[5s])"), PASS),
+        Case(
+            "job-selector",
+            query("request_rate_query", "  sum(rate(request_predict_seconds_count{job='kserve-model-server'}[5s]))\n"),
+            PASS,
+        ),
+        Case(
+            "a-minute-window", query("request_rate_query", "sum(rate(request_predict_seconds_count[1m]))"), FAIL, "[5s]"
+        ),
+        Case("the-counter", query("request_rate_query", "sum(request_predict_seconds_count)"), FAIL, "rate()"),
+        Case(
+            "increase",
+            query("request_rate_query", "sum(increase(request_predict_seconds_count[5s]))"),
+            FAIL,
+            "per-second",
+        ),
+        Case(
+            "seconds-not-requests",
+            query("request_rate_query", "sum(rate(request_predict_seconds_sum[5s]))"),
+            FAIL,
+            "_count",
+        ),
+        Case(
+            "another-model",
+            query("request_rate_query", 'sum(rate(request_predict_seconds_count{model_name="iris"}[5s]))'),
+            FAIL,
+            "_count",
+        ),
+        Case("a-typo", query("request_rate_query", "sum(rate(request_predict_seconds_count[5s])"), FAIL, "brackets"),
+        Case("not-text", query("request_rate_query", 42), FAIL, "quotes"),
+    ),
+)
 def test_request_rate_query(case, stack):
     judge("lab5.request_rate_query", case, stack=stack)
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("reference", query("p95_query", P95), PASS),
-    Case("no-sum", query("p95_query", "histogram_quantile(0.95, rate(request_predict_seconds_bucket[5s]))"), PASS),
-    Case("by-le-and-model", query("p95_query", 'histogram_quantile(0.95, sum by (le, model_name) '
-                                               '(rate(request_predict_seconds_bucket{model_name="sklearn-iris"}[5s])))'),
-         PASS),
-    Case("p99", query("p95_query", P95.replace("0.95", "0.99")), FAIL, "histogram_quantile(0.95"),
-    Case("no-rate", query("p95_query", "histogram_quantile(0.95, sum by (le) (request_predict_seconds_bucket))"),
-         FAIL, "rate"),
-    Case("le-dropped", query("p95_query", "histogram_quantile(0.95, sum(rate(request_predict_seconds_bucket[5s])))"),
-         FAIL, "keep the `le` label"),
-    Case("the-mean", query("p95_query", MEAN), FAIL, "histogram_quantile"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("reference", query("p95_query", P95), PASS),
+        Case("no-sum", query("p95_query", "histogram_quantile(0.95, rate(request_predict_seconds_bucket[5s]))"), PASS),
+        Case(
+            "by-le-and-model",
+            query(
+                "p95_query",
+                "histogram_quantile(0.95, sum by (le, model_name) "
+                '(rate(request_predict_seconds_bucket{model_name="sklearn-iris"}[5s])))',
+            ),
+            PASS,
+        ),
+        Case("p99", query("p95_query", P95.replace("0.95", "0.99")), FAIL, "histogram_quantile(0.95"),
+        Case(
+            "no-rate",
+            query("p95_query", "histogram_quantile(0.95, sum by (le) (request_predict_seconds_bucket))"),
+            FAIL,
+            "rate",
+        ),
+        Case(
+            "le-dropped",
+            query("p95_query", "histogram_quantile(0.95, sum(rate(request_predict_seconds_bucket[5s])))"),
+            FAIL,
+            "keep the `le` label",
+        ),
+        Case("the-mean", query("p95_query", MEAN), FAIL, "histogram_quantile"),
+    ),
+)
 def test_p95_query(case, stack):
     judge("lab5.p95_query", case, stack=stack)
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("reference", query("mean_latency_query", MEAN), PASS),
-    Case("no-sums", query("mean_latency_query",
-                          "rate(request_predict_seconds_sum[5s]) / rate(request_predict_seconds_count[5s])"), PASS),
-    Case("swapped", query("mean_latency_query",
-                          "sum(rate(request_predict_seconds_count[5s])) / sum(rate(request_predict_seconds_sum[5s]))"),
-         FAIL, "_sum series divided by"),
-    Case("counters", query("mean_latency_query",
-                           "sum(request_predict_seconds_sum) / sum(request_predict_seconds_count)"), FAIL, "rate"),
-    Case("the-median", query("mean_latency_query", P95.replace("0.95", "0.5")), FAIL, "_sum"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("reference", query("mean_latency_query", MEAN), PASS),
+        Case(
+            "no-sums",
+            query(
+                "mean_latency_query", "rate(request_predict_seconds_sum[5s]) / rate(request_predict_seconds_count[5s])"
+            ),
+            PASS,
+        ),
+        Case(
+            "swapped",
+            query(
+                "mean_latency_query",
+                "sum(rate(request_predict_seconds_count[5s])) / sum(rate(request_predict_seconds_sum[5s]))",
+            ),
+            FAIL,
+            "_sum series divided by",
+        ),
+        Case(
+            "counters",
+            query("mean_latency_query", "sum(request_predict_seconds_sum) / sum(request_predict_seconds_count)"),
+            FAIL,
+            "rate",
+        ),
+        Case("the-median", query("mean_latency_query", P95.replace("0.95", "0.5")), FAIL, "_sum"),
+    ),
+)
 def test_mean_latency_query(case, stack):
     judge("lab5.mean_latency_query", case, stack=stack)
 
@@ -93,8 +152,10 @@ def test_the_verdict_does_not_depend_on_when_the_check_runs(stack):
     # Anchored on the traffic run, a right query passes and a wrong one fails later on too.
     for _ in range(2):
         assert grade("lab5.request_rate_query", query("request_rate_query", RATE)(stack)).passed
-        assert not grade("lab5.request_rate_query",
-                         query("request_rate_query", "0 * sum(rate(request_predict_seconds_count[5s]))")(stack)).passed
+        assert not grade(
+            "lab5.request_rate_query",
+            query("request_rate_query", "0 * sum(rate(request_predict_seconds_count[5s]))")(stack),
+        ).passed
         time.sleep(1)
 
 
@@ -137,20 +198,26 @@ def ratio(value):
     return lambda stack: {"error_ratio": value(stack.traffic) if callable(value) else value, "traffic": stack.traffic}
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("errors-over-requests", ratio(lambda t: t.errors / t.requests), PASS),
-    Case("float32", ratio(lambda t: np.float32(t.errors / t.requests)), PASS),
-    Case("rounded-4", ratio(lambda t: round(t.errors / t.requests, 4)), PASS),
-    Case("fraction", ratio(lambda t: Fraction(t.errors, t.requests)), PASS),
-    Case("over-streams", ratio(lambda t: sum(r.errors for r in t.streams.values())
-                                         / sum(r.requests for r in t.streams.values())), PASS),
-    Case("percentage", ratio(lambda t: 100 * t.errors / t.requests), FAIL, "divide by 100"),
-    Case("success-ratio", ratio(lambda t: 1 - t.errors / t.requests), FAIL, "succeeded"),
-    Case("over-successes", ratio(lambda t: t.errors / (t.requests - t.errors)), FAIL, "all requests"),
-    Case("the-count", ratio(lambda t: t.errors), FAIL, None),
-    Case("two-decimals", ratio(lambda t: round(t.errors / t.requests, 2)), FAIL, "3 decimals"),
-    Case("text", ratio(lambda t: f"{t.errors / t.requests:.1%}"), FAIL, "is text"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("errors-over-requests", ratio(lambda t: t.errors / t.requests), PASS),
+        Case("float32", ratio(lambda t: np.float32(t.errors / t.requests)), PASS),
+        Case("rounded-4", ratio(lambda t: round(t.errors / t.requests, 4)), PASS),
+        Case("fraction", ratio(lambda t: Fraction(t.errors, t.requests)), PASS),
+        Case(
+            "over-streams",
+            ratio(lambda t: sum(r.errors for r in t.streams.values()) / sum(r.requests for r in t.streams.values())),
+            PASS,
+        ),
+        Case("percentage", ratio(lambda t: 100 * t.errors / t.requests), FAIL, "divide by 100"),
+        Case("success-ratio", ratio(lambda t: 1 - t.errors / t.requests), FAIL, "succeeded"),
+        Case("over-successes", ratio(lambda t: t.errors / (t.requests - t.errors)), FAIL, "all requests"),
+        Case("the-count", ratio(lambda t: t.errors), FAIL, None),
+        Case("two-decimals", ratio(lambda t: round(t.errors / t.requests, 2)), FAIL, "3 decimals"),
+        Case("text", ratio(lambda t: f"{t.errors / t.requests:.1%}"), FAIL, "is text"),
+    ),
+)
 def test_error_ratio(case, stack):
     assert stack.traffic.errors and stack.traffic.requests
     judge("lab5.error_ratio", case, stack=stack)

@@ -30,6 +30,7 @@ def functions(**given):
 
 # -- Exercise 1: named features to rows ----------------------------------------------------------
 
+
 def rows_reference(flowers):
     rows = []
     for flower in flowers:
@@ -53,8 +54,11 @@ def rows_numpy(flowers):
         if not isinstance(flower, dict) or sorted(flower) != sorted(FEATURE_NAMES):
             extra = sorted(set(flower) ^ set(FEATURE_NAMES)) if isinstance(flower, dict) else flower
             raise ValueError(f"expected exactly {FEATURE_NAMES}, differences: {extra}")
-        bad = [name for name in FEATURE_NAMES
-               if isinstance(flower[name], bool) or not isinstance(flower[name], numbers.Real)]
+        bad = [
+            name
+            for name in FEATURE_NAMES
+            if isinstance(flower[name], bool) or not isinstance(flower[name], numbers.Real)
+        ]
         if bad:
             raise ValueError(f"not numbers: {bad}")
     return np.array([[flower[name] for name in FEATURE_NAMES] for flower in flowers], dtype=float)
@@ -97,17 +101,20 @@ def rows_mutating(flowers):
     return rows
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("reference", functions(to_feature_rows=rows_reference), PASS),
-    Case("numpy-array", functions(to_feature_rows=rows_numpy), PASS),
-    Case("tuples", functions(to_feature_rows=rows_tuples), PASS),
-    Case("no-checks", functions(to_feature_rows=rows_unchecked), FAIL, "500 Internal Server Error"),
-    Case("float-converts-text", functions(to_feature_rows=rows_float_converting), FAIL, "even when float() would"),
-    Case("dict-order", functions(to_feature_rows=rows_in_dict_order), FAIL, "FEATURE_NAMES order"),
-    Case("generic-exception", functions(to_feature_rows=rows_generic_exception), FAIL, "500"),
-    Case("mutating", functions(to_feature_rows=rows_mutating), FAIL, None),
-    Case("not-a-function", functions(to_feature_rows=[[6.8, 2.8, 4.8, 1.4]]), FAIL, "def to_feature_rows"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("reference", functions(to_feature_rows=rows_reference), PASS),
+        Case("numpy-array", functions(to_feature_rows=rows_numpy), PASS),
+        Case("tuples", functions(to_feature_rows=rows_tuples), PASS),
+        Case("no-checks", functions(to_feature_rows=rows_unchecked), FAIL, "500 Internal Server Error"),
+        Case("float-converts-text", functions(to_feature_rows=rows_float_converting), FAIL, "even when float() would"),
+        Case("dict-order", functions(to_feature_rows=rows_in_dict_order), FAIL, "FEATURE_NAMES order"),
+        Case("generic-exception", functions(to_feature_rows=rows_generic_exception), FAIL, "500"),
+        Case("mutating", functions(to_feature_rows=rows_mutating), FAIL, None),
+        Case("not-a-function", functions(to_feature_rows=[[6.8, 2.8, 4.8, 1.4]]), FAIL, "def to_feature_rows"),
+    ),
+)
 def test_to_feature_rows(case):
     judge("lab6.to_feature_rows", case)
 
@@ -121,6 +128,7 @@ def test_an_earlier_wrong_attempt_does_not_spoil_a_later_right_one():
 
 
 # -- Exercise 2: class indices to names ----------------------------------------------------------
+
 
 def labels_reference(predictions):
     labels = []
@@ -150,20 +158,34 @@ def labels_upper_bound_only(predictions):
     return [IRIS_CLASSES[p] for p in predictions]
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("reference", functions(to_labels=labels_reference), PASS),
-    Case("bounds", functions(to_labels=labels_bounds), PASS),
-    Case("numpy", functions(to_labels=labels_numpy), PASS),
-    Case("no-check", functions(to_labels=lambda predictions: [IRIS_CLASSES[p] for p in predictions]), FAIL, "ValueError"),
-    Case("negative-accepted", functions(to_labels=labels_upper_bound_only), FAIL, "rather than guess"),
-    Case("indices-back", functions(to_labels=lambda predictions: list(predictions)), FAIL, "class names"),
-    Case("key-error", functions(to_labels=lambda ps: [dict(enumerate(IRIS_CLASSES))[p] for p in ps]), FAIL, "ValueError"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("reference", functions(to_labels=labels_reference), PASS),
+        Case("bounds", functions(to_labels=labels_bounds), PASS),
+        Case("numpy", functions(to_labels=labels_numpy), PASS),
+        Case(
+            "no-check",
+            functions(to_labels=lambda predictions: [IRIS_CLASSES[p] for p in predictions]),
+            FAIL,
+            "ValueError",
+        ),
+        Case("negative-accepted", functions(to_labels=labels_upper_bound_only), FAIL, "rather than guess"),
+        Case("indices-back", functions(to_labels=lambda predictions: list(predictions)), FAIL, "class names"),
+        Case(
+            "key-error",
+            functions(to_labels=lambda ps: [dict(enumerate(IRIS_CLASSES))[p] for p in ps]),
+            FAIL,
+            "ValueError",
+        ),
+    ),
+)
 def test_to_labels(case):
     judge("lab6.to_labels", case)
 
 
 # -- Exercise 3: the transformer, through KServe's model server --------------------------------------
+
 
 @pytest.fixture(scope="module")
 def lab_model(tmp_path_factory):
@@ -180,7 +202,7 @@ def reference_predictor(lab_model):
         yield server
 
 
-TRANSFORMER_BY_HAND = '''
+TRANSFORMER_BY_HAND = """
 import kserve
 from kserve.errors import InvalidInput
 
@@ -209,7 +231,7 @@ class IrisTransformer(kserve.Model):
 
     async def postprocess(self, response, headers=None):
         return {"predictions": [CLASSES[p] for p in response["predictions"]]}
-'''
+"""
 
 
 @pytest.fixture
@@ -223,37 +245,75 @@ def started():
 
 def transformer_case(replacements=None, source=None):
     """The case's answers: a chain of the reference predictor and the variant's transformer."""
+
     def answers(reference_predictor, tmp_path, started):
         path = write_model_file(tmp_path, replacements, source=source)
-        transformer = ModelFileServer(path, "IrisTransformer", reference_predictor.model_name,
-                                      predictor=reference_predictor, name="answer-IrisTransformer")
+        transformer = ModelFileServer(
+            path,
+            "IrisTransformer",
+            reference_predictor.model_name,
+            predictor=reference_predictor,
+            name="answer-IrisTransformer",
+        )
         started.append(transformer)
         return {"chain": ServerChain(reference_predictor, transformer.start())}
+
     return answers
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("reference", transformer_case(), PASS, "refused with a 400"),
-    Case("by-hand-async", transformer_case(source=TRANSFORMER_BY_HAND), PASS),
-    Case("valueerror-let-through", transformer_case({
-        "        try:\n            rows = to_feature_rows(payload[\"instances\"])\n"
-        "        except ValueError as error:\n            raise InvalidInput(str(error)) from None\n":
-        "        rows = to_feature_rows(payload[\"instances\"])\n"}), FAIL, "InvalidInput(str(error))"),
-    Case("indices-not-names", transformer_case({
-        'return {"predictions": to_labels(response["predictions"])}': "return response"}), FAIL,
-         "postprocess turns the predictor's class indices into names"),
-    Case("no-instances-check", transformer_case({
-        '        if not isinstance(payload, dict) or "instances" not in payload:\n'
-        '            raise InvalidInput(\'expected a V1 request {"instances": [{"sepal_length": ..., ...}, ...]}\')\n': ""}),
-         FAIL, "check the body has 'instances'"),
-    Case("rows-without-instances", transformer_case({'        return {"instances": rows}\n': "        return rows\n"}),
-         FAIL, None),
-    Case("silent-message", transformer_case({"raise InvalidInput(str(error)) from None":
-                                             "raise InvalidInput('bad request') from None"}), FAIL, "name the feature"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("reference", transformer_case(), PASS, "refused with a 400"),
+        Case("by-hand-async", transformer_case(source=TRANSFORMER_BY_HAND), PASS),
+        Case(
+            "valueerror-let-through",
+            transformer_case(
+                {
+                    '        try:\n            rows = to_feature_rows(payload["instances"])\n'
+                    "        except ValueError as error:\n            raise InvalidInput(str(error)) from None\n": '        rows = to_feature_rows(payload["instances"])\n'
+                }
+            ),
+            FAIL,
+            "InvalidInput(str(error))",
+        ),
+        Case(
+            "indices-not-names",
+            transformer_case({'return {"predictions": to_labels(response["predictions"])}': "return response"}),
+            FAIL,
+            "postprocess turns the predictor's class indices into names",
+        ),
+        Case(
+            "no-instances-check",
+            transformer_case(
+                {
+                    '        if not isinstance(payload, dict) or "instances" not in payload:\n'
+                    '            raise InvalidInput(\'expected a V1 request {"instances": [{"sepal_length": ..., ...}, ...]}\')\n': ""
+                }
+            ),
+            FAIL,
+            "check the body has 'instances'",
+        ),
+        Case(
+            "rows-without-instances",
+            transformer_case({'        return {"instances": rows}\n': "        return rows\n"}),
+            FAIL,
+            None,
+        ),
+        Case(
+            "silent-message",
+            transformer_case(
+                {"raise InvalidInput(str(error)) from None": "raise InvalidInput('bad request') from None"}
+            ),
+            FAIL,
+            "name the feature",
+        ),
+    ),
+)
 def test_transformer(case, reference_predictor, tmp_path, started):
-    result = judge("lab6.transformer", case, reference_predictor=reference_predictor, tmp_path=tmp_path,
-                   started=started)
+    result = judge(
+        "lab6.transformer", case, reference_predictor=reference_predictor, tmp_path=tmp_path, started=started
+    )
     assert result.error is None
 
 
@@ -270,10 +330,13 @@ def test_a_transformer_running_an_older_file_is_not_graded(reference_predictor, 
     assert not result.passed and "not running" in result.message
 
 
-@pytest.mark.parametrize("answer, says", [
-    (None, "is not your transformer"),
-    (SimpleNamespace(transformer="http://127.0.0.1:1", predictor=None), "is not your transformer"),
-])
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (None, "is not your transformer"),
+        (SimpleNamespace(transformer="http://127.0.0.1:1", predictor=None), "is not your transformer"),
+    ],
+)
 def test_a_transformer_check_without_a_chain_fails(answer, says):
     result = grade("lab6.transformer", {"chain": answer})
     assert not result.passed and says in result.message and result.hint
@@ -281,7 +344,7 @@ def test_a_transformer_check_without_a_chain_fails(answer, says):
 
 # -- Exercise 4: the predictor, through KServe's model server ----------------------------------------
 
-PREDICTOR_BY_HAND = '''
+PREDICTOR_BY_HAND = """
 import os
 
 import joblib
@@ -307,33 +370,70 @@ class IrisPredictor(kserve.Model):
         except ValueError as error:  # scikit-learn's own message: wrong number of features, not numbers
             raise InvalidInput(str(error))
         return get_predict_response(payload, result, self.name)
-'''
+"""
 
 
 def predictor_case(replacements=None, source=None):
     def answers(tmp_path, lab_model):
         changes = {old: new.replace("LAB_MODEL", str(lab_model)) for old, new in (replacements or {}).items()}
         return {"iris_model": load_model_file(write_model_file(tmp_path, changes, source=source))}
+
     return answers
 
 
-@pytest.mark.parametrize("case", cases(
-    Case("reference", predictor_case(), PASS, "over V1 and V2"),
-    Case("by-hand", predictor_case(source=PREDICTOR_BY_HAND), PASS),
-    Case("fixed-path", predictor_case({'files = sorted(self.model_dir.glob("*.joblib"))':
-                                       'files = [Path("LAB_MODEL") / "model.joblib"]'}), FAIL, "not a fixed path"),
-    Case("never-ready", predictor_case({"        self.ready = True\n        # END SOLUTION\n        return self.ready":
-                                        "        # END SOLUTION\n        return self.ready"}), FAIL,
-         "self.ready to be True"),
-    Case("no-input-checks", predictor_case({
-        '        if getattr(rows, "ndim", 0) != 2 or rows.shape[1] != len(FEATURE_NAMES):\n': "        if False:\n",
-        '        if rows.dtype.kind not in "biuf":\n': "        if False:\n"}), FAIL, "raise InvalidInput(...)"),
-    Case("v1-only-answer", predictor_case({"return get_predict_response(payload, self.model.predict(rows), self.name)":
-                                           'return {"predictions": self.model.predict(rows).tolist()}'}), FAIL,
-         "get_predict_response(payload, result, self.name)"),
-    Case("wrong-file-type", predictor_case({'glob("*.joblib")': 'glob("*.pkl")'}), FAIL, "IrisPredictor(name, model_dir)",
-         where="hint"),
-))
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        Case("reference", predictor_case(), PASS, "over V1 and V2"),
+        Case("by-hand", predictor_case(source=PREDICTOR_BY_HAND), PASS),
+        Case(
+            "fixed-path",
+            predictor_case(
+                {'files = sorted(self.model_dir.glob("*.joblib"))': 'files = [Path("LAB_MODEL") / "model.joblib"]'}
+            ),
+            FAIL,
+            "not a fixed path",
+        ),
+        Case(
+            "never-ready",
+            predictor_case(
+                {
+                    "        self.ready = True\n        # END SOLUTION\n        return self.ready": "        # END SOLUTION\n        return self.ready"
+                }
+            ),
+            FAIL,
+            "self.ready to be True",
+        ),
+        Case(
+            "no-input-checks",
+            predictor_case(
+                {
+                    '        if getattr(rows, "ndim", 0) != 2 or rows.shape[1] != len(FEATURE_NAMES):\n': "        if False:\n",
+                    '        if rows.dtype.kind not in "biuf":\n': "        if False:\n",
+                }
+            ),
+            FAIL,
+            "raise InvalidInput(...)",
+        ),
+        Case(
+            "v1-only-answer",
+            predictor_case(
+                {
+                    "return get_predict_response(payload, self.model.predict(rows), self.name)": 'return {"predictions": self.model.predict(rows).tolist()}'
+                }
+            ),
+            FAIL,
+            "get_predict_response(payload, result, self.name)",
+        ),
+        Case(
+            "wrong-file-type",
+            predictor_case({'glob("*.joblib")': 'glob("*.pkl")'}),
+            FAIL,
+            "IrisPredictor(name, model_dir)",
+            where="hint",
+        ),
+    ),
+)
 def test_predictor(case, tmp_path, lab_model):
     judge("lab6.predictor", case, tmp_path=tmp_path, lab_model=lab_model)
 
@@ -346,6 +446,7 @@ def test_a_predictor_that_does_not_start_says_why(tmp_path, lab_model):
 
 # -- what a check survives -------------------------------------------------------------------------
 
+
 def test_learner_code_that_exits_interrupts_or_never_returns_is_a_verdict(monkeypatch):
     monkeypatch.setattr(check_guard, "CHECK_TIME_LIMIT", 1.0)
 
@@ -353,10 +454,12 @@ def test_learner_code_that_exits_interrupts_or_never_returns_is_a_verdict(monkey
         while True:
             pass
 
-    for function, error in [(lambda flowers: sys.exit(1), "SystemExit"),
-                            (lambda flowers: exit(), "SystemExit"),
-                            (lambda flowers: (_ for _ in ()).throw(KeyboardInterrupt), "KeyboardInterrupt"),
-                            (forever, "Timeout")]:
+    for function, error in [
+        (lambda flowers: sys.exit(1), "SystemExit"),
+        (lambda flowers: exit(), "SystemExit"),
+        (lambda flowers: (_ for _ in ()).throw(KeyboardInterrupt), "KeyboardInterrupt"),
+        (forever, "Timeout"),
+    ]:
         result = grade("lab6.to_feature_rows", functions(to_feature_rows=function))
         assert not result.passed and result.error == error, result.text()
         assert result.hint
@@ -365,9 +468,13 @@ def test_learner_code_that_exits_interrupts_or_never_returns_is_a_verdict(monkey
 def test_a_transformer_in_front_of_an_unfinished_predictor_points_at_the_predictor(lab_model, tmp_path, started):
     # The notebook's chain runs the learner's own predictor; one that does not answer class indices yet
     # is not the transformer's fault, and the check says where to look.
-    path = write_model_file(tmp_path, {"return get_predict_response(payload, self.model.predict(rows), self.name)":
-                                       "return get_predict_response(payload, self.model.predict_proba(rows), "
-                                       "self.name)"})
+    path = write_model_file(
+        tmp_path,
+        {
+            "return get_predict_response(payload, self.model.predict(rows), self.name)": "return get_predict_response(payload, self.model.predict_proba(rows), "
+            "self.name)"
+        },
+    )
     predictor = ModelFileServer(path, "IrisPredictor", "iris", model_dir=lab_model, name="answer-IrisPredictor")
     transformer = ModelFileServer(path, "IrisTransformer", "iris", predictor=predictor, name="answer-IrisTransformer")
     started.extend([transformer, predictor])

@@ -23,8 +23,10 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 PAGE = TESTS_DIR.parent / "docs" / "bad-inputs.md"
 MARKER = "bad_input"
 FIELDS = ("tool", "input", "example", "behaviour")
-BEGIN = "<!-- BEGIN bad-input table: generated from the tests' bad_input markers by " \
-        "`python tests/support/bad_input_table.py`; do not edit by hand -->"
+BEGIN = (
+    "<!-- BEGIN bad-input table: generated from the tests' bad_input markers by "
+    "`python tests/support/bad_input_table.py`; do not edit by hand -->"
+)
 END = "<!-- END bad-input table -->"
 
 
@@ -76,20 +78,32 @@ def rows_of(path: Path, label: str) -> list[Row]:
 
 def _marker_aliases(tree: ast.Module) -> set[str]:
     """Module-level names bound to ``pytest.mark.bad_input`` (``bad_input = pytest.mark.bad_input``)."""
-    return {target.id for node in tree.body if isinstance(node, ast.Assign) and _is_marker(node.value, set())
-            for target in node.targets if isinstance(target, ast.Name)}
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and _is_marker(node.value, set())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
 
 
 def _is_marker(func: ast.AST, aliases: set[str]) -> bool:
     if isinstance(func, ast.Name):
         return func.id in aliases
-    return (isinstance(func, ast.Attribute) and func.attr == MARKER and isinstance(func.value, ast.Attribute)
-            and func.value.attr == "mark")
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == MARKER
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "mark"
+    )
 
 
 def _line_of(tree: ast.Module, name: str) -> int:
-    return next(node.lineno for node in ast.walk(tree)
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name)
+    return next(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+    )
 
 
 def render(rows: list[Row]) -> str:
@@ -100,8 +114,11 @@ def render(rows: list[Row]) -> str:
     lines = ["| Tool | Bad input or fault | Example | What happens | Proved by |", "|---|---|---|---|---|"]
     for row in sorted(rows, key=lambda r: (r.tool.lower(), order[r.tool])):
         example = row.example if "`" in row.example else f"`{row.example}`"
-        lines.append("| " + " | ".join(_cell(text) for text in (row.tool, row.input, example, row.behaviour))
-                     + f" | `{row.test.split('::')[0]}` `{row.test.split('::')[1]}` |")
+        lines.append(
+            "| "
+            + " | ".join(_cell(text) for text in (row.tool, row.input, example, row.behaviour))
+            + f" | `{row.test.split('::')[0]}` `{row.test.split('::')[1]}` |"
+        )
     return "\n".join(lines)
 
 
@@ -114,7 +131,7 @@ def generated_part(page_text: str) -> str:
     start, end = page_text.find(BEGIN), page_text.find(END)
     if start < 0 or end < start:
         raise MarkerError(f"{PAGE.name} lacks the BEGIN/END comments around the generated table")
-    return page_text[start + len(BEGIN):end].strip()
+    return page_text[start + len(BEGIN) : end].strip()
 
 
 def write_page(page: Path = PAGE, rows: list[Row] | None = None) -> bool:

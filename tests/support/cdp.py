@@ -19,10 +19,20 @@ from typing import Any
 
 import websocket  # websocket-client: a dependency of the kubernetes client
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-         "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--hide-scrollbars",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
 
 
 class CdpError(RuntimeError):
@@ -43,8 +53,12 @@ class Browser:
         profile.mkdir(parents=True, exist_ok=True)
         port_file = profile / "DevToolsActivePort"
         port_file.unlink(missing_ok=True)
-        process = subprocess.Popen([chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while not (port_file.is_file() and len(port_file.read_text().splitlines()) >= 2):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -52,8 +66,9 @@ class Browser:
                 raise CdpError(f"Chromium did not open its DevTools port (exit code {process.poll()})")
             time.sleep(0.05)
         port, path = port_file.read_text().splitlines()[:2]
-        return cls(process, websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=timeout,
-                                                        suppress_origin=True))
+        return cls(
+            process, websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=timeout, suppress_origin=True)
+        )
 
     def __enter__(self) -> "Browser":
         return self
@@ -71,8 +86,7 @@ class Browser:
         finally:
             _kill(self.process)
 
-    def send(self, method: str, params: dict | None = None, *, session: str | None = None,
-             timeout: float = 60) -> dict:
+    def send(self, method: str, params: dict | None = None, *, session: str | None = None, timeout: float = 60) -> dict:
         self._next_id += 1
         message = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -127,22 +141,30 @@ class Page:
         return self.browser.send(method, params, session=self.session, **kwargs)
 
     def emulate(self, width: int, height: int, *, dark: bool) -> None:
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-        self.send("Emulation.setEmulatedMedia",
-                  {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+        )
+        self.send(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]},
+        )
 
     def goto(self, url: str, *, timeout: float = 60) -> list[str]:
         """Load ``url`` until its load event; the URLs the page requested on the way."""
         self.browser.events = [e for e in self.browser.events if e.get("sessionId") != self.session]
         self.send("Page.navigate", {"url": url})
         self.browser.wait_for_event("Page.loadEventFired", self.session, timeout)
-        return [event["params"]["request"]["url"] for event in self.browser.events
-                if event["method"] == "Network.requestWillBeSent" and event.get("sessionId") == self.session]
+        return [
+            event["params"]["request"]["url"]
+            for event in self.browser.events
+            if event["method"] == "Network.requestWillBeSent" and event.get("sessionId") == self.session
+        ]
 
     def evaluate(self, expression: str, *, timeout: float = 60) -> Any:
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True}, timeout=timeout)
+        result = self.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, timeout=timeout
+        )
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
             raise CdpError(f"script error: {details.get('exception', {}).get('description') or details.get('text')}")
@@ -169,8 +191,10 @@ class Page:
         results = []
         for shadow in _closed_shadow_roots(root):
             target = self.send("DOM.resolveNode", {"backendNodeId": shadow["backendNodeId"]})["object"]
-            called = self.send("Runtime.callFunctionOn", {"functionDeclaration": function_declaration,
-                                                          "objectId": target["objectId"], "returnByValue": True})
+            called = self.send(
+                "Runtime.callFunctionOn",
+                {"functionDeclaration": function_declaration, "objectId": target["objectId"], "returnByValue": True},
+            )
             results.append(called["result"].get("value"))
         return results
 

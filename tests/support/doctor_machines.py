@@ -12,23 +12,31 @@ from kserve_workshop.doctor import CommandOutput, Probes
 from kserve_workshop.doctor_local import LocalProbes
 from kserve_workshop.versions import pin
 
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 @dataclass
 class Machine:
     """A simulated laptop: a healthy one unless a test changes something."""
 
-    tools: dict = field(default_factory=lambda: {
-        "docker": "28.2.2\n",
-        "kind": f"kind {pin('kind')} go1.24.6 linux/amd64\n",
-        "helm": f"{pin('helm')}+gcfd0749\n",
-        "kubectl": json.dumps({"clientVersion": {"gitVersion": pin("kubectl")}}),
-        "gcloud": json.dumps({"Google Cloud SDK": "528.0.0"}),
-        "gke-gcloud-auth-plugin": "",
-    })
-    docker_info: dict | None = field(default_factory=lambda: {
-        "NCPU": 8, "MemTotal": 16 * GIB, "ServerVersion": "28.2.2", "OperatingSystem": "Docker Desktop"})
+    tools: dict = field(
+        default_factory=lambda: {
+            "docker": "28.2.2\n",
+            "kind": f"kind {pin('kind')} go1.24.6 linux/amd64\n",
+            "helm": f"{pin('helm')}+gcfd0749\n",
+            "kubectl": json.dumps({"clientVersion": {"gitVersion": pin("kubectl")}}),
+            "gcloud": json.dumps({"Google Cloud SDK": "528.0.0"}),
+            "gke-gcloud-auth-plugin": "",
+        }
+    )
+    docker_info: dict | None = field(
+        default_factory=lambda: {
+            "NCPU": 8,
+            "MemTotal": 16 * GIB,
+            "ServerVersion": "28.2.2",
+            "OperatingSystem": "Docker Desktop",
+        }
+    )
     docker_error: str = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
     kind_clusters: list = field(default_factory=list)
     busy_ports: set = field(default_factory=set)
@@ -38,9 +46,15 @@ class Machine:
     context: str | None = "kind-kserve-workshop"
 
     def probes(self) -> Probes:
-        return Probes(which=self.which, run=self.run, port_free=lambda host, port: port not in self.busy_ports,
-                      machine=lambda: self.arch, system=lambda: self.os_name, read_text=self.read_text,
-                      kube_context=lambda: self.context)
+        return Probes(
+            which=self.which,
+            run=self.run,
+            port_free=lambda host, port: port not in self.busy_ports,
+            machine=lambda: self.arch,
+            system=lambda: self.os_name,
+            read_text=self.read_text,
+            kube_context=lambda: self.context,
+        )
 
     def which(self, name):
         return f"/usr/local/bin/{name}" if name in self.tools else None
@@ -66,13 +80,18 @@ class LocalMachine:
     """A simulated machine for the local tier: ready unless a test changes something."""
 
     python: tuple = (3, 11, 9)
-    packages: dict = field(default_factory=lambda: {"kserve": pin("python", "kserve_sdk"),
-                                                    "scikit-learn": pin("python", "scikit_learn")})
+    packages: dict = field(
+        default_factory=lambda: {"kserve": pin("python", "kserve_sdk"), "scikit-learn": pin("python", "scikit_learn")}
+    )
     prometheus: str | None = "/usr/bin/prometheus"
     loopback: bool = True
     schema: bool = True
 
     def probes(self) -> LocalProbes:
-        return LocalProbes(python_version=lambda: self.python, package_version=self.packages.get,
-                           prometheus=lambda: self.prometheus, loopback_bindable=lambda: self.loopback,
-                           schema_cached=lambda: self.schema)
+        return LocalProbes(
+            python_version=lambda: self.python,
+            package_version=self.packages.get,
+            prometheus=lambda: self.prometheus,
+            loopback_bindable=lambda: self.loopback,
+            schema_cached=lambda: self.schema,
+        )

@@ -8,7 +8,12 @@ from kserve_workshop.custom.model_file import reference_model_source
 from support.variants import write_variant
 
 
-def write_model_file(directory: Path, replacements: dict[str, str] | None = None, *, source: str | None = None,
-                     name: str = "iris_model.py") -> Path:
+def write_model_file(
+    directory: Path,
+    replacements: dict[str, str] | None = None,
+    *,
+    source: str | None = None,
+    name: str = "iris_model.py",
+) -> Path:
     """The master's model file (or ``source``) with each ``old -> new`` replacement applied (each must match)."""
     return write_variant(directory, name, reference_model_source() if source is None else source, replacements)

@@ -24,8 +24,13 @@ def master_sink_source() -> str:
     raise AssertionError(f"{MASTER.name} has no `{WRITEFILE}` cell")
 
 
-def write_sink(directory: Path, replacements: dict[str, str] | None = None, *, source: str | None = None,
-               name: str = "payload_sink.py") -> Path:
+def write_sink(
+    directory: Path,
+    replacements: dict[str, str] | None = None,
+    *,
+    source: str | None = None,
+    name: str = "payload_sink.py",
+) -> Path:
     """The master's sink (or ``source``) with each ``old -> new`` replacement applied (each must match)."""
     return write_variant(directory, name, master_sink_source() if source is None else source, replacements)
 

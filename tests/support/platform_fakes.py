@@ -54,8 +54,11 @@ class ClusterState:
             return self._isvcs(command, argv[3])
         if argv[0] == "helm" and "list" in argv:
             name = argv[argv.index("--filter") + 1].strip("^$").replace("\\", "")
-            found = [{"name": name, "chart": self.releases[name][0], "status": self.releases[name][1]}] \
-                if name in self.releases else []
+            found = (
+                [{"name": name, "chart": self.releases[name][0], "status": self.releases[name][1]}]
+                if name in self.releases
+                else []
+            )
             return Result(command=command, stdout=json.dumps(found))
         if argv[0] == "kubectl" and len(argv) > 3 and argv[3] == "get" and "json" in argv:
             return self._get(command, argv)
@@ -66,14 +69,20 @@ class ClusterState:
     def _isvcs(self, command: str, verb: str) -> Result:
         """What kubectl 1.34 answers for InferenceServices in all namespaces (get -o json, delete)."""
         if self.inferenceservices is None:
-            return Result(command=command, exited=1,
-                          stderr='error: the server doesn\'t have a resource type "inferenceservices"')
+            return Result(
+                command=command, exited=1, stderr='error: the server doesn\'t have a resource type "inferenceservices"'
+            )
         if verb == "get":
-            return Result(command=command, stdout=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                              "items": self.inferenceservices}))
+            return Result(
+                command=command,
+                stdout=json.dumps({"apiVersion": "v1", "kind": "List", "items": self.inferenceservices}),
+            )
         # kubectl pkg/cmd/delete/delete.go PrintObj: one line per object, with its namespace.
-        lines = [f'inferenceservice.serving.kserve.io "{item["metadata"]["name"]}" deleted from '
-                 f'{item["metadata"]["namespace"]} namespace' for item in self.inferenceservices]
+        lines = [
+            f'inferenceservice.serving.kserve.io "{item["metadata"]["name"]}" deleted from '
+            f"{item['metadata']['namespace']} namespace"
+            for item in self.inferenceservices
+        ]
         if not lines:
             return Result(command=command, stdout="", stderr="No resources found\n")
         return Result(command=command, stdout="\n".join(lines) + "\n")
@@ -87,7 +96,9 @@ class ClusterState:
             return Result(command=command, stdout=json.dumps({"items": self.pods.get(namespace, [])}))
         found = self.objects.get((kind, argv[5], namespace))
         if found is None:
-            return Result(command=command, exited=1, stderr=f'Error from server (NotFound): {kind} "{argv[5]}" not found')
+            return Result(
+                command=command, exited=1, stderr=f'Error from server (NotFound): {kind} "{argv[5]}" not found'
+            )
         return Result(command=command, stdout=json.dumps(found))
 
 
@@ -120,7 +131,9 @@ class _Recorder:
         return self.state.answer(command)
 
 
-_READ = re.compile(r"^(helm --kube-context \S+ list |kubectl --context \S+ get |.*s3\.bucket\.list \| weed shell \| grep -qw \w+'?$)")
+_READ = re.compile(
+    r"^(helm --kube-context \S+ list |kubectl --context \S+ get |.*s3\.bucket\.list \| weed shell \| grep -qw \w+'?$)"
+)
 
 
 def _is_read(command: str) -> bool:
@@ -128,9 +141,11 @@ def _is_read(command: str) -> bool:
 
 
 def deployment(name: str, *, replicas: int = 1, available: int = 1, image: str = "x", generation: int = 1) -> dict:
-    return {"metadata": {"name": name, "generation": generation},
-            "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": name, "image": image}]}}},
-            "status": {"availableReplicas": available, "updatedReplicas": available, "observedGeneration": generation}}
+    return {
+        "metadata": {"name": name, "generation": generation},
+        "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": name, "image": image}]}}},
+        "status": {"availableReplicas": available, "updatedReplicas": available, "observedGeneration": generation},
+    }
 
 
 def isvc(name: str, namespace: str = "default", *, deleting: bool = False) -> dict:
@@ -138,14 +153,26 @@ def isvc(name: str, namespace: str = "default", *, deleting: bool = False) -> di
     meta = {"name": name, "namespace": namespace, "generation": 1, "finalizers": ["inferenceservice.finalizers"]}
     if deleting:
         meta["deletionTimestamp"] = "2026-08-21T12:00:00Z"
-    return {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": meta,
-            "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"},
-                                             "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model"}}}}
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": meta,
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "sklearn"},
+                    "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                }
+            }
+        },
+    }
 
 
 def ready_pod(name: str, ready: bool = True) -> dict:
-    return {"metadata": {"name": name},
-            "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+    return {
+        "metadata": {"name": name},
+        "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+    }
 
 
 def runner(state: ClusterState | None = None, **kwargs) -> tuple[Runner, ClusterContext]:
@@ -167,24 +194,29 @@ def installed_state(context: str, profile_name: str = "laptop") -> ClusterState:
     profile = get_profile(profile_name)
     state = ClusterState(bucket_exists=True, inferenceservices=[])
     by_name = {component.name: component for component in components(context)}
-    for name, chart in [("cert-manager", f"cert-manager-{pin('cert_manager')}"),
-                        ("istio-base", f"base-{pin('istio')}"), ("istiod", f"istiod-{pin('istio')}"),
-                        ("istio-ingressgateway", f"gateway-{pin('istio')}"),
-                        # The operator's release v1.21.1 packages chart version 1.21.1 (no "v"):
-                        # knative/operator hack/generate-helm.sh sets Chart.yaml's version to ${TAG:1}.
-                        ("knative-operator", f"knative-operator-{pin('knative', 'operator_version').removeprefix('v')}"),
-                        ("kserve-crd", f"kserve-crd-{pin('kserve')}"),
-                        ("kserve-resources", f"kserve-resources-{pin('kserve')}"),
-                        ("kserve-runtime-configs", f"kserve-runtime-configs-{pin('kserve')}"),
-                        ("prometheus", f"kube-prometheus-stack-{pin('monitoring', 'kube_prometheus_stack_version')}")]:
+    for name, chart in [
+        ("cert-manager", f"cert-manager-{pin('cert_manager')}"),
+        ("istio-base", f"base-{pin('istio')}"),
+        ("istiod", f"istiod-{pin('istio')}"),
+        ("istio-ingressgateway", f"gateway-{pin('istio')}"),
+        # The operator's release v1.21.1 packages chart version 1.21.1 (no "v"):
+        # knative/operator hack/generate-helm.sh sets Chart.yaml's version to ${TAG:1}.
+        ("knative-operator", f"knative-operator-{pin('knative', 'operator_version').removeprefix('v')}"),
+        ("kserve-crd", f"kserve-crd-{pin('kserve')}"),
+        ("kserve-resources", f"kserve-resources-{pin('kserve')}"),
+        ("kserve-runtime-configs", f"kserve-runtime-configs-{pin('kserve')}"),
+        ("prometheus", f"kube-prometheus-stack-{pin('monitoring', 'kube_prometheus_stack_version')}"),
+    ]:
         state.releases[name] = (chart, "deployed")
     for obj in load_yaml_all(INGRESSCLASS):
         state.add(obj)
     for obj in by_name["knative"].serving_objects(profile):
         obj = copy.deepcopy(obj)
         if obj["kind"] == "KnativeServing":
-            obj["status"] = {"version": pin("knative", "serving_version"),
-                             "conditions": [{"type": "Ready", "status": "True"}]}
+            obj["status"] = {
+                "version": pin("knative", "serving_version"),
+                "conditions": [{"type": "Ready", "status": "True"}],
+            }
         state.add(obj)
     configmap = by_name["monitoring"].dashboards_configmap()
     if configmap:
@@ -205,14 +237,21 @@ def installed_state(context: str, profile_name: str = "laptop") -> ClusterState:
     state.add({"kind": "ClusterServingRuntime", "metadata": {"name": "kserve-sklearnserver"}})
     for namespace in ("cert-manager", "istio-system", "knative-operator", "kserve", "monitoring"):
         state.add({"kind": "Namespace", "metadata": {"name": namespace}})
-    for namespace, names in {"cert-manager": ["cert-manager", "cert-manager-webhook", "cert-manager-cainjector"],
-                             "istio-system": ["istiod", "istio-ingressgateway"],
-                             "knative-serving": ["activator", "autoscaler", "controller", "webhook"],
-                             "kserve": ["kserve-controller-manager"],
-                             "monitoring": ["prometheus-grafana", "prometheus-kube-prometheus-operator"]}.items():
+    for namespace, names in {
+        "cert-manager": ["cert-manager", "cert-manager-webhook", "cert-manager-cainjector"],
+        "istio-system": ["istiod", "istio-ingressgateway"],
+        "knative-serving": ["activator", "autoscaler", "controller", "webhook"],
+        "kserve": ["kserve-controller-manager"],
+        "monitoring": ["prometheus-grafana", "prometheus-kube-prometheus-operator"],
+    }.items():
         state.deployments[namespace] = [deployment(name) for name in names]
     state.deployments["model-store"] = [deployment("seaweedfs", image=storage.Storage(context).image())]
     state.pods["monitoring"] = [ready_pod("prometheus-prometheus-kube-prometheus-prometheus-0")]
-    state.add({"kind": "Service", "metadata": {"name": "istio-ingressgateway", "namespace": "istio-system"},
-               "spec": {"type": "NodePort" if profile.on_kind else "LoadBalancer"}})
+    state.add(
+        {
+            "kind": "Service",
+            "metadata": {"name": "istio-ingressgateway", "namespace": "istio-system"},
+            "spec": {"type": "NodePort" if profile.on_kind else "LoadBalancer"},
+        }
+    )
     return state

@@ -6,14 +6,37 @@
 - ``plots``: both curves, and the estimate over batch sizes.
 """
 
-from .estimate import (AGENT_MAX_BATCH_SIZE, AGENT_MAX_LATENCY_MS, LAB_SCENARIO, UTILISATION_LIMIT, BatcherEstimate,
-                       CostModel, Scenario, estimate_batcher, fit_cost)
+from .estimate import (
+    AGENT_MAX_BATCH_SIZE,
+    AGENT_MAX_LATENCY_MS,
+    LAB_SCENARIO,
+    UTILISATION_LIMIT,
+    BatcherEstimate,
+    CostModel,
+    Scenario,
+    estimate_batcher,
+    fit_cost,
+)
 from .measure import DEFAULT_SIZES, BatchingCurve, BatchPoint, measure_batching
 
 _PLOTS = ("plot_batching", "plot_estimates")
 
-__all__ = ["AGENT_MAX_BATCH_SIZE", "AGENT_MAX_LATENCY_MS", "BatchPoint", "BatcherEstimate", "BatchingCurve",
-           "CostModel", "DEFAULT_SIZES", "LAB_SCENARIO", "Scenario", "UTILISATION_LIMIT", "estimate_batcher", "fit_cost", "measure_batching", *_PLOTS]
+__all__ = [
+    "AGENT_MAX_BATCH_SIZE",
+    "AGENT_MAX_LATENCY_MS",
+    "BatchPoint",
+    "BatcherEstimate",
+    "BatchingCurve",
+    "CostModel",
+    "DEFAULT_SIZES",
+    "LAB_SCENARIO",
+    "Scenario",
+    "UTILISATION_LIMIT",
+    "estimate_batcher",
+    "fit_cost",
+    "measure_batching",
+    *_PLOTS,
+]
 
 
 def __getattr__(name: str):

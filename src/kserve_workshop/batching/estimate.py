@@ -111,18 +111,22 @@ class BatcherEstimate:
 
     def describe(self) -> str:
         latency = "unbounded (the model cannot keep up)" if not self.stable else f"{1000 * self.worst_latency:.1f} ms"
-        return (f"maxBatchSize {self.max_batch_size}, maxLatency {self.max_latency_ms} ms at {self.rate:g} req/s: "
-                f"batches of {self.batch_size:.1f} rows close {self.closes_when} after {1000 * self.fill_wait:.1f} ms, "
-                f"the model takes {1000 * self.service:.2f} ms per batch and is busy {100 * self.utilisation:.0f} % "
-                f"of the time; worst-case latency {latency}")
+        return (
+            f"maxBatchSize {self.max_batch_size}, maxLatency {self.max_latency_ms} ms at {self.rate:g} req/s: "
+            f"batches of {self.batch_size:.1f} rows close {self.closes_when} after {1000 * self.fill_wait:.1f} ms, "
+            f"the model takes {1000 * self.service:.2f} ms per batch and is busy {100 * self.utilisation:.0f} % "
+            f"of the time; worst-case latency {latency}"
+        )
 
 
 def check_batcher_settings(max_batch_size: object, max_latency_ms: object) -> tuple[int, int]:
     """The two settings as the agent accepts them: whole numbers, at least 1 (else it exits)."""
     for name, value, unit in (("maxBatchSize", max_batch_size, "rows"), ("maxLatency", max_latency_ms, "milliseconds")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise WorkshopError(f"{name} must be a whole number of {unit}, at least 1, not {value!r}",
-                                hint="the CRD types both as integers; maxLatency is in milliseconds")
+            raise WorkshopError(
+                f"{name} must be a whole number of {unit}, at least 1, not {value!r}",
+                hint="the CRD types both as integers; maxLatency is in milliseconds",
+            )
     return int(max_batch_size), int(max_latency_ms)
 
 
@@ -138,8 +142,16 @@ def estimate_batcher(curve: BatchingCurve, rate: float, max_batch_size: int, max
     else:
         batch_size, fill_wait, closes = 1 + rate * window, window, "on time"
     if batch_size > curve.sizes[-1]:
-        raise WorkshopError(f"batches of {batch_size:.0f} rows are beyond the measured sizes (up to {curve.sizes[-1]})",
-                            hint="choose settings whose batches you measured, or measure larger sizes")
-    return BatcherEstimate(rate=float(rate), max_batch_size=max_batch_size, max_latency_ms=max_latency_ms,
-                           batch_size=batch_size, fill_wait=fill_wait, service=curve.latency(batch_size),
-                           closes_when=closes)
+        raise WorkshopError(
+            f"batches of {batch_size:.0f} rows are beyond the measured sizes (up to {curve.sizes[-1]})",
+            hint="choose settings whose batches you measured, or measure larger sizes",
+        )
+    return BatcherEstimate(
+        rate=float(rate),
+        max_batch_size=max_batch_size,
+        max_latency_ms=max_latency_ms,
+        batch_size=batch_size,
+        fill_wait=fill_wait,
+        service=curve.latency(batch_size),
+        closes_when=closes,
+    )

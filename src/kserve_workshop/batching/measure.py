@@ -67,18 +67,28 @@ class BatchingCurve:
         if not self.points:
             raise WorkshopError("the curve has no points")
         if not self.sizes[0] <= size <= self.sizes[-1]:
-            raise WorkshopError(f"{size:g} rows is outside the measured sizes {self.sizes[0]}..{self.sizes[-1]}",
-                                hint="measure the sizes you want to reason about")
+            raise WorkshopError(
+                f"{size:g} rows is outside the measured sizes {self.sizes[0]}..{self.sizes[-1]}",
+                hint="measure the sizes you want to reason about",
+            )
         return float(np.interp(size, self.sizes, [point.one_request for point in self.points]))
 
     def to_dataframe(self):
         import pandas as pd
 
-        return pd.DataFrame([{"rows": p.size, "one request (ms)": round(1000 * p.one_request, 3),
-                              "one by one (ms)": round(1000 * p.one_by_one, 3),
-                              "batched rows/s": round(p.batched_rows_per_second),
-                              "one-by-one rows/s": round(p.single_rows_per_second),
-                              "speedup": round(p.speedup, 1)} for p in self.points]).set_index("rows")
+        return pd.DataFrame(
+            [
+                {
+                    "rows": p.size,
+                    "one request (ms)": round(1000 * p.one_request, 3),
+                    "one by one (ms)": round(1000 * p.one_by_one, 3),
+                    "batched rows/s": round(p.batched_rows_per_second),
+                    "one-by-one rows/s": round(p.single_rows_per_second),
+                    "speedup": round(p.speedup, 1),
+                }
+                for p in self.points
+            ]
+        ).set_index("rows")
 
 
 def _check_sizes(sizes: Iterable[int]) -> list[int]:
@@ -87,13 +97,21 @@ def _check_sizes(sizes: Iterable[int]) -> list[int]:
     except TypeError:
         raise WorkshopError(f"sizes must be whole numbers, not {sizes!r}") from None
     if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_SIZE for s in sizes):
-        raise WorkshopError(f"sizes must be whole numbers from 1 to {MAX_SIZE}, got {sizes!r}",
-                            hint="for example sizes=(1, 2, 4, 8, 16, 32, 64)")
+        raise WorkshopError(
+            f"sizes must be whole numbers from 1 to {MAX_SIZE}, got {sizes!r}",
+            hint="for example sizes=(1, 2, 4, 8, 16, 32, 64)",
+        )
     return sizes
 
 
-def measure_batching(url: str, rows: Sequence[Sequence[float]], *, sizes: Iterable[int] = DEFAULT_SIZES,
-                     repeats: int = 16, timeout: float = 10.0) -> BatchingCurve:
+def measure_batching(
+    url: str,
+    rows: Sequence[Sequence[float]],
+    *,
+    sizes: Iterable[int] = DEFAULT_SIZES,
+    repeats: int = 16,
+    timeout: float = 10.0,
+) -> BatchingCurve:
     """Time ``rows[:N]`` in one V1 request and in N one-row requests, for each N in ``sizes``.
 
     ``url`` is a V1 predict URL on this machine (``server.v1_url``). ``rows`` must hold at least
@@ -113,6 +131,7 @@ def measure_batching(url: str, rows: Sequence[Sequence[float]], *, sizes: Iterab
         rows = rows + rows
     curve = BatchingCurve(url)
     with loopback_session() as session:
+
         def post(body: dict[str, Any]) -> float:
             began = time.perf_counter()
             try:
@@ -135,6 +154,7 @@ def measure_batching(url: str, rows: Sequence[Sequence[float]], *, sizes: Iterab
                 batched[size].append(post({"instances": rows[:size]}))
                 if round_number % 4 == 0:
                     single[size].append(sum(post({"instances": [row]}) for row in rows[:size]))
-        curve.points = [BatchPoint(size, statistics.median(batched[size]), statistics.median(single[size]))
-                        for size in sizes]
+        curve.points = [
+            BatchPoint(size, statistics.median(batched[size]), statistics.median(single[size])) for size in sizes
+        ]
     return curve

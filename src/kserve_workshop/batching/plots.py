@@ -42,8 +42,15 @@ def plot_batching(curve: BatchingCurve, *, title: str | None = None):
     return figure
 
 
-def plot_estimates(curve: BatchingCurve, rate: float, budget: float, *, chosen: int | None = None,
-                   max_latency_ms: int | None = None, title: str | None = None):
+def plot_estimates(
+    curve: BatchingCurve,
+    rate: float,
+    budget: float,
+    *,
+    chosen: int | None = None,
+    max_latency_ms: int | None = None,
+    title: str | None = None,
+):
     """Worst-case latency and model utilisation for every ``maxBatchSize`` the curve covers.
 
     ``maxLatency`` is ``max_latency_ms`` when given, else just long enough for each batch to fill.
@@ -60,8 +67,9 @@ def plot_estimates(curve: BatchingCurve, rate: float, budget: float, *, chosen: 
     over = [e.utilisation > UTILISATION_LIMIT for e in estimates]
     if any(over):
         last_over = max(size for size, bad in zip(sizes, over) if bad)
-        latency_ax.axvspan(0.5, last_over + 0.5, color="tab:gray", alpha=0.2,
-                           label=f"model busy > {100 * UTILISATION_LIMIT:.0f} %")
+        latency_ax.axvspan(
+            0.5, last_over + 0.5, color="tab:gray", alpha=0.2, label=f"model busy > {100 * UTILISATION_LIMIT:.0f} %"
+        )
     if chosen is not None:
         latency_ax.axvline(chosen, color="tab:green", linestyle="--", label=f"your maxBatchSize {chosen}")
     latency_ax.set_xlabel("maxBatchSize")

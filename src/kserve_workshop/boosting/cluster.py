@@ -38,8 +38,9 @@ def manifest(key: str) -> dict:
     return load_manifest(LAB_MANIFESTS / f"{ISVC_NAMES[framework(key).key]}.yaml")
 
 
-def write_manifests(model_uris: Mapping[str, str], directory: str | Path | None = None, *,
-                    namespace: str | None = None) -> dict[str, Path]:
+def write_manifests(
+    model_uris: Mapping[str, str], directory: str | Path | None = None, *, namespace: str | None = None
+) -> dict[str, Path]:
     """The lab's manifests with the uploaded models' URIs (``isvc.use_model``), as files to
     ``kubectl apply -n NAMESPACE -f``; with ``namespace`` they name it themselves."""
     from ..isvc.manifest import use_model
@@ -65,8 +66,7 @@ def upload_models(model_dirs: Mapping[str, str | Path], **kwargs) -> dict[str, s
     """Upload each framework's model file to the in-cluster store; returns {framework: storageUri}."""
     from ..platform import storage
 
-    return {key: storage.upload_model(model_file(model_dirs[key], key), upload_name(key), **kwargs)
-            for key in ORDER}
+    return {key: storage.upload_model(model_file(model_dirs[key], key), upload_name(key), **kwargs) for key in ORDER}
 
 
 def write_body(body: Mapping, path: str | Path | None = None) -> Path:

@@ -14,8 +14,12 @@ from .runtimes import FRAMEWORKS
 
 #: The comparison table's columns, in order.
 COLUMNS = ("accuracy", "model_kib", "p50_ms", "throughput_rps")
-LABELS = {"accuracy": "held-out accuracy", "model_kib": "model file (KiB)", "p50_ms": "p50 latency (ms)",
-          "throughput_rps": "throughput (requests/s)"}
+LABELS = {
+    "accuracy": "held-out accuracy",
+    "model_kib": "model file (KiB)",
+    "p50_ms": "p50 latency (ms)",
+    "throughput_rps": "throughput (requests/s)",
+}
 
 
 def runtime_accuracy(model_dir: str | Path, key: str, split: WineSplit, *, held_out: bool = True) -> float:
@@ -36,10 +40,12 @@ def comparison_table(model_dirs: Mapping[str, str | Path], load_results: Mapping
     rows = {}
     for key in ORDER:
         result = load_results[key]
-        rows[key] = {"accuracy": runtime_accuracy(model_dirs[key], key, split),
-                     "model_kib": file_size(model_dirs[key], key) / 1024,
-                     "p50_ms": result.percentiles["p50"] * 1000,
-                     "throughput_rps": result.throughput}
+        rows[key] = {
+            "accuracy": runtime_accuracy(model_dirs[key], key, split),
+            "model_kib": file_size(model_dirs[key], key) / 1024,
+            "p50_ms": result.percentiles["p50"] * 1000,
+            "throughput_rps": result.throughput,
+        }
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
 
 

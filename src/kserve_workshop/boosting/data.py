@@ -15,8 +15,18 @@ from ..errors import WorkshopError
 
 #: The 13 features in the models' column order (``sklearn.datasets.load_wine().feature_names``).
 FEATURE_NAMES = (
-    "alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
-    "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280/od315_of_diluted_wines",
+    "alcohol",
+    "malic_acid",
+    "ash",
+    "alcalinity_of_ash",
+    "magnesium",
+    "total_phenols",
+    "flavanoids",
+    "nonflavanoid_phenols",
+    "proanthocyanins",
+    "color_intensity",
+    "hue",
+    "od280/od315_of_diluted_wines",
     "proline",
 )
 #: The three cultivars (``load_wine().target_names``), by class index.

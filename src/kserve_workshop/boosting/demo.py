@@ -47,8 +47,9 @@ def run_local_runtimes(duration: float = 2.0, concurrency: int = 4) -> None:
     with step("Starting one KServe model server per runtime on 127.0.0.1"):
         servers.start()
     try:
-        answers = Table(title="The same V2 request (3 held-out wines, 13 named features) to each runtime",
-                        title_justify="left")
+        answers = Table(
+            title="The same V2 request (3 held-out wines, 13 named features) to each runtime", title_justify="left"
+        )
         for column in ("runtime", "model file", "output", "classes"):
             answers.add_column(column)
         for key, server in servers.items():
@@ -56,9 +57,12 @@ def run_local_runtimes(duration: float = 2.0, concurrency: int = 4) -> None:
             if not response.ok:
                 raise WorkshopError(f"{key} answered HTTP {response.status_code}: {error_message(response)}")
             output = describe_outputs(response.json())[0]
-            answers.add_row(runtimes.framework(key).runtime, models.model_file(dirs[key], key).name,
-                            f"{output['name']} {output['shape']} {output['datatype']}",
-                            str(models.as_classes(output_array(response.json())).tolist()))
+            answers.add_row(
+                runtimes.framework(key).runtime,
+                models.model_file(dirs[key], key).name,
+                f"{output['name']} {output['shape']} {output['datatype']}",
+                str(models.as_classes(output_array(response.json())).tolist()),
+            )
         console.print(answers)
         info(f"  held-out truth: {split.y_test[:3].tolist()}")
         results = {}
@@ -71,8 +75,9 @@ def run_local_runtimes(duration: float = 2.0, concurrency: int = 4) -> None:
         for column in COLUMNS:
             summary.add_column(column, justify="right")
         for key, row in table.iterrows():
-            summary.add_row(key, *(f"{row[column]:.3f}" if column == "accuracy" else f"{row[column]:.1f}"
-                                   for column in COLUMNS))
+            summary.add_row(
+                key, *(f"{row[column]:.3f}" if column == "accuracy" else f"{row[column]:.1f}" for column in COLUMNS)
+            )
         console.print(summary)
     finally:
         with step("Stopping the model servers"):

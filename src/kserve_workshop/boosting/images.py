@@ -35,13 +35,22 @@ class RuntimeImage:
 #: From kserve v0.20.0 python/<server>/uv.lock (scripts/runtime_image_wheels.py, --arch x86_64 / aarch64).
 RUNTIME_IMAGES: tuple[RuntimeImage, ...] = (
     RuntimeImage("kserve-sklearnserver", "1-6", 134, 128, "scipy 35 MB, numpy 17 MB", "python:3.11-slim-bookworm"),
-    RuntimeImage("kserve-lgbserver", "8", 136, 132, "scipy 38 MB, numpy 16 MB, scikit-learn 14 MB",
-                 "python:3.11-slim-bookworm"),
-    RuntimeImage("kserve-xgbserver", "8", 415, 120, "nvidia-nccl-cu12 292 MB (amd64 only)",
-                 "python:3.11-slim-bookworm"),
-    RuntimeImage("kserve-predictiveserver", "8", 443, 135, "nvidia-nccl-cu12 300 MB (amd64 only)",
-                 "ubi9/python-311 (unlocked install)"),
+    RuntimeImage(
+        "kserve-lgbserver", "8", 136, 132, "scipy 38 MB, numpy 16 MB, scikit-learn 14 MB", "python:3.11-slim-bookworm"
+    ),
+    RuntimeImage(
+        "kserve-xgbserver", "8", 415, 120, "nvidia-nccl-cu12 292 MB (amd64 only)", "python:3.11-slim-bookworm"
+    ),
+    RuntimeImage(
+        "kserve-predictiveserver",
+        "8",
+        443,
+        135,
+        "nvidia-nccl-cu12 300 MB (amd64 only)",
+        "ubi9/python-311 (unlocked install)",
+    ),
 )
+
 
 def storage_initializer_image() -> str:
     """The init container that downloads every model (``kserve/storage-initializer``, tagged like KServe)."""
@@ -68,11 +77,15 @@ def lab8_requests() -> tuple[float, float, int]:
 
 def images_markdown() -> str:
     """The runtime images as a Markdown table (the docs' reference page)."""
-    lines = ["| runtime | image | labs | Python wheels amd64 / arm64 (estimate) | mostly | base image |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| runtime | image | labs | Python wheels amd64 / arm64 (estimate) | mostly | base image |",
+        "|---|---|---|---|---|---|",
+    ]
     for item in RUNTIME_IMAGES:
-        lines.append(f"| `{item.runtime}` | `{item.image}` | {item.labs} | {item.wheels_mb_amd64} MB / "
-                     f"{item.wheels_mb_arm64} MB | {item.largest} | {item.base} |")
+        lines.append(
+            f"| `{item.runtime}` | `{item.image}` | {item.labs} | {item.wheels_mb_amd64} MB / "
+            f"{item.wheels_mb_arm64} MB | {item.largest} | {item.base} |"
+        )
     return "\n".join(lines)
 
 
@@ -90,7 +103,9 @@ def print_runtime_images() -> None:
         table.add_row(item.image, item.labs, f"{item.wheels_mb_amd64} MB", f"{item.wheels_mb_arm64} MB", item.largest)
     console.print(table)
     cpu, memory, pods = lab8_requests()
-    console.print(f"Lab 8 adds {pods} model pods requesting {cpu / 1000:.2f} CPU and {memory / 1024:.2f} GiB in all "
-                  f"(plus each pod's queue-proxy); every model pod also runs {storage_initializer_image()} "
-                  "once. Pre-pull them on a good network: invoke images.preload (docker pull, then kind load "
-                  f"docker-image ... --name {WORKSHOP_CLUSTER}).")
+    console.print(
+        f"Lab 8 adds {pods} model pods requesting {cpu / 1000:.2f} CPU and {memory / 1024:.2f} GiB in all "
+        f"(plus each pod's queue-proxy); every model pod also runs {storage_initializer_image()} "
+        "once. Pre-pull them on a good network: invoke images.preload (docker pull, then kind load "
+        f"docker-image ... --name {WORKSHOP_CLUSTER})."
+    )

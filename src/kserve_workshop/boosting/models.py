@@ -51,10 +51,12 @@ def make_model(key: str, *, random_state: int = 42):
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=random_state))
     library = import_library(key)
     if key == "lightgbm":
-        return library.LGBMClassifier(n_estimators=100, learning_rate=0.1, num_leaves=15, n_jobs=NTHREAD,
-                                      random_state=random_state, verbose=-1)
-    return library.XGBClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, n_jobs=NTHREAD,
-                                 random_state=random_state)
+        return library.LGBMClassifier(
+            n_estimators=100, learning_rate=0.1, num_leaves=15, n_jobs=NTHREAD, random_state=random_state, verbose=-1
+        )
+    return library.XGBClassifier(
+        n_estimators=100, max_depth=3, learning_rate=0.1, n_jobs=NTHREAD, random_state=random_state
+    )
 
 
 def train(key: str, split: WineSplit, *, random_state: int = 42) -> Trained:
@@ -67,22 +69,30 @@ def train(key: str, split: WineSplit, *, random_state: int = 42) -> Trained:
 
 # ------------------------------------------------------------------------------------ model files
 
+
 def model_file(directory: str | Path, key: str) -> Path:
     """The one file of ``directory`` that ``key``'s runtime loads; WorkshopError for none or several."""
     fw = framework(key)
     folder = Path(directory)
     if not folder.is_dir():
-        raise WorkshopError(f"model directory {folder} does not exist (or is not a directory)",
-                            hint=f"save the {fw.label} model there first")
+        raise WorkshopError(
+            f"model directory {folder} does not exist (or is not a directory)",
+            hint=f"save the {fw.label} model there first",
+        )
     found = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(fw.extensions))
     if not found:
         others = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-        raise WorkshopError(f"no model file for {fw.runtime} in {folder}: it loads exactly one "
-                            f"{' / '.join(fw.extensions)} file" + (f", and finds only {', '.join(others)}" if others else ""),
-                            hint=_missing_hint(key, others))
+        raise WorkshopError(
+            f"no model file for {fw.runtime} in {folder}: it loads exactly one "
+            f"{' / '.join(fw.extensions)} file" + (f", and finds only {', '.join(others)}" if others else ""),
+            hint=_missing_hint(key, others),
+        )
     if len(found) > 1:
-        raise WorkshopError(f"more than one model file in {folder}: {', '.join(p.name for p in found)}; "
-                            f"{fw.runtime} refuses a directory with several", hint="keep one model file per directory")
+        raise WorkshopError(
+            f"more than one model file in {folder}: {', '.join(p.name for p in found)}; "
+            f"{fw.runtime} refuses a directory with several",
+            hint="keep one model file per directory",
+        )
     return found[0]
 
 
@@ -114,11 +124,14 @@ def save_model(model: Any, directory: str | Path, key: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / fw.filename
     partial = folder / f".{fw.filename}.partial"  # no model extension: never seen as a second model
-    others = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.endswith(fw.extensions)
-                    and p.name != target.name)
+    others = sorted(
+        p.name for p in folder.iterdir() if p.is_file() and p.name.endswith(fw.extensions) and p.name != target.name
+    )
     if others:
-        raise WorkshopError(f"{folder} already holds {', '.join(others)}; {fw.runtime} allows one model file",
-                            hint="save into an empty directory (one model per directory)")
+        raise WorkshopError(
+            f"{folder} already holds {', '.join(others)}; {fw.runtime} allows one model file",
+            hint="save into an empty directory (one model per directory)",
+        )
     if key == "lightgbm":
         booster.save_model(str(partial))
     else:
@@ -140,8 +153,10 @@ def _booster_of(model: Any, key: str):
         return model
     elif isinstance(model, library.XGBModel):
         return model.get_booster()
-    raise WorkshopError(f"expected a trained {FRAMEWORKS[key].label} model, got {type(model).__name__}",
-                        hint=f"pass the {FRAMEWORKS[key].label} classifier you trained")
+    raise WorkshopError(
+        f"expected a trained {FRAMEWORKS[key].label} model, got {type(model).__name__}",
+        hint=f"pass the {FRAMEWORKS[key].label} classifier you trained",
+    )
 
 
 def load_like_runtime(directory: str | Path, key: str, *, nthread: int = NTHREAD):
@@ -162,17 +177,21 @@ def load_like_runtime(directory: str | Path, key: str, *, nthread: int = NTHREAD
     except WorkshopError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure to read the file means "the runtime cannot serve it"
-        raise WorkshopError(f"{fw.runtime} could not load {path.name}: {type(exc).__name__}: "
-                            f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}",
-                            hint=_load_hint(path, key)) from exc
+        raise WorkshopError(
+            f"{fw.runtime} could not load {path.name}: {type(exc).__name__}: "
+            f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}",
+            hint=_load_hint(path, key),
+        ) from exc
 
 
 def _load_hint(path: Path, key: str) -> str:
     fw = FRAMEWORKS[key]
     head = path.read_bytes()[:2] if path.is_file() else b""
     if head[:1] == b"\x80" and key != "sklearn":
-        return (f"{path.name} is a pickle (joblib.dump / pickle.dump); {fw.runtime} reads {fw.label}'s own "
-                f"format: save with the library's save_model")
+        return (
+            f"{path.name} is a pickle (joblib.dump / pickle.dump); {fw.runtime} reads {fw.label}'s own "
+            f"format: save with the library's save_model"
+        )
     if key == "lightgbm" and head[:1] == b"{":
         return "this looks like an XGBoost model (JSON/UBJSON); kserve-lgbserver reads LightGBM's text format"
     if key == "xgboost" and head.startswith(b"tr"):
@@ -196,8 +215,12 @@ def as_classes(predictions) -> np.ndarray:
     values = np.asarray(predictions)
     if values.ndim == 2:
         return values.argmax(axis=1)
-    if values.ndim == 1 and values.dtype.kind == "f" and np.all((values >= 0) & (values <= 1)) \
-            and not np.all(values == np.round(values)):
+    if (
+        values.ndim == 1
+        and values.dtype.kind == "f"
+        and np.all((values >= 0) & (values <= 1))
+        and not np.all(values == np.round(values))
+    ):
         return (values >= 0.5).astype(int)  # a binary model's probability of class 1
     return values.astype(int)
 

@@ -26,12 +26,16 @@ def named_v2_request(rows, feature_names: Sequence[str] = FEATURE_NAMES, *, data
     """The V2 body for ``rows``: one input per feature (name, shape [rows], datatype, that column)."""
     matrix = np.asarray(rows, dtype=float)
     if matrix.ndim != 2 or matrix.shape[1] != len(feature_names):
-        raise WorkshopError(f"expected rows of {len(feature_names)} numbers, got an array of shape "
-                            f"{list(matrix.shape)}")
-    return {"parameters": dict(PANDAS_CONTENT_TYPE),
-            "inputs": [{"name": name, "shape": [matrix.shape[0]], "datatype": datatype,
-                        "data": matrix[:, column].tolist()}
-                       for column, name in enumerate(feature_names)]}
+        raise WorkshopError(
+            f"expected rows of {len(feature_names)} numbers, got an array of shape {list(matrix.shape)}"
+        )
+    return {
+        "parameters": dict(PANDAS_CONTENT_TYPE),
+        "inputs": [
+            {"name": name, "shape": [matrix.shape[0]], "datatype": datatype, "data": matrix[:, column].tolist()}
+            for column, name in enumerate(feature_names)
+        ],
+    }
 
 
 class RuntimeRejects(WorkshopError):

@@ -51,15 +51,44 @@ class Framework:
 
 FRAMEWORKS: dict[str, Framework] = {
     "sklearn": Framework(
-        "sklearn", "scikit-learn", "sklearn", "kserve-sklearnserver", (".joblib", ".pkl", ".pickle"),
-        "model.joblib", "sklearn", ("scikit-learn",), "scikit_learn", "~=1.5.1",
-        "python/sklearnserver/sklearnserver/model.py"),
+        "sklearn",
+        "scikit-learn",
+        "sklearn",
+        "kserve-sklearnserver",
+        (".joblib", ".pkl", ".pickle"),
+        "model.joblib",
+        "sklearn",
+        ("scikit-learn",),
+        "scikit_learn",
+        "~=1.5.1",
+        "python/sklearnserver/sklearnserver/model.py",
+    ),
     "lightgbm": Framework(
-        "lightgbm", "LightGBM", "lightgbm", "kserve-lgbserver", (".bst",), "model.bst", "lightgbm",
-        ("lightgbm",), "lightgbm", "~=4.6.0", "python/lgbserver/lgbserver/model.py"),
+        "lightgbm",
+        "LightGBM",
+        "lightgbm",
+        "kserve-lgbserver",
+        (".bst",),
+        "model.bst",
+        "lightgbm",
+        ("lightgbm",),
+        "lightgbm",
+        "~=4.6.0",
+        "python/lgbserver/lgbserver/model.py",
+    ),
     "xgboost": Framework(
-        "xgboost", "XGBoost", "xgboost", "kserve-xgbserver", (".bst", ".json", ".ubj"), "model.json",
-        "xgboost", ("xgboost", "xgboost-cpu"), "xgboost", "~=2.1.1", "python/xgbserver/xgbserver/model.py"),
+        "xgboost",
+        "XGBoost",
+        "xgboost",
+        "kserve-xgbserver",
+        (".bst", ".json", ".ubj"),
+        "model.json",
+        "xgboost",
+        ("xgboost", "xgboost-cpu"),
+        "xgboost",
+        "~=2.1.1",
+        "python/xgbserver/xgbserver/model.py",
+    ),
 }
 
 
@@ -93,9 +122,11 @@ def library_problem(key: str, installed: str | None = None) -> str | None:
     if version is None:
         return f"{fw.label} is not installed (the {fw.runtime} runtime loads models made with {fw.accepts[2:]})"
     if Version(version) not in SpecifierSet(fw.accepts):
-        return (f"{fw.label} {version} is installed, but KServe's {fw.runtime} image loads models with "
-                f"{fw.library}{fw.accepts} ({fw.pinned} in the image); a model saved by another version may "
-                "fail to load there")
+        return (
+            f"{fw.label} {version} is installed, but KServe's {fw.runtime} image loads models with "
+            f"{fw.library}{fw.accepts} ({fw.pinned} in the image); a model saved by another version may "
+            "fail to load there"
+        )
     return None
 
 
@@ -103,8 +134,11 @@ def require_library(key: str) -> None:
     problem = library_problem(key)
     if problem:
         fw = framework(key)
-        raise WorkshopError(problem, hint=f"install {fw.library} {fw.pinned}, the workshop's pin: scripts/bootstrap.sh "
-                                          "(pip install -e . in the workshop's virtualenv)")
+        raise WorkshopError(
+            problem,
+            hint=f"install {fw.library} {fw.pinned}, the workshop's pin: scripts/bootstrap.sh "
+            "(pip install -e . in the workshop's virtualenv)",
+        )
 
 
 def import_library(key: str):
@@ -119,11 +153,14 @@ def import_library(key: str):
     try:
         return importlib.import_module(fw.library)
     except ImportError as exc:
-        raise WorkshopError(f"{fw.label} is not installed: {exc}",
-                            hint="reinstall the workshop's packages: scripts/bootstrap.sh") from exc
+        raise WorkshopError(
+            f"{fw.label} is not installed: {exc}", hint="reinstall the workshop's packages: scripts/bootstrap.sh"
+        ) from exc
     except Exception as exc:  # noqa: BLE001 - OSError / XGBoostError from a missing shared library
-        raise WorkshopError(f"{fw.label} is installed but cannot load its native library: {exc}",
-                            hint="on macOS install the OpenMP runtime: brew install libomp") from exc
+        raise WorkshopError(
+            f"{fw.label} is installed but cannot load its native library: {exc}",
+            hint="on macOS install the OpenMP runtime: brew install libomp",
+        ) from exc
 
 
 # ------------------------------------------------------------------------------- cluster runtimes
@@ -171,14 +208,29 @@ CLUSTER_RUNTIMES: tuple[ClusterRuntime, ...] = (
     ClusterRuntime("kserve-sklearnserver", _formats(("sklearn", "1", True, 1)), ("v1", "v2"), "sklearnserver", True),
     ClusterRuntime("kserve-lgbserver", _formats(("lightgbm", "4", True, 1)), ("v1", "v2"), "lgbserver", True),
     ClusterRuntime("kserve-xgbserver", _formats(("xgboost", "2", True, 1)), ("v1", "v2"), "xgbserver", True),
-    ClusterRuntime("kserve-predictiveserver",
-                   _formats(("sklearn", "1", False, 3), ("xgboost", "2", False, 3), ("lightgbm", "4", False, 3)),
-                   ("v1", "v2"), "predictiveserver", True),
-    ClusterRuntime("kserve-mlserver",
-                   _formats(("sklearn", "0", True, 2), ("sklearn", "1", True, 2), ("xgboost", "1", True, 2),
-                            ("xgboost", "2", True, 2), ("lightgbm", "3", True, 2), ("lightgbm", "4", True, 2),
-                            ("mlflow", "1", True, 1), ("mlflow", "2", True, 1)),
-                   ("v2",), "mlserver", False),
+    ClusterRuntime(
+        "kserve-predictiveserver",
+        _formats(("sklearn", "1", False, 3), ("xgboost", "2", False, 3), ("lightgbm", "4", False, 3)),
+        ("v1", "v2"),
+        "predictiveserver",
+        True,
+    ),
+    ClusterRuntime(
+        "kserve-mlserver",
+        _formats(
+            ("sklearn", "0", True, 2),
+            ("sklearn", "1", True, 2),
+            ("xgboost", "1", True, 2),
+            ("xgboost", "2", True, 2),
+            ("lightgbm", "3", True, 2),
+            ("lightgbm", "4", True, 2),
+            ("mlflow", "1", True, 1),
+            ("mlflow", "2", True, 1),
+        ),
+        ("v2",),
+        "mlserver",
+        False,
+    ),
 )
 
 
@@ -186,8 +238,9 @@ def cluster_runtime(name: str) -> ClusterRuntime:
     for runtime in CLUSTER_RUNTIMES:
         if runtime.name == name:
             return runtime
-    raise WorkshopError(f"unknown ClusterServingRuntime {name!r}",
-                        hint=f"Lab 8 knows {', '.join(r.name for r in CLUSTER_RUNTIMES)}")
+    raise WorkshopError(
+        f"unknown ClusterServingRuntime {name!r}", hint=f"Lab 8 knows {', '.join(r.name for r in CLUSTER_RUNTIMES)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -199,9 +252,14 @@ class RuntimeChoice:
     candidates: tuple[str, ...] = ()
 
 
-def choose_runtime(model_format: str, *, version: str | None = None, protocol: str | None = None,
-                   runtime: str | None = None,
-                   runtimes: tuple[ClusterRuntime, ...] = CLUSTER_RUNTIMES) -> RuntimeChoice:
+def choose_runtime(
+    model_format: str,
+    *,
+    version: str | None = None,
+    protocol: str | None = None,
+    runtime: str | None = None,
+    runtimes: tuple[ClusterRuntime, ...] = CLUSTER_RUNTIMES,
+) -> RuntimeChoice:
     """Which ClusterServingRuntime serves ``modelFormat: {name, version}`` with ``protocolVersion``.
 
     * A runtime supports a model when it lists the format name (and the version, when the model
@@ -222,24 +280,30 @@ def choose_runtime(model_format: str, *, version: str | None = None, protocol: s
         if not _supports(chosen, model_format, version, named=True):
             return RuntimeChoice(None, f"NoSupportingRuntime: {runtime} does not list {_label(model_format, version)}")
         return RuntimeChoice(runtime, "named in the spec", (runtime,))
-    candidates = [r for r in runtimes
-                  if _supports(r, model_format, version, named=False) and wanted_protocol in r.protocols]
+    candidates = [
+        r for r in runtimes if _supports(r, model_format, version, named=False) and wanted_protocol in r.protocols
+    ]
     if not candidates:
-        return RuntimeChoice(None, f"NoSupportingRuntime: no runtime auto-selects {_label(model_format, version)} "
-                                   f"over {wanted_protocol}")
+        return RuntimeChoice(
+            None, f"NoSupportingRuntime: no runtime auto-selects {_label(model_format, version)} over {wanted_protocol}"
+        )
     ranked = sorted(candidates, key=lambda r: -r.format(model_format).priority)
     best = ranked[0]
     names = tuple(r.name for r in ranked)
     if len(ranked) == 1:
-        return RuntimeChoice(best.name, f"the only runtime for {_label(model_format, version)} over "
-                                        f"{wanted_protocol}", names)
-    return RuntimeChoice(best.name, f"highest priority ({best.format(model_format).priority}) among "
-                                    f"{', '.join(names)}", names)
+        return RuntimeChoice(
+            best.name, f"the only runtime for {_label(model_format, version)} over {wanted_protocol}", names
+        )
+    return RuntimeChoice(
+        best.name, f"highest priority ({best.format(model_format).priority}) among {', '.join(names)}", names
+    )
 
 
 def _supports(runtime: ClusterRuntime, model_format: str, version: str | None, *, named: bool) -> bool:
-    return any(entry.name == model_format and (version is None or entry.version == version)
-               and (named or entry.auto_select) for entry in runtime.formats)
+    return any(
+        entry.name == model_format and (version is None or entry.version == version) and (named or entry.auto_select)
+        for entry in runtime.formats
+    )
 
 
 def _label(model_format: str, version: str | None) -> str:

@@ -20,8 +20,10 @@ from .runtimes import FRAMEWORKS
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kserve_workshop.boosting.server_main", parents=[kserve_parser],
-        description="Serve one scikit-learn, LightGBM or XGBoost model like KServe's runtime does, on 127.0.0.1.")
+        prog="python -m kserve_workshop.boosting.server_main",
+        parents=[kserve_parser],
+        description="Serve one scikit-learn, LightGBM or XGBoost model like KServe's runtime does, on 127.0.0.1.",
+    )
     parser.add_argument("--framework", required=True, choices=sorted(FRAMEWORKS))
     parser.add_argument("--model_dir", required=True, help="directory holding exactly one model file")
     parser.add_argument("--nthread", type=int, default=1, help="threads LightGBM/XGBoost may use (as the runtimes)")

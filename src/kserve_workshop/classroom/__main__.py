@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
             print(f"saved {save_model(train_iris(), args.directory)}")
         elif args.command == "kubeconfig":
             path = write_learner_kubeconfig(runner, args.context, args.namespace, args.hours, args.out)
-            print(f"{args.namespace}: kubeconfig written to {path} (mode 0600; hand it to one learner, never commit it)")
+            print(
+                f"{args.namespace}: kubeconfig written to {path} (mode 0600; hand it to one learner, never commit it)"
+            )
         else:
             path = write_store_secrets(runner, args.context, args.namespaces, args.out)
             print(f"model store Secret for {len(args.namespaces)} namespace(s) written to {path} (mode 0600)")

@@ -42,8 +42,10 @@ class Subject:
 
     @classmethod
     def service_account(cls, namespace: str, name: str) -> "Subject":
-        return cls(f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}",
-                   ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"))
+        return cls(
+            f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}",
+            ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,12 @@ def rule_allows(rule: Mapping, request: Request) -> bool:
     """One PolicyRule against one request (resource or non-resource)."""
     if request.path:
         return verb_matches(rule, request.verb) and path_matches(rule, request.path)
-    return (verb_matches(rule, request.verb) and group_matches(rule, request.group)
-            and resource_matches(rule, request.resource, request.subresource)
-            and name_matches(rule, request.name))
+    return (
+        verb_matches(rule, request.verb)
+        and group_matches(rule, request.group)
+        and resource_matches(rule, request.resource, request.subresource)
+        and name_matches(rule, request.name)
+    )
 
 
 def subject_matches(subject_entry: Mapping, who: Subject, binding_namespace: str | None) -> bool:
@@ -174,7 +179,9 @@ class Policy:
             role_ref = obj.get("roleRef") or {}
             if any(rule_allows(rule, request) for rule in self._rules_of(role_ref, binding_namespace)):
                 where = f"{binding_namespace}/" if binding_namespace else ""
-                return Decision(True, f"{kind}/{where}{meta.get('name')} -> {role_ref.get('kind')}/{role_ref.get('name')}")
+                return Decision(
+                    True, f"{kind}/{where}{meta.get('name')} -> {role_ref.get('kind')}/{role_ref.get('name')}"
+                )
         return Decision(False)
 
     def can(self, who: Subject, request: Request) -> bool:

@@ -23,9 +23,16 @@ from .learners import CLASS_LABEL, Quota
 
 #: vCPUs and memory (GiB) of the machine types the workshop suggests (Compute Engine's tables).
 MACHINE_SHAPES: dict[str, tuple[int, float]] = {
-    "e2-standard-2": (2, 8), "e2-standard-4": (4, 16), "e2-standard-8": (8, 32), "e2-standard-16": (16, 64),
-    "n2-standard-2": (2, 8), "n2-standard-4": (4, 16), "n2-standard-8": (8, 32), "n2-standard-16": (16, 64),
-    "e2-highmem-4": (4, 32), "n2-highmem-4": (4, 32),
+    "e2-standard-2": (2, 8),
+    "e2-standard-4": (4, 16),
+    "e2-standard-8": (8, 32),
+    "e2-standard-16": (16, 64),
+    "n2-standard-2": (2, 8),
+    "n2-standard-4": (4, 16),
+    "n2-standard-8": (8, 32),
+    "n2-standard-16": (16, 64),
+    "e2-highmem-4": (4, 32),
+    "n2-highmem-4": (4, 32),
 }
 #: ESTIMATE of what GKE's own pods request (kube-proxy, fluentbit, metrics agent, CSI node driver,
 #: konnectivity per node; kube-dns, metrics-server, default backend per cluster). Not measured
@@ -37,9 +44,11 @@ GKE_SYSTEM_PER_CLUSTER = (600.0, 500.0)
 def gke_allocatable(machine_type: str) -> tuple[float, float]:
     """(CPU millicores, memory MiB) a GKE Standard node of ``machine_type`` offers to pods."""
     if machine_type not in MACHINE_SHAPES:
-        raise WorkshopError(f"no shape known for machine type {machine_type!r}",
-                            hint=f"use one of {', '.join(sorted(MACHINE_SHAPES))}, or create the cluster and "
-                                 "run without --dry-run to read the real nodes")
+        raise WorkshopError(
+            f"no shape known for machine type {machine_type!r}",
+            hint=f"use one of {', '.join(sorted(MACHINE_SHAPES))}, or create the cluster and "
+            "run without --dry-run to read the real nodes",
+        )
     cores, gib = MACHINE_SHAPES[machine_type]
     cpu_reserved = 0.0
     for share, size in ((0.06, 1), (0.01, 1), (0.005, 2), (0.0025, float("inf"))):
@@ -75,10 +84,12 @@ class Capacity:
 
     def explain(self, quota: Quota, learners: int) -> str:
         fit = self.learners_that_fit(quota)
-        return (f"Each learner's quota: {quota.cpu_millicores}m CPU, {quota.memory_mib} MiB, {quota.pods} pods "
-                f"(sized by {quota.basis}).\n"
-                f"Free for learners: {self.cpu_millicores:.0f}m CPU, {self.memory_mib:.0f} MiB ({self.source}).\n"
-                f"{fit} learner(s) fit; {learners} asked for.")
+        return (
+            f"Each learner's quota: {quota.cpu_millicores}m CPU, {quota.memory_mib} MiB, {quota.pods} pods "
+            f"(sized by {quota.basis}).\n"
+            f"Free for learners: {self.cpu_millicores:.0f}m CPU, {self.memory_mib:.0f} MiB ({self.source}).\n"
+            f"{fit} learner(s) fit; {learners} asked for."
+        )
 
 
 def estimated_capacity(machine_type: str, nodes: int, platform_cpu_m: float, platform_memory_mib: float) -> Capacity:
@@ -88,10 +99,13 @@ def estimated_capacity(machine_type: str, nodes: int, platform_cpu_m: float, pla
     cpu, memory = gke_allocatable(machine_type)
     system_cpu = nodes * GKE_SYSTEM_PER_NODE[0] + GKE_SYSTEM_PER_CLUSTER[0]
     system_memory = nodes * GKE_SYSTEM_PER_NODE[1] + GKE_SYSTEM_PER_CLUSTER[1]
-    return Capacity(nodes * cpu - system_cpu - platform_cpu_m, nodes * memory - system_memory - platform_memory_mib,
-                    f"ESTIMATE for {nodes} x {machine_type}: GKE's documented node reservations, the platform's "
-                    f"requests ({platform_cpu_m:.0f}m, {platform_memory_mib:.0f} MiB) and an estimate of GKE's "
-                    "system pods")
+    return Capacity(
+        nodes * cpu - system_cpu - platform_cpu_m,
+        nodes * memory - system_memory - platform_memory_mib,
+        f"ESTIMATE for {nodes} x {machine_type}: GKE's documented node reservations, the platform's "
+        f"requests ({platform_cpu_m:.0f}m, {platform_memory_mib:.0f} MiB) and an estimate of GKE's "
+        "system pods",
+    )
 
 
 def _schedulable(node: Mapping) -> bool:
@@ -107,8 +121,10 @@ def _pod_request(pod: Mapping) -> tuple[float, float]:
 
     def requests(container: Mapping) -> tuple[float, float]:
         found = (container.get("resources") or {}).get("requests") or {}
-        return (cpu_millicores(found["cpu"]) if "cpu" in found else 0.0,
-                memory_mib(found["memory"]) if "memory" in found else 0.0)
+        return (
+            cpu_millicores(found["cpu"]) if "cpu" in found else 0.0,
+            memory_mib(found["memory"]) if "memory" in found else 0.0,
+        )
 
     app = [requests(c) for c in spec.get("containers") or []]
     init = [requests(c) for c in spec.get("initContainers") or []]
@@ -138,9 +154,12 @@ def live_capacity(nodes: Iterable[Mapping], pods: Iterable[Mapping], class_names
         pod_cpu, pod_memory = _pod_request(pod)
         used_cpu += pod_cpu
         used_memory += pod_memory
-    return Capacity(cpu - used_cpu, memory - used_memory,
-                    f"live: {len(usable)} schedulable node(s) with {cpu:.0f}m CPU and {memory:.0f} MiB allocatable, "
-                    f"{used_cpu:.0f}m and {used_memory:.0f} MiB already requested by running pods")
+    return Capacity(
+        cpu - used_cpu,
+        memory - used_memory,
+        f"live: {len(usable)} schedulable node(s) with {cpu:.0f}m CPU and {memory:.0f} MiB allocatable, "
+        f"{used_cpu:.0f}m and {used_memory:.0f} MiB already requested by running pods",
+    )
 
 
 def require_fit(capacity: Capacity, quota: Quota, learners: int) -> str:
@@ -148,7 +167,9 @@ def require_fit(capacity: Capacity, quota: Quota, learners: int) -> str:
     text = capacity.explain(quota, learners)
     fit = capacity.learners_that_fit(quota)
     if learners > fit:
-        raise WorkshopError(f"{learners} learners do not fit this node pool.\n{text}",
-                            hint="add nodes (gke.create --nodes N) or pick a bigger --machine-type, "
-                                 f"or create the class for at most {fit} learner(s)")
+        raise WorkshopError(
+            f"{learners} learners do not fit this node pool.\n{text}",
+            hint="add nodes (gke.create --nodes N) or pick a bigger --machine-type, "
+            f"or create the class for at most {fit} learner(s)",
+        )
     return text

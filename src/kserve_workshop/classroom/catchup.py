@@ -47,21 +47,29 @@ class Footprint:
     custom_image: bool = False
 
 
-FOOTPRINTS: dict[int, Footprint] = {f.lab: f for f in (
-    Footprint(1, cache=("labs/01",), iris_models=("labs/01/model",)),
-    Footprint(2, code_isvcs=("sklearn-iris-sdk",)),
-    Footprint(3, cache=("lab3",), iris_models=("lab3/model",)),
-    Footprint(4, cache=("lab4",)),
-    Footprint(5, cache=("lab5",), iris_models=("lab5/model",), code_isvcs=("iris-monitored",)),
-    Footprint(6, cache=("lab6",), iris_models=("lab6/model",), custom_image=True),
-    # Lab 7's batcher and logger InferenceServices come from the learner's own YAML; the sink is a
-    # Deployment and a Service running the custom image on the learner's file, a ConfigMap.
-    Footprint(7, cache=("lab7",), iris_models=("lab7/model",), code_isvcs=("iris-batcher", "iris-logger"),
-              objects=("deployments.apps/payload-sink", "services/payload-sink", "configmaps/payload-sink"),
-              custom_image=True),
-    # Lab 8's three InferenceServices come from its manifests; it trains its own wine models.
-    Footprint(8, cache=("lab8",)),
-)}
+FOOTPRINTS: dict[int, Footprint] = {
+    f.lab: f
+    for f in (
+        Footprint(1, cache=("labs/01",), iris_models=("labs/01/model",)),
+        Footprint(2, code_isvcs=("sklearn-iris-sdk",)),
+        Footprint(3, cache=("lab3",), iris_models=("lab3/model",)),
+        Footprint(4, cache=("lab4",)),
+        Footprint(5, cache=("lab5",), iris_models=("lab5/model",), code_isvcs=("iris-monitored",)),
+        Footprint(6, cache=("lab6",), iris_models=("lab6/model",), custom_image=True),
+        # Lab 7's batcher and logger InferenceServices come from the learner's own YAML; the sink is a
+        # Deployment and a Service running the custom image on the learner's file, a ConfigMap.
+        Footprint(
+            7,
+            cache=("lab7",),
+            iris_models=("lab7/model",),
+            code_isvcs=("iris-batcher", "iris-logger"),
+            objects=("deployments.apps/payload-sink", "services/payload-sink", "configmaps/payload-sink"),
+            custom_image=True,
+        ),
+        # Lab 8's three InferenceServices come from its manifests; it trains its own wine models.
+        Footprint(8, cache=("lab8",)),
+    )
+}
 
 
 def known_labs() -> list[int]:
@@ -104,20 +112,37 @@ def lab_names(lab: int) -> list[str]:
 
 
 def _delete_objects_step(context: str, namespace: str, objects: tuple[str, ...], why: str) -> Step:
-    argv = kubectl_cmd(context, "delete", *objects, "--namespace", namespace, "--ignore-not-found", "--wait=true",
-                       "--timeout=300s")
+    argv = kubectl_cmd(
+        context, "delete", *objects, "--namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"
+    )
     probe = kubectl_cmd(context, "get", *objects, "--namespace", namespace, "--ignore-not-found", "--output", "name")
-    return Step(title=f"{why}: delete {', '.join(objects)} in {namespace}", command=argv,
-                is_done=lambda runner: not (runner.run(probe, check=False).stdout or "").strip())
+    return Step(
+        title=f"{why}: delete {', '.join(objects)} in {namespace}",
+        command=argv,
+        is_done=lambda runner: not (runner.run(probe, check=False).stdout or "").strip(),
+    )
 
 
 def _delete_isvcs_step(context: str, namespace: str, names: list[str], why: str) -> Step:
-    argv = kubectl_cmd(context, "delete", ISVC_RESOURCE, *names, "--namespace", namespace, "--ignore-not-found",
-                       "--wait=true", "--timeout=300s")
-    probe = kubectl_cmd(context, "get", ISVC_RESOURCE, *names, "--namespace", namespace, "--ignore-not-found",
-                        "--output", "name")
-    return Step(title=f"{why}: delete InferenceService(s) {', '.join(names)} in {namespace}", command=argv,
-                is_done=lambda runner: not (runner.run(probe, check=False).stdout or "").strip())
+    argv = kubectl_cmd(
+        context,
+        "delete",
+        ISVC_RESOURCE,
+        *names,
+        "--namespace",
+        namespace,
+        "--ignore-not-found",
+        "--wait=true",
+        "--timeout=300s",
+    )
+    probe = kubectl_cmd(
+        context, "get", ISVC_RESOURCE, *names, "--namespace", namespace, "--ignore-not-found", "--output", "name"
+    )
+    return Step(
+        title=f"{why}: delete InferenceService(s) {', '.join(names)} in {namespace}",
+        command=argv,
+        is_done=lambda runner: not (runner.run(probe, check=False).stdout or "").strip(),
+    )
 
 
 def catchup_plan(to: int, *, context: str | None, namespace: str, kind_cluster: str | None = None) -> Plan:
@@ -126,11 +151,19 @@ def catchup_plan(to: int, *, context: str | None, namespace: str, kind_cluster: 
     for lab in range(1, to):
         for model_dir in footprint(lab).iris_models:
             target = cache_dir() / model_dir
-            plan.add(Step(title=f"lab {lab}'s iris model in {target}",
-                          command=[sys.executable, "-m", "kserve_workshop.classroom", "train-iris", str(target)],
-                          is_done=lambda runner, t=target: (t / "model.joblib").is_file()))
-    plan.add(Step(title="KServe's InferenceService schema in the cache (the labs validate manifests offline)",
-                  command=[sys.executable, "-m", "invoke", "schemas"]))
+            plan.add(
+                Step(
+                    title=f"lab {lab}'s iris model in {target}",
+                    command=[sys.executable, "-m", "kserve_workshop.classroom", "train-iris", str(target)],
+                    is_done=lambda runner, t=target: (t / "model.joblib").is_file(),
+                )
+            )
+    plan.add(
+        Step(
+            title="KServe's InferenceService schema in the cache (the labs validate manifests offline)",
+            command=[sys.executable, "-m", "invoke", "schemas"],
+        )
+    )
     if context is not None:
         for lab in range(1, to):
             names = lab_isvcs(lab)
@@ -155,8 +188,13 @@ def reset_plan(lab: int, *, context: str | None, namespace: str) -> Plan:
         plan.add(_delete_objects_step(context, namespace, footprint(lab).objects, f"undo lab {lab}"))
     for folder in footprint(lab).cache:
         target = cache_dir() / folder
-        plan.add(Step(title=f"remove lab {lab}'s files in {target}", command=["rm", "-rf", str(target)],
-                      is_done=lambda runner, t=target: not t.exists()))
+        plan.add(
+            Step(
+                title=f"remove lab {lab}'s files in {target}",
+                command=["rm", "-rf", str(target)],
+                is_done=lambda runner, t=target: not t.exists(),
+            )
+        )
     if not plan.steps:
         plan.add(Step(title=f"lab {lab} leaves nothing behind"))
     return plan
@@ -179,13 +217,17 @@ def verify_reset(before: set[str], after: set[str], names: list[str]) -> None:
     left = sorted(obj for obj in after if belongs_to(obj, names))
     appeared = sorted(after - before - set(left))
     if left or appeared:
-        parts = ([f"still there from the lab: {', '.join(left)}"] if left else []) + \
-                ([f"appeared meanwhile: {', '.join(appeared)}"] if appeared else [])
-        raise WorkshopError("the namespace is not back to its state before the lab: " + "; ".join(parts),
-                            hint="pods of a deleted InferenceService can take a minute to terminate: run the reset "
-                                 "again; `kubectl get pods` shows them")
+        parts = ([f"still there from the lab: {', '.join(left)}"] if left else []) + (
+            [f"appeared meanwhile: {', '.join(appeared)}"] if appeared else []
+        )
+        raise WorkshopError(
+            "the namespace is not back to its state before the lab: " + "; ".join(parts),
+            hint="pods of a deleted InferenceService can take a minute to terminate: run the reset "
+            "again; `kubectl get pods` shows them",
+        )
 
 
 def describe(plan: Plan) -> str:
-    return "\n".join(f"- {step.title}" + (f"\n    {shlex.join(step.command)}" if step.command else "")
-                     for step in plan.steps)
+    return "\n".join(
+        f"- {step.title}" + (f"\n    {shlex.join(step.command)}" if step.command else "") for step in plan.steps
+    )

@@ -56,12 +56,17 @@ MAX_CONTAINER = {"cpu": "1", "memory": "1Gi"}
 
 #: What a learner may do in their own namespace (nothing else, anywhere).
 LEARNER_RULES: list[dict] = [
-    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"],
-     "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    {
+        "apiGroups": ["serving.kserve.io"],
+        "resources": ["inferenceservices"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
     {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices/status"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": [""], "resources": ["pods", "pods/log", "events", "endpoints", "resourcequotas", "limitranges",
-                                      "serviceaccounts"],
-     "verbs": ["get", "list", "watch"]},
+    {
+        "apiGroups": [""],
+        "resources": ["pods", "pods/log", "events", "endpoints", "resourcequotas", "limitranges", "serviceaccounts"],
+        "verbs": ["get", "list", "watch"],
+    },
     # Restart a stuck pod (its controller makes a new one).
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]},
     # kubectl port-forward: a GET of the pod, then the portforward subresource (create; get for
@@ -69,16 +74,28 @@ LEARNER_RULES: list[dict] = [
     {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},
     # Services of their own; ConfigMaps and Deployments for Lab 7's sink (its code is a ConfigMap
     # mounted into a Deployment; `kubectl rollout status` watches the Deployment).
-    {"apiGroups": [""], "resources": ["services", "configmaps"],
-     "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
-    {"apiGroups": ["apps"], "resources": ["deployments"],
-     "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    {
+        "apiGroups": [""],
+        "resources": ["services", "configmaps"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
     {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["serving.knative.dev"], "resources": ["services", "revisions", "routes", "configurations"],
-     "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["autoscaling.internal.knative.dev"], "resources": ["podautoscalers"],
-     "verbs": ["get", "list", "watch"]},
+    {
+        "apiGroups": ["serving.knative.dev"],
+        "resources": ["services", "revisions", "routes", "configurations"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {
+        "apiGroups": ["autoscaling.internal.knative.dev"],
+        "resources": ["podautoscalers"],
+        "verbs": ["get", "list", "watch"],
+    },
 ]
 
 
@@ -96,10 +113,17 @@ class Quota:
     services: int
 
     def hard(self) -> dict[str, str]:
-        return {"requests.cpu": f"{self.cpu_millicores}m", "requests.memory": f"{self.memory_mib}Mi",
-                "pods": str(self.pods), "count/inferenceservices.serving.kserve.io": str(self.inferenceservices),
-                "services": str(self.services), "services.loadbalancers": "0", "services.nodeports": "0",
-                "configmaps": "10", "persistentvolumeclaims": "0"}
+        return {
+            "requests.cpu": f"{self.cpu_millicores}m",
+            "requests.memory": f"{self.memory_mib}Mi",
+            "pods": str(self.pods),
+            "count/inferenceservices.serving.kserve.io": str(self.inferenceservices),
+            "services": str(self.services),
+            "services.loadbalancers": "0",
+            "services.nodeports": "0",
+            "configmaps": "10",
+            "persistentvolumeclaims": "0",
+        }
 
 
 def namespace_names(learners: int, prefix: str = "learner") -> list[str]:
@@ -107,8 +131,10 @@ def namespace_names(learners: int, prefix: str = "learner") -> list[str]:
     if not isinstance(learners, int) or isinstance(learners, bool) or not 1 <= learners <= MAX_LEARNERS:
         raise WorkshopError(f"invalid number of learners {learners!r}", hint=f"use 1 to {MAX_LEARNERS}")
     if not isinstance(prefix, str) or not _PREFIX.match(prefix):
-        raise WorkshopError(f"invalid namespace prefix {prefix!r}",
-                            hint="lowercase letters, digits and '-', starting with a letter, at most 42 characters")
+        raise WorkshopError(
+            f"invalid namespace prefix {prefix!r}",
+            hint="lowercase letters, digits and '-', starting with a letter, at most 42 characters",
+        )
     width = max(2, len(str(learners)))
     return [f"{prefix}-{index:0{width}d}" for index in range(1, learners + 1)]
 
@@ -119,8 +145,10 @@ def namespace_names(learners: int, prefix: str = "learner") -> list[str]:
 #: name, the lab manifest each is shaped like, and the predictor fields the exercise adds (what
 #: matters for sizing: a batcher or a logger brings KServe's agent sidecar).
 NOTEBOOK_ISVCS: dict[str, tuple[tuple[str, str, dict], ...]] = {
-    "07-batching-and-logging": (("iris-batcher", "iris-unbatched.yaml", {"batcher": {"maxBatchSize": 8}}),
-                                ("iris-logger", "iris-unbatched.yaml", {"logger": {"mode": "all"}})),
+    "07-batching-and-logging": (
+        ("iris-batcher", "iris-unbatched.yaml", {"batcher": {"maxBatchSize": 8}}),
+        ("iris-logger", "iris-unbatched.yaml", {"logger": {"mode": "all"}}),
+    ),
 }
 
 
@@ -195,9 +223,10 @@ def _with_predictor_fields(isvc: dict, name: str, fields: dict) -> dict:
     return shaped
 
 
-def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs",
-              notebook_isvcs: dict[str, tuple[tuple[str, str, dict], ...]] | None = None,
-              ) -> dict[str, tuple[int, float, float, int, int]]:
+def lab_peaks(
+    manifests_dir: Path = MANIFESTS_DIR / "labs",
+    notebook_isvcs: dict[str, tuple[tuple[str, str, dict], ...]] | None = None,
+) -> dict[str, tuple[int, float, float, int, int]]:
     """Per lab folder: (pods, CPU m, memory MiB, InferenceServices, Services) if all its objects ran at once:
     its InferenceServices and Deployments, and the InferenceServices its notebook builds
     (``NOTEBOOK_ISVCS``).
@@ -227,18 +256,26 @@ def lab_peaks(manifests_dir: Path = MANIFESTS_DIR / "labs",
                     services[f"service/{name}"] = 1
         for name, template, fields in notebook_isvcs.get(lab.name, ()):
             if template not in by_file:
-                raise WorkshopError(f"{lab.name}: the notebook's {name} is sized like {template}, which is not there",
-                                    hint="update learners.NOTEBOOK_ISVCS with the lab's manifests")
+                raise WorkshopError(
+                    f"{lab.name}: the notebook's {name} is sized like {template}, which is not there",
+                    hint="update learners.NOTEBOOK_ISVCS with the lab's manifests",
+                )
             shaped = _with_predictor_fields(by_file[template], name, fields)
             per_name[name] = isvc_peak(shaped)
             services[f"isvc/{name}"] = isvc_services(shaped)
         if per_name:
             every = [*per_name.values(), *workloads.values()]
-            peaks[lab.name] = (sum(p[0] for p in every), sum(p[1] for p in every), sum(p[2] for p in every),
-                               len(per_name), sum(services.values()))
+            peaks[lab.name] = (
+                sum(p[0] for p in every),
+                sum(p[1] for p in every),
+                sum(p[2] for p in every),
+                len(per_name),
+                sum(services.values()),
+            )
     if not peaks:
-        raise WorkshopError(f"no InferenceService manifests under {manifests_dir}",
-                            hint="the quota is sized from the labs' manifests")
+        raise WorkshopError(
+            f"no InferenceService manifests under {manifests_dir}", hint="the quota is sized from the labs' manifests"
+        )
     return peaks
 
 
@@ -263,14 +300,18 @@ def quota_for(manifests_dir: Path = MANIFESTS_DIR / "labs") -> Quota:
     sized[memory_lab].append(f"{memory:.0f} MiB")
     sized[pods_lab].append(f"{pods} pods")
     basis = "; ".join(f"{lab}: {', '.join(what)}" for lab, what in sized.items())
-    return Quota(cpu_millicores=int(math.ceil((cpu + largest_pod_cpu) / 5) * 5),
-                 memory_mib=int(math.ceil((memory + largest_pod_memory) / 16) * 16),
-                 pods=pods + 2, inferenceservices=max(p[3] for p in peaks.values()) + 2,
-                 basis=f"{basis} requested at once + one pod of headroom",
-                 services=max(p[4] for p in peaks.values()) + SERVICES_HEADROOM)
+    return Quota(
+        cpu_millicores=int(math.ceil((cpu + largest_pod_cpu) / 5) * 5),
+        memory_mib=int(math.ceil((memory + largest_pod_memory) / 16) * 16),
+        pods=pods + 2,
+        inferenceservices=max(p[3] for p in peaks.values()) + 2,
+        basis=f"{basis} requested at once + one pod of headroom",
+        services=max(p[4] for p in peaks.values()) + SERVICES_HEADROOM,
+    )
 
 
 # ----- objects -----------------------------------------------------------------------------------
+
 
 def _meta(name: str, namespace: str | None, class_name: str, learner: str) -> dict:
     meta = {"name": name, "labels": {**PART_OF, CLASS_LABEL: class_name, LEARNER_LABEL: learner}}
@@ -283,24 +324,57 @@ def learner_objects(namespace: str, quota: Quota, class_name: str = "workshop") 
     """Every object of one learner, in apply order (the Namespace first)."""
     meta = lambda name, ns=namespace: _meta(name, ns, class_name, namespace)  # noqa: E731
     namespace_meta = meta(namespace, None)
-    namespace_meta["labels"].update({"pod-security.kubernetes.io/enforce": "baseline",
-                                     "pod-security.kubernetes.io/warn": "baseline"})
+    namespace_meta["labels"].update(
+        {"pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "baseline"}
+    )
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": namespace_meta},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(LEARNER_SA),
-         "automountServiceAccountToken": False},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(ROLE_NAME),
-         "rules": [dict(rule) for rule in LEARNER_RULES]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(ROLE_NAME),
-         "subjects": [{"kind": "ServiceAccount", "name": LEARNER_SA, "namespace": namespace}],
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ROLE_NAME}},
-        {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta("learner-quota"),
-         "spec": {"hard": quota.hard()}},
-        {"apiVersion": "v1", "kind": "LimitRange", "metadata": meta("learner-limits"),
-         "spec": {"limits": [{"type": "Container", "defaultRequest": dict(DEFAULT_REQUEST),
-                              "default": dict(DEFAULT_LIMIT), "max": dict(MAX_CONTAINER)}]}},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(MODELS_SA),
-         "secrets": [{"name": MODELS_SECRET}]},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta(LEARNER_SA),
+            "automountServiceAccountToken": False,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": meta(ROLE_NAME),
+            "rules": [dict(rule) for rule in LEARNER_RULES],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": meta(ROLE_NAME),
+            "subjects": [{"kind": "ServiceAccount", "name": LEARNER_SA, "namespace": namespace}],
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ROLE_NAME},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": meta("learner-quota"),
+            "spec": {"hard": quota.hard()},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": meta("learner-limits"),
+            "spec": {
+                "limits": [
+                    {
+                        "type": "Container",
+                        "defaultRequest": dict(DEFAULT_REQUEST),
+                        "default": dict(DEFAULT_LIMIT),
+                        "max": dict(MAX_CONTAINER),
+                    }
+                ]
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta(MODELS_SA),
+            "secrets": [{"name": MODELS_SECRET}],
+        },
     ]
 
 

@@ -65,30 +65,69 @@ def create_plan(spec: ClassSpec) -> Plan:
     verified on the API server to reach its own namespace and not hold cluster-wide rights."""
     objects = class_objects(list(spec.namespaces), spec.quota, spec.class_name)
     objects_file = render(class_dir(spec.context) / "learners.yaml", spec.context, objects)
-    plan = Plan(f"class of {len(spec.namespaces)} learner(s) on {spec.context}", [
-        Step(title=f"namespaces, ServiceAccounts, Roles, RoleBindings, quotas and limits of "
-                   f"{len(spec.namespaces)} learner(s) ({spec.namespaces[0]} ... {spec.namespaces[-1]})",
-             command=kubectl_cmd(spec.context, "apply", "--server-side", f"--field-manager={FIELD_MANAGER}",
-                                 "--force-conflicts", "--filename", str(objects_file))),
-    ])
+    plan = Plan(
+        f"class of {len(spec.namespaces)} learner(s) on {spec.context}",
+        [
+            Step(
+                title=f"namespaces, ServiceAccounts, Roles, RoleBindings, quotas and limits of "
+                f"{len(spec.namespaces)} learner(s) ({spec.namespaces[0]} ... {spec.namespaces[-1]})",
+                command=kubectl_cmd(
+                    spec.context,
+                    "apply",
+                    "--server-side",
+                    f"--field-manager={FIELD_MANAGER}",
+                    "--force-conflicts",
+                    "--filename",
+                    str(objects_file),
+                ),
+            ),
+        ],
+    )
     if spec.model_store:
         secrets_file = class_dir(spec.context) / "store-secrets.yaml"
         plan.add(
-            Step(title="copy the model store's Secret default/kserve-models-s3 for each learner (file mode 0600)",
-                 command=_python("store-secrets", "--context", spec.context, "--out", str(secrets_file),
-                                 *spec.namespaces)),
+            Step(
+                title="copy the model store's Secret default/kserve-models-s3 for each learner (file mode 0600)",
+                command=_python(
+                    "store-secrets", "--context", spec.context, "--out", str(secrets_file), *spec.namespaces
+                ),
+            ),
             Step(title="apply the copies", command=kubectl_cmd(spec.context, "apply", "--filename", str(secrets_file))),
         )
     for namespace in spec.namespaces:
         config = kubeconfig_path(spec.out_dir, namespace)
         learner = ["kubectl", "--kubeconfig", str(config)]
-        plan.add(Step(
-            title=f"{namespace}: kubeconfig with a {spec.hours} h token -> {config}",
-            command=_python("kubeconfig", "--context", spec.context, "--namespace", namespace,
-                            "--hours", str(spec.hours), "--out", str(spec.out_dir)),
-            waits=[_expect_output([*learner, "auth", "can-i", "create", "inferenceservices.serving.kserve.io",
-                                   "--namespace", namespace], "yes"),
-                   _expect_output([*learner, "auth", "can-i", "*", "*", "--all-namespaces"], "no")]))
+        plan.add(
+            Step(
+                title=f"{namespace}: kubeconfig with a {spec.hours} h token -> {config}",
+                command=_python(
+                    "kubeconfig",
+                    "--context",
+                    spec.context,
+                    "--namespace",
+                    namespace,
+                    "--hours",
+                    str(spec.hours),
+                    "--out",
+                    str(spec.out_dir),
+                ),
+                waits=[
+                    _expect_output(
+                        [
+                            *learner,
+                            "auth",
+                            "can-i",
+                            "create",
+                            "inferenceservices.serving.kserve.io",
+                            "--namespace",
+                            namespace,
+                        ],
+                        "yes",
+                    ),
+                    _expect_output([*learner, "auth", "can-i", "*", "*", "--all-namespaces"], "no"),
+                ],
+            )
+        )
     return plan
 
 
@@ -96,27 +135,54 @@ def delete_plan(context: str, class_name: str = "workshop") -> Plan:
     """Delete every namespace of the class (their InferenceServices, pods, tokens) and verify."""
     selector = f"{CLASS_LABEL}={class_name}"
     left = kubectl_cmd(context, "get", "namespaces", "--selector", selector, "--output", "name")
-    return Plan(f"delete the class {class_name} on {context}", [
-        Step(title="delete the InferenceServices first (KServe's controller removes their finalizers)",
-             command=kubectl_cmd(context, "delete", "inferenceservices.serving.kserve.io", "--all-namespaces",
-                                 "--selector", selector, "--ignore-not-found", "--wait=true", "--timeout=300s")),
-        Step(title=f"delete the learner namespaces ({selector}); their ServiceAccounts go, so every token stops working",
-             command=kubectl_cmd(context, "delete", "namespaces", "--selector", selector, "--ignore-not-found",
-                                 "--wait=true", "--timeout=600s")),
-        Step(title="verify no learner namespace is left", waits=[expect_empty(left)]),
-    ])
+    return Plan(
+        f"delete the class {class_name} on {context}",
+        [
+            Step(
+                title="delete the InferenceServices first (KServe's controller removes their finalizers)",
+                command=kubectl_cmd(
+                    context,
+                    "delete",
+                    "inferenceservices.serving.kserve.io",
+                    "--all-namespaces",
+                    "--selector",
+                    selector,
+                    "--ignore-not-found",
+                    "--wait=true",
+                    "--timeout=300s",
+                ),
+            ),
+            Step(
+                title=f"delete the learner namespaces ({selector}); their ServiceAccounts go, so every token stops working",
+                command=kubectl_cmd(
+                    context,
+                    "delete",
+                    "namespaces",
+                    "--selector",
+                    selector,
+                    "--ignore-not-found",
+                    "--wait=true",
+                    "--timeout=600s",
+                ),
+            ),
+            Step(title="verify no learner namespace is left", waits=[expect_empty(left)]),
+        ],
+    )
 
 
-def can_i_commands(context: str, namespaces: list[str], table: tuple[Row, ...] = TABLE,
-                   kubeconfigs: Path | None = None) -> list[tuple[Row, str, str, list[str]]]:
+def can_i_commands(
+    context: str, namespaces: list[str], table: tuple[Row, ...] = TABLE, kubeconfigs: Path | None = None
+) -> list[tuple[Row, str, str, list[str]]]:
     """``(row, learner namespace, other namespace, argv)`` for every row and learner.
 
     With ``kubeconfigs`` the learner's own kubeconfig asks (a real token, SelfSubjectAccessReview);
     without, the instructor asks as the learner (``--as``, impersonation).
     """
     if len(namespaces) < 2:
-        raise WorkshopError("the RBAC table needs two learner namespaces (own and another's)",
-                            hint="create the class with --learners 2 or more")
+        raise WorkshopError(
+            "the RBAC table needs two learner namespaces (own and another's)",
+            hint="create the class with --learners 2 or more",
+        )
     out = []
     for index, own in enumerate(namespaces):
         other = namespaces[(index + 1) % len(namespaces)]
@@ -124,8 +190,9 @@ def can_i_commands(context: str, namespaces: list[str], table: tuple[Row, ...] =
             if kubeconfigs is not None:
                 argv = ["kubectl", "--kubeconfig", str(kubeconfig_path(kubeconfigs, own)), *row.can_i_argv(own, other)]
             else:
-                argv = kubectl_cmd(context, *row.can_i_argv(own, other),
-                                   f"--as={Subject.service_account(own, LEARNER_SA).user}")
+                argv = kubectl_cmd(
+                    context, *row.can_i_argv(own, other), f"--as={Subject.service_account(own, LEARNER_SA).user}"
+                )
             out.append((row, own, other, argv))
     return out
 
@@ -139,11 +206,11 @@ def run_can_i(runner: Runner, commands: list[tuple[Row, str, str, list[str]]]) -
         said = answer[-1].strip() if answer else ""
         if said not in ("yes", "no"):
             detail = ((result.stderr if result is not None else "") or "").strip()
-            raise WorkshopError(f"`{shlex.join(argv)}` answered neither yes nor no"
-                                + (f": {detail.splitlines()[-1]}" if detail else ""),
-                                hint="is the cluster up and the class created (`invoke class.create`)?")
+            raise WorkshopError(
+                f"`{shlex.join(argv)}` answered neither yes nor no"
+                + (f": {detail.splitlines()[-1]}" if detail else ""),
+                hint="is the cluster up and the class created (`invoke class.create`)?",
+            )
         if (said == "yes") != row.allowed:
             mismatches.append((row, own, other, said))
     return mismatches
-
-

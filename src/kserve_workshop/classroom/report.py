@@ -61,8 +61,10 @@ class ClassReport:
                     if status in (FAILED, NOT_RUN):
                         counts[name] += 1
                         hints[name][hint or message] += 1
-        return [(name, count, hints[name].most_common(1)[0][0] if hints[name] else "")
-                for name, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+        return [
+            (name, count, hints[name].most_common(1)[0][0] if hints[name] else "")
+            for name, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        ]
 
 
 def _parse(path: Path) -> tuple[LearnerCard | None, str | None]:
@@ -76,12 +78,17 @@ def _parse(path: Path) -> tuple[LearnerCard | None, str | None]:
         return None, f"{path.name}: not a scorecard (no 'labs' list; expected the JSON `invoke grade` writes), skipped"
     learner = data.get("learner")
     if not isinstance(learner, str) or not _LEARNER.match(learner):
-        return None, (f"{path.name}: no valid learner name in it (submit with `invoke grade --submit DIR "
-                      "--learner NAME`), skipped")
+        return None, (
+            f"{path.name}: no valid learner name in it (submit with `invoke grade --submit DIR "
+            "--learner NAME`), skipped"
+        )
     results: dict[str, dict[str, tuple[str, str, str]]] = {}
     for lab in data["labs"]:
-        if not isinstance(lab, dict) or not isinstance(lab.get("notebook"), str) \
-                or not isinstance(lab.get("checks"), list):
+        if (
+            not isinstance(lab, dict)
+            or not isinstance(lab.get("notebook"), str)
+            or not isinstance(lab.get("checks"), list)
+        ):
             return None, f"{path.name}: a lab entry has no 'notebook' or 'checks', skipped"
         rows = results.setdefault(lab["notebook"], {})
         for check in lab["checks"]:
@@ -99,8 +106,9 @@ def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
         raise WorkshopError(f"scorecards folder not found: {folder}")
     files = sorted(p for p in folder.glob("*.json") if p.is_file())
     if not files:
-        raise WorkshopError(f"no scorecards (*.json) in {folder}",
-                            hint="learners submit with `invoke grade --submit DIR`")
+        raise WorkshopError(
+            f"no scorecards (*.json) in {folder}", hint="learners submit with `invoke grade --submit DIR`"
+        )
     report = ClassReport()
     newest: dict[str, LearnerCard] = {}
     for path in files:
@@ -115,21 +123,28 @@ def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
             continue
         later, earlier = (card, kept) if (card.graded_at, card.file) > (kept.graded_at, kept.file) else (kept, card)
         newest[card.learner] = later
-        report.problems.append(f"{earlier.file}: a second scorecard of {card.learner} "
-                               f"(graded {earlier.graded_at or 'at an unknown time'}); the newer {later.file} counts")
+        report.problems.append(
+            f"{earlier.file}: a second scorecard of {card.learner} "
+            f"(graded {earlier.graded_at or 'at an unknown time'}); the newer {later.file} counts"
+        )
     report.learners = [newest[name] for name in sorted(newest)]
     if roster is not None:
         try:
-            expected = [line.strip() for line in Path(roster).read_text(encoding="utf-8").splitlines()
-                        if line.strip() and not line.lstrip().startswith("#")]
+            expected = [
+                line.strip()
+                for line in Path(roster).read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.lstrip().startswith("#")
+            ]
         except OSError as exc:
             raise WorkshopError(f"cannot read the roster {roster}: {exc.strerror or exc}") from None
-        report.problems.extend(f"{name}: on the roster, but no scorecard was submitted"
-                               for name in expected if name not in newest)
+        report.problems.extend(
+            f"{name}: on the roster, but no scorecard was submitted" for name in expected if name not in newest
+        )
     return report
 
 
 # ----- rendering ---------------------------------------------------------------------------------
+
 
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
@@ -137,9 +152,12 @@ def _md_cell(text: str) -> str:
 
 def markdown(report: ClassReport) -> str:
     labs = report.labs()
-    lines = [f"# Class report: {len(report.learners)} learner(s)", "",
-             "| learner | " + " | ".join(f"`{lab}`" for lab in labs) + " | last graded |",
-             "|---|" + "---|" * len(labs) + "---|"]
+    lines = [
+        f"# Class report: {len(report.learners)} learner(s)",
+        "",
+        "| learner | " + " | ".join(f"`{lab}`" for lab in labs) + " | last graded |",
+        "|---|" + "---|" * len(labs) + "---|",
+    ]
     for card in report.learners:
         cells = []
         for lab in labs:
@@ -154,12 +172,20 @@ def markdown(report: ClassReport) -> str:
         lines += ["", "## Problems with the files", ""] + [f"- {problem}" for problem in report.problems]
     for lab in labs:
         checks = report.checks(lab)
-        lines += ["", f"## {lab}", "", "| learner | " + " | ".join(f"`{c}`" for c in checks) + " |",
-                  "|---|" + "---|" * len(checks)]
+        lines += [
+            "",
+            f"## {lab}",
+            "",
+            "| learner | " + " | ".join(f"`{c}`" for c in checks) + " |",
+            "|---|" + "---|" * len(checks),
+        ]
         for card in report.learners:
             row = card.results.get(lab, {})
-            lines.append(f"| {card.learner} | " + " | ".join(
-                f"{_MARK[row[c][0]]} {row[c][0]}" if c in row else "—" for c in checks) + " |")
+            lines.append(
+                f"| {card.learner} | "
+                + " | ".join(f"{_MARK[row[c][0]]} {row[c][0]}" if c in row else "—" for c in checks)
+                + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -175,32 +201,45 @@ def _e(text: object) -> str:
 
 def html_page(report: ClassReport) -> str:
     labs = report.labs()
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>Class report: {len(report.learners)} learner(s)</title><style>{_CSS}</style></head><body>",
-           f"<h1>Class report: {len(report.learners)} learner(s)</h1>",
-           "<table><caption>Checks passed per lab</caption><tr><th>learner</th>"
-           + "".join(f"<th>{_e(lab)}</th>" for lab in labs) + "<th>last graded</th></tr>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Class report: {len(report.learners)} learner(s)</title><style>{_CSS}</style></head><body>",
+        f"<h1>Class report: {len(report.learners)} learner(s)</h1>",
+        "<table><caption>Checks passed per lab</caption><tr><th>learner</th>"
+        + "".join(f"<th>{_e(lab)}</th>" for lab in labs)
+        + "<th>last graded</th></tr>",
+    ]
     for card in report.learners:
         cells = []
         for lab in labs:
             passed, total = report.lab_score(card, lab)
-            state = "passed" if lab in card.results and passed == total else "failed" if lab in card.results else "not-run"
+            state = (
+                "passed" if lab in card.results and passed == total else "failed" if lab in card.results else "not-run"
+            )
             cells.append(f'<td class="{state}">{f"{passed}/{total}" if lab in card.results else "—"}</td>')
         out.append(f"<tr><td>{_e(card.learner)}</td>{''.join(cells)}<td>{_e(card.graded_at or '?')}</td></tr>")
     out.append("</table>")
     failures = report.common_failures()
     if failures:
-        out.append("<table><caption>Checks failed most often</caption><tr><th>check</th><th>learners</th>"
-                   "<th>hint</th></tr>")
+        out.append(
+            "<table><caption>Checks failed most often</caption><tr><th>check</th><th>learners</th><th>hint</th></tr>"
+        )
         out += [f"<tr><td><code>{_e(n)}</code></td><td>{c}</td><td>{_e(h)}</td></tr>" for n, c, h in failures]
         out.append("</table>")
     if report.problems:
-        out.append('<h2>Problems with the files</h2><ul class="problems">'
-                   + "".join(f"<li>{_e(p)}</li>" for p in report.problems) + "</ul>")
+        out.append(
+            '<h2>Problems with the files</h2><ul class="problems">'
+            + "".join(f"<li>{_e(p)}</li>" for p in report.problems)
+            + "</ul>"
+        )
     for lab in labs:
         checks = report.checks(lab)
-        out.append(f"<table><caption>{_e(lab)}</caption><tr><th>learner</th>"
-                   + "".join(f"<th><code>{_e(c)}</code></th>" for c in checks) + "</tr>")
+        out.append(
+            f"<table><caption>{_e(lab)}</caption><tr><th>learner</th>"
+            + "".join(f"<th><code>{_e(c)}</code></th>" for c in checks)
+            + "</tr>"
+        )
         for card in report.learners:
             row = card.results.get(lab, {})
             cells = []
@@ -210,7 +249,9 @@ def html_page(report: ClassReport) -> str:
                     continue
                 status, message, hint = row[check]
                 tip = "; ".join(part for part in (message, hint) if part)
-                cells.append(f'<td class="{status.replace(" ", "-")}" title="{_e(tip)}">{_MARK[status]} {_e(status)}</td>')
+                cells.append(
+                    f'<td class="{status.replace(" ", "-")}" title="{_e(tip)}">{_MARK[status]} {_e(status)}</td>'
+                )
             out.append(f"<tr><td>{_e(card.learner)}</td>{''.join(cells)}</tr>")
         out.append("</table>")
     out.append("</body></html>")

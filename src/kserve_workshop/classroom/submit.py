@@ -25,8 +25,11 @@ _LEARNER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 def learner_name(explicit: str | None = None) -> str:
     """``--learner``, else ``$WORKSHOP_LEARNER``, else ``$WORKSHOP_NAMESPACE``, else the login name."""
-    candidates = [(explicit, "--learner"), (os.environ.get(LEARNER_ENV), f"${LEARNER_ENV}"),
-                  (os.environ.get(NAMESPACE_ENV), f"${NAMESPACE_ENV}")]
+    candidates = [
+        (explicit, "--learner"),
+        (os.environ.get(LEARNER_ENV), f"${LEARNER_ENV}"),
+        (os.environ.get(NAMESPACE_ENV), f"${NAMESPACE_ENV}"),
+    ]
     for value, source in candidates:
         if value and value.strip():
             return check_learner(value.strip(), source)
@@ -38,8 +41,10 @@ def learner_name(explicit: str | None = None) -> str:
 
 def check_learner(name: str, source: str = "--learner") -> str:
     if not _LEARNER.match(name):
-        raise WorkshopError(f"{source} {name!r} cannot name a learner",
-                            hint="use letters, digits, '.', '_' and '-' (at most 64), e.g. --learner ada-lovelace")
+        raise WorkshopError(
+            f"{source} {name!r} cannot name a learner",
+            hint="use letters, digits, '.', '_' and '-' (at most 64), e.g. --learner ada-lovelace",
+        )
     return name
 
 
@@ -47,8 +52,10 @@ def submit(scorecard_json: Path, folder: Path, learner: str) -> Path:
     """Copy ``scorecard_json`` into ``folder`` under a unique name; returns the new file."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise WorkshopError(f"submit folder not found: {folder}",
-                            hint="the instructor gives you the shared folder's path; it must exist")
+        raise WorkshopError(
+            f"submit folder not found: {folder}",
+            hint="the instructor gives you the shared folder's path; it must exist",
+        )
     try:
         card = json.loads(Path(scorecard_json).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -63,6 +70,8 @@ def submit(scorecard_json: Path, folder: Path, learner: str) -> Path:
         os.replace(temporary, target)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise WorkshopError(f"cannot write to the submit folder {folder}: {exc.strerror or exc}",
-                            hint="check that the folder is writable (a mounted share may be read-only)") from None
+        raise WorkshopError(
+            f"cannot write to the submit folder {folder}: {exc.strerror or exc}",
+            hint="check that the folder is writable (a mounted share may be read-only)",
+        ) from None
     return target

@@ -38,8 +38,10 @@ def predictor_host_of(predictor: Any) -> str:
     """``HOST:PORT`` for ``--predictor_host``, from a running server, a URL or ``HOST:PORT`` itself."""
     url = getattr(predictor, "url", predictor)
     if not isinstance(url, str) or not url:
-        raise WorkshopError(f"cannot tell the predictor's address from {predictor!r}",
-                            hint="pass a started LocalModelServer, its url, or 'HOST:PORT'")
+        raise WorkshopError(
+            f"cannot tell the predictor's address from {predictor!r}",
+            hint="pass a started LocalModelServer, its url, or 'HOST:PORT'",
+        )
     parts = urlsplit(url)
     netloc = parts.netloc if "://" in url else url
     if not netloc or "/" in netloc or ("://" in url and parts.path not in ("", "/")):
@@ -57,14 +59,28 @@ class LocalTransformer(KServeServerProcess):
 
     entry_module = "kserve_workshop.runtime.transformer_server"
 
-    def __init__(self, model_name: str, predictor: Any, *, predictor_protocol: str = "v1",
-                 port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
-                 verbose: bool = False):
+    def __init__(
+        self,
+        model_name: str,
+        predictor: Any,
+        *,
+        predictor_protocol: str = "v1",
+        port: int | None = None,
+        startup_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+        verbose: bool = False,
+    ):
         _check_protocol(predictor_protocol, "predictor_protocol")
         self.predictor = predictor
         self.predictor_protocol = predictor_protocol
-        super().__init__(model_name, name=f"transformer-{model_name}", port=port,
-                         startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
+        super().__init__(
+            model_name,
+            name=f"transformer-{model_name}",
+            port=port,
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+            verbose=verbose,
+        )
 
     def server_flags(self) -> list[str]:
         return ["--predictor_host", predictor_host_of(self.predictor), "--predictor_protocol", self.predictor_protocol]
@@ -110,25 +126,48 @@ class ServerChain:
 class LocalChain(ServerChain):
     """The workshop's reference chain: the iris predictor and ``runtime.transformer``'s transformer."""
 
-    def __init__(self, model_dir: str | Path, model_name: str = DEFAULT_NAME, *, predictor_protocol: str = "v1",
-                 startup_timeout: float = 60.0):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        model_name: str = DEFAULT_NAME,
+        *,
+        predictor_protocol: str = "v1",
+        startup_timeout: float = 60.0,
+    ):
         predictor = LocalModelServer(model_dir, model_name, startup_timeout=startup_timeout)
-        super().__init__(predictor, LocalTransformer(model_name, predictor, predictor_protocol=predictor_protocol,
-                                                     startup_timeout=startup_timeout))
+        super().__init__(
+            predictor,
+            LocalTransformer(
+                model_name, predictor, predictor_protocol=predictor_protocol, startup_timeout=startup_timeout
+            ),
+        )
 
 
 # ---------------------------------------------------------------------------------- calling it
+
 
 def endpoint(base_url: str, model_name: str, protocol: str) -> str:
     """``/v1/models/<name>:predict`` or ``/v2/models/<name>/infer`` under ``base_url``."""
     return predict_url(base_url, model_name, protocol)
 
 
-def post(base_url: str, model_name: str, body: Any, *, protocol: str = "v1",
-         headers: Mapping[str, str] | None = None, timeout: float = 10) -> requests.Response:
+def post(
+    base_url: str,
+    model_name: str,
+    body: Any,
+    *,
+    protocol: str = "v1",
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+) -> requests.Response:
     """POST any JSON ``body`` (well-formed or not) and return the raw answer; no checks on either side."""
-    return post_json(endpoint(base_url, model_name, protocol), body, headers=headers, timeout=timeout,
-                     hint="is the chain running? (chain.start())")
+    return post_json(
+        endpoint(base_url, model_name, protocol),
+        body,
+        headers=headers,
+        timeout=timeout,
+        hint="is the chain running? (chain.start())",
+    )
 
 
 def error_message(response: requests.Response) -> str:
@@ -136,8 +175,15 @@ def error_message(response: requests.Response) -> str:
     return error_text(response)
 
 
-def predict_labels(base_url: str, model_name: str, flowers: Sequence[Mapping[str, float]], *,
-                   protocol: str = "v1", headers: Mapping[str, str] | None = None, timeout: float = 10) -> list[str]:
+def predict_labels(
+    base_url: str,
+    model_name: str,
+    flowers: Sequence[Mapping[str, float]],
+    *,
+    protocol: str = "v1",
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+) -> list[str]:
     """Class names for named ``flowers``, through the transformer, over V1 or V2.
 
     A 400 answer (the transformer or predictor rejected the request) raises ``PayloadError`` with the
@@ -146,8 +192,10 @@ def predict_labels(base_url: str, model_name: str, flowers: Sequence[Mapping[str
     body = v1_request(flowers) if protocol == "v1" else v2_request(flowers)
     response = post(base_url, model_name, body, protocol=protocol, headers=headers, timeout=timeout)
     if response.status_code == 400:
-        raise PayloadError(f"the transformer rejected the request: {error_message(response)}",
-                           hint="each flower needs sepal_length, sepal_width, petal_length, petal_width (numbers)")
+        raise PayloadError(
+            f"the transformer rejected the request: {error_message(response)}",
+            hint="each flower needs sepal_length, sepal_width, petal_length, petal_width (numbers)",
+        )
     if not response.ok:
         raise WorkshopError(f"{response.url} answered HTTP {response.status_code}: {error_message(response)}")
     answer = response.json()

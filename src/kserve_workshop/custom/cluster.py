@@ -31,6 +31,8 @@ def write_lab_manifest(file_name: str, image: str, model_uri: str, directory: st
     """Write ``lab_manifest(...)`` as ``directory/file_name`` (default: the lab's folder); returns the path."""
     path = Path(directory or lab_dir()) / file_name
     manifest = lab_manifest(file_name, image, model_uri)
-    path.write_text(f"# {LAB_MANIFESTS.name}/{file_name} with this run's image and model\n"
-                    + yaml.safe_dump(manifest, sort_keys=False))
+    path.write_text(
+        f"# {LAB_MANIFESTS.name}/{file_name} with this run's image and model\n"
+        + yaml.safe_dump(manifest, sort_keys=False)
+    )
     return path

@@ -83,10 +83,21 @@ class ModelFileServer(KServeServerProcess):
 
     entry_module = "kserve_workshop.runtime.model_file_server"
 
-    def __init__(self, model_file: str | Path, model_class: str, model_name: str, *,
-                 model_dir: str | Path | None = None, predictor: Any = None, predictor_protocol: str = "v1",
-                 name: str | None = None, port: int | None = None, startup_timeout: float = 60.0,
-                 stop_timeout: float = 10.0, verbose: bool = False):
+    def __init__(
+        self,
+        model_file: str | Path,
+        model_class: str,
+        model_name: str,
+        *,
+        model_dir: str | Path | None = None,
+        predictor: Any = None,
+        predictor_protocol: str = "v1",
+        name: str | None = None,
+        port: int | None = None,
+        startup_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+        verbose: bool = False,
+    ):
         self.model_file = check_model_file(model_file)
         if not isinstance(model_class, str) or not model_class.isidentifier():
             raise WorkshopError(f"model_class must be a class name, not {model_class!r}", hint="e.g. 'IrisTransformer'")
@@ -97,22 +108,34 @@ class ModelFileServer(KServeServerProcess):
         self.model_class = model_class
         self.model_dir = Path(model_dir).expanduser().resolve() if model_dir is not None else None
         if self.model_dir is not None and not self.model_dir.is_dir():
-            raise WorkshopError(f"model directory {self.model_dir} does not exist",
-                                hint="save the trained model first, e.g. training.save_model(model, directory)")
+            raise WorkshopError(
+                f"model directory {self.model_dir} does not exist",
+                hint="save the trained model first, e.g. training.save_model(model, directory)",
+            )
         self.predictor = predictor
         self.predictor_protocol = predictor_protocol
         #: sha256 of the file when the server last started (None before).
         self.started_digest: str | None = None
-        super().__init__(model_name, name=name or f"{model_class}-{model_name}", port=port,
-                         startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
+        super().__init__(
+            model_name,
+            name=name or f"{model_class}-{model_name}",
+            port=port,
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+            verbose=verbose,
+        )
 
     def server_flags(self) -> list[str]:
         flags = ["--model_file", str(self.model_file), "--model_class", self.model_class]
         if self.model_dir is not None:
             flags += ["--model_dir", str(self.model_dir)]
         if self.predictor is not None:
-            flags += ["--predictor_host", predictor_host_of(self.predictor),
-                      "--predictor_protocol", self.predictor_protocol]
+            flags += [
+                "--predictor_host",
+                predictor_host_of(self.predictor),
+                "--predictor_protocol",
+                self.predictor_protocol,
+            ]
         return flags
 
     def start(self) -> "ModelFileServer":
@@ -130,8 +153,9 @@ class ModelFileServer(KServeServerProcess):
         """The command line it runs (``python -m ...``), paths relative to the model file's folder
         (the cache's other paths as ``.cache/...``)."""
         folder, cache = str(self.model_file.parent) + os.sep, str(cache_dir())
-        return " ".join(["python", *(part.replace(folder, "").replace(cache, ".cache")
-                                     for part in self.argv(self.port or 0)[1:])])
+        return " ".join(
+            ["python", *(part.replace(folder, "").replace(cache, ".cache") for part in self.argv(self.port or 0)[1:])]
+        )
 
 
 class ModelFileChain(ServerChain):
@@ -142,14 +166,23 @@ class ModelFileChain(ServerChain):
     calls the predictor under its own name.
     """
 
-    def __init__(self, model_file: str | Path, model_dir: str | Path, model_name: str, *,
-                 transformer_class: str = TRANSFORMER_CLASS, predictor_class: str | None = PREDICTOR_CLASS,
-                 startup_timeout: float = 60.0):
+    def __init__(
+        self,
+        model_file: str | Path,
+        model_dir: str | Path,
+        model_name: str,
+        *,
+        transformer_class: str = TRANSFORMER_CLASS,
+        predictor_class: str | None = PREDICTOR_CLASS,
+        startup_timeout: float = 60.0,
+    ):
         if predictor_class is None:
             predictor: KServeServerProcess = LocalModelServer(model_dir, model_name, startup_timeout=startup_timeout)
         else:
-            predictor = ModelFileServer(model_file, predictor_class, model_name, model_dir=model_dir,
-                                        startup_timeout=startup_timeout)
-        transformer = ModelFileServer(model_file, transformer_class, model_name, predictor=predictor,
-                                      startup_timeout=startup_timeout)
+            predictor = ModelFileServer(
+                model_file, predictor_class, model_name, model_dir=model_dir, startup_timeout=startup_timeout
+            )
+        transformer = ModelFileServer(
+            model_file, transformer_class, model_name, predictor=predictor, startup_timeout=startup_timeout
+        )
         super().__init__(predictor, transformer)

@@ -25,8 +25,15 @@ PROTOCOLS = ("v1", "v2")
 class CallFailed(WorkshopError):
     """A request that was sent and failed: ``status_code`` is None when nothing answered."""
 
-    def __init__(self, message: str, *, status_code: int | None, body: str = "", error: str | None = None,
-                 hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None,
+        body: str = "",
+        error: str | None = None,
+        hint: str | None = None,
+    ):
         super().__init__(message, hint=hint)
         self.status_code = status_code
         self.body = body
@@ -41,9 +48,11 @@ class RejectedPayload(PayloadError, CallFailed):
 
 # scikit-learn's and numpy's messages for a request the model cannot predict on, as KServe's sklearn
 # runtime passes them on in a 500 answer (kserve python/sklearnserver/sklearnserver/model.py).
-_PAYLOAD_ERROR_TEXT = re.compile(r"X has \d+ features?, but \w+ is expecting|cannot reshape array|"
-                                 r"could not convert string to float|Input (?:X )?contains (?:NaN|infinity)|"
-                                 r"setting an array element with a sequence|Expected 2D array")
+_PAYLOAD_ERROR_TEXT = re.compile(
+    r"X has \d+ features?, but \w+ is expecting|cannot reshape array|"
+    r"could not convert string to float|Input (?:X )?contains (?:NaN|infinity)|"
+    r"setting an array element with a sequence|Expected 2D array"
+)
 
 
 def session_for(base_url: str) -> requests.Session:
@@ -55,10 +64,14 @@ def session_for(base_url: str) -> requests.Session:
 
 
 def check_base_url(base_url: Any) -> str:
-    if not isinstance(base_url, str) or urlsplit(base_url).scheme not in {"http", "https"} \
-            or not urlsplit(base_url).hostname:
-        raise WorkshopError(f"base_url must look like http://127.0.0.1:8080, got {base_url!r}",
-                            hint="use server.url for a local server")
+    if (
+        not isinstance(base_url, str)
+        or urlsplit(base_url).scheme not in {"http", "https"}
+        or not urlsplit(base_url).hostname
+    ):
+        raise WorkshopError(
+            f"base_url must look like http://127.0.0.1:8080, got {base_url!r}", hint="use server.url for a local server"
+        )
     return base_url.rstrip("/")
 
 
@@ -68,12 +81,16 @@ def http_request(method: str, url: str, *, session: requests.Session | None = No
     try:
         return session.request(method, url, **kwargs)
     except requests.ConnectionError as exc:
-        raise CallFailed(f"cannot reach {url}: nothing answers there", status_code=None,
-                         error=type(exc).__name__,
-                         hint="is the server running? (server.running / server.start())") from exc
+        raise CallFailed(
+            f"cannot reach {url}: nothing answers there",
+            status_code=None,
+            error=type(exc).__name__,
+            hint="is the server running? (server.running / server.start())",
+        ) from exc
     except requests.Timeout as exc:
-        raise CallFailed(f"{url} did not answer within {kwargs.get('timeout')} s", status_code=None,
-                         error="timeout") from exc
+        raise CallFailed(
+            f"{url} did not answer within {kwargs.get('timeout')} s", status_code=None, error="timeout"
+        ) from exc
     finally:
         if own:
             session.close()
@@ -90,8 +107,9 @@ def error_text(response: requests.Response) -> str:
     return str(body)[:500]
 
 
-def _raise_for_answer(response: requests.Response, base_url: str, model_name: str, protocol: str,
-                      headers: Mapping[str, str] | None) -> None:
+def _raise_for_answer(
+    response: requests.Response, base_url: str, model_name: str, protocol: str, headers: Mapping[str, str] | None
+) -> None:
     """Turn a non-2xx answer into a PayloadError (our mistake) or WorkshopError (the server's)."""
     if response.ok:
         return
@@ -99,22 +117,35 @@ def _raise_for_answer(response: requests.Response, base_url: str, model_name: st
     answer = {"status_code": response.status_code, "body": text}
     if response.status_code == 404 and "does not exist" in text:
         served = list_models(base_url, headers=headers)
-        raise RejectedPayload(f"model {model_name!r} is not served at {base_url}"
-                              + (f"; it serves {served}" if served else ""), **answer,
-                              hint="the model name in the URL is the server's --model_name "
-                                   "(in a cluster: the InferenceService name)")
+        raise RejectedPayload(
+            f"model {model_name!r} is not served at {base_url}" + (f"; it serves {served}" if served else ""),
+            **answer,
+            hint="the model name in the URL is the server's --model_name (in a cluster: the InferenceService name)",
+        )
     if response.status_code == 404:
-        raise CallFailed(f"{response.url} answered 404 ({text or 'no body'})", **answer,
-                         hint="behind an ingress: is the Host header the one from status.url?")
+        raise CallFailed(
+            f"{response.url} answered 404 ({text or 'no body'})",
+            **answer,
+            hint="behind an ingress: is the Host header the one from status.url?",
+        )
     if response.status_code == 400 or _PAYLOAD_ERROR_TEXT.search(text):
-        as_500 = (" (KServe's sklearn runtime answers a request it cannot predict on with HTTP 500)"
-                  if response.status_code == 500 else "")
-        raise RejectedPayload(f"the model server rejected the {protocol} request: {text}{as_500}", **answer,
-                              hint=("V1 body: {'instances': [[f1, f2, f3, f4], ...]}" if protocol == "V1" else
-                                    "V2 body: one input with shape [rows, features], datatype FP32, "
-                                    "data flattened row by row"))
-    raise CallFailed(f"{response.request.method} {response.url} failed with HTTP {response.status_code}: {text}",
-                     **answer)
+        as_500 = (
+            " (KServe's sklearn runtime answers a request it cannot predict on with HTTP 500)"
+            if response.status_code == 500
+            else ""
+        )
+        raise RejectedPayload(
+            f"the model server rejected the {protocol} request: {text}{as_500}",
+            **answer,
+            hint=(
+                "V1 body: {'instances': [[f1, f2, f3, f4], ...]}"
+                if protocol == "V1"
+                else "V2 body: one input with shape [rows, features], datatype FP32, data flattened row by row"
+            ),
+        )
+    raise CallFailed(
+        f"{response.request.method} {response.url} failed with HTTP {response.status_code}: {text}", **answer
+    )
 
 
 def _json(response: requests.Response) -> Any:
@@ -142,8 +173,9 @@ def predict_url(base_url: str, model_name: str, protocol: str = "v1") -> str:
     return base_url.rstrip("/") + predict_path(model_name, protocol)
 
 
-def post_json(url: str, body: Any, *, headers: Mapping[str, str] | None = None, timeout: float = 10,
-              hint: str | None = None) -> requests.Response:
+def post_json(
+    url: str, body: Any, *, headers: Mapping[str, str] | None = None, timeout: float = 10, hint: str | None = None
+) -> requests.Response:
     """POST any JSON ``body`` (well-formed or not) and return the raw answer; no checks on either side.
 
     Nothing answering is a ``CallFailed`` (with ``hint`` when given).
@@ -156,22 +188,42 @@ def post_json(url: str, body: Any, *, headers: Mapping[str, str] | None = None, 
         raise
 
 
-def predict(base_url: str, model_name: str, instances: Any, *, protocol: str = "v1",
-            headers: Mapping[str, str] | None = None, timeout: float = 10,
-            session: requests.Session | None = None) -> list:
+def predict(
+    base_url: str,
+    model_name: str,
+    instances: Any,
+    *,
+    protocol: str = "v1",
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+    session: requests.Session | None = None,
+) -> list:
     """Predictions for rows of features, over V1 (``predictions``) or V2 (the first output's data)."""
     if check_protocol(protocol) == "v1":
         return predict_v1(base_url, model_name, instances, headers=headers, timeout=timeout, session=session)
     return v2_outputs(infer_v2(base_url, model_name, instances, headers=headers, timeout=timeout, session=session))
 
 
-def predict_v1(base_url: str, model_name: str, instances: Any, *, headers: Mapping[str, str] | None = None,
-               timeout: float = 10, session: requests.Session | None = None) -> list:
+def predict_v1(
+    base_url: str,
+    model_name: str,
+    instances: Any,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+    session: requests.Session | None = None,
+) -> list:
     """POST ``/v1/models/<name>:predict`` and return the ``predictions`` list."""
     base_url = check_base_url(base_url)
     body = build_v1_request(instances)
-    response = http_request("POST", predict_url(base_url, model_name, "v1"), json=body,
-                        headers=dict(headers or {}), timeout=timeout, session=session)
+    response = http_request(
+        "POST",
+        predict_url(base_url, model_name, "v1"),
+        json=body,
+        headers=dict(headers or {}),
+        timeout=timeout,
+        session=session,
+    )
     _raise_for_answer(response, base_url, model_name, "V1", headers)
     answer = _json(response)
     if not isinstance(answer, dict) or "predictions" not in answer:
@@ -179,18 +231,32 @@ def predict_v1(base_url: str, model_name: str, instances: Any, *, headers: Mappi
     return answer["predictions"]
 
 
-def infer_v2(base_url: str, model_name: str, data: Any, *, datatype: str = "FP32",
-             shape: Sequence[int] | None = None, input_name: str = DEFAULT_INPUT_NAME,
-             headers: Mapping[str, str] | None = None, timeout: float = 10,
-             session: requests.Session | None = None) -> dict:
+def infer_v2(
+    base_url: str,
+    model_name: str,
+    data: Any,
+    *,
+    datatype: str = "FP32",
+    shape: Sequence[int] | None = None,
+    input_name: str = DEFAULT_INPUT_NAME,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+    session: requests.Session | None = None,
+) -> dict:
     """POST ``/v2/models/<name>/infer`` with one input tensor; returns the response dict.
 
     ``data`` is a nested list (its shape is taken from it) or a flat list with ``shape``.
     """
     base_url = check_base_url(base_url)
     body = build_v2_request(data, datatype=datatype, shape=shape, name=input_name)
-    response = http_request("POST", predict_url(base_url, model_name, "v2"), json=body,
-                        headers=dict(headers or {}), timeout=timeout, session=session)
+    response = http_request(
+        "POST",
+        predict_url(base_url, model_name, "v2"),
+        json=body,
+        headers=dict(headers or {}),
+        timeout=timeout,
+        session=session,
+    )
     _raise_for_answer(response, base_url, model_name, "V2", headers)
     answer = _json(response)
     if not isinstance(answer, dict) or not isinstance(answer.get("outputs"), list):
@@ -201,8 +267,9 @@ def infer_v2(base_url: str, model_name: str, data: Any, *, datatype: str = "FP32
 def list_models(base_url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 5) -> list[str]:
     """Names of the models a server serves (``GET /v1/models``); [] when it cannot tell."""
     try:
-        response = http_request("GET", f"{base_url.rstrip('/')}/v1/models", headers=dict(headers or {}),
-                            timeout=timeout)
+        response = http_request(
+            "GET", f"{base_url.rstrip('/')}/v1/models", headers=dict(headers or {}), timeout=timeout
+        )
         return list(response.json().get("models", [])) if response.ok else []
     except (WorkshopError, ValueError, AttributeError):
         return []
@@ -228,15 +295,17 @@ def server_ready(base_url: str, *, headers: Mapping[str, str] | None = None, tim
     return status == 200
 
 
-def model_ready(base_url: str, model_name: str, *, headers: Mapping[str, str] | None = None,
-                timeout: float = 5) -> bool:
+def model_ready(
+    base_url: str, model_name: str, *, headers: Mapping[str, str] | None = None, timeout: float = 5
+) -> bool:
     """``GET /v2/models/<name>/ready`` answers 200."""
     status, _ = _get_json(f"{check_base_url(base_url)}/v2/models/{model_name}/ready", headers, timeout)
     return status == 200
 
 
-def model_metadata(base_url: str, model_name: str, *, headers: Mapping[str, str] | None = None,
-                   timeout: float = 5) -> dict:
+def model_metadata(
+    base_url: str, model_name: str, *, headers: Mapping[str, str] | None = None, timeout: float = 5
+) -> dict:
     """``GET /v2/models/<name>``: name, versions, platform, inputs, outputs."""
     base_url = check_base_url(base_url)
     response = http_request("GET", f"{base_url}/v2/models/{model_name}", headers=dict(headers or {}), timeout=timeout)
@@ -244,9 +313,16 @@ def model_metadata(base_url: str, model_name: str, *, headers: Mapping[str, str]
     return _json(response)
 
 
-async def infer_async(base_url: str, model_name: str, data: Any, *, protocol: str = "v1",
-                      headers: Mapping[str, str] | None = None, timeout: float = 10,
-                      datatype: str = "FP32") -> Any:
+async def infer_async(
+    base_url: str,
+    model_name: str,
+    data: Any,
+    *,
+    protocol: str = "v1",
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+    datatype: str = "FP32",
+) -> Any:
     """One inference through the ``kserve`` SDK's ``InferenceRESTClient`` (async).
 
     Returns the V1 ``predictions`` list, or for V2 a response dict like ``infer_v2``'s.
@@ -264,8 +340,7 @@ async def infer_async(base_url: str, model_name: str, data: Any, *, protocol: st
         _raise_for_answer(_as_requests_response(exc.response), base_url, model_name, protocol.upper(), headers)
         raise  # pragma: no cover - _raise_for_answer always raises for a non-2xx answer
     except httpx.TransportError as exc:
-        raise WorkshopError(f"cannot reach {base_url}: {type(exc).__name__}",
-                            hint="is the server running?") from exc
+        raise WorkshopError(f"cannot reach {base_url}: {type(exc).__name__}", hint="is the server running?") from exc
     finally:
         await client.close()
     if protocol == "v1":

@@ -16,8 +16,21 @@ from ..errors import WorkshopError
 from ..runtime.features import flatten
 
 #: Tensor datatypes of the Open Inference Protocol.
-V2_DATATYPES = ("BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
-                "FP16", "FP32", "FP64", "BYTES")
+V2_DATATYPES = (
+    "BOOL",
+    "UINT8",
+    "UINT16",
+    "UINT32",
+    "UINT64",
+    "INT8",
+    "INT16",
+    "INT32",
+    "INT64",
+    "FP16",
+    "FP32",
+    "FP64",
+    "BYTES",
+)
 _INTEGER_TYPES = {t for t in V2_DATATYPES if "INT" in t}
 _FLOAT_TYPES = {"FP16", "FP32", "FP64"}
 _V2_INPUT_FIELDS = {"name", "shape", "datatype", "data", "parameters"}
@@ -27,7 +40,6 @@ DEFAULT_INPUT_NAME = "input-0"
 
 class PayloadError(WorkshopError):
     """A request the model server cannot accept, with what was expected instead."""
-
 
 
 def _is_number(value: Any) -> bool:
@@ -47,8 +59,10 @@ def shape_of(data: Any) -> list[int]:
         return [0]
     inner = [shape_of(item) for item in data]
     if any(s != inner[0] for s in inner):
-        raise PayloadError(f"rows have different lengths: {[len(row) if isinstance(row, (list, tuple)) else '-' for row in data]}",
-                           hint="every instance must have the same number of features")
+        raise PayloadError(
+            f"rows have different lengths: {[len(row) if isinstance(row, (list, tuple)) else '-' for row in data]}",
+            hint="every instance must have the same number of features",
+        )
     return [len(data), *inner[0]]
 
 
@@ -62,12 +76,16 @@ def validate_instances(instances: Any, *, n_features: int | None = None) -> list
     rows = [_tolist(row) for row in instances]
     for index, row in enumerate(rows):
         if not isinstance(row, (list, tuple)):
-            raise PayloadError(f"instances must be {expected}; instance {index} is {_describe(row)}, not a row",
-                               hint=f"wrap a single instance in a list: [[...]]; {example}")
+            raise PayloadError(
+                f"instances must be {expected}; instance {index} is {_describe(row)}, not a row",
+                hint=f"wrap a single instance in a list: [[...]]; {example}",
+            )
         bad = [value for value in row if not _is_number(value)]
         if bad:
-            raise PayloadError(f"instance {index} holds non-numeric values {bad[:3]!r}; expected {expected}",
-                               hint="send numbers (floats), not strings or booleans")
+            raise PayloadError(
+                f"instance {index} holds non-numeric values {bad[:3]!r}; expected {expected}",
+                hint="send numbers (floats), not strings or booleans",
+            )
         if any(isinstance(v, float) and not math.isfinite(v) for v in row):
             raise PayloadError(f"instance {index} holds NaN or infinity; JSON cannot carry them")
     lengths = {len(row) for row in rows}
@@ -89,35 +107,42 @@ def validate_v1_request(payload: Any, *, n_features: int | None = None) -> None:
     if not isinstance(payload, Mapping):
         raise PayloadError(f"a V1 request is a dict like {{'instances': [[...], ...]}}, got {_describe(payload)}")
     if "instances" not in payload:
-        raise PayloadError(f"a V1 request needs the key 'instances'; found keys {sorted(map(str, payload))}",
-                           hint="{'instances': [[6.8, 2.8, 4.8, 1.4]]}")
+        raise PayloadError(
+            f"a V1 request needs the key 'instances'; found keys {sorted(map(str, payload))}",
+            hint="{'instances': [[6.8, 2.8, 4.8, 1.4]]}",
+        )
     validate_instances(payload["instances"], n_features=n_features)
 
 
-def build_v2_request(data: Any, *, datatype: str = "FP32", shape: Sequence[int] | None = None,
-                     name: str = DEFAULT_INPUT_NAME) -> dict:
+def build_v2_request(
+    data: Any, *, datatype: str = "FP32", shape: Sequence[int] | None = None, name: str = DEFAULT_INPUT_NAME
+) -> dict:
     """An Open Inference Protocol request with one input tensor (data flattened row-major)."""
     data = _tolist(data)
     if shape is None:
         shape = shape_of(data)
         if len(shape) < 1:
             raise PayloadError(f"data must be a list (of rows), got {_describe(data)}")
-    payload = {"inputs": [{"name": name, "shape": [int(s) for s in shape], "datatype": datatype,
-                           "data": flatten(data)}]}
+    payload = {
+        "inputs": [{"name": name, "shape": [int(s) for s in shape], "datatype": datatype, "data": flatten(data)}]
+    }
     validate_v2_request(payload)
     return payload
 
 
 def validate_v2_request(payload: Any, *, n_features: int | None = None) -> None:
     """Check a V2 request body: inputs with name, shape, datatype and data that agree with each other."""
-    example = ('{"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", '
-               '"data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}]}')
+    example = (
+        '{"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", '
+        '"data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}]}'
+    )
     if not isinstance(payload, Mapping):
         raise PayloadError(f"a V2 request is a dict with 'inputs', got {_describe(payload)}", hint=example)
     unknown = set(map(str, payload)) - _V2_REQUEST_FIELDS
     if unknown:
-        raise PayloadError(f"unknown field(s) {sorted(unknown)} in the V2 request; allowed: {sorted(_V2_REQUEST_FIELDS)}",
-                           hint=example)
+        raise PayloadError(
+            f"unknown field(s) {sorted(unknown)} in the V2 request; allowed: {sorted(_V2_REQUEST_FIELDS)}", hint=example
+        )
     inputs = payload.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise PayloadError(f"'inputs' must be a non-empty list of tensors, got {_describe(inputs)}", hint=example)
@@ -128,31 +153,45 @@ def validate_v2_request(payload: Any, *, n_features: int | None = None) -> None:
 def _validate_v2_tensor(index: int, tensor: Any, n_features: int | None, example: str) -> None:
     where = f"inputs[{index}]"
     if not isinstance(tensor, Mapping):
-        raise PayloadError(f"{where} must be a dict with name, shape, datatype and data, got {_describe(tensor)}",
-                           hint=example)
+        raise PayloadError(
+            f"{where} must be a dict with name, shape, datatype and data, got {_describe(tensor)}", hint=example
+        )
     unknown = set(map(str, tensor)) - _V2_INPUT_FIELDS
     missing = {"name", "shape", "datatype", "data"} - set(tensor)
     if unknown or missing:
-        details = "; ".join(part for part in (f"missing {sorted(missing)}" if missing else "",
-                                              f"unknown {sorted(unknown)}" if unknown else "") if part)
+        details = "; ".join(
+            part
+            for part in (
+                f"missing {sorted(missing)}" if missing else "",
+                f"unknown {sorted(unknown)}" if unknown else "",
+            )
+            if part
+        )
         raise PayloadError(f"{where} needs exactly name, shape, datatype, data ({details})", hint=example)
     if not isinstance(tensor["name"], str) or not tensor["name"]:
         raise PayloadError(f"{where}.name must be a non-empty string, got {_describe(tensor['name'])}")
     shape = tensor["shape"]
-    if (not isinstance(shape, (list, tuple)) or not shape
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)):
+    if (
+        not isinstance(shape, (list, tuple))
+        or not shape
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
+    ):
         raise PayloadError(f"{where}.shape must be a list of non-negative integers like [2, 4], got {shape!r}")
     datatype = tensor["datatype"]
     if datatype not in V2_DATATYPES:
-        raise PayloadError(f"{where}.datatype {datatype!r} is not a V2 datatype; expected one of "
-                           f"{', '.join(V2_DATATYPES)}", hint="iris features are floats: use 'FP32'")
+        raise PayloadError(
+            f"{where}.datatype {datatype!r} is not a V2 datatype; expected one of {', '.join(V2_DATATYPES)}",
+            hint="iris features are floats: use 'FP32'",
+        )
     values = flatten(tensor["data"]) if isinstance(_tolist(tensor["data"]), (list, tuple)) else None
     if values is None:
         raise PayloadError(f"{where}.data must be a list of values, got {_describe(tensor['data'])}")
     needed = math.prod(shape)
     if len(values) != needed:
-        raise PayloadError(f"{where}: shape {list(shape)} needs {needed} values, data has {len(values)}",
-                           hint="shape is [rows, features]; data holds rows x features numbers, row by row")
+        raise PayloadError(
+            f"{where}: shape {list(shape)} needs {needed} values, data has {len(values)}",
+            hint="shape is [rows, features]; data holds rows x features numbers, row by row",
+        )
     _check_datatype(where, datatype, values)
     if n_features is not None and (len(shape) != 2 or shape[1] != n_features):
         raise PayloadError(f"{where}.shape must be [rows, {n_features}] for this model, got {list(shape)}")
@@ -161,8 +200,9 @@ def _validate_v2_tensor(index: int, tensor: Any, n_features: int | None, example
 def _check_datatype(where: str, datatype: str, values: list) -> None:
     if datatype == "BYTES":
         if not all(isinstance(v, (str, bytes)) for v in values):
-            raise PayloadError(f"{where}: datatype BYTES carries strings; the data holds numbers",
-                               hint="use FP32 for numeric features")
+            raise PayloadError(
+                f"{where}: datatype BYTES carries strings; the data holds numbers", hint="use FP32 for numeric features"
+            )
         return
     if datatype == "BOOL":
         if not all(isinstance(v, bool) for v in values):
@@ -172,8 +212,10 @@ def _check_datatype(where: str, datatype: str, values: list) -> None:
     if bad:
         raise PayloadError(f"{where}: datatype {datatype} needs numbers; found {bad[:3]!r}")
     if datatype in _INTEGER_TYPES and any(isinstance(v, float) and not v.is_integer() for v in values):
-        raise PayloadError(f"{where}: datatype {datatype} holds integers but the data has decimals",
-                           hint="use FP32 (or FP64) for decimal features")
+        raise PayloadError(
+            f"{where}: datatype {datatype} holds integers but the data has decimals",
+            hint="use FP32 (or FP64) for decimal features",
+        )
     if datatype.startswith("UINT") and any(v < 0 for v in values):
         raise PayloadError(f"{where}: datatype {datatype} cannot hold negative values")
 
@@ -181,6 +223,7 @@ def _check_datatype(where: str, datatype: str, values: list) -> None:
 def _describe(value: Any) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
 
 def v2_outputs(response: Any, name: str | None = None) -> list:
     """The data of a V2 response's output (the first, or the one called ``name``), shaped as nested lists."""
@@ -190,8 +233,9 @@ def v2_outputs(response: Any, name: str | None = None) -> list:
     if name is not None:
         matching = [o for o in outputs if isinstance(o, Mapping) and o.get("name") == name]
         if not matching:
-            raise PayloadError(f"no output named {name!r}; outputs are "
-                               f"{[o.get('name') for o in outputs if isinstance(o, Mapping)]}")
+            raise PayloadError(
+                f"no output named {name!r}; outputs are {[o.get('name') for o in outputs if isinstance(o, Mapping)]}"
+            )
         output = matching[0]
     else:
         output = outputs[0]
@@ -208,7 +252,7 @@ def _reshape(values: list, shape: list[int]) -> list:
     if len(shape) <= 1:
         return list(values)
     step = math.prod(shape[1:])
-    return [_reshape(values[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [_reshape(values[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def class_names(predictions: Iterable[Any], classes: Sequence[str]) -> list[str]:
@@ -222,8 +266,9 @@ def class_names(predictions: Iterable[Any], classes: Sequence[str]) -> list[str]
     values = [_tolist(value) for value in predictions]
     for position, value in enumerate(values):
         if isinstance(value, (list, tuple)):
-            raise PayloadError(f"prediction {position} is {_describe(value)}, not a class index "
-                               f"(a whole number 0..{len(classes) - 1})")
+            raise PayloadError(
+                f"prediction {position} is {_describe(value)}, not a class index (a whole number 0..{len(classes) - 1})"
+            )
     try:
         return class_labels(values, classes)
     except FeatureError as exc:

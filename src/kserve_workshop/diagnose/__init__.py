@@ -19,9 +19,23 @@ from .snapshot import Snapshot
 from .sources import DirSource, LiveSource, save_snapshot
 
 __all__ = [
-    "Diagnosis", "DirSource", "Evidence", "Finding", "LiveSource", "RULES", "Snapshot",
-    "diagnose_call", "diagnose_isvc", "diagnose_snapshot", "explain_call_failure", "explain_not_ready",
-    "findings_from_error_text", "print_diagnosis", "render_json", "render_text", "save_snapshot",
+    "Diagnosis",
+    "DirSource",
+    "Evidence",
+    "Finding",
+    "LiveSource",
+    "RULES",
+    "Snapshot",
+    "diagnose_call",
+    "diagnose_isvc",
+    "diagnose_snapshot",
+    "explain_call_failure",
+    "explain_not_ready",
+    "findings_from_error_text",
+    "print_diagnosis",
+    "render_json",
+    "render_text",
+    "save_snapshot",
 ]
 
 
@@ -36,10 +50,12 @@ def diagnose_isvc(name: str, namespace: str | None = "default", *, source) -> Di
 
 
 def _manual_steps(name: str, namespace: str) -> str:
-    return ("Look yourself with:\n"
-            f"  kubectl describe inferenceservice {name} -n {namespace}\n"
-            f"  kubectl get pods -n {namespace} -l serving.kserve.io/inferenceservice={name}\n"
-            f"  kubectl get events -n {namespace} --sort-by=.lastTimestamp")
+    return (
+        "Look yourself with:\n"
+        f"  kubectl describe inferenceservice {name} -n {namespace}\n"
+        f"  kubectl get pods -n {namespace} -l serving.kserve.io/inferenceservice={name}\n"
+        f"  kubectl get events -n {namespace} --sort-by=.lastTimestamp"
+    )
 
 
 def explain_not_ready(name: str, namespace: str | None = None, context: str | None = None) -> str:
@@ -48,11 +64,16 @@ def explain_not_ready(name: str, namespace: str | None = None, context: str | No
         namespace = workshop_namespace(namespace)
         return render_text(diagnose_isvc(name, namespace, source=LiveSource(context, timeout=5)))
     except WorkshopError as exc:
-        return (f"Could not diagnose InferenceService {namespace}/{name}: {exc.message}\n"
-                + (f"hint: {exc.hint}\n" if exc.hint else "") + _manual_steps(name, namespace))
+        return (
+            f"Could not diagnose InferenceService {namespace}/{name}: {exc.message}\n"
+            + (f"hint: {exc.hint}\n" if exc.hint else "")
+            + _manual_steps(name, namespace)
+        )
     except Exception as exc:  # noqa: BLE001 - a wait's error message must never be replaced by a crash here
-        return (f"Could not diagnose InferenceService {namespace}/{name} ({type(exc).__name__}: {exc}).\n"
-                + _manual_steps(name, namespace))
+        return (
+            f"Could not diagnose InferenceService {namespace}/{name} ({type(exc).__name__}: {exc}).\n"
+            + _manual_steps(name, namespace)
+        )
 
 
 def explain_call_failure(status_code: int | None, body: str = "", **details) -> str:

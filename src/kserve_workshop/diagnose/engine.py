@@ -29,9 +29,16 @@ def run_rules(snap: Snapshot, rules: list[Rule] = RULES) -> tuple[list[Finding],
 
 
 def raw_conditions(snap: Snapshot) -> list[dict]:
-    return [{"object": ref(obj), "type": c.get("type", ""), "status": c.get("status", ""),
-             "reason": c.get("reason", ""), "message": c.get("message", "")}
-            for obj, c in all_conditions(snap)]
+    return [
+        {
+            "object": ref(obj),
+            "type": c.get("type", ""),
+            "status": c.get("status", ""),
+            "reason": c.get("reason", ""),
+            "message": c.get("message", ""),
+        }
+        for obj, c in all_conditions(snap)
+    ]
 
 
 def pod_states(snap: Snapshot) -> list[str]:
@@ -76,7 +83,10 @@ def diagnose_snapshot(snap: Snapshot, rules: list[Rule] = RULES) -> Diagnosis:
         state, summary = STARTING, f"Not Ready yet, and nothing has failed: {findings[0].title.lower()}."
     else:
         state = UNKNOWN
-        summary = ("Not Ready, and none of the known causes matches. This is what the objects say (read the "
-                   "messages below); `kubectl describe inferenceservice` and the events may tell more.")
-    return Diagnosis(subject, state, summary, findings, raw_conditions(snap), pod_states(snap),
-                     snap.missing + broken, snap.origin)
+        summary = (
+            "Not Ready, and none of the known causes matches. This is what the objects say (read the "
+            "messages below); `kubectl describe inferenceservice` and the events may tell more."
+        )
+    return Diagnosis(
+        subject, state, summary, findings, raw_conditions(snap), pod_states(snap), snap.missing + broken, snap.origin
+    )

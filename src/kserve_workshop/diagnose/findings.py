@@ -6,13 +6,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Overall states of a diagnosis.
-HEALTHY = "healthy"                 # Ready, and no rule found anything wrong
+HEALTHY = "healthy"  # Ready, and no rule found anything wrong
 READY_WITH_WARNINGS = "ready-with-warnings"  # Ready, but something will bite (e.g. no model loaded)
-NOT_READY = "not-ready"             # not Ready, and at least one rule explains why
-STARTING = "starting"               # not Ready yet, nothing has failed: it is still coming up
-UNKNOWN = "unknown"                 # not Ready and no rule matched: say so and show the raw state
-CALL_EXPLAINED = "call-explained"   # a failed HTTP call, explained
-CALL_UNKNOWN = "call-unknown"       # a failed HTTP call no rule explains
+NOT_READY = "not-ready"  # not Ready, and at least one rule explains why
+STARTING = "starting"  # not Ready yet, nothing has failed: it is still coming up
+UNKNOWN = "unknown"  # not Ready and no rule matched: say so and show the raw state
+CALL_EXPLAINED = "call-explained"  # a failed HTTP call, explained
+CALL_UNKNOWN = "call-unknown"  # a failed HTTP call no rule explains
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -21,8 +21,8 @@ SEVERITIES = ("error", "warning", "info")
 class Evidence:
     """One fact a finding rests on: where it was read (object + field) and what it said."""
 
-    source: str   # e.g. "InferenceService default/sklearn-iris", "Pod default/x", "log x/kserve-container"
-    field: str    # e.g. "status.modelStatus.lastFailureInfo.reason", "line 12"
+    source: str  # e.g. "InferenceService default/sklearn-iris", "Pod default/x", "log x/kserve-container"
+    field: str  # e.g. "status.modelStatus.lastFailureInfo.reason", "line 12"
     value: str
 
     def __str__(self) -> str:
@@ -61,7 +61,7 @@ def rank(findings: list[Finding]) -> list[Finding]:
 class Diagnosis:
     """The answer: an overall state, ranked findings, the raw conditions and what was not available."""
 
-    subject: str                      # "InferenceService default/sklearn-iris" or "call to ..."
+    subject: str  # "InferenceService default/sklearn-iris" or "call to ..."
     state: str
     summary: str
     findings: list[Finding] = field(default_factory=list)

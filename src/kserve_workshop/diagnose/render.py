@@ -21,12 +21,24 @@ from .findings import (
     Finding,
 )
 
-STATE_STYLE = {HEALTHY: "bold green", READY_WITH_WARNINGS: "bold yellow", NOT_READY: "bold red",
-               STARTING: "bold cyan", UNKNOWN: "bold magenta", CALL_EXPLAINED: "bold red",
-               CALL_UNKNOWN: "bold magenta"}
-STATE_LABEL = {HEALTHY: "HEALTHY", READY_WITH_WARNINGS: "READY, WITH WARNINGS", NOT_READY: "NOT READY",
-               STARTING: "STARTING", UNKNOWN: "UNKNOWN STATE", CALL_EXPLAINED: "FAILED CALL",
-               CALL_UNKNOWN: "FAILED CALL, UNEXPLAINED"}
+STATE_STYLE = {
+    HEALTHY: "bold green",
+    READY_WITH_WARNINGS: "bold yellow",
+    NOT_READY: "bold red",
+    STARTING: "bold cyan",
+    UNKNOWN: "bold magenta",
+    CALL_EXPLAINED: "bold red",
+    CALL_UNKNOWN: "bold magenta",
+}
+STATE_LABEL = {
+    HEALTHY: "HEALTHY",
+    READY_WITH_WARNINGS: "READY, WITH WARNINGS",
+    NOT_READY: "NOT READY",
+    STARTING: "STARTING",
+    UNKNOWN: "UNKNOWN STATE",
+    CALL_EXPLAINED: "FAILED CALL",
+    CALL_UNKNOWN: "FAILED CALL, UNEXPLAINED",
+}
 
 
 def _indent(spaces: int, text: Text) -> Text:
@@ -59,7 +71,9 @@ def _conditions_table(diagnosis: Diagnosis) -> Table:
     for column in ("object", "type", "status", "reason", "message"):
         table.add_column(column, overflow="fold")
     for cond in diagnosis.conditions:
-        table.add_row(*(Text(_one_line(cond.get(k, ""), 300)) for k in ("object", "type", "status", "reason", "message")))
+        table.add_row(
+            *(Text(_one_line(cond.get(k, ""), 300)) for k in ("object", "type", "status", "reason", "message"))
+        )
     return table
 
 
@@ -81,8 +95,9 @@ def _not_true(diagnosis: Diagnosis, limit: int = 12) -> list:
 def renderables(diagnosis: Diagnosis) -> list:
     """What to print, in order (so notebooks, tasks and plain text share one layout)."""
     state = Text(f"{diagnosis.subject}: ", style="bold")
-    state.append(STATE_LABEL.get(diagnosis.state, diagnosis.state.upper()),
-                 style=STATE_STYLE.get(diagnosis.state, "bold"))
+    state.append(
+        STATE_LABEL.get(diagnosis.state, diagnosis.state.upper()), style=STATE_STYLE.get(diagnosis.state, "bold")
+    )
     out: list = [state, Text(diagnosis.summary)]
     for index, finding in enumerate(diagnosis.findings, 1):
         if index == 2:
@@ -110,8 +125,7 @@ def print_diagnosis(diagnosis: Diagnosis, console: Console) -> None:
 
 def render_text(diagnosis: Diagnosis, width: int = 110) -> str:
     """The diagnosis as plain text (no colour), e.g. for an exception message."""
-    console = Console(file=io.StringIO(), width=width, no_color=True, color_system=None,
-                      highlight=False, emoji=False)
+    console = Console(file=io.StringIO(), width=width, no_color=True, color_system=None, highlight=False, emoji=False)
     print_diagnosis(diagnosis, console)
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()).strip() + "\n"
 

@@ -23,34 +23,64 @@ _OPT_STR = {"type": ["string", "null"]}
 _STR_MAP = {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]}}
 _METADATA = {
     "type": "object",
-    "properties": {"name": _STR, "namespace": _STR, "labels": _STR_MAP, "annotations": _STR_MAP,
-                   "creationTimestamp": _OPT_STR, "deletionTimestamp": _OPT_STR,
-                   "finalizers": {"type": ["array", "null"], "items": _STR}},
+    "properties": {
+        "name": _STR,
+        "namespace": _STR,
+        "labels": _STR_MAP,
+        "annotations": _STR_MAP,
+        "creationTimestamp": _OPT_STR,
+        "deletionTimestamp": _OPT_STR,
+        "finalizers": {"type": ["array", "null"], "items": _STR},
+    },
 }
-_CONDITIONS = {"type": ["array", "null"], "items": {
-    "type": "object",
-    "properties": {"type": _STR, "status": _STR, "reason": _OPT_STR, "message": _OPT_STR},
-}}
+_CONDITIONS = {
+    "type": ["array", "null"],
+    "items": {
+        "type": "object",
+        "properties": {"type": _STR, "status": _STR, "reason": _OPT_STR, "message": _OPT_STR},
+    },
+}
 _STATUS = {"type": ["object", "null"], "properties": {"conditions": _CONDITIONS}}
-_CONTAINER_STATE = {"type": ["object", "null"], "properties": {
-    "waiting": {"type": ["object", "null"], "properties": {"reason": _OPT_STR, "message": _OPT_STR}},
-    "running": {"type": ["object", "null"]},
-    "terminated": {"type": ["object", "null"], "properties": {
-        "exitCode": {"type": ["integer", "null"]}, "reason": _OPT_STR, "message": _OPT_STR}},
-}}
-_CONTAINER_STATUSES = {"type": ["array", "null"], "items": {
-    "type": "object",
-    "properties": {"name": _STR, "image": _OPT_STR, "ready": {"type": ["boolean", "null"]},
-                   "restartCount": {"type": ["integer", "null"]},
-                   "state": _CONTAINER_STATE, "lastState": _CONTAINER_STATE},
-}}
-_CONTAINERS = {"type": ["array", "null"], "items": {
-    "type": "object",
-    "properties": {"name": _STR, "image": _OPT_STR,
-                   "env": {"type": ["array", "null"], "items": {"type": "object"}},
-                   "resources": {"type": ["object", "null"], "properties": {
-                       "requests": {"type": ["object", "null"]}, "limits": {"type": ["object", "null"]}}}},
-}}
+_CONTAINER_STATE = {
+    "type": ["object", "null"],
+    "properties": {
+        "waiting": {"type": ["object", "null"], "properties": {"reason": _OPT_STR, "message": _OPT_STR}},
+        "running": {"type": ["object", "null"]},
+        "terminated": {
+            "type": ["object", "null"],
+            "properties": {"exitCode": {"type": ["integer", "null"]}, "reason": _OPT_STR, "message": _OPT_STR},
+        },
+    },
+}
+_CONTAINER_STATUSES = {
+    "type": ["array", "null"],
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": _STR,
+            "image": _OPT_STR,
+            "ready": {"type": ["boolean", "null"]},
+            "restartCount": {"type": ["integer", "null"]},
+            "state": _CONTAINER_STATE,
+            "lastState": _CONTAINER_STATE,
+        },
+    },
+}
+_CONTAINERS = {
+    "type": ["array", "null"],
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": _STR,
+            "image": _OPT_STR,
+            "env": {"type": ["array", "null"], "items": {"type": "object"}},
+            "resources": {
+                "type": ["object", "null"],
+                "properties": {"requests": {"type": ["object", "null"]}, "limits": {"type": ["object", "null"]}},
+            },
+        },
+    },
+}
 
 
 def _object(kind: str, *, spec: dict | None = None, status: dict | None = None) -> dict:
@@ -61,27 +91,77 @@ def _object(kind: str, *, spec: dict | None = None, status: dict | None = None) 
     return {"type": "object", "required": ["metadata"], "properties": properties}
 
 
-_ISVC = _object("InferenceService", spec={"type": ["object", "null"], "properties": {
-    "predictor": {"type": ["object", "null"], "properties": {"model": {"type": ["object", "null"], "properties": {
-        "modelFormat": {"type": ["object", "null"], "properties": {"name": _STR}},
-        "runtime": _OPT_STR, "storageUri": _OPT_STR, "protocolVersion": _OPT_STR}}}}}},
-    status={"type": ["object", "null"], "properties": {
-        "conditions": _CONDITIONS, "url": _OPT_STR,
-        "components": {"type": ["object", "null"], "additionalProperties": {"type": ["object", "null"]}},
-        "modelStatus": {"type": ["object", "null"], "properties": {
-            "transitionStatus": _OPT_STR,
-            "lastFailureInfo": {"type": ["object", "null"], "properties": {
-                "reason": _OPT_STR, "message": _OPT_STR, "exitCode": {"type": ["integer", "null"]}}}}}}})
-_POD = _object("Pod", spec={"type": ["object", "null"], "properties": {
-    "containers": _CONTAINERS, "initContainers": _CONTAINERS}},
-    status={"type": ["object", "null"], "properties": {
-        "phase": _OPT_STR, "conditions": _CONDITIONS,
-        "containerStatuses": _CONTAINER_STATUSES, "initContainerStatuses": _CONTAINER_STATUSES}})
-_EVENT = {"type": "object", "properties": {
-    "kind": {"const": "Event"}, "metadata": {"type": ["object", "null"]},
-    "involvedObject": {"type": ["object", "null"], "properties": {"kind": _OPT_STR, "name": _OPT_STR}},
-    "reason": _OPT_STR, "message": _OPT_STR, "count": {"type": ["integer", "null"]},
-    "lastTimestamp": _OPT_STR, "eventTime": _OPT_STR, "firstTimestamp": _OPT_STR}}
+_ISVC = _object(
+    "InferenceService",
+    spec={
+        "type": ["object", "null"],
+        "properties": {
+            "predictor": {
+                "type": ["object", "null"],
+                "properties": {
+                    "model": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "modelFormat": {"type": ["object", "null"], "properties": {"name": _STR}},
+                            "runtime": _OPT_STR,
+                            "storageUri": _OPT_STR,
+                            "protocolVersion": _OPT_STR,
+                        },
+                    }
+                },
+            }
+        },
+    },
+    status={
+        "type": ["object", "null"],
+        "properties": {
+            "conditions": _CONDITIONS,
+            "url": _OPT_STR,
+            "components": {"type": ["object", "null"], "additionalProperties": {"type": ["object", "null"]}},
+            "modelStatus": {
+                "type": ["object", "null"],
+                "properties": {
+                    "transitionStatus": _OPT_STR,
+                    "lastFailureInfo": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "reason": _OPT_STR,
+                            "message": _OPT_STR,
+                            "exitCode": {"type": ["integer", "null"]},
+                        },
+                    },
+                },
+            },
+        },
+    },
+)
+_POD = _object(
+    "Pod",
+    spec={"type": ["object", "null"], "properties": {"containers": _CONTAINERS, "initContainers": _CONTAINERS}},
+    status={
+        "type": ["object", "null"],
+        "properties": {
+            "phase": _OPT_STR,
+            "conditions": _CONDITIONS,
+            "containerStatuses": _CONTAINER_STATUSES,
+            "initContainerStatuses": _CONTAINER_STATUSES,
+        },
+    },
+)
+_EVENT = {
+    "type": "object",
+    "properties": {
+        "kind": {"const": "Event"},
+        "metadata": {"type": ["object", "null"]},
+        "involvedObject": {"type": ["object", "null"], "properties": {"kind": _OPT_STR, "name": _OPT_STR}},
+        "reason": _OPT_STR,
+        "message": _OPT_STR,
+        "count": {"type": ["integer", "null"]},
+        "lastTimestamp": _OPT_STR,
+        "eventTime": _OPT_STR,
+        "firstTimestamp": _OPT_STR,
+    },
+}
 
 #: Per saved file: the API group and kind its objects must be, and the shape of what diagnosis reads.
 SHAPES: dict[str, tuple[str, str, dict]] = {
@@ -94,8 +174,14 @@ SHAPES: dict[str, tuple[str, str, dict]] = {
     "namespace.json": ("", "Namespace", _object("Namespace")),
 }
 _VALIDATORS = {name: jsonschema.Draft202012Validator(schema) for name, (_, _, schema) in SHAPES.items()}
-_TYPE_WORDS = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",
-               "boolean": "true or false", "null": "null"}
+_TYPE_WORDS = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "null": "null",
+}
 
 
 def _a(word: str) -> str:
@@ -142,9 +228,18 @@ def check_objects(filename: str, items: list[dict], label: str, *, hint: str) ->
 
 
 #: snapshot.json, written by `invoke diagnose.snapshot`.
-_META = jsonschema.Draft202012Validator({"type": "object", "properties": {
-    "name": _STR, "namespace": _STR, "origin": _STR, "saved_at": _STR,
-    "missing": {"type": "array", "items": _STR}}})
+_META = jsonschema.Draft202012Validator(
+    {
+        "type": "object",
+        "properties": {
+            "name": _STR,
+            "namespace": _STR,
+            "origin": _STR,
+            "saved_at": _STR,
+            "missing": {"type": "array", "items": _STR},
+        },
+    }
+)
 
 
 def check_meta(meta: Any, label: str, *, hint: str) -> None:

@@ -54,9 +54,11 @@ class Snapshot:
     def related_events(self) -> list[dict]:
         """Events about the InferenceService and its children (all named ``<name>-...``), oldest first."""
         prefix = f"{self.name}-"
-        related = [e for e in self.events
-                   if (name := (e.get("involvedObject") or {}).get("name", "")) == self.name
-                   or name.startswith(prefix)]
+        related = [
+            e
+            for e in self.events
+            if (name := (e.get("involvedObject") or {}).get("name", "")) == self.name or name.startswith(prefix)
+        ]
         return sorted(related, key=event_time)
 
     def log(self, pod: str, container: str) -> tuple[LogKey, str] | None:
@@ -132,8 +134,13 @@ def all_statuses(pod: dict) -> Iterator[tuple[str, dict]]:
 
 def event_time(event: dict) -> str:
     """Sort key for events (ISO timestamps sort as text)."""
-    return (event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp")
-            or (event.get("metadata") or {}).get("creationTimestamp") or "")
+    return (
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or event.get("firstTimestamp")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )
 
 
 def storage_uri(isvc: dict) -> str | None:

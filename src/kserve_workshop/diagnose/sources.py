@@ -40,25 +40,41 @@ from .snapshot import (
 )
 
 ISVC_FILE = "inferenceservice.json"
-LIST_FILES = {"ksvcs": "ksvc.json", "revisions": "revisions.json", "routes": "routes.json",
-              "pods": "pods.json", "events": "events.json"}
+LIST_FILES = {
+    "ksvcs": "ksvc.json",
+    "revisions": "revisions.json",
+    "routes": "routes.json",
+    "pods": "pods.json",
+    "events": "events.json",
+}
 NAMESPACE_FILE = "namespace.json"
 LOGS_DIR = "logs"
 META_FILE = "snapshot.json"
-LAYOUT_HINT = ("expected a directory saved by `invoke diagnose.snapshot NAME --out DIR`, holding at least "
-               f"{ISVC_FILE} (kubectl get inferenceservice NAME -n NS -o json)")
+LAYOUT_HINT = (
+    "expected a directory saved by `invoke diagnose.snapshot NAME --out DIR`, holding at least "
+    f"{ISVC_FILE} (kubectl get inferenceservice NAME -n NS -o json)"
+)
 
 KSERVE = ("serving.kserve.io", "v1beta1", "inferenceservices")
-KNATIVE = {"ksvcs": ("serving.knative.dev", "v1", "services"),
-           "revisions": ("serving.knative.dev", "v1", "revisions"),
-           "routes": ("serving.knative.dev", "v1", "routes")}
-KINDS = {"pods": ("v1", "Pod"), "events": ("v1", "Event"),
-         "ksvcs": ("serving.knative.dev/v1", "Service"), "revisions": ("serving.knative.dev/v1", "Revision"),
-         "routes": ("serving.knative.dev/v1", "Route")}
-LOG_NAME_RE = re.compile(r"^(?P<pod>[a-z0-9][a-z0-9.-]*)_(?P<container>[a-z0-9][a-z0-9-]*?)(?P<previous>\.previous)?\.log$")
+KNATIVE = {
+    "ksvcs": ("serving.knative.dev", "v1", "services"),
+    "revisions": ("serving.knative.dev", "v1", "revisions"),
+    "routes": ("serving.knative.dev", "v1", "routes"),
+}
+KINDS = {
+    "pods": ("v1", "Pod"),
+    "events": ("v1", "Event"),
+    "ksvcs": ("serving.knative.dev/v1", "Service"),
+    "revisions": ("serving.knative.dev/v1", "Revision"),
+    "routes": ("serving.knative.dev/v1", "Route"),
+}
+LOG_NAME_RE = re.compile(
+    r"^(?P<pod>[a-z0-9][a-z0-9.-]*)_(?P<container>[a-z0-9][a-z0-9-]*?)(?P<previous>\.previous)?\.log$"
+)
 
 
 # --- saved directories ------------------------------------------------------------------------
+
 
 def _read_json(path: Path) -> Any:
     try:
@@ -66,9 +82,11 @@ def _read_json(path: Path) -> Any:
     except RecursionError as exc:
         raise WorkshopError(f"{path} is nested too deeply to be a Kubernetes object", hint=LAYOUT_HINT) from exc
     except json.JSONDecodeError as exc:
-        raise WorkshopError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                            hint="save it again with `kubectl get ... -o json > FILE` (not -o yaml), "
-                                 "or with `invoke diagnose.snapshot`") from exc
+        raise WorkshopError(
+            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            hint="save it again with `kubectl get ... -o json > FILE` (not -o yaml), "
+            "or with `invoke diagnose.snapshot`",
+        ) from exc
     except UnicodeDecodeError as exc:
         raise WorkshopError(f"{path} is not a UTF-8 text file", hint=LAYOUT_HINT) from exc
     except OSError as exc:
@@ -78,11 +96,15 @@ def _read_json(path: Path) -> Any:
 def _items(data: Any, path: Path) -> list[dict]:
     """Objects of a kubectl JSON output (a List, a single object, or a bare JSON array), each
     checked to be of the file's kind and to have the field types diagnosis reads (``shapes``)."""
-    items = data.get("items") if isinstance(data, dict) and "items" in data else (
-        data if isinstance(data, list) else [data] if isinstance(data, dict) and data.get("kind") else None)
+    items = (
+        data.get("items")
+        if isinstance(data, dict) and "items" in data
+        else (data if isinstance(data, list) else [data] if isinstance(data, dict) and data.get("kind") else None)
+    )
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise WorkshopError(f"{path} does not hold Kubernetes objects (a List with items, or one object)",
-                            hint=LAYOUT_HINT)
+        raise WorkshopError(
+            f"{path} does not hold Kubernetes objects (a List with items, or one object)", hint=LAYOUT_HINT
+        )
     check_objects(path.name, items, str(path), hint=LAYOUT_HINT)
     return items
 
@@ -105,12 +127,16 @@ class DirSource:
             raise WorkshopError(f"{isvc_path} holds no InferenceService", hint=LAYOUT_HINT)
         isvc = next((o for o in candidates if name_of(o) == name), None)
         if isvc is None:
-            raise WorkshopError(f"{isvc_path} holds InferenceService {name_of(candidates[0])!r}, not {name!r}",
-                                hint=f"run `invoke diagnose {name_of(candidates[0])} --from-dir {folder}`")
+            raise WorkshopError(
+                f"{isvc_path} holds InferenceService {name_of(candidates[0])!r}, not {name!r}",
+                hint=f"run `invoke diagnose {name_of(candidates[0])} --from-dir {folder}`",
+            )
         saved_ns = (isvc.get("metadata") or {}).get("namespace") or "default"
         if namespace and namespace != saved_ns:
-            raise WorkshopError(f"{isvc_path} is from namespace {saved_ns!r}, not {namespace!r}",
-                                hint="leave out --namespace with --from-dir: the saved object says it")
+            raise WorkshopError(
+                f"{isvc_path} is from namespace {saved_ns!r}, not {namespace!r}",
+                hint="leave out --namespace with --from-dir: the saved object says it",
+            )
         snap = Snapshot(name=name, namespace=saved_ns, isvc=isvc, origin=f"saved directory {folder}")
         for attr, filename in LIST_FILES.items():
             path = folder / filename
@@ -155,6 +181,7 @@ class DirSource:
 
 # --- live clusters ------------------------------------------------------------------------------
 
+
 class KubeReader(Protocol):
     """The read-only calls a live snapshot needs (one method per kind of object)."""
 
@@ -182,27 +209,34 @@ class ClientReader:
 
     def get_isvc(self, name, namespace):
         group, version, plural = KSERVE
-        return self.custom.get_namespaced_custom_object(group, version, namespace, plural, name,
-                                                        _request_timeout=self.timeout)
+        return self.custom.get_namespaced_custom_object(
+            group, version, namespace, plural, name, _request_timeout=self.timeout
+        )
 
     def list_custom(self, group, version, plural, namespace, selector):
-        return self.custom.list_namespaced_custom_object(group, version, namespace, plural, label_selector=selector,
-                                                         _request_timeout=self.timeout).get("items", [])
+        return self.custom.list_namespaced_custom_object(
+            group, version, namespace, plural, label_selector=selector, _request_timeout=self.timeout
+        ).get("items", [])
 
     def list_pods(self, namespace, selector):
-        return self._json(self.core.list_namespaced_pod(namespace, label_selector=selector, _preload_content=False,
-                                                        _request_timeout=self.timeout)).get("items", [])
+        return self._json(
+            self.core.list_namespaced_pod(
+                namespace, label_selector=selector, _preload_content=False, _request_timeout=self.timeout
+            )
+        ).get("items", [])
 
     def list_events(self, namespace):
-        return self._json(self.core.list_namespaced_event(namespace, _preload_content=False,
-                                                          _request_timeout=self.timeout)).get("items", [])
+        return self._json(
+            self.core.list_namespaced_event(namespace, _preload_content=False, _request_timeout=self.timeout)
+        ).get("items", [])
 
     def read_namespace(self, namespace):
         return self._json(self.core.read_namespace(namespace, _preload_content=False, _request_timeout=self.timeout))
 
     def read_log(self, pod, namespace, container, previous, tail):
-        return self.core.read_namespaced_pod_log(pod, namespace, container=container, previous=previous,
-                                                 tail_lines=tail, _request_timeout=self.timeout)
+        return self.core.read_namespaced_pod_log(
+            pod, namespace, container=container, previous=previous, tail_lines=tail, _request_timeout=self.timeout
+        )
 
 
 def _first_line(exc: Exception) -> str:
@@ -213,16 +247,26 @@ def _first_line(exc: Exception) -> str:
 def _network_error(exc: Exception) -> str:
     """The telling part of urllib3's long connection errors ("Connection refused", "timed out", ...)."""
     text = str(exc)
-    match = re.search(r"\[Errno -?\d+\] ([^\"'()]+)", text) or re.search(r"(?i)(timed out|name resolution|"
-                                                                       r"certificate verify failed[^\"'()]*)", text)
+    match = re.search(r"\[Errno -?\d+\] ([^\"'()]+)", text) or re.search(
+        r"(?i)(timed out|name resolution|"
+        r"certificate verify failed[^\"'()]*)",
+        text,
+    )
     return match.group(1).strip() if match else _first_line(exc)
 
 
 class LiveSource:
     """Gathers a snapshot from the cluster of a kube context (read-only; every call bounded)."""
 
-    def __init__(self, context: str | None = None, *, reader: KubeReader | None = None,
-                 tail_lines: int = 50, max_pods: int = 3, timeout: float = 10):
+    def __init__(
+        self,
+        context: str | None = None,
+        *,
+        reader: KubeReader | None = None,
+        tail_lines: int = 50,
+        max_pods: int = 3,
+        timeout: float = 10,
+    ):
         self.context = context
         self._reader = reader
         self.tail_lines = tail_lines
@@ -241,9 +285,11 @@ class LiveSource:
                 # One retry, not urllib3's default three: an unreachable cluster must fail within seconds.
                 configuration = load_configuration(self.context, retries=1)
             except WorkshopError as exc:
-                raise WorkshopError(f"no usable kubeconfig{where}: {exc.message.split(': ', 1)[-1]}",
-                                    hint="create the workshop's cluster with `invoke up` (or point KUBECONFIG "
-                                         "at one), or diagnose a saved snapshot with --from-dir DIR") from exc
+                raise WorkshopError(
+                    f"no usable kubeconfig{where}: {exc.message.split(': ', 1)[-1]}",
+                    hint="create the workshop's cluster with `invoke up` (or point KUBECONFIG "
+                    "at one), or diagnose a saved snapshot with --from-dir DIR",
+                ) from exc
             self.server = configuration.host
             self._reader = ClientReader(client.ApiClient(configuration), self.timeout)
         return self._reader
@@ -259,7 +305,9 @@ class LiveSource:
         snap = Snapshot(name=name, namespace=namespace, isvc=isvc, origin=origin)
         selector = f"{ISVC_LABEL}={name}"
         for attr, (group, version, plural) in KNATIVE.items():
-            items = self._gather(snap, f"Knative {plural}", lambda: reader.list_custom(group, version, plural, namespace, selector))
+            items = self._gather(
+                snap, f"Knative {plural}", lambda: reader.list_custom(group, version, plural, namespace, selector)
+            )
             setattr(snap, attr, _with_kind(items or [], attr))
         snap.pods = _with_kind(self._gather(snap, "pods", lambda: reader.list_pods(namespace, selector)) or [], "pods")
         events = self._gather(snap, "events", lambda: reader.list_events(namespace)) or []
@@ -269,9 +317,12 @@ class LiveSource:
         for pod in snap.pods[: self.max_pods]:
             for container, previous in _logs_worth_reading(pod):
                 key = LogKey(name_of(pod), container, previous)
-                text = self._gather(snap, f"log {key.describe()}",
-                                    lambda: reader.read_log(key.pod, namespace, container, previous, self.tail_lines),
-                                    quiet_statuses={400})
+                text = self._gather(
+                    snap,
+                    f"log {key.describe()}",
+                    lambda: reader.read_log(key.pod, namespace, container, previous, self.tail_lines),
+                    quiet_statuses={400},
+                )
                 if text:
                     snap.logs[key] = text
         return snap
@@ -298,18 +349,26 @@ class LiveSource:
         if status == 404:
             body = getattr(exc, "body", "") or ""
             if '"reason":"NotFound"' in body.replace(" ", "") and "inferenceservices" in body:
-                return WorkshopError(f"InferenceService {namespace}/{name} does not exist",
-                                     hint=f"list them with: kubectl get inferenceservices -n {namespace}")
-            return WorkshopError("this cluster has no InferenceService API: KServe is not installed",
-                                 hint="install the platform with `invoke up`")
+                return WorkshopError(
+                    f"InferenceService {namespace}/{name} does not exist",
+                    hint=f"list them with: kubectl get inferenceservices -n {namespace}",
+                )
+            return WorkshopError(
+                "this cluster has no InferenceService API: KServe is not installed",
+                hint="install the platform with `invoke up`",
+            )
         if status == 403:
             return WorkshopError(f"your user may not read InferenceServices in {namespace}")
         if status is not None:
-            return WorkshopError(f"reading InferenceService {namespace}/{name} failed: HTTP {status} {getattr(exc, 'reason', '')}")
+            return WorkshopError(
+                f"reading InferenceService {namespace}/{name} failed: HTTP {status} {getattr(exc, 'reason', '')}"
+            )
         where = f"context {self.context!r}" if self.context else "the current kube context"
         server = f" at {self.server}" if self.server else ""
-        return WorkshopError(f"cannot reach the cluster of {where}{server}: {_network_error(exc)}",
-                             hint="is the cluster running? (kubectl cluster-info) Or use --from-dir DIR")
+        return WorkshopError(
+            f"cannot reach the cluster of {where}{server}: {_network_error(exc)}",
+            hint="is the cluster running? (kubectl cluster-info) Or use --from-dir DIR",
+        )
 
 
 def _with_kind(items: list[dict], attr: str) -> list[dict]:
@@ -355,16 +414,21 @@ def _redacted(obj: dict) -> dict:
 
 
 def _as_list(items: list[dict]) -> dict:
-    return {"apiVersion": "v1", "kind": "List", "items": [_redacted(i) for i in items],
-            "metadata": {"resourceVersion": ""}}
+    return {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [_redacted(i) for i in items],
+        "metadata": {"resourceVersion": ""},
+    }
 
 
 def check_output_dir(directory: str | Path) -> Path:
     """A snapshot goes into a new or empty directory (never mixed with older files)."""
     folder = Path(directory)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise WorkshopError(f"{folder} exists and is not an empty directory",
-                            hint="choose a new directory for the snapshot")
+        raise WorkshopError(
+            f"{folder} exists and is not an empty directory", hint="choose a new directory for the snapshot"
+        )
     return folder
 
 
@@ -389,7 +453,14 @@ def save_snapshot(snap: Snapshot, directory: str | Path) -> list[Path]:
         path = folder / LOGS_DIR / f"{key.pod}_{key.container}{'.previous' if key.previous else ''}.log"
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    write(META_FILE, {"name": snap.name, "namespace": snap.namespace, "origin": snap.origin,
-                      "saved_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      "missing": snap.missing})
+    write(
+        META_FILE,
+        {
+            "name": snap.name,
+            "namespace": snap.namespace,
+            "origin": snap.origin,
+            "saved_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "missing": snap.missing,
+        },
+    )
     return written

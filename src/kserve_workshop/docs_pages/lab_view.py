@@ -82,6 +82,7 @@ def _markdown(text: str) -> dict:
 
 # ----- what the page adds ------------------------------------------------------------------------
 
+
 def banner(filename: str, links: PageLinks) -> str:
     return (
         '<div class="admonition info workshop-lab-banner"><p class="admonition-title">Expected outputs from a real '
@@ -91,7 +92,8 @@ def banner(filename: str, links: PageLinks) -> str:
         f'download the student notebook <a class="workshop-download" href="{links.download(filename)}" '
         f'download="{escape(filename)}">{escape(filename)}</a> (solutions blanked; also in <code>labs/</code> of the '
         "repository), open it in Jupyter and run its <code>check(...)</code> cells. The "
-        f'<a href="{links.setup()}">setup guide</a> has the commands.</p></div>')
+        f'<a href="{links.setup()}">setup guide</a> has the commands.</p></div>'
+    )
 
 
 def _numbers(numbers: list[str]) -> str:
@@ -110,16 +112,25 @@ def _numbers(numbers: list[str]) -> str:
     return f" ({'section' if len(values) == 1 else 'sections'} {shown})"
 
 
-def before_you_begin(facts: LabFacts, local_sections: list[str], cluster_sections: list[str],
-                     previous: tuple[int, str, str] | None, links: PageLinks) -> str:
+def before_you_begin(
+    facts: LabFacts,
+    local_sections: list[str],
+    cluster_sections: list[str],
+    previous: tuple[int, str, str] | None,
+    links: PageLinks,
+) -> str:
     """The "Before you begin" section: needs, time, the lab it builds on (``previous``: number, title, slug)."""
-    local = [f"this machine, no Docker and no cluster ([setup: local only]({links.setup(LOCAL_TAB)}))",
-             *facts.needs_local]
+    local = [
+        f"this machine, no Docker and no cluster ([setup: local only]({links.setup(LOCAL_TAB)}))",
+        *facts.needs_local,
+    ]
     lines = ["## Before you begin", "", f"- **Local part**{_numbers(local_sections)}: " + "; ".join(local) + "."]
     time = f"about {facts.minutes_local} minutes"
     if cluster_sections:
-        cluster = [f"the workshop's cluster with KServe ([setup: `invoke up`]({links.setup(CLUSTER_STEP)}) "
-                   "on kind, or GKE)", *facts.needs_cluster]
+        cluster = [
+            f"the workshop's cluster with KServe ([setup: `invoke up`]({links.setup(CLUSTER_STEP)}) on kind, or GKE)",
+            *facts.needs_cluster,
+        ]
         lines.append(f"- **Cluster part**{_numbers(cluster_sections)}: " + "; ".join(cluster) + ".")
         time += f" for the local part, plus about {facts.minutes_cluster} on a cluster"
     lines.append(f"- **Time**: {time}.")
@@ -134,8 +145,10 @@ def before_you_begin(facts: LabFacts, local_sections: list[str], cluster_section
 def trouble_line(anchors: tuple[str, ...], titles: dict[str, str], links: PageLinks) -> str:
     missing = [a for a in anchors if a not in titles]
     if missing:
-        raise WorkshopError(f"troubleshooting has no entry with id {', '.join(missing)}",
-                            hint="give the entry an explicit id in docs/troubleshooting.md: `## Title { #id }`")
+        raise WorkshopError(
+            f"troubleshooting has no entry with id {', '.join(missing)}",
+            hint="give the entry an explicit id in docs/troubleshooting.md: `## Title { #id }`",
+        )
     entries = " · ".join(f'<a href="{links.troubleshooting(a)}">{escape(titles[a])}</a>' for a in anchors)
     return f'<p class="workshop-trouble">If this step goes wrong: {entries}</p>'
 
@@ -143,24 +156,34 @@ def trouble_line(anchors: tuple[str, ...], titles: dict[str, str], links: PageLi
 def cluster_notice(expected: int, captured: int, links: PageLinks) -> str:
     """One notice for a section of cluster cells, in plain words."""
     if captured and not expected:
-        shown = ("under each step, a box labelled <em>Captured on a cluster</em> shows what it printed in a real "
-                 "run on a cluster (its date and versions are in the label)")
+        shown = (
+            "under each step, a box labelled <em>Captured on a cluster</em> shows what it printed in a real "
+            "run on a cluster (its date and versions are in the label)"
+        )
     elif expected or captured:
-        shown = ("under each step, a box labelled <em>Expected on a cluster</em> shows what it prints on a cluster, "
-                 "written from the upstream projects' documented output, not captured from a run"
-                 + (" (boxes labelled <em>Captured on a cluster</em> come from a real run)" if captured else ""))
+        shown = (
+            "under each step, a box labelled <em>Expected on a cluster</em> shows what it prints on a cluster, "
+            "written from the upstream projects' documented output, not captured from a run"
+            + (" (boxes labelled <em>Captured on a cluster</em> come from a real run)" if captured else "")
+        )
     else:
         shown = "what they print on a cluster is not shown on this page yet"
-    return box("cluster", "<p><strong>This part needs a Kubernetes cluster with KServe.</strong> This page was run on "
-                          f"a machine without one, so the cells of this section did not run here: {shown}. To run "
-                          f'them yourself, <a href="{links.setup()}">create the workshop\'s cluster</a> '
-                          "(<code>invoke up</code>), then run the cells in order.</p>", fallback=False)
+    return box(
+        "cluster",
+        "<p><strong>This part needs a Kubernetes cluster with KServe.</strong> This page was run on "
+        f"a machine without one, so the cells of this section did not run here: {shown}. To run "
+        f'them yourself, <a href="{links.setup()}">create the workshop\'s cluster</a> '
+        "(<code>invoke up</code>), then run the cells in order.</p>",
+        fallback=False,
+    )
 
 
 # ----- outputs -----------------------------------------------------------------------------------
 
+
 def restyle_html(markup: str) -> str:
     """Check results of older runs get the box classes; every box loses its inline fallback style."""
+
     def legacy(match: re.Match) -> str:
         kind = "pass" if match.group(1).lower() == _PASS_COLOUR else "fail"
         return f'<div class="workshop-box workshop-check workshop-check--{kind}">'
@@ -177,6 +200,7 @@ def _restyle_outputs(cell: dict) -> None:
 
 
 # ----- the view ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Section:
@@ -203,22 +227,33 @@ def sections(cells: list[dict]) -> list[Section]:
     return [Section(*entry) for entry in found]
 
 
-def lab_view(notebook: dict, *, number: int, filename: str, previous: tuple[int, str, str] | None,
-             troubleshooting_titles: dict[str, str], links: PageLinks | None = None) -> dict:
+def lab_view(
+    notebook: dict,
+    *,
+    number: int,
+    filename: str,
+    previous: tuple[int, str, str] | None,
+    troubleshooting_titles: dict[str, str],
+    links: PageLinks | None = None,
+) -> dict:
     """The page's notebook, built from ``notebook`` (which is not changed)."""
     links = links or PageLinks()
     facts = facts_for(number)
     if facts is None:
-        raise WorkshopError(f"Lab {number} ({filename}) has no entry in docs_pages.lab_facts.LAB_FACTS",
-                            hint="add its time, needs and the lab it builds on there")
+        raise WorkshopError(
+            f"Lab {number} ({filename}) has no entry in docs_pages.lab_facts.LAB_FACTS",
+            hint="add its time, needs and the lab it builds on there",
+        )
     view = copy.deepcopy(notebook)
     cells = view.get("cells", [])
     found = sections(cells)
     by_title = {s.title: s for s in found}
     unknown = [title for title in facts.troubleshooting if title not in by_title]
     if unknown:
-        raise WorkshopError(f"{filename} has no section titled {', '.join(map(repr, unknown))}",
-                            hint="docs_pages.lab_facts names a section that the notebook renamed: follow it")
+        raise WorkshopError(
+            f"{filename} has no section titled {', '.join(map(repr, unknown))}",
+            hint="docs_pages.lab_facts names a section that the notebook renamed: follow it",
+        )
     numbered = [s for s in found if s.number]
     local_numbers = [s.number for s in numbered if not s.cluster_cells]
     cluster_numbers = [s.number for s in numbered if s.cluster_cells]
@@ -280,12 +315,15 @@ def write_views(labs, target_dir: Path, troubleshooting_md: str) -> dict[str, Pa
         if facts is not None and facts.builds_on is not None:
             earlier = by_number.get(facts.builds_on)
             if earlier is None:
-                raise WorkshopError(f"Lab {lab.number} builds on Lab {facts.builds_on}, which has no notebook",
-                                    hint="fix builds_on in docs_pages.lab_facts")
+                raise WorkshopError(
+                    f"Lab {lab.number} builds on Lab {facts.builds_on}, which has no notebook",
+                    hint="fix builds_on in docs_pages.lab_facts",
+                )
             previous = (earlier.number, earlier.topic.replace("`", ""), earlier.slug)
         notebook = json.loads(lab.path.read_text(encoding="utf-8"))
-        view = lab_view(notebook, number=lab.number, filename=lab.path.name, previous=previous,
-                        troubleshooting_titles=titles)
+        view = lab_view(
+            notebook, number=lab.number, filename=lab.path.name, previous=previous, troubleshooting_titles=titles
+        )
         path = target / lab.path.name
         text = json.dumps(view, ensure_ascii=False, indent=1)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:  # unchanged: mkdocs-jupyter's cache hits

@@ -49,8 +49,7 @@ def toc_tokens(markup: str, depth: int = 2) -> list[dict]:
         level = int(level_text)
         if level > depth:
             continue
-        token = {"level": level, "id": anchor, "name": html.escape(heading_text(inner), quote=False),
-                 "children": []}
+        token = {"level": level, "id": anchor, "name": html.escape(heading_text(inner), quote=False), "children": []}
         while stack and stack[-1]["level"] >= level:
             stack.pop()
         (stack[-1]["children"] if stack else roots).append(token)

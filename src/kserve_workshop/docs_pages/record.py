@@ -31,9 +31,11 @@ from .run_info import RUN_FILE, label, missing_fields
 MAX_LINES = 40
 #: Paths of the machine that ran the notebooks, and what a page shows instead: the checkout on
 #: GitHub's runners (relative paths), home folders (~), temporary files.
-_RUNNER_PATHS = [(re.compile(r"/home/runner/work/[^/\s]+/[^/\s]+/"), ""),
-                 (re.compile(r"/(?:home|Users)/[^/\s]+/"), "~/"),
-                 (re.compile(r"/tmp/[^\s'\"]+"), "$TMPDIR/…")]
+_RUNNER_PATHS = [
+    (re.compile(r"/home/runner/work/[^/\s]+/[^/\s]+/"), ""),
+    (re.compile(r"/(?:home|Users)/[^/\s]+/"), "~/"),
+    (re.compile(r"/tmp/[^\s'\"]+"), "$TMPDIR/…"),
+]
 _FENCE = re.compile(r"^(`{3,}|~{3,})", re.M)
 
 
@@ -58,18 +60,23 @@ class LabRecord:
 def find_runs(directory: Path) -> dict[str, tuple[Path, Path]]:
     """``{NN-topic: (executed notebook, run.json)}`` from a download of the workflow's artefacts."""
     if not directory.is_dir():
-        raise WorkshopError(f"{directory} is not a folder",
-                            hint="download the kind workflow's artefacts: gh run download RUN_ID -D DIR")
+        raise WorkshopError(
+            f"{directory} is not a folder", hint="download the kind workflow's artefacts: gh run download RUN_ID -D DIR"
+        )
     found: dict[str, tuple[Path, Path]] = {}
     for notebook in sorted(directory.rglob("executed/[0-9][0-9]-*.ipynb")):
         artefact = notebook.parent.parent
         if notebook.stem in found:
-            raise WorkshopError(f"{notebook.stem} is in {directory} twice ({found[notebook.stem][0]} and {notebook})",
-                                hint="give --from the artefacts of one run")
+            raise WorkshopError(
+                f"{notebook.stem} is in {directory} twice ({found[notebook.stem][0]} and {notebook})",
+                hint="give --from the artefacts of one run",
+            )
         found[notebook.stem] = (notebook, artefact / RUN_FILE)
     if not found:
-        raise WorkshopError(f"no executed notebooks in {directory} (expected e2e-NN-topic/executed/NN-topic.ipynb)",
-                            hint="download the kind workflow's artefacts: gh run download RUN_ID -D DIR")
+        raise WorkshopError(
+            f"no executed notebooks in {directory} (expected e2e-NN-topic/executed/NN-topic.ipynb)",
+            hint="download the kind workflow's artefacts: gh run download RUN_ID -D DIR",
+        )
     return found
 
 
@@ -82,16 +89,20 @@ def _read_notebook(path: Path) -> nbformat.NotebookNode:
 
 def _read_run(path: Path, name: str) -> dict:
     if not path.is_file():
-        raise WorkshopError(f"{name}: no {RUN_FILE} beside the executed notebook, so the run's date and platform "
-                            "versions are unknown", hint="only the kind workflow's artefacts can be recorded")
+        raise WorkshopError(
+            f"{name}: no {RUN_FILE} beside the executed notebook, so the run's date and platform versions are unknown",
+            hint="only the kind workflow's artefacts can be recorded",
+        )
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise WorkshopError(f"{path} is not JSON ({exc})") from None
     missing = missing_fields(record) if isinstance(record, dict) else ["all"]
     if missing:
-        raise WorkshopError(f"{name}: {RUN_FILE} lacks the run's {', '.join(missing)}",
-                            hint="the workflow writes it with `invoke docs.run-info` while the cluster runs")
+        raise WorkshopError(
+            f"{name}: {RUN_FILE} lacks the run's {', '.join(missing)}",
+            hint="the workflow writes it with `invoke docs.run-info` while the cluster runs",
+        )
     return record
 
 
@@ -130,11 +141,15 @@ def _check_ran(executed: nbformat.NotebookNode, name: str) -> dict[str, dict]:
         if not is_cluster_cell(cell):
             continue
         if any(is_skip_output(o) for o in cell.get("outputs", [])):
-            raise WorkshopError(f"{name}: cell {number} was skipped (no cluster answered): this is not a cluster run",
-                                hint="record only a run of the kind workflow (WORKSHOP_REQUIRE_CLUSTER=1)")
+            raise WorkshopError(
+                f"{name}: cell {number} was skipped (no cluster answered): this is not a cluster run",
+                hint="record only a run of the kind workflow (WORKSHOP_REQUIRE_CLUSTER=1)",
+            )
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            raise WorkshopError(f"{name}: cell {number} failed on the cluster: a failed run is not recorded",
-                                hint="fix the cause and record a run that passed")
+            raise WorkshopError(
+                f"{name}: cell {number} failed on the cluster: a failed run is not recorded",
+                hint="fix the cause and record a run that passed",
+            )
         if cell.get("execution_count") is None:
             raise WorkshopError(f"{name}: cell {number} never ran: the notebook is not an executed run")
     if not any(c.get("outputs") for c in cluster):
@@ -155,17 +170,23 @@ def plan_lab(master_path: Path, executed_path: Path, run_path: Path) -> LabRecor
             continue
         before = master.cells[index - 1] if index else None
         if before is None or not is_cluster_cell(before):
-            raise WorkshopError(f"{name}: the output box at cell {index + 1} does not follow a %%cluster cell",
-                                hint="an expected-output cell goes right after the cluster cell it shows")
+            raise WorkshopError(
+                f"{name}: the output box at cell {index + 1} does not follow a %%cluster cell",
+                hint="an expected-output cell goes right after the cluster cell it shows",
+            )
         twin = ran.get(before.get("id", "")) or by_source.get(source(before))
         if twin is None or source(twin) != source(before):
-            raise WorkshopError(f"{name}: cell {index} changed since the run (its code differs from the executed "
-                                "notebook's)", hint="record a run of the notebooks as they are now")
+            raise WorkshopError(
+                f"{name}: cell {index} changed since the run (its code differs from the executed notebook's)",
+                hint="record a run of the notebooks as they are now",
+            )
         text, images = _output_text(twin)
         captures.append(Capture(index, before.get("id", ""), cleaned(text), images))
     if not captures:
-        raise WorkshopError(f"{name}: the master has no expected-output cells to replace",
-                            hint="the cluster cells' outputs go into the cells tagged expected-output")
+        raise WorkshopError(
+            f"{name}: the master has no expected-output cells to replace",
+            hint="the cluster cells' outputs go into the cells tagged expected-output",
+        )
     return LabRecord(master_path, executed_path, run, captures)
 
 
@@ -188,8 +209,12 @@ def captured_cell(previous: dict, capture: Capture, run: dict) -> dict:
     for number, image in enumerate(capture.images, 1):
         attachments[f"cluster-output-{number}.png"] = {"image/png": image}
         body += ["", f"![what the cell drew on the cluster](attachment:cluster-output-{number}.png)"]
-    cell = {"cell_type": "markdown", "id": previous.get("id"), "metadata": {"tags": [TAG_CAPTURED]},
-            "source": re.sub(r"\n{3,}", "\n\n", "\n".join(body))}
+    cell = {
+        "cell_type": "markdown",
+        "id": previous.get("id"),
+        "metadata": {"tags": [TAG_CAPTURED]},
+        "source": re.sub(r"\n{3,}", "\n\n", "\n".join(body)),
+    }
     if attachments:
         cell["attachments"] = attachments
     return nbformat.from_dict(cell)
@@ -211,8 +236,10 @@ def record_run(directory: Path, notebooks_dir: Path, *, write: bool = True) -> l
     for name, (executed, run_file) in runs.items():
         master = notebooks_dir / f"{name}.ipynb"
         if not master.is_file():
-            raise WorkshopError(f"{name}: no master notebook {master.name} in {notebooks_dir}",
-                                hint="the run is of notebooks this checkout does not have")
+            raise WorkshopError(
+                f"{name}: no master notebook {master.name} in {notebooks_dir}",
+                hint="the run is of notebooks this checkout does not have",
+            )
         records.append(plan_lab(master, executed, run_file))
     updated = [(record, apply(record)) for record in records]  # all built (and validated) first
     if write:

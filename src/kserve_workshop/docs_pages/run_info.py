@@ -17,9 +17,14 @@ from typing import Callable
 from ..errors import WorkshopError
 
 #: Fields a run's record must have, and what each one is.
-REQUIRED = {"date": "when the run finished (UTC)", "cluster": "where it ran (kind, GKE)",
-            "kubernetes": "the API server's version", "kserve": "the KServe controller's image tag",
-            "knative_serving": "the KnativeServing's version", "istio": "istiod's image tag"}
+REQUIRED = {
+    "date": "when the run finished (UTC)",
+    "cluster": "where it ran (kind, GKE)",
+    "kubernetes": "the API server's version",
+    "kserve": "the KServe controller's image tag",
+    "knative_serving": "the KnativeServing's version",
+    "istio": "istiod's image tag",
+}
 RUN_FILE = "run.json"
 
 Run = Callable[[list[str]], str]
@@ -35,9 +40,12 @@ def _kubectl(context: str) -> Run:
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise WorkshopError(f"`{' '.join(argv)}` did not run: {exc}") from None
         if done.returncode != 0:
-            raise WorkshopError(f"`{' '.join(argv)}` failed: {(done.stderr or done.stdout).strip()[:300]}",
-                                hint="the run's record is read from the cluster: it must be reachable")
+            raise WorkshopError(
+                f"`{' '.join(argv)}` failed: {(done.stderr or done.stdout).strip()[:300]}",
+                hint="the run's record is read from the cluster: it must be reachable",
+            )
         return done.stdout
+
     return run
 
 
@@ -46,8 +54,9 @@ def _image_tag(image: str) -> str:
     return name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else "latest"
 
 
-def collect_run_info(context: str, *, kubectl: Run | None = None, env: dict | None = None,
-                     now: datetime | None = None) -> dict:
+def collect_run_info(
+    context: str, *, kubectl: Run | None = None, env: dict | None = None, now: datetime | None = None
+) -> dict:
     """The record of a run on the cluster of ``context`` (``kubectl`` replaced in tests)."""
     kubectl = kubectl or _kubectl(context)
     env = os.environ if env is None else env
@@ -58,8 +67,9 @@ def collect_run_info(context: str, *, kubectl: Run | None = None, env: dict | No
         containers = spec["spec"]["template"]["spec"]["containers"]
         chosen = next((c for c in containers if c.get("name") in ("manager", "discovery")), containers[0])
         images[deployment] = _image_tag(chosen["image"])
-    serving = kubectl(["get", "knativeserving", "knative-serving", "-n", "knative-serving",
-                       "-o", "jsonpath={.status.version}"]).strip()
+    serving = kubectl(
+        ["get", "knativeserving", "knative-serving", "-n", "knative-serving", "-o", "jsonpath={.status.version}"]
+    ).strip()
     record = {
         "date": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d"),
         "cluster": "GKE" if context.startswith("gke_") else "kind" if context.startswith("kind-") else context,
@@ -69,8 +79,10 @@ def collect_run_info(context: str, *, kubectl: Run | None = None, env: dict | No
         "istio": images["istiod"],
     }
     if env.get("GITHUB_RUN_ID"):
-        record["run"] = (f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env.get('GITHUB_REPOSITORY', '')}"
-                         f"/actions/runs/{env['GITHUB_RUN_ID']}")
+        record["run"] = (
+            f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env.get('GITHUB_REPOSITORY', '')}"
+            f"/actions/runs/{env['GITHUB_RUN_ID']}"
+        )
         record["commit"] = env.get("GITHUB_SHA", "")
     return record
 
@@ -81,5 +93,7 @@ def missing_fields(record: dict) -> list[str]:
 
 def label(record: dict) -> str:
     """``kind, Kubernetes v1.34.0, KServe v0.20.0, Knative Serving 1.21.1, Istio 1.27.1, 2026-09-01``."""
-    return (f"{record['cluster']}, Kubernetes {record['kubernetes']}, KServe {record['kserve']}, "
-            f"Knative Serving {record['knative_serving']}, Istio {record['istio']}, {record['date']}")
+    return (
+        f"{record['cluster']}, Kubernetes {record['kubernetes']}, KServe {record['kserve']}, "
+        f"Knative Serving {record['knative_serving']}, Istio {record['istio']}, {record['date']}"
+    )

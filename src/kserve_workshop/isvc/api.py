@@ -22,8 +22,19 @@ from ..namespace import manifest_namespace, workshop_namespace
 from .manifest import GROUP, PLURAL, VERSION, check_isvc_shape, promotion_manifest, rollback_patch
 from .status import TrafficTarget, traffic_from_status
 
-__all__ = ["ApiUnavailable", "IsvcExists", "IsvcNotFound", "apply_isvc", "delete_isvc", "get_isvc",
-           "get_traffic", "patch_isvc", "promote", "replace_isvc", "rollback"]
+__all__ = [
+    "ApiUnavailable",
+    "IsvcExists",
+    "IsvcNotFound",
+    "apply_isvc",
+    "delete_isvc",
+    "get_isvc",
+    "get_traffic",
+    "patch_isvc",
+    "promote",
+    "replace_isvc",
+    "rollback",
+]
 
 #: The InferenceService does not exist (``kube.errors.NotFound``).
 IsvcNotFound = NotFound
@@ -100,7 +111,9 @@ def replace_isvc(manifest: Mapping, namespace: str | None = None, *, context: st
         return api.replace_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
 
 
-def patch_isvc(name: str, patch: Mapping, namespace: str | None = None, *, context: str | None = None, api=None) -> dict:
+def patch_isvc(
+    name: str, patch: Mapping, namespace: str | None = None, *, context: str | None = None, api=None
+) -> dict:
     """Apply a JSON merge patch (e.g. ``rollback_patch()``); returns the patched object."""
     namespace = workshop_namespace(namespace)
     if not isinstance(patch, Mapping) or not patch:
@@ -127,9 +140,18 @@ def rollback(name: str, namespace: str | None = None, *, context: str | None = N
     return patch_isvc(name, rollback_patch(), namespace, context=context, api=api)
 
 
-def delete_isvc(name: str, namespace: str | None = None, *, context: str | None = None, api=None,
-                missing_ok: bool = True, wait: bool = False, timeout: float = 120,
-                sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> bool:
+def delete_isvc(
+    name: str,
+    namespace: str | None = None,
+    *,
+    context: str | None = None,
+    api=None,
+    missing_ok: bool = True,
+    wait: bool = False,
+    timeout: float = 120,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> bool:
     """Delete the InferenceService; True when it existed. With ``wait``, until it is gone (bounded)."""
     namespace = workshop_namespace(namespace)
     api = api or custom_objects_api(context)
@@ -148,8 +170,10 @@ def delete_isvc(name: str, namespace: str | None = None, *, context: str | None 
             except IsvcNotFound:
                 break
             if clock() >= deadline:
-                raise WorkshopError(f"InferenceService {namespace}/{name} still exists {timeout:.0f}s after delete",
-                                    hint=f"kubectl get isvc {name} -n {namespace} -o yaml (look at finalizers)")
+                raise WorkshopError(
+                    f"InferenceService {namespace}/{name} still exists {timeout:.0f}s after delete",
+                    hint=f"kubectl get isvc {name} -n {namespace} -o yaml (look at finalizers)",
+                )
             sleep(2)
     return True
 
@@ -161,8 +185,9 @@ def _body(manifest: Mapping, namespace: str) -> dict:
     return body
 
 
-
-def get_traffic(name: str, namespace: str | None = None, *, context: str | None = None, api=None) -> list[TrafficTarget]:
+def get_traffic(
+    name: str, namespace: str | None = None, *, context: str | None = None, api=None
+) -> list[TrafficTarget]:
     """The traffic split KServe reports in ``status.components.predictor.traffic``."""
     namespace = workshop_namespace(namespace)
     return traffic_from_status(get_isvc(name, namespace, context=context, api=api))

@@ -66,6 +66,11 @@ def describe(changes: list[tuple[str, Any, Any]], limit: int = 4) -> str:
 
 def unified_diff(before: Any, after: Any, before_name: str = "before", after_name: str = "after") -> str:
     """A unified diff of the two manifests as YAML (keys sorted, so only real changes show)."""
-    return "".join(difflib.unified_diff(yaml.safe_dump(plain(before)).splitlines(keepends=True),
-                                        yaml.safe_dump(plain(after)).splitlines(keepends=True),
-                                        before_name, after_name))
+    return "".join(
+        difflib.unified_diff(
+            yaml.safe_dump(plain(before)).splitlines(keepends=True),
+            yaml.safe_dump(plain(after)).splitlines(keepends=True),
+            before_name,
+            after_name,
+        )
+    )

@@ -31,8 +31,9 @@ PUBLIC_IRIS_MODEL = "gs://kfserving-examples/models/sklearn/1.0/model"
 PUBLIC_IRIS_MODEL_2 = "gs://kfserving-examples/models/sklearn/1.0/model-2"
 
 #: Laptop-sized resources (KServe's CI uses the same); the default is 1 CPU / 2Gi per model.
-DEFAULT_RESOURCES = freeze({"requests": {"cpu": "50m", "memory": "128Mi"},
-                             "limits": {"cpu": "100m", "memory": "256Mi"}})
+DEFAULT_RESOURCES = freeze(
+    {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "100m", "memory": "256Mi"}}
+)
 SCALE_METRICS = ("cpu", "memory", "concurrency", "rps")
 PROTOCOL_VERSIONS = ("v1", "v2")
 STORAGE_SCHEMES = ("gs", "s3", "pvc", "http", "https", "hf", "oci", "hdfs", "webhdfs")
@@ -44,14 +45,24 @@ _NAME_RE = DNS1035_LABEL
 _NAME_MAX = ISVC_NAME_MAX
 
 
-def build_isvc(name: str, storage_uri: str, *, namespace: str | None = None,
-               model_format: str = "sklearn", runtime: str | None = "kserve-sklearnserver",
-               protocol_version: str | None = None, resources: Mapping | None = None,
-               min_replicas: int | None = None, max_replicas: int | None = None,
-               scale_target: int | None = None, scale_metric: str | None = None,
-               canary_traffic_percent: int | None = None, service_account: str | None = None,
-               annotations: Mapping[str, str] | None = None,
-               env: Mapping[str, str] | None = None) -> dict:
+def build_isvc(
+    name: str,
+    storage_uri: str,
+    *,
+    namespace: str | None = None,
+    model_format: str = "sklearn",
+    runtime: str | None = "kserve-sklearnserver",
+    protocol_version: str | None = None,
+    resources: Mapping | None = None,
+    min_replicas: int | None = None,
+    max_replicas: int | None = None,
+    scale_target: int | None = None,
+    scale_metric: str | None = None,
+    canary_traffic_percent: int | None = None,
+    service_account: str | None = None,
+    annotations: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict:
     """An InferenceService manifest (a dict ready for the API or for YAML), built with the SDK's models.
 
     ``runtime`` defaults to KServe's own sklearn server: with ``protocol_version="v2"`` and no runtime
@@ -63,8 +74,10 @@ def build_isvc(name: str, storage_uri: str, *, namespace: str | None = None,
     if protocol_version is not None and protocol_version not in PROTOCOL_VERSIONS:
         raise WorkshopError(f"protocol_version must be one of {PROTOCOL_VERSIONS}, not {protocol_version!r}")
     if scale_metric is not None and scale_metric not in SCALE_METRICS:
-        raise WorkshopError(f"scale_metric must be one of {', '.join(SCALE_METRICS)}, not {scale_metric!r}",
-                            hint="the docs' 'qps' is not a valid metric; use 'rps'" if scale_metric == "qps" else None)
+        raise WorkshopError(
+            f"scale_metric must be one of {', '.join(SCALE_METRICS)}, not {scale_metric!r}",
+            hint="the docs' 'qps' is not a valid metric; use 'rps'" if scale_metric == "qps" else None,
+        )
     _check_int("min_replicas", min_replicas, low=0)
     _check_int("max_replicas", max_replicas, low=1)
     _check_int("scale_target", scale_target, low=1)
@@ -76,23 +89,38 @@ def build_isvc(name: str, storage_uri: str, *, namespace: str | None = None,
     if unknown:
         raise WorkshopError(f"resources may only have 'requests' and 'limits', not {sorted(unknown)}")
 
-    from kserve import (V1beta1InferenceService, V1beta1InferenceServiceSpec, V1beta1ModelFormat,
-                        V1beta1ModelSpec, V1beta1PredictorSpec)
+    from kserve import (
+        V1beta1InferenceService,
+        V1beta1InferenceServiceSpec,
+        V1beta1ModelFormat,
+        V1beta1ModelSpec,
+        V1beta1PredictorSpec,
+    )
     from kubernetes.client import ApiClient, V1EnvVar, V1ObjectMeta, V1ResourceRequirements
 
     model = V1beta1ModelSpec(
-        model_format=V1beta1ModelFormat(name=model_format), storage_uri=storage_uri, runtime=runtime,
+        model_format=V1beta1ModelFormat(name=model_format),
+        storage_uri=storage_uri,
+        runtime=runtime,
         protocol_version=protocol_version,
         resources=V1ResourceRequirements(requests=resources.get("requests"), limits=resources.get("limits")),
-        env=[V1EnvVar(name=key, value=str(value)) for key, value in env.items()] if env else None)
+        env=[V1EnvVar(name=key, value=str(value)) for key, value in env.items()] if env else None,
+    )
     predictor = V1beta1PredictorSpec(
-        model=model, min_replicas=min_replicas, max_replicas=max_replicas, scale_target=scale_target,
-        scale_metric=scale_metric, canary_traffic_percent=canary_traffic_percent,
-        service_account_name=service_account)
+        model=model,
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        scale_target=scale_target,
+        scale_metric=scale_metric,
+        canary_traffic_percent=canary_traffic_percent,
+        service_account_name=service_account,
+    )
     isvc = V1beta1InferenceService(
-        api_version=API_VERSION, kind=KIND,
+        api_version=API_VERSION,
+        kind=KIND,
         metadata=V1ObjectMeta(name=name, namespace=namespace, annotations=dict(annotations) if annotations else None),
-        spec=V1beta1InferenceServiceSpec(predictor=predictor))
+        spec=V1beta1InferenceServiceSpec(predictor=predictor),
+    )
     manifest = ApiClient().sanitize_for_serialization(isvc)
     # The SDK's ModelSpec serialises its (container) name as "" when unset; the webhook would
     # default it anyway, and an empty string only confuses a reader of the manifest.
@@ -124,8 +152,11 @@ def check_isvc_shape(manifest: Any, *, source: str = "the manifest") -> None:
     if not isinstance(manifest, dict):
         raise WorkshopError(f"{source} must be a mapping (an object), not {type(manifest).__name__}")
     if manifest.get("apiVersion") != API_VERSION or manifest.get("kind") != KIND:
-        raise WorkshopError(f"{source} is not an InferenceService (apiVersion {manifest.get('apiVersion')!r}, "
-                            f"kind {manifest.get('kind')!r})", hint=f"use apiVersion: {API_VERSION} and kind: {KIND}")
+        raise WorkshopError(
+            f"{source} is not an InferenceService (apiVersion {manifest.get('apiVersion')!r}, "
+            f"kind {manifest.get('kind')!r})",
+            hint=f"use apiVersion: {API_VERSION} and kind: {KIND}",
+        )
     name = (manifest.get("metadata") or {}).get("name")
     if not name:
         raise WorkshopError(f"{source} has no metadata.name")
@@ -157,9 +188,10 @@ def use_model(manifest: Mapping, storage_uri: str) -> dict:
     containers = [c for c in predictor.get("containers") or [] if isinstance(c, dict)]
     container = next((c for c in containers if c.get("name") == "kserve-container"), None)
     if container is None:
-        raise WorkshopError("the manifest's predictor has neither a model spec nor a kserve-container",
-                            hint="set spec.predictor.model.storageUri, or the STORAGE_URI env of the "
-                                 "predictor's kserve-container")
+        raise WorkshopError(
+            "the manifest's predictor has neither a model spec nor a kserve-container",
+            hint="set spec.predictor.model.storageUri, or the STORAGE_URI env of the predictor's kserve-container",
+        )
     env = [item for item in container.get("env") or [] if item.get("name") != "STORAGE_URI"]
     container["env"] = [{"name": "STORAGE_URI", "value": storage_uri}, *env]
     return body
@@ -189,17 +221,19 @@ def rollback_patch() -> dict:
 
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > _NAME_MAX:
-        raise WorkshopError(f"invalid InferenceService name {name!r}",
-                            hint="lowercase letters, digits and '-', starting with a letter, "
-                                 f"at most {_NAME_MAX} characters")
+        raise WorkshopError(
+            f"invalid InferenceService name {name!r}",
+            hint=f"lowercase letters, digits and '-', starting with a letter, at most {_NAME_MAX} characters",
+        )
 
 
 def _check_storage_uri(uri: Any) -> None:
     scheme = urlparse(uri).scheme if isinstance(uri, str) else ""
     if scheme not in STORAGE_SCHEMES or not urlparse(uri).netloc:
-        raise WorkshopError(f"invalid storage URI {uri!r}",
-                            hint="e.g. gs://kfserving-examples/models/sklearn/1.0/model (schemes: "
-                                 + ", ".join(STORAGE_SCHEMES) + ")")
+        raise WorkshopError(
+            f"invalid storage URI {uri!r}",
+            hint="e.g. gs://kfserving-examples/models/sklearn/1.0/model (schemes: " + ", ".join(STORAGE_SCHEMES) + ")",
+        )
 
 
 def _check_int(label: str, value: Any, *, low: int, high: int | None = None) -> None:

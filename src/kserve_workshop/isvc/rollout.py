@@ -34,8 +34,11 @@ def _status(isvc: Mapping) -> Mapping:
 
 def components(isvc: Mapping) -> dict[str, Mapping]:
     found = _status(isvc).get("components")
-    return {name: value for name, value in (found or {}).items() if isinstance(value, Mapping)} \
-        if isinstance(found, Mapping) else {}
+    return (
+        {name: value for name, value in (found or {}).items() if isinstance(value, Mapping)}
+        if isinstance(found, Mapping)
+        else {}
+    )
 
 
 def ready_condition_true(isvc: Mapping) -> bool:
@@ -57,8 +60,9 @@ def revisions_settled(isvc: Mapping) -> bool:
 def has_other_components(isvc: Mapping) -> bool:
     """True for an InferenceService with a transformer or explainer (in its spec or its status)."""
     spec = isvc.get("spec") if isinstance(isvc.get("spec"), Mapping) else {}
-    return any(spec.get(name) for name in OTHER_COMPONENTS) or any(name in components(isvc)
-                                                                     for name in OTHER_COMPONENTS)
+    return any(spec.get(name) for name in OTHER_COMPONENTS) or any(
+        name in components(isvc) for name in OTHER_COMPONENTS
+    )
 
 
 def observed_generation(isvc: Mapping) -> int:
@@ -70,15 +74,18 @@ def rollout_state(isvc: Mapping) -> tuple[Any, ...]:
     """What moves while KServe acts on a change: Ready, observedGeneration, revisions, traffic."""
     per_component = []
     for name, component in sorted(components(isvc).items()):
-        traffic = tuple((t.get("revisionName"), t.get("percent"), t.get("tag"), bool(t.get("latestRevision")))
-                        for t in component.get("traffic") or [] if isinstance(t, Mapping))
-        per_component.append((name, component.get("latestCreatedRevision"), component.get("latestReadyRevision"),
-                              traffic))
+        traffic = tuple(
+            (t.get("revisionName"), t.get("percent"), t.get("tag"), bool(t.get("latestRevision")))
+            for t in component.get("traffic") or []
+            if isinstance(t, Mapping)
+        )
+        per_component.append(
+            (name, component.get("latestCreatedRevision"), component.get("latestReadyRevision"), traffic)
+        )
     return ready_condition_true(isvc), observed_generation(isvc), tuple(per_component)
 
 
-def rolled_out(isvc: Mapping, expected_generation: int | None, *, moved: bool = False,
-               settled: bool = False) -> bool:
+def rolled_out(isvc: Mapping, expected_generation: int | None, *, moved: bool = False, settled: bool = False) -> bool:
     """Ready for the change that produced ``expected_generation``.
 
     ``moved``: the rollout state differs from the one seen when the wait began. ``settled``: it has

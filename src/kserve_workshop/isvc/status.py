@@ -62,11 +62,16 @@ def traffic_from_status(isvc: Mapping) -> list[TrafficTarget]:
     predictor = ((isvc.get("status") or {}).get("components") or {}).get("predictor") or {}
     targets = []
     for entry in predictor.get("traffic") or []:
-        targets.append(TrafficTarget(revision_name=entry.get("revisionName"),
-                                     # Knative omits a zero percent from the serialised object.
-                                     percent=int(entry.get("percent") or 0),
-                                     latest_revision=bool(entry.get("latestRevision")),
-                                     tag=entry.get("tag"), url=entry.get("url")))
+        targets.append(
+            TrafficTarget(
+                revision_name=entry.get("revisionName"),
+                # Knative omits a zero percent from the serialised object.
+                percent=int(entry.get("percent") or 0),
+                latest_revision=bool(entry.get("latestRevision")),
+                tag=entry.get("tag"),
+                url=entry.get("url"),
+            )
+        )
     return targets
 
 
@@ -86,8 +91,9 @@ def tagged_hosts(isvc: Mapping) -> dict[str, str]:
 
     Taken from the ``url`` Knative reports for each tagged traffic target, never guessed.
     """
-    return {target.tag: urlparse(target.url).netloc for target in traffic_from_status(isvc)
-            if target.tag and target.url}
+    return {
+        target.tag: urlparse(target.url).netloc for target in traffic_from_status(isvc) if target.tag and target.url
+    }
 
 
 def host_from_status(isvc: Mapping) -> str:
@@ -95,6 +101,8 @@ def host_from_status(isvc: Mapping) -> str:
     url = (isvc.get("status") or {}).get("url")
     if not url:
         name = (isvc.get("metadata") or {}).get("name", "?")
-        raise WorkshopError(f"InferenceService {name} has no status.url yet",
-                            hint="wait until it is Ready (serving.wait_ready) before calling it")
+        raise WorkshopError(
+            f"InferenceService {name} has no status.url yet",
+            hint="wait until it is Ready (serving.wait_ready) before calling it",
+        )
     return urlparse(url).netloc

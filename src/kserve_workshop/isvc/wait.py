@@ -13,12 +13,21 @@ from .rollout import rolled_out, rollout_state
 from .status import describe_conditions
 
 
-def wait_ready(name: str, namespace: str | None = None, *, expected_generation: int | None = None,
-               timeout: float = 300, context: str | None = None, api=None,
-               get: Callable[[str, str], Mapping] | None = None,
-               explain: Callable[[str, str], str] | None = None,
-               sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-               max_interval: float = 10.0, settle: float = 15.0) -> dict:
+def wait_ready(
+    name: str,
+    namespace: str | None = None,
+    *,
+    expected_generation: int | None = None,
+    timeout: float = 300,
+    context: str | None = None,
+    api=None,
+    get: Callable[[str, str], Mapping] | None = None,
+    explain: Callable[[str, str], str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    max_interval: float = 10.0,
+    settle: float = 15.0,
+) -> dict:
     """Poll until Ready (for the change that produced ``expected_generation``, when given), with
     backoff and a bound.
 
@@ -50,24 +59,28 @@ def wait_ready(name: str, namespace: str | None = None, *, expected_generation: 
         state = rollout_state(isvc)
         if seen.setdefault("first_state", state) != state:
             seen["moved"] = True
-        done = rolled_out(isvc, expected_generation, moved=seen.get("moved", False),
-                          settled=clock() - start >= settle)
+        done = rolled_out(isvc, expected_generation, moved=seen.get("moved", False), settled=clock() - start >= settle)
         return isvc if done else None
 
     start = clock()
     backoff = wait_exponential(multiplier=1, min=1, max=max_interval)
-    retrying = Retrying(stop=lambda _state: clock() - start >= timeout,
-                        # never sleep past the deadline: the last poll happens at the bound
-                        wait=lambda state: min(backoff(state), max(0.0, timeout - (clock() - start))),
-                        retry=retry_if_result(lambda result: result is None), sleep=sleep)
+    retrying = Retrying(
+        stop=lambda _state: clock() - start >= timeout,
+        # never sleep past the deadline: the last poll happens at the bound
+        wait=lambda state: min(backoff(state), max(0.0, timeout - (clock() - start))),
+        retry=retry_if_result(lambda result: result is None),
+        sleep=sleep,
+    )
     target = f" (generation {expected_generation})" if expected_generation is not None else ""
     try:
         with step(f"waiting for InferenceService {namespace}/{name} to be Ready{target}, up to {timeout:.0f}s"):
             return dict(retrying(attempt))
     except RetryError:
         pass
-    raise WorkshopError(_not_ready_message(name, namespace, timeout, expected_generation, seen, explain, context),
-                        hint=f"kubectl describe isvc {name} -n {namespace}; fix the cause, then wait again")
+    raise WorkshopError(
+        _not_ready_message(name, namespace, timeout, expected_generation, seen, explain, context),
+        hint=f"kubectl describe isvc {name} -n {namespace}; fix the cause, then wait again",
+    )
 
 
 def _not_ready_message(name, namespace, timeout, expected_generation, seen, explain, context) -> str:

@@ -79,17 +79,20 @@ def guard_context(context: str | None, yes: bool, *, dry_run: bool = False) -> s
             "no workshop cluster in your kubeconfig "
             f"(looked for {WORKSHOP_CONTEXT!r} or gke_<project>_<location>_{WORKSHOP_CLUSTER})",
             hint="create one with `invoke up` (kind) or `invoke setup-gke --project ID`; "
-                 "to use another cluster pass --context NAME --yes")
+            "to use another cluster pass --context NAME --yes",
+        )
     if not is_workshop_context(context):
         if not yes:
             raise WorkshopError(
                 f"refusing to change kube context {context!r}: it is not the workshop's cluster",
                 hint=f"the workshop changes only {WORKSHOP_CONTEXT!r} or gke_*_{WORKSHOP_CLUSTER} "
-                     "contexts; add --yes if you really mean this cluster")
+                "contexts; add --yes if you really mean this cluster",
+            )
         warn(f"acting on kube context {context!r}, which is not a workshop cluster (--yes given)")
     if not dry_run and context not in names:
-        raise WorkshopError(f"kube context {context!r} is not in your kubeconfig",
-                            hint="list them with `kubectl config get-contexts`")
+        raise WorkshopError(
+            f"kube context {context!r} is not in your kubeconfig", hint="list them with `kubectl config get-contexts`"
+        )
     return context
 
 
@@ -114,14 +117,19 @@ def lab_context(context: str | None = None) -> str:
     named = os.environ.get(LAB_CONTEXT_ENV, "").strip()
     if named:
         if named not in kube_contexts()[0]:
-            raise WorkshopError(f"{LAB_CONTEXT_ENV}={named!r} is not a context of your kubeconfig",
-                                hint="list them with `kubectl config get-contexts`")
+            raise WorkshopError(
+                f"{LAB_CONTEXT_ENV}={named!r} is not a context of your kubeconfig",
+                hint="list them with `kubectl config get-contexts`",
+            )
         return named
     try:
         return guard_context(None, False)
     except WorkshopError as exc:
-        raise WorkshopError(exc.message, hint=f"create it with `invoke up` (kind) or `invoke setup-gke`; to use "
-                                              f"another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT") from None
+        raise WorkshopError(
+            exc.message,
+            hint=f"create it with `invoke up` (kind) or `invoke setup-gke`; to use "
+            f"another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT",
+        ) from None
 
 
 def is_lab_context_named(context: str) -> bool:
@@ -133,8 +141,10 @@ def read_context(context: str | None) -> str:
     """The context a read-only task (status) looks at: the one given, else as ``guard_context``."""
     if context is not None:
         if context not in kube_contexts()[0]:
-            raise WorkshopError(f"kube context {context!r} is not in your kubeconfig",
-                                hint="list them with `kubectl config get-contexts`")
+            raise WorkshopError(
+                f"kube context {context!r} is not in your kubeconfig",
+                hint="list them with `kubectl config get-contexts`",
+            )
         return context
     return guard_context(None, False)
 
@@ -159,8 +169,7 @@ def helm_cmd(context: str, *args: str) -> list[str]:
     return ["helm", "--kube-context", context, *args]
 
 
-DOCKER_INSTALL = ("install Docker Desktop (macOS, Windows) or Docker Engine (Linux): "
-                  "https://docs.docker.com/get-docker/")
+DOCKER_INSTALL = "install Docker Desktop (macOS, Windows) or Docker Engine (Linux): https://docs.docker.com/get-docker/"
 #: Where to get a tool that ``invoke tools`` does not install.
 INSTALL_HINTS = {
     "docker": f"{DOCKER_INSTALL} (`invoke tools` does not install it)",
@@ -178,8 +187,10 @@ def require_tools(*names: str) -> None:
         hints = [INSTALL_HINTS[name] for name in missing if name in INSTALL_HINTS]
         if any(name not in INSTALL_HINTS for name in missing):
             hints.append("`invoke tools` downloads the pinned kind, helm and kubectl into .bin/")
-        raise WorkshopError(f"missing tool(s): {', '.join(missing)}",
-                            hint="; ".join(hints) + "; `invoke doctor` checks everything the workshop needs")
+        raise WorkshopError(
+            f"missing tool(s): {', '.join(missing)}",
+            hint="; ".join(hints) + "; `invoke doctor` checks everything the workshop needs",
+        )
 
 
 def __getattr__(name: str):

@@ -25,9 +25,11 @@ def kubeconfig_errors(context: str | None) -> Iterator[None]:
         yield
     except (ConfigException, OSError, TypeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WorkshopError(f"no usable kube context{f' {context!r}' if context else ''}: {first}",
-                            hint="create the workshop cluster with `invoke up`, or pick a context with "
-                                 "`kubectl config use-context` (`kubectl config get-contexts` lists them)") from None
+        raise WorkshopError(
+            f"no usable kube context{f' {context!r}' if context else ''}: {first}",
+            hint="create the workshop cluster with `invoke up`, or pick a context with "
+            "`kubectl config use-context` (`kubectl config get-contexts` lists them)",
+        ) from None
 
 
 def load_configuration(context: str | None = None, *, retries: int | None = None):
@@ -103,9 +105,10 @@ def require_reachable(context: str, *, timeout: float | None = None) -> None:
         text = str(exc).strip()
         detail = text.splitlines()[0] if text else type(exc).__name__
         host = api.configuration.host
-        raise WorkshopError(f"the cluster of kube context {context!r} ({host}) does not answer within "
-                            f"{timeout:g} s: {detail[:300]}",
-                            hint="is it running? `kubectl cluster-info --context " + context + "`; a kind cluster "
-                                 "needs Docker running (`invoke doctor`), a new one is created with `invoke up`") from None
+        raise WorkshopError(
+            f"the cluster of kube context {context!r} ({host}) does not answer within {timeout:g} s: {detail[:300]}",
+            hint="is it running? `kubectl cluster-info --context " + context + "`; a kind cluster "
+            "needs Docker running (`invoke doctor`), a new one is created with `invoke up`",
+        ) from None
     finally:
         api.close()

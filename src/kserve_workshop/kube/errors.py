@@ -20,8 +20,7 @@ from ..errors import WorkshopError
 class KubeApiError(WorkshopError):
     """A Kubernetes API call that failed; ``status`` is the HTTP status (None when nothing answered)."""
 
-    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None,
-                 reason: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None, reason: str | None = None):
         super().__init__(message, hint=hint)
         self.status = status
         self.reason = reason
@@ -72,8 +71,9 @@ def api_message(exc: BaseException) -> str:
     return api_status(exc).get("message") or str(getattr(exc, "reason", None) or getattr(exc, "status", None) or exc)
 
 
-def as_kube_error(exc: BaseException, action: str, *, not_found_hint: str | None = None,
-                  rejected_hint: str | None = None) -> KubeApiError | None:
+def as_kube_error(
+    exc: BaseException, action: str, *, not_found_hint: str | None = None, rejected_hint: str | None = None
+) -> KubeApiError | None:
     """``exc`` as a member of the family (None when it is neither an API nor a connection error)."""
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError as Urllib3Error
@@ -82,22 +82,29 @@ def as_kube_error(exc: BaseException, action: str, *, not_found_hint: str | None
         message, reason, status = api_message(exc), api_status(exc).get("reason"), exc.status
         known = {"status": status, "reason": reason}
         if status == 404:
-            return NotFound(f"{action}: not found ({message})", not_found_hint or "check the name and namespace",
-                            **known)
+            return NotFound(
+                f"{action}: not found ({message})", not_found_hint or "check the name and namespace", **known
+            )
         if status in (401, 403):
-            return Forbidden(f"{action}: access denied ({message})",
-                             "check your kube context and its permissions", **known)
+            return Forbidden(
+                f"{action}: access denied ({message})", "check your kube context and its permissions", **known
+            )
         if status == 409 and reason == "AlreadyExists":
             return AlreadyExists(f"{action}: {message}", **known)
         if status == 409:
-            return Conflict(f"{action}: conflict ({message})",
-                            "the object changed in the meantime: read it again and retry", **known)
+            return Conflict(
+                f"{action}: conflict ({message})",
+                "the object changed in the meantime: read it again and retry",
+                **known,
+            )
         if status in (400, 422):
             return Rejected(f"{action}: rejected by the API server ({message})", rejected_hint, **known)
         return ApiUnavailable(f"{action}: the API server answered {status} ({message})", **known)
     if isinstance(exc, (Urllib3Error, OSError)):
-        return ApiUnavailable(f"{action}: cannot reach the cluster ({type(exc).__name__}: {exc})",
-                              "is the cluster running? `kubectl cluster-info`; create it with `invoke up`")
+        return ApiUnavailable(
+            f"{action}: cannot reach the cluster ({type(exc).__name__}: {exc})",
+            "is the cluster running? `kubectl cluster-info`; create it with `invoke up`",
+        )
     return None
 
 

@@ -30,12 +30,18 @@ _RULES = {
 def name_problem(kind: str, name: str) -> str | None:
     """Why ``name`` cannot name an object of ``kind`` (None when it can)."""
     pattern = _LABEL_KINDS.get(kind, DNS1123_SUBDOMAIN)
-    limit = ISVC_NAME_MAX if kind == "InferenceService" else (
-        LABEL_MAX if pattern is not DNS1123_SUBDOMAIN else SUBDOMAIN_MAX)
+    limit = (
+        ISVC_NAME_MAX
+        if kind == "InferenceService"
+        else (LABEL_MAX if pattern is not DNS1123_SUBDOMAIN else SUBDOMAIN_MAX)
+    )
     if not pattern.match(name):
         return f"{name!r} is not a valid {kind} name: use {_RULES[pattern]}"
     if len(name) > limit:
-        why = " (Knative names its revision <name>-predictor-00001, a 63-character DNS label)" \
-            if kind == "InferenceService" else ""
+        why = (
+            " (Knative names its revision <name>-predictor-00001, a 63-character DNS label)"
+            if kind == "InferenceService"
+            else ""
+        )
         return f"{name!r} is {len(name)} characters long: a {kind} name has at most {limit}{why}"
     return None

@@ -19,24 +19,44 @@ class PortForward(ServerProcess):
     connection. ``kubectl`` missing is one clear error naming it.
     """
 
-    def __init__(self, service: str, namespace: str, remote_port: int, *, ready_path: str | None = "/",
-                 context: str | None = None, kubectl: str = "kubectl", port: int | None = None,
-                 startup_timeout: float = 30.0):
+    def __init__(
+        self,
+        service: str,
+        namespace: str,
+        remote_port: int,
+        *,
+        ready_path: str | None = "/",
+        context: str | None = None,
+        kubectl: str = "kubectl",
+        port: int | None = None,
+        startup_timeout: float = 30.0,
+    ):
         self.service = service
         self.namespace = namespace
         self.remote_port = remote_port
         self.context = context
         self.kubectl = kubectl
         ready = f"http://{LOOPBACK}:{{port}}{ready_path}" if ready_path is not None else f"tcp://{LOOPBACK}:{{port}}"
-        super().__init__(self._build_argv, ready, port=port, name=f"port-forward-{service}",
-                         startup_timeout=startup_timeout)
+        super().__init__(
+            self._build_argv, ready, port=port, name=f"port-forward-{service}", startup_timeout=startup_timeout
+        )
 
     def _build_argv(self, port: int) -> list[str]:
         from . import lab_context
 
         # The labs' context (kube.lab_context) when none is given, never silently the current one.
-        return [self.kubectl, "--context", lab_context(self.context), "port-forward", "--address", LOOPBACK,
-                "-n", self.namespace, f"svc/{self.service}", f"{port}:{self.remote_port}"]
+        return [
+            self.kubectl,
+            "--context",
+            lab_context(self.context),
+            "port-forward",
+            "--address",
+            LOOPBACK,
+            "-n",
+            self.namespace,
+            f"svc/{self.service}",
+            f"{port}:{self.remote_port}",
+        ]
 
     def start(self) -> "PortForward":
         from . import require_tools

@@ -25,8 +25,7 @@ class UserInterrupt(BaseException):
     """A real SIGINT arrived while the check ran."""
 
 
-def call_guarded(func: Callable[..., Any], arguments: dict[str, Any], *,
-                 time_limit: float | None = None) -> Any:
+def call_guarded(func: Callable[..., Any], arguments: dict[str, Any], *, time_limit: float | None = None) -> Any:
     """``func(**arguments)``; on the main thread under a timer (``CheckTimedOut``) and with SIGINT
     turned into ``UserInterrupt``. Elsewhere (a worker thread) it is a plain call."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):

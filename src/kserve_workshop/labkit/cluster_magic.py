@@ -50,7 +50,9 @@ def cluster_status() -> ClusterStatus:
     try:
         context = lab_context()
     except WorkshopError as exc:
-        other = "" if LAB_CONTEXT_ENV in exc.message else f" (to use another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT)"
+        other = (
+            "" if LAB_CONTEXT_ENV in exc.message else f" (to use another cluster, export {LAB_CONTEXT_ENV}=ITS_CONTEXT)"
+        )
         return ClusterStatus(False, exc.message + other)
     try:
         api = api_client(context)
@@ -58,12 +60,10 @@ def cluster_status() -> ClusterStatus:
         detail = exc.message.split(": ", 1)[-1]
         return ClusterStatus(False, f"no usable kubeconfig ({detail})", context)
     try:
-        api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5,
-                     _preload_content=False)
+        api.call_api(KSERVE_API, "GET", auth_settings=["BearerToken"], _request_timeout=5, _preload_content=False)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with the reason shown
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ClusterStatus(False, f"context {context!r} does not answer with KServe's API ({first_line})",
-                             context)
+        return ClusterStatus(False, f"context {context!r} does not answer with KServe's API ({first_line})", context)
     return ClusterStatus(True, "reachable", context)
 
 
@@ -86,9 +86,11 @@ def plain_reason(status: ClusterStatus) -> str:
 
 def skip_message(status: ClusterStatus) -> str:
     """The notice as plain text: no markup, no emoji (it shows in terminals and CI logs too)."""
-    return (f"Skipped: this cell needs a Kubernetes cluster with KServe, and {plain_reason(status)}. "
-            "To run it, create the workshop's cluster (invoke up, or invoke setup-gke on GKE) or name "
-            "another cluster's context in WORKSHOP_KUBE_CONTEXT, then run the cell again.")
+    return (
+        f"Skipped: this cell needs a Kubernetes cluster with KServe, and {plain_reason(status)}. "
+        "To run it, create the workshop's cluster (invoke up, or invoke setup-gke on GKE) or name "
+        "another cluster's context in WORKSHOP_KUBE_CONTEXT, then run the cell again."
+    )
 
 
 def skip_html(status: ClusterStatus) -> str:
@@ -96,10 +98,13 @@ def skip_html(status: ClusterStatus) -> str:
 
     from .boxes import box
 
-    return box("cluster", f"<strong>Skipped:</strong> this cell needs a Kubernetes cluster with KServe, and "
-                          f"{escape(plain_reason(status))}. To run it, create the workshop's cluster "
-                          "(<code>invoke up</code>, or <code>invoke setup-gke</code> on GKE) or name another "
-                          "cluster's context in <code>WORKSHOP_KUBE_CONTEXT</code>, then run the cell again.")
+    return box(
+        "cluster",
+        f"<strong>Skipped:</strong> this cell needs a Kubernetes cluster with KServe, and "
+        f"{escape(plain_reason(status))}. To run it, create the workshop's cluster "
+        "(<code>invoke up</code>, or <code>invoke setup-gke</code> on GKE) or name another "
+        "cluster's context in <code>WORKSHOP_KUBE_CONTEXT</code>, then run the cell again.",
+    )
 
 
 def is_skip_output(output: dict) -> bool:
@@ -147,8 +152,11 @@ def _show_skip(status: ClusterStatus) -> None:
     except ImportError:  # pragma: no cover - the magic only loads inside IPython
         print(skip_message(status))
         return
-    display({"text/plain": skip_message(status), "text/html": skip_html(status)}, raw=True,
-            metadata={"workshop": SKIPPED, "reason": status.reason})
+    display(
+        {"text/plain": skip_message(status), "text/html": skip_html(status)},
+        raw=True,
+        metadata={"workshop": SKIPPED, "reason": status.reason},
+    )
 
 
 def use_pinned_tools() -> str:

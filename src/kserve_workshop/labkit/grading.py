@@ -53,8 +53,9 @@ class CheckFailed(Exception):
     shortened ``repr``; ``hint`` overrides the hint given to ``@lab_check``.
     """
 
-    def __init__(self, message: str | None = None, *, expected: Any = _MISSING, found: Any = _MISSING,
-                 hint: str | None = None):
+    def __init__(
+        self, message: str | None = None, *, expected: Any = _MISSING, found: Any = _MISSING, hint: str | None = None
+    ):
         self.message = message
         self.expected = expected
         self.found = found
@@ -163,14 +164,18 @@ class CheckResult:
         from .boxes import box
 
         mark = "✓" if self.passed else "✗"
-        rows = [f"<strong>{mark} {html.escape(self.name)}</strong>: "
-                f"{html.escape(self.message or ('passed' if self.passed else 'failed'))}"]
+        rows = [
+            f"<strong>{mark} {html.escape(self.name)}</strong>: "
+            f"{html.escape(self.message or ('passed' if self.passed else 'failed'))}"
+        ]
         if not self.passed:
             for label, value in (("expected", self.expected), ("found", self.found), ("hint", self.hint)):
                 if value is not None:
-                    rows.append(f"<div><em>{label}:</em> <code>{html.escape(value)}</code></div>"
-                                if label != "hint" else
-                                f"<div><em>hint:</em> {html.escape(value)}</div>")
+                    rows.append(
+                        f"<div><em>{label}:</em> <code>{html.escape(value)}</code></div>"
+                        if label != "hint"
+                        else f"<div><em>hint:</em> {html.escape(value)}</div>"
+                    )
         return box("pass" if self.passed else "fail", "".join(rows))
 
     def _ipython_display_(self) -> None:
@@ -263,8 +268,8 @@ def find_check(qualified_name: str) -> CheckSpec:
 
 # ----------------------------------------------------------------------------------------- check
 
-def check(name: str, namespace: Mapping[str, Any] | None = None, *, show: bool = True,
-          **answers: Any) -> CheckResult:
+
+def check(name: str, namespace: Mapping[str, Any] | None = None, *, show: bool = True, **answers: Any) -> CheckResult:
     """Run check ``name`` (``"lab1.accuracy"``) on the answers in the caller's namespace.
 
     ``namespace`` defaults to the calling frame's variables (in a notebook: the notebook's
@@ -291,11 +296,21 @@ def _evaluate(name: str, namespace: Mapping[str, Any]) -> CheckResult:
     try:
         spec = find_check(name)
     except LookupError as exc:
-        return CheckResult(name, False, message=str(exc), error="LookupError",
-                           hint="Check the name in the check(...) call against the lab's text.")
+        return CheckResult(
+            name,
+            False,
+            message=str(exc),
+            error="LookupError",
+            hint="Check the name in the check(...) call against the lab's text.",
+        )
     except Exception as exc:  # noqa: BLE001 - a broken checks module must not crash the notebook
-        return CheckResult(name, False, message=f"the checks for this lab could not be loaded: {_describe(exc)}",
-                           error=type(exc).__name__, hint="This is a workshop bug: please report it.")
+        return CheckResult(
+            name,
+            False,
+            message=f"the checks for this lab could not be loaded: {_describe(exc)}",
+            error=type(exc).__name__,
+            hint="This is a workshop bug: please report it.",
+        )
     name = spec.qualified_name
     arguments: dict[str, Any] = {}
     for variable, parameter in inspect.signature(spec.func).parameters.items():
@@ -303,20 +318,30 @@ def _evaluate(name: str, namespace: Mapping[str, Any]) -> CheckResult:
         if value is _MISSING:
             if parameter.default is not inspect.Parameter.empty:
                 continue
-            return CheckResult(name, False, message=f"`{variable}` is not defined yet",
-                               expected=f"a variable named `{variable}`", found="nothing",
-                               hint=f"Run the cell that defines `{variable}` (and the cells above it) first.")
+            return CheckResult(
+                name,
+                False,
+                message=f"`{variable}` is not defined yet",
+                expected=f"a variable named `{variable}`",
+                found="nothing",
+                hint=f"Run the cell that defines `{variable}` (and the cells above it) first.",
+            )
         if _contains_ellipsis(value):
-            return CheckResult(name, False, message=f"`{variable}` still contains `...`",
-                               expected=f"your answer in place of the `...` in `{variable}`",
-                               found=_safe_repr(value),
-                               hint=f"Replace every `...` in the cell defining `{variable}` and run it again.")
+            return CheckResult(
+                name,
+                False,
+                message=f"`{variable}` still contains `...`",
+                expected=f"your answer in place of the `...` in `{variable}`",
+                found=_safe_repr(value),
+                hint=f"Replace every `...` in the cell defining `{variable}` and run it again.",
+            )
         arguments[variable] = value
     try:
         outcome = call_guarded(spec.func, arguments)
     except CheckFailed as failure:
         return CheckResult(
-            name, False,
+            name,
+            False,
             message=failure.message or "the answer is not right yet",
             expected=_show_value(failure.expected),
             found=_show_value(failure.found),
@@ -325,24 +350,47 @@ def _evaluate(name: str, namespace: Mapping[str, Any]) -> CheckResult:
     except AssertionError as exc:  # a plain assert in a check reads as a failed check
         return CheckResult(name, False, message=str(exc) or "the answer is not right yet", hint=spec.hint)
     except CheckTimedOut:
-        return CheckResult(name, False, message=f"your code was still running after {CHECK_TIME_LIMIT:g} s: "
-                                                "the check gave up", error="Timeout",
-                           hint="Look for a loop that never ends (a while loop whose condition never changes).")
+        return CheckResult(
+            name,
+            False,
+            message=f"your code was still running after {CHECK_TIME_LIMIT:g} s: the check gave up",
+            error="Timeout",
+            hint="Look for a loop that never ends (a while loop whose condition never changes).",
+        )
     except UserInterrupt:
         raise KeyboardInterrupt from None  # the learner pressed stop: stop the cell, as any cell would
     except SystemExit as exc:
-        return CheckResult(name, False, message=f"your code called exit() (SystemExit: {exc.code!r})",
-                           error="SystemExit",
-                           hint="Do not call exit() or sys.exit() in an answer: return a value or raise an error.")
+        return CheckResult(
+            name,
+            False,
+            message=f"your code called exit() (SystemExit: {exc.code!r})",
+            error="SystemExit",
+            hint="Do not call exit() or sys.exit() in an answer: return a value or raise an error.",
+        )
     except KeyboardInterrupt:
-        return CheckResult(name, False, message="your code raised KeyboardInterrupt", error="KeyboardInterrupt",
-                           hint="Raise the error the exercise asks for (e.g. ValueError), not KeyboardInterrupt.")
+        return CheckResult(
+            name,
+            False,
+            message="your code raised KeyboardInterrupt",
+            error="KeyboardInterrupt",
+            hint="Raise the error the exercise asks for (e.g. ValueError), not KeyboardInterrupt.",
+        )
     except Exception as exc:  # noqa: BLE001 - anything a learner's object raises is a failed check
-        return CheckResult(name, False, message=f"checking your answer raised {_describe(exc)}",
-                           error=type(exc).__name__, hint=spec.hint)
+        return CheckResult(
+            name,
+            False,
+            message=f"checking your answer raised {_describe(exc)}",
+            error=type(exc).__name__,
+            hint=spec.hint,
+        )
     except BaseException as exc:  # noqa: BLE001 - GeneratorExit and the like, raised by learner code
-        return CheckResult(name, False, message=f"checking your answer raised {_describe(exc)}",
-                           error=type(exc).__name__, hint=spec.hint)
+        return CheckResult(
+            name,
+            False,
+            message=f"checking your answer raised {_describe(exc)}",
+            error=type(exc).__name__,
+            hint=spec.hint,
+        )
     message = outcome if isinstance(outcome, str) and outcome else "passed"
     return CheckResult(name, True, message=message)
 
@@ -365,8 +413,7 @@ def answered(*variables: str, namespace: Mapping[str, Any] | None = None) -> boo
         value = namespace.get(variable, _MISSING) if _has(namespace, variable) else _MISSING
         if value is _MISSING or value is None or _contains_ellipsis(value):
             state = "is not defined yet" if value is _MISSING else f"is still {_safe_repr(value)}"
-            print(f"⏸  Finish the exercise above first: `{variable}` {state}. "
-                  "Then run this cell again.")
+            print(f"⏸  Finish the exercise above first: `{variable}` {state}. Then run this cell again.")
             return False
     return True
 
@@ -383,8 +430,10 @@ def passes(*names: str, namespace: Mapping[str, Any] | None = None) -> bool:
     for name in names:
         result = _evaluate(name, namespace)
         if not result.passed:
-            print(f"⏸  Finish the exercise above first: check(\"{result.name}\") does not pass yet "
-                  f"({result.message}). Then run this cell again.")
+            print(
+                f'⏸  Finish the exercise above first: check("{result.name}") does not pass yet '
+                f"({result.message}). Then run this cell again."
+            )
             return False
     return True
 
@@ -438,6 +487,7 @@ def _describe(exc: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------------- output/report
+
 
 def _ipython_shell():
     module = sys.modules.get("IPython")

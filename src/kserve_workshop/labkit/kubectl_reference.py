@@ -35,6 +35,7 @@ _BOOL_DEFAULTS = {"true", "false"}
 
 # ------------------------------------------------------------------------------ help parsing
 
+
 def parse_options(help_text: str) -> dict[str, dict]:
     """The flags an ``Options:`` section (or ``kubectl options``) lists:
     ``{"all-namespaces": {"short": "A", "value": False}}``. ``value`` is whether the flag takes a
@@ -85,12 +86,20 @@ Runner = Callable[[list[str]], str]
 
 def run_kubectl(kubectl: str) -> Runner:
     """``argv -> help text`` for a kubectl binary (no cluster needed: only --help and options)."""
+
     def run(args: list[str]) -> str:
-        done = subprocess.run([kubectl, *args], capture_output=True, text=True, timeout=30, check=False,
-                              env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "KUBECONFIG": "/dev/null"})
+        done = subprocess.run(
+            [kubectl, *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "KUBECONFIG": "/dev/null"},
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{kubectl} {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
         return done.stdout
+
     return run
 
 
@@ -120,8 +129,10 @@ def collect_commands(run: Runner) -> dict:
 
 # ---------------------------------------------------------------------------- resource types
 
-def resources_from_api_resources(text: str, source: str, *, keep: Callable[[str, str], bool] | None = None
-                                 ) -> list[dict]:
+
+def resources_from_api_resources(
+    text: str, source: str, *, keep: Callable[[str, str], bool] | None = None
+) -> list[dict]:
     """Resource types from ``kubectl api-resources`` output (NAME SHORTNAMES APIVERSION NAMESPACED
     KIND; ``-`` for no short names); ``keep(group, kind)`` filters them (e.g. the kinds of one
     Kubernetes version)."""
@@ -136,8 +147,17 @@ def resources_from_api_resources(text: str, source: str, *, keep: Callable[[str,
         group = api_version.rpartition("/")[0]
         if keep is not None and not keep(group, kind):
             continue
-        found.append({"name": name, "singular": kind.lower(), "short": [] if short == "-" else short.split(","),
-                      "kind": kind, "group": group, "categories": [], "source": source})
+        found.append(
+            {
+                "name": name,
+                "singular": kind.lower(),
+                "short": [] if short == "-" else short.split(","),
+                "kind": kind,
+                "group": group,
+                "categories": [],
+                "source": source,
+            }
+        )
     return found
 
 
@@ -149,13 +169,22 @@ def resources_from_crds(documents: Iterable[Mapping], source: str) -> list[dict]
             continue
         spec = document.get("spec") or {}
         names = spec.get("names") or {}
-        found.append({"name": names["plural"], "singular": names.get("singular") or names["kind"].lower(),
-                      "short": list(names.get("shortNames") or []), "kind": names["kind"], "group": spec["group"],
-                      "categories": list(names.get("categories") or []), "source": source})
+        found.append(
+            {
+                "name": names["plural"],
+                "singular": names.get("singular") or names["kind"].lower(),
+                "short": list(names.get("shortNames") or []),
+                "kind": names["kind"],
+                "group": spec["group"],
+                "categories": list(names.get("categories") or []),
+                "source": source,
+            }
+        )
     return found
 
 
 # ------------------------------------------------------------------------------ the reference
+
 
 @dataclass(frozen=True)
 class ResourceType:
@@ -178,8 +207,10 @@ class KubectlReference:
         self.version: str = data["kubectl"]["version"]
         self.global_flags: dict[str, dict] = data["global_flags"]
         self.commands: dict[str, dict] = data["commands"]
-        self.types = [ResourceType(r["name"], r["singular"], tuple(r["short"]), r["kind"], r["group"])
-                      for r in data["resources"]["types"]]
+        self.types = [
+            ResourceType(r["name"], r["singular"], tuple(r["short"]), r["kind"], r["group"])
+            for r in data["resources"]["types"]
+        ]
         self.categories = {category for r in data["resources"]["types"] for category in r["categories"]}
         self._by_spelling: dict[str, list[ResourceType]] = {}
         for resource in self.types:
@@ -199,8 +230,10 @@ class KubectlReference:
 
     def short_flag(self, path: str, letter: str) -> tuple[str, dict] | None:
         """``(long name, flag)`` of ``-letter`` for ``path``."""
+
         def lookup(flags: Mapping[str, dict]):
             return next(((long, flag) for long, flag in flags.items() if flag["short"] == letter), None)
+
         return self._find(path, lookup)
 
     def _find(self, path: str, lookup):
@@ -220,8 +253,13 @@ class KubectlReference:
         matches = self._by_spelling.get(name, [])
         if not qualifier:
             return matches
-        return [r for r in matches if qualifier == r.group or qualifier.partition(".")[2] == r.group
-                or (not r.group and re.fullmatch(r"v\d+\w*", qualifier))]
+        return [
+            r
+            for r in matches
+            if qualifier == r.group
+            or qualifier.partition(".")[2] == r.group
+            or (not r.group and re.fullmatch(r"v\d+\w*", qualifier))
+        ]
 
 
 @lru_cache(maxsize=1)
@@ -232,28 +270,41 @@ def reference() -> KubectlReference:
 
 # ------------------------------------------------------------------------------ the data file
 
-def build_reference(commands: Mapping, version: str, pinned: str, resources: Iterable[Mapping],
-                    sources: Iterable[str]) -> dict:
+
+def build_reference(
+    commands: Mapping, version: str, pinned: str, resources: Iterable[Mapping], sources: Iterable[str]
+) -> dict:
     """The data file's content: a kubectl's commands (``collect_commands``), its version, the pinned
     version it stands for, and the resource types with the sources they were read from."""
     types = sorted(resources, key=lambda r: (r["group"], r["name"]))
-    return {"kubectl": {"version": version, "pinned": pinned,
-                        "generated_by": "scripts/kubectl_reference.py (kubectl --help, kubectl options, "
-                                        "kubectl <command> --help)"},
-            "global_flags": dict(commands["global_flags"]), "commands": dict(commands["commands"]),
-            "resources": {"sources": sorted(set(sources)), "types": types}}
+    return {
+        "kubectl": {
+            "version": version,
+            "pinned": pinned,
+            "generated_by": "scripts/kubectl_reference.py (kubectl --help, kubectl options, kubectl <command> --help)",
+        },
+        "global_flags": dict(commands["global_flags"]),
+        "commands": dict(commands["commands"]),
+        "resources": {"sources": sorted(set(sources)), "types": types},
+    }
 
 
 def dump_reference(data: Mapping) -> str:
     """The data file's text: stable order, one command or resource type per line (readable diffs)."""
+
     def one(value) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
-    lines = ["{", f' "kubectl": {one(data["kubectl"])},', f' "global_flags": {one(data["global_flags"])},',
-             ' "commands": {']
+    lines = [
+        "{",
+        f' "kubectl": {one(data["kubectl"])},',
+        f' "global_flags": {one(data["global_flags"])},',
+        ' "commands": {',
+    ]
     commands = sorted(data["commands"].items())
-    lines += [f"  {one(path)}: {one(body)}{',' if i < len(commands) - 1 else ''}"
-              for i, (path, body) in enumerate(commands)]
+    lines += [
+        f"  {one(path)}: {one(body)}{',' if i < len(commands) - 1 else ''}" for i, (path, body) in enumerate(commands)
+    ]
     lines += [" },", ' "resources": {', f'  "sources": {one(data["resources"]["sources"])},', '  "types": [']
     types = data["resources"]["types"]
     lines += [f"   {one(entry)}{',' if i < len(types) - 1 else ''}" for i, entry in enumerate(types)]

@@ -60,6 +60,7 @@ class LabFile:
 
 # ---------------------------------------------------------------------------------- blanking
 
+
 def blank_source(source: str, where: str = "cell") -> str:
     """The student version of one code cell's source (``where`` names it in error messages)."""
     lines = source.split("\n")
@@ -71,8 +72,10 @@ def blank_source(source: str, where: str = "cell") -> str:
         begin, end = _BEGIN.match(line), _END.match(line)
         if begin:
             if block_start is not None:
-                raise MasterError(f"{where}, line {number}: `# BEGIN SOLUTION` inside the block opened on "
-                                  f"line {block_start}", hint="close each block with `# END SOLUTION` first")
+                raise MasterError(
+                    f"{where}, line {number}: `# BEGIN SOLUTION` inside the block opened on line {block_start}",
+                    hint="close each block with `# END SOLUTION` first",
+                )
             block_start, block_indent, block_lines = number, begin.group("indent"), []
             continue
         if end:
@@ -83,25 +86,33 @@ def blank_source(source: str, where: str = "cell") -> str:
             continue
         if block_start is not None:
             if line.lstrip().startswith(("%", "!")):
-                raise MasterError(f"{where}, line {number}: a solution block contains the IPython line "
-                                  f"{line.strip()!r}; blanking it would change what the cell is",
-                                  hint="keep magics (`%%cluster`, `%load_ext`, `!cmd`) outside the solution")
+                raise MasterError(
+                    f"{where}, line {number}: a solution block contains the IPython line "
+                    f"{line.strip()!r}; blanking it would change what the cell is",
+                    hint="keep magics (`%%cluster`, `%load_ext`, `!cmd`) outside the solution",
+                )
             block_lines.append(line)
             continue
         solution_line = _LINE.match(line)
         if solution_line:
             if number == 1 and magic_header or line.lstrip().startswith(("%", "!")):
-                raise MasterError(f"{where}, line {number}: `# SOLUTION` on an IPython line {line.strip()!r}",
-                                  hint="mark the Python lines of the answer, not the magic")
+                raise MasterError(
+                    f"{where}, line {number}: `# SOLUTION` on an IPython line {line.strip()!r}",
+                    hint="mark the Python lines of the answer, not the magic",
+                )
             out.append(_blank_line(solution_line.group("code"), where, number))
             continue
         if _SUSPECT.search(line):
-            raise MasterError(f"{where}, line {number}: unrecognised solution marker in {line.strip()!r}",
-                              hint="use exactly `# BEGIN SOLUTION`, `# END SOLUTION` or a trailing `# SOLUTION`")
+            raise MasterError(
+                f"{where}, line {number}: unrecognised solution marker in {line.strip()!r}",
+                hint="use exactly `# BEGIN SOLUTION`, `# END SOLUTION` or a trailing `# SOLUTION`",
+            )
         out.append(line)
     if block_start is not None:
-        raise MasterError(f"{where}: `# BEGIN SOLUTION` on line {block_start} is never closed",
-                          hint="add `# END SOLUTION` after the last line of the answer")
+        raise MasterError(
+            f"{where}: `# BEGIN SOLUTION` on line {block_start} is never closed",
+            hint="add `# END SOLUTION` after the last line of the answer",
+        )
     blanked = "\n".join(out)
     if magic_header and _WRITEFILE_PY.match(lines[0]):
         _check_file_skeleton(blanked.split("\n", 1)[1] if "\n" in blanked else "", where)
@@ -113,10 +124,12 @@ def _check_file_skeleton(python: str, where: str) -> None:
     try:
         ast.parse(python)
     except SyntaxError as exc:
-        raise MasterError(f"{where}: the student's version of this file is not valid Python (line {exc.lineno + 1} "
-                          f"of the cell: {exc.msg})",
-                          hint="put whole statements or whole bodies between the solution markers, so that "
-                               "`...` can stand in for them") from None
+        raise MasterError(
+            f"{where}: the student's version of this file is not valid Python (line {exc.lineno + 1} "
+            f"of the cell: {exc.msg})",
+            hint="put whole statements or whole bodies between the solution markers, so that "
+            "`...` can stand in for them",
+        ) from None
 
 
 def _blank_line(code: str, where: str, number: int) -> str:
@@ -126,9 +139,11 @@ def _blank_line(code: str, where: str, number: int) -> str:
     try:
         tree = ast.parse(statement)
     except SyntaxError:
-        raise MasterError(f"{where}, line {number}: `# SOLUTION` marks {statement!r}, which is not a "
-                          "complete statement on its own line",
-                          hint="wrap multi-line answers in `# BEGIN SOLUTION` / `# END SOLUTION`") from None
+        raise MasterError(
+            f"{where}, line {number}: `# SOLUTION` marks {statement!r}, which is not a "
+            "complete statement on its own line",
+            hint="wrap multi-line answers in `# BEGIN SOLUTION` / `# END SOLUTION`",
+        ) from None
     if len(tree.body) != 1:
         raise MasterError(f"{where}, line {number}: `# SOLUTION` marks more than one statement")
     return f"{indent}{_kept_part(tree.body[0], statement) or '...'}  {BLANK_COMMENT}"
@@ -153,10 +168,12 @@ def _kept_part(node: ast.stmt, statement: str) -> str | None:
     if isinstance(node, ast.Assign):
         return " = ".join(ast.get_source_segment(statement, target) for target in node.targets) + " = ..."
     if isinstance(node, ast.AnnAssign) and node.value is not None:
-        return (f"{ast.get_source_segment(statement, node.target)}: "
-                f"{ast.get_source_segment(statement, node.annotation)} = ...")
+        return (
+            f"{ast.get_source_segment(statement, node.target)}: "
+            f"{ast.get_source_segment(statement, node.annotation)} = ..."
+        )
     if isinstance(node, ast.AugAssign):
-        operator = statement[node.target.end_col_offset: node.value.col_offset].strip()
+        operator = statement[node.target.end_col_offset : node.value.col_offset].strip()
         return f"{ast.get_source_segment(statement, node.target)} {operator} ..."
     if isinstance(node, ast.Return):
         return "return ..."
@@ -164,6 +181,7 @@ def _kept_part(node: ast.stmt, statement: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------- notebooks
+
 
 def lab_path_for(master: Path, labs_dir: Path = LABS_DIR) -> Path:
     return labs_dir / master.name
@@ -213,8 +231,11 @@ def student_notebook(master: Path) -> nbformat.NotebookNode:
     cells = [banner]
     for index, cell in enumerate(nb.cells):
         where = f"{_display_path(master)} cell {index + 1}"
-        metadata = {key: copy.deepcopy(value) for key, value in cell.get("metadata", {}).items()
-                    if key not in ("execution", "collapsed", "scrolled")}
+        metadata = {
+            key: copy.deepcopy(value)
+            for key, value in cell.get("metadata", {}).items()
+            if key not in ("execution", "collapsed", "scrolled")
+        }
         cell_id = cell.get("id") or _stable_id(master, index)
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(blank_source(cell.source, where), metadata=metadata)
@@ -260,6 +281,7 @@ def index_text(master_paths: list[Path]) -> str:
 
 
 # ------------------------------------------------------------------------------- generate/drift
+
 
 def expected_files(notebooks_dir: Path = NOTEBOOKS_DIR, labs_dir: Path = LABS_DIR) -> dict[Path, str]:
     """Every file ``labs/`` should hold, with its exact text."""
@@ -319,5 +341,7 @@ def check_drift(notebooks_dir: Path = NOTEBOOKS_DIR, labs_dir: Path = LABS_DIR) 
     """Raise WorkshopError listing every out-of-date file in ``labs/``."""
     problems = find_drift(notebooks_dir, labs_dir)
     if problems:
-        raise WorkshopError("labs/ is out of date with notebooks/:\n  " + "\n  ".join(problems),
-                            hint="run `invoke labs.generate` and commit the result (never edit labs/ by hand)")
+        raise WorkshopError(
+            "labs/ is out of date with notebooks/:\n  " + "\n  ".join(problems),
+            hint="run `invoke labs.generate` and commit the result (never edit labs/ by hand)",
+        )

@@ -59,20 +59,24 @@ def execute_master(path: Path, *, timeout: int = CELL_TIMEOUT) -> float:
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     started = time.monotonic()
     with _kernel_environment():
         try:
             client.execute()
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
             detail = "\n".join(str(exc).strip().splitlines()[-6:])
-            raise WorkshopError(f"{path.name}: a cell failed, so the master is left as it was:\n{detail}",
-                                hint="run the notebook in Jupyter to see the cell, fix it, then run this again",
-                                ) from None
+            raise WorkshopError(
+                f"{path.name}: a cell failed, so the master is left as it was:\n{detail}",
+                hint="run the notebook in Jupyter to see the cell, fix it, then run this again",
+            ) from None
     found = machine_paths(nb)
     if found:
-        raise WorkshopError(f"{path.name}: outputs name paths of this machine (cell, path): {found}; the master "
-                            "is left as it was", hint="print paths relative to the repository or the cache")
+        raise WorkshopError(
+            f"{path.name}: outputs name paths of this machine (cell, path): {found}; the master is left as it was",
+            hint="print paths relative to the repository or the cache",
+        )
     nbformat.write(nb, path)
     return time.monotonic() - started

@@ -81,6 +81,7 @@ class _Context:
 
 # ------------------------------------------------------------------------------ cell extraction
 
+
 def python_of(source: str) -> tuple[str | None, bool, bool]:
     """``(python, is_cluster_cell, standalone)`` for a cell's source; python None when not Python.
 
@@ -108,7 +109,7 @@ def python_of(source: str) -> tuple[str | None, bool, bool]:
             converted.append(f"{indent}pass")
         elif _SHELL_ASSIGN.match(line):  # files = !ls {path}  ->  files = (path,) and None
             assignment = _SHELL_ASSIGN.match(line)
-            shell = line[assignment.end():]
+            shell = line[assignment.end() :]
             used = expressions(shell) if line[assignment.end() - 1] == "!" else []
             converted.append(assignment.group(1) + (f"({', '.join(used)},) and None" if used else "None"))
         else:
@@ -129,6 +130,7 @@ def code_cells(nb: nbformat.NotebookNode) -> list[CodeCell]:
 
 # ------------------------------------------------------------------------------------ checking
 
+
 def check_notebook(path: Path | str, display_name: str | None = None) -> list[Problem]:
     """Every static problem in one notebook (empty when clean)."""
     path = Path(path)
@@ -148,8 +150,9 @@ def check_cells(name: str, cells: list[CodeCell]) -> list[Problem]:
     context = _Context(name)
     for cell in cells:
         try:
-            cell.tree = compile(cell.source, f"{name} cell {cell.number}", "exec", flags=_PARSE_FLAGS,
-                                dont_inherit=True)
+            cell.tree = compile(
+                cell.source, f"{name} cell {cell.number}", "exec", flags=_PARSE_FLAGS, dont_inherit=True
+            )
         except SyntaxError as exc:
             context.add(cell.number, exc.lineno, f"syntax error: {exc.msg}")
     parsed = [cell for cell in cells if cell.tree is not None]
@@ -158,8 +161,11 @@ def check_cells(name: str, cells: list[CodeCell]) -> list[Problem]:
         if cell.standalone:
             _undefined_names(context, [cell], note="")
     _undefined_names(context, notebook_cells, note="")
-    _undefined_names(context, [cell for cell in notebook_cells if not cell.cluster],
-                     note=" (it is bound only in %%cluster cells, which are skipped without a cluster)")
+    _undefined_names(
+        context,
+        [cell for cell in notebook_cells if not cell.cluster],
+        note=" (it is bound only in %%cluster cells, which are skipped without a cluster)",
+    )
     _library_references(context, notebook_cells)
     for cell in parsed:
         if cell.standalone:
@@ -177,9 +183,11 @@ def check_notebooks(paths: Iterable[Path]) -> list[Problem]:
 
 def raise_for_problems(problems: list[Problem]) -> None:
     if problems:
-        raise WorkshopError(f"{len(problems)} problem(s) in the notebooks' code:\n  "
-                            + "\n  ".join(str(problem) for problem in problems),
-                            hint="fix the master in notebooks/, then run `invoke labs.generate`")
+        raise WorkshopError(
+            f"{len(problems)} problem(s) in the notebooks' code:\n  "
+            + "\n  ".join(str(problem) for problem in problems),
+            hint="fix the master in notebooks/, then run `invoke labs.generate`",
+        )
 
 
 def _display(path: Path) -> str:
@@ -192,6 +200,7 @@ def _display(path: Path) -> str:
 
 
 # ------------------------------------------------------------------------------ undefined names
+
 
 def _joined(cells: list[CodeCell]) -> tuple[ast.Module, list[tuple[int, int, CodeCell]]]:
     """The cells as one module, plus (first line, last line, cell) spans to map lines back."""
@@ -239,8 +248,7 @@ def _undefined_names(context: _Context, cells: list[CodeCell], note: str) -> Non
             continue
         cell, line = _locate(spans, message.lineno)
         text = message.message % message.message_args
-        if note and any(p.cell == cell.number and p.line == line and p.message == text
-                        for p in context.problems):
+        if note and any(p.cell == cell.number and p.line == line and p.message == text for p in context.problems):
             continue  # already reported by the full pass
         if note and cell.cluster:
             continue
@@ -248,6 +256,7 @@ def _undefined_names(context: _Context, cells: list[CodeCell], note: str) -> Non
 
 
 # --------------------------------------------------------------------------- library references
+
 
 def _resolve(dotted: str) -> Any:
     """Import ``kserve_workshop.a.b`` and get attributes after the longest importable module.
@@ -293,8 +302,12 @@ def _aliases(tree: ast.AST) -> dict[str, str]:
                     aliases[alias.asname] = alias.name
                 else:
                     aliases[LIBRARY] = LIBRARY
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == LIBRARY:
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.split(".")[0] == LIBRARY
+        ):
             for alias in node.names:
                 if alias.name != "*":
                     aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -360,6 +373,7 @@ def _report_missing(context: _Context, cell: CodeCell, line: int, target: str) -
 
 # ------------------------------------------------------------------------------------- calls
 
+
 def _check_calls(context: _Context, cells: list[CodeCell]) -> None:
     aliases: dict[str, str] = {}
     bound_all: set[str] = set()
@@ -381,8 +395,7 @@ def _check_calls(context: _Context, cells: list[CodeCell]) -> None:
                     continue
                 _check_signature(context, cell, node, target)
                 if target == f"{LIBRARY}.grading.check":
-                    _check_check_call(context, cell, node, bound_all if cell.cluster else bound_local,
-                                      own_checks)
+                    _check_check_call(context, cell, node, bound_all if cell.cluster else bound_local, own_checks)
             names = bound_names(statement)
             bound_all |= names
             if not cell.cluster:
@@ -403,8 +416,9 @@ def _check_signature(context: _Context, cell: CodeCell, call: ast.Call, target: 
         for keyword in keywords:
             parameter = signature.parameters.get(keyword)
             if not accepts_any and (parameter is None or parameter.kind is inspect.Parameter.POSITIONAL_ONLY):
-                context.add(cell.number, call.lineno,
-                            f"{target}() has no keyword argument {keyword!r} (signature: {signature})")
+                context.add(
+                    cell.number, call.lineno, f"{target}() has no keyword argument {keyword!r} (signature: {signature})"
+                )
         return
     try:
         signature.bind(*([None] * len(call.args)), **keywords)
@@ -419,13 +433,17 @@ def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, t
     if not isinstance(statement, ast.FunctionDef):
         return {}
     for decorator in statement.decorator_list:
-        if not isinstance(decorator, ast.Call) or \
-                _library_target(decorator.func, aliases) != f"{LIBRARY}.grading.lab_check":
+        if (
+            not isinstance(decorator, ast.Call)
+            or _library_target(decorator.func, aliases) != f"{LIBRARY}.grading.lab_check"
+        ):
             continue
         if not decorator.args or not isinstance(decorator.args[0], ast.Constant):
             return {}
-        name = next((k.value.value for k in decorator.keywords
-                     if k.arg == "name" and isinstance(k.value, ast.Constant)), statement.name)
+        name = next(
+            (k.value.value for k in decorator.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)),
+            statement.name,
+        )
         arguments = statement.args
         positional = [*arguments.posonlyargs, *arguments.args]
         required = positional[: len(positional) - len(arguments.defaults)]
@@ -434,8 +452,9 @@ def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, t
     return {}
 
 
-def _check_check_call(context: _Context, cell: CodeCell, call: ast.Call, bound: set[str],
-                      own_checks: dict[str, tuple[str, ...]]) -> None:
+def _check_check_call(
+    context: _Context, cell: CodeCell, call: ast.Call, bound: set[str], own_checks: dict[str, tuple[str, ...]]
+) -> None:
     from .grading import canonical_lab, find_check
 
     if not call.args or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
@@ -450,16 +469,18 @@ def _check_check_call(context: _Context, cell: CodeCell, call: ast.Call, bound: 
         except Exception as exc:  # noqa: BLE001 - LookupError, or a checks module that fails to import
             context.add(cell.number, call.lineno, f"check({name!r}): {exc}")
             return
-        required = tuple(variable for variable, parameter in inspect.signature(spec.func).parameters.items()
-                         if parameter.default is inspect.Parameter.empty)
+        required = tuple(
+            variable
+            for variable, parameter in inspect.signature(spec.func).parameters.items()
+            if parameter.default is inspect.Parameter.empty
+        )
     given = {keyword.arg for keyword in call.keywords}
     for variable in required:
         if variable in given:
             continue
         if variable not in bound:
             where = "earlier cell" if cell.cluster else "earlier local (non-%%cluster) cell"
-            context.add(cell.number, call.lineno,
-                        f"check({name!r}) grades `{variable}`, which no {where} defines")
+            context.add(cell.number, call.lineno, f"check({name!r}) grades `{variable}`, which no {where} defines")
 
 
 def bound_names(tree: ast.AST) -> set[str]:

@@ -99,18 +99,31 @@ class Scorecard:
         return sum(lab.total for lab in self.labs)
 
     def to_dict(self) -> dict:
-        return {"labs_dir": self.labs_dir, "generated_at": self.generated_at,
-                "passed": self.passed, "total": self.total, "labs": [lab.to_dict() for lab in self.labs]}
+        return {
+            "labs_dir": self.labs_dir,
+            "generated_at": self.generated_at,
+            "passed": self.passed,
+            "total": self.total,
+            "labs": [lab.to_dict() for lab in self.labs],
+        }
 
     def markdown(self) -> str:
-        lines = [f"# Scorecard: {self.passed}/{self.total} checks passed", "",
-                 f"Labs in `{self.labs_dir}`, graded {self.generated_at}.", ""]
+        lines = [
+            f"# Scorecard: {self.passed}/{self.total} checks passed",
+            "",
+            f"Labs in `{self.labs_dir}`, graded {self.generated_at}.",
+            "",
+        ]
         for lab in self.labs:
             lines.append(f"## {lab.notebook}: {lab.passed}/{lab.total}")
             lines.append("")
             if lab.not_graded:
-                lines += [f"Graded `{lab.notebook}`, the lab's most recently saved notebook; not graded: "
-                          + ", ".join(f"`{name}`" for name in lab.not_graded) + ".", ""]
+                lines += [
+                    f"Graded `{lab.notebook}`, the lab's most recently saved notebook; not graded: "
+                    + ", ".join(f"`{name}`" for name in lab.not_graded)
+                    + ".",
+                    "",
+                ]
             if lab.error:
                 lines += [f"**Did not run to the end:** {lab.error}", ""]
             if lab.timed_out:
@@ -141,8 +154,11 @@ class Scorecard:
                 table.add_row(first, "", "[red]did not finish[/red]", plain(lab.error))
                 first = ""
             for row in lab.checks:
-                style = {PASSED: "[green]✓ passed[/green]", FAILED: "[red]✗ failed[/red]",
-                         SKIPPED: "[dim]○ skipped[/dim]"}.get(row.status, "[yellow]– not run[/yellow]")
+                style = {
+                    PASSED: "[green]✓ passed[/green]",
+                    FAILED: "[red]✗ failed[/red]",
+                    SKIPPED: "[dim]○ skipped[/dim]",
+                }.get(row.status, "[yellow]– not run[/yellow]")
                 # The terminal gets the short story; scorecard.md/json hold expected/found/hint.
                 table.add_row(first, plain(row.name), style, "" if row.status == PASSED else plain(row.message))
                 first = ""
@@ -168,6 +184,7 @@ def _markdown_cell(text: str) -> str:
 
 # ------------------------------------------------------------------------------------ reading
 
+
 def called_checks(nb: nbformat.NotebookNode) -> list[str]:
     """The names in ``check("...")`` calls of a notebook's code cells, in order."""
     return [name for name, _ in check_calls(nb)]
@@ -187,8 +204,13 @@ def check_calls(nb: nbformat.NotebookNode) -> list[tuple[str, bool]]:
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _called_name(node.func) == "check" and node.args \
-                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            if (
+                isinstance(node, ast.Call)
+                and _called_name(node.func) == "check"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 if node.args[0].value not in {name for name, _ in names}:
                     names.append((node.args[0].value, cluster))
     return names
@@ -217,8 +239,9 @@ def read_report(path: Path) -> dict[str, dict]:
     return results
 
 
-def rows_for(expected: list[str], results: dict[str, dict], cluster: set[str] = frozenset(),
-             cluster_cells_ran: bool = False) -> list[CheckRow]:
+def rows_for(
+    expected: list[str], results: dict[str, dict], cluster: set[str] = frozenset(), cluster_cells_ran: bool = False
+) -> list[CheckRow]:
     """One row per check; a check of a %%cluster cell that did not run is skipped, not failed."""
     rows = []
     for name in [*expected, *(n for n in results if n not in expected)]:
@@ -229,15 +252,30 @@ def rows_for(expected: list[str], results: dict[str, dict], cluster: set[str] = 
         if record is None:
             rows.append(CheckRow(name, NOT_RUN, "the check cell did not run"))
             continue
-        rows.append(CheckRow(name, PASSED if record.get("passed") else FAILED, record.get("message") or "",
-                             record.get("expected"), record.get("found"), record.get("hint")))
+        rows.append(
+            CheckRow(
+                name,
+                PASSED if record.get("passed") else FAILED,
+                record.get("message") or "",
+                record.get("expected"),
+                record.get("found"),
+                record.get("hint"),
+            )
+        )
     return rows
 
 
 # ------------------------------------------------------------------------------------ running
 
-def run_lab(path: Path, report: Path, *, cell_timeout: int = 120, executed_copy: Path | None = None,
-            not_graded: list[str] | None = None) -> LabScore:
+
+def run_lab(
+    path: Path,
+    report: Path,
+    *,
+    cell_timeout: int = 120,
+    executed_copy: Path | None = None,
+    not_graded: list[str] | None = None,
+) -> LabScore:
     """Run one notebook in a fresh kernel and score it (never raises for the learner's mistakes)."""
     score = LabScore(path.name, not_graded=list(not_graded or []))
     started = time.monotonic()
@@ -257,15 +295,19 @@ def run_lab(path: Path, report: Path, *, cell_timeout: int = 120, executed_copy:
     try:
         client.execute(env=env)
     except _KernelStuck as stuck:
-        score.error = (f"{stuck.cell} did not stop when interrupted: its kernel was killed after "
-                       f"{INTERRUPT_GRACE:g} s more, and the rest of this lab did not run")
+        score.error = (
+            f"{stuck.cell} did not stop when interrupted: its kernel was killed after "
+            f"{INTERRUPT_GRACE:g} s more, and the rest of this lab did not run"
+        )
     except Exception as exc:  # noqa: BLE001 - kernel died or could not start: report and go on
         score.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     score.timed_out = [described for _, described in client.timed_out]
     stopped = {index for index, _ in client.timed_out}  # their KeyboardInterrupt is the timeout, not an error
-    score.cell_errors = sum(any(output.get("output_type") == "error" for output in cell.get("outputs", []))
-                            for index, cell in enumerate(nb.cells)
-                            if cell.cell_type == "code" and index not in stopped)
+    score.cell_errors = sum(
+        any(output.get("output_type") == "error" for output in cell.get("outputs", []))
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and index not in stopped
+    )
     score.checks = rows_for(expected, read_report(report), cluster, _cluster_cells_ran(nb))
     score.seconds = round(time.monotonic() - started, 1)
     if executed_copy is not None:
@@ -297,9 +339,13 @@ def _grading_client(nb: nbformat.NotebookNode, cell_timeout: int, cwd: Path):
             except CellTimeoutError:
                 described = _describe_cell(cell, cell_index)
                 self.timed_out.append((cell_index, described))
-                cell.outputs.append(nbformat.v4.new_output(
-                    "stream", name="stderr", text=f"[invoke grade] stopped: this cell ran past the time limit of "
-                                                  f"{self.timeout} s\n"))
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stderr",
+                        text=f"[invoke grade] stopped: this cell ran past the time limit of {self.timeout} s\n",
+                    )
+                )
                 if await self._interrupt_and_wait():
                     return cell
                 self.shutdown_kernel = "immediate"  # the kernel will not answer a polite shutdown either
@@ -319,8 +365,14 @@ def _grading_client(nb: nbformat.NotebookNode, cell_timeout: int, cwd: Path):
                     return True
             return False
 
-    client = GradingClient(nb, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
-                           kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    client = GradingClient(
+        nb,
+        timeout=cell_timeout,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+    )
     client.timed_out = []
     return client
 
@@ -352,8 +404,10 @@ def choose_notebooks(labs_dir: Path) -> list[tuple[Path, list[Path]]]:
     """
     notebooks = sorted(labs_dir.glob(MASTER_GLOB))
     if not notebooks:
-        raise WorkshopError(f"no lab notebooks ({MASTER_GLOB}) in {labs_dir}",
-                            hint="pass --labs-dir with the folder holding the learner's notebooks")
+        raise WorkshopError(
+            f"no lab notebooks ({MASTER_GLOB}) in {labs_dir}",
+            hint="pass --labs-dir with the folder holding the learner's notebooks",
+        )
     by_lab: dict[str, list[Path]] = {}
     for path in notebooks:
         by_lab.setdefault(path.name[:2], []).append(path)
@@ -371,8 +425,7 @@ def _saved_at(path: Path) -> float:
         return 0.0
 
 
-def grade(labs_dir: Path, out_dir: Path, *, cell_timeout: int = 120,
-          notebooks: list[Path] | None = None) -> Scorecard:
+def grade(labs_dir: Path, out_dir: Path, *, cell_timeout: int = 120, notebooks: list[Path] | None = None) -> Scorecard:
     """Run every lab notebook in ``labs_dir`` (one per lab) and write ``scorecard.json`` and ``scorecard.md``."""
     labs_dir = Path(labs_dir)
     if not labs_dir.is_dir():
@@ -383,15 +436,24 @@ def grade(labs_dir: Path, out_dir: Path, *, cell_timeout: int = 120,
     scores = []
     for index, (path, others) in enumerate(chosen, 1):
         if others:
-            info(f"lab {path.name[:2]}: grading {path.name} (saved most recently); not grading "
-                 + ", ".join(other.name for other in others))
+            info(
+                f"lab {path.name[:2]}: grading {path.name} (saved most recently); not grading "
+                + ", ".join(other.name for other in others)
+            )
         with step(f"[{index}/{len(chosen)}] running {path.name}"):
-            scores.append(run_lab(path, out_dir / "reports" / f"{path.stem}.jsonl", cell_timeout=cell_timeout,
-                                  executed_copy=out_dir / "executed" / path.name,
-                                  not_graded=[other.name for other in others]))
+            scores.append(
+                run_lab(
+                    path,
+                    out_dir / "reports" / f"{path.stem}.jsonl",
+                    cell_timeout=cell_timeout,
+                    executed_copy=out_dir / "executed" / path.name,
+                    not_graded=[other.name for other in others],
+                )
+            )
     card = Scorecard(str(labs_dir), scores)
-    (out_dir / "scorecard.json").write_text(json.dumps(card.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
+    (out_dir / "scorecard.json").write_text(
+        json.dumps(card.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (out_dir / "scorecard.md").write_text(card.markdown(), encoding="utf-8")
     return card
 

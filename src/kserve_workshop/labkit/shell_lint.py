@@ -29,10 +29,32 @@ _HAS_PLACEHOLDER = re.compile("\x00\\d+\x00")
 _SHELL_CELL_MAGICS = {"bash", "sh", "script"}
 _SEPARATORS = {"|", "||", "&&", ";", "&"}
 #: Commands whose first argument is a resource type (``TYPE``, ``TYPE,TYPE``, ``TYPE/NAME``).
-_TYPE_FIRST = {"get", "describe", "delete", "edit", "label", "annotate", "patch", "scale", "autoscale", "expose",
-               "wait", "rollout history", "rollout pause", "rollout restart", "rollout resume", "rollout status",
-               "rollout undo", "set env", "set image", "set resources", "set selector", "set serviceaccount",
-               "set subject", "explain"}
+_TYPE_FIRST = {
+    "get",
+    "describe",
+    "delete",
+    "edit",
+    "label",
+    "annotate",
+    "patch",
+    "scale",
+    "autoscale",
+    "expose",
+    "wait",
+    "rollout history",
+    "rollout pause",
+    "rollout restart",
+    "rollout resume",
+    "rollout status",
+    "rollout undo",
+    "set env",
+    "set image",
+    "set resources",
+    "set selector",
+    "set serviceaccount",
+    "set subject",
+    "explain",
+}
 #: Commands whose arguments name objects as ``TYPE/NAME`` (a plain name is a pod's, or a file).
 _TYPE_SLASH = {"logs", "exec", "attach", "port-forward", "top pod", "debug", "events"}
 #: Flags whose value names a resource (``TYPE/NAME`` or ``TYPE``).
@@ -55,8 +77,7 @@ def shell_lines(source: str) -> list[ShellLine]:
     if lines and lines[0].startswith("%%"):
         magic = lines[0][2:].split(" ", 1)[0]
         if magic in _SHELL_CELL_MAGICS:
-            return [ShellLine(number, text, expands=False) for number, text in enumerate(lines[1:], 2)
-                    if text.strip()]
+            return [ShellLine(number, text, expands=False) for number, text in enumerate(lines[1:], 2) if text.strip()]
     found = []
     for number, text in enumerate(lines, 1):
         stripped = text.lstrip()
@@ -85,9 +106,15 @@ def expand(text: str) -> tuple[str, list[str], str | None]:
     if invalid:
         meant = [field for field in fields if _is_expression(field) and _uses_names(field)]
         if meant:
-            return text, [], (f"{{{invalid[0]}}} is not a Python expression, so IPython runs this line unexpanded "
-                              f"and {{{meant[0]}}} is not replaced either: "
-                              "write {{ and }} for the braces the command needs, e.g. -o jsonpath='{{.status.url}}'")
+            return (
+                text,
+                [],
+                (
+                    f"{{{invalid[0]}}} is not a Python expression, so IPython runs this line unexpanded "
+                    f"and {{{meant[0]}}} is not replaced either: "
+                    "write {{ and }} for the braces the command needs, e.g. -o jsonpath='{{.status.url}}'"
+                ),
+            )
         return text, [], None
     out, expressions = [], []
     for literal, field, _, _ in parts:
@@ -155,8 +182,11 @@ def check_line(text: str, ref: KubectlReference | None = None, *, expands: bool 
 
 def cell_problems(source: str, ref: KubectlReference | None = None) -> list[tuple[int, str]]:
     """``(line in the cell, problem)`` for every shell line of a cell's source."""
-    return [(shell.line, problem) for shell in shell_lines(source)
-            for problem in check_line(shell.text, ref, expands=shell.expands)]
+    return [
+        (shell.line, problem)
+        for shell in shell_lines(source)
+        for problem in check_line(shell.text, ref, expands=shell.expands)
+    ]
 
 
 def _unknown(token: str) -> bool:
@@ -181,8 +211,9 @@ def check_kubectl(args: list[str], ref: KubectlReference) -> list[str]:
                 continue
             flag = ref.flag(path, name)
             if flag is None:
-                problems.append(f"kubectl {path or '(global)'}: no flag --{name}"
-                                + _suggest(name, _flag_names(ref, path)))
+                problems.append(
+                    f"kubectl {path or '(global)'}: no flag --{name}" + _suggest(name, _flag_names(ref, path))
+                )
                 continue
             if flag["value"] and not has_value:
                 if index >= len(args):
@@ -212,8 +243,7 @@ def check_kubectl(args: list[str], ref: KubectlReference) -> list[str]:
     return problems
 
 
-def _short_flags(token: str, args: list[str], index: int, path: str, ref: KubectlReference,
-                 problems: list[str]) -> int:
+def _short_flags(token: str, args: list[str], index: int, path: str, ref: KubectlReference, problems: list[str]) -> int:
     """Read ``-n ns``, ``-ojson``, ``-n=ns`` or ``-it``; returns the index of the next token."""
     letters = token[1:]
     for position, letter in enumerate(letters):
@@ -224,7 +254,7 @@ def _short_flags(token: str, args: list[str], index: int, path: str, ref: Kubect
             problems.append(f"kubectl {path or '(global)'}: no flag -{letter}")
             return index
         if found[1]["value"]:
-            if letters[position + 1:].removeprefix("="):
+            if letters[position + 1 :].removeprefix("="):
                 return index  # the value is attached: -ojson, -n=ns
             if index >= len(args):
                 problems.append(f"kubectl {path}: -{letter} needs a value")

@@ -51,8 +51,7 @@ class CapacityPoint:
     @classmethod
     def from_result(cls, result: LoadResult) -> "CapacityPoint":
         p = result.percentiles
-        return cls(result.concurrency, result.throughput, p["p50"], p["p95"], p["p99"],
-                   result.requests, result.errors)
+        return cls(result.concurrency, result.throughput, p["p50"], p["p95"], p["p99"], result.requests, result.errors)
 
     @property
     def power(self) -> float:
@@ -82,9 +81,17 @@ class CapacitySweep:
 
     def table(self) -> list[dict[str, Any]]:
         """Rows for display (latencies in ms)."""
-        return [{"concurrency": p.concurrency, "throughput_rps": round(p.throughput, 1),
-                 "p50_ms": round(p.p50 * 1000, 2), "p95_ms": round(p.p95 * 1000, 2),
-                 "p99_ms": round(p.p99 * 1000, 2), "errors": p.errors} for p in self.points]
+        return [
+            {
+                "concurrency": p.concurrency,
+                "throughput_rps": round(p.throughput, 1),
+                "p50_ms": round(p.p50 * 1000, 2),
+                "p95_ms": round(p.p95 * 1000, 2),
+                "p99_ms": round(p.p99 * 1000, 2),
+                "errors": p.errors,
+            }
+            for p in self.points
+        ]
 
     def to_dataframe(self):
         import pandas as pd
@@ -95,9 +102,17 @@ class CapacitySweep:
         return {"points": [asdict(p) for p in self.points]}
 
 
-def measure_capacity(url: str, payload: Any, *, levels: Iterable[int] = DEFAULT_LEVELS, duration: float = 1.5,
-                     warmup: float = 0.3, headers: Mapping[str, str] | None = None,
-                     allow_hosts: Sequence[str] = (), progress: bool = True) -> CapacitySweep:
+def measure_capacity(
+    url: str,
+    payload: Any,
+    *,
+    levels: Iterable[int] = DEFAULT_LEVELS,
+    duration: float = 1.5,
+    warmup: float = 0.3,
+    headers: Mapping[str, str] | None = None,
+    allow_hosts: Sequence[str] = (),
+    progress: bool = True,
+) -> CapacitySweep:
     """Sweep ``levels`` of closed-loop concurrency, ``duration`` seconds each, against one server.
 
     A short warm-up at the highest level opens connections and warms the server's code paths
@@ -111,13 +126,14 @@ def measure_capacity(url: str, payload: Any, *, levels: Iterable[int] = DEFAULT_
         run_load(url, payload, concurrency=levels[-1], duration=warmup, headers=headers, allow_hosts=allow_hosts)
     points = []
     for level in levels:
-        result = run_load(url, payload, concurrency=level, duration=duration, headers=headers,
-                          allow_hosts=allow_hosts)
+        result = run_load(url, payload, concurrency=level, duration=duration, headers=headers, allow_hosts=allow_hosts)
         point = CapacityPoint.from_result(result)
         points.append(point)
         if progress:  # one line per level as it completes: the sweep's progress and its raw figures
-            info(f"concurrency {level:>3}: {point.throughput:7.0f} req/s, p50 {point.p50 * 1000:6.2f} ms, "
-                 f"p95 {point.p95 * 1000:6.2f} ms" + (f", {point.errors} errors" if point.errors else ""))
+            info(
+                f"concurrency {level:>3}: {point.throughput:7.0f} req/s, p50 {point.p50 * 1000:6.2f} ms, "
+                f"p95 {point.p95 * 1000:6.2f} ms" + (f", {point.errors} errors" if point.errors else "")
+            )
     return CapacitySweep(points)
 
 
@@ -170,8 +186,9 @@ class ScaleTargetAdvice:
         return low, high
 
 
-def recommend_scale_target(sweep: CapacitySweep | Sequence[CapacityPoint], latency_budget: float, *,
-                           utilisation: float = KNATIVE_UTILISATION) -> ScaleTargetAdvice:
+def recommend_scale_target(
+    sweep: CapacitySweep | Sequence[CapacityPoint], latency_budget: float, *, utilisation: float = KNATIVE_UTILISATION
+) -> ScaleTargetAdvice:
     """Derive ``scaleTarget`` (Knative concurrency per pod) from a sweep and a p95 latency budget (s)."""
     if isinstance(latency_budget, bool) or not isinstance(latency_budget, (int, float)) or not latency_budget > 0:
         raise WorkshopError(f"the latency budget must be a positive number of seconds, got {latency_budget!r}")
@@ -184,24 +201,35 @@ def recommend_scale_target(sweep: CapacitySweep | Sequence[CapacityPoint], laten
         raise WorkshopError(
             f"no level of the sweep meets a p95 budget of {latency_budget * 1000:.1f} ms "
             f"(the best p95 was {fastest * 1000:.1f} ms)",
-            hint="more pods cannot make one request faster: raise the budget, or make the model faster")
+            hint="more pods cannot make one request faster: raise the budget, or make the model faster",
+        )
     low = within[-1]
     above = [p for p in points if p.concurrency > low.concurrency and p.p95 > latency_budget]
     if above:
         high = above[0]
         # Straight line between the two levels that bracket the budget.
         estimate = low.concurrency + (latency_budget - low.p95) * (high.concurrency - low.concurrency) / (
-            high.p95 - low.p95)
-        basis = (f"p95 was {low.p95 * 1000:.1f} ms at concurrency {low.concurrency} and "
-                 f"{high.p95 * 1000:.1f} ms at {high.concurrency}: the budget is reached near {estimate:.1f}")
+            high.p95 - low.p95
+        )
+        basis = (
+            f"p95 was {low.p95 * 1000:.1f} ms at concurrency {low.concurrency} and "
+            f"{high.p95 * 1000:.1f} ms at {high.concurrency}: the budget is reached near {estimate:.1f}"
+        )
     else:
         # Little's law past the knee: latency grows in proportion to concurrency.
         estimate = min(low.concurrency * latency_budget / low.p95, MAX_EXTRAPOLATION * low.concurrency)
-        basis = (f"every level met the budget; p95 grows about in proportion to concurrency past the knee, "
-                 f"so from {low.p95 * 1000:.1f} ms at {low.concurrency} the budget is reached near {estimate:.1f}")
-    return ScaleTargetAdvice(scale_target=max(1, math.floor(estimate)), measured=low.concurrency,
-                             estimate=estimate, latency_budget=float(latency_budget),
-                             utilisation=utilisation, basis=basis)
+        basis = (
+            f"every level met the budget; p95 grows about in proportion to concurrency past the knee, "
+            f"so from {low.p95 * 1000:.1f} ms at {low.concurrency} the budget is reached near {estimate:.1f}"
+        )
+    return ScaleTargetAdvice(
+        scale_target=max(1, math.floor(estimate)),
+        measured=low.concurrency,
+        estimate=estimate,
+        latency_budget=float(latency_budget),
+        utilisation=utilisation,
+        basis=basis,
+    )
 
 
 #: The sweep level whose median and p95 latency set the lab's example budget (``percentile_budget``).
@@ -222,8 +250,14 @@ def percentile_budget(sweep: CapacitySweep | Sequence[CapacityPoint], level: int
     return (chosen.p50 + chosen.p95) / 2
 
 
-def replicas_for(concurrency: float, scale_target: float, *, utilisation: float = KNATIVE_UTILISATION,
-                 min_replicas: int = 0, max_replicas: int | None = None) -> int:
+def replicas_for(
+    concurrency: float,
+    scale_target: float,
+    *,
+    utilisation: float = KNATIVE_UTILISATION,
+    min_replicas: int = 0,
+    max_replicas: int | None = None,
+) -> int:
     """Pods Knative's autoscaler wants for ``concurrency`` requests in flight in total.
 
     ``ceil(concurrency / (scale_target x utilisation))``, clamped to ``[min_replicas, max_replicas]``.

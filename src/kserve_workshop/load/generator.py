@@ -59,26 +59,31 @@ def encode_payload(payload: Any) -> bytes | None:
     try:
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError) as exc:
-        raise WorkshopError(f"the payload cannot be sent as JSON: {exc}",
-                            hint="pass a dict or list of plain numbers/strings, or bytes") from None
+        raise WorkshopError(
+            f"the payload cannot be sent as JSON: {exc}", hint="pass a dict or list of plain numbers/strings, or bytes"
+        ) from None
 
 
 def _positive_finite(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
 
 
-def validate_arguments(*, concurrency: int, rate: float | None, duration: float | None,
-                       max_requests: int | None, timeout: float) -> None:
+def validate_arguments(
+    *, concurrency: int, rate: float | None, duration: float | None, max_requests: int | None, timeout: float
+) -> None:
     """Raise WorkshopError for arguments a run cannot use (one message naming the argument)."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
         raise WorkshopError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, got {concurrency!r}")
     if rate is not None and not _positive_finite(rate):
-        raise WorkshopError(f"rate must be a positive, finite number of requests per second, got {rate!r}",
-                            hint="for as many requests as the server answers, leave the rate out (a closed loop)")
+        raise WorkshopError(
+            f"rate must be a positive, finite number of requests per second, got {rate!r}",
+            hint="for as many requests as the server answers, leave the rate out (a closed loop)",
+        )
     if duration is not None and not _positive_finite(duration):
         raise WorkshopError(f"duration must be a positive, finite number of seconds, got {duration!r}")
-    if max_requests is not None and (isinstance(max_requests, bool) or not isinstance(max_requests, int)
-                                     or max_requests < 1):
+    if max_requests is not None and (
+        isinstance(max_requests, bool) or not isinstance(max_requests, int) or max_requests < 1
+    ):
         raise WorkshopError(f"max_requests must be a whole number of at least 1, got {max_requests!r}")
     if duration is None and max_requests is None:
         raise WorkshopError("a run needs a bound: give a duration, a number of requests, or both")
@@ -93,8 +98,9 @@ def _request_headers(headers: Mapping[str, str] | None, body: bytes | None) -> d
         merged["Content-Type"] = "application/json"
     for key, value in (headers or {}).items():
         if not isinstance(key, str) or not isinstance(value, str) or not key or "\n" in key + value:
-            raise WorkshopError(f"bad header {key!r}: {value!r}",
-                                hint="headers are text, e.g. {'Host': 'x.example.com'}")
+            raise WorkshopError(
+                f"bad header {key!r}: {value!r}", hint="headers are text, e.g. {'Host': 'x.example.com'}"
+            )
         merged = {k: v for k, v in merged.items() if k.lower() != key.lower()}
         merged[key] = value
     return merged
@@ -113,8 +119,7 @@ def _error_kind(exc: BaseException) -> str:
 class _Run:
     """Shared state of one run: the request budget, the deadline and what was recorded."""
 
-    def __init__(self, *, origin: float, duration: float | None, max_requests: int | None,
-                 rate: float | None):
+    def __init__(self, *, origin: float, duration: float | None, max_requests: int | None, rate: float | None):
         self.origin = origin
         self.deadline = origin + duration if duration is not None else float("inf")
         self.max_requests = max_requests if max_requests is not None else float("inf")
@@ -138,8 +143,9 @@ class _Run:
                 self.unreachable = exc
 
 
-async def _worker(session: aiohttp.ClientSession, run: _Run, method: str, url: URL, body: bytes | None,
-                  headers: CIMultiDict) -> None:
+async def _worker(
+    session: aiohttp.ClientSession, run: _Run, method: str, url: URL, body: bytes | None, headers: CIMultiDict
+) -> None:
     # Locals instead of attribute lookups on the hot path.
     perf = time.perf_counter
     request = session.request
@@ -184,14 +190,24 @@ async def _worker(session: aiohttp.ClientSession, run: _Run, method: str, url: U
             run.last_answer = ended
 
 
-async def run_load_async(url: str, payload: Any = None, *, concurrency: int = 4, rate: float | None = None,
-                         duration: float | None = 10.0, max_requests: int | None = None,
-                         headers: Mapping[str, str] | None = None, timeout: float = 10.0,
-                         method: str | None = None, allow_hosts: Sequence[str] = ()) -> LoadResult:
+async def run_load_async(
+    url: str,
+    payload: Any = None,
+    *,
+    concurrency: int = 4,
+    rate: float | None = None,
+    duration: float | None = 10.0,
+    max_requests: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+    method: str | None = None,
+    allow_hosts: Sequence[str] = (),
+) -> LoadResult:
     """Like :func:`run_load`, inside a running event loop."""
     check_target(url, allow_hosts)
-    validate_arguments(concurrency=concurrency, rate=rate, duration=duration, max_requests=max_requests,
-                       timeout=timeout)
+    validate_arguments(
+        concurrency=concurrency, rate=rate, duration=duration, max_requests=max_requests, timeout=timeout
+    )
     body = encode_payload(payload)
     # A ready-made CIMultiDict saves aiohttp from rebuilding the headers on every request.
     request_headers = CIMultiDict(_request_headers(headers, body))
@@ -209,21 +225,42 @@ async def run_load_async(url: str, payload: Any = None, *, concurrency: int = 4,
     async with session:
         started_at = time.time()
         run = _Run(origin=time.perf_counter(), duration=duration, max_requests=max_requests, rate=rate)
-        await asyncio.gather(*(_worker(session, run, method, target, body, request_headers)
-                               for _ in range(concurrency)))
+        await asyncio.gather(
+            *(_worker(session, run, method, target, body, request_headers) for _ in range(concurrency))
+        )
     if run.unreachable is not None:
-        raise WorkshopError(f"cannot connect to {url}: {run.unreachable}",
-                            hint="is the server running and listening on that port?")
+        raise WorkshopError(
+            f"cannot connect to {url}: {run.unreachable}", hint="is the server running and listening on that port?"
+        )
     not_sent = int(run.planned - len(run.oks)) if rate and math.isfinite(run.planned) else 0
-    return LoadResult(url=url, concurrency=concurrency, rate=rate, started_at=started_at,
-                      elapsed=run.last_answer - run.origin, starts=run.starts, durations=run.durations,
-                      oks=run.oks, error_kinds=run.error_kinds, not_sent=max(0, not_sent))
+    return LoadResult(
+        url=url,
+        concurrency=concurrency,
+        rate=rate,
+        started_at=started_at,
+        elapsed=run.last_answer - run.origin,
+        starts=run.starts,
+        durations=run.durations,
+        oks=run.oks,
+        error_kinds=run.error_kinds,
+        not_sent=max(0, not_sent),
+    )
 
 
-def run_load(url: str, payload: Any = None, *, concurrency: int = 4, rate: float | None = None,
-             duration: float | None = 10.0, max_requests: int | None = None,
-             headers: Mapping[str, str] | None = None, timeout: float = 10.0, method: str | None = None,
-             allow_hosts: Sequence[str] = (), progress: bool = False) -> LoadResult:
+def run_load(
+    url: str,
+    payload: Any = None,
+    *,
+    concurrency: int = 4,
+    rate: float | None = None,
+    duration: float | None = 10.0,
+    max_requests: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+    method: str | None = None,
+    allow_hosts: Sequence[str] = (),
+    progress: bool = False,
+) -> LoadResult:
     """Send load to ``url`` and return what was measured.
 
     ``payload`` is sent as the body of every request (dict/list as JSON, or bytes/str as is; with
@@ -235,16 +272,33 @@ def run_load(url: str, payload: Any = None, *, concurrency: int = 4, rate: float
     shows what runs (for long runs).
     """
     if progress:
-        with step(describe_run(url, concurrency=concurrency, rate=rate, duration=duration,
-                               max_requests=max_requests)):
-            return run_load(url, payload, concurrency=concurrency, rate=rate, duration=duration,
-                            max_requests=max_requests, headers=headers, timeout=timeout, method=method,
-                            allow_hosts=allow_hosts)
+        with step(describe_run(url, concurrency=concurrency, rate=rate, duration=duration, max_requests=max_requests)):
+            return run_load(
+                url,
+                payload,
+                concurrency=concurrency,
+                rate=rate,
+                duration=duration,
+                max_requests=max_requests,
+                headers=headers,
+                timeout=timeout,
+                method=method,
+                allow_hosts=allow_hosts,
+            )
 
     def job():
-        return run_load_async(url, payload, concurrency=concurrency, rate=rate, duration=duration,
-                              max_requests=max_requests, headers=headers, timeout=timeout, method=method,
-                              allow_hosts=allow_hosts)
+        return run_load_async(
+            url,
+            payload,
+            concurrency=concurrency,
+            rate=rate,
+            duration=duration,
+            max_requests=max_requests,
+            headers=headers,
+            timeout=timeout,
+            method=method,
+            allow_hosts=allow_hosts,
+        )
 
     try:
         asyncio.get_running_loop()
@@ -254,12 +308,14 @@ def run_load(url: str, payload: Any = None, *, concurrency: int = 4, rate: float
         return pool.submit(_run_in_new_loop, job).result()
 
 
-def describe_run(url: str, *, concurrency: int, rate: float | None, duration: float | None,
-                 max_requests: int | None) -> str:
+def describe_run(
+    url: str, *, concurrency: int, rate: float | None, duration: float | None, max_requests: int | None
+) -> str:
     """One line saying what a run does, e.g. for progress output."""
     mode = f"{rate:g} req/s" if rate else "closed loop"
-    bounds = " and ".join(filter(None, [f"{duration:g} s" if duration else "",
-                                        f"{max_requests} requests" if max_requests else ""]))
+    bounds = " and ".join(
+        filter(None, [f"{duration:g} s" if duration else "", f"{max_requests} requests" if max_requests else ""])
+    )
     return f"load on {url}: concurrency {concurrency}, {mode}, up to {bounds}"
 
 

@@ -31,8 +31,12 @@ def _labelled(results: LoadResult | Sequence[LoadResult] | Mapping[str, LoadResu
     return [(f"concurrency {r.concurrency}" + (f", {r.rate:g} req/s" if r.rate else ""), r) for r in results]
 
 
-def plot_latency(results: LoadResult | Sequence[LoadResult] | Mapping[str, LoadResult], ax=None, *,
-                 title: str = "Latency percentiles"):
+def plot_latency(
+    results: LoadResult | Sequence[LoadResult] | Mapping[str, LoadResult],
+    ax=None,
+    *,
+    title: str = "Latency percentiles",
+):
     """Bars of p50/p90/p95/p99 for one run, or grouped bars for several (a dict gives their labels)."""
     runs = _labelled(results)
     if not runs:
@@ -91,8 +95,14 @@ def _plain_log_scale(ax) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
-def plot_capacity(sweep: CapacitySweep | Sequence[CapacityPoint], ax=None, *, latency_budget: float | None = None,
-                  knee: int | None = None, title: str = "Capacity of one model server"):
+def plot_capacity(
+    sweep: CapacitySweep | Sequence[CapacityPoint],
+    ax=None,
+    *,
+    latency_budget: float | None = None,
+    knee: int | None = None,
+    title: str = "Capacity of one model server",
+):
     """Throughput (left) and p50/p95 latency (right) against concurrency; the knee and budget marked.
 
     ``knee`` defaults to :func:`find_knee` of the sweep; pass ``knee=0`` to leave it out.
@@ -114,8 +124,9 @@ def plot_capacity(sweep: CapacitySweep | Sequence[CapacityPoint], ax=None, *, la
     right.set_ylabel("latency (ms)", color="tab:blue")
     right.set_ylim(bottom=0)
     if latency_budget is not None and not math.isnan(latency_budget):
-        right.axhline(latency_budget * 1000, color="tab:red", linestyle="--",
-                      label=f"p95 budget {latency_budget * 1000:g} ms")
+        right.axhline(
+            latency_budget * 1000, color="tab:red", linestyle="--", label=f"p95 budget {latency_budget * 1000:g} ms"
+        )
     knee_level = find_knee(points).concurrency if knee is None else knee
     if knee_level:
         ax.axvline(knee_level, color="grey", linestyle=":", label=f"knee (concurrency {knee_level})")

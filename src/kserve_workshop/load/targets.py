@@ -45,8 +45,10 @@ def check_target(url: str, allow_hosts: Iterable[str] = ()) -> str:
     except ValueError as exc:
         raise WorkshopError(f"not a valid URL: {url!r} ({exc})") from None
     if parts.scheme not in {"http", "https"} or not host:
-        raise WorkshopError(f"not an http(s) URL: {url!r}",
-                            hint="give a full URL, e.g. http://127.0.0.1:8080/v1/models/sklearn-iris:predict")
+        raise WorkshopError(
+            f"not an http(s) URL: {url!r}",
+            hint="give a full URL, e.g. http://127.0.0.1:8080/v1/models/sklearn-iris:predict",
+        )
     allowed = {h.strip("[]").lower() for h in allow_hosts if h}
     if is_loopback(host) or host.lower() in allowed:
         return host
@@ -54,7 +56,7 @@ def check_target(url: str, allow_hosts: Iterable[str] = ()) -> str:
         f"refusing to send load to {host}: the load generator only targets this machine "
         "(127.0.0.1, ::1, localhost) or the workshop's ingress",
         hint="for the workshop's ingress pass its host explicitly: allow_hosts=[host] in Python, "
-             "--allow-host HOST on the command line",
+        "--allow-host HOST on the command line",
     )
 
 

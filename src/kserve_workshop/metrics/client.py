@@ -68,8 +68,12 @@ class PrometheusClient:
 
         Long format: one row per series and instant, label columns plus ``timestamp`` and ``value``.
         """
-        params = {"query": _require_promql(promql), "start": to_unix(start), "end": to_unix(end),
-                  "step": _to_step(step)}
+        params = {
+            "query": _require_promql(promql),
+            "start": to_unix(start),
+            "end": to_unix(end),
+            "step": _to_step(step),
+        }
         data = self._api("/api/v1/query_range", params, promql)
         return _tidy(data["resultType"], data["result"])
 
@@ -80,12 +84,16 @@ class PrometheusClient:
         """
         frame = self.query(promql, time=time)
         if frame.empty:
-            raise WorkshopError(f"the query returned no data: {promql}",
-                                hint="Has the target been scraped and has load run inside the rate window?")
+            raise WorkshopError(
+                f"the query returned no data: {promql}",
+                hint="Has the target been scraped and has load run inside the rate window?",
+            )
         if len(frame) > 1:
             labels = [c for c in frame.columns if c not in ("timestamp", "value")]
-            raise WorkshopError(f"the query returned {len(frame)} series, expected one: {promql}",
-                                hint=f"Aggregate with sum(...) or sum by (...) (labels present: {labels}).")
+            raise WorkshopError(
+                f"the query returned {len(frame)} series, expected one: {promql}",
+                hint=f"Aggregate with sum(...) or sum by (...) (labels present: {labels}).",
+            )
         return float(frame["value"].iloc[0])
 
     # ------------------------------------------------------------------------------------- status
@@ -112,27 +120,38 @@ class PrometheusClient:
             if targets and all(t.get("health") == "up" for t in targets):
                 return
             if monotonic() >= deadline:
-                down = [f"{t.get('scrapeUrl')}: {t.get('health')} {t.get('lastError') or ''}".strip()
-                        for t in targets if t.get("health") != "up"] or ["no active targets"]
-                raise WorkshopError(f"Prometheus at {self.url}: scrape targets not up after {timeout:.0f} s: "
-                                    + "; ".join(down),
-                                    hint="Is the model server running and serving /metrics on that port?")
+                down = [
+                    f"{t.get('scrapeUrl')}: {t.get('health')} {t.get('lastError') or ''}".strip()
+                    for t in targets
+                    if t.get("health") != "up"
+                ] or ["no active targets"]
+                raise WorkshopError(
+                    f"Prometheus at {self.url}: scrape targets not up after {timeout:.0f} s: " + "; ".join(down),
+                    hint="Is the model server running and serving /metrics on that port?",
+                )
             sleep(interval)
 
-    def wait_for_scrape(self, after: float, selector: str = "", *, timeout: float = 30.0,
-                        interval: float = 0.25) -> None:
+    def wait_for_scrape(
+        self, after: float, selector: str = "", *, timeout: float = 30.0, interval: float = 0.25
+    ) -> None:
         """Wait until every target matching ``selector`` (e.g. ``{job="x"}``) was scraped successfully
         after the Unix time ``after``: Prometheus only knows what it has scraped."""
         deadline = monotonic() + timeout
         while True:
             stamps = self.query(f"timestamp(up{selector})")
             health = self.query(f"up{selector}")
-            if (not stamps.empty and (stamps["value"] > after).all()
-                    and not health.empty and (health["value"] == 1).all()):
+            if (
+                not stamps.empty
+                and (stamps["value"] > after).all()
+                and not health.empty
+                and (health["value"] == 1).all()
+            ):
                 return
             if monotonic() >= deadline:
-                raise WorkshopError(f"Prometheus at {self.url} has not scraped up{selector} successfully "
-                                    f"within {timeout:.0f} s", hint="Is the target still running? (prom.client.targets())")
+                raise WorkshopError(
+                    f"Prometheus at {self.url} has not scraped up{selector} successfully within {timeout:.0f} s",
+                    hint="Is the target still running? (prom.client.targets())",
+                )
             sleep(interval)
 
     def wait_for_data(self, promql: str, *, timeout: float = 120.0, interval: float = 2.0) -> pd.DataFrame:
@@ -143,8 +162,10 @@ class PrometheusClient:
             if not frame.empty:
                 return frame
             if monotonic() >= deadline:
-                raise WorkshopError(f"no data for {promql} after {timeout:.0f} s",
-                                    hint="Is the target scraped? Look at Status > Targets in the Prometheus UI.")
+                raise WorkshopError(
+                    f"no data for {promql} after {timeout:.0f} s",
+                    hint="Is the target scraped? Look at Status > Targets in the Prometheus UI.",
+                )
             sleep(interval)
 
     # ---------------------------------------------------------------------------------- internals
@@ -153,13 +174,17 @@ class PrometheusClient:
         try:
             response = self._session.get(f"{self.url}{path}", params=params, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise WorkshopError(f"cannot reach Prometheus at {self.url}: {type(exc).__name__}",
-                                hint="Is it running? (LocalPrometheus, or the port-forward to the cluster's)") from exc
+            raise WorkshopError(
+                f"cannot reach Prometheus at {self.url}: {type(exc).__name__}",
+                hint="Is it running? (LocalPrometheus, or the port-forward to the cluster's)",
+            ) from exc
         try:
             body = response.json()
         except ValueError as exc:
-            raise WorkshopError(f"Prometheus at {self.url} answered HTTP {response.status_code} "
-                                f"with something that is not JSON (is this a Prometheus server?)") from exc
+            raise WorkshopError(
+                f"Prometheus at {self.url} answered HTTP {response.status_code} "
+                f"with something that is not JSON (is this a Prometheus server?)"
+            ) from exc
         if body.get("status") != "success":
             error_type = body.get("errorType", f"HTTP {response.status_code}")
             detail = body.get("error", "no detail")
@@ -171,12 +196,14 @@ class PrometheusClient:
 
 def _require_promql(promql: object) -> str:
     if not isinstance(promql, str) or not promql.strip():
-        raise WorkshopError(f"a PromQL query is a non-empty string, not {promql!r}",
-                            hint='for example: prom.query("up")')
+        raise WorkshopError(
+            f"a PromQL query is a non-empty string, not {promql!r}", hint='for example: prom.query("up")'
+        )
     return promql
 
 
 # ------------------------------------------------------------------------------- tidy DataFrames
+
 
 def _tidy(result_type: str, result: Any) -> pd.DataFrame:
     """Prometheus's JSON result as a long DataFrame: label columns, ``timestamp``, ``value``."""

@@ -47,18 +47,21 @@ def answers_over_time(results, *, bin_seconds: float = 1.0) -> pd.DataFrame:
         ended.extend(run.started_at + start + latency for start, latency in zip(run.starts, run.durations))
         failed.extend(not ok for ok in run.oks)
     if not ended:
-        return pd.DataFrame({"timestamp": pd.to_datetime([], utc=True), "requests": [], "errors": [],
-                             "error_ratio": []})
+        return pd.DataFrame(
+            {"timestamp": pd.to_datetime([], utc=True), "requests": [], "errors": [], "error_ratio": []}
+        )
     ended_arr = np.asarray(ended)
     bins = np.floor(ended_arr / bin_seconds) * bin_seconds
     frame = pd.DataFrame({"bin": bins, "failed": np.asarray(failed, dtype=int)})
     grouped = frame.groupby("bin")["failed"].agg(["size", "sum"]).reset_index()
-    return pd.DataFrame({
-        "timestamp": pd.to_datetime(grouped["bin"], unit="s", utc=True),
-        "requests": grouped["size"].astype(int),
-        "errors": grouped["sum"].astype(int),
-        "error_ratio": grouped["sum"] / grouped["size"],
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(grouped["bin"], unit="s", utc=True),
+            "requests": grouped["size"].astype(int),
+            "errors": grouped["sum"].astype(int),
+            "error_ratio": grouped["sum"] / grouped["size"],
+        }
+    )
 
 
 def server_vs_client(prom, traffic, *, model_name: str | None = None, namespace: str | None = None) -> pd.DataFrame:
@@ -73,7 +76,13 @@ def server_vs_client(prom, traffic, *, model_name: str | None = None, namespace:
     for name, quantile in promql.QUANTILES.items():
         query = promql.latency_quantile(quantile, model_name, namespace=namespace, window=window)
         rows[name] = (prom.query_value(query, time=at), float(np.quantile(durations, quantile)))
-    rows["mean"] = (prom.query_value(promql.mean_latency(model_name, namespace=namespace, window=window), time=at),
-                    float(durations.mean()))
-    return pd.DataFrame({"server: predict (Prometheus, ms)": {k: v[0] * 1000 for k, v in rows.items()},
-                         "client: whole request (ms)": {k: v[1] * 1000 for k, v in rows.items()}}).round(2)
+    rows["mean"] = (
+        prom.query_value(promql.mean_latency(model_name, namespace=namespace, window=window), time=at),
+        float(durations.mean()),
+    )
+    return pd.DataFrame(
+        {
+            "server: predict (Prometheus, ms)": {k: v[0] * 1000 for k, v in rows.items()},
+            "client: whole request (ms)": {k: v[1] * 1000 for k, v in rows.items()},
+        }
+    ).round(2)

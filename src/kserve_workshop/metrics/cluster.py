@@ -38,11 +38,17 @@ def prometheus_service(release: str = DEFAULT_RELEASE) -> str:
 ServicePortForward = PortForward
 
 
-def port_forward_prometheus(context: str | None = None, *, release: str = DEFAULT_RELEASE,
-                            namespace: str | None = None) -> ServicePortForward:
+def port_forward_prometheus(
+    context: str | None = None, *, release: str = DEFAULT_RELEASE, namespace: str | None = None
+) -> ServicePortForward:
     """A started port-forward to the cluster's Prometheus (use ``.url``; ``stop()`` when done)."""
-    forward = ServicePortForward(prometheus_service(release), namespace or monitoring_namespace(), PROMETHEUS_PORT,
-                                 ready_path="/-/ready", context=context)
+    forward = ServicePortForward(
+        prometheus_service(release),
+        namespace or monitoring_namespace(),
+        PROMETHEUS_PORT,
+        ready_path="/-/ready",
+        context=context,
+    )
     return forward.start()
 
 

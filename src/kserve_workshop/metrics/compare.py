@@ -73,28 +73,48 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.6g}{unit}"
 
 
-def compare_frames(expected: pd.DataFrame, found: pd.DataFrame, *, rel_tol: float = DEFAULT_REL_TOL,
-                   abs_tol: float = DEFAULT_ABS_TOL, unit: str = "") -> Comparison:
+def compare_frames(
+    expected: pd.DataFrame,
+    found: pd.DataFrame,
+    *,
+    rel_tol: float = DEFAULT_REL_TOL,
+    abs_tol: float = DEFAULT_ABS_TOL,
+    unit: str = "",
+) -> Comparison:
     """Compare two ``query_range`` results (long frames) series by series, point by point."""
     reference, candidate = _split(expected), _split(found)
     if not reference:
-        return Comparison(False, "the reference query has no data yet: nothing to compare with",
-                          expected="data from the model server", found="none")
+        return Comparison(
+            False,
+            "the reference query has no data yet: nothing to compare with",
+            expected="data from the model server",
+            found="none",
+        )
     if not candidate:
-        return Comparison(False, "your query returns no data", expected=f"{len(reference)} series with values",
-                          found="no series (check the metric name, the label values and the window)")
+        return Comparison(
+            False,
+            "your query returns no data",
+            expected=f"{len(reference)} series with values",
+            found="no series (check the metric name, the label values and the window)",
+        )
     if len(candidate) != len(reference):
-        return Comparison(False, f"your query returns {len(candidate)} series, the answer has {len(reference)}",
-                          expected=f"{len(reference)} series", found=", ".join(_describe_labels(k) for k in candidate)
-                          [:300])
+        return Comparison(
+            False,
+            f"your query returns {len(candidate)} series, the answer has {len(reference)}",
+            expected=f"{len(reference)} series",
+            found=", ".join(_describe_labels(k) for k in candidate)[:300],
+        )
     if len(reference) == 1:
         pairs = [(next(iter(reference.values())), next(iter(candidate.values())), "")]
     else:
         missing = [k for k in reference if k not in candidate]
         if missing:
-            return Comparison(False, "your series do not carry the same labels as the answer's",
-                              expected=", ".join(_describe_labels(k) for k in reference)[:300],
-                              found=", ".join(_describe_labels(k) for k in candidate)[:300])
+            return Comparison(
+                False,
+                "your series do not carry the same labels as the answer's",
+                expected=", ".join(_describe_labels(k) for k in reference)[:300],
+                found=", ".join(_describe_labels(k) for k in candidate)[:300],
+            )
         pairs = [(reference[k], candidate[k], _describe_labels(k)) for k in reference]
     points = 0
     for ref, cand, name in pairs:
@@ -108,9 +128,12 @@ def compare_frames(expected: pd.DataFrame, found: pd.DataFrame, *, rel_tol: floa
             where = f" {name}" if name else ""
             when = first.strftime("%H:%M:%S")
             return Comparison(
-                False, f"your query gives other values{where} at {len(wrong)} of {len(stamps)} instants",
+                False,
+                f"your query gives other values{where} at {len(wrong)} of {len(stamps)} instants",
                 expected=f"{_fmt(float(ref_values[first]), unit)} at {when}",
-                found=f"{_fmt(float(cand_values[first]), unit)} at {when}", points=points)
+                found=f"{_fmt(float(cand_values[first]), unit)} at {when}",
+                points=points,
+            )
     return Comparison(True, f"same values at all {points} instants", points=points)
 
 
@@ -118,9 +141,18 @@ def compare_frames(expected: pd.DataFrame, found: pd.DataFrame, *, rel_tol: floa
 SIDE_LABEL = "workshop_compare_side"
 
 
-def compare_queries(prom: PrometheusClient, candidate: str, reference: str, *, start: TimeLike | None = None,
-                    end: TimeLike | None = None, step: str | float = "1s", lookback: float = 180.0,
-                    rel_tol: float = DEFAULT_REL_TOL, unit: str = "") -> Comparison:
+def compare_queries(
+    prom: PrometheusClient,
+    candidate: str,
+    reference: str,
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    step: str | float = "1s",
+    lookback: float = 180.0,
+    rel_tol: float = DEFAULT_REL_TOL,
+    unit: str = "",
+) -> Comparison:
     """Evaluate both queries over the same range (default: the last ``lookback`` seconds) and compare.
 
     Both are evaluated in one request (``label_replace(ref) or label_replace(candidate)``), so they
@@ -131,14 +163,20 @@ def compare_queries(prom: PrometheusClient, candidate: str, reference: str, *, s
     end = end if end is not None else time.time()
     start = start if start is not None else to_unix(end) - lookback
     prom.query(candidate, time=end)  # raises PromQLError with the learner's own line and column
-    combined = (f'label_replace(({reference}\n), "{SIDE_LABEL}", "expected", "", "")'
-                f' or label_replace(({candidate}\n), "{SIDE_LABEL}", "found", "", "")')
+    combined = (
+        f'label_replace(({reference}\n), "{SIDE_LABEL}", "expected", "", "")'
+        f' or label_replace(({candidate}\n), "{SIDE_LABEL}", "found", "", "")'
+    )
     try:
         both = prom.query_range(combined, start, end, step)
     except PromQLError as exc:
         # The candidate parses alone but cannot be labelled: it is a scalar or a string.
-        return Comparison(False, "your query must return series (an instant vector), not a single number",
-                          expected="series with labels", found=exc.detail)
+        return Comparison(
+            False,
+            "your query must return series (an instant vector), not a single number",
+            expected="series with labels",
+            found=exc.detail,
+        )
     if both.empty:
         return compare_frames(both, both, rel_tol=rel_tol, unit=unit)
     sides = {side: _without_absent_labels(part.drop(columns=[SIDE_LABEL])) for side, part in both.groupby(SIDE_LABEL)}

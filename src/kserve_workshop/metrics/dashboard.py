@@ -22,8 +22,7 @@ DATASOURCE_VARIABLE = "datasource"
 GRID_WIDTH = 24
 #: What Grafana would put in place of the variables, for evaluating the queries locally
 #: (``All`` for the multi-value variables: their ``allValue`` is ``.*``).
-LOCAL_VALUES = {"namespace": ".*", "model_name": ".*", "__rate_interval": "5s", "__interval": "1s",
-                "__range": "1m"}
+LOCAL_VALUES = {"namespace": ".*", "model_name": ".*", "__rate_interval": "5s", "__interval": "1s", "__range": "1m"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 # A rate over KServe's histograms. Both pods of an InferenceService with a transformer export
 # request_*_seconds{model_name=<isvc>}, so such a query must pick a component or split by it
@@ -120,8 +119,10 @@ def structure_problems(dashboard: dict[str, Any]) -> list[str]:
                     problems.append(f"panel {title!r} uses ${name}, which is not a dashboard variable")
             expr = target.get("expr", "")
             if _MODEL_SERVER_RATE.search(expr) and not _BY_COMPONENT.search(expr):
-                problems.append(f"panel {title!r} query {target.get('refId')} mixes the predictor's and the "
-                                "transformer's series: select component=\"...\" or split by component")
+                problems.append(
+                    f"panel {title!r} query {target.get('refId')} mixes the predictor's and the "
+                    'transformer\'s series: select component="..." or split by component'
+                )
     return problems
 
 
@@ -139,8 +140,12 @@ def _grid_problems(items: list[dict[str, Any]]) -> list[str]:
         if grid["x"] < 0 or grid["x"] + grid["w"] > GRID_WIDTH:
             problems.append(f"panel {panel.get('title')!r} does not fit the {GRID_WIDTH}-column grid")
         for other_title, other in boxes:
-            if (grid["x"] < other["x"] + other["w"] and other["x"] < grid["x"] + grid["w"]
-                    and grid["y"] < other["y"] + other["h"] and other["y"] < grid["y"] + grid["h"]):
+            if (
+                grid["x"] < other["x"] + other["w"]
+                and other["x"] < grid["x"] + grid["w"]
+                and grid["y"] < other["y"] + other["h"]
+                and other["y"] < grid["y"] + grid["h"]
+            ):
                 problems.append(f"panels {other_title!r} and {panel.get('title')!r} overlap")
         boxes.append((panel.get("title"), grid))
     return problems
@@ -162,8 +167,9 @@ def dashboard_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def query_problems(dashboard: dict[str, Any], prom, *, values: dict[str, str] = LOCAL_VALUES,
-                   must_have_data: bool = True) -> list[str]:
+def query_problems(
+    dashboard: dict[str, Any], prom, *, values: dict[str, str] = LOCAL_VALUES, must_have_data: bool = True
+) -> list[str]:
     """Evaluate every query on ``prom``; report those Prometheus rejects or (optionally) finds no series for."""
     problems = []
     for where, expr in dashboard_queries(dashboard):

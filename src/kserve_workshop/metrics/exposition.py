@@ -26,8 +26,9 @@ def metric_lines(text: str, metric: str, **labels: str) -> list[str]:
         if line.startswith("#") or not line.startswith(metric):
             continue
         series = line.split("{", 1)[0].split(" ", 1)[0]
-        if series in {metric, f"{metric}_bucket", f"{metric}_count", f"{metric}_sum"} \
-                and all(label in line for label in wanted):
+        if series in {metric, f"{metric}_bucket", f"{metric}_count", f"{metric}_sum"} and all(
+            label in line for label in wanted
+        ):
             selected.append(line)
     return selected
 

@@ -46,8 +46,9 @@ def dashboard_uid() -> str:
     return uid
 
 
-def grafana_login(context: str | None = None, *, release: str = DEFAULT_RELEASE, namespace: str | None = None,
-                  api=None) -> GrafanaLogin:
+def grafana_login(
+    context: str | None = None, *, release: str = DEFAULT_RELEASE, namespace: str | None = None, api=None
+) -> GrafanaLogin:
     """Grafana's admin user and password from the chart's Secret (``api``: a CoreV1Api, for tests)."""
     namespace = namespace or monitoring_namespace()
     name = grafana_service(release)
@@ -62,22 +63,35 @@ def grafana_login(context: str | None = None, *, release: str = DEFAULT_RELEASE,
     except Exception as exc:  # noqa: BLE001 - ApiException, connection errors: one clear message
         status = getattr(exc, "status", None)
         detail = "not found" if status == 404 else (getattr(exc, "reason", None) or type(exc).__name__)
-        raise WorkshopError(f"cannot read Secret {namespace}/{name}: {detail}",
-                            hint="is the monitoring component installed with Grafana? (invoke status)") from exc
+        raise WorkshopError(
+            f"cannot read Secret {namespace}/{name}: {detail}",
+            hint="is the monitoring component installed with Grafana? (invoke status)",
+        ) from exc
     data = getattr(secret, "data", None) or (secret.get("data") if isinstance(secret, dict) else None) or {}
     try:
-        user, password = (base64.b64decode(data[key], validate=True).decode() for key in ("admin-user", "admin-password"))
+        user, password = (
+            base64.b64decode(data[key], validate=True).decode() for key in ("admin-user", "admin-password")
+        )
     except (KeyError, binascii.Error, UnicodeDecodeError) as exc:
-        raise WorkshopError(f"Secret {namespace}/{name} has no readable admin-user/admin-password",
-                            hint="was Grafana installed with an existing admin Secret? Look there.") from exc
+        raise WorkshopError(
+            f"Secret {namespace}/{name} has no readable admin-user/admin-password",
+            hint="was Grafana installed with an existing admin Secret? Look there.",
+        ) from exc
     return GrafanaLogin(user, password)
 
 
-def port_forward_grafana(context: str | None = None, *, release: str = DEFAULT_RELEASE,
-                         namespace: str | None = None, port: int | None = None) -> ServicePortForward:
+def port_forward_grafana(
+    context: str | None = None, *, release: str = DEFAULT_RELEASE, namespace: str | None = None, port: int | None = None
+) -> ServicePortForward:
     """A started port-forward to Grafana on 127.0.0.1 (``.url``; ``stop()`` when done)."""
-    forward = ServicePortForward(grafana_service(release), namespace or monitoring_namespace(), GRAFANA_PORT,
-                                 ready_path="/api/health", context=context, port=port)
+    forward = ServicePortForward(
+        grafana_service(release),
+        namespace or monitoring_namespace(),
+        GRAFANA_PORT,
+        ready_path="/api/health",
+        context=context,
+        port=port,
+    )
     return forward.start()
 
 

@@ -70,8 +70,10 @@ def scrape_target(target: Any) -> str:
     if hasattr(target, "port") and not isinstance(target, (str, int)):
         port = target.port
         if port is None:
-            raise WorkshopError(f"{target!r} has not been started, so it has no port to scrape",
-                                hint="start the model server before Prometheus")
+            raise WorkshopError(
+                f"{target!r} has not been started, so it has no port to scrape",
+                hint="start the model server before Prometheus",
+            )
         return f"{LOOPBACK}:{port}"
     if isinstance(target, int) and not isinstance(target, bool):
         host, port = LOOPBACK, target
@@ -83,11 +85,14 @@ def scrape_target(target: Any) -> str:
             raise WorkshopError(f"not a scrape target: {target!r}", hint="use '127.0.0.1:PORT' or the server object")
         port = int(port_text)
     else:
-        raise WorkshopError(f"not a scrape target: {target!r}",
-                            hint="pass LocalModelServer objects, ports, or '127.0.0.1:PORT' strings")
+        raise WorkshopError(
+            f"not a scrape target: {target!r}", hint="pass LocalModelServer objects, ports, or '127.0.0.1:PORT' strings"
+        )
     if host not in _LOOPBACK_HOSTS:
-        raise WorkshopError(f"the local Prometheus scrapes only this machine (127.0.0.1), not {host!r}",
-                            hint="for a cluster, port-forward the cluster's Prometheus instead")
+        raise WorkshopError(
+            f"the local Prometheus scrapes only this machine (127.0.0.1), not {host!r}",
+            hint="for a cluster, port-forward the cluster's Prometheus instead",
+        )
     if not 0 < port < 65536:
         raise WorkshopError(f"port out of range in scrape target {target!r}")
     return f"{LOOPBACK}:{port}"
@@ -125,8 +130,10 @@ def build_config(targets: Iterable[Any], *, scrape_interval: str = "1s", job: st
         if not any(address in group for group in groups.values()):
             groups.setdefault(labels, []).append(address)
     if not groups:
-        raise WorkshopError("LocalPrometheus needs at least one target to scrape",
-                            hint="pass the running LocalModelServer, e.g. LocalPrometheus([server])")
+        raise WorkshopError(
+            "LocalPrometheus needs at least one target to scrape",
+            hint="pass the running LocalModelServer, e.g. LocalPrometheus([server])",
+        )
     return {
         "global": {
             "scrape_interval": scrape_interval,
@@ -134,12 +141,16 @@ def build_config(targets: Iterable[Any], *, scrape_interval: str = "1s", job: st
             "scrape_timeout": scrape_interval,
             "evaluation_interval": scrape_interval,
         },
-        "scrape_configs": [{
-            "job_name": job,
-            "metrics_path": "/metrics",
-            "static_configs": [{"targets": addresses, **({"labels": dict(labels)} if labels else {})}
-                               for labels, addresses in groups.items()],
-        }],
+        "scrape_configs": [
+            {
+                "job_name": job,
+                "metrics_path": "/metrics",
+                "static_configs": [
+                    {"targets": addresses, **({"labels": dict(labels)} if labels else {})}
+                    for labels, addresses in groups.items()
+                ],
+            }
+        ],
     }
 
 
@@ -184,9 +195,18 @@ class LocalPrometheus(ServerProcess):
     ``LocalPrometheus`` of the same ``name`` stops the first (a re-run Prometheus cell).
     """
 
-    def __init__(self, targets: Iterable[Any], scrape_interval: str = "1s", *, job: str = DEFAULT_JOB,
-                 port: int | None = None, startup_timeout: float = 30.0, target_timeout: float = 30.0,
-                 retention: str = "2h", name: str = "prometheus"):
+    def __init__(
+        self,
+        targets: Iterable[Any],
+        scrape_interval: str = "1s",
+        *,
+        job: str = DEFAULT_JOB,
+        port: int | None = None,
+        startup_timeout: float = 30.0,
+        target_timeout: float = 30.0,
+        retention: str = "2h",
+        name: str = "prometheus",
+    ):
         self.binary = find_prometheus()
         self.job = job
         self.scrape_interval = scrape_interval
@@ -195,14 +215,23 @@ class LocalPrometheus(ServerProcess):
         self._targets = list(targets)
         self.config = build_config(self._targets, scrape_interval=scrape_interval, job=job)
         #: Server name -> the address scraped for it, for targets given as server objects.
-        self._followed = {target.name: scrape_target(target) for target in self._targets
-                          if isinstance(getattr(target, "name", None), str) and hasattr(target, "port")}
+        self._followed = {
+            target.name: scrape_target(target)
+            for target in self._targets
+            if isinstance(getattr(target, "name", None), str) and hasattr(target, "port")
+        }
         on_server_ready(self._follow)
         self.run_dir: Path | None = None
         self._cleanup: weakref.finalize | None = None
         self._client: PrometheusClient | None = None
-        super().__init__(self._build_argv, f"http://{LOOPBACK}:{{port}}/-/ready", port=port,
-                         name=name, startup_timeout=startup_timeout, replaces=True)
+        super().__init__(
+            self._build_argv,
+            f"http://{LOOPBACK}:{{port}}/-/ready",
+            port=port,
+            name=name,
+            startup_timeout=startup_timeout,
+            replaces=True,
+        )
 
     @property
     def targets(self) -> list[str]:
@@ -312,5 +341,4 @@ class LocalPrometheus(ServerProcess):
 
     def wait_for_scrape(self, after: float | None = None, *, timeout: float = 30.0) -> None:
         """Wait until every target has been scraped successfully after ``after`` (default: now)."""
-        self.client.wait_for_scrape(_time.time() if after is None else after, selector(job=self.job),
-                                    timeout=timeout)
+        self.client.wait_for_scrape(_time.time() if after is None else after, selector(job=self.job), timeout=timeout)

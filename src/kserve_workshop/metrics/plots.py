@@ -25,8 +25,16 @@ def _series(frame: pd.DataFrame):
         yield ", ".join(f"{k}={v}" for k, v in zip(labels, key) if isinstance(v, str)), part
 
 
-def plot_series(frame: pd.DataFrame, *, ax=None, title: str | None = None, ylabel: str | None = None,
-                scale: float = 1.0, label: str | None = None, **line_kwargs: Any):
+def plot_series(
+    frame: pd.DataFrame,
+    *,
+    ax=None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    scale: float = 1.0,
+    label: str | None = None,
+    **line_kwargs: Any,
+):
     """Draw every series of a ``query_range`` result as a line over time; returns the axes."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3))
@@ -46,9 +54,17 @@ def _time_axis(ax) -> None:
     ax.grid(True, alpha=0.3)
 
 
-def plot_model_metrics(prom: PrometheusClient | Any, start: TimeLike, end: TimeLike, *,
-                       model_name: str | None = None, namespace: str | None = None,
-                       window: str = promql.DEFAULT_WINDOW, step: str | float = "1s", traffic=None):
+def plot_model_metrics(
+    prom: PrometheusClient | Any,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    model_name: str | None = None,
+    namespace: str | None = None,
+    window: str = promql.DEFAULT_WINDOW,
+    step: str | float = "1s",
+    traffic=None,
+):
     """Request rate, latency p50/p95/p99 (and the mean), and, given the load generator's results
     (``traffic``), the client-side error ratio: one figure, panels sharing the time axis."""
     selectors = {"model_name": model_name, "namespace": namespace, "window": window}
@@ -56,13 +72,24 @@ def plot_model_metrics(prom: PrometheusClient | Any, start: TimeLike, end: TimeL
     fig, axes = plt.subplots(panels, 1, figsize=(9, 2.6 * panels), sharex=True, constrained_layout=True)
 
     rate = prom.query_range(promql.request_rate(by=(), **selectors), start, end, step)
-    plot_series(rate, ax=axes[0], title=f"Request rate (predict calls/s, rate over {window})",
-                ylabel="requests/s", label="all requests")
+    plot_series(
+        rate,
+        ax=axes[0],
+        title=f"Request rate (predict calls/s, rate over {window})",
+        ylabel="requests/s",
+        label="all requests",
+    )
 
     for name, query in promql.latency_quantiles(by=(), **selectors).items():
         plot_series(prom.query_range(query, start, end, step), ax=axes[1], scale=1000, label=name)
-    plot_series(prom.query_range(promql.mean_latency(by=(), **selectors), start, end, step), ax=axes[1],
-                scale=1000, label="mean", linestyle="--", color="grey")
+    plot_series(
+        prom.query_range(promql.mean_latency(by=(), **selectors), start, end, step),
+        ax=axes[1],
+        scale=1000,
+        label="mean",
+        linestyle="--",
+        color="grey",
+    )
     axes[1].set_title("Predict latency from request_predict_seconds (quantiles interpolated in buckets)")
     axes[1].set_ylabel("ms")
     axes[1].legend(loc="upper left", fontsize="small")
@@ -77,8 +104,13 @@ def plot_model_metrics(prom: PrometheusClient | Any, start: TimeLike, end: TimeL
     return fig
 
 
-def bucket_table(prom: PrometheusClient | Any, *, model_name: str | None = None, namespace: str | None = None,
-                 time: TimeLike | None = None) -> pd.DataFrame:
+def bucket_table(
+    prom: PrometheusClient | Any,
+    *,
+    model_name: str | None = None,
+    namespace: str | None = None,
+    time: TimeLike | None = None,
+) -> pd.DataFrame:
     """How many predictions fell in each bucket: ``le`` bound, cumulative count, count in bucket."""
     frame = prom.query(promql.bucket_counts(model_name, namespace=namespace), time=time)
     if frame.empty:

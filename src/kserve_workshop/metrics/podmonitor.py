@@ -25,10 +25,30 @@ ISVC_LABEL = "serving.kserve.io/inferenceservice"
 KNATIVE_USER_PORT = "user-port"
 MAX_INTERVAL_SECONDS = 15
 #: Fields of a PodMonitor endpoint (monitoring.coreos.com/v1 PodMetricsEndpoint) this file may use.
-ENDPOINT_FIELDS = {"port", "portNumber", "targetPort", "path", "scheme", "params", "interval", "scrapeTimeout",
-                   "honorLabels", "honorTimestamps", "relabelings", "metricRelabelings", "enableHttp2",
-                   "followRedirects", "filterRunning", "bearerTokenSecret", "basicAuth", "authorization",
-                   "oauth2", "tlsConfig", "proxyUrl", "trackTimestampsStaleness"}
+ENDPOINT_FIELDS = {
+    "port",
+    "portNumber",
+    "targetPort",
+    "path",
+    "scheme",
+    "params",
+    "interval",
+    "scrapeTimeout",
+    "honorLabels",
+    "honorTimestamps",
+    "relabelings",
+    "metricRelabelings",
+    "enableHttp2",
+    "followRedirects",
+    "filterRunning",
+    "bearerTokenSecret",
+    "basicAuth",
+    "authorization",
+    "oauth2",
+    "tlsConfig",
+    "proxyUrl",
+    "trackTimestampsStaleness",
+}
 RELABEL_FIELDS = {"sourceLabels", "separator", "targetLabel", "regex", "modulus", "replacement", "action"}
 _DURATION = re.compile(r"^(?:(\d+)m)?(?:(\d+)s)?$")
 
@@ -61,8 +81,9 @@ def _seconds(duration: str) -> int | None:
 def _selects_isvc_pods(selector: dict[str, Any]) -> bool:
     if ISVC_LABEL in (selector.get("matchLabels") or {}):
         return False  # pinned to one InferenceService: the lab's others would not be scraped
-    return any(e.get("key") == ISVC_LABEL and e.get("operator") == "Exists"
-               for e in selector.get("matchExpressions") or [])
+    return any(
+        e.get("key") == ISVC_LABEL and e.get("operator") == "Exists" for e in selector.get("matchExpressions") or []
+    )
 
 
 def podmonitor_problems(doc: Any) -> list[str]:
@@ -90,20 +111,26 @@ def podmonitor_problems(doc: Any) -> list[str]:
         if unknown:
             problems.append(f"unknown podMetricsEndpoint field(s): {', '.join(unknown)}")
         if endpoint.get("port") != KNATIVE_USER_PORT:
-            problems.append(f"podMetricsEndpoint.port must be {KNATIVE_USER_PORT!r} (the model server's port "
-                            f"in Knative mode), found {endpoint.get('port')!r}")
+            problems.append(
+                f"podMetricsEndpoint.port must be {KNATIVE_USER_PORT!r} (the model server's port "
+                f"in Knative mode), found {endpoint.get('port')!r}"
+            )
         if endpoint.get("path") != "/metrics":
             problems.append(f"podMetricsEndpoint.path must be /metrics, found {endpoint.get('path')!r}")
         seconds = _seconds(endpoint.get("interval", ""))
         if seconds is None or not 0 < seconds <= MAX_INTERVAL_SECONDS:
-            problems.append(f"podMetricsEndpoint.interval must be a duration up to {MAX_INTERVAL_SECONDS}s, "
-                            f"found {endpoint.get('interval')!r}")
+            problems.append(
+                f"podMetricsEndpoint.interval must be a duration up to {MAX_INTERVAL_SECONDS}s, "
+                f"found {endpoint.get('interval')!r}"
+            )
         for rule in endpoint.get("relabelings") or []:
             unknown = sorted(set(rule) - RELABEL_FIELDS)
             if unknown:
                 problems.append(f"unknown relabeling field(s): {', '.join(unknown)}")
             for source in rule.get("sourceLabels") or []:
                 if source.startswith("__meta_kubernetes_pod_label_") and source not in {
-                        meta_label(ISVC_LABEL), meta_label("component")}:
+                    meta_label(ISVC_LABEL),
+                    meta_label("component"),
+                }:
                     problems.append(f"relabeling reads {source}, a pod label the model pods do not carry")
     return problems

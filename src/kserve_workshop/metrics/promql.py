@@ -56,8 +56,10 @@ def selector(**labels: str | None) -> str:
 
 def _window(window: str) -> str:
     if not isinstance(window, str) or not _WINDOW.match(window):
-        raise WorkshopError(f"not a PromQL range: {window!r}",
-                            hint="use a duration like '10s' or '1m' (at least a few scrape intervals)")
+        raise WorkshopError(
+            f"not a PromQL range: {window!r}",
+            hint="use a duration like '10s' or '1m' (at least a few scrape intervals)",
+        )
     return window
 
 
@@ -68,16 +70,28 @@ def _by(by: tuple[str, ...] | list[str]) -> str:
     return f" by ({', '.join(by)})" if by else ""
 
 
-def request_rate(model_name: str | None = None, *, namespace: str | None = None, window: str = DEFAULT_WINDOW,
-                 by: tuple[str, ...] = ("model_name",), histogram: str = PREDICT_HISTOGRAM) -> str:
+def request_rate(
+    model_name: str | None = None,
+    *,
+    namespace: str | None = None,
+    window: str = DEFAULT_WINDOW,
+    by: tuple[str, ...] = ("model_name",),
+    histogram: str = PREDICT_HISTOGRAM,
+) -> str:
     """Requests per second (predict calls), per ``by`` labels, averaged over ``window``."""
     series = f"{histogram}_count{selector(model_name=model_name, namespace=namespace)}"
     return f"sum{_by(by)} (rate({series}[{_window(window)}]))"
 
 
-def latency_quantile(quantile: float, model_name: str | None = None, *, namespace: str | None = None,
-                     window: str = DEFAULT_WINDOW, by: tuple[str, ...] = ("model_name",),
-                     histogram: str = PREDICT_HISTOGRAM) -> str:
+def latency_quantile(
+    quantile: float,
+    model_name: str | None = None,
+    *,
+    namespace: str | None = None,
+    window: str = DEFAULT_WINDOW,
+    by: tuple[str, ...] = ("model_name",),
+    histogram: str = PREDICT_HISTOGRAM,
+) -> str:
     """The ``quantile`` (0..1) of request latency in seconds, estimated from the histogram buckets.
 
     ``histogram_quantile`` interpolates linearly inside a bucket, so the estimate can only be as
@@ -95,17 +109,26 @@ def latency_quantiles(model_name: str | None = None, **kwargs) -> dict[str, str]
     return {name: latency_quantile(q, model_name, **kwargs) for name, q in QUANTILES.items()}
 
 
-def mean_latency(model_name: str | None = None, *, namespace: str | None = None, window: str = DEFAULT_WINDOW,
-                 by: tuple[str, ...] = ("model_name",), histogram: str = PREDICT_HISTOGRAM) -> str:
+def mean_latency(
+    model_name: str | None = None,
+    *,
+    namespace: str | None = None,
+    window: str = DEFAULT_WINDOW,
+    by: tuple[str, ...] = ("model_name",),
+    histogram: str = PREDICT_HISTOGRAM,
+) -> str:
     """Mean latency in seconds: increase of the sum over increase of the count (exact, no buckets)."""
     matcher = selector(model_name=model_name, namespace=namespace)
     span = _window(window)
-    return (f"sum{_by(by)} (rate({histogram}_sum{matcher}[{span}]))"
-            f" / sum{_by(by)} (rate({histogram}_count{matcher}[{span}]))")
+    return (
+        f"sum{_by(by)} (rate({histogram}_sum{matcher}[{span}]))"
+        f" / sum{_by(by)} (rate({histogram}_count{matcher}[{span}]))"
+    )
 
 
-def bucket_counts(model_name: str | None = None, *, namespace: str | None = None,
-                  histogram: str = PREDICT_HISTOGRAM) -> str:
+def bucket_counts(
+    model_name: str | None = None, *, namespace: str | None = None, histogram: str = PREDICT_HISTOGRAM
+) -> str:
     """Cumulative count per bucket bound ``le`` since the server started."""
     return f"sum by (le) ({histogram}_bucket{selector(model_name=model_name, namespace=namespace)})"
 
@@ -119,7 +142,9 @@ CLUSTER_SELECTORS = ("namespace", "model_name", "component")
 #: Matchers of the local scrape that mean nothing in the cluster (its job is the PodMonitor's).
 LOCAL_SCRAPE_LABELS = ("job", "instance")
 _MODEL_SERVER_SERIES = re.compile(r"^request_\w+_seconds(?:_bucket|_count|_sum)?$")
-_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`)\s*')
+_MATCHER = re.compile(
+    r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`)\s*'
+)
 
 
 @dataclass(frozen=True)
@@ -132,8 +157,9 @@ class ClusterQuery:
     changes: tuple[str, ...]
 
 
-def for_cluster(query: str, *, model_name: str, namespace: str, component: str | None = "predictor",
-                window: str = CLUSTER_WINDOW) -> ClusterQuery:
+def for_cluster(
+    query: str, *, model_name: str, namespace: str, component: str | None = "predictor", window: str = CLUSTER_WINDOW
+) -> ClusterQuery:
     """``query`` with every model-server series selected as in the cluster, and its ranges set to ``window``.
 
     Each selector of a ``request_*_seconds`` series gets ``namespace``, ``model_name`` (the
@@ -143,7 +169,9 @@ def for_cluster(query: str, *, model_name: str, namespace: str, component: str |
     Subqueries and selectors of other series are left as they are.
     """
     if not isinstance(query, str) or not query.strip():
-        raise WorkshopError("a query is a non-empty PromQL string", hint="e.g. sum(rate(request_predict_seconds_count[5s]))")
+        raise WorkshopError(
+            "a query is a non-empty PromQL string", hint="e.g. sum(rate(request_predict_seconds_count[5s]))"
+        )
     wanted = {"namespace": namespace, "model_name": model_name, "component": component}
     for name, value in wanted.items():
         if value is not None and (not isinstance(value, str) or not value):
@@ -182,19 +210,21 @@ def for_cluster(query: str, *, model_name: str, namespace: str, component: str |
             end = text.find("]", i)
             if end < 0:
                 raise WorkshopError(f"unclosed [ in {query!r}")
-            inside = text[i + 1:end].strip()
+            inside = text[i + 1 : end].strip()
             if _WINDOW.match(inside) and inside != window:
                 changes.append(f"window [{inside}] -> [{window}]")
                 out.append(f"[{window}]")
             else:
-                out.append(text[i:end + 1])
+                out.append(text[i : end + 1])
             i = end + 1
         else:
             out.append(char)
             i += 1
     if not selected:
-        raise WorkshopError(f"no series of KServe's model server (request_*_seconds) in {query!r}",
-                            hint="the lab's queries read request_predict_seconds_count, _bucket or _sum")
+        raise WorkshopError(
+            f"no series of KServe's model server (request_*_seconds) in {query!r}",
+            hint="the lab's queries read request_predict_seconds_count, _bucket or _sum",
+        )
     return ClusterQuery(query, "".join(out), tuple(dict.fromkeys(changes)))
 
 
@@ -225,8 +255,10 @@ def _matchers_at(text: str, start: int) -> tuple[list[tuple[str, str, str]], int
             return matchers, i + 1
         match = _MATCHER.match(text, i)
         if not match:
-            raise WorkshopError(f"cannot read the label matchers in {text[start:start + 60]!r}",
-                                hint='matchers look like {model_name="iris", le="0.5"}')
+            raise WorkshopError(
+                f"cannot read the label matchers in {text[start : start + 60]!r}",
+                hint='matchers look like {model_name="iris", le="0.5"}',
+            )
         matchers.append(match.groups())
         i = _skip_space(text, match.end())
         if i < len(text) and text[i] == ",":
@@ -240,12 +272,12 @@ def _cluster_selector(matchers: list[tuple[str, str, str]], wanted: dict[str, st
             changes.append(f"dropped {label}{op}{value} (a label of the local scrape)")
         elif label in wanted and wanted[label] is not None:
             if (op, value[1:-1]) != ("=", wanted[label]):
-                changes.append(f"{label}{op}{value} -> {label}=\"{wanted[label]}\"")
+                changes.append(f'{label}{op}{value} -> {label}="{wanted[label]}"')
         else:
             kept.append(f"{label}{op}{value}")
     added = selector(**wanted)[1:-1]
     present = {label for label, _, _ in matchers}
     for name, value in wanted.items():
         if value is not None and name not in present:
-            changes.append(f"added {name}=\"{value}\"")
+            changes.append(f'added {name}="{value}"')
     return "{" + ",".join([*kept, added] if added else kept) + "}"

@@ -79,15 +79,30 @@ class TrafficResult:
         rows = []
         for name, result in self.streams.items():
             summary = result.summary()
-            rows.append({"stream": name, "requests": summary["requests"], "errors": summary["errors"],
-                         "req/s": round(result.requests / result.elapsed, 1) if result.elapsed > 0 else 0.0,
-                         **{f"{key} ms": value for key, value in summary["latency_ms"].items()
-                            if key in ("p50", "p95", "p99")}})
+            rows.append(
+                {
+                    "stream": name,
+                    "requests": summary["requests"],
+                    "errors": summary["errors"],
+                    "req/s": round(result.requests / result.elapsed, 1) if result.elapsed > 0 else 0.0,
+                    **{
+                        f"{key} ms": value
+                        for key, value in summary["latency_ms"].items()
+                        if key in ("p50", "p95", "p99")
+                    },
+                }
+            )
         return pd.DataFrame(rows).set_index("stream")
 
 
-def lab_streams(*, phase_seconds: float = 4.0, steady_rate: float = 40.0, batch_rows: int = 8000,
-                batch_rate: float = 4.0, bad_rate: float = 2.0) -> list[Stream]:
+def lab_streams(
+    *,
+    phase_seconds: float = 4.0,
+    steady_rate: float = 40.0,
+    batch_rows: int = 8000,
+    batch_rate: float = 4.0,
+    bad_rate: float = 2.0,
+) -> list[Stream]:
     """The lab's two-phase mix (see the module docstring); rates are requests per second."""
     return [
         Stream("steady", SINGLE_PAYLOAD, steady_rate, 0.0, concurrency=4),
@@ -105,8 +120,14 @@ def cluster_streams(*, phase_seconds: float = 30.0) -> list[Stream]:
     ]
 
 
-def run_traffic(url: str, streams: Sequence[Stream] | None = None, *, duration: float = 8.0,
-                headers: Mapping[str, str] | None = None, allow_hosts: Sequence[str] = ()) -> TrafficResult:
+def run_traffic(
+    url: str,
+    streams: Sequence[Stream] | None = None,
+    *,
+    duration: float = 8.0,
+    headers: Mapping[str, str] | None = None,
+    allow_hosts: Sequence[str] = (),
+) -> TrafficResult:
     """Send every stream to ``url`` (a V1 predict URL) at once; each runs until ``duration`` s.
 
     ``headers`` and ``allow_hosts`` go to the load generator (the cluster's ingress needs a Host
@@ -121,8 +142,15 @@ def run_traffic(url: str, streams: Sequence[Stream] | None = None, *, duration: 
 
     def send(stream: Stream, origin: float) -> LoadResult:
         time.sleep(max(0.0, origin + stream.start - time.monotonic()))
-        return run_load(url, stream.payload, concurrency=stream.concurrency, rate=stream.rate,
-                        duration=duration - stream.start, headers=headers, allow_hosts=allow_hosts)
+        return run_load(
+            url,
+            stream.payload,
+            concurrency=stream.concurrency,
+            rate=stream.rate,
+            duration=duration - stream.start,
+            headers=headers,
+            allow_hosts=allow_hosts,
+        )
 
     started_at = time.time()
     origin = time.monotonic()

@@ -12,8 +12,24 @@ per response, with the same id. This package knows that format and the tools aro
 - ``cluster``: the sink's Deployment and Service, and the S3 store the logger can write to.
 """
 
-from .events import (EXTENSIONS, REQUEST_TYPE, RESPONSE_TYPE, AgentEvent, Delivery, binary_delivery,
-                     sample_bodies, structured_delivery)
+from .events import (
+    EXTENSIONS,
+    REQUEST_TYPE,
+    RESPONSE_TYPE,
+    AgentEvent,
+    Delivery,
+    binary_delivery,
+    sample_bodies,
+    structured_delivery,
+)
 
-__all__ = ["AgentEvent", "Delivery", "EXTENSIONS", "REQUEST_TYPE", "RESPONSE_TYPE", "binary_delivery",
-           "sample_bodies", "structured_delivery"]
+__all__ = [
+    "AgentEvent",
+    "Delivery",
+    "EXTENSIONS",
+    "REQUEST_TYPE",
+    "RESPONSE_TYPE",
+    "binary_delivery",
+    "sample_bodies",
+    "structured_delivery",
+]

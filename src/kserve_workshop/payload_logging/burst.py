@@ -35,8 +35,9 @@ def post_deliveries(url: str, deliveries: Sequence[Delivery], *, timeout: float 
     with loopback_session() as session:
         for delivery in deliveries:
             try:
-                answer = session.post(url, headers=delivery.headers, data=delivery.body, timeout=timeout,
-                                      allow_redirects=False)  # a redirect could leave loopback
+                answer = session.post(
+                    url, headers=delivery.headers, data=delivery.body, timeout=timeout, allow_redirects=False
+                )  # a redirect could leave loopback
                 statuses.append(answer.status_code)
             except requests.RequestException as exc:
                 statuses.append(type(exc).__name__)
@@ -69,9 +70,11 @@ class BurstResult:
         return float(np.percentile(self.latencies, q)) if self.latencies else float("nan")
 
     def summary(self) -> str:
-        return (f"{self.events} events at {self.rate:g}/s (achieved {self.achieved_rate:.0f}/s): "
-                f"{self.accepted} accepted, {self.failed} not; latency p50 {1000 * self.percentile(50):.1f} ms, "
-                f"p99 {1000 * self.percentile(99):.1f} ms")
+        return (
+            f"{self.events} events at {self.rate:g}/s (achieved {self.achieved_rate:.0f}/s): "
+            f"{self.accepted} accepted, {self.failed} not; latency p50 {1000 * self.percentile(50):.1f} ms, "
+            f"p99 {1000 * self.percentile(99):.1f} ms"
+        )
 
 
 def burst_deliveries(pairs: int, *, inference_service: str = "sklearn-iris") -> list[Delivery]:
@@ -85,8 +88,9 @@ def burst_deliveries(pairs: int, *, inference_service: str = "sklearn-iris") -> 
     return deliveries
 
 
-def send_burst(url: str, deliveries: Sequence[Delivery], *, rate: float, concurrency: int = AGENT_WORKERS,
-               timeout: float = 30.0) -> BurstResult:
+def send_burst(
+    url: str, deliveries: Sequence[Delivery], *, rate: float, concurrency: int = AGENT_WORKERS, timeout: float = 30.0
+) -> BurstResult:
     """Send ``deliveries`` open loop at ``rate`` per second to ``url`` (loopback only) and count the answers."""
     check_target(url)
     if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 < rate < float("inf"):
@@ -118,8 +122,9 @@ async def _burst(url: str, deliveries: list[Delivery], rate: float, concurrency:
     async def deliver(session: aiohttp.ClientSession, delivery: Delivery, due: float) -> None:
         async with slots:
             try:
-                async with session.post(url, headers=delivery.headers, data=delivery.body,
-                                        allow_redirects=False) as answer:  # stay on loopback
+                async with session.post(
+                    url, headers=delivery.headers, data=delivery.body, allow_redirects=False
+                ) as answer:  # stay on loopback
                     await answer.read()
                     status = str(answer.status)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -127,8 +132,9 @@ async def _burst(url: str, deliveries: list[Delivery], rate: float, concurrency:
         result.statuses[status] = result.statuses.get(status, 0) + 1
         result.latencies.append(time.perf_counter() - due)
 
-    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout,
-                                     cookie_jar=aiohttp.DummyCookieJar()) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=client_timeout, cookie_jar=aiohttp.DummyCookieJar()
+    ) as session:
         start = time.perf_counter()
         tasks = []
         for index, delivery in enumerate(deliveries):

@@ -13,8 +13,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .events import JSON, STRUCTURED_CONTENT_TYPE, AgentEvent, Delivery, binary_delivery, sample_bodies, \
-    structured_delivery
+from .events import (
+    JSON,
+    STRUCTURED_CONTENT_TYPE,
+    AgentEvent,
+    Delivery,
+    binary_delivery,
+    sample_bodies,
+    structured_delivery,
+)
 
 #: Fields every kept pair must have (the sink may add more).
 PAIR_FIELDS = ("id", "inferenceservice", "namespace", "request", "response")
@@ -40,8 +47,13 @@ class GradedSet:
 
 
 def _pair(request: AgentEvent, response: AgentEvent) -> dict[str, Any]:
-    return {"id": request.id, "inferenceservice": request.inference_service, "namespace": request.namespace,
-            "request": json.loads(request.body), "response": json.loads(response.body)}
+    return {
+        "id": request.id,
+        "inferenceservice": request.inference_service,
+        "namespace": request.namespace,
+        "request": json.loads(request.body),
+        "response": json.loads(response.body),
+    }
 
 
 def graded_deliveries() -> GradedSet:
@@ -70,8 +82,7 @@ def graded_deliveries() -> GradedSet:
     accept(binary_delivery(response, "a V2 response event arriving before its request"))
     accept(binary_delivery(request, "the V2 request event that arrives second"))
     # V1 in structured mode, with metadata headers and annotations.
-    request, response = pair_of("v1", metadata={"X-Request-Id": ["lab7-42"]},
-                                annotations={"team": "workshop"})
+    request, response = pair_of("v1", metadata={"X-Request-Id": ["lab7-42"]}, annotations={"team": "workshop"})
     accept(structured_delivery(request, "a V1 request event in structured mode"))
     accept(structured_delivery(response, "its V1 response event in structured mode"))
     # V2: structured request, binary response, no Content-Type on the request (curl -d sends none
@@ -96,8 +107,13 @@ def graded_deliveries() -> GradedSet:
     refuse(Delivery(other_headers, body, "an event of another type (com.example.order.created)"))
     graded.absent.add(other.id)
     broken = AgentEvent.of("request", sample_bodies("v1")[0])
-    refuse(Delivery({"Content-Type": STRUCTURED_CONTENT_TYPE},
-                    structured_delivery(broken).body[:-7], "a structured-mode event cut short (broken JSON)"))
+    refuse(
+        Delivery(
+            {"Content-Type": STRUCTURED_CONTENT_TYPE},
+            structured_delivery(broken).body[:-7],
+            "a structured-mode event cut short (broken JSON)",
+        )
+    )
     graded.absent.add(broken.id)
     # A valid request, then a response for it whose payload is form data, not JSON: the pair must
     # not be completed with it.

@@ -64,8 +64,17 @@ def write_sink_manifest(image: str, path: str | Path) -> Path:
     return path
 
 
-def logged_object_key(logger_url: str, *, namespace: str, inference_service: str, component: str,
-                      store_path: str, event_id: str, kind: str, extension: str = "json") -> str:
+def logged_object_key(
+    logger_url: str,
+    *,
+    namespace: str,
+    inference_service: str,
+    component: str,
+    store_path: str,
+    event_id: str,
+    kind: str,
+    extension: str = "json",
+) -> str:
     """The object key an event is stored under (the bucket is the URL's host).
 
     ``<url path>/<namespace>/<isvc>/<component>/<storage.path>/<id>-<request|response>.<ext>``;

@@ -41,8 +41,7 @@ TYPES = {"request": REQUEST_TYPE, "response": RESPONSE_TYPE}
 #: The agent's ``--source-uri`` fallback (``http://localhost:<port>/``, the agent listens on 9081).
 AGENT_SOURCE = "http://localhost:9081/"
 #: Extension attributes the agent sets (lower-case alphanumerics, as CloudEvents requires).
-EXTENSIONS = ("inferenceservicename", "namespace", "component", "endpoint", "metadata", "annotations",
-              "recordedtime")
+EXTENSIONS = ("inferenceservicename", "namespace", "component", "endpoint", "metadata", "annotations", "recordedtime")
 SPEC_VERSION = "1.0"
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 JSON = "application/json"
@@ -76,8 +75,9 @@ class AgentEvent:
         if self.kind not in TYPES:
             raise WorkshopError(f"an agent event is a 'request' or a 'response', not {self.kind!r}")
         if not isinstance(self.body, bytes):
-            raise WorkshopError("an agent event's body is the HTTP body as bytes",
-                                hint="json.dumps(body).encode() for a dict")
+            raise WorkshopError(
+                "an agent event's body is the HTTP body as bytes", hint="json.dumps(body).encode() for a dict"
+            )
 
     @classmethod
     def of(cls, kind: str, body: Any, *, id: str | None = None, **attributes: Any) -> "AgentEvent":  # noqa: A002 - the CloudEvents attribute
@@ -91,11 +91,19 @@ class AgentEvent:
 
     def attributes(self) -> dict[str, str]:
         """Context attributes and extensions, as strings (what goes into ``Ce-*`` headers)."""
-        attributes = {"specversion": SPEC_VERSION, "id": self.id, "source": self.source, "type": self.type,
-                      "time": self.time, "recordedtime": self.recorded_time,
-                      "inferenceservicename": self.inference_service, "namespace": self.namespace,
-                      "component": self.component, "endpoint": self.endpoint,
-                      "metadata": json.dumps(dict(self.metadata), separators=(",", ":"))}
+        attributes = {
+            "specversion": SPEC_VERSION,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": self.time,
+            "recordedtime": self.recorded_time,
+            "inferenceservicename": self.inference_service,
+            "namespace": self.namespace,
+            "component": self.component,
+            "endpoint": self.endpoint,
+            "metadata": json.dumps(dict(self.metadata), separators=(",", ":")),
+        }
         if self.annotations:  # the agent sets it only when some annotations were selected
             attributes["annotations"] = json.dumps(dict(self.annotations), separators=(",", ":"))
         if self.content_type:
@@ -140,12 +148,20 @@ def structured_delivery(event: AgentEvent, what: str = "") -> Delivery:
         document["data"] = json.loads(event.body)
     except ValueError:
         document["data_base64"] = base64.b64encode(event.body).decode()
-    return Delivery({"Content-Type": STRUCTURED_CONTENT_TYPE}, json.dumps(document).encode(),
-                    what or f"{event.kind} {event.id} (structured mode)")
+    return Delivery(
+        {"Content-Type": STRUCTURED_CONTENT_TYPE},
+        json.dumps(document).encode(),
+        what or f"{event.kind} {event.id} (structured mode)",
+    )
 
 
-def sample_bodies(protocol: str, rows: list[list[float]] | None = None,
-                  predictions: list[int] | None = None, *, model_name: str = "sklearn-iris") -> tuple[dict, dict]:
+def sample_bodies(
+    protocol: str,
+    rows: list[list[float]] | None = None,
+    predictions: list[int] | None = None,
+    *,
+    model_name: str = "sklearn-iris",
+) -> tuple[dict, dict]:
     """(request body, response body) of one prediction over ``"v1"`` or ``"v2"``, shaped like KServe's
     Python server's (``tests/test_payload_events.py`` compares them with a real server's answers)."""
     from ..training import DOCS_IRIS_INPUT
@@ -156,10 +172,31 @@ def sample_bodies(protocol: str, rows: list[list[float]] | None = None,
         return {"instances": rows}, {"predictions": predictions}
     if protocol == "v2":
         request_id = str(uuid.uuid4())
-        request = {"id": request_id, "inputs": [{"name": "input-0", "shape": [len(rows), len(rows[0]) if rows else 0],
-                                                 "datatype": "FP32", "data": [v for row in rows for v in row]}]}
-        response = {"model_name": model_name, "model_version": None, "id": request_id, "parameters": None,
-                    "outputs": [{"name": "output-0", "shape": [len(predictions)], "datatype": "INT64",
-                                 "parameters": None, "data": predictions}]}
+        request = {
+            "id": request_id,
+            "inputs": [
+                {
+                    "name": "input-0",
+                    "shape": [len(rows), len(rows[0]) if rows else 0],
+                    "datatype": "FP32",
+                    "data": [v for row in rows for v in row],
+                }
+            ],
+        }
+        response = {
+            "model_name": model_name,
+            "model_version": None,
+            "id": request_id,
+            "parameters": None,
+            "outputs": [
+                {
+                    "name": "output-0",
+                    "shape": [len(predictions)],
+                    "datatype": "INT64",
+                    "parameters": None,
+                    "data": predictions,
+                }
+            ],
+        }
         return request, response
     raise WorkshopError(f"protocol must be 'v1' or 'v2', not {protocol!r}")

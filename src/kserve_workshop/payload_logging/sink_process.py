@@ -20,15 +20,25 @@ HEALTH_PATH = "/healthz"
 class SinkProcess(ServerProcess):
     """The sink in ``sink_file`` on a free loopback port, keeping its pairs in ``store``.
 
-        with SinkProcess(LAB_DIR / "payload_sink.py", LAB_DIR / "pairs.jsonl") as sink:
-            requests.post(sink.url, headers=..., data=...)
+    with SinkProcess(LAB_DIR / "payload_sink.py", LAB_DIR / "pairs.jsonl") as sink:
+        requests.post(sink.url, headers=..., data=...)
     """
 
-    def __init__(self, sink_file: str | Path, store: str | Path, *, port: int | None = None,
-                 startup_timeout: float = 20.0, stop_timeout: float = 5.0, fresh: bool = False):
+    def __init__(
+        self,
+        sink_file: str | Path,
+        store: str | Path,
+        *,
+        port: int | None = None,
+        startup_timeout: float = 20.0,
+        stop_timeout: float = 5.0,
+        fresh: bool = False,
+    ):
         self.sink_file = Path(sink_file).expanduser().resolve()
         if not self.sink_file.is_file():
-            raise WorkshopError(f"no sink file at {self.sink_file}", hint="run the %%writefile cell that writes it first")
+            raise WorkshopError(
+                f"no sink file at {self.sink_file}", hint="run the %%writefile cell that writes it first"
+            )
         if self.sink_file.suffix != ".py":
             raise WorkshopError(f"{self.sink_file.name} is not a Python file (.py)")
         self.store = Path(store).expanduser().resolve()
@@ -37,13 +47,28 @@ class SinkProcess(ServerProcess):
         self.store.parent.mkdir(parents=True, exist_ok=True)
         if fresh:
             self.store.unlink(missing_ok=True)
-        super().__init__(self._argv, f"http://{LOOPBACK}:{{port}}{HEALTH_PATH}", port=port,
-                         name=f"sink-{self.sink_file.stem}", startup_timeout=startup_timeout,
-                         stop_timeout=stop_timeout, cwd=self.sink_file.parent, replaces=True)
+        super().__init__(
+            self._argv,
+            f"http://{LOOPBACK}:{{port}}{HEALTH_PATH}",
+            port=port,
+            name=f"sink-{self.sink_file.stem}",
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+            cwd=self.sink_file.parent,
+            replaces=True,
+        )
 
     def _argv(self, port: int) -> list[str]:
-        return [sys.executable, str(self.sink_file), "--host", LOOPBACK, "--port", str(port),
-                "--store", str(self.store)]
+        return [
+            sys.executable,
+            str(self.sink_file),
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            "--store",
+            str(self.store),
+        ]
 
     @property
     def event_url(self) -> str:

@@ -27,8 +27,10 @@ def read_pairs(path: str | Path) -> list[dict]:
             try:
                 records.append(json.loads(line))
             except ValueError as exc:
-                raise WorkshopError(f"{path.name}, line {number} is not one JSON object: {exc}: {line[:80]!r}",
-                                    hint="write each pair with json.dumps(pair) + '\\n', and flush") from None
+                raise WorkshopError(
+                    f"{path.name}, line {number} is not one JSON object: {exc}: {line[:80]!r}",
+                    hint="write each pair with json.dumps(pair) + '\\n', and flush",
+                ) from None
     return records
 
 

@@ -5,9 +5,21 @@ contract (``base.Component``), installed in the order of ``registry.COMPONENTS``
 """
 
 from .base import DEFAULT_PROFILE, PROFILES, Component, ComponentStatus, Profile, Workload, get_profile
-from .registry import (COMPONENT_NAMES, COMPONENTS, collect_status, components, install_plan, select,
-                       uninstall_plan)
+from .registry import COMPONENT_NAMES, COMPONENTS, collect_status, components, install_plan, select, uninstall_plan
 
-__all__ = ["COMPONENTS", "COMPONENT_NAMES", "DEFAULT_PROFILE", "PROFILES", "Component", "ComponentStatus",
-           "Profile", "Workload", "collect_status", "components", "get_profile", "install_plan", "select",
-           "uninstall_plan"]
+__all__ = [
+    "COMPONENTS",
+    "COMPONENT_NAMES",
+    "DEFAULT_PROFILE",
+    "PROFILES",
+    "Component",
+    "ComponentStatus",
+    "Profile",
+    "Workload",
+    "collect_status",
+    "components",
+    "get_profile",
+    "install_plan",
+    "select",
+    "uninstall_plan",
+]

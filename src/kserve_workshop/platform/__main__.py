@@ -14,8 +14,9 @@ from .storage import write_credentials
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kserve_workshop.platform")
     commands = parser.add_subparsers(dest="command", required=True)
-    write = commands.add_parser("write-credentials",
-                                help="write the model store's credential Secrets (kept or generated) to PATH")
+    write = commands.add_parser(
+        "write-credentials", help="write the model store's credential Secrets (kept or generated) to PATH"
+    )
     write.add_argument("--context", required=True, help="kube context of the cluster")
     write.add_argument("path", type=Path)
     args = parser.parse_args(argv)

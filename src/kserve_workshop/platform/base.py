@@ -40,6 +40,7 @@ POD_TIMEOUT = "300s"
 
 # ----- profiles ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Profile:
     """Where the platform runs. Requests are laptop-sized in every profile (GKE nodes have room,
@@ -57,12 +58,19 @@ class Profile:
     controller_if_not_present: bool = False
 
 
-PROFILES: dict[str, Profile] = {profile.name: profile for profile in (
-    Profile("laptop", "kind on a laptop: ingress on http://127.0.0.1:8080, laptop-sized requests", on_kind=True),
-    Profile("ci", "kind in CI: as laptop, and KServe's controller image is pulled only when the node lacks it",
-            on_kind=True, controller_if_not_present=True),
-    Profile("gke", "GKE: ingress through a LoadBalancer IP, the same small requests", on_kind=False),
-)}
+PROFILES: dict[str, Profile] = {
+    profile.name: profile
+    for profile in (
+        Profile("laptop", "kind on a laptop: ingress on http://127.0.0.1:8080, laptop-sized requests", on_kind=True),
+        Profile(
+            "ci",
+            "kind in CI: as laptop, and KServe's controller image is pulled only when the node lacks it",
+            on_kind=True,
+            controller_if_not_present=True,
+        ),
+        Profile("gke", "GKE: ingress through a LoadBalancer IP, the same small requests", on_kind=False),
+    )
+}
 DEFAULT_PROFILE = "laptop"
 
 
@@ -73,11 +81,11 @@ def get_profile(name: str | Profile) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise WorkshopError(f"unknown profile {name!r}",
-                            hint=f"valid profiles: {', '.join(PROFILES)}") from None
+        raise WorkshopError(f"unknown profile {name!r}", hint=f"valid profiles: {', '.join(PROFILES)}") from None
 
 
 # ----- data --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -128,8 +136,10 @@ def requests_of(component: str, name: str, resources: Mapping | None, *, source:
     """A Workload from a ``resources`` block (``{"requests": {"cpu": .., "memory": ..}}``)."""
     requests = (resources or {}).get("requests") or {}
     if "cpu" not in requests or "memory" not in requests:
-        raise WorkshopError(f"{source}: {name} has no cpu and memory requests",
-                            hint="every platform workload sets its requests (the laptop budget counts them)")
+        raise WorkshopError(
+            f"{source}: {name} has no cpu and memory requests",
+            hint="every platform workload sets its requests (the laptop budget counts them)",
+        )
     return Workload(component, name, str(requests["cpu"]), str(requests["memory"]))
 
 
@@ -138,6 +148,7 @@ def workload_from_values(component: str, name: str, values: Mapping, dotted: str
 
 
 # ----- rendered objects --------------------------------------------------------------------------
+
 
 def rendered_dir(context: str) -> Path:
     """Where objects rendered for ``context`` are written (one folder per kube context)."""
@@ -155,6 +166,7 @@ def write_rendered(context: str, filename: str, objects: Sequence[Mapping]) -> P
 
 
 # ----- looking at the cluster --------------------------------------------------------------------
+
 
 def run_json(runner: Runner, argv: list[str]) -> Any | None:
     """Run a read-only ``-o json`` command; its parsed output, or None when it fails."""
@@ -199,11 +211,15 @@ def get_object(runner: Runner, context: str, kind: str, name: str, namespace: st
 def is_subset(desired: Any, live: Any) -> bool:
     """True when ``live`` has every field ``desired`` sets, with the same value (lists: same length)."""
     if isinstance(desired, Mapping):
-        return isinstance(live, Mapping) and all(key in live and is_subset(value, live[key])
-                                                 for key, value in desired.items())
+        return isinstance(live, Mapping) and all(
+            key in live and is_subset(value, live[key]) for key, value in desired.items()
+        )
     if isinstance(desired, list):
-        return (isinstance(live, list) and len(desired) == len(live)
-                and all(is_subset(want, have) for want, have in zip(desired, live)))
+        return (
+            isinstance(live, list)
+            and len(desired) == len(live)
+            and all(is_subset(want, have) for want, have in zip(desired, live))
+        )
     return desired == live or str(desired) == str(live)
 
 
@@ -233,8 +249,9 @@ def conditions_text(obj: Mapping | None) -> str:
     return "\n".join(lines) or "(no conditions reported)"
 
 
-def deployments_ready(runner: Runner, context: str, namespace: str,
-                      names: Iterable[str] | None = None) -> tuple[bool, str]:
+def deployments_ready(
+    runner: Runner, context: str, namespace: str, names: Iterable[str] | None = None
+) -> tuple[bool, str]:
     """(all Available?, why not) for the Deployments in ``namespace`` (or just ``names``)."""
     found = run_json(runner, kubectl_cmd(context, "get", "deployments", "--namespace", namespace, "--output", "json"))
     if found is None:
@@ -260,11 +277,20 @@ def diagnosis(context: str, namespace: str, *extra: list[str]) -> Callable[[Runn
     """A ``Step.diagnose``: pod states, recent events (and ``extra`` commands' output) in ``namespace``."""
 
     def explain(runner: Runner) -> str:
-        sections = [(f"pods in {namespace}", output_of(runner, kubectl_cmd(
-                        context, "get", "pods", "--namespace", namespace, "--output", "wide"))),
-                    (f"recent events in {namespace}", output_of(runner, kubectl_cmd(
-                        context, "get", "events", "--namespace", namespace,
-                        "--sort-by=.lastTimestamp"), tail=20))]
+        sections = [
+            (
+                f"pods in {namespace}",
+                output_of(runner, kubectl_cmd(context, "get", "pods", "--namespace", namespace, "--output", "wide")),
+            ),
+            (
+                f"recent events in {namespace}",
+                output_of(
+                    runner,
+                    kubectl_cmd(context, "get", "events", "--namespace", namespace, "--sort-by=.lastTimestamp"),
+                    tail=20,
+                ),
+            ),
+        ]
         sections += [(shlex.join(argv), output_of(runner, argv)) for argv in extra]
         return "\n\n".join(f"--- {title}\n{text or '(nothing)'}" for title, text in sections)
 
@@ -277,8 +303,7 @@ def object_diagnosis(context: str, kind: str, name: str, namespace: str) -> Call
 
     def explain(runner: Runner) -> str:
         obj = get_object(runner, context, kind, name, namespace)
-        head = (f"--- {kind} {namespace}/{name} conditions\n"
-                + (conditions_text(obj) if obj else "(not found)"))
+        head = f"--- {kind} {namespace}/{name} conditions\n" + (conditions_text(obj) if obj else "(not found)")
         return head + "\n\n" + pods_and_events(runner)
 
     return explain
@@ -286,40 +311,81 @@ def object_diagnosis(context: str, kind: str, name: str, namespace: str) -> Call
 
 # ----- steps -------------------------------------------------------------------------------------
 
+
 def wait_pods(context: str, namespace: str, selector: str, timeout: str = POD_TIMEOUT) -> list[str]:
-    return kubectl_cmd(context, "wait", "--for=condition=Ready", "pods", "--selector", selector,
-                       "--namespace", namespace, f"--timeout={timeout}")
+    return kubectl_cmd(
+        context,
+        "wait",
+        "--for=condition=Ready",
+        "pods",
+        "--selector",
+        selector,
+        "--namespace",
+        namespace,
+        f"--timeout={timeout}",
+    )
 
 
 def wait_available(context: str, namespace: str, deployment: str, timeout: str = POD_TIMEOUT) -> list[str]:
-    return kubectl_cmd(context, "wait", "--for=condition=Available", f"deployment/{deployment}",
-                       "--namespace", namespace, f"--timeout={timeout}")
+    return kubectl_cmd(
+        context,
+        "wait",
+        "--for=condition=Available",
+        f"deployment/{deployment}",
+        "--namespace",
+        namespace,
+        f"--timeout={timeout}",
+    )
 
 
-def apply_file_step(context: str, title: str, path: Path, objects: Sequence[Mapping], *,
-                    waits: Sequence[list[str]] = (), diagnose: Callable[[Runner], str] | None = None,
-                    is_done: Callable[[Runner], bool] | None = None) -> Step:
+def apply_file_step(
+    context: str,
+    title: str,
+    path: Path,
+    objects: Sequence[Mapping],
+    *,
+    waits: Sequence[list[str]] = (),
+    diagnose: Callable[[Runner], str] | None = None,
+    is_done: Callable[[Runner], bool] | None = None,
+) -> Step:
     """``kubectl apply`` one file (server-side, so large objects need no last-applied annotation).
 
     Done when every object in it is already in the cluster as declared (unless ``is_done`` says otherwise).
     """
     if is_done is None:
+
         def is_done(runner: Runner) -> bool:
             return all(object_matches(runner, context, obj) for obj in objects)
-    return Step(title=title,
-                command=kubectl_cmd(context, "apply", "--server-side", f"--field-manager={FIELD_MANAGER}",
-                                    "--force-conflicts", "--filename", str(path)),
-                is_done=is_done, waits=list(waits), diagnose=diagnose)
+
+    return Step(
+        title=title,
+        command=kubectl_cmd(
+            context,
+            "apply",
+            "--server-side",
+            f"--field-manager={FIELD_MANAGER}",
+            "--force-conflicts",
+            "--filename",
+            str(path),
+        ),
+        is_done=is_done,
+        waits=list(waits),
+        diagnose=diagnose,
+    )
 
 
 def delete_namespace_step(context: str, namespace: str) -> Step:
-    return Step(title=f"delete namespace {namespace}",
-                command=kubectl_cmd(context, "delete", "namespace", namespace, "--ignore-not-found",
-                                    "--wait=true", "--timeout=300s"),
-                is_done=lambda runner: get_object(runner, context, "namespace", namespace) is None)
+    return Step(
+        title=f"delete namespace {namespace}",
+        command=kubectl_cmd(
+            context, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"
+        ),
+        is_done=lambda runner: get_object(runner, context, "namespace", namespace) is None,
+    )
 
 
 # ----- helm releases -----------------------------------------------------------------------------
+
 
 def same_version(installed: str | None, pinned: str | None) -> bool:
     """True when two version strings name the same release, with or without a leading ``v``."""
@@ -350,8 +416,9 @@ class HelmRelease:
     timeout: str = "5m"
 
     def install_command(self, context: str) -> list[str]:
-        argv = helm_cmd(context, "upgrade", "--install", self.name, self.chart,
-                        "--namespace", self.namespace, "--create-namespace")
+        argv = helm_cmd(
+            context, "upgrade", "--install", self.name, self.chart, "--namespace", self.namespace, "--create-namespace"
+        )
         if self.repo:
             argv += ["--repo", self.repo]
         if self.pass_version:
@@ -363,12 +430,30 @@ class HelmRelease:
         return argv + ["--wait", "--timeout", self.timeout]
 
     def uninstall_command(self, context: str) -> list[str]:
-        return helm_cmd(context, "uninstall", self.name, "--namespace", self.namespace,
-                        "--ignore-not-found", "--wait", "--timeout", self.timeout)
+        return helm_cmd(
+            context,
+            "uninstall",
+            self.name,
+            "--namespace",
+            self.namespace,
+            "--ignore-not-found",
+            "--wait",
+            "--timeout",
+            self.timeout,
+        )
 
     def list_command(self, context: str) -> list[str]:
-        return helm_cmd(context, "list", "--namespace", self.namespace, "--filter", f"^{re.escape(self.name)}$",
-                        "--all", "--output", "json")
+        return helm_cmd(
+            context,
+            "list",
+            "--namespace",
+            self.namespace,
+            "--filter",
+            f"^{re.escape(self.name)}$",
+            "--all",
+            "--output",
+            "json",
+        )
 
     def state(self, runner: Runner, context: str) -> tuple[str | None, str | None]:
         """(installed chart version, helm status), (None, None) when the release does not exist.
@@ -382,7 +467,7 @@ class HelmRelease:
             if isinstance(entry, dict) and entry.get("name") == self.name:
                 chart = str(entry.get("chart", ""))
                 prefix = f"{self.chart_name}-"
-                version = chart[len(prefix):] if chart.startswith(prefix) else chart
+                version = chart[len(prefix) :] if chart.startswith(prefix) else chart
                 return (self.version if same_version(version, self.version) else version), entry.get("status")
         return None, None
 
@@ -391,23 +476,37 @@ class HelmRelease:
         return self.state(runner, context) == (self.version, "deployed")
 
 
-def install_release_step(context: str, release: HelmRelease, *, title: str | None = None,
-                         waits: Sequence[list[str]] = (), attempts: int = 1, retry_delay: float = 0,
-                         diagnose: Callable[[Runner], str] | None = None) -> Step:
-    return Step(title=title or f"helm release {release.name} ({release.chart_name} {release.version})",
-                command=release.install_command(context),
-                is_done=lambda runner: release.is_deployed(runner, context),
-                waits=list(waits), attempts=attempts, retry_delay=retry_delay,
-                diagnose=diagnose or diagnosis(context, release.namespace))
+def install_release_step(
+    context: str,
+    release: HelmRelease,
+    *,
+    title: str | None = None,
+    waits: Sequence[list[str]] = (),
+    attempts: int = 1,
+    retry_delay: float = 0,
+    diagnose: Callable[[Runner], str] | None = None,
+) -> Step:
+    return Step(
+        title=title or f"helm release {release.name} ({release.chart_name} {release.version})",
+        command=release.install_command(context),
+        is_done=lambda runner: release.is_deployed(runner, context),
+        waits=list(waits),
+        attempts=attempts,
+        retry_delay=retry_delay,
+        diagnose=diagnose or diagnosis(context, release.namespace),
+    )
 
 
 def uninstall_release_step(context: str, release: HelmRelease) -> Step:
-    return Step(title=f"uninstall helm release {release.name}",
-                command=release.uninstall_command(context),
-                is_done=lambda runner: release.state(runner, context) == (None, None))
+    return Step(
+        title=f"uninstall helm release {release.name}",
+        command=release.uninstall_command(context),
+        is_done=lambda runner: release.state(runner, context) == (None, None),
+    )
 
 
 # ----- the contract ------------------------------------------------------------------------------
+
 
 class Component(ABC):
     """One platform component for one kube context (see the module docstring)."""
@@ -455,16 +554,19 @@ class Component(ABC):
     def helm(self, *args: str) -> list[str]:
         return helm_cmd(self.context, *args)
 
-    def _release_status(self, runner: Runner, release: HelmRelease,
-                        deployments: Iterable[str] | None = None) -> ComponentStatus:
+    def _release_status(
+        self, runner: Runner, release: HelmRelease, deployments: Iterable[str] | None = None
+    ) -> ComponentStatus:
         """Status from one helm release plus the Deployments in its namespace."""
         version, helm_status = release.state(runner, self.context)
         if version is None:
-            return ComponentStatus(self.name, self.pinned_version(), None, False,
-                                   f"helm release {release.name} not installed")
+            return ComponentStatus(
+                self.name, self.pinned_version(), None, False, f"helm release {release.name} not installed"
+            )
         if helm_status != "deployed":
-            return ComponentStatus(self.name, self.pinned_version(), version, False,
-                                   f"helm release {release.name} is {helm_status}")
+            return ComponentStatus(
+                self.name, self.pinned_version(), version, False, f"helm release {release.name} is {helm_status}"
+            )
         ready, why = deployments_ready(runner, self.context, release.namespace, deployments)
         if ready and version != self.pinned_version():
             why = f"installed {version}, pinned {self.pinned_version()}: run `invoke platform.install`"

@@ -20,15 +20,25 @@ MEMORY_BUDGET_MIB = 3 * 1024
 
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$")
 _CPU_UNITS = {"": 1000.0, "m": 1.0}
-_MEMORY_UNITS = {"": 1 / 2**20, "Ki": 1 / 1024, "Mi": 1.0, "Gi": 1024.0, "Ti": 1024.0**2,
-                 "k": 1e3 / 2**20, "M": 1e6 / 2**20, "G": 1e9 / 2**20, "T": 1e12 / 2**20}
+_MEMORY_UNITS = {
+    "": 1 / 2**20,
+    "Ki": 1 / 1024,
+    "Mi": 1.0,
+    "Gi": 1024.0,
+    "Ti": 1024.0**2,
+    "k": 1e3 / 2**20,
+    "M": 1e6 / 2**20,
+    "G": 1e9 / 2**20,
+    "T": 1e12 / 2**20,
+}
 
 
 def _quantity(text: str, units: dict[str, float], what: str) -> float:
     match = _QUANTITY.match(str(text).strip())
     if not match or match.group(2) not in units:
-        raise WorkshopError(f"not a Kubernetes {what} quantity: {text!r}",
-                            hint="e.g. 5m or 0.5 for CPU, 32Mi or 1Gi for memory")
+        raise WorkshopError(
+            f"not a Kubernetes {what} quantity: {text!r}", hint="e.g. 5m or 0.5 for CPU, 32Mi or 1Gi for memory"
+        )
     return float(match.group(1)) * units[match.group(2)]
 
 
@@ -53,9 +63,11 @@ class Totals:
         return self.cpu_millicores <= CPU_BUDGET_MILLICORES and self.memory_mib <= MEMORY_BUDGET_MIB
 
     def summary(self) -> str:
-        return (f"the platform requests {self.cpu_millicores / 1000:.2f} CPU and "
-                f"{self.memory_mib / 1024:.2f} GiB over {len(self.workloads)} containers "
-                f"(laptop budget {CPU_BUDGET_MILLICORES / 1000:.1f} CPU, {MEMORY_BUDGET_MIB / 1024:.0f} GiB)")
+        return (
+            f"the platform requests {self.cpu_millicores / 1000:.2f} CPU and "
+            f"{self.memory_mib / 1024:.2f} GiB over {len(self.workloads)} containers "
+            f"(laptop budget {CPU_BUDGET_MILLICORES / 1000:.1f} CPU, {MEMORY_BUDGET_MIB / 1024:.0f} GiB)"
+        )
 
 
 def platform_requests(profile: Profile, names=None) -> list[Workload]:
@@ -67,9 +79,11 @@ def platform_requests(profile: Profile, names=None) -> list[Workload]:
 
 
 def totals(workloads: list[Workload]) -> Totals:
-    return Totals(cpu_millicores=sum(cpu_millicores(w.cpu) for w in workloads),
-                  memory_mib=sum(memory_mib(w.memory) for w in workloads),
-                  workloads=tuple(workloads))
+    return Totals(
+        cpu_millicores=sum(cpu_millicores(w.cpu) for w in workloads),
+        memory_mib=sum(memory_mib(w.memory) for w in workloads),
+        workloads=tuple(workloads),
+    )
 
 
 def platform_totals(profile: Profile, names=None) -> Totals:

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from ..plan import Plan, Runner
 from ..versions import pin
-from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, HelmRelease, Profile, Workload,
-                   delete_namespace_step, diagnosis, install_release_step, load_yaml,
-                   uninstall_release_step, wait_pods, workload_from_values)
+from .base import (
+    PLATFORM_MANIFESTS,
+    Component,
+    ComponentStatus,
+    HelmRelease,
+    Profile,
+    Workload,
+    delete_namespace_step,
+    diagnosis,
+    install_release_step,
+    load_yaml,
+    uninstall_release_step,
+    wait_pods,
+    workload_from_values,
+)
 
 VALUES = PLATFORM_MANIFESTS / "cert-manager" / "cert-manager-values.yaml"
 POD_SELECTOR = "app in (cert-manager,webhook,cainjector)"
 #: (workload, where its resources are in the values file)
-WORKLOADS = (("cert-manager", "resources"), ("cert-manager-webhook", "webhook.resources"),
-             ("cert-manager-cainjector", "cainjector.resources"))
+WORKLOADS = (
+    ("cert-manager", "resources"),
+    ("cert-manager-webhook", "webhook.resources"),
+    ("cert-manager-cainjector", "cainjector.resources"),
+)
 
 
 class CertManager(Component):
@@ -27,19 +42,35 @@ class CertManager(Component):
         return pin("cert_manager")
 
     def release(self) -> HelmRelease:
-        return HelmRelease(name="cert-manager", chart="cert-manager", chart_name="cert-manager",
-                           repo=pin("cert_manager", "chart_repo"), namespace=self.namespace,
-                           version=self.pinned_version(), values=(VALUES,), sets=(("crds.enabled", "true"),))
+        return HelmRelease(
+            name="cert-manager",
+            chart="cert-manager",
+            chart_name="cert-manager",
+            repo=pin("cert_manager", "chart_repo"),
+            namespace=self.namespace,
+            version=self.pinned_version(),
+            values=(VALUES,),
+            sets=(("crds.enabled", "true"),),
+        )
 
     def install_plan(self, profile: Profile) -> Plan:
-        return Plan("cert-manager", [install_release_step(
-            self.context, self.release(),
-            waits=[wait_pods(self.context, self.namespace, POD_SELECTOR, "180s")],
-            diagnose=diagnosis(self.context, self.namespace))])
+        return Plan(
+            "cert-manager",
+            [
+                install_release_step(
+                    self.context,
+                    self.release(),
+                    waits=[wait_pods(self.context, self.namespace, POD_SELECTOR, "180s")],
+                    diagnose=diagnosis(self.context, self.namespace),
+                )
+            ],
+        )
 
     def uninstall_plan(self) -> Plan:
-        return Plan("uninstall cert-manager", [uninstall_release_step(self.context, self.release()),
-                                               delete_namespace_step(self.context, self.namespace)])
+        return Plan(
+            "uninstall cert-manager",
+            [uninstall_release_step(self.context, self.release()), delete_namespace_step(self.context, self.namespace)],
+        )
 
     def is_installed(self, runner: Runner) -> bool:
         return self.release().is_deployed(runner, self.context)
@@ -49,5 +80,6 @@ class CertManager(Component):
 
     def requests(self, profile: Profile) -> list[Workload]:
         values = load_yaml(VALUES)
-        return [workload_from_values(self.name, workload, values, path, source=VALUES.name)
-                for workload, path in WORKLOADS]
+        return [
+            workload_from_values(self.name, workload, values, path, source=VALUES.name) for workload, path in WORKLOADS
+        ]

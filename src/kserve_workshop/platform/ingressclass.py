@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from ..plan import Plan, Runner, Step
-from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, Profile, Workload, apply_file_step,
-                   get_object, load_yaml_all)
+from .base import (
+    PLATFORM_MANIFESTS,
+    Component,
+    ComponentStatus,
+    Profile,
+    Workload,
+    apply_file_step,
+    get_object,
+    load_yaml_all,
+)
 
 MANIFEST = PLATFORM_MANIFESTS / "ingressclass.yaml"
 NAME = "istio"
@@ -23,14 +31,21 @@ class IngressClassComponent(Component):
         return "-"  # a plain object: nothing to pin
 
     def install_plan(self, profile: Profile) -> Plan:
-        return Plan("ingressclass", [apply_file_step(self.context, f"IngressClass {NAME}", MANIFEST,
-                                                     load_yaml_all(MANIFEST))])
+        return Plan(
+            "ingressclass", [apply_file_step(self.context, f"IngressClass {NAME}", MANIFEST, load_yaml_all(MANIFEST))]
+        )
 
     def uninstall_plan(self) -> Plan:
-        return Plan("uninstall ingressclass", [Step(
-            title=f"delete IngressClass {NAME}",
-            command=self.kubectl("delete", "ingressclass", NAME, "--ignore-not-found"),
-            is_done=lambda runner: get_object(runner, self.context, "ingressclass", NAME) is None)])
+        return Plan(
+            "uninstall ingressclass",
+            [
+                Step(
+                    title=f"delete IngressClass {NAME}",
+                    command=self.kubectl("delete", "ingressclass", NAME, "--ignore-not-found"),
+                    is_done=lambda runner: get_object(runner, self.context, "ingressclass", NAME) is None,
+                )
+            ],
+        )
 
     def is_installed(self, runner: Runner) -> bool:
         return self.status(runner).ready
@@ -41,8 +56,7 @@ class IngressClassComponent(Component):
             return ComponentStatus(self.name, "-", None, False, f"IngressClass {NAME} not found")
         controller = (found.get("spec") or {}).get("controller")
         if controller != CONTROLLER:
-            return ComponentStatus(self.name, "-", "-", False,
-                                   f"controller is {controller!r}, expected {CONTROLLER!r}")
+            return ComponentStatus(self.name, "-", "-", False, f"controller is {controller!r}, expected {CONTROLLER!r}")
         return ComponentStatus(self.name, "-", "-", True, "")
 
     def requests(self, profile: Profile) -> list[Workload]:

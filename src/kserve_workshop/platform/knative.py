@@ -12,25 +12,54 @@ import copy
 from ..errors import WorkshopError
 from ..plan import Plan, Runner, Step
 from ..versions import pin
-from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, HelmRelease, Profile, Workload,
-                   apply_file_step, condition_of, delete_namespace_step, deployments_ready, get_object,
-                   install_release_step, load_yaml, load_yaml_all, object_diagnosis, object_matches,
-                   requests_of, same_version, uninstall_release_step, wait_pods, workload_from_values,
-                   write_rendered)
+from .base import (
+    PLATFORM_MANIFESTS,
+    Component,
+    ComponentStatus,
+    HelmRelease,
+    Profile,
+    Workload,
+    apply_file_step,
+    condition_of,
+    delete_namespace_step,
+    deployments_ready,
+    get_object,
+    install_release_step,
+    load_yaml,
+    load_yaml_all,
+    object_diagnosis,
+    object_matches,
+    requests_of,
+    same_version,
+    uninstall_release_step,
+    wait_pods,
+    workload_from_values,
+    write_rendered,
+)
 
 SERVING_MANIFEST = PLATFORM_MANIFESTS / "knative" / "knative-serving.yaml"
 OPERATOR_VALUES = PLATFORM_MANIFESTS / "knative" / "operator-values.yaml"
-OPERATOR_CHART_URL = ("https://github.com/knative/operator/releases/download/"
-                      "knative-{version}/knative-operator-{version}.tgz")
+OPERATOR_CHART_URL = (
+    "https://github.com/knative/operator/releases/download/knative-{version}/knative-operator-{version}.tgz"
+)
 SERVING_NAME = "knative-serving"
 #: Registries of images loaded into kind with `kind load` (ko and the docs use these names).
 KIND_LOCAL_REGISTRIES = ("kind.local", "ko.local", "dev.local")
 #: Every Deployment Knative Serving 1.21 (with net-istio) runs; each must be shrunk in the CR,
 #: else it keeps its upstream requests (activator alone asks for 300m).
-SERVING_DEPLOYMENTS = ("activator", "autoscaler", "autoscaler-hpa", "controller", "webhook",
-                       "net-istio-controller", "net-istio-webhook")
-OPERATOR_WORKLOADS = (("knative-operator", "knative_operator.knative_operator.resources"),
-                      ("operator-webhook", "knative_operator.operator_webhook.resources"))
+SERVING_DEPLOYMENTS = (
+    "activator",
+    "autoscaler",
+    "autoscaler-hpa",
+    "controller",
+    "webhook",
+    "net-istio-controller",
+    "net-istio-webhook",
+)
+OPERATOR_WORKLOADS = (
+    ("knative-operator", "knative_operator.knative_operator.resources"),
+    ("operator-webhook", "knative_operator.operator_webhook.resources"),
+)
 
 
 class Knative(Component):
@@ -51,9 +80,15 @@ class Knative(Component):
     def operator_release(self) -> HelmRelease:
         version = pin("knative", "operator_version")
         # The chart comes from the operator's GitHub release; its URL pins the version.
-        return HelmRelease(name="knative-operator", chart=OPERATOR_CHART_URL.format(version=version),
-                           chart_name="knative-operator", namespace=self.operator_namespace,
-                           version=version, pass_version=False, values=(OPERATOR_VALUES,))
+        return HelmRelease(
+            name="knative-operator",
+            chart=OPERATOR_CHART_URL.format(version=version),
+            chart_name="knative-operator",
+            namespace=self.operator_namespace,
+            version=version,
+            pass_version=False,
+            values=(OPERATOR_VALUES,),
+        )
 
     def serving_objects(self, profile: Profile) -> list[dict]:
         """The Namespace and KnativeServing to apply, rendered for ``profile`` with the pins."""
@@ -73,29 +108,60 @@ class Knative(Component):
         path = write_rendered(self.context, "knative-serving.yaml", objects)
         operator = self.operator_release()
         apply_serving = apply_file_step(
-            self.context, f"KnativeServing {SERVING_NAME} (serving {_the_serving(objects)['spec']['version']})",
-            path, objects,
-            waits=[self.kubectl("wait", "--for=condition=Ready", f"knativeserving/{SERVING_NAME}",
-                                "--namespace", self.namespace, "--timeout=300s")],
+            self.context,
+            f"KnativeServing {SERVING_NAME} (serving {_the_serving(objects)['spec']['version']})",
+            path,
+            objects,
+            waits=[
+                self.kubectl(
+                    "wait",
+                    "--for=condition=Ready",
+                    f"knativeserving/{SERVING_NAME}",
+                    "--namespace",
+                    self.namespace,
+                    "--timeout=300s",
+                )
+            ],
             diagnose=object_diagnosis(self.context, "knativeserving", SERVING_NAME, self.namespace),
-            is_done=lambda runner: (all(object_matches(runner, self.context, obj) for obj in objects)
-                                    and self._serving_ready(runner)))
-        return Plan("knative", [
-            install_release_step(self.context, operator,
-                                 waits=[wait_pods(self.context, self.operator_namespace, "name=knative-operator")]),
-            apply_serving,
-        ])
+            is_done=lambda runner: (
+                all(object_matches(runner, self.context, obj) for obj in objects) and self._serving_ready(runner)
+            ),
+        )
+        return Plan(
+            "knative",
+            [
+                install_release_step(
+                    self.context,
+                    operator,
+                    waits=[wait_pods(self.context, self.operator_namespace, "name=knative-operator")],
+                ),
+                apply_serving,
+            ],
+        )
 
     def uninstall_plan(self) -> Plan:
-        return Plan("uninstall knative", [
-            Step(title=f"delete KnativeServing {SERVING_NAME} (the operator removes Knative Serving)",
-                 command=self.kubectl("delete", "knativeserving", SERVING_NAME, "--namespace", self.namespace,
-                                      "--ignore-not-found", "--wait=true", "--timeout=300s"),
-                 is_done=lambda runner: self._serving(runner) is None),
-            delete_namespace_step(self.context, self.namespace),
-            uninstall_release_step(self.context, self.operator_release()),
-            delete_namespace_step(self.context, self.operator_namespace),
-        ])
+        return Plan(
+            "uninstall knative",
+            [
+                Step(
+                    title=f"delete KnativeServing {SERVING_NAME} (the operator removes Knative Serving)",
+                    command=self.kubectl(
+                        "delete",
+                        "knativeserving",
+                        SERVING_NAME,
+                        "--namespace",
+                        self.namespace,
+                        "--ignore-not-found",
+                        "--wait=true",
+                        "--timeout=300s",
+                    ),
+                    is_done=lambda runner: self._serving(runner) is None,
+                ),
+                delete_namespace_step(self.context, self.namespace),
+                uninstall_release_step(self.context, self.operator_release()),
+                delete_namespace_step(self.context, self.operator_namespace),
+            ],
+        )
 
     def _serving(self, runner: Runner) -> dict | None:
         return get_object(runner, self.context, "knativeserving", SERVING_NAME, self.namespace)
@@ -110,20 +176,31 @@ class Knative(Component):
         operator = self.operator_release()
         version, helm_status = operator.state(runner, self.context)
         if version is None or helm_status != "deployed":
-            return ComponentStatus(self.name, self.pinned_version(), version, False,
-                                   f"helm release {operator.name} {'not installed' if version is None else helm_status}")
+            return ComponentStatus(
+                self.name,
+                self.pinned_version(),
+                version,
+                False,
+                f"helm release {operator.name} {'not installed' if version is None else helm_status}",
+            )
         serving = self._serving(runner)
         if serving is None:
-            return ComponentStatus(self.name, self.pinned_version(), f"{version} / serving -", False,
-                                   f"no KnativeServing {SERVING_NAME} in {self.namespace}")
+            return ComponentStatus(
+                self.name,
+                self.pinned_version(),
+                f"{version} / serving -",
+                False,
+                f"no KnativeServing {SERVING_NAME} in {self.namespace}",
+            )
         serving_version = str((serving.get("status") or {}).get("version", "?"))
         if same_version(serving_version, pin("knative", "serving_version")):
             serving_version = str(pin("knative", "serving_version"))
         installed = f"{version} / serving {serving_version}"
         ready = condition_of(serving)
         if (ready or {}).get("status") != "True":
-            why = "KnativeServing not Ready" + (f": {ready.get('reason')} {ready.get('message', '')}".rstrip()
-                                                if ready else "")
+            why = "KnativeServing not Ready" + (
+                f": {ready.get('reason')} {ready.get('message', '')}".rstrip() if ready else ""
+            )
             return ComponentStatus(self.name, self.pinned_version(), installed, False, why)
         ok, why = deployments_ready(runner, self.context, self.namespace)
         if ok and installed != self.pinned_version():
@@ -132,16 +209,23 @@ class Knative(Component):
 
     def requests(self, profile: Profile) -> list[Workload]:
         values = load_yaml(OPERATOR_VALUES)
-        out = [workload_from_values(self.name, workload, values, path, source=OPERATOR_VALUES.name)
-               for workload, path in OPERATOR_WORKLOADS]
+        out = [
+            workload_from_values(self.name, workload, values, path, source=OPERATOR_VALUES.name)
+            for workload, path in OPERATOR_WORKLOADS
+        ]
         overrides = {w["name"]: w for w in _the_serving(self.serving_objects(profile))["spec"].get("workloads", [])}
         for deployment in SERVING_DEPLOYMENTS:
             if deployment not in overrides:
-                raise WorkshopError(f"{SERVING_MANIFEST.name}: Knative deployment {deployment} is not shrunk "
-                                    "in spec.workloads (it would keep its upstream requests)")
+                raise WorkshopError(
+                    f"{SERVING_MANIFEST.name}: Knative deployment {deployment} is not shrunk "
+                    "in spec.workloads (it would keep its upstream requests)"
+                )
             for container in overrides[deployment].get("resources", []):
-                out.append(requests_of(self.name, f"{deployment}/{container.get('container')}", container,
-                                       source=SERVING_MANIFEST.name))
+                out.append(
+                    requests_of(
+                        self.name, f"{deployment}/{container.get('container')}", container, source=SERVING_MANIFEST.name
+                    )
+                )
         return out
 
 

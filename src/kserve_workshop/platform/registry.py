@@ -22,8 +22,15 @@ from .monitoring import Monitoring
 from .storage import Storage
 
 #: Install order; uninstall runs in reverse.
-COMPONENTS: tuple[type[Component], ...] = (CertManager, Istio, IngressClassComponent, Knative, KServe,
-                                           Monitoring, Storage)
+COMPONENTS: tuple[type[Component], ...] = (
+    CertManager,
+    Istio,
+    IngressClassComponent,
+    Knative,
+    KServe,
+    Monitoring,
+    Storage,
+)
 COMPONENT_NAMES: tuple[str, ...] = tuple(component.name for component in COMPONENTS)
 
 
@@ -33,12 +40,16 @@ def select(names: str | Iterable[str] | None = None) -> list[type[Component]]:
         return list(COMPONENTS)
     wanted = [n.strip() for n in (names.split(",") if isinstance(names, str) else names) if n and n.strip()]
     if not wanted:
-        raise WorkshopError(f"the component list {names!r} names no component",
-                            hint=f"name one or more, comma-separated: {', '.join(COMPONENT_NAMES)}")
+        raise WorkshopError(
+            f"the component list {names!r} names no component",
+            hint=f"name one or more, comma-separated: {', '.join(COMPONENT_NAMES)}",
+        )
     unknown = [name for name in wanted if name not in COMPONENT_NAMES]
     if unknown:
-        raise WorkshopError(f"unknown component{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-                            hint=f"valid components (in install order): {', '.join(COMPONENT_NAMES)}")
+        raise WorkshopError(
+            f"unknown component{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            hint=f"valid components (in install order): {', '.join(COMPONENT_NAMES)}",
+        )
     return [component for component in COMPONENTS if component.name in wanted]
 
 

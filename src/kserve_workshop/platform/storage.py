@@ -47,9 +47,23 @@ from ..errors import WorkshopError
 from ..kube import cluster_silence, kubectl_cmd
 from ..plan import Plan, Runner, Step
 from ..versions import pin
-from .base import (PLATFORM_MANIFESTS, Component, ComponentStatus, Profile, Workload, apply_file_step,
-                   deployments_ready, diagnosis, get_object, load_yaml_all, object_matches, output_of,
-                   rendered_dir, requests_of, write_rendered)
+from .base import (
+    PLATFORM_MANIFESTS,
+    Component,
+    ComponentStatus,
+    Profile,
+    Workload,
+    apply_file_step,
+    deployments_ready,
+    diagnosis,
+    get_object,
+    load_yaml_all,
+    object_matches,
+    output_of,
+    rendered_dir,
+    requests_of,
+    write_rendered,
+)
 
 STORE_MANIFEST = PLATFORM_MANIFESTS / "storage" / "seaweedfs.yaml"
 ACCESS_MANIFEST = PLATFORM_MANIFESTS / "storage" / "model-access.yaml"
@@ -113,19 +127,24 @@ def _model_file(model_file: str | os.PathLike) -> Path:
     if not path.is_file():
         raise WorkshopError(f"model file not found: {path}", hint="train and save it first (training.save_model)")
     if path.suffix not in MODEL_SUFFIXES:
-        raise WorkshopError(f"{path.name}: KServe's runtimes load {', '.join(MODEL_SUFFIXES)} files",
-                            hint="save the model with joblib.dump(model, 'model.joblib') (scikit-learn), "
-                                 "or the library's save_model as model.bst (LightGBM) or model.json (XGBoost)")
+        raise WorkshopError(
+            f"{path.name}: KServe's runtimes load {', '.join(MODEL_SUFFIXES)} files",
+            hint="save the model with joblib.dump(model, 'model.joblib') (scikit-learn), "
+            "or the library's save_model as model.bst (LightGBM) or model.json (XGBoost)",
+        )
     return path
 
 
 def _check_model_name(name: str) -> None:
     if not isinstance(name, str) or not _MODEL_NAME.match(name) or len(name) > 63:
-        raise WorkshopError(f"invalid model name {name!r}",
-                            hint="use lowercase letters, digits and '-' (e.g. my-iris), at most 63 characters")
+        raise WorkshopError(
+            f"invalid model name {name!r}",
+            hint="use lowercase letters, digits and '-' (e.g. my-iris), at most 63 characters",
+        )
 
 
 # ----- credentials -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -140,21 +159,40 @@ class Credentials:
 
 def credential_objects(creds: Credentials) -> list[dict]:
     """The two Secrets holding ``creds`` (see the module docstring)."""
-    identities = {"identities": [{
-        "name": "workshop",
-        "credentials": [{"accessKey": creds.access_key, "secretKey": creds.secret_key}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+    identities = {
+        "identities": [
+            {
+                "name": "workshop",
+                "credentials": [{"accessKey": creds.access_key, "secretKey": creds.secret_key}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
     labels = {"app.kubernetes.io/part-of": "kserve-workshop"}
     return [
-        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-         "metadata": {"name": STORE_SECRET, "namespace": NAMESPACE, "labels": labels},
-         "stringData": {"s3.json": json.dumps(identities, indent=2)}},
-        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-         "metadata": {"name": KSERVE_SECRET, "namespace": LABS_NAMESPACE, "labels": labels,
-                      "annotations": {"serving.kserve.io/s3-endpoint": ENDPOINT,
-                                      "serving.kserve.io/s3-usehttps": "0",
-                                      "serving.kserve.io/s3-region": REGION}},
-         "stringData": {"AWS_ACCESS_KEY_ID": creds.access_key, "AWS_SECRET_ACCESS_KEY": creds.secret_key}},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": STORE_SECRET, "namespace": NAMESPACE, "labels": labels},
+            "stringData": {"s3.json": json.dumps(identities, indent=2)},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {
+                "name": KSERVE_SECRET,
+                "namespace": LABS_NAMESPACE,
+                "labels": labels,
+                "annotations": {
+                    "serving.kserve.io/s3-endpoint": ENDPOINT,
+                    "serving.kserve.io/s3-usehttps": "0",
+                    "serving.kserve.io/s3-region": REGION,
+                },
+            },
+            "stringData": {"AWS_ACCESS_KEY_ID": creds.access_key, "AWS_SECRET_ACCESS_KEY": creds.secret_key},
+        },
     ]
 
 
@@ -162,8 +200,10 @@ def credentials_from_secret(secret: dict | None) -> Credentials | None:
     """The keys in a ``kserve-models-s3`` Secret as read from the API (base64 ``data``)."""
     data = (secret or {}).get("data") or {}
     try:
-        return Credentials(access_key=base64.b64decode(data["AWS_ACCESS_KEY_ID"]).decode(),
-                           secret_key=base64.b64decode(data["AWS_SECRET_ACCESS_KEY"]).decode())
+        return Credentials(
+            access_key=base64.b64decode(data["AWS_ACCESS_KEY_ID"]).decode(),
+            secret_key=base64.b64decode(data["AWS_SECRET_ACCESS_KEY"]).decode(),
+        )
     except (KeyError, ValueError):
         return None
 
@@ -187,8 +227,7 @@ def write_credentials(context: str, path: Path) -> Credentials:
     Keeps the credentials the cluster already has (else those in ``path``; else new ones), so a
     reinstall never locks KServe out of a running store.
     """
-    creds = (_credentials_in_cluster(context) or credentials_from_file(path)
-             or Credentials.generate())
+    creds = _credentials_in_cluster(context) or credentials_from_file(path) or Credentials.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
@@ -214,6 +253,7 @@ def credentials_path(context: str) -> Path:
 
 
 # ----- the component -----------------------------------------------------------------------------
+
 
 class Storage(Component):
     name = "storage"
@@ -243,49 +283,97 @@ class Storage(Component):
         explain = diagnosis(self.context, NAMESPACE)
         have_secrets = lambda runner: all(  # noqa: E731 - shared by two steps
             get_object(runner, self.context, "secret", name, namespace) is not None
-            for name, namespace in ((STORE_SECRET, NAMESPACE), (KSERVE_SECRET, LABS_NAMESPACE)))
-        return Plan("storage", [
-            apply_file_step(self.context, f"model store: namespace {NAMESPACE}, volume, Service, "
-                            f"Deployment ({self.image()})", store_path, store),
-            Step(title="model store credentials (kept if the cluster has them, else generated)",
-                 command=[sys.executable, "-m", "kserve_workshop.platform", "write-credentials",
-                          "--context", self.context, str(creds_path)],
-                 is_done=have_secrets),
-            apply_file_step(self.context, f"Secrets {STORE_SECRET} and {LABS_NAMESPACE}/{KSERVE_SECRET}",
-                            creds_path, [], is_done=have_secrets),
-            Step(title=f"wait for the model store (deployment/{DEPLOYMENT})",
-                 waits=[self.kubectl("rollout", "status", f"deployment/{DEPLOYMENT}", "--namespace", NAMESPACE,
-                                     "--timeout=300s")],
-                 is_done=lambda runner: self._rolled_out(runner), diagnose=explain),
-            Step(title=f"bucket {BUCKET}",
-                 command=self._exec("sh", "-c", f"{_bucket_listed()} || echo 's3.bucket.create -name {BUCKET}' "
-                                                "| weed shell"),
-                 is_done=lambda runner: runner.succeeds(self._exec("sh", "-c", _bucket_listed())),
-                 diagnose=explain),
-            apply_file_step(self.context, f"ServiceAccount {LABS_NAMESPACE}/{SERVICE_ACCOUNT} for InferenceServices",
-                            ACCESS_MANIFEST, access),
-        ])
+            for name, namespace in ((STORE_SECRET, NAMESPACE), (KSERVE_SECRET, LABS_NAMESPACE))
+        )
+        return Plan(
+            "storage",
+            [
+                apply_file_step(
+                    self.context,
+                    f"model store: namespace {NAMESPACE}, volume, Service, Deployment ({self.image()})",
+                    store_path,
+                    store,
+                ),
+                Step(
+                    title="model store credentials (kept if the cluster has them, else generated)",
+                    command=[
+                        sys.executable,
+                        "-m",
+                        "kserve_workshop.platform",
+                        "write-credentials",
+                        "--context",
+                        self.context,
+                        str(creds_path),
+                    ],
+                    is_done=have_secrets,
+                ),
+                apply_file_step(
+                    self.context,
+                    f"Secrets {STORE_SECRET} and {LABS_NAMESPACE}/{KSERVE_SECRET}",
+                    creds_path,
+                    [],
+                    is_done=have_secrets,
+                ),
+                Step(
+                    title=f"wait for the model store (deployment/{DEPLOYMENT})",
+                    waits=[
+                        self.kubectl(
+                            "rollout", "status", f"deployment/{DEPLOYMENT}", "--namespace", NAMESPACE, "--timeout=300s"
+                        )
+                    ],
+                    is_done=lambda runner: self._rolled_out(runner),
+                    diagnose=explain,
+                ),
+                Step(
+                    title=f"bucket {BUCKET}",
+                    command=self._exec(
+                        "sh", "-c", f"{_bucket_listed()} || echo 's3.bucket.create -name {BUCKET}' | weed shell"
+                    ),
+                    is_done=lambda runner: runner.succeeds(self._exec("sh", "-c", _bucket_listed())),
+                    diagnose=explain,
+                ),
+                apply_file_step(
+                    self.context,
+                    f"ServiceAccount {LABS_NAMESPACE}/{SERVICE_ACCOUNT} for InferenceServices",
+                    ACCESS_MANIFEST,
+                    access,
+                ),
+            ],
+        )
 
     def uninstall_plan(self) -> Plan:
         access = load_yaml_all(ACCESS_MANIFEST)
-        return Plan("uninstall storage", [
-            Step(title=f"delete ServiceAccount {LABS_NAMESPACE}/{SERVICE_ACCOUNT}",
-                 command=self.kubectl("delete", "--filename", str(ACCESS_MANIFEST), "--ignore-not-found"),
-                 is_done=lambda runner: not any(object_matches(runner, self.context, obj) for obj in access)),
-            Step(title=f"delete Secret {LABS_NAMESPACE}/{KSERVE_SECRET}",
-                 command=self.kubectl("delete", "secret", KSERVE_SECRET, "--namespace", LABS_NAMESPACE,
-                                      "--ignore-not-found"),
-                 is_done=lambda runner: get_object(runner, self.context, "secret", KSERVE_SECRET,
-                                                   LABS_NAMESPACE) is None),
-            Step(title=f"delete namespace {NAMESPACE} (the store, its volume and every model in it)",
-                 command=self.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true",
-                                      "--timeout=300s"),
-                 is_done=lambda runner: get_object(runner, self.context, "namespace", NAMESPACE) is None),
-        ])
+        return Plan(
+            "uninstall storage",
+            [
+                Step(
+                    title=f"delete ServiceAccount {LABS_NAMESPACE}/{SERVICE_ACCOUNT}",
+                    command=self.kubectl("delete", "--filename", str(ACCESS_MANIFEST), "--ignore-not-found"),
+                    is_done=lambda runner: not any(object_matches(runner, self.context, obj) for obj in access),
+                ),
+                Step(
+                    title=f"delete Secret {LABS_NAMESPACE}/{KSERVE_SECRET}",
+                    command=self.kubectl(
+                        "delete", "secret", KSERVE_SECRET, "--namespace", LABS_NAMESPACE, "--ignore-not-found"
+                    ),
+                    is_done=lambda runner: (
+                        get_object(runner, self.context, "secret", KSERVE_SECRET, LABS_NAMESPACE) is None
+                    ),
+                ),
+                Step(
+                    title=f"delete namespace {NAMESPACE} (the store, its volume and every model in it)",
+                    command=self.kubectl(
+                        "delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=300s"
+                    ),
+                    is_done=lambda runner: get_object(runner, self.context, "namespace", NAMESPACE) is None,
+                ),
+            ],
+        )
 
     def _exec(self, *argv: str) -> list[str]:
-        return self.kubectl("exec", "--namespace", NAMESPACE, f"deployment/{DEPLOYMENT}",
-                            "--container", CONTAINER, "--", *argv)
+        return self.kubectl(
+            "exec", "--namespace", NAMESPACE, f"deployment/{DEPLOYMENT}", "--container", CONTAINER, "--", *argv
+        )
 
     def _deployment(self, runner: Runner) -> dict | None:
         return get_object(runner, self.context, "deployment", DEPLOYMENT, NAMESPACE)
@@ -296,8 +384,11 @@ class Storage(Component):
             return False
         spec, status = found.get("spec") or {}, found.get("status") or {}
         replicas = spec.get("replicas", 1)
-        return (status.get("observedGeneration") == (found.get("metadata") or {}).get("generation")
-                and status.get("updatedReplicas") == replicas and status.get("availableReplicas") == replicas)
+        return (
+            status.get("observedGeneration") == (found.get("metadata") or {}).get("generation")
+            and status.get("updatedReplicas") == replicas
+            and status.get("availableReplicas") == replicas
+        )
 
     def is_installed(self, runner: Runner) -> bool:
         return self.status(runner).ready
@@ -305,15 +396,21 @@ class Storage(Component):
     def status(self, runner: Runner) -> ComponentStatus:
         found = self._deployment(runner)
         if found is None:
-            return ComponentStatus(self.name, self.pinned_version(), None, False,
-                                   f"no deployment {DEPLOYMENT} in {NAMESPACE}")
+            return ComponentStatus(
+                self.name, self.pinned_version(), None, False, f"no deployment {DEPLOYMENT} in {NAMESPACE}"
+            )
         image = _container(found).get("image", "")
         installed = image.rsplit(":", 1)[1] if ":" in image else image
         ready, why = deployments_ready(runner, self.context, NAMESPACE, [DEPLOYMENT])
-        missing = [f"{namespace}/{name}" for kind, name, namespace in (
-            ("secret", STORE_SECRET, NAMESPACE), ("secret", KSERVE_SECRET, LABS_NAMESPACE),
-            ("serviceaccount", SERVICE_ACCOUNT, LABS_NAMESPACE))
-            if get_object(runner, self.context, kind, name, namespace) is None]
+        missing = [
+            f"{namespace}/{name}"
+            for kind, name, namespace in (
+                ("secret", STORE_SECRET, NAMESPACE),
+                ("secret", KSERVE_SECRET, LABS_NAMESPACE),
+                ("serviceaccount", SERVICE_ACCOUNT, LABS_NAMESPACE),
+            )
+            if get_object(runner, self.context, kind, name, namespace) is None
+        ]
         if missing:
             ready, why = False, "missing: " + ", ".join(missing)
         elif ready and installed != self.pinned_version():
@@ -345,6 +442,7 @@ def _container(deployment: dict) -> dict:
 
 # ----- uploading a model -------------------------------------------------------------------------
 
+
 def upload_plan(context: str, model_file: Path, name: str, pod: str, digest: str | None = None) -> Plan:
     """Copy ``model_file`` to ``s3://models/<name>/<digest>/`` through pod ``pod`` of the store.
 
@@ -360,39 +458,76 @@ def upload_plan(context: str, model_file: Path, name: str, pod: str, digest: str
     def exec_(*argv: str) -> list[str]:
         return kubectl_cmd(context, "exec", "--namespace", NAMESPACE, pod, "--container", CONTAINER, "--", *argv)
 
-    return Plan(f"upload {model_file.name} as {uri}", [
-        Step(title="stage the file in the model store pod", command=exec_("mkdir", "-p", str(staging))),
-        Step(title=f"copy {model_file}", command=kubectl_cmd(
-            context, "cp", str(model_file), f"{NAMESPACE}/{pod}:{staging / model_file.name}", "--container", CONTAINER)),
-        Step(title=f"empty {uri} (one model file per version)",
-             # `|| true`: a version uploaded for the first time has nothing to remove.
-             command=exec_("sh", "-c", f"echo 'fs.rm -r /buckets/{BUCKET}/{folder}' | weed shell || true")),
-        Step(title=f"write it to {uri}",
-             command=exec_("weed", "filer.copy", str(staging / model_file.name), f"{FILER}/buckets/{BUCKET}/{folder}/")),
-        Step(title="clean up the staged copy", command=exec_("rm", "-rf", str(staging))),
-    ])
+    return Plan(
+        f"upload {model_file.name} as {uri}",
+        [
+            Step(title="stage the file in the model store pod", command=exec_("mkdir", "-p", str(staging))),
+            Step(
+                title=f"copy {model_file}",
+                command=kubectl_cmd(
+                    context,
+                    "cp",
+                    str(model_file),
+                    f"{NAMESPACE}/{pod}:{staging / model_file.name}",
+                    "--container",
+                    CONTAINER,
+                ),
+            ),
+            Step(
+                title=f"empty {uri} (one model file per version)",
+                # `|| true`: a version uploaded for the first time has nothing to remove.
+                command=exec_("sh", "-c", f"echo 'fs.rm -r /buckets/{BUCKET}/{folder}' | weed shell || true"),
+            ),
+            Step(
+                title=f"write it to {uri}",
+                command=exec_(
+                    "weed", "filer.copy", str(staging / model_file.name), f"{FILER}/buckets/{BUCKET}/{folder}/"
+                ),
+            ),
+            Step(title="clean up the staged copy", command=exec_("rm", "-rf", str(staging))),
+        ],
+    )
 
 
 def store_pod(runner: Runner, context: str) -> str:
     """Name of the running SeaweedFS pod; WorkshopError when the store is not running."""
-    argv = kubectl_cmd(context, "get", "pods", "--namespace", NAMESPACE, "--selector", f"app={DEPLOYMENT}",
-                       "--field-selector=status.phase=Running", "--output", "jsonpath={.items[0].metadata.name}")
+    argv = kubectl_cmd(
+        context,
+        "get",
+        "pods",
+        "--namespace",
+        NAMESPACE,
+        "--selector",
+        f"app={DEPLOYMENT}",
+        "--field-selector=status.phase=Running",
+        "--output",
+        "jsonpath={.items[0].metadata.name}",
+    )
     result = runner.run(argv, check=False)
     name = (result.stdout or "").strip() if result is not None and result.exited == 0 else ""
     if not name:
         silent = cluster_silence(runner, context)  # a cluster that does not answer is not a missing store
         if silent:
-            raise WorkshopError(f"the cluster of kube context {context!r} does not answer: {silent}",
-                                hint="is it running? `kubectl cluster-info`; a kind cluster needs Docker running "
-                                     "(`invoke doctor`)")
+            raise WorkshopError(
+                f"the cluster of kube context {context!r} does not answer: {silent}",
+                hint="is it running? `kubectl cluster-info`; a kind cluster needs Docker running (`invoke doctor`)",
+            )
         detail = output_of(runner, kubectl_cmd(context, "get", "pods", "--namespace", NAMESPACE))
-        raise WorkshopError(f"the model store is not running in {context}" + (f":\n{detail}" if detail else ""),
-                            hint="install it with `invoke platform.install --component storage`")
+        raise WorkshopError(
+            f"the model store is not running in {context}" + (f":\n{detail}" if detail else ""),
+            hint="install it with `invoke platform.install --component storage`",
+        )
     return name
 
 
-def upload_model(model_file: str | os.PathLike, name: str, *, context: str | None = None,
-                 yes: bool = False, runner: Runner | None = None) -> str:
+def upload_model(
+    model_file: str | os.PathLike,
+    name: str,
+    *,
+    context: str | None = None,
+    yes: bool = False,
+    runner: Runner | None = None,
+) -> str:
     """Upload a trained model file to the workshop's model store; returns its ``storageUri``.
 
     The URI is content-addressed (``s3://models/<name>/<digest>``, see the module docstring):
@@ -419,8 +554,10 @@ def upload_model(model_file: str | os.PathLike, name: str, *, context: str | Non
         # No cluster to ask which pod serves the store: the plan names it by a placeholder, and says why.
         from ..console import warn
 
-        warn(f"no cluster here: kube context {context!r} is not in your kubeconfig; the plan shows the model "
-             "store's pod as <model-store-pod> (`invoke up` creates the workshop's cluster)")
+        warn(
+            f"no cluster here: kube context {context!r} is not in your kubeconfig; the plan shows the model "
+            "store's pod as <model-store-pod> (`invoke up` creates the workshop's cluster)"
+        )
         pod = "<model-store-pod>"
     else:
         pod = store_pod(runner, context)

@@ -20,6 +20,21 @@ from .logs import KEEP_LOGS, log_dir, prune_logs, tail
 from .registry import on_server_ready, running_servers, stop_all
 from .server import PORT_PLACEHOLDER, ServerProcess, loopback_session
 
-__all__ = ["KEEP_LOGS", "LOOPBACK", "PORT_PLACEHOLDER", "KServeServerProcess", "LocalModelServer", "ServerProcess",
-           "free_port", "log_dir", "loopback_session", "on_server_ready", "port_is_free", "prune_logs",
-           "running_servers", "stop_all", "tail", "wait_until_gone"]
+__all__ = [
+    "KEEP_LOGS",
+    "LOOPBACK",
+    "PORT_PLACEHOLDER",
+    "KServeServerProcess",
+    "LocalModelServer",
+    "ServerProcess",
+    "free_port",
+    "log_dir",
+    "loopback_session",
+    "on_server_ready",
+    "port_is_free",
+    "prune_logs",
+    "running_servers",
+    "stop_all",
+    "tail",
+    "wait_until_gone",
+]

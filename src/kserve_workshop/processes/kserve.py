@@ -35,8 +35,17 @@ class KServeServerProcess(ServerProcess):
     #: The log file is rotated at this size (one previous part kept).
     log_max_bytes = LOG_MAX_BYTES
 
-    def __init__(self, model_name: str, *, name: str, env: dict[str, str] | None = None, port: int | None = None,
-                 startup_timeout: float = 60.0, stop_timeout: float = 10.0, verbose: bool = False):
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        name: str,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        startup_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+        verbose: bool = False,
+    ):
         _check_model_name(model_name)
         self.model_name = model_name
         self.verbose = verbose
@@ -44,18 +53,34 @@ class KServeServerProcess(ServerProcess):
         if not verbose:
             # kserve's FastAPI app warns on every request; the log stays small without it.
             env["PYTHONWARNINGS"] = "ignore"
-        super().__init__(self._build_argv, [f"http://{LOOPBACK}:{{port}}/v2/health/ready",
-                                            f"http://{LOOPBACK}:{{port}}/v2/models/{model_name}/ready"],
-                         port=port, env=env, name=name, startup_timeout=startup_timeout, stop_timeout=stop_timeout,
-                         replaces=True)
+        super().__init__(
+            self._build_argv,
+            [f"http://{LOOPBACK}:{{port}}/v2/health/ready", f"http://{LOOPBACK}:{{port}}/v2/models/{model_name}/ready"],
+            port=port,
+            env=env,
+            name=name,
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+            replaces=True,
+        )
 
     def server_flags(self) -> list[str]:
         """The entry module's own flags (model directory, predictor host, ...)."""
         return []
 
     def _build_argv(self, port: int) -> list[str]:
-        argv = [sys.executable, "-m", self.entry_module, *self.server_flags(), "--model_name", self.model_name,
-                "--http_port", str(port), "--parent_pid", str(os.getpid())]
+        argv = [
+            sys.executable,
+            "-m",
+            self.entry_module,
+            *self.server_flags(),
+            "--model_name",
+            self.model_name,
+            "--http_port",
+            str(port),
+            "--parent_pid",
+            str(os.getpid()),
+        ]
         if self.log_path is not None:
             argv += ["--log_file", str(self.log_path), "--log_max_bytes", str(self.log_max_bytes)]
         if not self.verbose:
@@ -89,9 +114,18 @@ class LocalModelServer(KServeServerProcess):
 
     entry_module = "kserve_workshop.runtime.sklearn_server"
 
-    def __init__(self, model_dir: str | Path, model_name: str = "sklearn-iris", *, predict_proba: bool = False,
-                 port: int | None = None, startup_timeout: float = 60.0, stop_timeout: float = 10.0,
-                 verbose: bool = False, name: str | None = None):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        model_name: str = "sklearn-iris",
+        *,
+        predict_proba: bool = False,
+        port: int | None = None,
+        startup_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+        verbose: bool = False,
+        name: str | None = None,
+    ):
         from ..runtime.received import RECORD_ENV
         from ..runtime.sklearn_model import find_model_file  # checks the directory now, with a clear message
 
@@ -101,10 +135,15 @@ class LocalModelServer(KServeServerProcess):
         name = name or f"model-server-{model_name}"
         #: The rows this server predicted and its answers (``received``): how a check knows it was asked.
         self.received_path = _new_record_path(name)
-        super().__init__(model_name, name=name, port=port,
-                         env={"PREDICT_PROBA": "true" if predict_proba else "false",
-                              RECORD_ENV: str(self.received_path)},
-                         startup_timeout=startup_timeout, stop_timeout=stop_timeout, verbose=verbose)
+        super().__init__(
+            model_name,
+            name=name,
+            port=port,
+            env={"PREDICT_PROBA": "true" if predict_proba else "false", RECORD_ENV: str(self.received_path)},
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+            verbose=verbose,
+        )
 
     def server_flags(self) -> list[str]:
         return ["--model_dir", str(self.model_dir)]
@@ -119,7 +158,7 @@ def _new_record_path(name: str) -> Path:
     directory = cache_dir() / "received"
     directory.mkdir(parents=True, exist_ok=True)
     records = sorted(directory.glob("*.jsonl"), key=mtime)
-    for old in records[:max(0, len(records) - KEEP_RECORDS + 1)]:
+    for old in records[: max(0, len(records) - KEEP_RECORDS + 1)]:
         old.unlink(missing_ok=True)
     return directory / f"{slug(name)}-{uuid.uuid4().hex[:8]}.jsonl"
 
@@ -127,5 +166,6 @@ def _new_record_path(name: str) -> Path:
 def _check_model_name(name: str) -> None:
     # The name goes into URL paths; KServe's own names are DNS labels (InferenceService names).
     if not isinstance(name, str) or not name or any(c in name for c in "/?#: ") or len(name) > 63:
-        raise WorkshopError(f"invalid model name {name!r}",
-                            hint="use a short name like 'sklearn-iris' (letters, digits, '-', '.', '_')")
+        raise WorkshopError(
+            f"invalid model name {name!r}", hint="use a short name like 'sklearn-iris' (letters, digits, '-', '.', '_')"
+        )

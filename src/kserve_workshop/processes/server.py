@@ -54,11 +54,20 @@ class ServerProcess:
     #: The server watches its parent's pid itself (so it may leave our process group on any platform).
     watches_parent = False
 
-    def __init__(self, argv: Sequence[str] | Callable[[int], Sequence[str]],
-                 ready_url: str | Sequence[str], *, port: int | None = None,
-                 env: dict[str, str] | None = None, name: str = "server", startup_timeout: float = 60.0,
-                 stop_timeout: float = 10.0, cwd: str | Path | None = None, die_with_parent: bool = True,
-                 replaces: bool = False):
+    def __init__(
+        self,
+        argv: Sequence[str] | Callable[[int], Sequence[str]],
+        ready_url: str | Sequence[str],
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        name: str = "server",
+        startup_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+        cwd: str | Path | None = None,
+        die_with_parent: bool = True,
+        replaces: bool = False,
+    ):
         if startup_timeout <= 0 or stop_timeout <= 0:
             raise WorkshopError("startup_timeout and stop_timeout must be positive numbers of seconds")
         if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
@@ -134,9 +143,11 @@ class ServerProcess:
                     return self
                 except _PortTaken:
                     if attempt == attempts:
-                        raise WorkshopError(f"{self.name} could not bind a free port: other programs took "
-                                            f"the ports it was given (last {self.port})",
-                                            hint="start it again; pass port=... to choose one yourself") from None
+                        raise WorkshopError(
+                            f"{self.name} could not bind a free port: other programs took "
+                            f"the ports it was given (last {self.port})",
+                            hint="start it again; pass port=... to choose one yourself",
+                        ) from None
         return self  # pragma: no cover
 
     def stop(self) -> int | None:
@@ -166,9 +177,11 @@ class ServerProcess:
 
     def _launch(self) -> None:
         if self._requested_port is not None and not port_is_free(self._requested_port):
-            raise WorkshopError(f"cannot start {self.name}: port {self._requested_port} on {LOOPBACK} is already in "
-                                "use (by another server, perhaps another workshop server)",
-                                hint="choose another port, or none to get a free one")
+            raise WorkshopError(
+                f"cannot start {self.name}: port {self._requested_port} on {LOOPBACK} is already in "
+                "use (by another server, perhaps another workshop server)",
+                hint="choose another port, or none to get a free one",
+            )
         self.port = self._requested_port or free_port()
         self.log_path, self._log = new_log(self.name, self.port)
         env = {**os.environ, **self._env}
@@ -176,15 +189,23 @@ class ServerProcess:
         started = time.monotonic()
         try:
             self._process = subprocess.Popen(
-                self.argv(self.port), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                env=env, cwd=self.cwd, preexec_fn=preexec,
-                start_new_session=self.die_with_parent and lifecycle.own_session(
-                    preexec is not None, self.watches_parent))
+                self.argv(self.port),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.cwd,
+                preexec_fn=preexec,
+                start_new_session=self.die_with_parent
+                and lifecycle.own_session(preexec is not None, self.watches_parent),
+            )
         except FileNotFoundError as exc:
             self._log.close()
             self._log = None
-            raise WorkshopError(f"cannot start {self.name}: {exc.filename or self.argv(self.port)[0]} not found",
-                                hint="install it (see the README's prerequisites)") from exc
+            raise WorkshopError(
+                f"cannot start {self.name}: {exc.filename or self.argv(self.port)[0]} not found",
+                hint="install it (see the README's prerequisites)",
+            ) from exc
         self._started_at = started
         self._finalizer = weakref.finalize(self, lifecycle.terminate, self._process, self.stop_timeout)
         registry.add_running(self)
@@ -205,8 +226,13 @@ class ServerProcess:
                         raise _PortTaken()
                     raise WorkshopError(
                         f"{self.name} exited with code {code} before it was ready.\nLast lines of {self.log_path}:\n{log}",
-                        hint=(f"port {self.port} is taken by another program: choose another port, or none to get "
-                              "a free one") if port_taken else "the log above says why; fix the cause and start it again")
+                        hint=(
+                            f"port {self.port} is taken by another program: choose another port, or none to get "
+                            "a free one"
+                        )
+                        if port_taken
+                        else "the log above says why; fix the cause and start it again",
+                    )
                 if all(_answers(session, url) for url in urls):
                     self.startup_seconds = time.monotonic() - self._started_at
                     return
@@ -215,7 +241,8 @@ class ServerProcess:
                     raise WorkshopError(
                         f"{self.name} was not ready within {self.startup_timeout:g} s (waited for {', '.join(urls)}).\n"
                         f"Last lines of {self.log_path}:\n{self.log_tail(30)}",
-                        hint="a busy machine starts slowly: pass a larger startup_timeout, or read the log")
+                        hint="a busy machine starts slowly: pass a larger startup_timeout, or read the log",
+                    )
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
         finally:

@@ -24,8 +24,7 @@ FEATURE_NAMES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 #: Class index -> name, as the model was trained.
 CLASS_NAMES = IRIS_CLASSES
 #: V2 datatypes that carry numbers (named feature tensors must use one of them).
-NUMERIC_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64",
-                     "UINT8", "UINT16", "UINT32", "UINT64")
+NUMERIC_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
 _EXPECTED = ", ".join(FEATURE_NAMES)
 
 
@@ -49,23 +48,27 @@ def _suggest(name: str) -> str:
 
 # ----------------------------------------------------------------------------- requests -> rows
 
+
 def feature_rows(instances: Any) -> list[list[float]]:
     """Named flowers (a list of dicts) -> rows of 4 floats in the model's column order.
 
     Each flower must have exactly the four ``FEATURE_NAMES`` (any key order), each a finite number.
     """
     if not isinstance(instances, (list, tuple)) or not instances:
-        raise FeatureError(f"expected a non-empty list of flowers, each a dict of {_EXPECTED}; "
-                           f"got {_describe(instances)}")
+        raise FeatureError(
+            f"expected a non-empty list of flowers, each a dict of {_EXPECTED}; got {_describe(instances)}"
+        )
     rows = []
     for index, flower in enumerate(instances):
         if not isinstance(flower, Mapping):
-            raise FeatureError(f"flower {index} is a {type(flower).__name__}, not a dict of named features; "
-                               f"expected keys {_EXPECTED}")
+            raise FeatureError(
+                f"flower {index} is a {type(flower).__name__}, not a dict of named features; expected keys {_EXPECTED}"
+            )
         unknown = [key for key in flower if key not in FEATURE_NAMES]
         if unknown:
-            raise FeatureError(f"flower {index} has unknown feature {unknown[0]!r}{_suggest(unknown[0])}; "
-                               f"expected exactly {_EXPECTED}")
+            raise FeatureError(
+                f"flower {index} has unknown feature {unknown[0]!r}{_suggest(unknown[0])}; expected exactly {_EXPECTED}"
+            )
         missing = [name for name in FEATURE_NAMES if name not in flower]
         if missing:
             raise FeatureError(f"flower {index} is missing {', '.join(missing)}; expected exactly {_EXPECTED}")
@@ -93,29 +96,39 @@ def flowers_from_v2(inputs: Sequence[Mapping[str, Any]]) -> list[dict]:
     """V2 inputs, one tensor per feature (``name``, ``shape`` [n] or [n, 1], numeric ``datatype``,
     ``data``), zipped into named flowers. Names are checked later by ``feature_rows``."""
     if not isinstance(inputs, (list, tuple)) or not inputs:
-        raise FeatureError(f"a V2 request for this model has one input per feature ({_EXPECTED}), "
-                           "each with shape [n]; it has no inputs")
+        raise FeatureError(
+            f"a V2 request for this model has one input per feature ({_EXPECTED}), "
+            "each with shape [n]; it has no inputs"
+        )
     columns: dict[str, list] = {}
     for tensor in inputs:
         name, shape, datatype = tensor.get("name"), tensor.get("shape"), str(tensor.get("datatype", "")).upper()
         if name in columns:
             raise FeatureError(f"input {name!r} appears twice")
         if datatype not in NUMERIC_DATATYPES:
-            raise FeatureError(f"input {name!r} has datatype {datatype or 'none'}; features are numbers: "
-                               "use FP32 (or FP64)")
-        if (not isinstance(shape, (list, tuple)) or not shape or len(shape) > 2 or any(
-                not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in shape)
-                or (len(shape) == 2 and shape[1] != 1)):
-            raise FeatureError(f"input {name!r} has shape {shape!r}; each feature is one column: shape [n] "
-                               "(or [n, 1]) for n flowers")
+            raise FeatureError(
+                f"input {name!r} has datatype {datatype or 'none'}; features are numbers: use FP32 (or FP64)"
+            )
+        if (
+            not isinstance(shape, (list, tuple))
+            or not shape
+            or len(shape) > 2
+            or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in shape)
+            or (len(shape) == 2 and shape[1] != 1)
+        ):
+            raise FeatureError(
+                f"input {name!r} has shape {shape!r}; each feature is one column: shape [n] (or [n, 1]) for n flowers"
+            )
         values = flatten(tensor.get("data"))
         if len(values) != shape[0]:
             raise FeatureError(f"input {name!r}: shape {list(shape)} needs {shape[0]} values, data has {len(values)}")
         columns[str(name)] = values
     lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
-        raise FeatureError("every feature input must hold the same number of flowers; lengths are "
-                           + ", ".join(f"{name}={len(values)}" for name, values in columns.items()))
+        raise FeatureError(
+            "every feature input must hold the same number of flowers; lengths are "
+            + ", ".join(f"{name}={len(values)}" for name, values in columns.items())
+        )
     count = lengths.pop()
     return [{name: values[i] for name, values in columns.items()} for i in range(count)]
 
@@ -134,6 +147,7 @@ def flatten(data: Any) -> list:
 
 # --------------------------------------------------------------------------- answers -> labels
 
+
 def class_labels(predictions: Iterable[Any], classes: Sequence[str] = CLASS_NAMES) -> list[str]:
     """Class indices (``[1, 1]``) -> class names (``["versicolor", "versicolor"]``).
 
@@ -143,12 +157,15 @@ def class_labels(predictions: Iterable[Any], classes: Sequence[str] = CLASS_NAME
     labels = []
     for position, value in enumerate(flatten(list(predictions))):
         if not _is_number(value) or not float(value).is_integer():
-            raise FeatureError(f"prediction {position} is {_describe(value)}, not a class index "
-                               f"(a whole number 0..{len(classes) - 1})")
+            raise FeatureError(
+                f"prediction {position} is {_describe(value)}, not a class index (a whole number 0..{len(classes) - 1})"
+            )
         index = int(value)
         if not 0 <= index < len(classes):
-            raise FeatureError(f"prediction {position} is class {index}, but the model has classes "
-                               f"0..{len(classes) - 1} ({', '.join(classes)}): not a class index of this model")
+            raise FeatureError(
+                f"prediction {position} is class {index}, but the model has classes "
+                f"0..{len(classes) - 1} ({', '.join(classes)}): not a class index of this model"
+            )
         labels.append(classes[index])
     return labels
 
@@ -166,6 +183,7 @@ def class_indices(predictions: Sequence[Any]) -> list:
 
 # ------------------------------------------------------------------------------- request bodies
 
+
 def v1_request(flowers: Sequence[Mapping[str, float]]) -> dict:
     """A V1 body for the transformer: ``{"instances": [named flower, ...]}``."""
     return {"instances": [dict(flower) for flower in flowers]}
@@ -173,8 +191,12 @@ def v1_request(flowers: Sequence[Mapping[str, float]]) -> dict:
 
 def v2_request(flowers: Sequence[Mapping[str, float]], *, datatype: str = "FP32") -> dict:
     """A V2 body for the transformer: one input tensor per feature, shape ``[n]``."""
-    return {"inputs": [{"name": name, "shape": [len(flowers)], "datatype": datatype,
-                        "data": [flower[name] for flower in flowers]} for name in FEATURE_NAMES]}
+    return {
+        "inputs": [
+            {"name": name, "shape": [len(flowers)], "datatype": datatype, "data": [flower[name] for flower in flowers]}
+            for name in FEATURE_NAMES
+        ]
+    }
 
 
 def named_flowers(rows: Iterable[Sequence[float]]) -> list[dict]:

@@ -15,8 +15,10 @@ from typing import Any, NoReturn
 
 def _refuse(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
     kind = "list" if isinstance(self, list) else "dict"
-    raise TypeError(f"this {kind} is a shared constant of the workshop and cannot be changed; "
-                    f"change a copy instead: copy.deepcopy(...) (or {kind}(...))")
+    raise TypeError(
+        f"this {kind} is a shared constant of the workshop and cannot be changed; "
+        f"change a copy instead: copy.deepcopy(...) (or {kind}(...))"
+    )
 
 
 class FrozenList(list):

@@ -35,8 +35,9 @@ def check_model_file(path: str | Path) -> Path:
     """``path`` resolved, when it is a readable ``.py`` file; WorkshopError otherwise."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise WorkshopError(f"no model file at {file}",
-                            hint="run the lab's %%writefile cell that writes it, or give the right path")
+        raise WorkshopError(
+            f"no model file at {file}", hint="run the lab's %%writefile cell that writes it, or give the right path"
+        )
     if file.suffix != ".py":
         raise WorkshopError(f"{file.name} is not a Python file (.py)", hint="a model file is Python source")
     return file.resolve()
@@ -55,8 +56,10 @@ def import_model_file(path: str | Path) -> ModuleType:
     try:
         code = compile(source, str(file), "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise WorkshopError(f"{file.name}, line {exc.lineno}: syntax error: {exc.msg}",
-                            hint="fix the line in the %%writefile cell and run it again") from None
+        raise WorkshopError(
+            f"{file.name}, line {exc.lineno}: syntax error: {exc.msg}",
+            hint="fix the line in the %%writefile cell and run it again",
+        ) from None
     spec = importlib.util.spec_from_file_location(name, file)
     module = importlib.util.module_from_spec(spec)
     setattr(module, DIGEST_ATTRIBUTE, digest)
@@ -65,8 +68,9 @@ def import_model_file(path: str | Path) -> ModuleType:
         exec(code, module.__dict__)  # noqa: S102 - running the learner's own file is the point
     except Exception as exc:  # noqa: BLE001 - any error at import time is the file's, said in one line
         del sys.modules[name]
-        raise WorkshopError(f"importing {file.name} failed: {type(exc).__name__}: {exc}{_where(exc, file)}",
-                            hint=_import_hint(exc)) from None
+        raise WorkshopError(
+            f"importing {file.name} failed: {type(exc).__name__}: {exc}{_where(exc, file)}", hint=_import_hint(exc)
+        ) from None
     return module
 
 
@@ -82,9 +86,14 @@ def model_classes(module: ModuleType) -> dict[str, type]:
     """The ``kserve.Model`` subclasses the file itself defines (not those it imports)."""
     from kserve import Model
 
-    return {name: value for name, value in vars(module).items()
-            if inspect.isclass(value) and issubclass(value, Model) and value is not Model
-            and value.__module__ == module.__name__}
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if inspect.isclass(value)
+        and issubclass(value, Model)
+        and value is not Model
+        and value.__module__ == module.__name__
+    }
 
 
 def model_class(module: ModuleType, name: str) -> type:
@@ -95,8 +104,10 @@ def model_class(module: ModuleType, name: str) -> type:
     file = Path(getattr(module, "__file__", "the model file")).name
     defined = ", ".join(sorted(found)) or "none"
     if name in vars(module):
-        raise WorkshopError(f"{name} in {file} is not a subclass of kserve.Model",
-                            hint=f"declare it as `class {name}(kserve.Model):`; kserve.Model classes here: {defined}")
+        raise WorkshopError(
+            f"{name} in {file} is not a subclass of kserve.Model",
+            hint=f"declare it as `class {name}(kserve.Model):`; kserve.Model classes here: {defined}",
+        )
     raise WorkshopError(f"{file} defines no class {name}", hint=f"kserve.Model classes in {file}: {defined}")
 
 
@@ -113,8 +124,10 @@ def _where(exc: BaseException, file: Path) -> str:
 
 def _import_hint(exc: BaseException) -> str:
     if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.split(".")[0] == "kserve_workshop":
-        return ("a model file may import only kserve_workshop.runtime of the workshop's library "
-                "(the image copies nothing else)")
+        return (
+            "a model file may import only kserve_workshop.runtime of the workshop's library "
+            "(the image copies nothing else)"
+        )
     if isinstance(exc, ModuleNotFoundError):
         return f"{exc.name} is not installed here; the image has only kserve, scikit-learn and their dependencies"
     return "the line above raised while the file was imported: fix it in the %%writefile cell"

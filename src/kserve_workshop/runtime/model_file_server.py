@@ -27,18 +27,27 @@ import traceback
 from pathlib import Path
 
 from .errors import WorkshopError
-from .server import (EXIT_BAD_MODEL, add_server_flags, check_predictor_flags, loopback_model_server_class,
-                     predictor_config, prepare_process)
+from .server import (
+    EXIT_BAD_MODEL,
+    add_server_flags,
+    check_predictor_flags,
+    loopback_model_server_class,
+    predictor_config,
+    prepare_process,
+)
 
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kserve_workshop.runtime.model_file_server", parents=[kserve_parser],
-        description="Serve a kserve.Model class of a model file with KServe's model server.")
+        prog="python -m kserve_workshop.runtime.model_file_server",
+        parents=[kserve_parser],
+        description="Serve a kserve.Model class of a model file with KServe's model server.",
+    )
     parser.add_argument("--model_file", required=True, help="the Python file that defines the class")
     parser.add_argument("--model_class", required=True, help="the kserve.Model subclass to serve")
-    parser.add_argument("--model_dir", default=None,
-                        help="directory of the model's files, passed to the class as CLASS(NAME, DIR)")
+    parser.add_argument(
+        "--model_dir", default=None, help="directory of the model's files, passed to the class as CLASS(NAME, DIR)"
+    )
     return add_server_flags(parser)
 
 
@@ -54,18 +63,23 @@ def build_model(args: argparse.Namespace):
         model = cls(*arguments)
     except Exception as exc:  # noqa: BLE001 - the learner's constructor: one line says what it raised
         expected = "(self, name, model_dir)" if args.model_dir is not None else "(self, name)"
-        raise WorkshopError(f"{shown} raised {type(exc).__name__}: {exc}{_line_in(exc, args.model_file)}",
-                            hint=f"the server builds the class as {shown}: its __init__ takes {expected}") from None
+        raise WorkshopError(
+            f"{shown} raised {type(exc).__name__}: {exc}{_line_in(exc, args.model_file)}",
+            hint=f"the server builds the class as {shown}: its __init__ takes {expected}",
+        ) from None
     try:
         model.load()
     except Exception as exc:  # noqa: BLE001 - the learner's load(): one line says what it raised
-        raise WorkshopError(f"{cls.__name__}.load() raised {type(exc).__name__}: {exc}"
-                            f"{_line_in(exc, args.model_file)}",
-                            hint="load() reads the model from the directory the class was given") from None
+        raise WorkshopError(
+            f"{cls.__name__}.load() raised {type(exc).__name__}: {exc}{_line_in(exc, args.model_file)}",
+            hint="load() reads the model from the directory the class was given",
+        ) from None
     if not getattr(model, "ready", False):
-        raise WorkshopError(f"{cls.__name__}.load() returned, but the model is not ready (self.ready is "
-                            f"{getattr(model, 'ready', None)!r})",
-                            hint="set self.ready = True at the end of load(), once the model is loaded")
+        raise WorkshopError(
+            f"{cls.__name__}.load() returned, but the model is not ready (self.ready is "
+            f"{getattr(model, 'ready', None)!r})",
+            hint="set self.ready = True at the end of load(), once the model is loaded",
+        )
     return model
 
 
@@ -86,11 +100,19 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return EXIT_BAD_MODEL
     role = f"transformer -> predictor http://{args.predictor_host}" if args.predictor_host else "model"
-    print(f"serving {args.model_class} from {Path(args.model_file).name} as {args.model_name!r} on "
-          f"http://{args.host}:{args.http_port} ({role})", file=sys.stderr, flush=True)
+    print(
+        f"serving {args.model_class} from {Path(args.model_file).name} as {args.model_name!r} on "
+        f"http://{args.host}:{args.http_port} ({role})",
+        file=sys.stderr,
+        flush=True,
+    )
     server = loopback_model_server_class()(
-        host=args.host, http_port=args.http_port, enable_latency_logging=args.enable_latency_logging,
-        enable_docs_url=False, predictor_config=predictor_config(args) if args.predictor_host else None)
+        host=args.host,
+        http_port=args.http_port,
+        enable_latency_logging=args.enable_latency_logging,
+        enable_docs_url=False,
+        predictor_config=predictor_config(args) if args.predictor_host else None,
+    )
     server.start([model])
     return 0
 

@@ -40,12 +40,16 @@ EXIT_BAD_MODEL = 2
 def add_server_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``--host`` and ``--parent_pid``: what every workshop server process takes (also the custom transformer)."""
     parser.add_argument("--host", default=LOOPBACK, help="address to bind the REST server to")
-    parser.add_argument("--parent_pid", type=int, default=None,
-                        help="exit when this process is no longer our parent")
-    parser.add_argument("--log_file", default=None,
-                        help="write stdout and stderr to this file, rotated at --log_max_bytes")
-    parser.add_argument("--log_max_bytes", type=int, default=LOG_MAX_BYTES,
-                        help=f"rotate --log_file at this size, keeping one previous part (default {LOG_MAX_BYTES})")
+    parser.add_argument("--parent_pid", type=int, default=None, help="exit when this process is no longer our parent")
+    parser.add_argument(
+        "--log_file", default=None, help="write stdout and stderr to this file, rotated at --log_max_bytes"
+    )
+    parser.add_argument(
+        "--log_max_bytes",
+        type=int,
+        default=LOG_MAX_BYTES,
+        help=f"rotate --log_file at this size, keeping one previous part (default {LOG_MAX_BYTES})",
+    )
     return parser
 
 
@@ -133,8 +137,9 @@ class OneLineClientErrors(logging.Filter):
     uvicorn's repeat is dropped.
     """
 
-    def __init__(self, client_errors: tuple[type[BaseException], ...],
-                 disconnects: tuple[type[BaseException], ...] = ()):
+    def __init__(
+        self, client_errors: tuple[type[BaseException], ...], disconnects: tuple[type[BaseException], ...] = ()
+    ):
         super().__init__()
         self.client_errors = client_errors
         self.disconnects = disconnects
@@ -144,8 +149,10 @@ class OneLineClientErrors(logging.Filter):
         if self.disconnects and isinstance(exc, self.disconnects):
             if record.name.startswith("uvicorn"):
                 return False
-            record.msg, record.args = "a client disconnected before sending its whole request (%s)", (
-                type(exc).__name__,)
+            record.msg, record.args = (
+                "a client disconnected before sending its whole request (%s)",
+                (type(exc).__name__,),
+            )
             record.exc_info = None
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             return True
@@ -170,9 +177,16 @@ def loopback_model_server_class():
             # Same steps as ModelServer.start for one worker and no gRPC, with the bind address set.
             self._register_and_check_atleast_one_model_is_ready(models)
             self._rest_server = RESTServer(
-                FASTAPI_APP_IMPORT_STRING, self.dataplane, self.model_repository_extension, self.http_port,
-                access_log_format=self.access_log_format, workers=1, grace_period=self.grace_period,
-                event_loop=self.event_loop, timeout_keep_alive=self.timeout_keep_alive)
+                FASTAPI_APP_IMPORT_STRING,
+                self.dataplane,
+                self.model_repository_extension,
+                self.http_port,
+                access_log_format=self.access_log_format,
+                workers=1,
+                grace_period=self.grace_period,
+                event_loop=self.event_loop,
+                timeout_keep_alive=self.timeout_keep_alive,
+            )
             self._rest_server.config.host = self.host
             self.servers.append(self._rest_server.start())
             self.setup_event_loop()
@@ -220,11 +234,13 @@ def predictor_config(args: argparse.Namespace):
     from kserve import PredictorConfig
 
     return PredictorConfig(
-        predictor_host=args.predictor_host, predictor_protocol=args.predictor_protocol,
+        predictor_host=args.predictor_host,
+        predictor_protocol=args.predictor_protocol,
         predictor_use_ssl=args.predictor_use_ssl,
         predictor_request_timeout_seconds=args.predictor_request_timeout_seconds,
         predictor_request_retries=args.predictor_request_retries,
-        predictor_health_check=args.enable_predictor_health_check)
+        predictor_health_check=args.enable_predictor_health_check,
+    )
 
 
 def check_predictor_flags(parser: argparse.ArgumentParser, args: argparse.Namespace, protocols=("v1", "v2")) -> None:
@@ -232,8 +248,10 @@ def check_predictor_flags(parser: argparse.ArgumentParser, args: argparse.Namesp
     if "://" in args.predictor_host or "/" in args.predictor_host:
         parser.error(f"--predictor_host takes HOST[:PORT] without scheme or path, got {args.predictor_host!r}")
     if args.predictor_protocol not in protocols:
-        parser.error(f"--predictor_protocol must be one of {', '.join(protocols)} for a REST transformer, "
-                     f"got {args.predictor_protocol!r}")
+        parser.error(
+            f"--predictor_protocol must be one of {', '.join(protocols)} for a REST transformer, "
+            f"got {args.predictor_protocol!r}"
+        )
 
 
 def load_and_serve(model, args: argparse.Namespace, *, label: str = "model") -> int:
@@ -245,10 +263,16 @@ def load_and_serve(model, args: argparse.Namespace, *, label: str = "model") -> 
     except WorkshopError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_MODEL
-    print(f"serving {label} {args.model_name!r} from {args.model_dir} on http://{args.host}:{args.http_port}",
-          file=sys.stderr, flush=True)
+    print(
+        f"serving {label} {args.model_name!r} from {args.model_dir} on http://{args.host}:{args.http_port}",
+        file=sys.stderr,
+        flush=True,
+    )
     server = loopback_model_server_class()(
-        host=args.host, http_port=args.http_port,
-        enable_latency_logging=args.enable_latency_logging, enable_docs_url=False)
+        host=args.host,
+        http_port=args.http_port,
+        enable_latency_logging=args.enable_latency_logging,
+        enable_docs_url=False,
+    )
     server.start([model])
     return 0

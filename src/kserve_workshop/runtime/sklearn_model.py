@@ -35,16 +35,22 @@ def find_model_file(model_dir: str | Path) -> Path:
     """The one model file in ``model_dir``; a WorkshopError when there are none or several."""
     directory = Path(model_dir)
     if not directory.is_dir():
-        raise WorkshopError(f"model directory {directory} does not exist (or is not a directory)",
-                            hint="train and save a model first, e.g. training.save_model(model, directory)")
+        raise WorkshopError(
+            f"model directory {directory} does not exist (or is not a directory)",
+            hint="train and save a model first, e.g. training.save_model(model, directory)",
+        )
     found = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in MODEL_EXTENSIONS)
     if not found:
-        raise WorkshopError(f"no model file in {directory}: expected exactly one of {', '.join(MODEL_EXTENSIONS)}",
-                            hint="save the trained model there as model.joblib")
+        raise WorkshopError(
+            f"no model file in {directory}: expected exactly one of {', '.join(MODEL_EXTENSIONS)}",
+            hint="save the trained model there as model.joblib",
+        )
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
-        raise WorkshopError(f"more than one model file in {directory}: {names}; KServe's sklearn runtime "
-                            "allows exactly one", hint="keep one model file per directory")
+        raise WorkshopError(
+            f"more than one model file in {directory}: {names}; KServe's sklearn runtime allows exactly one",
+            hint="keep one model file per directory",
+        )
     return found[0]
 
 
@@ -84,18 +90,22 @@ def make_model(name: str, model_dir: str | Path, *, predict_proba: bool | None =
             try:
                 self.estimator = joblib.load(path)
             except Exception as exc:  # noqa: BLE001 - any unpickling failure means "cannot serve this file"
-                raise WorkshopError(f"could not load {path} with joblib: {type(exc).__name__}: {exc}",
-                                    hint="save it with joblib from scikit-learn "
-                                         "(the cluster runtime uses the pinned version)") from exc
+                raise WorkshopError(
+                    f"could not load {path} with joblib: {type(exc).__name__}: {exc}",
+                    hint="save it with joblib from scikit-learn (the cluster runtime uses the pinned version)",
+                ) from exc
             method = "predict_proba" if self.predict_proba else "predict"
             if not callable(getattr(self.estimator, "predict", None)):
-                raise WorkshopError(f"{path.name} holds a {type(self.estimator).__name__}, not a model: it has no "
-                                    "predict() to serve",
-                                    hint="save the trained estimator itself, e.g. training.save_model(model, "
-                                         "directory) or joblib.dump(model, 'model.joblib')")
+                raise WorkshopError(
+                    f"{path.name} holds a {type(self.estimator).__name__}, not a model: it has no predict() to serve",
+                    hint="save the trained estimator itself, e.g. training.save_model(model, "
+                    "directory) or joblib.dump(model, 'model.joblib')",
+                )
             if method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
-                raise WorkshopError(f"{PREDICT_PROBA_ENV}=true but {type(self.estimator).__name__} has no "
-                                    "predict_proba", hint="train a classifier with probabilities, or unset it")
+                raise WorkshopError(
+                    f"{PREDICT_PROBA_ENV}=true but {type(self.estimator).__name__} has no predict_proba",
+                    hint="train a classifier with probabilities, or unset it",
+                )
             self.ready = True
             return self.ready
 
@@ -109,8 +119,9 @@ def make_model(name: str, model_dir: str | Path, *, predict_proba: bool | None =
                 raise InvalidInput(f"the input does not match its shape or datatype: {exc}") from exc
             features = _as_feature_matrix(instances, getattr(self.estimator, "n_features_in_", None), InvalidInput)
             try:
-                result = (self.estimator.predict_proba(features) if self.predict_proba
-                          else self.estimator.predict(features))
+                result = (
+                    self.estimator.predict_proba(features) if self.predict_proba else self.estimator.predict(features)
+                )
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from exc
             if self.recorder is not None:
@@ -127,17 +138,22 @@ def _check_v1_body(payload: Any, name: str, invalid: type[Exception]) -> None:
     """
     example = '{"instances": [[6.8, 2.8, 4.8, 1.4]]}'
     if isinstance(payload, (bytes, bytearray, str)):
-        raise invalid("the body was not read as JSON: send it with the header Content-Type: application/json "
-                      f"(curl: -H 'Content-Type: application/json'); a V1 body looks like {example}")
+        raise invalid(
+            "the body was not read as JSON: send it with the header Content-Type: application/json "
+            f"(curl: -H 'Content-Type: application/json'); a V1 body looks like {example}"
+        )
     if isinstance(payload, list):
-        raise invalid(f"a V1 body is a JSON object with the rows under 'instances', like {example}; "
-                      "this one is a bare list")
+        raise invalid(
+            f"a V1 body is a JSON object with the rows under 'instances', like {example}; this one is a bare list"
+        )
     if not isinstance(payload, dict):
         return
     inputs = payload.get("inputs")
     if isinstance(inputs, list) and inputs and all(isinstance(item, dict) and "datatype" in item for item in inputs):
-        raise invalid(f"this looks like a V2 body (inputs with name, shape, datatype and data) sent to the V1 URL: "
-                      f"POST it to /v2/models/{name}/infer, or send {example} here")
+        raise invalid(
+            f"this looks like a V2 body (inputs with name, shape, datatype and data) sent to the V1 URL: "
+            f"POST it to /v2/models/{name}/infer, or send {example} here"
+        )
     if "instances" not in payload and "inputs" not in payload:
         keys = ", ".join(repr(key) for key in list(payload)[:5]) or "none"
         raise invalid(f"the V1 body has no 'instances' key (its keys: {keys}); send {example}")
@@ -157,6 +173,7 @@ def _as_feature_matrix(instances: Any, n_features: int | None, invalid: type[Exc
         except (TypeError, ValueError):
             raise invalid(f"expected numbers ({expected}), got values of type {array.dtype}") from None
     if n_features and array.shape[1] != n_features:
-        raise invalid(f"expected {n_features} features per instance, got {array.shape[1]} "
-                      f"(batch shape {list(array.shape)})")
+        raise invalid(
+            f"expected {n_features} features per instance, got {array.shape[1]} (batch shape {list(array.shape)})"
+        )
     return array

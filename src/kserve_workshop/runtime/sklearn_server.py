@@ -21,8 +21,10 @@ __all__ = ["EXIT_BAD_MODEL", "build_parser", "main"]
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kserve_workshop.runtime.sklearn_server", parents=[kserve_parser],
-        description="Serve one scikit-learn model with KServe's model server on 127.0.0.1.")
+        prog="python -m kserve_workshop.runtime.sklearn_server",
+        parents=[kserve_parser],
+        description="Serve one scikit-learn model with KServe's model server on 127.0.0.1.",
+    )
     parser.add_argument("--model_dir", required=True, help="directory holding exactly one model file")
     return add_server_flags(parser)
 

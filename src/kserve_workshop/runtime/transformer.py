@@ -30,8 +30,15 @@ from kserve import InferInput, InferOutput, InferRequest, InferResponse
 from kserve.errors import InferenceError, InvalidInput
 from kserve.utils.utils import generate_uuid
 
-from .features import FEATURE_NAMES, FeatureError, class_indices, class_labels, feature_rows, flowers_from_v1, \
-    flowers_from_v2
+from .features import (
+    FEATURE_NAMES,
+    FeatureError,
+    class_indices,
+    class_labels,
+    feature_rows,
+    flowers_from_v1,
+    flowers_from_v2,
+)
 
 PREDICTOR_PROTOCOLS = ("v1", "v2")
 #: Name of the predictor's input tensor (what KServe's sklearn runtime expects: any one input).
@@ -59,8 +66,14 @@ class IrisTransformer(kserve.Model):
     own. ``predictor_protocol`` overrides the server's ``--predictor_protocol`` (in-process use).
     """
 
-    def __init__(self, name: str, *, to_rows: Callable[[list], list] = feature_rows,
-                 to_labels: Callable[[list], list] = class_labels, predictor_protocol: str | None = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        to_rows: Callable[[list], list] = feature_rows,
+        to_labels: Callable[[list], list] = class_labels,
+        predictor_protocol: str | None = None,
+    ):
         super().__init__(name)
         if predictor_protocol is not None and predictor_protocol not in PREDICTOR_PROTOCOLS:
             raise ValueError(f"predictor_protocol must be one of {PREDICTOR_PROTOCOLS}, not {predictor_protocol!r}")
@@ -97,8 +110,9 @@ class IrisTransformer(kserve.Model):
         _INBOUND.set(inbound)
         return self.predictor_request(rows, request_id=inbound.request_id)
 
-    def predictor_request(self, rows: Sequence[Sequence[float]], *,
-                          request_id: str | None = None) -> dict | InferRequest:
+    def predictor_request(
+        self, rows: Sequence[Sequence[float]], *, request_id: str | None = None
+    ) -> dict | InferRequest:
         """Rows of 4 numbers in the predictor's protocol."""
         rows = [[float(value) for value in row] for row in rows]
         if self.predictor_protocol == "v1":
@@ -109,22 +123,26 @@ class IrisTransformer(kserve.Model):
 
     # -- 2. predict: KServe's, with the predictor's failures explained ------------------------------
 
-    async def predict(self, payload: dict | InferRequest, headers: dict | None = None,
-                      response_headers: dict | None = None) -> dict | InferResponse:
+    async def predict(
+        self, payload: dict | InferRequest, headers: dict | None = None, response_headers: dict | None = None
+    ) -> dict | InferResponse:
         try:
             return await super().predict(payload, headers, response_headers)
         except httpx.HTTPStatusError as exc:
             status, said = exc.response.status_code, _error_text(exc.response)
             if status == 404:
-                raise InferenceError(f"the predictor at {self._predictor_url()} does not serve a model named "
-                                     f"{self.name!r} ({said}); the transformer's --model_name must be the "
-                                     "predictor's model name") from exc
+                raise InferenceError(
+                    f"the predictor at {self._predictor_url()} does not serve a model named "
+                    f"{self.name!r} ({said}); the transformer's --model_name must be the "
+                    "predictor's model name"
+                ) from exc
             if 400 <= status < 500:
                 raise InvalidInput(f"the predictor rejected the request (HTTP {status}): {said}") from exc
             raise InferenceError(f"the predictor at {self._predictor_url()} failed with HTTP {status}: {said}") from exc
         except httpx.RequestError as exc:
-            raise InferenceError(f"cannot reach the predictor at {self._predictor_url()} "
-                                 f"({type(exc).__name__}: {exc}); is it running?") from exc
+            raise InferenceError(
+                f"cannot reach the predictor at {self._predictor_url()} ({type(exc).__name__}: {exc}); is it running?"
+            ) from exc
 
     def _predictor_url(self) -> str:
         config = self.predictor_config
@@ -132,8 +150,9 @@ class IrisTransformer(kserve.Model):
 
     # -- 3. postprocess ------------------------------------------------------------------------
 
-    async def postprocess(self, result: dict | InferResponse, headers: dict | None = None,
-                          response_headers: dict | None = None) -> dict | InferResponse:
+    async def postprocess(
+        self, result: dict | InferResponse, headers: dict | None = None, response_headers: dict | None = None
+    ) -> dict | InferResponse:
         """The predictor's answer -> class names, in the client's protocol."""
         try:
             labels = list(self.to_labels(class_indices(predictions_of(result))))
@@ -144,8 +163,9 @@ class IrisTransformer(kserve.Model):
         if inbound.protocol == "v1":
             return {"predictions": labels}
         output = InferOutput(LABEL_OUTPUT, [len(labels)], "BYTES", labels)
-        return InferResponse(response_id=inbound.request_id or generate_uuid(), model_name=self.name,
-                             infer_outputs=[output])
+        return InferResponse(
+            response_id=inbound.request_id or generate_uuid(), model_name=self.name, infer_outputs=[output]
+        )
 
 
 def predictions_of(result: Any) -> list:
@@ -171,7 +191,7 @@ def _rows(data: Any, shape: Any) -> list:
         return values
     if isinstance(shape, (list, tuple)) and len(shape) == 2 and shape[1] > 1:
         width = int(shape[1])
-        return [values[i:i + width] for i in range(0, len(values), width)]
+        return [values[i : i + width] for i in range(0, len(values), width)]
     return values
 
 

@@ -19,16 +19,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .server import add_server_flags, check_predictor_flags, loopback_model_server_class, predictor_config, \
-    prepare_process
+from .server import (
+    add_server_flags,
+    check_predictor_flags,
+    loopback_model_server_class,
+    predictor_config,
+    prepare_process,
+)
 
 EXIT_BAD_ARGS = 2
 
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kserve_workshop.runtime.transformer_server", parents=[kserve_parser],
-        description="Serve the iris transformer (named features in, class names out) with KServe's model server.")
+        prog="python -m kserve_workshop.runtime.transformer_server",
+        parents=[kserve_parser],
+        description="Serve the iris transformer (named features in, class names out) with KServe's model server.",
+    )
     return add_server_flags(parser)
 
 
@@ -49,11 +56,19 @@ def main() -> int:
 
     model = IrisTransformer(args.model_name)
     model.load()
-    print(f"serving transformer {args.model_name!r} on http://{args.host}:{args.http_port} -> predictor "
-          f"http://{args.predictor_host} ({args.predictor_protocol})", file=sys.stderr, flush=True)
+    print(
+        f"serving transformer {args.model_name!r} on http://{args.host}:{args.http_port} -> predictor "
+        f"http://{args.predictor_host} ({args.predictor_protocol})",
+        file=sys.stderr,
+        flush=True,
+    )
     server = loopback_model_server_class()(
-        host=args.host, http_port=args.http_port, enable_latency_logging=args.enable_latency_logging,
-        enable_docs_url=False, predictor_config=predictor_config(args))
+        host=args.host,
+        http_port=args.http_port,
+        enable_latency_logging=args.enable_latency_logging,
+        enable_docs_url=False,
+        predictor_config=predictor_config(args),
+    )
     server.start([model])
     return 0
 

@@ -19,13 +19,33 @@ from invoke.parser.argument import Argument
 from . import classroom, diagnose, docs, gke, image, images, kind, labs, local, machine, manifests, platform, workshop
 
 #: The namespaces, in the order ``invoke --list`` shows them (it sorts them anyway).
-NAMESPACES = (classroom.namespace, diagnose.namespace, docs.namespace, gke.namespace, image.namespace,
-              images.namespace, kind.namespace, labs.namespace, platform.namespace)
+NAMESPACES = (
+    classroom.namespace,
+    diagnose.namespace,
+    docs.namespace,
+    gke.namespace,
+    image.namespace,
+    images.namespace,
+    kind.namespace,
+    labs.namespace,
+    platform.namespace,
+)
 #: Top-level tasks: (task, name when it differs from the task's own).
-TOP_LEVEL = ((workshop.start, None), (workshop.up, None), (workshop.down, None), (workshop.setup_gke, None),
-             (workshop.smoke, None), (local.local, None), (local.local_runtimes, "local-runtimes"),
-             (machine.doctor, None), (machine.tools, None),
-             (manifests.schemas, None), (manifests.validate, None), (platform.status, "status"), (labs.grade, None))
+TOP_LEVEL = (
+    (workshop.start, None),
+    (workshop.up, None),
+    (workshop.down, None),
+    (workshop.setup_gke, None),
+    (workshop.smoke, None),
+    (local.local, None),
+    (local.local_runtimes, "local-runtimes"),
+    (machine.doctor, None),
+    (machine.tools, None),
+    (manifests.schemas, None),
+    (manifests.validate, None),
+    (platform.status, "status"),
+    (labs.grade, None),
+)
 
 
 def _report_bad_flag_values_cleanly() -> None:

@@ -60,19 +60,36 @@ _PLACE = {
 }
 
 
-@workshop_task(auto_shortflags=False, help={
-    **_PLACE,
-    "learners": "number of learners (namespaces learner-01 ...)",
-    "out": "folder for the learners' kubeconfigs (required; never inside a git checkout)",
-    "hours": f"token lifetime in hours ({access.MIN_HOURS}-{access.MAX_HOURS}, default 8)",
-    "prefix": "namespace prefix (default learner)",
-    "machine_type": "node machine type, for the --dry-run estimate (default e2-standard-4)",
-    "nodes": "number of nodes, for the --dry-run estimate (default 3)",
-    "no_model_store": "do not copy the model store's Secret (no s3://models/... for learners)",
-})
-def create(c, learners=0, out="", context="", project="", zone="", region="",
-           name=_DEFAULT_GKE["name"].default, hours="8", prefix="learner", machine_type="e2-standard-4",
-           nodes="3", no_model_store=False, dry_run=False, yes=False):
+@workshop_task(
+    auto_shortflags=False,
+    help={
+        **_PLACE,
+        "learners": "number of learners (namespaces learner-01 ...)",
+        "out": "folder for the learners' kubeconfigs (required; never inside a git checkout)",
+        "hours": f"token lifetime in hours ({access.MIN_HOURS}-{access.MAX_HOURS}, default 8)",
+        "prefix": "namespace prefix (default learner)",
+        "machine_type": "node machine type, for the --dry-run estimate (default e2-standard-4)",
+        "nodes": "number of nodes, for the --dry-run estimate (default 3)",
+        "no_model_store": "do not copy the model store's Secret (no s3://models/... for learners)",
+    },
+)
+def create(
+    c,
+    learners=0,
+    out="",
+    context="",
+    project="",
+    zone="",
+    region="",
+    name=_DEFAULT_GKE["name"].default,
+    hours="8",
+    prefix="learner",
+    machine_type="e2-standard-4",
+    nodes="3",
+    no_model_store=False,
+    dry_run=False,
+    yes=False,
+):
     """A namespace per learner on a shared cluster: quota, limits, RBAC and a kubeconfig each."""
     count = _whole("learners", learners)
     namespaces = learner_lib.namespace_names(count, prefix)
@@ -86,8 +103,9 @@ def create(c, learners=0, out="", context="", project="", zone="", region="",
         from ..platform.budget import platform_totals
 
         platform = platform_totals(get_profile("gke"))
-        room = capacity.estimated_capacity(machine_type, _whole("nodes", nodes), platform.cpu_millicores,
-                                           platform.memory_mib)
+        room = capacity.estimated_capacity(
+            machine_type, _whole("nodes", nodes), platform.cpu_millicores, platform.memory_mib
+        )
     else:
         require_tools("kubectl")
         room = _live_capacity(Runner(c), context_name, namespaces)
@@ -95,15 +113,28 @@ def create(c, learners=0, out="", context="", project="", zone="", region="",
     spec = plans.ClassSpec(context_name, tuple(namespaces), quota, out_dir, hours_value, not no_model_store)
     runner.execute(plans.create_plan(spec))
     if not dry_run:
-        console.print(f"[green]{count} learner namespace(s) ready[/green]; kubeconfigs in {plain(out_dir)} (private: "
-                      f"one per learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their "
-                      "namespace> WORKSHOP_KUBE_CONTEXT=<their namespace> (their kubeconfig's only context is named "
-                      "after it)")
+        console.print(
+            f"[green]{count} learner namespace(s) ready[/green]; kubeconfigs in {plain(out_dir)} (private: "
+            f"one per learner). A learner runs: export KUBECONFIG=<their file> WORKSHOP_NAMESPACE=<their "
+            "namespace> WORKSHOP_KUBE_CONTEXT=<their namespace> (their kubeconfig's only context is named "
+            "after it)"
+        )
 
 
-@workshop_task(auto_shortflags=False, help={**_PLACE, "kubeconfigs": "also remove the learners' kubeconfig files from this folder"})
-def delete(c, context="", project="", zone="", region="", name=_DEFAULT_GKE["name"].default,
-           kubeconfigs="", dry_run=False, yes=False):
+@workshop_task(
+    auto_shortflags=False, help={**_PLACE, "kubeconfigs": "also remove the learners' kubeconfig files from this folder"}
+)
+def delete(
+    c,
+    context="",
+    project="",
+    zone="",
+    region="",
+    name=_DEFAULT_GKE["name"].default,
+    kubeconfigs="",
+    dry_run=False,
+    yes=False,
+):
     """Delete every learner namespace of the class (and so every learner token), then verify."""
     context_name = _context(context, project, zone, region, name, yes, dry_run)
     if not dry_run:
@@ -120,15 +151,30 @@ def delete(c, context="", project="", zone="", region="", name=_DEFAULT_GKE["nam
         console.print("[green]class deleted; no learner namespace is left and every learner token is void.[/green]")
 
 
-@workshop_task(name="can-i", auto_shortflags=False, help={
-    **{k: v for k, v in _PLACE.items() if k != "dry_run"},
-    "learners": "how many learner namespaces to check (default 2)",
-    "prefix": "namespace prefix (default learner)",
-    "kubeconfigs": "ask with each learner's own kubeconfig from this folder instead of --as",
-    "dry_run": "print the commands, run nothing",
-})
-def can_i(c, learners=2, context="", project="", zone="", region="",
-          name=_DEFAULT_GKE["name"].default, prefix="learner", kubeconfigs="", dry_run=False, yes=False):
+@workshop_task(
+    name="can-i",
+    auto_shortflags=False,
+    help={
+        **{k: v for k, v in _PLACE.items() if k != "dry_run"},
+        "learners": "how many learner namespaces to check (default 2)",
+        "prefix": "namespace prefix (default learner)",
+        "kubeconfigs": "ask with each learner's own kubeconfig from this folder instead of --as",
+        "dry_run": "print the commands, run nothing",
+    },
+)
+def can_i(
+    c,
+    learners=2,
+    context="",
+    project="",
+    zone="",
+    region="",
+    name=_DEFAULT_GKE["name"].default,
+    prefix="learner",
+    kubeconfigs="",
+    dry_run=False,
+    yes=False,
+):
     """Check the RBAC table on the API server: `kubectl auth can-i` for every row and learner."""
     namespaces = learner_lib.namespace_names(_whole("learners", learners), prefix)
     context_name = _context(context, project, zone, region, name, yes, dry_run)
@@ -142,34 +188,48 @@ def can_i(c, learners=2, context="", project="", zone="", region="",
     require_tools("kubectl")
     mismatches = plans.run_can_i(Runner(c), commands)
     for row, own, _other, said in mismatches:
-        err_console.print(f"[red]✗[/red] {plain(own)}: {plain(row.label)}: expected {'yes' if row.allowed else 'no'}, "
-                          f"the API server said {plain(said)}")
+        err_console.print(
+            f"[red]✗[/red] {plain(own)}: {plain(row.label)}: expected {'yes' if row.allowed else 'no'}, "
+            f"the API server said {plain(said)}"
+        )
     if mismatches:
-        raise WorkshopError(f"{len(mismatches)} of {len(commands)} RBAC checks disagree with the table",
-                            hint="the learner Role in kserve_workshop.classroom.learners or the cluster's "
-                                 "bindings grant more (or less) than intended")
-    console.print(f"[green]all {len(commands)} RBAC checks agree with the table[/green] "
-                  f"({len(namespaces)} learners x {len(commands) // len(namespaces)} rows).")
+        raise WorkshopError(
+            f"{len(mismatches)} of {len(commands)} RBAC checks disagree with the table",
+            hint="the learner Role in kserve_workshop.classroom.learners or the cluster's "
+            "bindings grant more (or less) than intended",
+        )
+    console.print(
+        f"[green]all {len(commands)} RBAC checks agree with the table[/green] "
+        f"({len(namespaces)} learners x {len(commands) // len(namespaces)} rows)."
+    )
 
 
-@workshop_task(auto_shortflags=False, help={
-    "scorecards": "folder of submitted scorecards (*.json, from `invoke grade --submit DIR`)",
-    "out": "folder for class-report.html and class-report.md (default: the scorecards folder)",
-    "roster": "optional file with one learner name per line: who should have submitted",
-})
+@workshop_task(
+    auto_shortflags=False,
+    help={
+        "scorecards": "folder of submitted scorecards (*.json, from `invoke grade --submit DIR`)",
+        "out": "folder for class-report.html and class-report.md (default: the scorecards folder)",
+        "roster": "optional file with one learner name per line: who should have submitted",
+    },
+)
 def report(c, scorecards="", out="", roster=""):
     """Merge the learners' scorecards into one static HTML page and a Markdown table."""
     from ..classroom.report import build_report, write_report
 
     if not scorecards:
-        raise WorkshopError("--scorecards is required: the folder learners submitted to",
-                            hint="learners run `invoke grade --submit DIR`")
+        raise WorkshopError(
+            "--scorecards is required: the folder learners submitted to",
+            hint="learners run `invoke grade --submit DIR`",
+        )
     result = build_report(Path(scorecards), Path(roster) if roster else None)
     for problem in result.problems:
         warn(problem)
     html_path, md_path = write_report(result, Path(out) if out else Path(scorecards))
-    console.print(f"{len(result.learners)} learner(s), {len(result.problems)} problem(s) with the files. "
-                  f"Report: {html_path} and {md_path}", markup=False)
+    console.print(
+        f"{len(result.learners)} learner(s), {len(result.problems)} problem(s) with the files. "
+        f"Report: {html_path} and {md_path}",
+        markup=False,
+    )
 
 
 namespace = Collection("class", create, delete, can_i, report)

@@ -71,8 +71,9 @@ def print_task_help(task, help_texts: dict[str, str]) -> None:
         name = argument.name.rstrip("_")  # invoke's json_ is the flag --json
         argument.help = help_texts.get(name) or help_texts.get(name.replace("_", "-"))
     options = ParserContext(name=task.name, args=arguments).help_tuples()
-    print(f"Usage: invoke [--core-opts] {_invoked_name(task)} {'[--options] ' if options else ''}"
-          "[other tasks here ...]\n")
+    print(
+        f"Usage: invoke [--core-opts] {_invoked_name(task)} {'[--options] ' if options else ''}[other tasks here ...]\n"
+    )
     print("Docstring:")
     print(textwrap.indent(inspect.getdoc(task.body) or "none", "  ") + "\n")
     print("Options:")

@@ -27,8 +27,10 @@ MKDOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}
 def _require_docs_packages() -> None:
     missing = docs_site.missing_docs_packages()
     if missing:
-        raise WorkshopError(f"the docs tools are not installed: {', '.join(missing)}",
-                            hint="scripts/bootstrap.sh installs them (or `.venv/bin/pip install -e '.[docs]'`)")
+        raise WorkshopError(
+            f"the docs tools are not installed: {', '.join(missing)}",
+            hint="scripts/bootstrap.sh installs them (or `.venv/bin/pip install -e '.[docs]'`)",
+        )
 
 
 def _check_port(port: int) -> int:
@@ -61,12 +63,15 @@ def build(c, site_dir=""):
     writable_dir(target, f"--site-dir {site_dir}" if site_dir else None)  # before mkdocs, which would relay a traceback
     labs = docs_site.discover_labs()  # a broken notebook fails here, with its name
     with step(f"Building the docs site ({len(labs)} lab pages) into {target}"):
-        result = c.run(shlex.join(docs_site.build_command(target)), hide=True, warn=True, in_stream=False,
-                       env=MKDOCS_ENV)
+        result = c.run(
+            shlex.join(docs_site.build_command(target)), hide=True, warn=True, in_stream=False, env=MKDOCS_ENV
+        )
         if result is None or result.exited != 0:
-            raise WorkshopError("the docs site did not build (mkdocs build --strict):\n"
-                                + (_failure_details(result) if result is not None else "no output"),
-                                hint="fix what mkdocs names above, then run `invoke docs.build` again")
+            raise WorkshopError(
+                "the docs site did not build (mkdocs build --strict):\n"
+                + (_failure_details(result) if result is not None else "no output"),
+                hint="fix what mkdocs names above, then run `invoke docs.build` again",
+            )
     pages = sum(1 for _ in target.rglob("index.html")) if target.is_dir() else 0
     info(f"Built {pages} pages into {target}. Preview them with `invoke docs.serve`.")
 
@@ -85,8 +90,10 @@ def serve(c, port=DEFAULT_PORT):
         info("Stopped.")
         return
     if result is not None and result.exited not in (0, 130, -2):
-        raise WorkshopError(f"mkdocs serve exited with code {result.exited}",
-                            hint="its messages are above; `invoke docs.build` shows the same problems")
+        raise WorkshopError(
+            f"mkdocs serve exited with code {result.exited}",
+            hint="its messages are above; `invoke docs.build` shows the same problems",
+        )
 
 
 @workshop_task(help={"only": f"one of {', '.join(outputs.CAPTURES)} (default: all)"})
@@ -103,11 +110,15 @@ def capture(c, only=""):
     info(f"Captured {', '.join(texts)} into {outputs.CAPTURED_DIR.relative_to(REPO_ROOT)}/; review and commit them.")
 
 
-@workshop_task(name="record", help={
-    "from": "folder with the kind workflow's artefacts (gh run download RUN_ID -D DIR)",
-    "notebooks_dir": "folder of master notebooks (default: notebooks/)",
-    "labs_dir": "folder of student notebooks to regenerate (default: labs/)",
-    "dry_run": "check the run and list what would change, write nothing"})
+@workshop_task(
+    name="record",
+    help={
+        "from": "folder with the kind workflow's artefacts (gh run download RUN_ID -D DIR)",
+        "notebooks_dir": "folder of master notebooks (default: notebooks/)",
+        "labs_dir": "folder of student notebooks to regenerate (default: labs/)",
+        "dry_run": "check the run and list what would change, write nothing",
+    },
+)
 def record(c, from_="", notebooks_dir="", labs_dir="", dry_run=False):
     """Replace the expected cluster outputs in the masters with those of a real kind run (checked first)."""
     from ..docs_pages.record import record_run
@@ -116,13 +127,17 @@ def record(c, from_="", notebooks_dir="", labs_dir="", dry_run=False):
     from ..paths import LABS_DIR, NOTEBOOKS_DIR
 
     if not from_:
-        raise WorkshopError("--from is required: the folder with the kind workflow's artefacts",
-                            hint="gh run download RUN_ID -D DIR, then invoke docs.record --from DIR")
+        raise WorkshopError(
+            "--from is required: the folder with the kind workflow's artefacts",
+            hint="gh run download RUN_ID -D DIR, then invoke docs.record --from DIR",
+        )
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else NOTEBOOKS_DIR
     records = record_run(Path(from_).expanduser().resolve(), notebooks, write=not dry_run)
     for item in records:
-        info(f"{'would replace' if dry_run else 'replaced'} {len(item.captures)} box(es) in {item.master.name} "
-             f"with the run's outputs ({label(item.run)})")
+        info(
+            f"{'would replace' if dry_run else 'replaced'} {len(item.captures)} box(es) in {item.master.name} "
+            f"with the run's outputs ({label(item.run)})"
+        )
     if not dry_run:
         changed = generate(notebooks, Path(labs_dir).resolve() if labs_dir else LABS_DIR)
         info(f"student notebooks regenerated ({len(changed)} changed). Review the diff, then commit.")
@@ -139,8 +154,9 @@ def run_info(c, out="", context=""):
     found = collect_run_info(context or WORKSHOP_CONTEXT)
     missing = missing_fields(found)
     if missing:
-        raise WorkshopError(f"the cluster did not report its {', '.join(missing)}",
-                            hint="is the platform installed? `invoke status`")
+        raise WorkshopError(
+            f"the cluster did not report its {', '.join(missing)}", hint="is the platform installed? `invoke status`"
+        )
     Path(out).write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
     info(f"Wrote {out}: {label(found)}")
 

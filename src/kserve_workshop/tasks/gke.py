@@ -31,14 +31,30 @@ _GKE_HELP = {
 
 
 def _gke_spec(project, zone, region, machine_type, nodes, name, disk_size) -> cluster.GkeSpec:
-    return cluster.GkeSpec(project=project, zone=zone or None, region=region or None, machine_type=machine_type,
-                           node_count=nodes, name=name, disk_size_gb=disk_size)
+    return cluster.GkeSpec(
+        project=project,
+        zone=zone or None,
+        region=region or None,
+        machine_type=machine_type,
+        node_count=nodes,
+        name=name,
+        disk_size_gb=disk_size,
+    )
 
 
 @workshop_task(name="create", auto_shortflags=False, help=_GKE_HELP)
-def gke_create(c, project="", zone=_GKE["zone"], region="", machine_type=_GKE["machine_type"],
-               nodes=_GKE["node_count"], name=_GKE["name"], disk_size=_GKE["disk_size_gb"], dry_run=False,
-               yes=False):
+def gke_create(
+    c,
+    project="",
+    zone=_GKE["zone"],
+    region="",
+    machine_type=_GKE["machine_type"],
+    nodes=_GKE["node_count"],
+    name=_GKE["name"],
+    disk_size=_GKE["disk_size_gb"],
+    dry_run=False,
+    yes=False,
+):
     """Create a GKE cluster for the workshop (prints a cost estimate and asks first)."""
     spec = _gke_spec(project, zone, region, machine_type, nodes, name, disk_size)
     plan = cluster.gke_create_plan(spec)
@@ -52,8 +68,11 @@ def gke_create(c, project="", zone=_GKE["zone"], region="", machine_type=_GKE["m
         console.print(f"[green]GKE cluster {spec.name} is up[/green]; kube context {plain(spec.context)}.")
 
 
-@workshop_task(name="delete", auto_shortflags=False, help={k: v for k, v in _GKE_HELP.items()
-                                     if k not in {"machine_type", "nodes", "disk_size"}})
+@workshop_task(
+    name="delete",
+    auto_shortflags=False,
+    help={k: v for k, v in _GKE_HELP.items() if k not in {"machine_type", "nodes", "disk_size"}},
+)
 def gke_delete(c, project="", zone=_GKE["zone"], region="", name=_GKE["name"], dry_run=False, yes=False):
     """Delete the GKE cluster, then verify it, its firewall rules, load balancer and disks are gone."""
     spec = _gke_spec(project, zone, region, _GKE["machine_type"], _GKE["node_count"], name, _GKE["disk_size_gb"])

@@ -21,18 +21,30 @@ def _local_size(runner: Runner, reference: str) -> int | None:
         return None
 
 
-@workshop_task(name="list", auto_shortflags=False, help={
-    "sizes": "measure each image's size in the local Docker (images not pulled show as unknown)",
-    "from_cluster": "print the exact references the pods of a running cluster use instead",
-    "context": "kube context for --from-cluster (default: the workshop's)",
-})
+@workshop_task(
+    name="list",
+    auto_shortflags=False,
+    help={
+        "sizes": "measure each image's size in the local Docker (images not pulled show as unknown)",
+        "from_cluster": "print the exact references the pods of a running cluster use instead",
+        "context": "kube context for --from-cluster (default: the workshop's)",
+    },
+)
 def list_(c, sizes=False, from_cluster=False, context=None):
     """Every image the workshop needs at the pinned versions, where each name comes from."""
     if from_cluster:
         require_tools("kubectl")
-        result = Runner(c).run(kubectl_cmd(read_context(context), "get", "pods", "--all-namespaces", "--output",
-                                           "jsonpath={range .items[*]}{range .spec.containers[*]}{.image}{'\\n'}"
-                                           "{end}{range .spec.initContainers[*]}{.image}{'\\n'}{end}{end}"))
+        result = Runner(c).run(
+            kubectl_cmd(
+                read_context(context),
+                "get",
+                "pods",
+                "--all-namespaces",
+                "--output",
+                "jsonpath={range .items[*]}{range .spec.containers[*]}{.image}{'\\n'}"
+                "{end}{range .spec.initContainers[*]}{.image}{'\\n'}{end}{end}",
+            )
+        )
         for reference in sorted({line.strip() for line in (result.stdout or "").splitlines() if line.strip()}):
             console.print(reference)
         return
@@ -43,8 +55,11 @@ def list_(c, sizes=False, from_cluster=False, context=None):
     for image in images_lib.workshop_images():
         size = _local_size(runner, image.reference) if sizes and image.kind != images_lib.AT_INSTALL else None
         total += size or 0
-        console.print(f"{image.reference}\n    {image.component}; {image.kind}; from {image.source}"
-                      + (f"; {images_lib.human_size(size)}" if sizes else ""), markup=False)
+        console.print(
+            f"{image.reference}\n    {image.component}; {image.kind}; from {image.source}"
+            + (f"; {images_lib.human_size(size)}" if sizes else ""),
+            markup=False,
+        )
     if sizes:
         console.print(f"measured total: {total / 1e9:.2f} GB of the images present locally")
     console.print("Not listed: the Lab 6 image kserve-workshop/custom-model, built here (`invoke image.build`).")
@@ -57,14 +72,19 @@ def preload(c, name=cluster.KIND_CLUSTER_NAME, dry_run=False):
     if not dry_run:
         require_tools("docker", "kind")
         if name not in cluster.kind_clusters(Runner(c)):
-            raise WorkshopError(f"there is no kind cluster named {name!r}",
-                                hint="create it first (`invoke kind.create`, or `--registry-mirror` to cache every "
-                                     "pull, digest-pinned Knative images included)")
+            raise WorkshopError(
+                f"there is no kind cluster named {name!r}",
+                hint="create it first (`invoke kind.create`, or `--registry-mirror` to cache every "
+                "pull, digest-pinned Knative images included)",
+            )
     Runner(c, dry_run=dry_run).execute(plan)
 
 
-@workshop_task(name="mirrors-stop", auto_shortflags=False, help={
-    "purge": "also delete the cached images (the volumes)", "dry_run": "print the plan, change nothing"})
+@workshop_task(
+    name="mirrors-stop",
+    auto_shortflags=False,
+    help={"purge": "also delete the cached images (the volumes)", "dry_run": "print the plan, change nothing"},
+)
 def mirrors_stop(c, purge=False, dry_run=False):
     """Remove the registry mirror containers started by `kind.create --registry-mirror`."""
     if not dry_run:

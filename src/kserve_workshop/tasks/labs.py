@@ -26,8 +26,12 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-@workshop_task(help={"notebooks_dir": "Folder of master notebooks (default: notebooks/).",
-                     "labs_dir": "Folder of student notebooks to write (default: labs/)."})
+@workshop_task(
+    help={
+        "notebooks_dir": "Folder of master notebooks (default: notebooks/).",
+        "labs_dir": "Folder of student notebooks to write (default: labs/).",
+    }
+)
 def generate(c, notebooks_dir=None, labs_dir=None):
     """Write labs/ from the masters in notebooks/ (solutions blanked, outputs cleared)."""
     from ..labkit.labgen import generate as generate_labs
@@ -42,8 +46,12 @@ def generate(c, notebooks_dir=None, labs_dir=None):
         info("labs/ is already up to date")
 
 
-@workshop_task(help={"notebooks_dir": "Folder of master notebooks (default: notebooks/).",
-                     "labs_dir": "Folder of student notebooks (default: labs/)."})
+@workshop_task(
+    help={
+        "notebooks_dir": "Folder of master notebooks (default: notebooks/).",
+        "labs_dir": "Folder of student notebooks (default: labs/).",
+    }
+)
 def check(c, notebooks_dir=None, labs_dir=None):
     """Fail when labs/ is out of date with notebooks/ or a notebook's code has static problems."""
     from ..console import step
@@ -60,15 +68,23 @@ def check(c, notebooks_dir=None, labs_dir=None):
         problems = check_notebooks(paths)
     messages = [*(f"drift: {line}" for line in drift), *(str(problem) for problem in problems)]
     if messages:
-        fixes = [*(["fix the masters in notebooks/"] if problems else []),
-                 *(["run `invoke labs.generate` (never edit labs/ by hand)"] if drift else [])]
-        raise WorkshopError(f"{len(messages)} problem(s):\n  " + "\n  ".join(messages),
-                            hint=", then ".join(fixes) + ", then run `invoke labs.check` again")
+        fixes = [
+            *(["fix the masters in notebooks/"] if problems else []),
+            *(["run `invoke labs.generate` (never edit labs/ by hand)"] if drift else []),
+        ]
+        raise WorkshopError(
+            f"{len(messages)} problem(s):\n  " + "\n  ".join(messages),
+            hint=", then ".join(fixes) + ", then run `invoke labs.check` again",
+        )
     info(f"labs/ is in sync and {len(paths)} notebook(s) pass the static checks")
 
 
-@workshop_task(help={"lab": "Only this lab (its number); default: every master.",
-                     "timeout": "Time limit per cell, in seconds (default 300)."})
+@workshop_task(
+    help={
+        "lab": "Only this lab (its number); default: every master.",
+        "timeout": "Time limit per cell, in seconds (default 300).",
+    }
+)
 def execute(c, lab="", timeout=300):
     """Run the masters top to bottom on this machine and write their outputs in place (then `labs.generate`)."""
     from ..console import step
@@ -92,12 +108,16 @@ def execute(c, lab="", timeout=300):
     info("now run `invoke labs.generate`, then `invoke labs.check`")
 
 
-@workshop_task(help={"labs_dir": "Folder holding the learner's lab notebooks (default: labs/).",
-                     "out": "Where to write scorecard.json / scorecard.md (default: the cache's grade/).",
-                     "timeout": "Time limit per cell, in seconds (default 120).",
-                     "submit": "Also copy the scorecard, uniquely named, into this (shared) folder.",
-                     "learner": "Your name on a submitted scorecard (default: $WORKSHOP_LEARNER, "
-                                "$WORKSHOP_NAMESPACE or your login)."})
+@workshop_task(
+    help={
+        "labs_dir": "Folder holding the learner's lab notebooks (default: labs/).",
+        "out": "Where to write scorecard.json / scorecard.md (default: the cache's grade/).",
+        "timeout": "Time limit per cell, in seconds (default 120).",
+        "submit": "Also copy the scorecard, uniquely named, into this (shared) folder.",
+        "learner": "Your name on a submitted scorecard (default: $WORKSHOP_LEARNER, "
+        "$WORKSHOP_NAMESPACE or your login).",
+    }
+)
 def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
     """Run a learner's lab notebooks and write a per-lab, per-check scorecard (JSON and Markdown)."""
     from ..labkit.scorecard import grade as grade_labs, show
@@ -114,8 +134,10 @@ def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
 
         learner = learner_name(learner)  # a bad name or folder fails before the notebooks run
         if not Path(submit).expanduser().is_dir():
-            raise WorkshopError(f"submit folder not found: {submit}",
-                                hint="the instructor gives you the shared folder's path; it must exist")
+            raise WorkshopError(
+                f"submit folder not found: {submit}",
+                hint="the instructor gives you the shared folder's path; it must exist",
+            )
     card = grade_labs(Path(labs_dir or LABS_DIR), out_dir, cell_timeout=timeout)
     show(card)
     info(f"scorecard written to {_relative(out_dir / 'scorecard.json')} and {_relative(out_dir / 'scorecard.md')}")
@@ -126,6 +148,7 @@ def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
 
 
 # ----- labs.catchup, labs.reset ----------------------------------------------------------------------
+
 
 def _cluster_context(context: str | None, local_only: bool, yes: bool, dry_run: bool) -> str | None:
     """The workshop cluster's context, or None (local part only) when there is none and none was named."""
@@ -155,8 +178,9 @@ def catchup_(c, to="", context="", namespace="", local_only=False, yes=False, dr
     lab = catchup.check_lab(to, "--to")
     target = _cluster_context(context, local_only, yes, dry_run)
     kind_cluster = target.removeprefix("kind-") if target and target.startswith("kind-") else None
-    plan = catchup.catchup_plan(lab, context=target, namespace=workshop_namespace(namespace or None),
-                                kind_cluster=kind_cluster)
+    plan = catchup.catchup_plan(
+        lab, context=target, namespace=workshop_namespace(namespace or None), kind_cluster=kind_cluster
+    )
     if target and not dry_run:
         require_tools("kubectl")
     Runner(c, dry_run=dry_run).execute(plan)
@@ -179,12 +203,17 @@ def reset(c, lab="", context="", namespace="", local_only=False, yes=False, dry_
         before = catchup.list_objects(runner, target, ns)
         runner.execute(plan)
         names = catchup.lab_names(number)
-        catchup.verify_reset(before - {o for o in before if catchup.belongs_to(o, names)},
-                             catchup.list_objects(runner, target, ns), names)
+        catchup.verify_reset(
+            before - {o for o in before if catchup.belongs_to(o, names)},
+            catchup.list_objects(runner, target, ns),
+            names,
+        )
     console.print("Servers a notebook started stop with its kernel: restart or shut down the notebook's kernel.")
     if not dry_run:
-        console.print(f"[green]lab {number} reset[/green]" + (f"; namespace {plain(ns)} is as it was before the lab."
-                                                               if target else " (local part)."))
+        console.print(
+            f"[green]lab {number} reset[/green]"
+            + (f"; namespace {plain(ns)} is as it was before the lab." if target else " (local part).")
+        )
 
 
 namespace = Collection("labs", generate, check, execute)

@@ -8,8 +8,12 @@ from ..errors import WorkshopError
 from .common import workshop_task
 
 
-@workshop_task(help={"from_file": "seed the cache from a local copy of the CRD (its sha256 is checked)",
-                     "refresh": "fetch again even when the cache already holds the pinned CRD"})
+@workshop_task(
+    help={
+        "from_file": "seed the cache from a local copy of the CRD (its sha256 is checked)",
+        "refresh": "fetch again even when the cache already holds the pinned CRD",
+    }
+)
 def schemas(c, from_file="", refresh=False):
     """Fetch the pinned KServe InferenceService CRD (schema for `validate`) into the cache."""
     if not from_file and not refresh and schemas_lib.cached_isvc_crd_is_valid():
@@ -18,10 +22,13 @@ def schemas(c, from_file="", refresh=False):
     schemas_lib.fetch_isvc_crd(from_file or None)
 
 
-@workshop_task(positional=["path"], help={
-    "path": "file or directory (comma-separated for several; more after `--`)",
-    "fetch": "fetch the KServe CRD schema first if it is not cached",
-})
+@workshop_task(
+    positional=["path"],
+    help={
+        "path": "file or directory (comma-separated for several; more after `--`)",
+        "fetch": "fetch the KServe CRD schema first if it is not cached",
+    },
+)
 def validate(c, path, fetch=False):
     """Validate manifests offline: `invoke validate manifests` or `invoke validate a.yaml -- b.yaml c.yaml`."""
     targets = [p for p in path.split(",") if p] + (getattr(c, "remainder", "") or "").split()
@@ -34,7 +41,8 @@ def validate(c, path, fetch=False):
     failed = validate_lib.errors(issues)
     files = len(validate_lib.yaml_files(targets))
     if failed:
-        raise WorkshopError(f"{len(failed)} error(s) in {files} file(s)",
-                            hint="each line above names the file, the object and the field")
-    console.print(f"[green]{files} file(s) valid[/green]"
-                  + (f" ({len(issues)} note(s) above)" if issues else "") + ".")
+        raise WorkshopError(
+            f"{len(failed)} error(s) in {files} file(s)",
+            hint="each line above names the file, the object and the field",
+        )
+    console.print(f"[green]{files} file(s) valid[/green]" + (f" ({len(issues)} note(s) above)" if issues else "") + ".")

@@ -16,13 +16,24 @@ from ..console import console, info, plain
 from ..errors import WorkshopError
 from ..kube import guard_context, read_context, require_tools
 from ..plan import Runner
-from ..platform import (COMPONENT_NAMES, DEFAULT_PROFILE, PROFILES, ComponentStatus, collect_status,
-                        get_profile, install_plan, select, uninstall_plan)
+from ..platform import (
+    COMPONENT_NAMES,
+    DEFAULT_PROFILE,
+    PROFILES,
+    ComponentStatus,
+    collect_status,
+    get_profile,
+    install_plan,
+    select,
+    uninstall_plan,
+)
 from ..platform import budget as budget_lib
 from .common import workshop_task
 
-CONTEXT_HELP = ("kube context to act on (default: the workshop's cluster, kind-kserve-workshop or "
-                "gke_<project>_<location>_kserve-workshop)")
+CONTEXT_HELP = (
+    "kube context to act on (default: the workshop's cluster, kind-kserve-workshop or "
+    "gke_<project>_<location>_kserve-workshop)"
+)
 YES_HELP = "confirm acting on a --context that is not the workshop's cluster"
 DRY_RUN_HELP = "print the plan (exact commands, in order, with pins) and change nothing"
 _COMPONENT = f"only these components, comma-separated: {', '.join(COMPONENT_NAMES)} (default: all)"
@@ -37,9 +48,19 @@ def runner_for(c, *, dry_run: bool, reinstall: bool = False, tools: tuple[str, .
 
 # ----- platform.* ----------------------------------------------------------------------------------
 
-@workshop_task(name="install", auto_shortflags=False, help={
-    "component": _COMPONENT, "profile": _PROFILE, "reinstall": "run every step again, even those already done",
-    "dry_run": DRY_RUN_HELP, "context": CONTEXT_HELP, "yes": YES_HELP})
+
+@workshop_task(
+    name="install",
+    auto_shortflags=False,
+    help={
+        "component": _COMPONENT,
+        "profile": _PROFILE,
+        "reinstall": "run every step again, even those already done",
+        "dry_run": DRY_RUN_HELP,
+        "context": CONTEXT_HELP,
+        "yes": YES_HELP,
+    },
+)
 def install(c, component=None, profile=DEFAULT_PROFILE, reinstall=False, dry_run=False, context=None, yes=False):
     """Install the KServe stack, or --component NAME, in order; steps already done are skipped."""
     chosen = get_profile(profile)
@@ -47,16 +68,20 @@ def install(c, component=None, profile=DEFAULT_PROFILE, reinstall=False, dry_run
     target = guard_context(context, yes, dry_run=dry_run)
     plan = install_plan(target, chosen, component)
     if component is None:
-        info(f"Installing on {target} (profile {chosen.name}); "
-             f"{budget_lib.platform_totals(chosen).summary()}.")
+        info(f"Installing on {target} (profile {chosen.name}); {budget_lib.platform_totals(chosen).summary()}.")
     runner_for(c, dry_run=dry_run, reinstall=reinstall).execute(plan)
     if not dry_run:
-        console.print(f"[green]Installed[/green] {plain(component or 'the KServe platform')} on {plain(target)}. "
-                      "Check it with `invoke status`.")
+        console.print(
+            f"[green]Installed[/green] {plain(component or 'the KServe platform')} on {plain(target)}. "
+            "Check it with `invoke status`."
+        )
 
 
-@workshop_task(name="uninstall", auto_shortflags=False, help={
-    "component": _COMPONENT, "dry_run": DRY_RUN_HELP, "context": CONTEXT_HELP, "yes": YES_HELP})
+@workshop_task(
+    name="uninstall",
+    auto_shortflags=False,
+    help={"component": _COMPONENT, "dry_run": DRY_RUN_HELP, "context": CONTEXT_HELP, "yes": YES_HELP},
+)
 def uninstall(c, component=None, dry_run=False, context=None, yes=False):
     """Remove the KServe stack (or --component NAME) in reverse install order."""
     select(component)
@@ -74,12 +99,17 @@ def status_table(rows: list[ComponentStatus], context: str):
         table.add_column(column, overflow="fold")
     for row in rows:
         ready = "[green]yes[/green]" if row.ready else "[bold red]no[/bold red]"
-        table.add_row(row.name, plain(row.pinned), plain(row.installed or "-"), ready, "" if row.ready else plain(row.reason))
+        table.add_row(
+            row.name, plain(row.pinned), plain(row.installed or "-"), ready, "" if row.ready else plain(row.reason)
+        )
     return table
 
 
-@workshop_task(name="status", auto_shortflags=False, help={
-    "component": _COMPONENT, "context": "kube context to look at (read-only; default: the workshop's cluster)"})
+@workshop_task(
+    name="status",
+    auto_shortflags=False,
+    help={"component": _COMPONENT, "context": "kube context to look at (read-only; default: the workshop's cluster)"},
+)
 def status(c, component=None, context=None):
     """Table of components: pinned version, installed version, ready or why not (exit 1 if not all ready)."""
     select(component)
@@ -88,15 +118,24 @@ def status(c, component=None, context=None):
     console.print(status_table(rows, target))
     not_ready = [row.name for row in rows if not row.ready]
     if not_ready:
-        raise WorkshopError(f"not ready: {', '.join(not_ready)}",
-                            hint="`invoke platform.install` installs what is missing (it skips what is done)")
+        raise WorkshopError(
+            f"not ready: {', '.join(not_ready)}",
+            hint="`invoke platform.install` installs what is missing (it skips what is done)",
+        )
     console.print("[green]All components ready.[/green]")
 
 
-@workshop_task(name="upload-model", auto_shortflags=False, help={
-    "file": "model file to upload (.joblib, .pkl or .pickle)",
-    "name": "model name (required): the model goes to s3://models/NAME/<digest of the file>",
-    "dry_run": DRY_RUN_HELP, "context": CONTEXT_HELP, "yes": YES_HELP})
+@workshop_task(
+    name="upload-model",
+    auto_shortflags=False,
+    help={
+        "file": "model file to upload (.joblib, .pkl or .pickle)",
+        "name": "model name (required): the model goes to s3://models/NAME/<digest of the file>",
+        "dry_run": DRY_RUN_HELP,
+        "context": CONTEXT_HELP,
+        "yes": YES_HELP,
+    },
+)
 def upload_model(c, file, name=None, dry_run=False, context=None, yes=False):
     """Upload a trained model to the in-cluster model store; prints its s3:// storageUri.
 
@@ -106,8 +145,10 @@ def upload_model(c, file, name=None, dry_run=False, context=None, yes=False):
     from ..platform import storage
 
     if not name:
-        raise WorkshopError("upload-model needs --name NAME: the model's name in the store",
-                            hint=f"invoke platform.upload-model {file} --name my-iris")
+        raise WorkshopError(
+            "upload-model needs --name NAME: the model's name in the store",
+            hint=f"invoke platform.upload-model {file} --name my-iris",
+        )
     if not dry_run:
         require_tools("kubectl")
     uri = storage.upload_model(file, name, context=context, yes=yes, runner=Runner(c, dry_run=dry_run))
@@ -131,8 +172,9 @@ def budget(c, profile=DEFAULT_PROFILE):
 
     print_runtime_images()
     if not totals.within_laptop_budget:
-        raise WorkshopError("the platform requests more than the laptop budget",
-                            hint="shrink the requests in manifests/platform/*")
+        raise WorkshopError(
+            "the platform requests more than the laptop budget", hint="shrink the requests in manifests/platform/*"
+        )
 
 
 namespace = Collection("platform", install, uninstall, status, upload_model, budget)

@@ -24,8 +24,13 @@ def docker_engine_running() -> bool:
     if shutil.which("docker") is None:
         return False
     try:
-        probe = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"],
-                               capture_output=True, text=True, timeout=15, check=False)
+        probe = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0 and bool(probe.stdout.strip())
@@ -39,8 +44,10 @@ def start(c, local=False):
         up(c)
     else:
         if not local:
-            info("No Docker engine here, so no kind cluster: running the local tier instead "
-                 "(KServe's model server on 127.0.0.1). `invoke doctor` tells what a cluster needs.")
+            info(
+                "No Docker engine here, so no kind cluster: running the local tier instead "
+                "(KServe's model server on 127.0.0.1). `invoke doctor` tells what a cluster needs."
+            )
         from .local import local as run_local
 
         run_local(c)
@@ -48,9 +55,17 @@ def start(c, local=False):
 
 # ----- top level -----------------------------------------------------------------------------------
 
-@workshop_task(name="smoke", auto_shortflags=False, help={
-    "dry_run": DRY_RUN_HELP, "context": CONTEXT_HELP, "yes": YES_HELP,
-    "base_url": "ingress URL (default: http://127.0.0.1:8080 on kind, the LoadBalancer IP on GKE)"})
+
+@workshop_task(
+    name="smoke",
+    auto_shortflags=False,
+    help={
+        "dry_run": DRY_RUN_HELP,
+        "context": CONTEXT_HELP,
+        "yes": YES_HELP,
+        "base_url": "ingress URL (default: http://127.0.0.1:8080 on kind, the LoadBalancer IP on GKE)",
+    },
+)
 def smoke(c, dry_run=False, context=None, yes=False, base_url=None):
     """Serve the docs' iris model, predict through the ingress (expect [1, 1]), delete it."""
     target = guard_context(context, yes, dry_run=dry_run)
@@ -68,9 +83,15 @@ def smoke(c, dry_run=False, context=None, yes=False, base_url=None):
         console.print(f"[green]Smoke test passed[/green] on {plain(target)}: predictions {found}.")
 
 
-@workshop_task(name="up", auto_shortflags=False, help={
-    "profile": "laptop or ci (kind profiles)", "dry_run": DRY_RUN_HELP,
-    "skip_smoke": "do not run the smoke test at the end"})
+@workshop_task(
+    name="up",
+    auto_shortflags=False,
+    help={
+        "profile": "laptop or ci (kind profiles)",
+        "dry_run": DRY_RUN_HELP,
+        "skip_smoke": "do not run the smoke test at the end",
+    },
+)
 def up(c, profile=DEFAULT_PROFILE, dry_run=False, skip_smoke=False):
     """Everything on a laptop: doctor, kind cluster, KServe platform, smoke test."""
     from ..cluster import KIND_CONFIG, kind_create_plan
@@ -78,12 +99,16 @@ def up(c, profile=DEFAULT_PROFILE, dry_run=False, skip_smoke=False):
 
     chosen = get_profile(profile)
     if not chosen.on_kind:
-        raise WorkshopError(f"`up` creates a kind cluster; profile {chosen.name!r} is not for kind",
-                            hint="for GKE: invoke setup-gke --project YOUR_PROJECT")
+        raise WorkshopError(
+            f"`up` creates a kind cluster; profile {chosen.name!r} is not for kind",
+            hint="for GKE: invoke setup-gke --project YOUR_PROJECT",
+        )
     plans = [kind_create_plan(WORKSHOP_CLUSTER, KIND_CONFIG), install_plan(WORKSHOP_CONTEXT, chosen)]
     if dry_run:
-        info("(not a dry run: the pinned kind, helm and kubectl would be installed into .bin/ where missing, "
-             "then `invoke doctor` would check this machine)")
+        info(
+            "(not a dry run: the pinned kind, helm and kubectl would be installed into .bin/ where missing, "
+            "then `invoke doctor` would check this machine)"
+        )
     else:
         missing = tools_lib.tools_to_install()
         if missing:
@@ -96,8 +121,10 @@ def up(c, profile=DEFAULT_PROFILE, dry_run=False, skip_smoke=False):
     if not skip_smoke:
         smoke_lib.run_smoke(runner, WORKSHOP_CONTEXT)
     if not dry_run:
-        console.print("[green]The workshop cluster is ready.[/green] Models answer on http://127.0.0.1:8080 "
-                      "(Host header from the InferenceService's status.url). `invoke status` shows the platform.")
+        console.print(
+            "[green]The workshop cluster is ready.[/green] Models answer on http://127.0.0.1:8080 "
+            "(Host header from the InferenceService's status.url). `invoke status` shows the platform."
+        )
 
 
 @workshop_task(name="down", auto_shortflags=False, help={"dry_run": DRY_RUN_HELP})
@@ -111,25 +138,43 @@ def down(c, dry_run=False):
         console.print(f"[green]kind cluster {WORKSHOP_CLUSTER} deleted.[/green]")
 
 
-@workshop_task(name="setup-gke", auto_shortflags=False, help={
-    "project": "GCP project id (required)", "zone": "zone of a zonal cluster (default us-central1-a; not with --region)",
-    "region": "region of a regional cluster instead (3x the nodes and cost)",
-    "machine_type": "node machine type (default e2-standard-4)", "nodes": "nodes (per zone; default 3)",
-    "dry_run": DRY_RUN_HELP, "yes": "create without asking (the cost estimate is still printed)"})
-def setup_gke(c, project="", zone="", region="", machine_type="e2-standard-4", nodes=3,
-              dry_run=False, yes=False):
+@workshop_task(
+    name="setup-gke",
+    auto_shortflags=False,
+    help={
+        "project": "GCP project id (required)",
+        "zone": "zone of a zonal cluster (default us-central1-a; not with --region)",
+        "region": "region of a regional cluster instead (3x the nodes and cost)",
+        "machine_type": "node machine type (default e2-standard-4)",
+        "nodes": "nodes (per zone; default 3)",
+        "dry_run": DRY_RUN_HELP,
+        "yes": "create without asking (the cost estimate is still printed)",
+    },
+)
+def setup_gke(c, project="", zone="", region="", machine_type="e2-standard-4", nodes=3, dry_run=False, yes=False):
     """Create a GKE cluster and install the KServe platform on it (profile gke)."""
     from ..cluster import GkeSpec
     from .gke import gke_create
 
-    spec = GkeSpec(project=project, zone=zone or None, region=region or None, machine_type=machine_type,
-                   node_count=nodes)
-    gke_create(c, project=project, zone=zone, region=region, machine_type=machine_type, nodes=spec.node_count,
-               dry_run=dry_run, yes=yes)
+    spec = GkeSpec(
+        project=project, zone=zone or None, region=region or None, machine_type=machine_type, node_count=nodes
+    )
+    gke_create(
+        c,
+        project=project,
+        zone=zone,
+        region=region,
+        machine_type=machine_type,
+        nodes=spec.node_count,
+        dry_run=dry_run,
+        yes=yes,
+    )
     runner_for(c, dry_run=dry_run).execute(install_plan(spec.context, get_profile("gke")))
     if not dry_run:
-        console.print(f"[green]KServe platform installed on {plain(spec.context)}.[/green] "
-                      f"Check it: invoke smoke --context {spec.context}; delete it when done: "
-                      f"invoke gke.delete --project {spec.project}")
+        console.print(
+            f"[green]KServe platform installed on {plain(spec.context)}.[/green] "
+            f"Check it: invoke smoke --context {spec.context}; delete it when done: "
+            f"invoke gke.delete --project {spec.project}"
+        )
     else:
         warn("a dry run creates nothing; the plans above are what would run")

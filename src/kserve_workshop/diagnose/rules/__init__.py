@@ -57,5 +57,11 @@ RULES: list[Rule] = [
     still_starting,
 ]
 
-__all__ = ["RULES", "Rule", "all_conditions", "current_events", "findings_from_error_text",
-           *(rule.__name__ for rule in RULES)]
+__all__ = [
+    "RULES",
+    "Rule",
+    "all_conditions",
+    "current_events",
+    "findings_from_error_text",
+    *(rule.__name__ for rule in RULES),
+]

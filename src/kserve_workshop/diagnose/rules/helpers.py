@@ -33,8 +33,11 @@ def event_evidence(event: dict) -> Evidence:
     involved = event.get("involvedObject") or {}
     count = event.get("count")
     times = f" (x{count})" if count and count > 1 else ""
-    return Evidence(f"Event {event.get('reason', '?')}{times} on {involved.get('kind', '?')} {involved.get('name', '?')}",
-                    "message", clip(event.get("message", "")))
+    return Evidence(
+        f"Event {event.get('reason', '?')}{times} on {involved.get('kind', '?')} {involved.get('name', '?')}",
+        "message",
+        clip(event.get("message", "")),
+    )
 
 
 def log_evidence(key: LogKey, lineno: int, line: str) -> Evidence:
@@ -87,8 +90,9 @@ def failing_termination(pod: dict, container: str) -> tuple[str, dict] | None:
     terminated = state.get("terminated")
     if terminated and (terminated.get("exitCode") or 0) != 0:
         return f"{path}.state.terminated", terminated
-    if last.get("terminated") and ((last["terminated"].get("exitCode") or 0) != 0
-                                   or last["terminated"].get("reason") == "OOMKilled"):
+    if last.get("terminated") and (
+        (last["terminated"].get("exitCode") or 0) != 0 or last["terminated"].get("reason") == "OOMKilled"
+    ):
         return f"{path}.lastState.terminated", last["terminated"]
     if (state.get("waiting") or {}).get("reason") == "CrashLoopBackOff":
         return f"{path}.state.waiting", state["waiting"]
@@ -108,9 +112,11 @@ def current_events(snap: Snapshot) -> list[dict]:
     if isvc_ready(snap):
         return []
     pods = {name_of(p) for p in snap.pods}
-    return [e for e in snap.related_events()
-            if not pods or (e.get("involvedObject") or {}).get("kind") != "Pod"
-            or e["involvedObject"].get("name") in pods]
+    return [
+        e
+        for e in snap.related_events()
+        if not pods or (e.get("involvedObject") or {}).get("kind") != "Pod" or e["involvedObject"].get("name") in pods
+    ]
 
 
 def isvc_ready(snap: Snapshot) -> bool:
@@ -121,6 +127,7 @@ def pin_or_none(section: str, key: str = "version") -> str | None:
     """A pin for a fix's text; None if versions.toml cannot be read (a diagnosis must not fail on it)."""
     try:
         from ...versions import pin
+
         return str(pin(section, key))
     except Exception:  # noqa: BLE001 - the fix text just gets less specific
         return None

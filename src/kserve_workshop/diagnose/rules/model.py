@@ -32,36 +32,49 @@ from .helpers import (
 
 # (pattern, title, cause, fix) for the storage initializer's error text, most specific first.
 STORAGE_FAILURES: list[tuple[str, str, str, list[str]]] = [
-    (r"No model found in",
-     "The storageUri points to a location with no files",
-     "The storage initializer reached the storage but found nothing under the path in storageUri, "
-     "so there is no model to copy into /mnt/models.",
-     ["List what is really there (gsutil ls / aws s3 ls / az storage blob list) and fix the path in "
-      "spec.predictor.model.storageUri: it must be the directory (or file) holding the model file."]),
-    (r"(?i)authentication failed|access denied|accessdenied|forbidden|\b403\b|credential|"
-     r"InvalidAccessKeyId|SignatureDoesNotMatch",
-     "The storage initializer was denied access to the model storage",
-     "The storage answered, but refused the storage initializer: the pod has no credentials for it, "
-     "or the credentials it has do not allow reading that bucket.",
-     ["Make the bucket readable for the pod: attach a service account with storage credentials "
-      "(spec.predictor.serviceAccountName) or use a public location.",
-      "For S3-compatible storage without credentials, KServe supports anonymous access "
-      "(awsAnonymousCredential)."]),
-    (r"(?i)resource '[^']*' not found|resource not found|NoSuchBucket|does not exist|\b404\b",
-     "The bucket or storage location in storageUri does not exist",
-     "The storage initializer was told that the bucket (or container, repository) named in "
-     "storageUri does not exist.",
-     ["Check the bucket name and the scheme in spec.predictor.model.storageUri (gs://, s3://, ...)."]),
-    (r"Cannot recognize storage type",
-     "storageUri uses a scheme the storage initializer does not know",
-     "The storage initializer only understands gs://, s3://, file://, http(s)://, hf://, pvc:// and "
-     "a few more; the URI given matches none of them.",
-     ["Fix the scheme of spec.predictor.model.storageUri."]),
-    (r"(?i)failed to connect|timed out|timeout|name or service not known|temporary failure in name resolution",
-     "The storage initializer cannot reach the model storage",
-     "Downloading the model failed on the network: the cluster cannot reach the storage endpoint "
-     "(no egress, DNS, proxy or a wrong endpoint URL).",
-     ["Check the cluster can reach the storage endpoint (egress, proxy settings, S3 endpoint URL)."]),
+    (
+        r"No model found in",
+        "The storageUri points to a location with no files",
+        "The storage initializer reached the storage but found nothing under the path in storageUri, "
+        "so there is no model to copy into /mnt/models.",
+        [
+            "List what is really there (gsutil ls / aws s3 ls / az storage blob list) and fix the path in "
+            "spec.predictor.model.storageUri: it must be the directory (or file) holding the model file."
+        ],
+    ),
+    (
+        r"(?i)authentication failed|access denied|accessdenied|forbidden|\b403\b|credential|"
+        r"InvalidAccessKeyId|SignatureDoesNotMatch",
+        "The storage initializer was denied access to the model storage",
+        "The storage answered, but refused the storage initializer: the pod has no credentials for it, "
+        "or the credentials it has do not allow reading that bucket.",
+        [
+            "Make the bucket readable for the pod: attach a service account with storage credentials "
+            "(spec.predictor.serviceAccountName) or use a public location.",
+            "For S3-compatible storage without credentials, KServe supports anonymous access (awsAnonymousCredential).",
+        ],
+    ),
+    (
+        r"(?i)resource '[^']*' not found|resource not found|NoSuchBucket|does not exist|\b404\b",
+        "The bucket or storage location in storageUri does not exist",
+        "The storage initializer was told that the bucket (or container, repository) named in "
+        "storageUri does not exist.",
+        ["Check the bucket name and the scheme in spec.predictor.model.storageUri (gs://, s3://, ...)."],
+    ),
+    (
+        r"Cannot recognize storage type",
+        "storageUri uses a scheme the storage initializer does not know",
+        "The storage initializer only understands gs://, s3://, file://, http(s)://, hf://, pvc:// and "
+        "a few more; the URI given matches none of them.",
+        ["Fix the scheme of spec.predictor.model.storageUri."],
+    ),
+    (
+        r"(?i)failed to connect|timed out|timeout|name or service not known|temporary failure in name resolution",
+        "The storage initializer cannot reach the model storage",
+        "Downloading the model failed on the network: the cluster cannot reach the storage endpoint "
+        "(no egress, DNS, proxy or a wrong endpoint URL).",
+        ["Check the cluster can reach the storage endpoint (egress, proxy settings, S3 endpoint URL)."],
+    ),
 ]
 
 
@@ -86,32 +99,53 @@ def storage_initializer_failed(snap: Snapshot) -> list[Finding]:
                 hit = find_line(text, pattern)
                 if hit:
                     lineno, line, _ = hit
-                    evidence.append(log_evidence(key, lineno, line) if key
-                                    else Evidence(ref(pod), f"{path}.message", clip(line)))
+                    evidence.append(
+                        log_evidence(key, lineno, line) if key else Evidence(ref(pod), f"{path}.message", clip(line))
+                    )
                     evidence.append(Evidence(ref(snap.isvc), "spec.predictor.model.storageUri", uri))
-                    return [Finding("storage-initializer-failed", title, cause,
-                                    fix + [f"Then recreate the pods: kubectl delete pod {name_of(pod)} -n {snap.namespace}"],
-                                    evidence, 0.9)]
+                    return [
+                        Finding(
+                            "storage-initializer-failed",
+                            title,
+                            cause,
+                            fix + [f"Then recreate the pods: kubectl delete pod {name_of(pod)} -n {snap.namespace}"],
+                            evidence,
+                            0.9,
+                        )
+                    ]
         tail = last_lines(log[1] if log else terminated.get("message") or "", 4)
         if log:
             evidence += tail_evidence(log[0], log[1], 2)
-        return [Finding(
-            "storage-initializer-failed",
-            "The storage initializer failed to download the model",
-            f"The init container that copies the model from {uri} into /mnt/models exited with an error. "
-            + ("Its last lines: " + " | ".join(clip(line, 160) for line in tail) if tail else "It left no message."),
-            [f"Read its log: kubectl logs {name_of(pod)} -n {snap.namespace} -c {STORAGE_INITIALIZER}",
-             "Check spec.predictor.model.storageUri and the pod's access to that storage."],
-            evidence, 0.8)]
+        return [
+            Finding(
+                "storage-initializer-failed",
+                "The storage initializer failed to download the model",
+                f"The init container that copies the model from {uri} into /mnt/models exited with an error. "
+                + (
+                    "Its last lines: " + " | ".join(clip(line, 160) for line in tail) if tail else "It left no message."
+                ),
+                [
+                    f"Read its log: kubectl logs {name_of(pod)} -n {snap.namespace} -c {STORAGE_INITIALIZER}",
+                    "Check spec.predictor.model.storageUri and the pod's access to that storage.",
+                ],
+                evidence,
+                0.8,
+            )
+        ]
     return []
 
 
-VERSION_RE = re.compile(r"Trying to unpickle estimator (\w+) from version ([0-9][\w.]*) when using version ([0-9][\w.]*)")
+VERSION_RE = re.compile(
+    r"Trying to unpickle estimator (\w+) from version ([0-9][\w.]*) when using version ([0-9][\w.]*)"
+)
 # scikit-learn's own errors when a tree's pickled arrays have another version's layout.
-SKLEARN_FORMAT_RE = re.compile(r"from the pickle has an incompatible dtype|Wrong dimensions for node array from the pickle")
+SKLEARN_FORMAT_RE = re.compile(
+    r"from the pickle has an incompatible dtype|Wrong dimensions for node array from the pickle"
+)
 UNPICKLE_RE = re.compile(
     r"UnpicklingError|ModuleNotFoundError: No module named|AttributeError: Can't get attribute|"
-    r"invalid load key|EOFError|KeyError: \d+")
+    r"invalid load key|EOFError|KeyError: \d+"
+)
 MANY_FILES_RE = re.compile(r"More than one model file is detected")
 MODEL_MISSING_RE = re.compile(r"failed to locate model file for model (\S+) under dir (\S+?),")
 MNT_MODELS_RE = re.compile(r"No such file or directory: '/mnt/models'|/mnt/models does not exist")
@@ -142,23 +176,39 @@ def sklearn_version_mismatch(snap: Snapshot) -> list[Finding]:
         if warning:
             estimator, saved, running = warning[2].groups()
             title = f"The model was saved with scikit-learn {saved}, the runtime has {running}"
-            cause = (f"The {estimator} in the model file was pickled by scikit-learn {saved}, but KServe's "
-                     f"sklearn runtime runs scikit-learn {running}. ")
+            cause = (
+                f"The {estimator} in the model file was pickled by scikit-learn {saved}, but KServe's "
+                f"sklearn runtime runs scikit-learn {running}. "
+            )
         else:
             running = wanted or "the runtime's version"
             title = "The model was saved with another scikit-learn version than the runtime's"
-            cause = ("scikit-learn could not read the model's internal arrays (\"from the pickle has an "
-                     "incompatible dtype\"): their layout differs between scikit-learn versions, so the file "
-                     f"was written by another version than the runtime's ({running}). ")
+            cause = (
+                "scikit-learn could not read the model's internal arrays (\"from the pickle has an "
+                'incompatible dtype"): their layout differs between scikit-learn versions, so the file '
+                f"was written by another version than the runtime's ({running}). "
+            )
         wanted = wanted or running
-        return [Finding(
-            "sklearn-version-mismatch", title,
-            cause + ("Loading it failed, so the model server exits and the pod restarts." if failed or error else
-                     "It loaded this time, but pickles are not portable across versions: predictions may be wrong."),
-            [f"Re-train and save the model with scikit-learn=={wanted} (pip install scikit-learn=={wanted}; "
-             "the workshop's `kserve_workshop.training.save_model` does this), upload it again,",
-             f"then restart the predictor: kubectl delete pod -n {snap.namespace} -l serving.kserve.io/inferenceservice={snap.name}"],
-            evidence, 0.9 if (failed or error) else 0.6, "error" if (failed or error) else "warning")]
+        return [
+            Finding(
+                "sklearn-version-mismatch",
+                title,
+                cause
+                + (
+                    "Loading it failed, so the model server exits and the pod restarts."
+                    if failed or error
+                    else "It loaded this time, but pickles are not portable across versions: predictions may be wrong."
+                ),
+                [
+                    f"Re-train and save the model with scikit-learn=={wanted} (pip install scikit-learn=={wanted}; "
+                    "the workshop's `kserve_workshop.training.save_model` does this), upload it again,",
+                    f"then restart the predictor: kubectl delete pod -n {snap.namespace} -l serving.kserve.io/inferenceservice={snap.name}",
+                ],
+                evidence,
+                0.9 if (failed or error) else 0.6,
+                "error" if (failed or error) else "warning",
+            )
+        ]
     return []
 
 
@@ -169,7 +219,8 @@ IMPORT_ERROR_RE = re.compile(
     r"|cannot import name '(?P<name>[^']+)' from '(?P<source>[^']+)')"
     # `python -m MODULE` when MODULE (or its package) is not there: no traceback at all.
     r"|: Error while finding module specification for '[^']+' \(ModuleNotFoundError: No module named '(?P<package>[^']+)'\)"
-    r"|python[\d.]*: No module named (?P<main>[\w.]+)$")
+    r"|python[\d.]*: No module named (?P<main>[\w.]+)$"
+)
 # Frames that mean "while loading the model file": joblib / pickle on the stack.
 LOAD_FRAME_RE = re.compile(r"joblib|pickle|[Uu]npickl")
 TRACEBACK_START = "Traceback (most recent call last):"
@@ -214,25 +265,34 @@ def server_import_failed(snap: Snapshot) -> list[Finding]:
             if not hit:
                 continue
             lineno, line, missing = hit
-            evidence = [log_evidence(where, lineno, line) if not isinstance(where, Evidence)
-                        else Evidence(where.source, where.field, clip(line))]
+            evidence = [
+                log_evidence(where, lineno, line)
+                if not isinstance(where, Evidence)
+                else Evidence(where.source, where.field, clip(line))
+            ]
             evidence += _model_load_failed(snap, pod)
             image = ((container_spec(pod, MODEL_CONTAINER) or {}).get("image")) or "?"
             evidence.append(Evidence(ref(pod), f"spec.containers[name={MODEL_CONTAINER}].image", image))
             module = missing.split("'")[3 if missing.startswith("'") else 1]
-            return [Finding(
-                "server-import-failed",
-                f"The model server crashes at start: it cannot import {missing}",
-                f"The container exits while Python imports the server's own code, before any model is "
-                f"loaded: {missing} is not in the image {image}. This is a broken image or custom server "
-                "(built from other code than it runs, or without one of its dependencies), not a problem "
-                "with the model file.",
-                [f"Check the image has it: docker run --rm --entrypoint python {image} -c 'import {module}'",
-                 "Rebuild the image from the code the InferenceService runs (Lab 6: invoke image.build, then "
-                 "invoke image.load-kind on kind or invoke image.push), or add the missing package to it.",
-                 f"Then recreate the pods: kubectl delete pod -n {snap.namespace} "
-                 f"-l serving.kserve.io/inferenceservice={snap.name}"],
-                evidence, 0.9)]
+            return [
+                Finding(
+                    "server-import-failed",
+                    f"The model server crashes at start: it cannot import {missing}",
+                    f"The container exits while Python imports the server's own code, before any model is "
+                    f"loaded: {missing} is not in the image {image}. This is a broken image or custom server "
+                    "(built from other code than it runs, or without one of its dependencies), not a problem "
+                    "with the model file.",
+                    [
+                        f"Check the image has it: docker run --rm --entrypoint python {image} -c 'import {module}'",
+                        "Rebuild the image from the code the InferenceService runs (Lab 6: invoke image.build, then "
+                        "invoke image.load-kind on kind or invoke image.push), or add the missing package to it.",
+                        f"Then recreate the pods: kubectl delete pod -n {snap.namespace} "
+                        f"-l serving.kserve.io/inferenceservice={snap.name}",
+                    ],
+                    evidence,
+                    0.9,
+                )
+            ]
     return []
 
 
@@ -246,25 +306,37 @@ def model_file_not_loadable(snap: Snapshot) -> list[Finding]:
         failed = _model_load_failed(snap, pod)
         many = find_line(text, MANY_FILES_RE)
         if many:
-            return [Finding(
-                "model-file-not-loadable",
-                "The model directory holds more than one model file",
-                "KServe's sklearn runtime loads exactly one .joblib, .pkl or .pickle file from the model "
-                "directory and refuses to choose between several.",
-                ["Keep a single model file under the storageUri directory (or point storageUri at a "
-                 "directory with only one), then restart the predictor pods."],
-                [log_evidence(key, many[0], many[1]), *failed], 0.9)]
+            return [
+                Finding(
+                    "model-file-not-loadable",
+                    "The model directory holds more than one model file",
+                    "KServe's sklearn runtime loads exactly one .joblib, .pkl or .pickle file from the model "
+                    "directory and refuses to choose between several.",
+                    [
+                        "Keep a single model file under the storageUri directory (or point storageUri at a "
+                        "directory with only one), then restart the predictor pods."
+                    ],
+                    [log_evidence(key, many[0], many[1]), *failed],
+                    0.9,
+                )
+            ]
         error = find_line(text, UNPICKLE_RE)
         if error and failed:
-            return [Finding(
-                "model-file-not-loadable",
-                "The model file cannot be loaded (unpickling failed)",
-                "The model server found the model file but could not unpickle it: it is not a model saved "
-                "with joblib by a compatible Python / scikit-learn, or the file is truncated.",
-                ["Save the model with joblib.dump using the runtime's versions (Python 3.11, "
-                 f"scikit-learn {pin_or_none('python', 'scikit_learn') or 'as pinned in versions.toml'}) and upload the whole file again.",
-                 f"Read the full error: kubectl logs -n {snap.namespace} {name_of(pod)} -c {MODEL_CONTAINER} --previous"],
-                [log_evidence(key, error[0], error[1]), *failed], 0.85)]
+            return [
+                Finding(
+                    "model-file-not-loadable",
+                    "The model file cannot be loaded (unpickling failed)",
+                    "The model server found the model file but could not unpickle it: it is not a model saved "
+                    "with joblib by a compatible Python / scikit-learn, or the file is truncated.",
+                    [
+                        "Save the model with joblib.dump using the runtime's versions (Python 3.11, "
+                        f"scikit-learn {pin_or_none('python', 'scikit_learn') or 'as pinned in versions.toml'}) and upload the whole file again.",
+                        f"Read the full error: kubectl logs -n {snap.namespace} {name_of(pod)} -c {MODEL_CONTAINER} --previous",
+                    ],
+                    [log_evidence(key, error[0], error[1]), *failed],
+                    0.85,
+                )
+            ]
     return []
 
 
@@ -276,20 +348,32 @@ def model_file_missing(snap: Snapshot) -> list[Finding]:
             continue  # a missing /mnt/models is mnt_models_missing's case
         lineno, line, match = hit
         ready = isvc_ready(snap)
-        return [Finding(
-            "model-file-missing",
-            "No .joblib/.pkl/.pickle model file in the model directory: the server runs without the model",
-            f"The sklearn runtime found no model file directly under {match.group(2)}, logged that it would "
-            "try the model repository instead, and started without a model of that name (sub-directories, "
-            "if any, are served as models named after the directory). "
-            + ("The InferenceService looks Ready, but every call gets 404 \"Model with name "
-               f"{match.group(1)} does not exist\"." if ready else ""),
-            ["Put exactly one model file (e.g. model.joblib) directly under the storageUri directory, "
-             "or fix spec.predictor.model.storageUri to point at it.",
-             f"Then restart the predictor: kubectl delete pod -n {snap.namespace} -l serving.kserve.io/inferenceservice={snap.name}"],
-            [log_evidence(key, lineno, line),
-             Evidence(ref(snap.isvc), "spec.predictor.model.storageUri", storage_uri(snap.isvc) or ABSENT)],
-            0.85, "warning" if ready else "error")]
+        return [
+            Finding(
+                "model-file-missing",
+                "No .joblib/.pkl/.pickle model file in the model directory: the server runs without the model",
+                f"The sklearn runtime found no model file directly under {match.group(2)}, logged that it would "
+                "try the model repository instead, and started without a model of that name (sub-directories, "
+                "if any, are served as models named after the directory). "
+                + (
+                    'The InferenceService looks Ready, but every call gets 404 "Model with name '
+                    f'{match.group(1)} does not exist".'
+                    if ready
+                    else ""
+                ),
+                [
+                    "Put exactly one model file (e.g. model.joblib) directly under the storageUri directory, "
+                    "or fix spec.predictor.model.storageUri to point at it.",
+                    f"Then restart the predictor: kubectl delete pod -n {snap.namespace} -l serving.kserve.io/inferenceservice={snap.name}",
+                ],
+                [
+                    log_evidence(key, lineno, line),
+                    Evidence(ref(snap.isvc), "spec.predictor.model.storageUri", storage_uri(snap.isvc) or ABSENT),
+                ],
+                0.85,
+                "warning" if ready else "error",
+            )
+        ]
     return []
 
 
@@ -309,24 +393,36 @@ def mnt_models_missing(snap: Snapshot) -> list[Finding]:
         return []
     evidence = []
     if labelled:
-        evidence.append(Evidence(ref(snap.namespace_obj), "metadata.labels.control-plane",
-                                 str(labels["control-plane"])))
+        evidence.append(
+            Evidence(ref(snap.namespace_obj), "metadata.labels.control-plane", str(labels["control-plane"]))
+        )
     if uri and without_init:
         evidence.append(Evidence(ref(without_init[0]), f"spec.initContainers[name={STORAGE_INITIALIZER}]", ABSENT))
     if log_hit:
         evidence.append(log_evidence(log_hit[0], log_hit[1][0], log_hit[1][1]))
     if labelled:
-        cause = (f"Namespace {snap.namespace} carries the label `control-plane`, and KServe's pod webhook "
-                 "skips such namespaces, so no storage-initializer was added to download the model: "
-                 "/mnt/models does not exist in the model server's container.")
-        fix = [f"Remove the label (kubectl label namespace {snap.namespace} control-plane-) or deploy in "
-               "another namespace,",
-               f"then recreate the pods: kubectl delete pod -n {snap.namespace} -l serving.kserve.io/inferenceservice={snap.name}"]
+        cause = (
+            f"Namespace {snap.namespace} carries the label `control-plane`, and KServe's pod webhook "
+            "skips such namespaces, so no storage-initializer was added to download the model: "
+            "/mnt/models does not exist in the model server's container."
+        )
+        fix = [
+            f"Remove the label (kubectl label namespace {snap.namespace} control-plane-) or deploy in "
+            "another namespace,",
+            f"then recreate the pods: kubectl delete pod -n {snap.namespace} -l serving.kserve.io/inferenceservice={snap.name}",
+        ]
     else:
-        cause = ("The model server looked for /mnt/models and it does not exist: no storage initializer "
-                 "ran for this pod (no storageUri in the spec, or KServe's pod webhook did not mutate it).")
-        fix = ["Set spec.predictor.model.storageUri, and check the namespace has no `control-plane` label "
-               f"(kubectl get namespace {snap.namespace} --show-labels)."]
+        cause = (
+            "The model server looked for /mnt/models and it does not exist: no storage initializer "
+            "ran for this pod (no storageUri in the spec, or KServe's pod webhook did not mutate it)."
+        )
+        fix = [
+            "Set spec.predictor.model.storageUri, and check the namespace has no `control-plane` label "
+            f"(kubectl get namespace {snap.namespace} --show-labels)."
+        ]
     confidence = 0.95 if labelled and (log_hit or without_init) else 0.8 if log_hit else 0.75
-    return [Finding("mnt-models-missing", "/mnt/models is missing: no storage initializer ran",
-                    cause, fix, evidence, confidence)]
+    return [
+        Finding(
+            "mnt-models-missing", "/mnt/models is missing: no storage initializer ran", cause, fix, evidence, confidence
+        )
+    ]

@@ -46,12 +46,19 @@ def pods_unschedulable(snap: Snapshot) -> list[Finding]:
     evidence: list[Evidence] = []
     messages: list[str] = []
     for pod in snap.pods:
-        cond = next((c for c in (pod.get("status") or {}).get("conditions") or []
-                     if c.get("type") == "PodScheduled" and c.get("status") == "False"), None)
+        cond = next(
+            (
+                c
+                for c in (pod.get("status") or {}).get("conditions") or []
+                if c.get("type") == "PodScheduled" and c.get("status") == "False"
+            ),
+            None,
+        )
         if cond:
             evidence.append(Evidence(ref(pod), condition_path("PodScheduled"), cond.get("reason", "")))
-            evidence.append(Evidence(ref(pod), condition_path("PodScheduled", "message"),
-                                     clip(cond.get("message", ""))))
+            evidence.append(
+                Evidence(ref(pod), condition_path("PodScheduled", "message"), clip(cond.get("message", "")))
+            )
             messages.append(cond.get("message", ""))
     for event in current_events(snap):
         if event.get("reason") == "FailedScheduling":
@@ -73,26 +80,43 @@ def pods_unschedulable(snap: Snapshot) -> list[Finding]:
                 res = (container.get("resources") or {}).get("requests") or {}
                 if res:
                     requests.append(f"{container.get('name')}: " + ", ".join(f"{k}={v}" for k, v in res.items()))
-                    evidence.append(Evidence(ref(pod),
-                                             f"spec.containers[name={container.get('name')}].resources.requests",
-                                             ", ".join(f"{k}={v}" for k, v in res.items())))
-        return [Finding(
+                    evidence.append(
+                        Evidence(
+                            ref(pod),
+                            f"spec.containers[name={container.get('name')}].resources.requests",
+                            ", ".join(f"{k}={v}" for k, v in res.items()),
+                        )
+                    )
+        return [
+            Finding(
+                "pods-unschedulable",
+                f"Pods are Pending: not enough {' and '.join(short)} on the nodes",
+                "The scheduler found no node with enough free " + " and ".join(short) + " for the predictor "
+                "pod's requests. KServe's default for a model is 1 CPU and 2Gi, and a canary doubles the pods; "
+                "a kind node on a laptop runs out quickly."
+                + (" Requests now: " + "; ".join(requests) if requests else ""),
+                [
+                    f"Give the model small resources in spec.predictor.model.resources ({SMALL_RESOURCES}).",
+                    "Or free capacity: delete InferenceServices you no longer need, or add nodes.",
+                    "See what is allocated: kubectl describe nodes | grep -A 8 'Allocated resources'",
+                ],
+                evidence,
+                0.9,
+            )
+        ]
+    return [
+        Finding(
             "pods-unschedulable",
-            f"Pods are Pending: not enough {' and '.join(short)} on the nodes",
-            "The scheduler found no node with enough free " + " and ".join(short) + " for the predictor "
-            "pod's requests. KServe's default for a model is 1 CPU and 2Gi, and a canary doubles the pods; "
-            "a kind node on a laptop runs out quickly." + (" Requests now: " + "; ".join(requests) if requests else ""),
-            [f"Give the model small resources in spec.predictor.model.resources ({SMALL_RESOURCES}).",
-             "Or free capacity: delete InferenceServices you no longer need, or add nodes.",
-             "See what is allocated: kubectl describe nodes | grep -A 8 'Allocated resources'"],
-            evidence, 0.9)]
-    return [Finding(
-        "pods-unschedulable",
-        "Pods are Pending: no node accepts them",
-        "The scheduler found no node the predictor pod may run on: " + clip(messages[0], 200),
-        ["Read the scheduler's reason above (taints, node selectors/affinity, volumes) and adjust the "
-         "predictor's nodeSelector / tolerations or the nodes."],
-        evidence, 0.8)]
+            "Pods are Pending: no node accepts them",
+            "The scheduler found no node the predictor pod may run on: " + clip(messages[0], 200),
+            [
+                "Read the scheduler's reason above (taints, node selectors/affinity, volumes) and adjust the "
+                "predictor's nodeSelector / tolerations or the nodes."
+            ],
+            evidence,
+            0.8,
+        )
+    ]
 
 
 PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -101,29 +125,39 @@ IMAGE_IN_MESSAGE_RE = re.compile(r'(?:image|fetch image) "([^"]+)"')
 
 def image_tag_resolution(snap: Snapshot) -> list[Finding]:
     """Knative resolves image tags to digests before creating pods; offline or private registries fail."""
-    hits = [(obj, cond) for obj, cond in all_conditions(snap)
-            if "failed to resolve image to digest" in (cond.get("message") or "")]
+    hits = [
+        (obj, cond)
+        for obj, cond in all_conditions(snap)
+        if "failed to resolve image to digest" in (cond.get("message") or "")
+    ]
     events = [e for e in current_events(snap) if "failed to resolve image to digest" in (e.get("message") or "")]
     if not hits and not events:
         return []
     hits.sort(key=lambda hit: hit[0].get("kind") != "Revision")  # the revision's own condition first
-    evidence = [ev for obj, cond in hits[:2]
-                for ev in (condition_evidence(obj, cond), condition_evidence(obj, cond, "message"))]
+    evidence = [
+        ev for obj, cond in hits[:2] for ev in (condition_evidence(obj, cond), condition_evidence(obj, cond, "message"))
+    ]
     evidence += [event_evidence(e) for e in events[-1:]]
     text = " ".join(c.get("message", "") for _, c in hits) + " ".join(e.get("message", "") for e in events)
     image = (IMAGE_IN_MESSAGE_RE.search(text) or [None, "the image"])[1]
-    return [Finding(
-        "image-tag-resolution",
-        f"Knative cannot resolve the tag of {image} to a digest",
-        "Before creating pods, Knative's controller asks the registry for the digest of every image tag. "
-        "That request failed (no internet from the cluster, a local registry, or missing credentials), "
-        "so the revision never gets pods.",
-        ["Tell Knative to skip tag resolution for that registry: in the KnativeServing object set "
-         "spec.config.deployment.registries-skipping-tag-resolving (the workshop sets "
-         "\"nvcr.io,index.docker.io\" plus kind.local,ko.local,dev.local for preloaded images).",
-         "Or let the cluster reach the registry, or refer to the image by digest (image@sha256:...).",
-         "Knative retries the revision; if it stays failed, delete and apply the InferenceService again."],
-        evidence, 0.9)]
+    return [
+        Finding(
+            "image-tag-resolution",
+            f"Knative cannot resolve the tag of {image} to a digest",
+            "Before creating pods, Knative's controller asks the registry for the digest of every image tag. "
+            "That request failed (no internet from the cluster, a local registry, or missing credentials), "
+            "so the revision never gets pods.",
+            [
+                "Tell Knative to skip tag resolution for that registry: in the KnativeServing object set "
+                "spec.config.deployment.registries-skipping-tag-resolving (the workshop sets "
+                '"nvcr.io,index.docker.io" plus kind.local,ko.local,dev.local for preloaded images).',
+                "Or let the cluster reach the registry, or refer to the image by digest (image@sha256:...).",
+                "Knative retries the revision; if it stays failed, delete and apply the InferenceService again.",
+            ],
+            evidence,
+            0.9,
+        )
+    ]
 
 
 def image_pull_failed(snap: Snapshot) -> list[Finding]:
@@ -135,8 +169,7 @@ def image_pull_failed(snap: Snapshot) -> list[Finding]:
             if waiting.get("reason") in PULL_REASONS:
                 evidence.append(Evidence(ref(pod), f"{path}.state.waiting.reason", waiting["reason"]))
                 if waiting.get("message"):
-                    evidence.append(Evidence(ref(pod), f"{path}.state.waiting.message",
-                                             clip(waiting["message"])))
+                    evidence.append(Evidence(ref(pod), f"{path}.state.waiting.message", clip(waiting["message"])))
                 images.append(status.get("image") or "")
     for event in current_events(snap):
         if event.get("reason") == "Failed" and "Failed to pull image" in (event.get("message") or ""):
@@ -149,19 +182,29 @@ def image_pull_failed(snap: Snapshot) -> list[Finding]:
     text = " ".join(e.value for e in evidence)
     not_found = re.search(r"(?i)not found|manifest unknown|does not exist", text)
     denied = re.search(r"(?i)unauthorized|denied|authentication required|forbidden", text)
-    cause = ("The registry says this image or tag does not exist." if not_found else
-             "The registry refused the pull: it needs credentials." if denied else
-             "The node could not download the image (no network to the registry, or a wrong name).")
-    return [Finding(
-        "image-pull-failed",
-        f"The node cannot pull the image {image}",
-        cause,
-        ["Check the image name and tag (for KServe's runtimes, the ServingRuntime's image and the "
-         "InferenceService's runtimeVersion).",
-         "On kind, preload images instead of pulling: kind load docker-image IMAGE --name kserve-workshop "
-         "(and use imagePullPolicy IfNotPresent).",
-         "For a private registry, add imagePullSecrets to the predictor."],
-        evidence[:5], 0.9)]
+    cause = (
+        "The registry says this image or tag does not exist."
+        if not_found
+        else "The registry refused the pull: it needs credentials."
+        if denied
+        else "The node could not download the image (no network to the registry, or a wrong name)."
+    )
+    return [
+        Finding(
+            "image-pull-failed",
+            f"The node cannot pull the image {image}",
+            cause,
+            [
+                "Check the image name and tag (for KServe's runtimes, the ServingRuntime's image and the "
+                "InferenceService's runtimeVersion).",
+                "On kind, preload images instead of pulling: kind load docker-image IMAGE --name kserve-workshop "
+                "(and use imagePullPolicy IfNotPresent).",
+                "For a private registry, add imagePullSecrets to the predictor.",
+            ],
+            evidence[:5],
+            0.9,
+        )
+    ]
 
 
 def container_crashing(snap: Snapshot) -> list[Finding]:
@@ -176,8 +219,10 @@ def container_crashing(snap: Snapshot) -> list[Finding]:
                 continue
             field, term = failed
             state = status.get("state") or {}
-            oom = "OOMKilled" in {(status.get("lastState") or {}).get("terminated", {}).get("reason"),
-                                  (state.get("terminated") or {}).get("reason")}
+            oom = "OOMKilled" in {
+                (status.get("lastState") or {}).get("terminated", {}).get("reason"),
+                (state.get("terminated") or {}).get("reason"),
+            }
             evidence = [Evidence(ref(pod), f"{field}.reason", term.get("reason", "?"))]
             if (state.get("waiting") or {}).get("reason") == "CrashLoopBackOff" and "waiting" not in field:
                 evidence.append(Evidence(ref(pod), f"{path}.state.waiting.reason", "CrashLoopBackOff"))
@@ -185,31 +230,49 @@ def container_crashing(snap: Snapshot) -> list[Finding]:
             log = snap.log(name_of(pod), container)
             tail = last_lines(log[1]) if log else []
             if oom:
-                limit = (((container_spec(pod, container) or {}).get("resources") or {}).get("limits") or {}).get("memory")
+                limit = (((container_spec(pod, container) or {}).get("resources") or {}).get("limits") or {}).get(
+                    "memory"
+                )
                 if limit:
-                    evidence.append(Evidence(ref(pod),
-                                             f"spec.containers[name={container}].resources.limits.memory", limit))
-                return [Finding(
-                    "container-oom-killed",
-                    f"{container} is killed for using more memory than its limit"
-                    + (f" ({limit})" if limit else ""),
-                    f"The kernel killed {container} (OOMKilled, exit code 137) because it used more memory "
-                    "than resources.limits.memory allows; Kubernetes restarts it and it gets killed again.",
-                    ["Raise spec.predictor.model.resources.limits.memory (and the request with it), "
-                     "e.g. double it, or serve a smaller model.",
-                     "Check the node has that much memory free (kubectl describe nodes)."],
-                    evidence, 0.9)]
+                    evidence.append(
+                        Evidence(ref(pod), f"spec.containers[name={container}].resources.limits.memory", limit)
+                    )
+                return [
+                    Finding(
+                        "container-oom-killed",
+                        f"{container} is killed for using more memory than its limit"
+                        + (f" ({limit})" if limit else ""),
+                        f"The kernel killed {container} (OOMKilled, exit code 137) because it used more memory "
+                        "than resources.limits.memory allows; Kubernetes restarts it and it gets killed again.",
+                        [
+                            "Raise spec.predictor.model.resources.limits.memory (and the request with it), "
+                            "e.g. double it, or serve a smaller model.",
+                            "Check the node has that much memory free (kubectl describe nodes).",
+                        ],
+                        evidence,
+                        0.9,
+                    )
+                ]
             if log:
                 evidence += tail_evidence(log[0], log[1], 3)
-            return [Finding(
-                "container-crashing",
-                f"{container} keeps crashing (exit code {term.get('exitCode', '?')})",
-                f"{container} exits and Kubernetes restarts it (CrashLoopBackOff). "
-                + ("Its last log lines: " + " | ".join(clip(line, 160) for line in tail[-4:])
-                   if tail else "No log was available."),
-                [f"Read the crashed run's log: kubectl logs {name_of(pod)} -n {snap.namespace} -c {container} --previous",
-                 "The error at the end of that log names the problem (model file, arguments, imports)."],
-                evidence, 0.6)]
+            return [
+                Finding(
+                    "container-crashing",
+                    f"{container} keeps crashing (exit code {term.get('exitCode', '?')})",
+                    f"{container} exits and Kubernetes restarts it (CrashLoopBackOff). "
+                    + (
+                        "Its last log lines: " + " | ".join(clip(line, 160) for line in tail[-4:])
+                        if tail
+                        else "No log was available."
+                    ),
+                    [
+                        f"Read the crashed run's log: kubectl logs {name_of(pod)} -n {snap.namespace} -c {container} --previous",
+                        "The error at the end of that log names the problem (model file, arguments, imports).",
+                    ],
+                    evidence,
+                    0.6,
+                )
+            ]
     return []
 
 
@@ -220,16 +283,28 @@ def wrong_architecture(snap: Snapshot) -> list[Finding]:
             log = snap.log(name_of(pod), status.get("name", ""))
             hit = find_line(log[1], EXEC_FORMAT_RE) if log else None
             if hit:
-                return [Finding(
-                    "wrong-architecture",
-                    f"The image of {status.get('name')} is built for another CPU architecture",
-                    "The container's binary cannot run on this node's CPU (typically an amd64-only image on "
-                    "an arm64 / Apple Silicon machine). KServe's own images are multi-arch from v0.16; "
-                    "MLServer (chosen by protocolVersion v2 without a runtime) has no arm64 image.",
-                    ["Use KServe's multi-arch images (the workshop pins " + (pin_or_none("kserve") or "a release that has them") + ").",
-                     "For V2 set runtime: kserve-sklearnserver instead of relying on MLServer."],
-                    [log_evidence(log[0], hit[0], hit[1]),
-                     Evidence(ref(pod), f"status.containerStatuses[name={status.get('name')}].image",
-                              status.get("image", "?"))],
-                    0.9)]
+                return [
+                    Finding(
+                        "wrong-architecture",
+                        f"The image of {status.get('name')} is built for another CPU architecture",
+                        "The container's binary cannot run on this node's CPU (typically an amd64-only image on "
+                        "an arm64 / Apple Silicon machine). KServe's own images are multi-arch from v0.16; "
+                        "MLServer (chosen by protocolVersion v2 without a runtime) has no arm64 image.",
+                        [
+                            "Use KServe's multi-arch images (the workshop pins "
+                            + (pin_or_none("kserve") or "a release that has them")
+                            + ").",
+                            "For V2 set runtime: kserve-sklearnserver instead of relying on MLServer.",
+                        ],
+                        [
+                            log_evidence(log[0], hit[0], hit[1]),
+                            Evidence(
+                                ref(pod),
+                                f"status.containerStatuses[name={status.get('name')}].image",
+                                status.get("image", "?"),
+                            ),
+                        ],
+                        0.9,
+                    )
+                ]
     return []

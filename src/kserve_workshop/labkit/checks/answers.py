@@ -53,13 +53,18 @@ def real_number(value: Any, variable: str, *, expected: Any = "a number", hint: 
     return number
 
 
-def whole_number(value: Any, variable: str, *, expected: Any = "a whole number, e.g. 8",
-                 hint: str | None = None) -> int:
+def whole_number(
+    value: Any, variable: str, *, expected: Any = "a whole number, e.g. 8", hint: str | None = None
+) -> int:
     """``value`` as an int: ints, numpy ints and whole floats (``np.ceil(...)``, ``8.0``) are fine."""
     number = real_number(value, variable, expected=expected, hint=hint)
     if not number.is_integer():
-        raise CheckFailed(f"`{variable}` must be a whole number", expected=expected, found=quoted(value),
-                          hint=hint or "round it: math.ceil() rounds up, round() to the nearest, int() down")
+        raise CheckFailed(
+            f"`{variable}` must be a whole number",
+            expected=expected,
+            found=quoted(value),
+            hint=hint or "round it: math.ceil() rounds up, round() to the nearest, int() down",
+        )
     return int(number)
 
 
@@ -84,7 +89,7 @@ def same_at_shown_precision(answer: float, exact: float, *, min_decimals: int = 
     decimals = decimals_shown(answer)
     if decimals < min_decimals:
         return False
-    return abs(answer - exact) <= 0.5 * 10 ** -decimals + FLOAT_NOISE
+    return abs(answer - exact) <= 0.5 * 10**-decimals + FLOAT_NOISE
 
 
 def distinct_figures(expected: float, found: float, *, digits: int = 4) -> tuple[str, str]:
@@ -108,16 +113,27 @@ def class_indices(value: Any, variable: str, *, expected: Any = "a list of class
         except Exception:  # noqa: BLE001
             pass
     if not isinstance(value, (list, tuple)):
-        raise CheckFailed(f"`{variable}` must be a list", expected=expected, found=quoted(value),
-                          hint="a list of predictions, one per flower")
+        raise CheckFailed(
+            f"`{variable}` must be a list",
+            expected=expected,
+            found=quoted(value),
+            hint="a list of predictions, one per flower",
+        )
     if value and all(isinstance(item, str) for item in value):
-        raise CheckFailed(f"`{variable}` holds class names", expected=expected, found=quoted(value),
-                          hint="the server answers class indices (0, 1, 2): compare indices with indices")
+        raise CheckFailed(
+            f"`{variable}` holds class names",
+            expected=expected,
+            found=quoted(value),
+            hint="the server answers class indices (0, 1, 2): compare indices with indices",
+        )
     indices = []
     for item in value:
         if not is_real(item) or not float(_scalar(item)).is_integer():
-            raise CheckFailed(f"`{variable}` must hold class indices (whole numbers)", expected=expected,
-                              found=quoted(value),
-                              hint="use model.predict (class indices), not predict_proba (probabilities)")
+            raise CheckFailed(
+                f"`{variable}` must hold class indices (whole numbers)",
+                expected=expected,
+                found=quoted(value),
+                hint="use model.predict (class indices), not predict_proba (probabilities)",
+            )
         indices.append(int(float(_scalar(item))))
     return indices

@@ -25,8 +25,9 @@ TRAINING, HELD_OUT, ALL_ROWS = "the training rows", "the held-out rows", "all ro
 def _probe(split: Any) -> np.ndarray:
     """The split's flowers and random points inside the range of their measurements (fixed seed)."""
     everything = np.vstack([split.X_train, split.X_test])
-    random = np.random.default_rng(7).uniform(everything.min(axis=0), everything.max(axis=0),
-                                              size=(_PROBE_POINTS, everything.shape[1]))
+    random = np.random.default_rng(7).uniform(
+        everything.min(axis=0), everything.max(axis=0), size=(_PROBE_POINTS, everything.shape[1])
+    )
     return np.vstack([everything, random])
 
 

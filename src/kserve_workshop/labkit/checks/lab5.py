@@ -42,16 +42,23 @@ def _seconds(window: str) -> float:
 
 def _require_query(answer: Any, variable: str) -> str:
     if not isinstance(answer, str) or not answer.strip():
-        raise CheckFailed(f"`{variable}` must be a PromQL query (a non-empty string)",
-                          expected="a string such as 'sum(rate(...))'", found=quoted(answer),
-                          hint="PromQL is text: put the query in quotes")
+        raise CheckFailed(
+            f"`{variable}` must be a PromQL query (a non-empty string)",
+            expected="a string such as 'sum(rate(...))'",
+            found=quoted(answer),
+            hint="PromQL is text: put the query in quotes",
+        )
     return answer.strip()
 
 
 def _require_prometheus(prom: Any) -> Any:
     if not callable(getattr(prom, "query_range", None)):
-        raise CheckFailed("`prom` is not a Prometheus connection", expected="the LocalPrometheus started above",
-                          found=type(prom).__name__, hint="Run the cell that starts Prometheus (prom = ...).")
+        raise CheckFailed(
+            "`prom` is not a Prometheus connection",
+            expected="the LocalPrometheus started above",
+            found=type(prom).__name__,
+            hint="Run the cell that starts Prometheus (prom = ...).",
+        )
     return prom
 
 
@@ -75,11 +82,13 @@ def _require_traffic(prom: Any, start: float, end: float, what: str) -> None:
     except (PromQLError, KeyError):  # an unreachable Prometheus (WorkshopError) is reported as such
         requests = 0.0
     if requests < MIN_REQUESTS:
-        raise CheckFailed(f"no traffic to compare on: Prometheus holds (almost) no requests for {what}",
-                          expected=f"at least {MIN_REQUESTS} requests scraped from the model server",
-                          found=f"about {requests:.0f} requests",
-                          hint="run the traffic cell again (traffic = run_traffic(...)), then this check. If you "
-                               "restarted the model server or Prometheus, run the cells from the server's on")
+        raise CheckFailed(
+            f"no traffic to compare on: Prometheus holds (almost) no requests for {what}",
+            expected=f"at least {MIN_REQUESTS} requests scraped from the model server",
+            found=f"about {requests:.0f} requests",
+            hint="run the traffic cell again (traffic = run_traffic(...)), then this check. If you "
+            "restarted the model server or Prometheus, run the cells from the server's on",
+        )
 
 
 def _graded(prom: Any, answer: Any, variable: str, reference: str, traffic: Any, *, unit: str = "") -> str:
@@ -90,17 +99,25 @@ def _graded(prom: Any, answer: Any, variable: str, reference: str, traffic: Any,
         _require_traffic(prom, start, end, what)
         verdict = compare_queries(prom, query, reference, start=start, end=end, unit=unit)
     except PromQLError as exc:
-        raise CheckFailed("Prometheus could not run your query", expected="PromQL that parses",
-                          found=f"{exc.error_type}: {exc.detail}",
-                          hint="Prometheus's message says where: check the brackets, quotes and function names") \
-            from None
+        raise CheckFailed(
+            "Prometheus could not run your query",
+            expected="PromQL that parses",
+            found=f"{exc.error_type}: {exc.detail}",
+            hint="Prometheus's message says where: check the brackets, quotes and function names",
+        ) from None
     except WorkshopError as exc:
-        raise CheckFailed("could not ask Prometheus", found=exc.message,
-                          hint="Is Prometheus still running? Re-run the cell that starts it and the traffic cell.") \
-            from None
+        raise CheckFailed(
+            "could not ask Prometheus",
+            found=exc.message,
+            hint="Is Prometheus still running? Re-run the cell that starts it and the traffic cell.",
+        ) from None
     if not verdict:
-        raise CheckFailed(f"{verdict.reason} (over {what})", expected=verdict.expected, found=verdict.found,
-                          hint=_promql_hint(query, reference))
+        raise CheckFailed(
+            f"{verdict.reason} (over {what})",
+            expected=verdict.expected,
+            found=verdict.found,
+            hint=_promql_hint(query, reference),
+        )
     return f"your query matches the reference over {what} ({verdict.reason})"
 
 
@@ -121,60 +138,99 @@ def _promql_hint(query: str, reference: str) -> str | None:
     if "histogram_quantile" in compact and "sum(" in compact and "by(le" not in compact and "by(" not in compact:
         return "keep the `le` label when you sum the buckets: sum by (le) (rate(..._bucket[5s]))"
     return None
-@lab_check("lab5", hint=f"Requests per second: the per-second rate() of the histogram's _count counter over "
-                        f"[{WINDOW}], summed over series with sum().")
+
+
+@lab_check(
+    "lab5",
+    hint=f"Requests per second: the per-second rate() of the histogram's _count counter over "
+    f"[{WINDOW}], summed over series with sum().",
+)
 def request_rate_query(request_rate_query, prom, traffic=None):
     """Predict requests per second over the lab's window."""
-    return _graded(prom, request_rate_query, "request_rate_query", promql.request_rate(window=WINDOW, by=()),
-                   traffic, unit=" req/s")
+    return _graded(
+        prom,
+        request_rate_query,
+        "request_rate_query",
+        promql.request_rate(window=WINDOW, by=()),
+        traffic,
+        unit=" req/s",
+    )
 
 
-@lab_check("lab5", hint=f"histogram_quantile(0.95, ...) over the per-bucket rates: keep the `le` label when you "
-                        f"sum, e.g. sum by (le) (rate(request_predict_seconds_bucket[{WINDOW}])).")
+@lab_check(
+    "lab5",
+    hint=f"histogram_quantile(0.95, ...) over the per-bucket rates: keep the `le` label when you "
+    f"sum, e.g. sum by (le) (rate(request_predict_seconds_bucket[{WINDOW}])).",
+)
 def p95_query(p95_query, prom, traffic=None):
     """The 95th percentile of predict latency (seconds) from the histogram buckets."""
-    return _graded(prom, p95_query, "p95_query", promql.latency_quantile(0.95, window=WINDOW, by=()), traffic,
-                   unit=" s")
+    return _graded(
+        prom, p95_query, "p95_query", promql.latency_quantile(0.95, window=WINDOW, by=()), traffic, unit=" s"
+    )
 
 
-@lab_check("lab5", hint=f"The mean is total time over number of requests: the rate of the _sum series divided by "
-                        f"the rate of the _count series, both over [{WINDOW}].")
+@lab_check(
+    "lab5",
+    hint=f"The mean is total time over number of requests: the rate of the _sum series divided by "
+    f"the rate of the _count series, both over [{WINDOW}].",
+)
 def mean_latency_query(mean_latency_query, prom, traffic=None):
     """Mean predict latency (seconds) from the histogram's _sum and _count."""
-    return _graded(prom, mean_latency_query, "mean_latency_query", promql.mean_latency(window=WINDOW, by=()),
-                   traffic, unit=" s")
+    return _graded(
+        prom, mean_latency_query, "mean_latency_query", promql.mean_latency(window=WINDOW, by=()), traffic, unit=" s"
+    )
 
 
-@lab_check("lab5", hint="Errors are only visible to the client here: failed requests / all requests, "
-                        "from the load generator's results (traffic.errors and traffic.requests).")
+@lab_check(
+    "lab5",
+    hint="Errors are only visible to the client here: failed requests / all requests, "
+    "from the load generator's results (traffic.errors and traffic.requests).",
+)
 def error_ratio(error_ratio, traffic):
     """The client-measured fraction of failed requests (a number between 0 and 1), at the precision
     the lesson shows it (one decimal of a percent) or finer."""
     try:
         measured = client_side.error_ratio(traffic)
     except WorkshopError:
-        raise CheckFailed("`traffic` is not the traffic run", expected="the TrafficResult of run_traffic(...)",
-                          found=quoted(traffic), hint="run the traffic cell again") from None
+        raise CheckFailed(
+            "`traffic` is not the traffic run",
+            expected="the TrafficResult of run_traffic(...)",
+            found=quoted(traffic),
+            hint="run the traffic cell again",
+        ) from None
     if math.isnan(measured):
-        raise CheckFailed("the traffic run sent no requests", expected="a run with requests", found="0 requests",
-                          hint="run the traffic cell again (is the server running?)")
+        raise CheckFailed(
+            "the traffic run sent no requests",
+            expected="a run with requests",
+            found="0 requests",
+            hint="run the traffic cell again (is the server running?)",
+        )
     value = real_number(error_ratio, "error_ratio", expected="a fraction between 0 and 1, e.g. 0.023")
     if not 0 <= value <= 1:
-        hint = ("a ratio is a fraction: divide by 100 (2.3 % is 0.023)" if value <= 100
-                else "failed requests / all requests is at most 1")
-        raise CheckFailed("a ratio is between 0 and 1 (not a percentage)", expected=round(measured, 4),
-                          found=quoted(error_ratio), hint=hint)
+        hint = (
+            "a ratio is a fraction: divide by 100 (2.3 % is 0.023)"
+            if value <= 100
+            else "failed requests / all requests is at most 1"
+        )
+        raise CheckFailed(
+            "a ratio is between 0 and 1 (not a percentage)",
+            expected=round(measured, 4),
+            found=quoted(error_ratio),
+            hint=hint,
+        )
     if not same_at_shown_precision(value, measured, min_decimals=ERROR_RATIO_DECIMALS):
         expected, found = distinct_figures(measured, value)
         if same_at_shown_precision(value, 1 - measured, min_decimals=ERROR_RATIO_DECIMALS):
             hint = "that is the share of requests that succeeded: the error ratio is failed / all"
-        elif measured < 1 and same_at_shown_precision(value, measured / (1 - measured),
-                                                      min_decimals=ERROR_RATIO_DECIMALS):
+        elif measured < 1 and same_at_shown_precision(
+            value, measured / (1 - measured), min_decimals=ERROR_RATIO_DECIMALS
+        ):
             hint = "divide by all requests (traffic.requests), not by the successful ones"
         elif value > 0 and abs(value - measured) <= 0.5 * 10 ** -(ERROR_RATIO_DECIMALS - 1):
             hint = f"give at least {ERROR_RATIO_DECIMALS} decimals (the lesson shows one decimal of a percent)"
         else:
             hint = "traffic.errors / traffic.requests, both counted over the whole run"
-        raise CheckFailed("that is not the fraction of failed requests in this run", expected=expected,
-                          found=found, hint=hint)
+        raise CheckFailed(
+            "that is not the fraction of failed requests in this run", expected=expected, found=found, hint=hint
+        )
     return f"{value:.1%} of the requests failed"
