@@ -133,7 +133,7 @@ def test_the_masters_import_the_librarys_modules_at_their_homes(name):
     import ast
 
     import kserve_workshop
-    from kserve_workshop.labkit.notebook_lint import python_of
+    from kserve_workshop.labkit.notebook_cells import python_of
 
     old = {*kserve_workshop.MOVED, "kserve_workshop.serving", "kserve_workshop.clients"}
     found = []

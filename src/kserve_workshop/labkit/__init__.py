@@ -6,6 +6,8 @@
 - ``scorecard``: ``invoke grade``: run a learner's notebooks, collect every check's result;
 - ``cluster_magic``: the ``%%cluster`` cell magic (loaded as ``%load_ext kserve_workshop.notebook``);
 - ``notebook_lint``: the static checks of a notebook (names defined, helpers exist, checks known);
+- ``notebook_cells``: a notebook's code cells as Python (IPython lines set aside), for the linter and
+  the scorecard;
 - ``shell_lint``: its shell lines' kubectl commands, flags and resource types, against
   ``kubectl_reference`` (the data ``scripts/kubectl_reference.py`` writes from a real kubectl);
 - ``boxes``: the HTML boxes of check results and the cluster notice (classes the docs site styles).
