@@ -363,7 +363,7 @@ def _check_signature(context: _Context, cell: CodeCell, call: ast.Call, target: 
 
 def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, tuple[str, ...]]:
     """A ``@lab_check("labN")`` function defined in the notebook: its name and required answers."""
-    from .grading import canonical_lab
+    from .check_registry import canonical_lab
 
     if not isinstance(statement, ast.FunctionDef):
         return {}
@@ -390,7 +390,7 @@ def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, t
 def _check_check_call(
     context: _Context, cell: CodeCell, call: ast.Call, bound: set[str], own_checks: dict[str, tuple[str, ...]]
 ) -> None:
-    from .grading import canonical_lab, find_check
+    from .check_registry import canonical_lab, find_check
 
     if not call.args or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
         context.add(cell.number, call.lineno, "check() needs the check's name as a string literal")
