@@ -312,7 +312,7 @@ def components_table() -> str:
 
 def gke_cost() -> str:
     """The cost estimate `invoke gke.create` prints for the default cluster."""
-    from kserve_workshop.cluster import GkeSpec, gke_cost_estimate
+    from kserve_workshop.gke import GkeSpec, gke_cost_estimate
 
     spec = GkeSpec(project="your-project")
     estimate = gke_cost_estimate(spec)
@@ -333,7 +333,7 @@ def runtime_images_table() -> str:
 
 def define_env(env) -> None:
     """mkdocs-macros entry point: the functions and values pages may use."""
-    from kserve_workshop import cluster, doctor, kube
+    from kserve_workshop import cluster, doctor, gke, kube
     from kserve_workshop.platform import budget, get_profile
 
     from kserve_workshop.docs_pages.outputs import captured_output, expected_output
@@ -363,7 +363,7 @@ def define_env(env) -> None:
         "memory_good_gib": doctor.MEMORY_GOOD_GIB,
         "inotify": " ".join(f"fs.inotify.{k}={v}" for k, v in doctor.INOTIFY_RECOMMENDED.items()),
         "platform_budget": budget.platform_totals(get_profile("laptop")).summary(),
-        "gke_defaults": cluster.GkeSpec(project="your-project"),
+        "gke_defaults": gke.GkeSpec(project="your-project"),
         "repo_url": project_urls().get("Repository", ""),
     }
 
