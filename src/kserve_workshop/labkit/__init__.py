@@ -1,6 +1,7 @@
 """The lab kit: what turns master notebooks into graded labs, one module per authoring stage.
 
-- ``grading``: ``@lab_check`` registers a check, ``check("lab1.name")`` runs it in a notebook;
+- ``grading``: ``check("lab1.name")`` runs a check in a notebook;
+- ``check_registry``: ``@lab_check`` registers a check, ``find_check`` finds it;
 - ``checks``: the graded checks, one module per lab (``checks/lab1.py``...);
 - ``labgen``: student notebooks generated from the masters (solutions blanked), drift detection;
 - ``scorecard``: ``invoke grade``: run a learner's notebooks, collect every check's result;
