@@ -211,3 +211,30 @@ def test_the_labs_table_of_the_readme_points_at_the_student_versions():
     assert len(table) == len(MASTERS)
     assert all("](labs/" in line for line in table), "the lab table links the student versions in labs/"
     assert "notebooks/" in readme.split("## The labs", 1)[1].split("##", 1)[0], "say where the solutions are"
+
+
+def _expected_box_lines(name: str) -> list[str]:
+    return [
+        line
+        for cell in _cells(name)
+        if "expected-output" in cell.metadata.get("tags", [])
+        for line in cell.source.split("```text\n", 1)[-1].splitlines()
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(REAL_INTERFACE_LABS))
+def test_expected_kubectl_delete_lines_are_those_of_the_pinned_kubectl(name):
+    """kubectl 1.34 and later name the namespace of a namespaced object they deleted (``DeleteOptions.PrintObj``
+    in kubectl v0.34.0): ``inferenceservice.serving.kserve.io "x" deleted from default namespace``; 1.33 printed
+    ``... deleted``. Cluster-scoped objects (``namespace``, ``cluster...``) still print ``... deleted``."""
+    from kserve_workshop.versions import pin
+
+    major, minor = (int(part) for part in pin("kubectl").lstrip("v").split(".")[:2])
+    assert (major, minor) >= (1, 34), "this test describes kubectl 1.34 and later; revise it with the pin"
+    deleted = [
+        line
+        for line in _expected_box_lines(name)
+        if re.match(r'\S+ "[^"]+" deleted\b', line) and not re.match(r"(namespace|node|cluster\w*)[ .]", line)
+    ]
+    wrong = [line for line in deleted if not re.fullmatch(r'\S+ "[^"]+" deleted from \S+ namespace', line)]
+    assert wrong == [], f"{name}: kubectl {pin('kubectl')} prints 'deleted from NAMESPACE namespace': {wrong}"
