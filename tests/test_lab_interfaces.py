@@ -238,3 +238,28 @@ def test_expected_kubectl_delete_lines_are_those_of_the_pinned_kubectl(name):
     ]
     wrong = [line for line in deleted if not re.fullmatch(r'\S+ "[^"]+" deleted from \S+ namespace', line)]
     assert wrong == [], f"{name}: kubectl {pin('kubectl')} prints 'deleted from NAMESPACE namespace': {wrong}"
+
+
+#: The conditions KServe v0.20.0 keeps on a ready serverless InferenceService with only a predictor, in the
+#: order the API server holds them (knative's condition set sorts by type): the predictor's Route,
+#: Configuration and Ready (components/predictor.go), IngressReady, RoutesReady and LatestDeploymentReady
+#: (controller.go), and ``Stopped``, which controller.go sets to False on every InferenceService not stopped.
+KSERVE_READY_PREDICTOR_CONDITIONS = [
+    "IngressReady=True",
+    "LatestDeploymentReady=True",
+    "PredictorConfigurationReady=True",
+    "PredictorReady=True",
+    "PredictorRouteReady=True",
+    "Ready=True",
+    "RoutesReady=True",
+    "Stopped=False",
+]
+
+
+@pytest.mark.parametrize("name", sorted(REAL_INTERFACE_LABS))
+def test_expected_condition_lists_are_those_kserve_sets(name):
+    """An expected box that lists a ready InferenceService's conditions lists all that KServe sets, in order."""
+    lines = _expected_box_lines(name)
+    listed = [line.strip() for line in lines if re.fullmatch(r"\s+[A-Z]\w+=(True|False|Unknown)", line)]
+    if listed:
+        assert listed == KSERVE_READY_PREDICTOR_CONDITIONS, f"{name}: {listed}"
