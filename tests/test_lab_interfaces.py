@@ -275,8 +275,6 @@ WITHOUT_EXPECTED_BOX = {
     ("03-autoscaling.ipynb", "with ScaleSampler("): "a load run's measured summary",
     ("03-autoscaling.ipynb", "measure_cold_start("): "a measured cold start and its plot",
     ("04-canary-rollouts.ipynb", "upload_versions("): "the upload prints the model store's commands",
-    ("05-monitoring.ipynb", "cluster_streams("): "a load run's measured table",
-    ("05-monitoring.ipynb", "plot_model_metrics("): "a plot of measured series",
     ("08-boosting-runtimes.ipynb", "upload_models("): "the upload prints the model store's commands",
 }
 
