@@ -74,13 +74,21 @@ def manifest(manifest, manifest_yaml=None):
     replicas = predictor.get("minReplicas", 1)
     if replicas < 1:
         raise CheckFailed(
-            "minReplicas is 0",
+            f"minReplicas is {replicas}",
             expected="minReplicas: 1 (or leave it out: KServe's default is 1)",
             found=quoted(replicas),
             hint="the exercise asks for one replica at least: 0 lets Knative remove the last pod "
             "when no request comes (scale to zero, Lab 3)",
         )
     model = isvc_rules.model_of(manifest, "manifest")
+    if "resources" in predictor and "resources" not in model:
+        raise CheckFailed(
+            "resources sit under spec.predictor, not under spec.predictor.model",
+            expected="spec.predictor.model.resources",
+            found=quoted({"resources": predictor["resources"]}),
+            hint="indent `resources:` one level further, next to storageUri: the model server's container "
+            "gets its requests and limits from spec.predictor.model.resources",
+        )
     isvc_rules.uses_sklearn_runtime(model)
     uri = model.get("storageUri")
     if uri not in (PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL + "/"):
