@@ -82,7 +82,9 @@ FEW_ROWS = svc().fit(X_TRAIN[:12], Y_TRAIN[:12])
         Case("percentage", {"model": MODEL, "accuracy": SCORE * 100}, FAIL, "do not multiply by 100"),
         Case("text", {"model": MODEL, "accuracy": str(SCORE)}, FAIL, "is text"),
         Case("one-decimal", {"model": MODEL, "accuracy": round(SCORE, 1)}, FAIL, "two decimals"),
-        Case("cut-off-not-rounded", {"model": MODEL, "accuracy": int(SCORE * 1000) / 1000}, FAIL, "cut off, not rounded"),
+        Case(
+            "cut-off-not-rounded", {"model": MODEL, "accuracy": int(SCORE * 1000) / 1000}, FAIL, "cut off, not rounded"
+        ),
         Case("bool", {"model": MODEL, "accuracy": True}, FAIL, "True and False"),
         Case("weak-model", {"model": FEW_ROWS, "accuracy": FEW_ROWS.score(X_TEST, Y_TEST)}, FAIL, "gamma='scale'"),
         Case("unfitted-model", {"model": svc(), "accuracy": 0.95}, FAIL, "fit the model"),

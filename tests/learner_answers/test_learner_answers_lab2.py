@@ -90,7 +90,11 @@ def without(*lines: str) -> dict:
         Case("unquoted-decimal-cpu", edited(("cpu: 50m", "cpu: 0.05")), FAIL, "must be text"),
         Case("scale-to-zero", edited(("minReplicas: 1", "minReplicas: 0")), FAIL, "one replica at least"),
         Case(
-            "negative-replicas", edited(("minReplicas: 1", "minReplicas: -1")), FAIL, "minReplicas is -1", where="message"
+            "negative-replicas",
+            edited(("minReplicas: 1", "minReplicas: -1")),
+            FAIL,
+            "minReplicas is -1",
+            where="message",
         ),
         Case(
             "resources-under-predictor",

@@ -108,7 +108,7 @@ def _schema_hint(field: str, message: str) -> str:
         )
     if last in ("cpu", "memory") and "does not match" in message:
         return (
-            "not a Kubernetes quantity: cpu as 50m or \"0.05\", memory as 128Mi (Mi, Gi: powers of 1024; "
+            'not a Kubernetes quantity: cpu as 50m or "0.05", memory as 128Mi (Mi, Gi: powers of 1024; '
             "the units are case-sensitive, and MB is not one)"
         )
     if "integer or string, found number" in message:

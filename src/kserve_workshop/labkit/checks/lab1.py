@@ -237,7 +237,9 @@ def v2_payload(v2_payload):
     tensor = inputs[0]
     if tensor["datatype"] not in FLOAT_DATATYPES:
         raise CheckFailed(
-            "FP16 is too coarse for the iris features" if tensor["datatype"] == "FP16" else "iris features are decimals",
+            "FP16 is too coarse for the iris features"
+            if tensor["datatype"] == "FP16"
+            else "iris features are decimals",
             expected="datatype 'FP32' (or 'FP64')",
             found=quoted(tensor["datatype"]),
             hint="FP16 keeps only about 3 significant digits: use FP32"
