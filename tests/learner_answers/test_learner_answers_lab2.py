@@ -173,6 +173,8 @@ def host(value):
         Case("in-cluster-host", host("sklearn-iris-predictor.default.svc.cluster.local"), FAIL, "inside the cluster"),
         Case("spaces", host(" " + urlparse(URL).netloc), FAIL, "strip"),
         Case("the-name-only", host("sklearn-iris"), FAIL, "netloc"),
+        Case("with-the-port", host(urlparse(URL).netloc + ":80"), FAIL, "drop the :80"),
+        Case("the-header-line", host("Host: " + urlparse(URL).netloc), FAIL, "only the value"),
         Case("not-text", host(None), FAIL, "status.url"),
     ),
 )

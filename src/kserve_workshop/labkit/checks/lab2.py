@@ -139,6 +139,21 @@ def host(host, example_isvc):
             found=quoted(host),
             hint="a Host header is only the host name: drop the http://",
         )
+    if host.lower().startswith("host:"):
+        raise CheckFailed(
+            "`host` holds the header's name too",
+            expected=expected,
+            found=quoted(host),
+            hint='only the value: curl -H "Host: ..." and requests add the "Host:" themselves',
+        )
+    name, colon, port = host.partition(":")
+    if colon and port.isdigit() and name.lower() == expected.lower():
+        raise CheckFailed(
+            "`host` has a port that status.url does not",
+            expected=expected,
+            found=quoted(host),
+            hint=f"drop the :{port}: the ingress routes on the host name as status.url spells it",
+        )
     if host.strip() != host:
         raise CheckFailed(
             "`host` has spaces around it",
