@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shlex
 import stat
 import sys
 
 import pytest
 import yaml
-from invoke import MockContext, Result
+from invoke import Context, MockContext, Result
 from invoke.exceptions import Exit
 
 from kserve_workshop.classroom import access, capacity, learners, plans
 from kserve_workshop.classroom.__main__ import main as classroom_main
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.plan import Runner
+from kserve_workshop.plan import Plan, Runner
 from kserve_workshop.tasks import classroom as class_tasks
 
 CTX = "kind-kserve-workshop"
@@ -135,10 +136,8 @@ def test_create_plan_commands(tmp_path, monkeypatch):
 
 def test_delete_plan_deletes_by_label_and_verifies():
     commands = plans.delete_plan(CTX).commands()
-    assert commands[0].startswith(
-        f"kubectl --context {CTX} delete inferenceservices.serving.kserve.io "
-        "--all-namespaces --selector workshop.kserve.io/classroom=workshop"
-    )
+    # the first step (InferenceServices, namespace by namespace) is run for real in the next test
+    assert commands[0].startswith("sh -c ") and "delete inferenceservices.serving.kserve.io --all" in commands[0]
     assert commands[1] == (
         f"kubectl --context {CTX} delete namespaces --selector workshop.kserve.io/classroom=workshop "
         "--ignore-not-found --wait=true --timeout=600s"
@@ -352,3 +351,24 @@ def test_the_kind_workflow_checks_the_same_table_on_a_real_api_server():
     commands = plans.can_i_commands(CTX, ["learner-01", "learner-02"])
     assert commands[0][3][-1] == "--as=system:serviceaccount:learner-01:learner"
     assert len(commands) == 2 * len(__import__("kserve_workshop.classroom.rbac_table", fromlist=["TABLE"]).TABLE)
+
+
+def test_delete_plan_deletes_the_inferenceservices_of_every_learner_namespace(tmp_path, monkeypatch):
+    """Learners' InferenceServices carry no class label (only the namespaces do): the first step must
+    delete them namespace by namespace, found by the namespaces' label. A fake kubectl records the calls."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "kubectl"
+    fake.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\ncase "$*" in *"get namespaces"*) printf "learner-01 learner-02";; esac\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    first = plans.delete_plan(CTX).steps[0]
+    Runner(Context()).execute(Plan("first step", [first]))
+    made = calls.read_text().splitlines()
+    for ns in ("learner-01", "learner-02"):
+        assert any(
+            line.startswith(f"--context {CTX} delete inferenceservices.serving.kserve.io --all --namespace {ns} ")
+            for line in made
+        ), made
+    assert not any("--all-namespaces" in line and "delete" in line for line in made)
