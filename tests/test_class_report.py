@@ -144,3 +144,15 @@ def test_grade_submit_refuses_a_missing_folder_before_running_anything(tmp_path,
     with pytest.raises(Exit):
         lab_tasks.grade(MockContext(run={}), labs_dir=str(tmp_path), submit=str(tmp_path / "share"), learner="ada")
     assert "submit folder not found" in capsys.readouterr().err and ran == []
+
+
+def test_report_bad_paths_give_one_message(submissions, tmp_path, capsys):
+    """What an instructor mistypes: a scorecard file for the folder, an output path that cannot be a folder."""
+    with pytest.raises(WorkshopError, match="is a file, not a folder"):
+        report_lib.build_report(submissions / "a.json")
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where the output folder should go")
+    with pytest.raises(Exit):
+        class_tasks.report(MockContext(run={}), scorecards=str(submissions), out=str(blocker / "report"))
+    err = capsys.readouterr().err
+    assert "cannot write the class report" in err and "Traceback" not in err

@@ -102,6 +102,10 @@ def _parse(path: Path) -> tuple[LearnerCard | None, str | None]:
 
 def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
     folder = Path(folder).expanduser()
+    if folder.is_file():
+        raise WorkshopError(
+            f"--scorecards {folder} is a file, not a folder", hint="pass the folder learners submitted to"
+        )
     if not folder.is_dir():
         raise WorkshopError(f"scorecards folder not found: {folder}")
     files = sorted(p for p in folder.glob("*.json") if p.is_file())
@@ -260,8 +264,14 @@ def html_page(report: ClassReport) -> str:
 
 def write_report(report: ClassReport, out_dir: Path) -> tuple[Path, Path]:
     out_dir = Path(out_dir).expanduser()
-    out_dir.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out_dir / "class-report.html", out_dir / "class-report.md"
-    html_path.write_text(html_page(report), encoding="utf-8")
-    md_path.write_text(markdown(report), encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(html_page(report), encoding="utf-8")
+        md_path.write_text(markdown(report), encoding="utf-8")
+    except OSError as exc:
+        raise WorkshopError(
+            f"cannot write the class report to {out_dir}: {exc.strerror or exc}",
+            hint="pass --out with a writable folder (by default the report goes into the scorecards folder)",
+        ) from None
     return html_path, md_path
