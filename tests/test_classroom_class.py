@@ -372,3 +372,27 @@ def test_delete_plan_deletes_the_inferenceservices_of_every_learner_namespace(tm
             for line in made
         ), made
     assert not any("--all-namespaces" in line and "delete" in line for line in made)
+
+
+def test_a_missing_kubeconfigs_folder_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    """A mistyped --kubeconfigs: class.delete must not delete the class and then silently remove
+    nothing, and class.can-i must not ask the API server with files that are not there."""
+    monkeypatch.setattr(class_tasks, "guard_context", lambda context, yes, dry_run=False: CTX)
+    monkeypatch.setattr(class_tasks, "require_tools", lambda *names: None)
+    missing = str(tmp_path / "kubeconfgs")
+    ctx = MockContext(run={})
+    with pytest.raises(Exit):
+        class_tasks.delete(ctx, context=CTX, kubeconfigs=missing)
+    assert ctx.run.call_args_list == []
+    assert "kubeconfigs folder not found" in capsys.readouterr().err
+    with pytest.raises(Exit):
+        class_tasks.can_i(ctx, context=CTX, kubeconfigs=missing)
+    assert ctx.run.call_args_list == []
+    assert "kubeconfigs folder not found" in capsys.readouterr().err
+    # a folder without a learner's kubeconfig: named before any check runs
+    (tmp_path / "given").mkdir()
+    (tmp_path / "given" / "learner-01.kubeconfig").write_text("apiVersion: v1\n")
+    with pytest.raises(Exit):
+        class_tasks.can_i(ctx, context=CTX, kubeconfigs=str(tmp_path / "given"))
+    assert ctx.run.call_args_list == []
+    assert "learner-02.kubeconfig" in capsys.readouterr().err

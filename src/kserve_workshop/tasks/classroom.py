@@ -49,6 +49,25 @@ def _live_capacity(runner: Runner, context: str, namespaces: list[str]) -> capac
     return capacity.live_capacity(found["nodes"], found["pods"], namespaces)
 
 
+def _kubeconfigs_folder(kubeconfigs: str, namespaces: list[str] | None = None) -> Path | None:
+    """``--kubeconfigs`` as a folder that exists (and holds each learner's file, when asked); None when not given."""
+    if not kubeconfigs:
+        return None
+    folder = Path(kubeconfigs).expanduser()
+    if not folder.is_dir():
+        raise WorkshopError(
+            f"kubeconfigs folder not found: {folder}", hint="the folder `invoke class.create --out` wrote them to"
+        )
+    missing = [ns for ns in namespaces or [] if not access.kubeconfig_path(folder, ns).is_file()]
+    if missing:
+        raise WorkshopError(
+            f"no kubeconfig for {', '.join(missing)} in {folder} "
+            f"(looked for {access.kubeconfig_path(folder, missing[0]).name})",
+            hint="pass --learners with the class's size, or the folder `invoke class.create --out` wrote",
+        )
+    return folder
+
+
 _PLACE = {
     "context": "kube context of the shared cluster (default: the workshop's)",
     "project": "GCP project of the workshop's GKE cluster (its context is then used)",
@@ -136,14 +155,13 @@ def delete(
     yes=False,
 ):
     """Delete every learner namespace of the class (and so every learner token), then verify."""
+    folder = _kubeconfigs_folder(kubeconfigs)
     context_name = _context(context, project, zone, region, name, yes, dry_run)
     if not dry_run:
         require_tools("kubectl")
     Runner(c, dry_run=dry_run).execute(plans.delete_plan(context_name))
-    if kubeconfigs:
-        folder = Path(kubeconfigs).expanduser()
-        files = sorted(folder.glob("*.kubeconfig")) if folder.is_dir() else []
-        for path in files:
+    if folder is not None:
+        for path in sorted(folder.glob("*.kubeconfig")):
             console.print(f"{'would remove' if dry_run else 'removed'} {path}", markup=False)
             if not dry_run:
                 path.unlink()
@@ -177,8 +195,9 @@ def can_i(
 ):
     """Check the RBAC table on the API server: `kubectl auth can-i` for every row and learner."""
     namespaces = learner_lib.namespace_names(_whole("learners", learners), prefix)
+    folder = _kubeconfigs_folder(kubeconfigs, None if dry_run else namespaces)
     context_name = _context(context, project, zone, region, name, yes, dry_run)
-    commands = plans.can_i_commands(context_name, namespaces, kubeconfigs=Path(kubeconfigs) if kubeconfigs else None)
+    commands = plans.can_i_commands(context_name, namespaces, kubeconfigs=folder)
     if dry_run:
         import shlex
 
