@@ -396,3 +396,33 @@ def test_a_missing_kubeconfigs_folder_is_refused_before_anything_runs(tmp_path, 
         class_tasks.can_i(ctx, context=CTX, kubeconfigs=str(tmp_path / "given"))
     assert ctx.run.call_args_list == []
     assert "learner-02.kubeconfig" in capsys.readouterr().err
+
+
+def test_create_refuses_to_take_over_a_namespace_that_is_not_the_classs(tmp_path, monkeypatch, capsys):
+    """A prefix that names someone's existing namespaces (learner-01 made by hand, team-01 of another
+    tenant) must not be labelled into the class: its quota would bind their workloads and
+    class.delete would delete it. A namespace the class made before (re-run) is fine."""
+    monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(class_tasks, "require_tools", lambda *names: None)
+    monkeypatch.setattr(class_tasks, "guard_context", lambda context, yes, dry_run=False: CTX)
+    nodes = json.dumps({"items": [node("16", "64Gi")]})
+    theirs = {"metadata": {"name": "learner-02", "labels": {"team": "payments"}}}
+    ours = {"metadata": {"name": "learner-01", "labels": {learners.CLASS_LABEL: "workshop"}}}
+    ctx = MockContext(
+        run={
+            f"kubectl --context {CTX} get nodes --output json": Result(nodes),
+            f"kubectl --context {CTX} get pods --all-namespaces --output json": Result('{"items": []}'),
+            f"kubectl --context {CTX} get namespaces --output json": Result(json.dumps({"items": [ours, theirs]})),
+        }
+    )
+    with pytest.raises(Exit):
+        class_tasks.create(ctx, learners=2, out=str(tmp_path / "out"))
+    err = capsys.readouterr().err
+    assert "learner-02" in err and "not part of the class" in err and "learner-01" not in err.split("\n")[0]
+    assert not any("apply" in str(call) for call in ctx.run.call_args_list), "nothing applied"
+
+
+def test_kube_prefix_is_refused():
+    """Kubernetes reserves namespaces starting with kube- for its own."""
+    with pytest.raises(WorkshopError, match="reserved"):
+        learners.namespace_names(2, "kube")

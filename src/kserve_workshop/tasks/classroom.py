@@ -68,6 +68,28 @@ def _kubeconfigs_folder(kubeconfigs: str, namespaces: list[str] | None = None) -
     return folder
 
 
+def _refuse_foreign_namespaces(runner: Runner, context: str, namespaces: list[str], class_name: str) -> None:
+    """Refuse namespaces of ours that exist without the class's label: applying would put a quota on
+    someone else's workloads, and ``class.delete`` would then delete their namespace."""
+    result = runner.run(kubectl_cmd(context, "get", "namespaces", "--output", "json"))
+    try:
+        items = json.loads(result.stdout or "{}").get("items") or []
+    except (json.JSONDecodeError, AttributeError):
+        raise WorkshopError("`kubectl get namespaces` did not print JSON") from None
+    wanted = set(namespaces)
+    foreign = sorted(
+        (item.get("metadata") or {}).get("name")
+        for item in items
+        if (item.get("metadata") or {}).get("name") in wanted
+        and ((item.get("metadata") or {}).get("labels") or {}).get(learner_lib.CLASS_LABEL) != class_name
+    )
+    if foreign:
+        raise WorkshopError(
+            f"namespace(s) {', '.join(foreign)} exist and are not part of the class: refusing to take them over",
+            hint="choose another --prefix, or delete those namespaces yourself if they are leftovers",
+        )
+
+
 _PLACE = {
     "context": "kube context of the shared cluster (default: the workshop's)",
     "project": "GCP project of the workshop's GKE cluster (its context is then used)",
@@ -130,6 +152,8 @@ def create(
         room = _live_capacity(Runner(c), context_name, namespaces)
     console.print(capacity.require_fit(room, quota, count))
     spec = plans.ClassSpec(context_name, tuple(namespaces), quota, out_dir, hours_value, not no_model_store)
+    if not dry_run:
+        _refuse_foreign_namespaces(Runner(c), context_name, namespaces, spec.class_name)
     runner.execute(plans.create_plan(spec))
     if not dry_run:
         console.print(
