@@ -124,3 +124,13 @@ def test_stop_plan_keeps_the_cache_unless_purged():
     assert not any("volume rm" in c for c in mirrors.stop_plan().commands())
     assert "docker volume rm kserve-workshop-mirror-docker-io" in mirrors.stop_plan(purge=True).commands()
     assert Runner(MockContext(run={}), dry_run=True).execute(mirrors.stop_plan()) == []
+
+
+def test_lab7s_batcher_and_logger_image_is_listed_and_preloaded():
+    """A batcher or a logger makes KServe inject its agent container (kserve-resources chart:
+    kserve.agent.image kserve/agent, tag = kserve.version); Lab 7 uses both, so a preloaded class
+    must not pull it over the venue's network."""
+    agent = f"docker.io/kserve/agent:{pin('kserve')}"
+    listed = {image.reference: image for image in images.workshop_images()}
+    assert agent in listed and listed[agent].kind == images.TAG
+    assert agent in images.preload_plan("kserve-workshop").commands()[-1]

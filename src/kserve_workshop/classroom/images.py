@@ -103,6 +103,12 @@ def workshop_images() -> list[Image]:
             f"kserve-resources chart {kserve}",
         ),
         Image(
+            f"docker.io/kserve/agent:{kserve}",
+            "KServe agent (batcher and payload logger, Lab 7)",
+            TAG,
+            f"kserve-resources chart {kserve} values kserve.agent (tag = kserve.version)",
+        ),
+        Image(
             f"docker.io/kserve/sklearnserver:{kserve}",
             "sklearn runtime (smoke test, Labs 1-6)",
             TAG,
