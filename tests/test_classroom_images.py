@@ -134,3 +134,13 @@ def test_lab7s_batcher_and_logger_image_is_listed_and_preloaded():
     listed = {image.reference: image for image in images.workshop_images()}
     assert agent in listed and listed[agent].kind == images.TAG
     assert agent in images.preload_plan("kserve-workshop").commands()[-1]
+
+
+@pytest.mark.parametrize("name", ["", "Bad Name", "kserve_workshop", "-x"])
+def test_preload_refuses_a_cluster_name_kind_would_not_accept(name, capsys):
+    """As kind.create and kind.delete do; an empty name would make `kind load` pick the cluster named kind."""
+    from invoke.exceptions import Exit
+
+    with pytest.raises(Exit):
+        images_tasks.preload(MockContext(run={}), name=name, dry_run=True)
+    assert "invalid cluster name" in capsys.readouterr().err
