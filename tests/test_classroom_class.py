@@ -426,3 +426,11 @@ def test_kube_prefix_is_refused():
     """Kubernetes reserves namespaces starting with kube- for its own."""
     with pytest.raises(WorkshopError, match="reserved"):
         learners.namespace_names(2, "kube")
+
+
+@pytest.mark.parametrize("place", [dict(zone="us-central1-a"), dict(region="us-central1")])
+def test_a_gke_location_without_a_project_is_refused(place, tmp_path, capsys):
+    """--zone/--region only mean something with --project; ignoring them would act on another cluster."""
+    with pytest.raises(Exit):
+        class_tasks.create(MockContext(run={}), learners=2, out=str(tmp_path / "out"), dry_run=True, **place)
+    assert "need --project" in capsys.readouterr().err

@@ -24,6 +24,11 @@ def _context(context: str, project: str, zone: str, region: str, name: str, yes:
     """``--context`` as given, or the workshop GKE cluster's context from ``--project``."""
     if project and context:
         raise WorkshopError("pass --project (the workshop's GKE cluster) or --context, not both")
+    if (zone or region) and not project:
+        raise WorkshopError(
+            "--zone and --region need --project (they locate the workshop's GKE cluster)",
+            hint="add --project ID, or name the cluster's kube context with --context",
+        )
     if project:
         spec = cluster.GkeSpec(project=project, zone=zone or None, region=region or None, name=name)
         context = spec.context
