@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from invoke import MockContext
@@ -156,3 +157,19 @@ def test_report_bad_paths_give_one_message(submissions, tmp_path, capsys):
         class_tasks.report(MockContext(run={}), scorecards=str(submissions), out=str(blocker / "report"))
     err = capsys.readouterr().err
     assert "cannot write the class report" in err and "Traceback" not in err
+
+
+def test_markdown_table_survives_pipes_and_newlines_in_scorecard_text(tmp_path):
+    """Scorecards come from learners' machines: a check or lab name with '|' or a newline must not add
+    columns or rows to the Markdown table."""
+    data = card("ada", "2026-03-01T10:00:00+0000")
+    data["labs"][0]["notebook"] = "01|x.ipynb"
+    data["labs"][0]["checks"][0]["name"] = "lab1.a|b\nc"
+    data["generated_at"] = "today|\nnow"
+    write(tmp_path, "a.json", data)
+    text = report_lib.markdown(report_lib.build_report(tmp_path))
+    blocks = [block.splitlines() for block in text.split("\n\n") if block.startswith("|")]
+    assert len(blocks) == 2, text  # the summary and the lab's table, each whole
+    for rows in blocks:
+        pipes = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
+        assert len(pipes) == 1 and all(row.endswith("|") for row in rows), rows

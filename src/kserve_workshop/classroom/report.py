@@ -159,7 +159,7 @@ def markdown(report: ClassReport) -> str:
     lines = [
         f"# Class report: {len(report.learners)} learner(s)",
         "",
-        "| learner | " + " | ".join(f"`{lab}`" for lab in labs) + " | last graded |",
+        "| learner | " + " | ".join(f"`{_md_cell(lab)}`" for lab in labs) + " | last graded |",
         "|---|" + "---|" * len(labs) + "---|",
     ]
     for card in report.learners:
@@ -167,20 +167,20 @@ def markdown(report: ClassReport) -> str:
         for lab in labs:
             passed, total = report.lab_score(card, lab)
             cells.append(f"{passed}/{total}" if lab in card.results else "—")
-        lines.append(f"| {card.learner} | " + " | ".join(cells) + f" | {card.graded_at or '?'} |")
+        lines.append(f"| {card.learner} | " + " | ".join(cells) + f" | {_md_cell(card.graded_at or '?')} |")
     failures = report.common_failures()
     if failures:
         lines += ["", "## Checks failed most often", "", "| check | learners | hint |", "|---|---|---|"]
-        lines += [f"| `{name}` | {count} | {_md_cell(hint)} |" for name, count, hint in failures]
+        lines += [f"| `{_md_cell(name)}` | {count} | {_md_cell(hint)} |" for name, count, hint in failures]
     if report.problems:
-        lines += ["", "## Problems with the files", ""] + [f"- {problem}" for problem in report.problems]
+        lines += ["", "## Problems with the files", ""] + [f"- {_md_cell(problem)}" for problem in report.problems]
     for lab in labs:
         checks = report.checks(lab)
         lines += [
             "",
-            f"## {lab}",
+            f"## {_md_cell(lab)}",
             "",
-            "| learner | " + " | ".join(f"`{c}`" for c in checks) + " |",
+            "| learner | " + " | ".join(f"`{_md_cell(c)}`" for c in checks) + " |",
             "|---|" + "---|" * len(checks),
         ]
         for card in report.learners:
