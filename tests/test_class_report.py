@@ -147,6 +147,12 @@ def test_grade_submit_refuses_a_missing_folder_before_running_anything(tmp_path,
     assert "submit folder not found" in capsys.readouterr().err and ran == []
 
 
+@pytest.mark.bad_input(
+    tool="invoke class.report",
+    input="A scorecard file instead of the folder; an --out that cannot be a folder",
+    example="--scorecards subs/ada.json; --out /proc/nope",
+    behaviour='one message each ("is a file, not a folder"; "cannot write the class report to ..."), no traceback',
+)
 def test_report_bad_paths_give_one_message(submissions, tmp_path, capsys):
     """What an instructor mistypes: a scorecard file for the folder, an output path that cannot be a folder."""
     with pytest.raises(WorkshopError, match="is a file, not a folder"):
@@ -159,6 +165,12 @@ def test_report_bad_paths_give_one_message(submissions, tmp_path, capsys):
     assert "cannot write the class report" in err and "Traceback" not in err
 
 
+@pytest.mark.bad_input(
+    tool="invoke class.report",
+    input="Scorecard text with '|' or newlines (check or lab names, times)",
+    example='a check named "lab1.a|b"',
+    behaviour="escaped in the Markdown tables: no extra columns or rows",
+)
 def test_markdown_table_survives_pipes_and_newlines_in_scorecard_text(tmp_path):
     """Scorecards come from learners' machines: a check or lab name with '|' or a newline must not add
     columns or rows to the Markdown table."""

@@ -374,6 +374,12 @@ def test_delete_plan_deletes_the_inferenceservices_of_every_learner_namespace(tm
     assert not any("--all-namespaces" in line and "delete" in line for line in made)
 
 
+@pytest.mark.bad_input(
+    tool="invoke class.delete / class.can-i",
+    input="A mistyped --kubeconfigs folder, or one missing a learner's file",
+    example="--kubeconfigs ~/kubeconfgs",
+    behaviour="refused with one message before anything runs on the cluster",
+)
 def test_a_missing_kubeconfigs_folder_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
     """A mistyped --kubeconfigs: class.delete must not delete the class and then silently remove
     nothing, and class.can-i must not ask the API server with files that are not there."""
@@ -398,6 +404,12 @@ def test_a_missing_kubeconfigs_folder_is_refused_before_anything_runs(tmp_path, 
     assert "learner-02.kubeconfig" in capsys.readouterr().err
 
 
+@pytest.mark.bad_input(
+    tool="invoke class.create",
+    input="A --prefix whose namespaces already exist outside the class",
+    example="--prefix team (team-01 belongs to another tenant)",
+    behaviour="refused, naming the namespaces; nothing applied",
+)
 def test_create_refuses_to_take_over_a_namespace_that_is_not_the_classs(tmp_path, monkeypatch, capsys):
     """A prefix that names someone's existing namespaces (learner-01 made by hand, team-01 of another
     tenant) must not be labelled into the class: its quota would bind their workloads and
@@ -422,12 +434,24 @@ def test_create_refuses_to_take_over_a_namespace_that_is_not_the_classs(tmp_path
     assert not any("apply" in str(call) for call in ctx.run.call_args_list), "nothing applied"
 
 
+@pytest.mark.bad_input(
+    tool="invoke class.create",
+    input="The reserved kube- prefix",
+    example="--prefix kube",
+    behaviour="refused: Kubernetes keeps kube-* namespaces for itself",
+)
 def test_kube_prefix_is_refused():
     """Kubernetes reserves namespaces starting with kube- for its own."""
     with pytest.raises(WorkshopError, match="reserved"):
         learners.namespace_names(2, "kube")
 
 
+@pytest.mark.bad_input(
+    tool="invoke class.create / class.delete / class.can-i",
+    input="--zone or --region without --project",
+    example="--zone us-central1-a",
+    behaviour='refused ("need --project") instead of acting on the default context',
+)
 @pytest.mark.parametrize("place", [dict(zone="us-central1-a"), dict(region="us-central1")])
 def test_a_gke_location_without_a_project_is_refused(place, tmp_path, capsys):
     """--zone/--region only mean something with --project; ignoring them would act on another cluster."""

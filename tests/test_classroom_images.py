@@ -136,6 +136,12 @@ def test_lab7s_batcher_and_logger_image_is_listed_and_preloaded():
     assert agent in images.preload_plan("kserve-workshop").commands()[-1]
 
 
+@pytest.mark.bad_input(
+    tool="invoke images.preload",
+    input="A cluster name kind would not accept",
+    example='--name "" or --name "Bad Name"',
+    behaviour="refused like kind.create does (an empty name made kind load target the cluster named kind)",
+)
 @pytest.mark.parametrize("name", ["", "Bad Name", "kserve_workshop", "-x"])
 def test_preload_refuses_a_cluster_name_kind_would_not_accept(name, capsys):
     """As kind.create and kind.delete do; an empty name would make `kind load` pick the cluster named kind."""
