@@ -185,3 +185,13 @@ def test_markdown_table_survives_pipes_and_newlines_in_scorecard_text(tmp_path):
     for rows in blocks:
         pipes = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
         assert len(pipes) == 1 and all(row.endswith("|") for row in rows), rows
+
+
+def test_the_newest_submission_is_chosen_by_time_not_by_text(tmp_path):
+    """Scorecards carry local time with an offset: 11:30+0200 (09:30 UTC) is older than 10:00+0000,
+    though it sorts after it as text (a learner who graded on a laptop, then on a UTC cloud VM)."""
+    write(tmp_path, "laptop.json", card("ada", "2026-03-01T11:30:00+0200", ("failed", "failed")))
+    write(tmp_path, "vm.json", card("ada", "2026-03-01T10:00:00+0000", ("passed", "passed")))
+    result = report_lib.build_report(tmp_path)
+    assert [c.file for c in result.learners] == ["vm.json"]
+    assert any(p.startswith("laptop.json: a second scorecard of ada") for p in result.problems)

@@ -14,6 +14,7 @@ import html
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import WorkshopError
@@ -100,6 +101,16 @@ def _parse(path: Path) -> tuple[LearnerCard | None, str | None]:
     return LearnerCard(learner, path.name, graded_at, results), None
 
 
+def _order(card: LearnerCard) -> tuple[float, str, str]:
+    """When a scorecard was graded, as a moment (its text carries a local time with an offset), for
+    choosing a learner's newest; text that is not such a time sorts first, by itself."""
+    try:
+        moment = datetime.strptime(card.graded_at, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        moment = float("-inf")
+    return moment, card.graded_at, card.file
+
+
 def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
     folder = Path(folder).expanduser()
     if folder.is_file():
@@ -125,7 +136,7 @@ def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
         if kept is None:
             newest[card.learner] = card
             continue
-        later, earlier = (card, kept) if (card.graded_at, card.file) > (kept.graded_at, kept.file) else (kept, card)
+        later, earlier = (card, kept) if _order(card) > _order(kept) else (kept, card)
         newest[card.learner] = later
         report.problems.append(
             f"{earlier.file}: a second scorecard of {card.learner} "
