@@ -195,3 +195,30 @@ def test_the_newest_submission_is_chosen_by_time_not_by_text(tmp_path):
     result = report_lib.build_report(tmp_path)
     assert [c.file for c in result.learners] == ["vm.json"]
     assert any(p.startswith("laptop.json: a second scorecard of ada") for p in result.problems)
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.report",
+    input="A scorecard nested 100,000 deep, or one the instructor may not read",
+    example='deep.json holding "[[[[...]]]]"',
+    behaviour="that file is skipped with one message; the report covers the others (before: a RecursionError traceback)",
+)
+def test_a_scorecard_nested_beyond_reason_is_skipped_with_a_message(submissions):
+    write(submissions, "deep.json", "[" * 100_000 + "]" * 100_000)
+    result = report_lib.build_report(submissions)
+    assert "deep.json: nested too deeply to be a scorecard, skipped" in result.problems
+    assert len(result.learners) == 3
+
+
+def test_an_unreadable_scorecard_is_skipped_with_a_message(submissions, monkeypatch):
+    """A shared folder may hold a file the instructor may not read (another user's, mode 0600)."""
+    real = report_lib.Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self.name == "b.json":
+            raise PermissionError(13, "Permission denied")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(report_lib.Path, "read_text", read_text)
+    result = report_lib.build_report(submissions)
+    assert "b.json: cannot be read (Permission denied), skipped" in result.problems

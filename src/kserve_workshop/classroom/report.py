@@ -75,6 +75,10 @@ def _parse(path: Path) -> tuple[LearnerCard | None, str | None]:
         return None, f"{path.name}: not a text file, skipped"
     except json.JSONDecodeError as exc:
         return None, f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg}), skipped"
+    except RecursionError:
+        return None, f"{path.name}: nested too deeply to be a scorecard, skipped"
+    except OSError as exc:
+        return None, f"{path.name}: cannot be read ({exc.strerror or exc}), skipped"
     if not isinstance(data, dict) or not isinstance(data.get("labs"), list):
         return None, f"{path.name}: not a scorecard (no 'labs' list; expected the JSON `invoke grade` writes), skipped"
     learner = data.get("learner")
