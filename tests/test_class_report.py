@@ -222,3 +222,9 @@ def test_an_unreadable_scorecard_is_skipped_with_a_message(submissions, monkeypa
     monkeypatch.setattr(report_lib.Path, "read_text", read_text)
     result = report_lib.build_report(submissions)
     assert "b.json: cannot be read (Permission denied), skipped" in result.problems
+
+
+def test_a_roster_that_is_not_text_is_refused_with_one_message(submissions):
+    (submissions / "roster.xlsx").write_bytes(b"PK\x03\x04\xff\xfe binary spreadsheet")
+    with pytest.raises(WorkshopError, match="roster.xlsx is not a text file"):
+        report_lib.build_report(submissions, submissions / "roster.xlsx")

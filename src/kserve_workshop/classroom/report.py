@@ -156,6 +156,10 @@ def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
             ]
         except OSError as exc:
             raise WorkshopError(f"cannot read the roster {roster}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise WorkshopError(
+                f"the roster {roster} is not a text file", hint="one learner name per line, as plain UTF-8 text"
+            ) from None
         report.problems.extend(
             f"{name}: on the roster, but no scorecard was submitted" for name in expected if name not in newest
         )
