@@ -228,3 +228,11 @@ def test_a_roster_that_is_not_text_is_refused_with_one_message(submissions):
     (submissions / "roster.xlsx").write_bytes(b"PK\x03\x04\xff\xfe binary spreadsheet")
     with pytest.raises(WorkshopError, match="roster.xlsx is not a text file"):
         report_lib.build_report(submissions, submissions / "roster.xlsx")
+
+
+def test_a_roster_of_full_names_says_learner_names_are_needed(submissions):
+    """Instructors paste full names; a learner name has no spaces, so "Ada Lovelace" can never match."""
+    (submissions / "names.txt").write_text("Ada Lovelace\ngrace\n")
+    result = report_lib.build_report(submissions, submissions / "names.txt")
+    assert any(p.startswith("'Ada Lovelace' on the roster cannot be a learner name") for p in result.problems)
+    assert not any(p.startswith("Ada Lovelace: on the roster, but no scorecard") for p in result.problems)

@@ -161,7 +161,15 @@ def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
                 f"the roster {roster} is not a text file", hint="one learner name per line, as plain UTF-8 text"
             ) from None
         report.problems.extend(
-            f"{name}: on the roster, but no scorecard was submitted" for name in expected if name not in newest
+            f"{name!r} on the roster cannot be a learner name (letters, digits, '.', '_' and '-', as learners "
+            "pass to `invoke grade --submit DIR --learner NAME`)"
+            for name in expected
+            if not _LEARNER.match(name)
+        )
+        report.problems.extend(
+            f"{name}: on the roster, but no scorecard was submitted"
+            for name in expected
+            if name not in newest and _LEARNER.match(name)
         )
     return report
 
