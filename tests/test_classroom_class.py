@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
 import stat
 import sys
@@ -458,3 +459,29 @@ def test_a_gke_location_without_a_project_is_refused(place, tmp_path, capsys):
     with pytest.raises(Exit):
         class_tasks.create(MockContext(run={}), learners=2, out=str(tmp_path / "out"), dry_run=True, **place)
     assert "need --project" in capsys.readouterr().err
+
+
+def test_the_instructor_guides_class_sizes_are_what_the_estimate_says():
+    """The guide quotes the --dry-run estimate; it must follow the quota as the labs change it."""
+    from kserve_workshop.paths import REPO_ROOT
+    from kserve_workshop.platform import get_profile
+    from kserve_workshop.platform.budget import platform_totals
+
+    guide = (REPO_ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    said = re.search(
+        r"On 3 x e2-standard-4 the estimate is (\d+) learners; 6 nodes fit about (\d+), 3 x e2-standard-8 about (\d+)\.",
+        guide.replace("\n", " "),
+    )
+    assert said, "the guide's sentence with the estimates is gone"
+    platform = platform_totals(get_profile("gke"))
+    quota = learners.quota_for()
+
+    def fit(machine, nodes):
+        room = capacity.estimated_capacity(machine, nodes, platform.cpu_millicores, platform.memory_mib)
+        return room.learners_that_fit(quota)
+
+    assert [int(n) for n in said.groups()] == [
+        fit("e2-standard-4", 3),
+        fit("e2-standard-4", 6),
+        fit("e2-standard-8", 3),
+    ]
