@@ -413,11 +413,22 @@ def test_upload_model_without_a_running_store(tmp_path, workshop_kubeconfig):
     [
         ("missing.joblib", None, "model file not found"),
         ("model.onnx", b"x", "load .joblib, .pkl, .pickle, .bst, .json, .ubj"),
+        # the folder a lab saved the model in, instead of the file in it
+        ("model", "dir", r"model is a folder: pass the model file in it \(model\.joblib\)"),
     ],
+)
+@pytest.mark.bad_input(
+    tool="invoke platform.upload-model",
+    input="A missing file, a format KServe does not load, or the model folder instead of the file",
+    example=".cache/labs/01/model",
+    behaviour="one message each; for a folder, the model file in it is named",
 )
 def test_upload_model_rejects_bad_files(tmp_path, filename, content, message, workshop_kubeconfig):
     path = tmp_path / filename
-    if content is not None:
+    if content == "dir":
+        path.mkdir()
+        (path / "model.joblib").write_bytes(b"x")
+    elif content is not None:
         path.write_bytes(content)
     run, ctx = runner(ClusterState())
     with pytest.raises(WorkshopError, match=message):

@@ -98,6 +98,13 @@ def content_uri(model_file: str | os.PathLike, name: str) -> str:
 def _model_file(model_file: str | os.PathLike) -> Path:
     """``model_file`` as a Path, refused when it is not a file KServe's runtimes would load."""
     path = Path(model_file)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.is_file() and p.suffix in MODEL_SUFFIXES)
+        raise WorkshopError(
+            f"{path} is a folder: pass the model file in it"
+            + (f" ({', '.join(inside)})" if inside else " (there is none: train and save it first)"),
+            hint=f"e.g. {path / (inside[0] if inside else 'model.joblib')}",
+        )
     if not path.is_file():
         raise WorkshopError(f"model file not found: {path}", hint="train and save it first (training.save_model)")
     if path.suffix not in MODEL_SUFFIXES:
