@@ -488,6 +488,20 @@ def test_a_sink_written_another_way_passes(tmp_path):
         ),
         # Forgets to write the namespace.
         ({'"namespace": request["namespace"], ': ""}, "lacks namespace"),
+        # Reads structured mode's payload from "data" by hand: an event carrying data_base64 is lost.
+        (
+            {
+                "    data = event.data\n": "    data = event.data\n"
+                '    if headers.get("Content-Type") == "application/cloudevents+json" and "data" not in json.loads(body):\n'
+                '        raise BadEvent("no data")\n'
+            },
+            "data_base64",
+        ),
+        # Does not check that the payload is a JSON object: a bare list completes a pair.
+        (
+            {'    if not isinstance(data, dict):\n        raise BadEvent("the payload is not a JSON object")\n': ""},
+            "JSON list",
+        ),
     ],
 )
 def test_typical_wrong_sinks_fail(tmp_path, replacements, mentions):
