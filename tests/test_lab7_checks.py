@@ -530,3 +530,17 @@ def test_a_sink_that_does_not_start_fails(tmp_path):
 def test_no_sink_file_fails_without_crashing(answer):
     result = run("sink", sink_file=answer)
     assert not result.passed and result.error is None, result.text()
+
+
+@pytest.mark.slow
+def test_the_check_leaves_the_learners_running_sink_alone(tmp_path):
+    # The lab sends its burst to the learner's sink after check("lab7.sink"): the check's own sink
+    # (the same file, so the same server name) must not replace it.
+    from kserve_workshop.payload_logging.burst import burst_deliveries, send_burst
+    from kserve_workshop.payload_logging.sink_process import SinkProcess
+
+    sink_file = write_sink(tmp_path)
+    with SinkProcess(sink_file, tmp_path / "pairs.jsonl", fresh=True) as learners:
+        assert run("sink", sink_file=sink_file).passed
+        assert learners.running
+        assert send_burst(learners.event_url, burst_deliveries(5), rate=100).accepted == 10
