@@ -8,12 +8,13 @@ import nbformat
 import pytest
 
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.labkit.grading import CheckFailed, lab_check
+from kserve_workshop.labkit.check_registry import lab_check
+from kserve_workshop.labkit.grading import CheckFailed
+from kserve_workshop.labkit.notebook_cells import python_of
 from kserve_workshop.labkit.notebook_lint import (
     Problem,
     bound_names,
     check_notebook,
-    python_of,
     raise_for_problems,
 )
 

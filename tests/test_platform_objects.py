@@ -17,7 +17,7 @@ import yaml
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import MANIFESTS_DIR
 from kserve_workshop.platform import components, get_profile, install_plan
-from kserve_workshop.platform import monitoring, storage
+from kserve_workshop.platform import monitoring, seaweedfs, storage
 from kserve_workshop.platform.knative import Knative
 from kserve_workshop.versions import pin
 
@@ -171,7 +171,7 @@ def test_oversized_dashboards_are_refused(tmp_path, monkeypatch):
 
 
 def store() -> dict[str, dict]:
-    return {obj["kind"]: obj for obj in storage.Storage(KIND).store_objects()}
+    return {obj["kind"]: obj for obj in seaweedfs.Storage(KIND).store_objects()}
 
 
 def test_store_runs_the_pinned_seaweedfs_image_in_s3_server_mode():
@@ -486,7 +486,7 @@ def test_components_expose_their_namespaces():
 
 
 def rendered_core_objects() -> list[dict]:
-    objects = storage.Storage(KIND).store_objects()
+    objects = seaweedfs.Storage(KIND).store_objects()
     objects += storage.credential_objects(storage.Credentials("AK", "SK"))
     objects += docs(P / "storage" / "model-access.yaml") + docs(P / "ingressclass.yaml")
     objects.append(monitoring.Monitoring(KIND).dashboards_configmap())

@@ -17,7 +17,8 @@ import yaml
 
 from kserve_workshop.labkit import kubectl_reference as ref
 from kserve_workshop.labkit.kubectl_reference import reference
-from kserve_workshop.labkit.notebook_lint import check_notebook, python_of
+from kserve_workshop.labkit.notebook_cells import python_of
+from kserve_workshop.labkit.notebook_lint import check_notebook
 from kserve_workshop.labkit.shell_lint import check_line, expressions, shell_lines
 from kserve_workshop.paths import REPO_ROOT
 from kserve_workshop.versions import pin

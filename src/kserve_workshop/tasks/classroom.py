@@ -8,7 +8,7 @@ from pathlib import Path
 
 from invoke import Collection
 
-from .. import cluster
+from .. import gke
 from ..classroom import access, capacity, plans
 from ..classroom import learners as learner_lib
 from ..console import console, err_console, plain, warn
@@ -17,7 +17,7 @@ from ..kube import guard_context, kubectl_cmd, require_tools
 from ..plan import Runner
 from .common import workshop_task
 
-_DEFAULT_GKE = cluster.GkeSpec.__dataclass_fields__
+_DEFAULT_GKE = gke.GkeSpec.__dataclass_fields__
 
 
 def _context(context: str, project: str, zone: str, region: str, name: str, yes: bool, dry_run: bool) -> str:
@@ -25,7 +25,7 @@ def _context(context: str, project: str, zone: str, region: str, name: str, yes:
     if project and context:
         raise WorkshopError("pass --project (the workshop's GKE cluster) or --context, not both")
     if project:
-        spec = cluster.GkeSpec(project=project, zone=zone or None, region=region or None, name=name)
+        spec = gke.GkeSpec(project=project, zone=zone or None, region=region or None, name=name)
         context = spec.context
     return guard_context(context or None, yes, dry_run=dry_run)
 

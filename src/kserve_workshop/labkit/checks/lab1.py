@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ...dataplane.payloads import PayloadError, flatten, v2_outputs, validate_v1_request, validate_v2_request
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...runtime.received import answers_received
 from ...training import IRIS_CLASSES, class_names, iris_split
 from .answers import MIN_DECIMALS, class_indices, decimals_shown, distinct_figures, real_number, same_at_shown_precision

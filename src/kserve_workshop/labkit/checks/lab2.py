@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...namespace import workshop_namespace
 from ...isvc.manifest import DEFAULT_RESOURCES, PUBLIC_IRIS_MODEL
 from ...isvc.status import host_from_status

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ...canary import requests_needed
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...isvc.diff import changed_fields, describe
 from ...paths import MANIFESTS_DIR
 from ...isvc.manifest import PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2, load_manifest

@@ -19,7 +19,8 @@ import time
 from typing import Any
 
 from ...errors import WorkshopError
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...metrics import client_side, promql
 from ...metrics.client import PromQLError
 from ...metrics.compare import compare_queries

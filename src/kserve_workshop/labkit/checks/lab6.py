@@ -24,7 +24,8 @@ import numpy as np
 from ...custom.model_file import current
 from ...errors import WorkshopError
 from ...runtime.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from .lab6_serving import grade_predictor, grade_transformer
 
 #: The docs' flowers and rows, the check's own copies (an answer cannot change them).

@@ -19,7 +19,8 @@ from ...batching import LAB_SCENARIO, UTILISATION_LIMIT, BatchingCurve, estimate
 from ...batching.estimate import check_batcher_settings
 from ...errors import WorkshopError
 from ...namespace import workshop_namespace
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from .isvc_rules import as_manifest, has_small_resources, model_of, schema_valid, uses_sklearn_runtime
 
 #: A measurement spans one row to the batcher's default batch size and beyond.

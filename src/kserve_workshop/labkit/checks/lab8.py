@@ -26,7 +26,8 @@ from ...boosting.models import ORDER, as_classes, file_size, load_like_runtime, 
 from ...boosting.requests import RuntimeRejects, runtime_input
 from ...boosting.runtimes import FRAMEWORKS, library_problem
 from ...errors import WorkshopError
-from ..grading import CheckFailed, lab_check
+from ..check_registry import lab_check
+from ..grading import CheckFailed
 
 ROWS = 3  # the exercise's first three held-out wines
 FLOAT_DATATYPES = ("FP64", "FP32")
