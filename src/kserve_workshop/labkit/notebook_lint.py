@@ -269,6 +269,17 @@ def _dotted(node: ast.AST) -> list[str] | None:
     return None
 
 
+#: Where ``check`` and ``lab_check`` can be imported from (the lab kit, and the old ``grading`` path).
+_GRADING_CHECK = frozenset({f"{LIBRARY}.labkit.grading.check", f"{LIBRARY}.grading.check"})
+_GRADING_LAB_CHECK = frozenset(
+    {
+        f"{LIBRARY}.labkit.check_registry.lab_check",
+        f"{LIBRARY}.labkit.grading.lab_check",
+        f"{LIBRARY}.grading.lab_check",
+    }
+)
+
+
 def _library_target(node: ast.AST, aliases: dict[str, str]) -> str | None:
     parts = _dotted(node)
     if not parts or parts[0] not in aliases:
@@ -329,7 +340,7 @@ def _check_calls(context: _Context, cells: list[CodeCell]) -> None:
                 if target is None:
                     continue
                 _check_signature(context, cell, node, target)
-                if target == f"{LIBRARY}.grading.check":
+                if target in _GRADING_CHECK:
                     _check_check_call(context, cell, node, bound_all if cell.cluster else bound_local, own_checks)
             names = bound_names(statement)
             bound_all |= names
@@ -368,10 +379,7 @@ def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, t
     if not isinstance(statement, ast.FunctionDef):
         return {}
     for decorator in statement.decorator_list:
-        if (
-            not isinstance(decorator, ast.Call)
-            or _library_target(decorator.func, aliases) != f"{LIBRARY}.grading.lab_check"
-        ):
+        if not isinstance(decorator, ast.Call) or _library_target(decorator.func, aliases) not in _GRADING_LAB_CHECK:
             continue
         if not decorator.args or not isinstance(decorator.args[0], ast.Constant):
             return {}
