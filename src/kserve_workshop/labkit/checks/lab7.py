@@ -345,7 +345,8 @@ def sink(sink_file):
     graded = graded_deliveries()
     with tempfile.TemporaryDirectory(prefix="lab7-sink-") as scratch:
         try:
-            with SinkProcess(sink_file, Path(scratch) / "pairs.jsonl") as process:
+            # replaces=False: the learner's own sink, running in the notebook, stays up.
+            with SinkProcess(sink_file, Path(scratch) / "pairs.jsonl", replaces=False) as process:
                 statuses = post_deliveries(process.event_url, [case.delivery for case in graded.cases])
                 log = process.log_tail(8)
                 store = process.store

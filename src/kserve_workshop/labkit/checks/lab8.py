@@ -152,6 +152,8 @@ def _check_names(inputs: list) -> None:
 def _check_tensors(inputs: list) -> None:
     for tensor in inputs:
         name, datatype, shape = tensor.get("name"), tensor.get("datatype"), tensor.get("shape")
+        if isinstance(shape, tuple):  # (3,) is sent as the JSON list [3]
+            shape = list(shape)
         if not isinstance(datatype, str) or datatype not in FLOAT_DATATYPES:
             upper = datatype.upper() if isinstance(datatype, str) else None
             hint = (
