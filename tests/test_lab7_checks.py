@@ -163,6 +163,16 @@ def test_the_same_choice_fails_on_a_slower_server():
     assert_fails(run("batcher_choice", max_batch_size=4, max_latency_ms=2, curve=slow), "too small")
 
 
+def test_a_curve_on_which_nothing_fits_says_to_measure_again():
+    # 8 ms per request whatever its size (a busy machine): at 2500 requests/s no batch both fills and is served in time.
+    busy = curve_of(fixed=0.008, per_row=0.0, one_row=0.008)
+    for size, latency in ((16, 6), (32, 12), (4, 2)):
+        assert_fails(run("batcher_choice", max_batch_size=size, max_latency_ms=latency, curve=busy), "measure")
+    # On a normal curve a wrong choice keeps its own hint.
+    failed = run("batcher_choice", max_batch_size=1, max_latency_ms=1, curve=curve_of())
+    assert not failed.passed and "measure" not in failed.hint
+
+
 def test_no_batching_fails_because_the_model_cannot_keep_up():
     assert_fails(run("batcher_choice", max_batch_size=1, max_latency_ms=1, curve=curve_of()), "busy")
 

@@ -197,9 +197,28 @@ def batcher_choice(max_batch_size, max_latency_ms, curve):
             f"a batch's first request waits {1000 * estimate.fill_wait:.1f} ms for it to close: "
             "smaller batches (or a shorter maxLatency) fill sooner"
         )
+    if not _some_batcher_serves(measured, rate, budget):
+        hint = (
+            f"no maxBatchSize up to {measured.sizes[-1]} with any maxLatency does, on the curve you measured "
+            f"(one row {1000 * measured.latency(1):.1f} ms, {measured.sizes[-1]} rows "
+            f"{1000 * measured.latency(measured.sizes[-1]):.1f} ms): the machine was probably busy while you "
+            "measured. Run the measurement cell again when it is idle, then choose again"
+        )
     raise CheckFailed(
         "this batcher does not serve the scenario", expected=expected, found=estimate.describe(), hint=hint
     )
+
+
+def _some_batcher_serves(measured: BatchingCurve, rate: float, budget: float) -> bool:
+    """Whether any maxBatchSize (up to the measured sizes) and maxLatency (whole ms within the budget)
+    serve ``rate`` within ``budget`` on ``measured``, also when traffic drops."""
+    for size in range(1, measured.sizes[-1] + 1):
+        for latency_ms in range(1, max(1, math.floor(1000 * budget)) + 1):
+            if latency_ms / 1000 + 2 * measured.latency(1) > budget:
+                break
+            if estimate_batcher(measured, rate, size, latency_ms).fits(budget):
+                return True
+    return False
 
 
 def _predictor(manifest: dict, variable: str) -> dict:
