@@ -89,6 +89,8 @@ def test_warnings_and_plans_keep_brackets_too(tmp_path, capsys):
 def test_the_load_generator_prints_brackets_verbatim(tmp_path):
     refused(load_cli("http://127.0.0.1:9/x", "--payload", str(tmp_path / f"{BRACKETS}.json")), f"{BRACKETS}.json")
     refused(load_cli("http://example.com/x", "--iris"), "allow_hosts=[host] in Python")
+    # The URL itself is echoed on the progress line before the run.
+    refused(load_cli(f"http://127.0.0.1:9/{BRACKETS}", "--iris", "-n", "1"), f"load on http://127.0.0.1:9/{BRACKETS}:")
 
 
 # ----- invoke validate --------------------------------------------------------------------------------
@@ -440,3 +442,14 @@ def test_an_unusable_cache_is_one_error(tmp_path, monkeypatch, where, says):
 )
 def test_load_refuses_non_finite_numbers(flags, says):
     refused(load_cli("http://127.0.0.1:9/x", "--iris", *flags), says)
+
+
+@bad_input(
+    tool="kserve-workshop-load",
+    input="--method that is not an HTTP method",
+    example="kserve-workshop-load URL --method 'GE T'",
+    behaviour="refused naming the method (before: a traceback from aiohttp)",
+)
+@pytest.mark.parametrize("method", ["GE T", "POST\r\nX: y", "GET/"])
+def test_load_refuses_a_method_that_is_not_a_token(method):
+    refused(load_cli("http://127.0.0.1:9/x", "--iris", "-n", "1", "--method", method), "not an HTTP method")

@@ -118,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "… "
             + describe_run(
                 args.url, concurrency=args.concurrency, rate=args.rate, duration=duration, max_requests=args.requests
-            )
+            ),
+            markup=False,  # the URL is the user's text: brackets in it are not markup
         )
         result = run_load(
             args.url,

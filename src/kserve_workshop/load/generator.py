@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
@@ -66,6 +67,10 @@ def encode_payload(payload: Any) -> bytes | None:
 
 def _positive_finite(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
+
+
+#: An HTTP method is a "token" (RFC 9110): no spaces, no separators.
+_HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def validate_arguments(
@@ -212,6 +217,8 @@ async def run_load_async(
     # A ready-made CIMultiDict saves aiohttp from rebuilding the headers on every request.
     request_headers = CIMultiDict(_request_headers(headers, body))
     method = (method or ("POST" if body is not None else "GET")).upper()
+    if not _HTTP_TOKEN.fullmatch(method):
+        raise WorkshopError(f"not an HTTP method: {method!r}", hint="e.g. POST or GET")
     target = URL(url, encoded=False)
 
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, ttl_dns_cache=None)
