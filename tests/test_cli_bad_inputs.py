@@ -181,6 +181,19 @@ def test_validate_refuses_a_billion_laughs_quickly(tmp_path):
     assert time.monotonic() - started < 5
 
 
+@bad_input(
+    tool="invoke validate",
+    input="YAML nested thousands of levels deep",
+    example="a: [[[[ ... ]]]] (50,000 brackets)",
+    behaviour="refused: nested too deeply (before: a RecursionError traceback)",
+)
+@pytest.mark.parametrize("text", ["a: " + "[" * 50_000 + "]" * 50_000, "a: " + "{b: " * 5_000 + "1" + "}" * 5_000])
+def test_validate_refuses_yaml_nested_too_deeply(tmp_path, text):
+    path = tmp_path / "deep.yaml"
+    path.write_text(text)
+    refused(invoke_cli("validate", str(path)), "nested too deeply")
+
+
 # ----- cluster and cloud tasks ------------------------------------------------------------------------
 
 
