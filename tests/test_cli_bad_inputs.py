@@ -360,6 +360,19 @@ def test_output_folders_that_cannot_be_folders(tmp_path, args, flag):
 
 
 @bad_input(
+    tool="invoke grade",
+    input="--labs-dir with no lab notebook in it, and a new --out",
+    example="invoke grade --labs-dir notes/ --out my-grade",
+    behaviour="refused before anything is made: the --out folder is not created (before: left behind, empty)",
+)
+def test_grade_without_notebooks_leaves_no_output_folder(tmp_path):
+    (tmp_path / "notes").mkdir()
+    out = tmp_path / "my-grade"
+    refused(invoke_cli("grade", "--labs-dir", str(tmp_path / "notes"), "--out", str(out)), "no lab notebooks")
+    assert not out.exists()
+
+
+@bad_input(
     tool="invoke doctor",
     input="--config that is binary, a YAML list, or maps `hostPort: 99999`",
     example="invoke doctor --config list.yaml",
