@@ -229,7 +229,8 @@ def test_gke_without_zone_or_region_stays_zonal_in_the_default_zone():
     behaviour="refused, with the address's expected shape (before: accepted)",
 )
 @pytest.mark.parametrize(
-    "url", ["notaurl", "ftp://1.2.3.4", "http://1.2.3.4/v1/models", "http://1.2.3.4:99999", "http://[::1", "http://[x]:80"]
+    "url",
+    ["notaurl", "ftp://1.2.3.4", "http://1.2.3.4/v1/models", "http://1.2.3.4:99999", "http://[::1", "http://[x]:80"],
 )
 def test_smoke_refuses_a_base_url_that_is_not_an_address(url):
     refused(invoke_cli("smoke", "--dry-run", "--base-url", url), f"not an ingress address: {url!r}")
