@@ -482,3 +482,21 @@ def test_load_refuses_non_finite_numbers(flags, says):
 @pytest.mark.parametrize("method", ["GE T", "POST\r\nX: y", "GET/"])
 def test_load_refuses_a_method_that_is_not_a_token(method):
     refused(load_cli("http://127.0.0.1:9/x", "--iris", "-n", "1", "--method", method), "not an HTTP method")
+
+
+@bad_input(
+    tool="invoke labs.catchup, labs.reset",
+    input="no lab number, or not a number",
+    example="invoke labs.catchup --local-only ; invoke labs.reset --lab x",
+    behaviour="one error naming the flag, with the lab numbers there are (before: `--to must be a lab number, got ''`)",
+)
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["labs.catchup", "--local-only"], "--to N is needed"),
+        (["labs.catchup", "--to", "abc", "--local-only"], "--to must be a lab number, got 'abc'"),
+        (["labs.reset", "--local-only"], "--lab N is needed"),
+    ],
+)
+def test_labs_catchup_and_reset_without_a_lab_number(args, says):
+    refused(invoke_cli(*args), says, "labs: 1, 2, 3")
