@@ -122,6 +122,20 @@ def test_validate_refuses_an_empty_folder_and_an_empty_path(tmp_path):
 
 @bad_input(
     tool="invoke validate",
+    input="a folder holding a broken symlink named *.yaml (or a symlink loop)",
+    example="ln -s gone.yaml manifests/isvc.yaml",
+    behaviour="an error naming the link: it cannot be read (before: skipped in silence, the rest called valid)",
+)
+def test_validate_reports_broken_symlinks_in_a_folder(tmp_path):
+    (tmp_path / "good.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    (tmp_path / "isvc.yaml").symlink_to(tmp_path / "gone.yaml")
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    outcome = invoke_cli("validate", str(tmp_path))
+    refused(outcome, "isvc.yaml: (file): cannot read", "loop.yaml: (file): cannot read")
+
+
+@bad_input(
+    tool="invoke validate",
     input="a kind or version typo in KServe's API group",
     example="kind: InferenceServce / apiVersion: serving.kserve.io/v1beta2",
     behaviour="error with a suggestion (`did you mean 'InferenceService'?`, the versions it serves)",

@@ -108,7 +108,8 @@ def yaml_files(targets: Iterable[str | Path]) -> list[Path]:
                 p
                 for p in path.rglob("*")
                 if p.suffix in YAML_SUFFIXES
-                and p.is_file()
+                # a broken symlink is listed too: reported as unreadable, not skipped in silence
+                and (p.is_file() or (p.is_symlink() and not p.exists()))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not in_dir:
@@ -127,7 +128,7 @@ def yaml_files(targets: Iterable[str | Path]) -> list[Path]:
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(paths.REPO_ROOT))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside the repository, or a symlink loop
         return str(path)
 
 
