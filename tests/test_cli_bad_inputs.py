@@ -514,3 +514,20 @@ def test_load_refuses_a_method_that_is_not_a_token(method):
 )
 def test_labs_catchup_and_reset_without_a_lab_number(args, says):
     refused(invoke_cli(*args), says, "labs: 1, 2, 3")
+
+
+@bad_input(
+    tool="kserve-workshop-load",
+    input="a count or concurrency below 1",
+    example="kserve-workshop-load URL --iris -n 0",
+    behaviour="refused naming the flag typed, `-n/--requests` (before: the Python name `max_requests`)",
+)
+@pytest.mark.parametrize(
+    "flags, says",
+    [
+        (["-n", "0"], "-n/--requests must be a whole number of at least 1, got 0"),
+        (["-c", "0"], "-c/--concurrency must be a whole number from 1 to"),
+    ],
+)
+def test_load_names_the_flag_typed(flags, says):
+    refused(load_cli("http://127.0.0.1:9/x", "--iris", *flags), says)
