@@ -150,6 +150,12 @@ def test_validate_refuses_kserve_typos(tmp_path):
     version = tmp_path / "version.yaml"
     version.write_text("apiVersion: serving.kserve.io/v1beta2\nkind: InferenceService\nmetadata: {name: iris}\n")
     refused(invoke_cli("validate", str(version)), "serving.kserve.io has no version 'v1beta2'")
+    lower = tmp_path / "lower.yaml"
+    lower.write_text("apiVersion: serving.kserve.io/v1beta1\nkind: inferenceservice\nmetadata: {name: iris}\n")
+    refused(
+        invoke_cli("validate", str(lower)),
+        "'inferenceservice' is not a kind name (CamelCase) (did you mean 'InferenceService'?)",
+    )
 
 
 @bad_input(
