@@ -570,3 +570,31 @@ def test_the_image_size_script_sums_the_locked_wheels_for_the_platform(tmp_path,
     assert script.main([str(tmp_path / "missing.lock"), "server"]) == 1
     with pytest.raises(SystemExit, match="not a package"):
         script.main([str(lock), "nothing"])
+
+
+def _lab_numbers(labs: str) -> set[int]:
+    numbers: set[int] = set()
+    for part in labs.split(","):
+        first, _, last = part.strip().partition("-")
+        numbers.update(range(int(first), int(last or first) + 1))
+    return numbers
+
+
+def test_each_runtime_images_labs_are_the_labs_whose_manifests_use_it():
+    from kserve_workshop.boosting.images import RUNTIME_IMAGES
+
+    # build_isvc (kserve_workshop.isvc) makes InferenceServices for kserve-sklearnserver in code.
+    used: dict[str, set[int]] = {
+        "kserve-sklearnserver": {
+            int(path.name[:2])
+            for path in (REPO_ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")
+            if "build_isvc(" in path.read_text()
+        }
+    }
+    for path in (REPO_ROOT / "manifests" / "labs").glob("*/*.yaml"):
+        for manifest in yaml.safe_load_all(path.read_text()):
+            model = ((manifest or {}).get("spec") or {}).get("predictor", {}).get("model") or {}
+            if model.get("runtime"):
+                used.setdefault(model["runtime"], set()).add(int(path.parent.name[:2]))
+    for image in RUNTIME_IMAGES:
+        assert _lab_numbers(image.labs) == used[image.runtime], image.runtime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from invoke import MockContext
@@ -144,3 +145,94 @@ def test_grade_submit_refuses_a_missing_folder_before_running_anything(tmp_path,
     with pytest.raises(Exit):
         lab_tasks.grade(MockContext(run={}), labs_dir=str(tmp_path), submit=str(tmp_path / "share"), learner="ada")
     assert "submit folder not found" in capsys.readouterr().err and ran == []
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.report",
+    input="A scorecard file instead of the folder; an --out that cannot be a folder",
+    example="--scorecards subs/ada.json; --out /proc/nope",
+    behaviour='one message each ("is a file, not a folder"; "cannot write the class report to ..."), no traceback',
+)
+def test_report_bad_paths_give_one_message(submissions, tmp_path, capsys):
+    """What an instructor mistypes: a scorecard file for the folder, an output path that cannot be a folder."""
+    with pytest.raises(WorkshopError, match="is a file, not a folder"):
+        report_lib.build_report(submissions / "a.json")
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where the output folder should go")
+    with pytest.raises(Exit):
+        class_tasks.report(MockContext(run={}), scorecards=str(submissions), out=str(blocker / "report"))
+    err = capsys.readouterr().err
+    assert "cannot write the class report" in err and "Traceback" not in err
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.report",
+    input="Scorecard text with '|' or newlines (check or lab names, times)",
+    example='a check named "lab1.a|b"',
+    behaviour="escaped in the Markdown tables: no extra columns or rows",
+)
+def test_markdown_table_survives_pipes_and_newlines_in_scorecard_text(tmp_path):
+    """Scorecards come from learners' machines: a check or lab name with '|' or a newline must not add
+    columns or rows to the Markdown table."""
+    data = card("ada", "2026-03-01T10:00:00+0000")
+    data["labs"][0]["notebook"] = "01|x.ipynb"
+    data["labs"][0]["checks"][0]["name"] = "lab1.a|b\nc"
+    data["generated_at"] = "today|\nnow"
+    write(tmp_path, "a.json", data)
+    text = report_lib.markdown(report_lib.build_report(tmp_path))
+    blocks = [block.splitlines() for block in text.split("\n\n") if block.startswith("|")]
+    assert len(blocks) == 2, text  # the summary and the lab's table, each whole
+    for rows in blocks:
+        pipes = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
+        assert len(pipes) == 1 and all(row.endswith("|") for row in rows), rows
+
+
+def test_the_newest_submission_is_chosen_by_time_not_by_text(tmp_path):
+    """Scorecards carry local time with an offset: 11:30+0200 (09:30 UTC) is older than 10:00+0000,
+    though it sorts after it as text (a learner who graded on a laptop, then on a UTC cloud VM)."""
+    write(tmp_path, "laptop.json", card("ada", "2026-03-01T11:30:00+0200", ("failed", "failed")))
+    write(tmp_path, "vm.json", card("ada", "2026-03-01T10:00:00+0000", ("passed", "passed")))
+    result = report_lib.build_report(tmp_path)
+    assert [c.file for c in result.learners] == ["vm.json"]
+    assert any(p.startswith("laptop.json: a second scorecard of ada") for p in result.problems)
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.report",
+    input="A scorecard nested 100,000 deep, or one the instructor may not read",
+    example='deep.json holding "[[[[...]]]]"',
+    behaviour="that file is skipped with one message; the report covers the others (before: a RecursionError traceback)",
+)
+def test_a_scorecard_nested_beyond_reason_is_skipped_with_a_message(submissions):
+    write(submissions, "deep.json", "[" * 100_000 + "]" * 100_000)
+    result = report_lib.build_report(submissions)
+    assert "deep.json: nested too deeply to be a scorecard, skipped" in result.problems
+    assert len(result.learners) == 3
+
+
+def test_an_unreadable_scorecard_is_skipped_with_a_message(submissions, monkeypatch):
+    """A shared folder may hold a file the instructor may not read (another user's, mode 0600)."""
+    real = report_lib.Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self.name == "b.json":
+            raise PermissionError(13, "Permission denied")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(report_lib.Path, "read_text", read_text)
+    result = report_lib.build_report(submissions)
+    assert "b.json: cannot be read (Permission denied), skipped" in result.problems
+
+
+def test_a_roster_that_is_not_text_is_refused_with_one_message(submissions):
+    (submissions / "roster.xlsx").write_bytes(b"PK\x03\x04\xff\xfe binary spreadsheet")
+    with pytest.raises(WorkshopError, match="roster.xlsx is not a text file"):
+        report_lib.build_report(submissions, submissions / "roster.xlsx")
+
+
+def test_a_roster_of_full_names_says_learner_names_are_needed(submissions):
+    """Instructors paste full names; a learner name has no spaces, so "Ada Lovelace" can never match."""
+    (submissions / "names.txt").write_text("Ada Lovelace\ngrace\n")
+    result = report_lib.build_report(submissions, submissions / "names.txt")
+    assert any(p.startswith("'Ada Lovelace' on the roster cannot be a learner name") for p in result.problems)
+    assert not any(p.startswith("Ada Lovelace: on the roster, but no scorecard") for p in result.problems)

@@ -173,3 +173,25 @@ def test_catchup_without_a_cluster_does_the_local_part(tmp_path, monkeypatch, ca
     assert "only the local part" in captured.err
     with pytest.raises(Exit):  # a context the user named must exist: no silent fallback
         labs_catchup_tasks.catchup_(MockContext(run={}), to="3", context="kind-other", dry_run=True)
+
+
+def test_a_learner_on_the_class_cluster_catches_up_in_their_kubeconfigs_context(tmp_path, monkeypatch, capsys):
+    """class.create tells learners to export WORKSHOP_KUBE_CONTEXT=<namespace> (their kubeconfig's only
+    context): catch-up and reset must act there, not fall back to the local part."""
+    from kserve_workshop import kube
+
+    monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path))
+    monkeypatch.setenv("WORKSHOP_NAMESPACE", "learner-07")
+    monkeypatch.setenv("WORKSHOP_KUBE_CONTEXT", "learner-07")
+    monkeypatch.setattr(kube, "kube_contexts", lambda: (["learner-07"], "learner-07"))
+    labs_catchup_tasks.catchup_(MockContext(run={}), to="3", dry_run=True)
+    captured = capsys.readouterr()
+    assert "kubectl --context learner-07 delete inferenceservices.serving.kserve.io" in captured.out
+    assert "--namespace learner-07" in captured.out and "only the local part" not in captured.err
+    labs_catchup_tasks.reset(MockContext(run={}), lab="3", dry_run=True)
+    assert "kubectl --context learner-07 delete" in capsys.readouterr().out
+    # a named context that is not in the kubeconfig is an error, not a silent local-only run
+    monkeypatch.setattr(kube, "kube_contexts", lambda: (["kind-kserve-workshop"], "kind-kserve-workshop"))
+    with pytest.raises(Exit):
+        labs_catchup_tasks.catchup_(MockContext(run={}), to="3")
+    assert "WORKSHOP_KUBE_CONTEXT" in capsys.readouterr().err

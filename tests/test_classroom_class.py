@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import shlex
 import stat
 import sys
 
 import pytest
 import yaml
-from invoke import MockContext, Result
+from invoke import Context, MockContext, Result
 from invoke.exceptions import Exit
 
 from kserve_workshop.classroom import access, capacity, learners, plans
 from kserve_workshop.classroom.__main__ import main as classroom_main
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.plan import Runner
+from kserve_workshop.plan import Plan, Runner
 from kserve_workshop.tasks import classroom as class_tasks
 
 CTX = "kind-kserve-workshop"
@@ -135,10 +137,8 @@ def test_create_plan_commands(tmp_path, monkeypatch):
 
 def test_delete_plan_deletes_by_label_and_verifies():
     commands = plans.delete_plan(CTX).commands()
-    assert commands[0].startswith(
-        f"kubectl --context {CTX} delete inferenceservices.serving.kserve.io "
-        "--all-namespaces --selector workshop.kserve.io/classroom=workshop"
-    )
+    # the first step (InferenceServices, namespace by namespace) is run for real in the next test
+    assert commands[0].startswith("sh -c ") and "delete inferenceservices.serving.kserve.io --all" in commands[0]
     assert commands[1] == (
         f"kubectl --context {CTX} delete namespaces --selector workshop.kserve.io/classroom=workshop "
         "--ignore-not-found --wait=true --timeout=600s"
@@ -352,3 +352,136 @@ def test_the_kind_workflow_checks_the_same_table_on_a_real_api_server():
     commands = plans.can_i_commands(CTX, ["learner-01", "learner-02"])
     assert commands[0][3][-1] == "--as=system:serviceaccount:learner-01:learner"
     assert len(commands) == 2 * len(__import__("kserve_workshop.classroom.rbac_table", fromlist=["TABLE"]).TABLE)
+
+
+def test_delete_plan_deletes_the_inferenceservices_of_every_learner_namespace(tmp_path, monkeypatch):
+    """Learners' InferenceServices carry no class label (only the namespaces do): the first step must
+    delete them namespace by namespace, found by the namespaces' label. A fake kubectl records the calls."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "kubectl"
+    fake.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\ncase "$*" in *"get namespaces"*) printf "learner-01 learner-02";; esac\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    first = plans.delete_plan(CTX).steps[0]
+    Runner(Context()).execute(Plan("first step", [first]))
+    made = calls.read_text().splitlines()
+    for ns in ("learner-01", "learner-02"):
+        assert any(
+            line.startswith(f"--context {CTX} delete inferenceservices.serving.kserve.io --all --namespace {ns} ")
+            for line in made
+        ), made
+    assert not any("--all-namespaces" in line and "delete" in line for line in made)
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.delete / class.can-i",
+    input="A mistyped --kubeconfigs folder, or one missing a learner's file",
+    example="--kubeconfigs ~/kubeconfgs",
+    behaviour="refused with one message before anything runs on the cluster",
+)
+def test_a_missing_kubeconfigs_folder_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    """A mistyped --kubeconfigs: class.delete must not delete the class and then silently remove
+    nothing, and class.can-i must not ask the API server with files that are not there."""
+    monkeypatch.setattr(class_tasks, "guard_context", lambda context, yes, dry_run=False: CTX)
+    monkeypatch.setattr(class_tasks, "require_tools", lambda *names: None)
+    missing = str(tmp_path / "kubeconfgs")
+    ctx = MockContext(run={})
+    with pytest.raises(Exit):
+        class_tasks.delete(ctx, context=CTX, kubeconfigs=missing)
+    assert ctx.run.call_args_list == []
+    assert "kubeconfigs folder not found" in capsys.readouterr().err
+    with pytest.raises(Exit):
+        class_tasks.can_i(ctx, context=CTX, kubeconfigs=missing)
+    assert ctx.run.call_args_list == []
+    assert "kubeconfigs folder not found" in capsys.readouterr().err
+    # a folder without a learner's kubeconfig: named before any check runs
+    (tmp_path / "given").mkdir()
+    (tmp_path / "given" / "learner-01.kubeconfig").write_text("apiVersion: v1\n")
+    with pytest.raises(Exit):
+        class_tasks.can_i(ctx, context=CTX, kubeconfigs=str(tmp_path / "given"))
+    assert ctx.run.call_args_list == []
+    assert "learner-02.kubeconfig" in capsys.readouterr().err
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.create",
+    input="A --prefix whose namespaces already exist outside the class",
+    example="--prefix team (team-01 belongs to another tenant)",
+    behaviour="refused, naming the namespaces; nothing applied",
+)
+def test_create_refuses_to_take_over_a_namespace_that_is_not_the_classs(tmp_path, monkeypatch, capsys):
+    """A prefix that names someone's existing namespaces (learner-01 made by hand, team-01 of another
+    tenant) must not be labelled into the class: its quota would bind their workloads and
+    class.delete would delete it. A namespace the class made before (re-run) is fine."""
+    monkeypatch.setenv("WORKSHOP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(class_tasks, "require_tools", lambda *names: None)
+    monkeypatch.setattr(class_tasks, "guard_context", lambda context, yes, dry_run=False: CTX)
+    nodes = json.dumps({"items": [node("16", "64Gi")]})
+    theirs = {"metadata": {"name": "learner-02", "labels": {"team": "payments"}}}
+    ours = {"metadata": {"name": "learner-01", "labels": {learners.CLASS_LABEL: "workshop"}}}
+    ctx = MockContext(
+        run={
+            f"kubectl --context {CTX} get nodes --output json": Result(nodes),
+            f"kubectl --context {CTX} get pods --all-namespaces --output json": Result('{"items": []}'),
+            f"kubectl --context {CTX} get namespaces --output json": Result(json.dumps({"items": [ours, theirs]})),
+        }
+    )
+    with pytest.raises(Exit):
+        class_tasks.create(ctx, learners=2, out=str(tmp_path / "out"))
+    err = capsys.readouterr().err
+    assert "learner-02" in err and "not part of the class" in err and "learner-01" not in err.split("\n")[0]
+    assert not any("apply" in str(call) for call in ctx.run.call_args_list), "nothing applied"
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.create",
+    input="The reserved kube- prefix",
+    example="--prefix kube",
+    behaviour="refused: Kubernetes keeps kube-* namespaces for itself",
+)
+def test_kube_prefix_is_refused():
+    """Kubernetes reserves namespaces starting with kube- for its own."""
+    with pytest.raises(WorkshopError, match="reserved"):
+        learners.namespace_names(2, "kube")
+
+
+@pytest.mark.bad_input(
+    tool="invoke class.create / class.delete / class.can-i",
+    input="--zone or --region without --project",
+    example="--zone us-central1-a",
+    behaviour='refused ("need --project") instead of acting on the default context',
+)
+@pytest.mark.parametrize("place", [dict(zone="us-central1-a"), dict(region="us-central1")])
+def test_a_gke_location_without_a_project_is_refused(place, tmp_path, capsys):
+    """--zone/--region only mean something with --project; ignoring them would act on another cluster."""
+    with pytest.raises(Exit):
+        class_tasks.create(MockContext(run={}), learners=2, out=str(tmp_path / "out"), dry_run=True, **place)
+    assert "need --project" in capsys.readouterr().err
+
+
+def test_the_instructor_guides_class_sizes_are_what_the_estimate_says():
+    """The guide quotes the --dry-run estimate; it must follow the quota as the labs change it."""
+    from kserve_workshop.paths import REPO_ROOT
+    from kserve_workshop.platform import get_profile
+    from kserve_workshop.platform.budget import platform_totals
+
+    guide = (REPO_ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    said = re.search(
+        r"On 3 x e2-standard-4 the estimate is (\d+) learners; 6 nodes fit about (\d+), 3 x e2-standard-8 about (\d+)\.",
+        guide.replace("\n", " "),
+    )
+    assert said, "the guide's sentence with the estimates is gone"
+    platform = platform_totals(get_profile("gke"))
+    quota = learners.quota_for()
+
+    def fit(machine, nodes):
+        room = capacity.estimated_capacity(machine, nodes, platform.cpu_millicores, platform.memory_mib)
+        return room.learners_that_fit(quota)
+
+    assert [int(n) for n in said.groups()] == [
+        fit("e2-standard-4", 3),
+        fit("e2-standard-4", 6),
+        fit("e2-standard-8", 3),
+    ]

@@ -124,3 +124,29 @@ def test_stop_plan_keeps_the_cache_unless_purged():
     assert not any("volume rm" in c for c in mirrors.stop_plan().commands())
     assert "docker volume rm kserve-workshop-mirror-docker-io" in mirrors.stop_plan(purge=True).commands()
     assert Runner(MockContext(run={}), dry_run=True).execute(mirrors.stop_plan()) == []
+
+
+def test_lab7s_batcher_and_logger_image_is_listed_and_preloaded():
+    """A batcher or a logger makes KServe inject its agent container (kserve-resources chart:
+    kserve.agent.image kserve/agent, tag = kserve.version); Lab 7 uses both, so a preloaded class
+    must not pull it over the venue's network."""
+    agent = f"docker.io/kserve/agent:{pin('kserve')}"
+    listed = {image.reference: image for image in images.workshop_images()}
+    assert agent in listed and listed[agent].kind == images.TAG
+    assert agent in images.preload_plan("kserve-workshop").commands()[-1]
+
+
+@pytest.mark.bad_input(
+    tool="invoke images.preload",
+    input="A cluster name kind would not accept",
+    example='--name "" or --name "Bad Name"',
+    behaviour="refused like kind.create does (an empty name made kind load target the cluster named kind)",
+)
+@pytest.mark.parametrize("name", ["", "Bad Name", "kserve_workshop", "-x"])
+def test_preload_refuses_a_cluster_name_kind_would_not_accept(name, capsys):
+    """As kind.create and kind.delete do; an empty name would make `kind load` pick the cluster named kind."""
+    from invoke.exceptions import Exit
+
+    with pytest.raises(Exit):
+        images_tasks.preload(MockContext(run={}), name=name, dry_run=True)
+    assert "invalid cluster name" in capsys.readouterr().err

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from invoke import MockContext, Result
 
-from kserve_workshop import cluster, paths, validate
-from kserve_workshop.cluster import GkeSpec
+from kserve_workshop import cluster, gke, paths, validate
+from kserve_workshop.gke import GkeSpec
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.plan import Runner
 from kserve_workshop.tasks import kind as kind_tasks
@@ -216,7 +216,7 @@ GKE_NODES = (
 
 
 def test_gke_create_plan_commands_order_and_pins():
-    assert cluster.gke_create_plan(GkeSpec(project="my-project-1")).commands() == [
+    assert gke.gke_create_plan(GkeSpec(project="my-project-1")).commands() == [
         GKE_ENABLE,
         GKE_CREATE,
         GKE_CREDENTIALS,
@@ -226,7 +226,7 @@ def test_gke_create_plan_commands_order_and_pins():
 
 def test_gke_create_plan_for_a_regional_cluster_with_other_sizes():
     spec = GkeSpec(project="my-project-1", region="europe-west1", machine_type="e2-standard-8", node_count=1)
-    create = cluster.gke_create_plan(spec).commands()[1]
+    create = gke.gke_create_plan(spec).commands()[1]
     assert "--location europe-west1 " in create and "--machine-type e2-standard-8 --num-nodes 1 " in create
 
 
@@ -235,12 +235,12 @@ def test_gke_create_runs_and_is_skipped_once_the_cluster_exists():
     fresh = mock(
         {GKE_ENABLE: True, GKE_DESCRIBE: Result(exited=1), GKE_CREATE: True, GKE_CREDENTIALS: True, GKE_NODES: True}
     )
-    Runner(fresh).execute(cluster.gke_create_plan(spec))
+    Runner(fresh).execute(gke.gke_create_plan(spec))
     assert ran(fresh) == [GKE_ENABLE, GKE_DESCRIBE, GKE_CREATE, GKE_CREDENTIALS, GKE_NODES]
     existing = mock(
         {GKE_ENABLE: True, GKE_DESCRIBE: Result("kserve-workshop\n"), GKE_CREDENTIALS: True, GKE_NODES: True}
     )
-    Runner(existing).execute(cluster.gke_create_plan(spec))
+    Runner(existing).execute(gke.gke_create_plan(spec))
     assert GKE_CREATE not in ran(existing)
 
 
@@ -268,13 +268,13 @@ def _verify(query: str) -> str:
 
 
 def test_gke_leftover_queries():
-    queries = cluster.gke_leftover_queries(GkeSpec(project="my-project-1"))
+    queries = gke.gke_leftover_queries(GkeSpec(project="my-project-1"))
     assert {what: shlex.join(argv) for what, argv in queries.items()} == LEFTOVER_QUERIES
 
 
 def test_gke_delete_plan_releases_the_load_balancer_first_then_verifies_everything():
     expected = [GKE_CREDENTIALS, GKE_LB, GKE_DELETE, *(_verify(q) for q in LEFTOVER_QUERIES.values())]
-    assert cluster.gke_delete_plan(GkeSpec(project="my-project-1")).commands() == expected
+    assert gke.gke_delete_plan(GkeSpec(project="my-project-1")).commands() == expected
     ctx = mock(
         {
             GKE_DESCRIBE: Result("kserve-workshop\n"),
@@ -284,7 +284,7 @@ def test_gke_delete_plan_releases_the_load_balancer_first_then_verifies_everythi
             **{_verify(q): True for q in LEFTOVER_QUERIES.values()},
         }
     )
-    Runner(ctx).execute(cluster.gke_delete_plan(GkeSpec(project="my-project-1")))
+    Runner(ctx).execute(gke.gke_delete_plan(GkeSpec(project="my-project-1")))
     commands = [c for c in ran(ctx) if c != GKE_DESCRIBE]
     assert commands == expected
 
@@ -301,7 +301,7 @@ def test_gke_delete_reports_a_leftover_load_balancer():
         }
     )
     with pytest.raises(WorkshopError) as caught:
-        Runner(ctx).execute(cluster.gke_delete_plan(GkeSpec(project="my-project-1")))
+        Runner(ctx).execute(gke.gke_delete_plan(GkeSpec(project="my-project-1")))
     message = caught.value.message
     assert "load balancer forwarding rules still exist" in message
     assert "a1b2c3d4e5f60718293a4b5c6d7e8f90" in message
@@ -310,18 +310,18 @@ def test_gke_delete_reports_a_leftover_load_balancer():
 
 def test_cost_estimate_is_labelled_as_an_estimate_and_scales_with_nodes():
     zonal = GkeSpec(project="my-project-1")
-    estimate = cluster.gke_cost_estimate(zonal)
+    estimate = gke.gke_cost_estimate(zonal)
     assert 0.2 < estimate.usd_per_hour < 1.5  # three small nodes: tens of cents an hour, not dollars
     warning = estimate.warning(zonal)
     assert "ESTIMATE" in warning and "https://cloud.google.com/kubernetes-engine/pricing" in warning
     assert "invoke gke.delete --project my-project-1 --zone us-central1-a" in warning
-    regional = cluster.gke_cost_estimate(GkeSpec(project="my-project-1", region="us-central1"))
+    regional = gke.gke_cost_estimate(GkeSpec(project="my-project-1", region="us-central1"))
     assert regional.usd_per_hour > 2.5 * (
-        estimate.usd_per_hour - cluster.GKE_CLUSTER_FEE_USD_PER_HOUR - cluster.LOAD_BALANCER_USD_PER_HOUR
+        estimate.usd_per_hour - gke.GKE_CLUSTER_FEE_USD_PER_HOUR - gke.LOAD_BALANCER_USD_PER_HOUR
     )
     unknown = GkeSpec(project="my-project-1", machine_type="c3-highcpu-4")
-    assert cluster.gke_cost_estimate(unknown).usd_per_hour is None
-    assert "No estimate" in cluster.gke_cost_estimate(unknown).warning(unknown)
+    assert gke.gke_cost_estimate(unknown).usd_per_hour is None
+    assert "No estimate" in gke.gke_cost_estimate(unknown).warning(unknown)
 
 
 # ----- the real CLI ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from invoke import MockContext, Result
 from invoke.exceptions import Exit
 
 from kserve_workshop import docs_site
-from kserve_workshop.docs_pages import page_html
+from kserve_workshop.docs_pages import lab_catalog, page_html
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import DOCS_DIR, NOTEBOOKS_DIR, REPO_ROOT, VERSIONS_FILE
 from kserve_workshop.tasks import docs as docs_tasks
@@ -472,7 +472,7 @@ def test_labs_are_found_by_their_number_and_read_from_the_notebook(tmp_path):
     write_notebook(tmp_path / "02-second.ipynb", "# Lab 2 — Second `things`", images=2)
     write_notebook(tmp_path / "01-first.ipynb", "# Lab 1 — First things")
     write_notebook(tmp_path / "scratch.ipynb", "# not a lab")
-    labs = docs_site.discover_labs(tmp_path)
+    labs = lab_catalog.discover_labs(tmp_path)
     assert [lab.slug for lab in labs] == ["01-first", "02-second"]
     second = labs[1]
     assert (second.nav_title, second.src_uri, second.url) == (
@@ -498,28 +498,28 @@ def test_a_notebook_that_cannot_become_a_page_is_named(tmp_path, content, messag
     else:
         path.write_text(content)
     with pytest.raises(WorkshopError, match=re.escape(message)) as raised:
-        docs_site.discover_labs(tmp_path)
+        lab_catalog.discover_labs(tmp_path)
     assert "07-broken.ipynb" in str(raised.value)
 
 
 def test_no_notebooks_is_an_error(tmp_path):
     with pytest.raises(WorkshopError, match="no master notebooks"):
-        docs_site.discover_labs(tmp_path)
+        lab_catalog.discover_labs(tmp_path)
 
 
 def test_the_labs_are_appended_to_the_labs_section_only(tmp_path):
     write_notebook(tmp_path / "01-first.ipynb", "# Lab 1 — First things")
-    labs = docs_site.discover_labs(tmp_path)
+    labs = lab_catalog.discover_labs(tmp_path)
     nav = [{"Home": "index.md"}, {"Labs": ["labs/index.md"]}, {"Reference": "reference.md"}]
-    assert docs_site.expand_nav(nav, labs) == [
+    assert lab_catalog.expand_nav(nav, labs) == [
         {"Home": "index.md"},
         {"Labs": ["labs/index.md", {"1. First things": "labs/01-first.ipynb"}]},
         {"Reference": "reference.md"},
     ]
     listed = [{"Labs": ["labs/index.md", {"Lab one": "labs/01-first.ipynb"}]}]
-    assert docs_site.expand_nav(listed, labs) == listed, "a lab listed by hand is not added twice"
+    assert lab_catalog.expand_nav(listed, labs) == listed, "a lab listed by hand is not added twice"
     with pytest.raises(WorkshopError, match="no 'Labs' section"):
-        docs_site.expand_nav([{"Home": "index.md"}], labs)
+        lab_catalog.expand_nav([{"Home": "index.md"}], labs)
 
 
 def test_cdn_loaders_are_taken_out_of_lab_pages():

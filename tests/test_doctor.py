@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from kserve_workshop import doctor, paths
+from kserve_workshop import doctor, doctor_cluster, paths
 from kserve_workshop.doctor import FAIL, PASS, WARN
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.versions import pin
@@ -209,7 +209,7 @@ def test_an_unknown_target_is_refused():
     ],
 )
 def test_version_tuple(text, expected):
-    assert doctor.version_tuple(text) == expected
+    assert doctor_cluster.version_tuple(text) == expected
 
 
 def test_the_table_shows_fixes_only_for_problems(capsys):

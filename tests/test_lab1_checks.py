@@ -267,7 +267,7 @@ def test_cluster_predictions_survive_malformed_answers(answer):
 
 
 def test_lab1_has_at_least_four_local_checks():
-    from kserve_workshop.labkit.grading import checks_for
+    from kserve_workshop.labkit.check_registry import checks_for
 
     names = {spec.name for spec in checks_for("lab1")}
     assert {"accuracy", "saved_model", "v1_payload", "v2_payload", "v2_classes", "server_predictions"} <= names

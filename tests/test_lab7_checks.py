@@ -163,6 +163,16 @@ def test_the_same_choice_fails_on_a_slower_server():
     assert_fails(run("batcher_choice", max_batch_size=4, max_latency_ms=2, curve=slow), "too small")
 
 
+def test_a_curve_on_which_nothing_fits_says_to_measure_again():
+    # 8 ms per request whatever its size (a busy machine): at 2500 requests/s no batch both fills and is served in time.
+    busy = curve_of(fixed=0.008, per_row=0.0, one_row=0.008)
+    for size, latency in ((16, 6), (32, 12), (4, 2)):
+        assert_fails(run("batcher_choice", max_batch_size=size, max_latency_ms=latency, curve=busy), "measure")
+    # On a normal curve a wrong choice keeps its own hint.
+    failed = run("batcher_choice", max_batch_size=1, max_latency_ms=1, curve=curve_of())
+    assert not failed.passed and "measure" not in failed.hint
+
+
 def test_no_batching_fails_because_the_model_cannot_keep_up():
     assert_fails(run("batcher_choice", max_batch_size=1, max_latency_ms=1, curve=curve_of()), "busy")
 
@@ -488,6 +498,20 @@ def test_a_sink_written_another_way_passes(tmp_path):
         ),
         # Forgets to write the namespace.
         ({'"namespace": request["namespace"], ': ""}, "lacks namespace"),
+        # Reads structured mode's payload from "data" by hand: an event carrying data_base64 is lost.
+        (
+            {
+                "    data = event.data\n": "    data = event.data\n"
+                '    if headers.get("Content-Type") == "application/cloudevents+json" and "data" not in json.loads(body):\n'
+                '        raise BadEvent("no data")\n'
+            },
+            "data_base64",
+        ),
+        # Does not check that the payload is a JSON object: a bare list completes a pair.
+        (
+            {'    if not isinstance(data, dict):\n        raise BadEvent("the payload is not a JSON object")\n': ""},
+            "JSON list",
+        ),
     ],
 )
 def test_typical_wrong_sinks_fail(tmp_path, replacements, mentions):
@@ -516,3 +540,17 @@ def test_a_sink_that_does_not_start_fails(tmp_path):
 def test_no_sink_file_fails_without_crashing(answer):
     result = run("sink", sink_file=answer)
     assert not result.passed and result.error is None, result.text()
+
+
+@pytest.mark.slow
+def test_the_check_leaves_the_learners_running_sink_alone(tmp_path):
+    # The lab sends its burst to the learner's sink after check("lab7.sink"): the check's own sink
+    # (the same file, so the same server name) must not replace it.
+    from kserve_workshop.payload_logging.burst import burst_deliveries, send_burst
+    from kserve_workshop.payload_logging.sink_process import SinkProcess
+
+    sink_file = write_sink(tmp_path)
+    with SinkProcess(sink_file, tmp_path / "pairs.jsonl", fresh=True) as learners:
+        assert run("sink", sink_file=sink_file).passed
+        assert learners.running
+        assert send_burst(learners.event_url, burst_deliveries(5), rate=100).accepted == 10

@@ -53,8 +53,9 @@ def test_the_reference_request_passes():
         {"inputs": REFERENCE["inputs"], "parameters": {"content_type": "pd", "note": "extra"}},
         with_inputs(lambda t: {**t, "data": [np.float64(v) for v in t["data"]]}),  # numpy floats are JSON floats
         with_inputs(lambda t: {**t, "data": [round(v, 6) for v in t["data"]]}),
+        with_inputs(lambda t: {**t, "shape": (3,), "data": tuple(t["data"])}),  # tuples are sent as JSON lists
     ],
-    ids=["fp32", "column-shape", "id-and-outputs", "extra-parameter", "numpy-floats", "rounded"],
+    ids=["fp32", "column-shape", "id-and-outputs", "extra-parameter", "numpy-floats", "rounded", "tuples"],
 )
 def test_right_answers_written_other_ways_pass(answer):
     result = run("v2_request", v2_request=answer)

@@ -156,6 +156,27 @@ def test_with_a_cluster_an_error_in_the_cell_fails_the_cell(shell):
     assert isinstance(result.error_in_exec, ZeroDivisionError)
 
 
+def test_an_expected_error_in_a_cell_is_its_message_and_hint_not_a_traceback(shell, capsys):
+    result = shell.run_cell(
+        "from kserve_workshop.errors import WorkshopError\n"
+        "def deep():\n    raise WorkshopError('the model folder holds no model.joblib', hint='run the training cell')\n"
+        "deep()"
+    )
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert not result.success, "the cell still fails (nbval and Run All stop there)"
+    assert type(result.error_in_exec).__name__ == "WorkshopError"
+    assert "WorkshopError: the model folder holds no model.joblib" in text
+    assert "hint: run the training cell" in text
+    assert "Traceback" not in text and "deep()" not in text, text
+
+
+def test_other_errors_keep_their_traceback(shell, capsys):
+    result = shell.run_cell("def deep():\n    return 1 / 0\ndeep()")
+    text = "".join(capsys.readouterr())
+    assert not result.success and "ZeroDivisionError" in text and "Traceback" in text and "deep" in text
+
+
 def test_the_injected_status_is_restored(shell):
     with assume_cluster_status(A_CLUSTER):
         with assume_cluster_status(NO_CLUSTER):

@@ -8,12 +8,13 @@ import nbformat
 import pytest
 
 from kserve_workshop.errors import WorkshopError
-from kserve_workshop.labkit.grading import CheckFailed, lab_check
+from kserve_workshop.labkit.check_registry import lab_check
+from kserve_workshop.labkit.grading import CheckFailed
+from kserve_workshop.labkit.notebook_cells import python_of
 from kserve_workshop.labkit.notebook_lint import (
     Problem,
     bound_names,
     check_notebook,
-    python_of,
     raise_for_problems,
 )
 
@@ -225,4 +226,39 @@ def test_checks_defined_in_the_notebook_itself_are_understood(tmp_path):
     assert any(
         "there is no check 'lab88.other'" in problem
         for problem in problems_of(tmp_path, FIRST, define, "check('lab88.other')")
+    )
+
+
+@pytest.mark.parametrize(
+    "grading_import",
+    [
+        "from kserve_workshop.labkit.grading import check",  # what the masters import
+        "from kserve_workshop.labkit.grading import answered, check",
+        "from kserve_workshop.labkit import grading as g\ncheck = g.check",
+        "from kserve_workshop.grading import check",  # the old path, kept for one release
+    ],
+)
+def test_check_calls_are_checked_whichever_path_imports_check(tmp_path, grading_import):
+    first = "%load_ext kserve_workshop.notebook\n" + grading_import
+    problems = problems_of(tmp_path, first, "total = 5", "check('lab89.totl')")
+    if "check = g.check" in grading_import:  # a rebinding is not followed: nothing to report, nothing to crash
+        assert problems == []
+        return
+    assert len(problems) == 1 and "there is no check 'lab89.totl'" in problems[0]
+    assert any("grades `total`" in p for p in problems_of(tmp_path, first, "check('lab89.total')", "total = 5"))
+
+
+@pytest.mark.parametrize(
+    "lab_check_import",
+    [
+        "from kserve_workshop.labkit.check_registry import lab_check",
+        "from kserve_workshop.labkit.grading import lab_check",
+        "from kserve_workshop.grading import lab_check",
+    ],
+)
+def test_checks_a_notebook_defines_are_understood_from_every_import_path(tmp_path, lab_check_import):
+    define = f"{lab_check_import}\n@lab_check('lab88', hint='h')\ndef answer(answer):\n    pass"
+    assert problems_of(tmp_path, FIRST, define, "answer = 1", "check('lab88.answer')") == []
+    assert any(
+        "there is no check 'lab88.other'" in p for p in problems_of(tmp_path, FIRST, define, "check('lab88.other')")
     )

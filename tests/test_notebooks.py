@@ -19,7 +19,8 @@ import nbformat
 import pytest
 
 from kserve_workshop.labkit import labgen
-from kserve_workshop.labkit.notebook_lint import check_notebook, python_of
+from kserve_workshop.labkit.notebook_cells import python_of
+from kserve_workshop.labkit.notebook_lint import check_notebook
 from kserve_workshop.paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT
 from kserve_workshop.labkit.scorecard import called_checks
 

@@ -3,6 +3,7 @@ modes readable by the CloudEvents SDK, bodies shaped like a real KServe server's
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -40,8 +41,22 @@ def test_a_binary_delivery_has_exactly_the_agents_headers():
     assert set(delivery.headers) == AGENT_HEADERS
     assert delivery.headers["Ce-Type"] == REQUEST_TYPE == "org.kubeflow.serving.inference.request"
     assert delivery.headers["Ce-Id"] == "abc" and delivery.headers["Ce-Metadata"] == "{}"
-    assert delivery.headers["Ce-Source"] == "http://localhost:9081/"
+    # KServe's webhook starts the agent with --source-uri <the pod's name> (agent_injector.go), so a
+    # cluster's events never carry the agent's localhost fallback.
+    assert re.fullmatch(r"sklearn-iris-predictor-00001-deployment-[a-z0-9]+-[a-z0-9]{5}", delivery.headers["Ce-Source"])
     assert json.loads(delivery.body) == {"instances": DOCS_IRIS_INPUT}
+
+
+def test_the_source_is_the_pod_of_the_events_inference_service_unless_given():
+    event = AgentEvent.of("response", {"predictions": [1]}, inference_service="iris-logger")
+    assert binary_delivery(event).headers["Ce-Source"].startswith("iris-logger-predictor-00001-deployment-")
+    given = AgentEvent.of("response", {"predictions": [1]}, source="http://localhost:9081/")
+    assert binary_delivery(given).headers["Ce-Source"] == "http://localhost:9081/"
+    assert from_http(*_parts(structured_delivery(event)))["source"] == binary_delivery(event).headers["Ce-Source"]
+
+
+def _parts(delivery):
+    return delivery.headers, delivery.body
 
 
 def test_annotations_are_sent_only_when_selected_and_metadata_is_json():
@@ -67,6 +82,17 @@ def test_the_cloudevents_sdk_reads_both_modes_alike(to_delivery):
     assert parsed["inferenceservicename"] == "iris" and parsed["namespace"] == "lab7"
     assert parsed["component"] == "predictor" and parsed["endpoint"] == ""
     assert parsed.data == {"predictions": [1, 1]}
+
+
+def test_a_json_payload_goes_base64_when_asked_and_the_sdk_parses_it_all_the_same():
+    event = AgentEvent.of("request", {"instances": [[1.0]]})
+    document = json.loads(structured_delivery(event, as_base64=True).body)
+    assert "data" not in document and json.loads(base64.b64decode(document["data_base64"])) == {"instances": [[1.0]]}
+    # What Lab 7 tells the learner: the SDK tries JSON first, for data_base64 too; bytes only when that fails.
+    assert from_http(*_parts(structured_delivery(event, as_base64=True))).data == {"instances": [[1.0]]}
+    not_json = AgentEvent("request", "x", b"instances=1")
+    assert from_http(*_parts(structured_delivery(not_json))).data == b"instances=1"
+    assert from_http(*_parts(binary_delivery(not_json))).data == b"instances=1"
 
 
 def test_a_payload_that_is_not_json_goes_base64_in_structured_mode():
@@ -115,7 +141,7 @@ def test_the_graded_set_covers_what_the_issue_asks_for():
     graded = graded_deliveries()
     accepted = [case.delivery for case in graded.cases if case.accept]
     refused = [case.delivery for case in graded.cases if not case.accept]
-    assert len(graded.pairs) == 4 and len(refused) >= 6
+    assert len(graded.pairs) == 5 and len(refused) >= 7
     kinds = {(d.headers.get("Ce-Type") or json.loads(d.body).get("type")) for d in accepted}
     assert kinds == {REQUEST_TYPE, RESPONSE_TYPE}
     protocols = {"v2" if "inputs" in pair["request"] else "v1" for pair in graded.pairs.values()}
@@ -124,6 +150,18 @@ def test_the_graded_set_covers_what_the_issue_asks_for():
         "structured" if d.headers.get("Content-Type") == "application/cloudevents+json" else "binary" for d in accepted
     }
     assert modes == {"binary", "structured"}
+    # A structured event with data_base64 must be accepted; a payload that is not a JSON object refused.
+    documents = [
+        json.loads(d.body) for d in accepted if d.headers.get("Content-Type") == "application/cloudevents+json"
+    ]
+    assert any("data_base64" in document for document in documents)
+    refused_payloads = []
+    for delivery in refused:
+        try:
+            refused_payloads.append(json.loads(delivery.body))
+        except ValueError:
+            pass
+    assert [1, 1] in refused_payloads
     assert graded_deliveries().pairs.keys().isdisjoint(graded.pairs)  # fresh ids every time
 
 

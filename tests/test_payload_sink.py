@@ -29,8 +29,8 @@ def test_the_master_sink_answers_and_keeps_what_the_grader_expects(tmp_path):
     assert judge_answers(graded.cases, statuses) == []
     assert judge_store(graded, read_pairs(tmp_path / "pairs.jsonl")) == []
     assert [json.loads(line) for line in served.splitlines()] == read_pairs(tmp_path / "pairs.jsonl")
-    # The request whose response never came, and the one whose response was malformed, wait.
-    assert stats == {"pairs": len(graded.pairs), "pending": 2}
+    # The request whose response never came, and the two whose responses were malformed, wait.
+    assert stats == {"pairs": len(graded.pairs), "pending": 3}
 
 
 @pytest.mark.slow

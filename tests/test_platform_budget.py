@@ -8,7 +8,7 @@ import yaml
 
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.platform import COMPONENT_NAMES, get_profile
-from kserve_workshop.platform import budget, cert_manager, knative, storage
+from kserve_workshop.platform import budget, cert_manager, knative, seaweedfs
 
 
 @pytest.mark.parametrize("profile", ["laptop", "ci", "gke"])
@@ -81,9 +81,9 @@ def test_an_unshrunk_knative_deployment_is_an_error(tmp_path, monkeypatch):
 
 
 def test_store_requests_come_from_its_deployment(tmp_path, monkeypatch):
-    text = storage.STORE_MANIFEST.read_text().replace("cpu: 20m", "cpu: 1500m")
+    text = seaweedfs.STORE_MANIFEST.read_text().replace("cpu: 20m", "cpu: 1500m")
     path = tmp_path / "seaweedfs.yaml"
     path.write_text(text)
-    monkeypatch.setattr(storage, "STORE_MANIFEST", path)
+    monkeypatch.setattr(seaweedfs, "STORE_MANIFEST", path)
     [store] = budget.platform_requests(get_profile("laptop"), "storage")
     assert store.cpu == "1500m"

@@ -17,7 +17,7 @@ import yaml
 from kserve_workshop.errors import WorkshopError
 from kserve_workshop.paths import MANIFESTS_DIR
 from kserve_workshop.platform import components, get_profile, install_plan
-from kserve_workshop.platform import monitoring, storage
+from kserve_workshop.platform import monitoring, seaweedfs, storage
 from kserve_workshop.platform.knative import Knative
 from kserve_workshop.versions import pin
 
@@ -171,7 +171,7 @@ def test_oversized_dashboards_are_refused(tmp_path, monkeypatch):
 
 
 def store() -> dict[str, dict]:
-    return {obj["kind"]: obj for obj in storage.Storage(KIND).store_objects()}
+    return {obj["kind"]: obj for obj in seaweedfs.Storage(KIND).store_objects()}
 
 
 def test_store_runs_the_pinned_seaweedfs_image_in_s3_server_mode():
@@ -413,11 +413,22 @@ def test_upload_model_without_a_running_store(tmp_path, workshop_kubeconfig):
     [
         ("missing.joblib", None, "model file not found"),
         ("model.onnx", b"x", "load .joblib, .pkl, .pickle, .bst, .json, .ubj"),
+        # the folder a lab saved the model in, instead of the file in it
+        ("model", "dir", r"model is a folder: pass the model file in it \(model\.joblib\)"),
     ],
+)
+@pytest.mark.bad_input(
+    tool="invoke platform.upload-model",
+    input="A missing file, a format KServe does not load, or the model folder instead of the file",
+    example=".cache/labs/01/model",
+    behaviour="one message each; for a folder, the model file in it is named",
 )
 def test_upload_model_rejects_bad_files(tmp_path, filename, content, message, workshop_kubeconfig):
     path = tmp_path / filename
-    if content is not None:
+    if content == "dir":
+        path.mkdir()
+        (path / "model.joblib").write_bytes(b"x")
+    elif content is not None:
         path.write_bytes(content)
     run, ctx = runner(ClusterState())
     with pytest.raises(WorkshopError, match=message):
@@ -486,7 +497,7 @@ def test_components_expose_their_namespaces():
 
 
 def rendered_core_objects() -> list[dict]:
-    objects = storage.Storage(KIND).store_objects()
+    objects = seaweedfs.Storage(KIND).store_objects()
     objects += storage.credential_objects(storage.Credentials("AK", "SK"))
     objects += docs(P / "storage" / "model-access.yaml") + docs(P / "ingressclass.yaml")
     objects.append(monitoring.Monitoring(KIND).dashboards_configmap())

@@ -129,7 +129,7 @@ def test_knative_operator_chart_version_without_v_counts_as_the_pin():
     ],
 )
 def test_operator_versions_are_compared_without_their_v(chart, counts):
-    from kserve_workshop.platform.base import same_version
+    from kserve_workshop.platform.helm import same_version
 
     state = installed_state(KIND)
     state.releases["knative-operator"] = (chart, "deployed")

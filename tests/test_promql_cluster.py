@@ -104,6 +104,16 @@ def test_a_transformer_or_another_window_can_be_asked_for():
     )
 
 
+def test_window_independent_functions_and_comments_are_adjusted():
+    assert adjusted("increase(request_predict_seconds_count[1m]) / 60") == (
+        f'increase(request_predict_seconds_count{{namespace="{NAMESPACE}",model_name="{MODEL}",'
+        'component="predictor"}[1m]) / 60'
+    )
+    assert "[1m]" in adjusted("avg_over_time(request_predict_seconds_sum[5s])")
+    with_comment = adjusted("rate(request_predict_seconds_count[5s])  # per second {not a selector}")
+    assert with_comment.endswith("[1m])  # per second {not a selector}")
+
+
 @pytest.mark.parametrize(
     "query, kwargs, message",
     [
@@ -116,6 +126,9 @@ def test_a_transformer_or_another_window_can_be_asked_for():
         ("rate(request_predict_seconds_count[5s)", {}, "unclosed ["),
         ("rate(request_predict_seconds_count[5s])", {"window": "a minute"}, "not a PromQL range"),
         ("rate(request_predict_seconds_count[5s])", {"namespace": ""}, "namespace must be a non-empty string"),
+        ("increase(request_predict_seconds_count[5s]) / 5", {}, "counts over its window"),
+        ("sum(increase(request_predict_seconds_count{model_name='x'}[10s]))", {}, "counts over its window"),
+        ("sum_over_time(request_predict_seconds_count[30s])", {}, "counts over its window"),
     ],
 )
 def test_what_cannot_be_adjusted_is_refused(query, kwargs, message):

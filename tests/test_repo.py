@@ -145,3 +145,30 @@ def test_the_layout_check_finds_a_module_left_out(tmp_path):
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
     assert undocumented_modules("`named` and `pkg/`", tmp_path) == ["forgotten"]
+
+
+MODULE_LINE_LIMIT = 500  # CONTRIBUTING: small modules, one job each
+
+
+def oversized_modules(root: Path, limit: int = MODULE_LINE_LIMIT) -> list[str]:
+    """``path: N lines`` for every Python module under ``root`` longer than ``limit`` lines."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > limit:
+            found.append(f"{path.relative_to(root)}: {lines} lines")
+    return found
+
+
+def test_no_module_under_src_is_over_500_lines():
+    offenders = oversized_modules(REPO_ROOT / "src")
+    assert offenders == [], f"split these at a natural seam (at most {MODULE_LINE_LIMIT} lines):\n" + "\n".join(
+        offenders
+    )
+
+
+def test_the_size_check_names_a_module_over_the_limit(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "small.py").write_text("x = 1\n" * 500)
+    (tmp_path / "pkg" / "big.py").write_text("x = 1\n" * 501)
+    assert oversized_modules(tmp_path) == ["pkg/big.py: 501 lines"]

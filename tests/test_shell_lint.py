@@ -17,7 +17,8 @@ import yaml
 
 from kserve_workshop.labkit import kubectl_reference as ref
 from kserve_workshop.labkit.kubectl_reference import reference
-from kserve_workshop.labkit.notebook_lint import check_notebook, python_of
+from kserve_workshop.labkit.notebook_cells import python_of
+from kserve_workshop.labkit.notebook_lint import check_notebook
 from kserve_workshop.labkit.shell_lint import check_line, expressions, shell_lines
 from kserve_workshop.paths import REPO_ROOT
 from kserve_workshop.versions import pin
@@ -57,6 +58,7 @@ def test_the_same_cell_with_real_flags_passes(tmp_path):
     [
         ("!kubectl --context {CONTEXT} gett pods", "kubectl: no command 'gett' (did you mean 'get'?)"),
         ("!kubectl rollout stat deploy/x", "kubectl rollout: no command 'stat' (did you mean 'status'?)"),
+        ("!kubectl top pds", "kubectl top: no command 'pds' (did you mean 'pod'?)"),
         (
             "!kubectl get inferenceservice {NAME} --namspace x",
             "kubectl get: no flag --namspace (did you mean 'namespace'?)",
@@ -107,6 +109,9 @@ def test_what_kubectl_would_refuse_is_reported(tmp_path, line, fragment):
         "kubectl explain isvc.spec.predictor.canaryTrafficPercent",
         "kubectl get all -n {NAMESPACE}",
         "kubectl get -ojson pods",
+        "kubectl top pods -n {NAMESPACE}",  # `top pod` answers to pods and po too
+        "kubectl top po --containers",
+        "kubectl create cm settings --from-literal=a=b",
         "kubectl get clusterservingruntime kserve-lgbserver -o jsonpath='{.spec.supportedModelFormats}{\"\\n\"}'",
     ],
 )
@@ -179,14 +184,18 @@ def test_collect_commands_walks_every_subcommand():
         ("options",): "    --context='':\n\tcontext\n",
         ("--help",): "Basic Commands:\n  rollout   Manage\n\nUsage:\n",
         ("rollout", "--help"): "Available Commands:\n  status   Show\n\nUsage:\n",
-        ("rollout", "status", "--help"): "Options:\n    -w, --watch=true:\n\twatch\n\nUsage:\n",
+        ("rollout", "status", "--help"): "Aliases:\nstatus, st\n\nOptions:\n    -w, --watch=true:\n\twatch\n\nUsage:\n",
     }
     collected = ref.collect_commands(lambda args: texts[tuple(args)])
     assert collected == {
         "global_flags": {"context": {"short": None, "value": True}},
         "commands": {
-            "rollout": {"flags": {}, "subcommands": ["status"]},
-            "rollout status": {"flags": {"watch": {"short": "w", "value": False}}, "subcommands": []},
+            "rollout": {"aliases": [], "flags": {}, "subcommands": ["status"]},
+            "rollout status": {
+                "aliases": ["st"],
+                "flags": {"watch": {"short": "w", "value": False}},
+                "subcommands": [],
+            },
         },
     }
 

@@ -4,10 +4,11 @@ Module map (a module is a noun with one job; a subpackage groups one concern):
 
     errors, console, paths, versions   expected failures, terminal output, repo paths, platform pins
     plan                               a task's work as data: Step, Plan, Runner (--dry-run prints it)
-    tools, doctor, doctor_local        pinned CLI tools; machine checks per tier (local, cluster)
+    tools, doctor, doctor_local,       pinned CLI tools; machine checks per tier (local, cluster)
+    doctor_cluster
     schemas, validate                  KServe's CRD, offline validation
     manifest_yaml                      YAML read as kubectl reads it (duplicate keys, bounded aliases)
-    cluster, platform/                 kind and GKE clusters; one Component per platform piece
+    cluster, gke, platform/            kind and GKE clusters; one Component per platform piece
     kube/                              Kubernetes access: contexts and the guard (kube), client loading
                                        (kube.client), API errors (kube.errors), conditions, port-forward,
                                        object names (kube.names)

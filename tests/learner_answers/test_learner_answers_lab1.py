@@ -82,6 +82,9 @@ FEW_ROWS = svc().fit(X_TRAIN[:12], Y_TRAIN[:12])
         Case("percentage", {"model": MODEL, "accuracy": SCORE * 100}, FAIL, "do not multiply by 100"),
         Case("text", {"model": MODEL, "accuracy": str(SCORE)}, FAIL, "is text"),
         Case("one-decimal", {"model": MODEL, "accuracy": round(SCORE, 1)}, FAIL, "two decimals"),
+        Case(
+            "cut-off-not-rounded", {"model": MODEL, "accuracy": int(SCORE * 1000) / 1000}, FAIL, "cut off, not rounded"
+        ),
         Case("bool", {"model": MODEL, "accuracy": True}, FAIL, "True and False"),
         Case("weak-model", {"model": FEW_ROWS, "accuracy": FEW_ROWS.score(X_TEST, Y_TEST)}, FAIL, "gamma='scale'"),
         Case("unfitted-model", {"model": svc(), "accuracy": 0.95}, FAIL, "fit the model"),
@@ -179,6 +182,12 @@ def test_saved_model(case, tmp_path):
         Case("numpy-array", {"v1_payload": {"instances": np.asarray(DOCS)}}, FAIL, ".tolist()"),
         Case("strings", {"v1_payload": {"instances": [[str(v) for v in row] for row in DOCS]}}, FAIL, "numbers"),
         Case("a-flat-row", {"v1_payload": {"instances": DOCS[0]}}, FAIL, "[[...]]"),
+        Case(
+            "named-features",
+            {"v1_payload": {"instances": [dict(zip(["sl", "sw", "pl", "pw"], row)) for row in DOCS]}},
+            FAIL,
+            "not named features",
+        ),
     ),
 )
 def test_v1_payload(case):
@@ -218,6 +227,7 @@ def v2(**changes):
         Case("another-name", v2(name="flowers"), PASS, "whatever its name"),
         Case("int32-decimals", v2(datatype="INT32"), FAIL, "FP32"),
         Case("lower-case-fp32", v2(datatype="fp32"), FAIL, "FP32"),
+        Case("fp16", v2(datatype="FP16"), FAIL, "FP16 keeps only about 3 significant digits"),
         Case("column-major", v2(data=np.asarray(DOCS).T.ravel().tolist()), FAIL, "row by row"),
         Case("flat-shape", v2(shape=[8]), FAIL, None),
         Case("shape-and-data-disagree", v2(shape=[1, 4]), FAIL, "row by row"),

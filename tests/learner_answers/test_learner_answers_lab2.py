@@ -38,6 +38,19 @@ spec:
 BLANK = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n...\n"
 
 
+#: The resources block of SOLUTION, (indent, text) line by line: moved up a level, it sits under
+#: spec.predictor (schema-valid: the pod-level resources of a PodSpec), not under the model.
+RESOURCES_BLOCK = [
+    (6, "resources:"),
+    (8, "requests:"),
+    (10, "cpu: 50m"),
+    (10, "memory: 128Mi"),
+    (8, "limits:"),
+    (10, "cpu: 100m"),
+    (10, "memory: 256Mi"),
+]
+
+
 def edited(*replacements: tuple[str, str]) -> dict:
     text = SOLUTION
     for old, new in replacements:
@@ -76,6 +89,21 @@ def without(*lines: str) -> dict:
         Case("cpu-in-cores", edited(("cpu: 50m", "cpu: 50")), FAIL, "fifty cores"),
         Case("unquoted-decimal-cpu", edited(("cpu: 50m", "cpu: 0.05")), FAIL, "must be text"),
         Case("scale-to-zero", edited(("minReplicas: 1", "minReplicas: 0")), FAIL, "one replica at least"),
+        Case(
+            "negative-replicas",
+            edited(("minReplicas: 1", "minReplicas: -1")),
+            FAIL,
+            "minReplicas is -1",
+            where="message",
+        ),
+        Case(
+            "resources-under-predictor",
+            edited(*((f"\n{' ' * n}{key}", f"\n{' ' * (n - 2)}{key}") for n, key in RESOURCES_BLOCK)),
+            FAIL,
+            "indent `resources:` one level further",
+        ),
+        Case("lower-case-unit", edited(("memory: 128Mi", "memory: 128mi")), FAIL, "case-sensitive"),
+        Case("megabytes-as-mb", edited(("memory: 256Mi", "memory: 256MB")), FAIL, "MB is not one"),
         Case("other-namespace", edited(("namespace: default", "namespace: kserve-test")), FAIL, "namespace default"),
         Case(
             "resources-one-level-up",
@@ -145,6 +173,8 @@ def host(value):
         Case("in-cluster-host", host("sklearn-iris-predictor.default.svc.cluster.local"), FAIL, "inside the cluster"),
         Case("spaces", host(" " + urlparse(URL).netloc), FAIL, "strip"),
         Case("the-name-only", host("sklearn-iris"), FAIL, "netloc"),
+        Case("with-the-port", host(urlparse(URL).netloc + ":80"), FAIL, "drop the :80"),
+        Case("the-header-line", host("Host: " + urlparse(URL).netloc), FAIL, "only the value"),
         Case("not-text", host(None), FAIL, "status.url"),
     ),
 )

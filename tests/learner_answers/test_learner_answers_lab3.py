@@ -153,7 +153,9 @@ def test_sweep(case):
         ),
         Case("past-it", {"sweep": SWEEP, "knee": 16}, FAIL, "further left"),
         Case("not-a-level", {"sweep": SWEEP, "knee": 3}, FAIL, ".concurrency"),
-        Case("the-point", {"sweep": SWEEP, "knee": SWEEP.points[1]}, FAIL, None),
+        Case("the-point", {"sweep": SWEEP, "knee": SWEEP.points[1]}, FAIL, "point.concurrency"),
+        Case("an-empty-selection", {"sweep": SWEEP, "knee": []}, FAIL, "nothing passed the condition"),
+        Case("a-list", {"sweep": SWEEP, "knee": [2, 4]}, FAIL, "not one number"),
     ),
 )
 def test_knee(case):
@@ -219,6 +221,12 @@ def highest_within(budget):
         Case("zero", {"sweep": SWEEP, "latency_budget": BUDGET, "scale_target": 0}, FAIL, "no request per pod"),
         Case("text", {"sweep": SWEEP, "latency_budget": BUDGET, "scale_target": "4"}, FAIL, "is text"),
         Case("a-fraction", {"sweep": SWEEP, "latency_budget": BUDGET, "scale_target": 4.5}, FAIL, "round it"),
+        Case(
+            "the-point",
+            {"sweep": SWEEP, "latency_budget": BUDGET, "scale_target": SWEEP.points[2]},
+            FAIL,
+            "scale_target = point.concurrency",
+        ),
         Case(
             "budget-edited",
             {"sweep": SWEEP, "latency_budget": 0.02, "scale_target": highest_within(0.02)},

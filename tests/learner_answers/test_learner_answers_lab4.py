@@ -81,6 +81,9 @@ def canary_with(**extra):
         Case(
             "the-lab-file", {"stable_manifest": STABLE, "canary_manifest": load_manifest(f"{LAB}/canary-v2.yaml")}, PASS
         ),
+        Case("trailing-slash", canary_with(spec__predictor__model__storageUri=PUBLIC_IRIS_MODEL_2 + "/"), PASS),
+        Case("the-stable-share", canary_with(spec__predictor__canaryTrafficPercent=80), FAIL, "the stable keeps 80"),
+        Case("another-share", canary_with(spec__predictor__canaryTrafficPercent=50), FAIL, "sends 20 % to the canary"),
         Case("also-min-replicas", canary_with(spec__predictor__minReplicas=2), FAIL, "put the other fields back"),
         Case("also-max-replicas", canary_with(spec__predictor__maxReplicas=3), FAIL, "one thing at a time"),
         Case("annotations-dropped", canary_with(metadata__annotations=...), FAIL, "one thing at a time"),

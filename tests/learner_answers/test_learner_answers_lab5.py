@@ -213,7 +213,7 @@ def ratio(value):
         Case("percentage", ratio(lambda t: 100 * t.errors / t.requests), FAIL, "divide by 100"),
         Case("success-ratio", ratio(lambda t: 1 - t.errors / t.requests), FAIL, "succeeded"),
         Case("over-successes", ratio(lambda t: t.errors / (t.requests - t.errors)), FAIL, "all requests"),
-        Case("the-count", ratio(lambda t: t.errors), FAIL, None),
+        Case("the-count", ratio(lambda t: t.errors), FAIL, "number of failed requests"),
         Case("two-decimals", ratio(lambda t: round(t.errors / t.requests, 2)), FAIL, "3 decimals"),
         Case("text", ratio(lambda t: f"{t.errors / t.requests:.1%}"), FAIL, "is text"),
     ),

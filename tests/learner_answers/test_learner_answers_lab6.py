@@ -49,6 +49,21 @@ def rows_reference(flowers):
     return rows
 
 
+def rows_exact_type(flowers):
+    """Tests the type exactly: refuses np.float64, which is a float (and a number) all the same."""
+    for flower in flowers:
+        if not isinstance(flower, dict) or set(flower) != set(FEATURE_NAMES):
+            raise ValueError(f"expected exactly {FEATURE_NAMES}, got {flower!r}")
+        for name in FEATURE_NAMES:
+            if type(flower[name]) not in (int, float):
+                raise ValueError(f"{name} is not a number")
+    return [[float(flower[name]) for name in FEATURE_NAMES] for flower in flowers]
+
+
+def rows_generator(flowers):
+    return (row for row in rows_reference(flowers))
+
+
 def rows_numpy(flowers):
     for flower in flowers:
         if not isinstance(flower, dict) or sorted(flower) != sorted(FEATURE_NAMES):
@@ -113,6 +128,8 @@ def rows_mutating(flowers):
         Case("generic-exception", functions(to_feature_rows=rows_generic_exception), FAIL, "500"),
         Case("mutating", functions(to_feature_rows=rows_mutating), FAIL, None),
         Case("not-a-function", functions(to_feature_rows=[[6.8, 2.8, 4.8, 1.4]]), FAIL, "def to_feature_rows"),
+        Case("exact-type-test", functions(to_feature_rows=rows_exact_type), FAIL, "np.float64 is a float"),
+        Case("a-generator", functions(to_feature_rows=rows_generator), FAIL, "wrap it in list(...)"),
     ),
 )
 def test_to_feature_rows(case):

@@ -187,7 +187,7 @@ def installed_state(context: str, profile_name: str = "laptop") -> ClusterState:
     from kserve_workshop.platform import components, get_profile
     from kserve_workshop.platform.ingressclass import MANIFEST as INGRESSCLASS
     from kserve_workshop.platform.base import load_yaml_all
-    from kserve_workshop.platform import storage
+    from kserve_workshop.platform import seaweedfs, storage
     from kserve_workshop.platform.monitoring import PODMONITOR
     from kserve_workshop.versions import pin
 
@@ -232,7 +232,7 @@ def installed_state(context: str, profile_name: str = "laptop") -> ClusterState:
         state.add(obj)
     for obj in storage.credential_objects(storage.Credentials("AK", "SK")):
         state.add(obj)
-    for obj in load_yaml_all(storage.ACCESS_MANIFEST):
+    for obj in load_yaml_all(seaweedfs.ACCESS_MANIFEST):
         state.add(obj)
     state.add({"kind": "ClusterServingRuntime", "metadata": {"name": "kserve-sklearnserver"}})
     for namespace in ("cert-manager", "istio-system", "knative-operator", "kserve", "monitoring"):
@@ -245,7 +245,7 @@ def installed_state(context: str, profile_name: str = "laptop") -> ClusterState:
         "monitoring": ["prometheus-grafana", "prometheus-kube-prometheus-operator"],
     }.items():
         state.deployments[namespace] = [deployment(name) for name in names]
-    state.deployments["model-store"] = [deployment("seaweedfs", image=storage.Storage(context).image())]
+    state.deployments["model-store"] = [deployment("seaweedfs", image=seaweedfs.Storage(context).image())]
     state.pods["monitoring"] = [ready_pod("prometheus-prometheus-kube-prometheus-prometheus-0")]
     state.add(
         {

@@ -34,7 +34,7 @@ class RuntimeImage:
 
 #: From kserve v0.20.0 python/<server>/uv.lock (scripts/runtime_image_wheels.py, --arch x86_64 / aarch64).
 RUNTIME_IMAGES: tuple[RuntimeImage, ...] = (
-    RuntimeImage("kserve-sklearnserver", "1-6", 134, 128, "scipy 35 MB, numpy 17 MB", "python:3.11-slim-bookworm"),
+    RuntimeImage("kserve-sklearnserver", "1-7", 134, 128, "scipy 35 MB, numpy 17 MB", "python:3.11-slim-bookworm"),
     RuntimeImage(
         "kserve-lgbserver", "8", 136, 132, "scipy 38 MB, numpy 16 MB, scikit-learn 14 MB", "python:3.11-slim-bookworm"
     ),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..boosting.runtimes import cluster_runtime
+from ..cluster import _check_cluster_name
 from ..errors import WorkshopError
 from ..plan import Plan, Step
 from ..versions import pin
@@ -103,6 +104,12 @@ def workshop_images() -> list[Image]:
             f"kserve-resources chart {kserve}",
         ),
         Image(
+            f"docker.io/kserve/agent:{kserve}",
+            "KServe agent (batcher and payload logger, Lab 7)",
+            TAG,
+            f"kserve-resources chart {kserve} values kserve.agent (tag = kserve.version)",
+        ),
+        Image(
             f"docker.io/kserve/sklearnserver:{kserve}",
             "sklearn runtime (smoke test, Labs 1-6)",
             TAG,
@@ -165,6 +172,7 @@ def node_images(images: list[Image] | None = None) -> list[Image]:
 
 def preload_plan(cluster: str) -> Plan:
     """Pull every pinned image once on the host, then copy those the cluster runs into its node."""
+    _check_cluster_name(cluster, 40)  # as kind.create does; `kind load --name ''` would pick the cluster "kind"
     images = workshop_images()
     pulled = [image for image in images if image.kind in (TAG, DIGEST)]
     loaded = node_images(images)

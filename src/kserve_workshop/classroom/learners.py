@@ -130,6 +130,10 @@ def namespace_names(learners: int, prefix: str = "learner") -> list[str]:
     """``learner-01`` ... (two digits at least, so names sort in order)."""
     if not isinstance(learners, int) or isinstance(learners, bool) or not 1 <= learners <= MAX_LEARNERS:
         raise WorkshopError(f"invalid number of learners {learners!r}", hint=f"use 1 to {MAX_LEARNERS}")
+    if isinstance(prefix, str) and (prefix == "kube" or prefix.startswith("kube-")):
+        raise WorkshopError(
+            f"namespace prefix {prefix!r} is reserved", hint="Kubernetes keeps kube-* namespaces for itself"
+        )
     if not isinstance(prefix, str) or not _PREFIX.match(prefix):
         raise WorkshopError(
             f"invalid namespace prefix {prefix!r}",

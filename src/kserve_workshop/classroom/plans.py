@@ -131,6 +131,19 @@ def create_plan(spec: ClassSpec) -> Plan:
     return plan
 
 
+def _delete_isvcs_in_class_namespaces(context: str, selector: str) -> list[str]:
+    """A shell loop over the class's namespaces (found by their label; learners' InferenceServices
+    carry no class label of their own), deleting each one's InferenceServices with a bounded wait."""
+    names = shlex.join(
+        kubectl_cmd(
+            context, "get", "namespaces", "--selector", selector, "--output", "jsonpath={.items[*].metadata.name}"
+        )
+    )
+    delete = shlex.join(kubectl_cmd(context, "delete", "inferenceservices.serving.kserve.io", "--all", "--namespace"))
+    wait = "--ignore-not-found --wait=true --timeout=300s"
+    return ["sh", "-c", f'set -e; for ns in $({names}); do {delete} "$ns" {wait}; done']
+
+
 def delete_plan(context: str, class_name: str = "workshop") -> Plan:
     """Delete every namespace of the class (their InferenceServices, pods, tokens) and verify."""
     selector = f"{CLASS_LABEL}={class_name}"
@@ -139,18 +152,9 @@ def delete_plan(context: str, class_name: str = "workshop") -> Plan:
         f"delete the class {class_name} on {context}",
         [
             Step(
-                title="delete the InferenceServices first (KServe's controller removes their finalizers)",
-                command=kubectl_cmd(
-                    context,
-                    "delete",
-                    "inferenceservices.serving.kserve.io",
-                    "--all-namespaces",
-                    "--selector",
-                    selector,
-                    "--ignore-not-found",
-                    "--wait=true",
-                    "--timeout=300s",
-                ),
+                title="delete the InferenceServices of every learner namespace first "
+                "(KServe's controller removes their finalizers)",
+                command=_delete_isvcs_in_class_namespaces(context, selector),
             ),
             Step(
                 title=f"delete the learner namespaces ({selector}); their ServiceAccounts go, so every token stops working",

@@ -14,6 +14,7 @@ import html
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import WorkshopError
@@ -74,6 +75,10 @@ def _parse(path: Path) -> tuple[LearnerCard | None, str | None]:
         return None, f"{path.name}: not a text file, skipped"
     except json.JSONDecodeError as exc:
         return None, f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg}), skipped"
+    except RecursionError:
+        return None, f"{path.name}: nested too deeply to be a scorecard, skipped"
+    except OSError as exc:
+        return None, f"{path.name}: cannot be read ({exc.strerror or exc}), skipped"
     if not isinstance(data, dict) or not isinstance(data.get("labs"), list):
         return None, f"{path.name}: not a scorecard (no 'labs' list; expected the JSON `invoke grade` writes), skipped"
     learner = data.get("learner")
@@ -100,8 +105,22 @@ def _parse(path: Path) -> tuple[LearnerCard | None, str | None]:
     return LearnerCard(learner, path.name, graded_at, results), None
 
 
+def _order(card: LearnerCard) -> tuple[float, str, str]:
+    """When a scorecard was graded, as a moment (its text carries a local time with an offset), for
+    choosing a learner's newest; text that is not such a time sorts first, by itself."""
+    try:
+        moment = datetime.strptime(card.graded_at, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        moment = float("-inf")
+    return moment, card.graded_at, card.file
+
+
 def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
     folder = Path(folder).expanduser()
+    if folder.is_file():
+        raise WorkshopError(
+            f"--scorecards {folder} is a file, not a folder", hint="pass the folder learners submitted to"
+        )
     if not folder.is_dir():
         raise WorkshopError(f"scorecards folder not found: {folder}")
     files = sorted(p for p in folder.glob("*.json") if p.is_file())
@@ -121,7 +140,7 @@ def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
         if kept is None:
             newest[card.learner] = card
             continue
-        later, earlier = (card, kept) if (card.graded_at, card.file) > (kept.graded_at, kept.file) else (kept, card)
+        later, earlier = (card, kept) if _order(card) > _order(kept) else (kept, card)
         newest[card.learner] = later
         report.problems.append(
             f"{earlier.file}: a second scorecard of {card.learner} "
@@ -137,8 +156,20 @@ def build_report(folder: Path, roster: Path | None = None) -> ClassReport:
             ]
         except OSError as exc:
             raise WorkshopError(f"cannot read the roster {roster}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise WorkshopError(
+                f"the roster {roster} is not a text file", hint="one learner name per line, as plain UTF-8 text"
+            ) from None
         report.problems.extend(
-            f"{name}: on the roster, but no scorecard was submitted" for name in expected if name not in newest
+            f"{name!r} on the roster cannot be a learner name (letters, digits, '.', '_' and '-', as learners "
+            "pass to `invoke grade --submit DIR --learner NAME`)"
+            for name in expected
+            if not _LEARNER.match(name)
+        )
+        report.problems.extend(
+            f"{name}: on the roster, but no scorecard was submitted"
+            for name in expected
+            if name not in newest and _LEARNER.match(name)
         )
     return report
 
@@ -155,7 +186,7 @@ def markdown(report: ClassReport) -> str:
     lines = [
         f"# Class report: {len(report.learners)} learner(s)",
         "",
-        "| learner | " + " | ".join(f"`{lab}`" for lab in labs) + " | last graded |",
+        "| learner | " + " | ".join(f"`{_md_cell(lab)}`" for lab in labs) + " | last graded |",
         "|---|" + "---|" * len(labs) + "---|",
     ]
     for card in report.learners:
@@ -163,20 +194,20 @@ def markdown(report: ClassReport) -> str:
         for lab in labs:
             passed, total = report.lab_score(card, lab)
             cells.append(f"{passed}/{total}" if lab in card.results else "—")
-        lines.append(f"| {card.learner} | " + " | ".join(cells) + f" | {card.graded_at or '?'} |")
+        lines.append(f"| {card.learner} | " + " | ".join(cells) + f" | {_md_cell(card.graded_at or '?')} |")
     failures = report.common_failures()
     if failures:
         lines += ["", "## Checks failed most often", "", "| check | learners | hint |", "|---|---|---|"]
-        lines += [f"| `{name}` | {count} | {_md_cell(hint)} |" for name, count, hint in failures]
+        lines += [f"| `{_md_cell(name)}` | {count} | {_md_cell(hint)} |" for name, count, hint in failures]
     if report.problems:
-        lines += ["", "## Problems with the files", ""] + [f"- {problem}" for problem in report.problems]
+        lines += ["", "## Problems with the files", ""] + [f"- {_md_cell(problem)}" for problem in report.problems]
     for lab in labs:
         checks = report.checks(lab)
         lines += [
             "",
-            f"## {lab}",
+            f"## {_md_cell(lab)}",
             "",
-            "| learner | " + " | ".join(f"`{c}`" for c in checks) + " |",
+            "| learner | " + " | ".join(f"`{_md_cell(c)}`" for c in checks) + " |",
             "|---|" + "---|" * len(checks),
         ]
         for card in report.learners:
@@ -260,8 +291,14 @@ def html_page(report: ClassReport) -> str:
 
 def write_report(report: ClassReport, out_dir: Path) -> tuple[Path, Path]:
     out_dir = Path(out_dir).expanduser()
-    out_dir.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out_dir / "class-report.html", out_dir / "class-report.md"
-    html_path.write_text(html_page(report), encoding="utf-8")
-    md_path.write_text(markdown(report), encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(html_page(report), encoding="utf-8")
+        md_path.write_text(markdown(report), encoding="utf-8")
+    except OSError as exc:
+        raise WorkshopError(
+            f"cannot write the class report to {out_dir}: {exc.strerror or exc}",
+            hint="pass --out with a writable folder (by default the report goes into the scorecards folder)",
+        ) from None
     return html_path, md_path

@@ -78,7 +78,12 @@ def validate_instances(instances: Any, *, n_features: int | None = None) -> list
         if not isinstance(row, (list, tuple)):
             raise PayloadError(
                 f"instances must be {expected}; instance {index} is {_describe(row)}, not a row",
-                hint=f"wrap a single instance in a list: [[...]]; {example}",
+                hint=(
+                    "the V1 protocol takes rows of numbers, not named features: list the values "
+                    f"in the model's column order; {example}"
+                    if isinstance(row, dict)
+                    else f"wrap a single instance in a list: [[...]]; {example}"
+                ),
             )
         bad = [value for value in row if not _is_number(value)]
         if bad:

@@ -1,5 +1,6 @@
 """What the docs site shows beyond Markdown pages, one module per job.
 
+- ``lab_catalog``: the labs found in ``notebooks/`` (title, sections, cell counts) and their nav entries;
 - ``lab_facts``: per lab, its time, needs, the lab it builds on, and the troubleshooting entries of
   its steps (data kept here, not in the notebooks);
 - ``lab_view``: the site's view of a master notebook (banner, "Before you begin", one cluster notice

@@ -303,7 +303,7 @@ def troubleshooting_titles(markdown: str) -> dict[str, str]:
 
 
 def write_views(labs, target_dir: Path, troubleshooting_md: str) -> dict[str, Path]:
-    """Write the view of each lab (``docs_site.Lab``) into ``target_dir``; ``{slug: path}``."""
+    """Write the view of each lab (``lab_catalog.Lab``) into ``target_dir``; ``{slug: path}``."""
     titles = troubleshooting_titles(troubleshooting_md)
     by_number = {lab.number: lab for lab in labs}
     target = Path(target_dir)

@@ -169,10 +169,23 @@ def use_pinned_tools() -> str:
     return str(local)
 
 
+def show_workshop_error(shell, etype, value, tb, tb_offset=None) -> list[str]:  # noqa: ARG001 - IPython's signature
+    """IPython's handler for ``WorkshopError``: an expected failure shows as its message and hint,
+    the way the tasks print it, not as a traceback through the library. The cell still fails."""
+    lines = [f"{etype.__name__}: {getattr(value, 'message', value)}"]
+    if getattr(value, "hint", None):
+        lines.append(f"hint: {value.hint}")
+    shell._showtraceback(etype, value, lines)  # the kernel sends these lines as the cell's error output
+    return lines
+
+
 def load_ipython_extension(ipython) -> None:
     from IPython.core.magic import register_cell_magic
 
+    from ..errors import WorkshopError
+
     use_pinned_tools()
+    ipython.set_custom_exc((WorkshopError,), show_workshop_error)
 
     @register_cell_magic
     def cluster(line, cell):  # noqa: ARG001 - the magic takes no arguments

@@ -79,6 +79,17 @@ def parse_subcommands(help_text: str, *, top_level: bool = False) -> list[str]:
     return names
 
 
+def parse_aliases(help_text: str) -> list[str]:
+    """The other names a command answers to: its help's ``Aliases:`` line (``pod, pods, po`` for
+    ``kubectl top pod``), without the command's own name, which comes first."""
+    lines = help_text.splitlines()
+    for index, line in enumerate(lines[:-1]):
+        if line.rstrip() == "Aliases:":
+            names = [name.strip() for name in lines[index + 1].split(",") if name.strip()]
+            return names[1:]
+    return []
+
+
 # ------------------------------------------------------------------------- asking a kubectl
 
 Runner = Callable[[list[str]], str]
@@ -122,7 +133,11 @@ def collect_commands(run: Runner) -> dict:
         path = pending.pop(0)
         text = run([*path, "--help"])
         subcommands = parse_subcommands(text)
-        commands[" ".join(path)] = {"flags": parse_options(options_section(text)), "subcommands": subcommands}
+        commands[" ".join(path)] = {
+            "aliases": parse_aliases(text),
+            "flags": parse_options(options_section(text)),
+            "subcommands": subcommands,
+        }
         pending += [[*path, name] for name in subcommands]
     return {"global_flags": global_flags, "commands": dict(sorted(commands.items()))}
 
@@ -222,6 +237,15 @@ class KubectlReference:
 
     def subcommands(self, path: str) -> list[str]:
         return list(self.commands[path]["subcommands"])
+
+    def command_named(self, path: str, word: str) -> str | None:
+        """The command ``word`` names under ``path`` (``""`` for the top level): its own name or one
+        of its aliases (``kubectl top pods`` is ``top pod``). None when there is no such command."""
+        for name in self.subcommands(path) if path else self.top_level():
+            full = f"{path} {name}".strip()
+            if word == name or word in self.commands[full].get("aliases", ()):
+                return full
+        return None
 
     def flag(self, path: str, name: str) -> dict | None:
         """The flag ``--name`` as ``path`` (a command path such as ``"rollout status"``) accepts it:

@@ -20,7 +20,6 @@ import ast
 import builtins
 import importlib
 import inspect
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -28,16 +27,13 @@ from typing import Any, Iterable, Iterator
 import nbformat
 
 from ..errors import WorkshopError
-from .shell_lint import cell_problems, expressions
+from .notebook_cells import CodeCell, code_cells
+from .shell_lint import cell_problems
 
 LIBRARY = "kserve_workshop"
-CLUSTER_MAGIC = "%%cluster"
-# Cell magics whose body is Python run in the notebook's namespace.
-_PYTHON_CELL_MAGICS = {"cluster", "capture", "time", "timeit"}
 # Names IPython provides in every notebook.
 _IPYTHON_NAMES = {"display", "get_ipython", "In", "Out", "exit", "quit", "_", "__", "___", "_ih", "_oh"}
 _PARSE_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-_SHELL_ASSIGN = re.compile(r"^(\s*[\w.\[\]'\", ]+?=\s*)[%!]")
 
 
 @dataclass(frozen=True)
@@ -57,18 +53,6 @@ class Problem:
 
 
 @dataclass
-class CodeCell:
-    """One code cell's Python: ``number`` counts every cell from 1, as a reader would."""
-
-    number: int
-    source: str
-    cluster: bool
-    tree: ast.Module | None = None
-    #: Python written by ``%%writefile x.py``: checked as a module of its own.
-    standalone: bool = False
-
-
-@dataclass
 class _Context:
     notebook: str
     problems: list[Problem] = field(default_factory=list)
@@ -77,55 +61,6 @@ class _Context:
         problem = Problem(self.notebook, cell, line, message)
         if problem not in self.problems:
             self.problems.append(problem)
-
-
-# ------------------------------------------------------------------------------ cell extraction
-
-
-def python_of(source: str) -> tuple[str | None, bool, bool]:
-    """``(python, is_cluster_cell, standalone)`` for a cell's source; python None when not Python.
-
-    IPython lines become ``pass`` (same indentation) so line numbers and blocks stay intact.
-    """
-    lines = source.split("\n")
-    cluster = standalone = False
-    if lines and lines[0].startswith("%%"):
-        magic, _, argument = lines[0][2:].partition(" ")
-        if magic == "writefile" and argument.strip().endswith(".py"):
-            standalone = True
-        elif magic not in _PYTHON_CELL_MAGICS:
-            return None, False, False
-        cluster = magic == "cluster"
-        lines[0] = ""
-    converted = []
-    for line in lines:
-        stripped = line.lstrip()
-        indent = line[: len(line) - len(stripped)]
-        if standalone:
-            converted.append(line)
-        elif stripped.startswith("!") and expressions(stripped[1:]):  # !ls {path}  ->  (path,)
-            converted.append(f"{indent}({', '.join(expressions(stripped[1:]))},)")
-        elif stripped.startswith(("%", "!")):
-            converted.append(f"{indent}pass")
-        elif _SHELL_ASSIGN.match(line):  # files = !ls {path}  ->  files = (path,) and None
-            assignment = _SHELL_ASSIGN.match(line)
-            shell = line[assignment.end() :]
-            used = expressions(shell) if line[assignment.end() - 1] == "!" else []
-            converted.append(assignment.group(1) + (f"({', '.join(used)},) and None" if used else "None"))
-        else:
-            converted.append(line)
-    return "\n".join(converted), cluster, standalone
-
-
-def code_cells(nb: nbformat.NotebookNode) -> list[CodeCell]:
-    cells = []
-    for number, cell in enumerate(nb.cells, 1):
-        if cell.cell_type != "code":
-            continue
-        python, cluster, standalone = python_of(cell.source)
-        if python is not None:
-            cells.append(CodeCell(number, python, cluster, standalone=standalone))
-    return cells
 
 
 # ------------------------------------------------------------------------------------ checking
@@ -334,6 +269,17 @@ def _dotted(node: ast.AST) -> list[str] | None:
     return None
 
 
+#: Where ``check`` and ``lab_check`` can be imported from (the lab kit, and the old ``grading`` path).
+_GRADING_CHECK = frozenset({f"{LIBRARY}.labkit.grading.check", f"{LIBRARY}.grading.check"})
+_GRADING_LAB_CHECK = frozenset(
+    {
+        f"{LIBRARY}.labkit.check_registry.lab_check",
+        f"{LIBRARY}.labkit.grading.lab_check",
+        f"{LIBRARY}.grading.lab_check",
+    }
+)
+
+
 def _library_target(node: ast.AST, aliases: dict[str, str]) -> str | None:
     parts = _dotted(node)
     if not parts or parts[0] not in aliases:
@@ -394,7 +340,7 @@ def _check_calls(context: _Context, cells: list[CodeCell]) -> None:
                 if target is None:
                     continue
                 _check_signature(context, cell, node, target)
-                if target == f"{LIBRARY}.grading.check":
+                if target in _GRADING_CHECK:
                     _check_check_call(context, cell, node, bound_all if cell.cluster else bound_local, own_checks)
             names = bound_names(statement)
             bound_all |= names
@@ -428,15 +374,12 @@ def _check_signature(context: _Context, cell: CodeCell, call: ast.Call, target: 
 
 def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, tuple[str, ...]]:
     """A ``@lab_check("labN")`` function defined in the notebook: its name and required answers."""
-    from .grading import canonical_lab
+    from .check_registry import canonical_lab
 
     if not isinstance(statement, ast.FunctionDef):
         return {}
     for decorator in statement.decorator_list:
-        if (
-            not isinstance(decorator, ast.Call)
-            or _library_target(decorator.func, aliases) != f"{LIBRARY}.grading.lab_check"
-        ):
+        if not isinstance(decorator, ast.Call) or _library_target(decorator.func, aliases) not in _GRADING_LAB_CHECK:
             continue
         if not decorator.args or not isinstance(decorator.args[0], ast.Constant):
             return {}
@@ -455,7 +398,7 @@ def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, t
 def _check_check_call(
     context: _Context, cell: CodeCell, call: ast.Call, bound: set[str], own_checks: dict[str, tuple[str, ...]]
 ) -> None:
-    from .grading import canonical_lab, find_check
+    from .check_registry import canonical_lab, find_check
 
     if not call.args or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
         context.add(cell.number, call.lineno, "check() needs the check's name as a string literal")

@@ -35,7 +35,7 @@ from ..errors import WorkshopError
 from .cluster_magic import is_skip_output
 from .grading import REPORT_ENV, STRICT_ENV
 from .labgen import MASTER_GLOB
-from .notebook_lint import CLUSTER_MAGIC, python_of
+from .notebook_cells import CLUSTER_MAGIC, python_of
 
 PASSED, FAILED, NOT_RUN, SKIPPED = "passed", "failed", "not run", "skipped"
 NOTEBOOK_ENV = "WORKSHOP_GRADE_NOTEBOOK"

@@ -231,8 +231,9 @@ def check_kubectl(args: list[str], ref: KubectlReference) -> list[str]:
                 positionals.append(token)
                 continue
             candidates = ref.subcommands(path) if path else ref.top_level()
-            if token in candidates:
-                path = f"{path} {token}".strip()
+            named = ref.command_named(path, token)
+            if named is not None:
+                path = named
                 continue
             where = f"kubectl {path}" if path else "kubectl"
             problems.append(f"{where}: no command {token!r}" + _suggest(token, candidates))

@@ -31,6 +31,11 @@ def _results(results: LoadResult | Iterable[LoadResult] | Mapping[str, LoadResul
     return found
 
 
+def load_results(results) -> list[LoadResult]:
+    """The load generator's runs in ``results`` (a LoadResult, several, or a TrafficResult's streams)."""
+    return _results(results)
+
+
 def error_ratio(results) -> float:
     """Failed requests / all requests over the whole run (NaN when nothing was sent)."""
     runs = _results(results)

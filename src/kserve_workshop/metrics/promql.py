@@ -197,6 +197,11 @@ def for_cluster(
             else:
                 out.append(name)
             i = end
+        elif char == "#":  # a comment runs to the end of its line
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            out.append(text[i:end])
+            i = end
         elif char == "{":
             matchers, end = _matchers_at(text, i)
             names = [value for label, op, value in matchers if label == "__name__" and op == "="]
@@ -212,6 +217,13 @@ def for_cluster(
                 raise WorkshopError(f"unclosed [ in {query!r}")
             inside = text[i + 1 : end].strip()
             if _WINDOW.match(inside) and inside != window:
+                function = _enclosing_function(text, i)
+                if function in _WINDOW_SIZED:
+                    raise WorkshopError(
+                        f"{function}(...[{inside}]) in {query!r} counts over its window, so it cannot be moved to "
+                        f"the cluster's [{window}] without changing what it means",
+                        hint=f"write it per second, which any window keeps: rate(...[{inside}])",
+                    )
                 changes.append(f"window [{inside}] -> [{window}]")
                 out.append(f"[{window}]")
             else:
@@ -226,6 +238,31 @@ def for_cluster(
             hint="the lab's queries read request_predict_seconds_count, _bucket or _sum",
         )
     return ClusterQuery(query, "".join(out), tuple(dict.fromkeys(changes)))
+
+
+#: Functions whose value grows with the range's length (a count or a sum over it): a wider window
+#: changes their meaning, where rate() and the *_over_time averages and quantiles keep theirs.
+_WINDOW_SIZED = frozenset({"increase", "delta", "idelta", "changes", "resets", "sum_over_time", "count_over_time"})
+
+
+def _enclosing_function(text: str, position: int) -> str | None:
+    """The name of the function whose parentheses hold ``position`` (``increase`` for the range in
+    ``increase(x[5s])``), lower-cased; None at the top level."""
+    depth = 0
+    for j in range(position - 1, -1, -1):
+        if text[j] == ")":
+            depth += 1
+        elif text[j] == "(":
+            if depth == 0:
+                k = j
+                while k > 0 and text[k - 1].isspace():
+                    k -= 1
+                start = k
+                while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                    start -= 1
+                return text[start:k].lower() or None
+            depth -= 1
+    return None
 
 
 def _string_end(text: str, start: int) -> int:

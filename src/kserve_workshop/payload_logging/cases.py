@@ -1,9 +1,10 @@
 """What a payload-logging sink is graded with: deliveries in the agent's format, and the verdict.
 
 ``graded_deliveries()`` builds, with fresh ids, the events a sink must accept (request and response,
-V1 and V2, binary and structured mode, a response arriving before its request, a request whose
-response never comes) and those it must refuse with a 4xx (not a CloudEvent, a missing id, another
-event type, broken JSON, a payload that is not JSON, an empty body). ``judge`` compares what the
+V1 and V2, binary and structured mode, ``data`` and ``data_base64``, a response arriving before its
+request, a request whose response never comes) and those it must refuse with a 4xx (not a CloudEvent,
+a missing id, another event type, broken JSON, a payload that is not JSON or not a JSON object, an
+empty body). ``judge`` compares what the
 sink answered and kept with what it should have; it returns every problem found, in plain words.
 """
 
@@ -91,6 +92,12 @@ def graded_deliveries() -> GradedSet:
     accept(structured_delivery(request, "a V2 request in structured mode"))
     accept(binary_delivery(response, "its V2 response in binary mode, without a Content-Type"))
 
+    # V1 in structured mode with the payload as data_base64 (how an SDK writes a payload it holds as
+    # bytes): the SDK hands the sink bytes, which are JSON all the same.
+    request, response = pair_of("v1", inference_service="iris-base64")
+    accept(structured_delivery(request, "a V1 request in structured mode, its payload in data_base64", as_base64=True))
+    accept(binary_delivery(response, "its V1 response in binary mode"))
+
     # A request whose response never comes: the model answered 500, so the agent logs no response.
     orphan = AgentEvent.of("request", sample_bodies("v1")[0])
     accept(binary_delivery(orphan, "a request whose response never comes (the model answered 500)"))
@@ -122,6 +129,12 @@ def graded_deliveries() -> GradedSet:
     garbled = AgentEvent("response", half.id, b"predictions=1&predictions=1", content_type=JSON)
     refuse(binary_delivery(garbled, "a response event whose payload is not JSON"))
     graded.absent.add(half.id)
+    # A valid request, then a response whose payload is JSON but not an object (a bare list).
+    listed = AgentEvent.of("request", sample_bodies("v1")[0])
+    accept(binary_delivery(listed, "a request whose response event will carry a JSON list"))
+    bare_list = AgentEvent.of("response", [1, 1], id=listed.id)
+    refuse(binary_delivery(bare_list, "a response event whose payload is a JSON list, not an object"))
+    graded.absent.add(listed.id)
     refuse(Delivery({}, b"", "an empty POST with no headers"))
     return graded
 

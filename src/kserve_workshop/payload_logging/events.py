@@ -10,8 +10,9 @@ What the agent does (KServe v0.20.0, ``pkg/logger/handler.go`` and ``pkg/logger/
   UUID. That id is the only thing that pairs a request with its response;
 - both events' ``datacontenttype`` is the *request's* ``Content-Type``;
 - ``time`` is when the request arrived (request event) or the answer was read (response event); the
-  extension ``recordedtime`` is when the event was built; ``source`` is the agent's ``--source-uri``
-  (``http://localhost:9081/`` when it gets none, ``cmd/agent/main.go``);
+  extension ``recordedtime`` is when the event was built; ``source`` is the agent's ``--source-uri``,
+  which KServe's pod webhook sets to the **pod's name** (``pkg/webhook/admission/pod/agent_injector.go``;
+  the agent falls back to ``http://localhost:9081/`` only when started without it, ``cmd/agent/main.go``);
 - extensions ``inferenceservicename``, ``namespace``, ``component`` (``predictor``...), ``endpoint``,
   ``metadata`` (a JSON object of the request headers listed in ``logger.metadataHeaders``, ``{}``
   when none) and ``annotations`` (JSON, only when ``logger.metadataAnnotations`` selects some);
@@ -38,8 +39,15 @@ from ..errors import WorkshopError
 REQUEST_TYPE = "org.kubeflow.serving.inference.request"
 RESPONSE_TYPE = "org.kubeflow.serving.inference.response"
 TYPES = {"request": REQUEST_TYPE, "response": RESPONSE_TYPE}
-#: The agent's ``--source-uri`` fallback (``http://localhost:<port>/``, the agent listens on 9081).
-AGENT_SOURCE = "http://localhost:9081/"
+#: The generated tail of a Knative predictor pod's name (ReplicaSet hash, pod suffix): an example.
+EXAMPLE_POD_SUFFIX = "00001-deployment-5d8f7c9b6-k2x7q"
+
+
+def pod_source(inference_service: str, component: str = "predictor") -> str:
+    """The ``source`` the agent sends in a cluster: its pod's name, e.g. ``sklearn-iris-predictor-00001-deployment-...``."""
+    return f"{inference_service}-{component}-{EXAMPLE_POD_SUFFIX}"
+
+
 #: Extension attributes the agent sets (lower-case alphanumerics, as CloudEvents requires).
 EXTENSIONS = ("inferenceservicename", "namespace", "component", "endpoint", "metadata", "annotations", "recordedtime")
 SPEC_VERSION = "1.0"
@@ -65,7 +73,7 @@ class AgentEvent:
     component: str = "predictor"
     endpoint: str = ""
     content_type: str | None = JSON
-    source: str = AGENT_SOURCE
+    source: str | None = None  # None: the pod's name, as the webhook sets it (pod_source)
     time: str = field(default_factory=go_time)
     recorded_time: str = field(default_factory=go_time)
     metadata: Mapping[str, list[str]] = field(default_factory=dict)
@@ -94,7 +102,7 @@ class AgentEvent:
         attributes = {
             "specversion": SPEC_VERSION,
             "id": self.id,
-            "source": self.source,
+            "source": self.source or pod_source(self.inference_service, self.component),
             "type": self.type,
             "time": self.time,
             "recordedtime": self.recorded_time,
@@ -136,15 +144,18 @@ def binary_delivery(event: AgentEvent, what: str = "") -> Delivery:
     return Delivery(headers, event.body, what or f"{event.kind} {event.id} (binary mode)")
 
 
-def structured_delivery(event: AgentEvent, what: str = "") -> Delivery:
+def structured_delivery(event: AgentEvent, what: str = "", *, as_base64: bool = False) -> Delivery:
     """The same event in structured mode: one JSON document with the payload in ``data``.
 
-    A JSON payload goes in ``data`` as JSON; anything else as base64 in ``data_base64``.
+    A JSON payload goes in ``data`` as JSON; anything else, or any payload with ``as_base64`` (as SDKs
+    write a payload they hold as bytes), as base64 in ``data_base64``.
     """
     import base64
 
     document: dict[str, Any] = dict(event.attributes())
     try:
+        if as_base64:
+            raise ValueError("asked for data_base64")
         document["data"] = json.loads(event.body)
     except ValueError:
         document["data_base64"] = base64.b64encode(event.body).decode()

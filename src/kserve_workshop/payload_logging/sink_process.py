@@ -20,6 +20,9 @@ HEALTH_PATH = "/healthz"
 class SinkProcess(ServerProcess):
     """The sink in ``sink_file`` on a free loopback port, keeping its pairs in ``store``.
 
+    Starting it stops the sink of the same file this process started before (a re-run cell), unless
+    ``replaces=False`` (a grader's sink beside the learner's).
+
     with SinkProcess(LAB_DIR / "payload_sink.py", LAB_DIR / "pairs.jsonl") as sink:
         requests.post(sink.url, headers=..., data=...)
     """
@@ -33,6 +36,7 @@ class SinkProcess(ServerProcess):
         startup_timeout: float = 20.0,
         stop_timeout: float = 5.0,
         fresh: bool = False,
+        replaces: bool = True,
     ):
         self.sink_file = Path(sink_file).expanduser().resolve()
         if not self.sink_file.is_file():
@@ -55,7 +59,7 @@ class SinkProcess(ServerProcess):
             startup_timeout=startup_timeout,
             stop_timeout=stop_timeout,
             cwd=self.sink_file.parent,
-            replaces=True,
+            replaces=replaces,  # a re-run notebook cell stops its previous sink; a check's sink must not
         )
 
     def _argv(self, port: int) -> list[str]:

@@ -2,6 +2,8 @@
 contract (``base.Component``), installed in the order of ``registry.COMPONENTS``.
 
     cert_manager -> istio -> ingressclass -> knative -> kserve -> monitoring -> storage
+
+``base`` holds the contract and the pieces the plans are built from, ``helm`` the Helm releases.
 """
 
 from .base import DEFAULT_PROFILE, PROFILES, Component, ComponentStatus, Profile, Workload, get_profile

@@ -8,17 +8,15 @@ from .base import (
     PLATFORM_MANIFESTS,
     Component,
     ComponentStatus,
-    HelmRelease,
     Profile,
     Workload,
     delete_namespace_step,
     diagnosis,
-    install_release_step,
     load_yaml,
-    uninstall_release_step,
     wait_pods,
     workload_from_values,
 )
+from .helm import HelmRelease, install_release_step, uninstall_release_step
 
 VALUES = PLATFORM_MANIFESTS / "cert-manager" / "cert-manager-values.yaml"
 POD_SELECTOR = "app in (cert-manager,webhook,cainjector)"

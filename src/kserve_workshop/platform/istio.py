@@ -14,19 +14,17 @@ from .base import (
     PLATFORM_MANIFESTS,
     Component,
     ComponentStatus,
-    HelmRelease,
     Profile,
     Workload,
     delete_namespace_step,
     deployments_ready,
     diagnosis,
     get_object,
-    install_release_step,
     load_yaml,
-    uninstall_release_step,
     wait_pods,
     workload_from_values,
 )
+from .helm import HelmRelease, install_release_step, uninstall_release_step
 
 VALUES_DIR = PLATFORM_MANIFESTS / "istio"
 ISTIOD_VALUES = VALUES_DIR / "istiod-values.yaml"

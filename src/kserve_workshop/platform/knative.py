@@ -16,7 +16,6 @@ from .base import (
     PLATFORM_MANIFESTS,
     Component,
     ComponentStatus,
-    HelmRelease,
     Profile,
     Workload,
     apply_file_step,
@@ -24,18 +23,16 @@ from .base import (
     delete_namespace_step,
     deployments_ready,
     get_object,
-    install_release_step,
     load_yaml,
     load_yaml_all,
     object_diagnosis,
     object_matches,
     requests_of,
-    same_version,
-    uninstall_release_step,
     wait_pods,
     workload_from_values,
     write_rendered,
 )
+from .helm import HelmRelease, install_release_step, same_version, uninstall_release_step
 
 SERVING_MANIFEST = PLATFORM_MANIFESTS / "knative" / "knative-serving.yaml"
 OPERATOR_VALUES = PLATFORM_MANIFESTS / "knative" / "operator-values.yaml"

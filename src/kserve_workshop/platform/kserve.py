@@ -24,20 +24,18 @@ from .base import (
     PLATFORM_MANIFESTS,
     Component,
     ComponentStatus,
-    HelmRelease,
     Profile,
     Workload,
     delete_namespace_step,
     deployments_ready,
     diagnosis,
     get_object,
-    install_release_step,
     load_yaml,
     run_json,
-    uninstall_release_step,
     wait_available,
     workload_from_values,
 )
+from .helm import HelmRelease, install_release_step, uninstall_release_step
 
 VALUES = PLATFORM_MANIFESTS / "kserve" / "kserve-resources-values.yaml"
 CONTROLLER = "kserve-controller-manager"

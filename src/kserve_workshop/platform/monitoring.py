@@ -16,21 +16,19 @@ from .base import (
     PLATFORM_MANIFESTS,
     Component,
     ComponentStatus,
-    HelmRelease,
     Profile,
     Workload,
     apply_file_step,
     delete_namespace_step,
     get_object,
-    install_release_step,
     load_yaml,
     load_yaml_all,
     object_diagnosis,
     run_json,
-    uninstall_release_step,
     workload_from_values,
     write_rendered,
 )
+from .helm import HelmRelease, install_release_step, uninstall_release_step
 
 MONITORING_DIR = PLATFORM_MANIFESTS / "monitoring"
 VALUES = MONITORING_DIR / "kube-prometheus-stack-values.yaml"

@@ -19,7 +19,7 @@ from .istio import Istio
 from .knative import Knative
 from .kserve import KServe
 from .monitoring import Monitoring
-from .storage import Storage
+from .seaweedfs import Storage
 
 #: Install order; uninstall runs in reverse.
 COMPONENTS: tuple[type[Component], ...] = (

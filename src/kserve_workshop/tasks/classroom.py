@@ -8,7 +8,7 @@ from pathlib import Path
 
 from invoke import Collection
 
-from .. import cluster
+from .. import gke
 from ..classroom import access, capacity, plans
 from ..classroom import learners as learner_lib
 from ..console import console, err_console, plain, warn
@@ -17,15 +17,20 @@ from ..kube import guard_context, kubectl_cmd, require_tools
 from ..plan import Runner
 from .common import workshop_task
 
-_DEFAULT_GKE = cluster.GkeSpec.__dataclass_fields__
+_DEFAULT_GKE = gke.GkeSpec.__dataclass_fields__
 
 
 def _context(context: str, project: str, zone: str, region: str, name: str, yes: bool, dry_run: bool) -> str:
     """``--context`` as given, or the workshop GKE cluster's context from ``--project``."""
     if project and context:
         raise WorkshopError("pass --project (the workshop's GKE cluster) or --context, not both")
+    if (zone or region) and not project:
+        raise WorkshopError(
+            "--zone and --region need --project (they locate the workshop's GKE cluster)",
+            hint="add --project ID, or name the cluster's kube context with --context",
+        )
     if project:
-        spec = cluster.GkeSpec(project=project, zone=zone or None, region=region or None, name=name)
+        spec = gke.GkeSpec(project=project, zone=zone or None, region=region or None, name=name)
         context = spec.context
     return guard_context(context or None, yes, dry_run=dry_run)
 
@@ -47,6 +52,47 @@ def _live_capacity(runner: Runner, context: str, namespaces: list[str]) -> capac
         except json.JSONDecodeError:
             raise WorkshopError(f"`kubectl get {what}` did not print JSON") from None
     return capacity.live_capacity(found["nodes"], found["pods"], namespaces)
+
+
+def _kubeconfigs_folder(kubeconfigs: str, namespaces: list[str] | None = None) -> Path | None:
+    """``--kubeconfigs`` as a folder that exists (and holds each learner's file, when asked); None when not given."""
+    if not kubeconfigs:
+        return None
+    folder = Path(kubeconfigs).expanduser()
+    if not folder.is_dir():
+        raise WorkshopError(
+            f"kubeconfigs folder not found: {folder}", hint="the folder `invoke class.create --out` wrote them to"
+        )
+    missing = [ns for ns in namespaces or [] if not access.kubeconfig_path(folder, ns).is_file()]
+    if missing:
+        raise WorkshopError(
+            f"no kubeconfig for {', '.join(missing)} in {folder} "
+            f"(looked for {access.kubeconfig_path(folder, missing[0]).name})",
+            hint="pass --learners with the class's size, or the folder `invoke class.create --out` wrote",
+        )
+    return folder
+
+
+def _refuse_foreign_namespaces(runner: Runner, context: str, namespaces: list[str], class_name: str) -> None:
+    """Refuse namespaces of ours that exist without the class's label: applying would put a quota on
+    someone else's workloads, and ``class.delete`` would then delete their namespace."""
+    result = runner.run(kubectl_cmd(context, "get", "namespaces", "--output", "json"))
+    try:
+        items = json.loads(result.stdout or "{}").get("items") or []
+    except (json.JSONDecodeError, AttributeError):
+        raise WorkshopError("`kubectl get namespaces` did not print JSON") from None
+    wanted = set(namespaces)
+    foreign = sorted(
+        (item.get("metadata") or {}).get("name")
+        for item in items
+        if (item.get("metadata") or {}).get("name") in wanted
+        and ((item.get("metadata") or {}).get("labels") or {}).get(learner_lib.CLASS_LABEL) != class_name
+    )
+    if foreign:
+        raise WorkshopError(
+            f"namespace(s) {', '.join(foreign)} exist and are not part of the class: refusing to take them over",
+            hint="choose another --prefix, or delete those namespaces yourself if they are leftovers",
+        )
 
 
 _PLACE = {
@@ -111,6 +157,8 @@ def create(
         room = _live_capacity(Runner(c), context_name, namespaces)
     console.print(capacity.require_fit(room, quota, count))
     spec = plans.ClassSpec(context_name, tuple(namespaces), quota, out_dir, hours_value, not no_model_store)
+    if not dry_run:
+        _refuse_foreign_namespaces(Runner(c), context_name, namespaces, spec.class_name)
     runner.execute(plans.create_plan(spec))
     if not dry_run:
         console.print(
@@ -136,14 +184,13 @@ def delete(
     yes=False,
 ):
     """Delete every learner namespace of the class (and so every learner token), then verify."""
+    folder = _kubeconfigs_folder(kubeconfigs)
     context_name = _context(context, project, zone, region, name, yes, dry_run)
     if not dry_run:
         require_tools("kubectl")
     Runner(c, dry_run=dry_run).execute(plans.delete_plan(context_name))
-    if kubeconfigs:
-        folder = Path(kubeconfigs).expanduser()
-        files = sorted(folder.glob("*.kubeconfig")) if folder.is_dir() else []
-        for path in files:
+    if folder is not None:
+        for path in sorted(folder.glob("*.kubeconfig")):
             console.print(f"{'would remove' if dry_run else 'removed'} {path}", markup=False)
             if not dry_run:
                 path.unlink()
@@ -177,8 +224,9 @@ def can_i(
 ):
     """Check the RBAC table on the API server: `kubectl auth can-i` for every row and learner."""
     namespaces = learner_lib.namespace_names(_whole("learners", learners), prefix)
+    folder = _kubeconfigs_folder(kubeconfigs, None if dry_run else namespaces)
     context_name = _context(context, project, zone, region, name, yes, dry_run)
-    commands = plans.can_i_commands(context_name, namespaces, kubeconfigs=Path(kubeconfigs) if kubeconfigs else None)
+    commands = plans.can_i_commands(context_name, namespaces, kubeconfigs=folder)
     if dry_run:
         import shlex
 

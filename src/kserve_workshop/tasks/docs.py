@@ -12,6 +12,7 @@ from pathlib import Path
 from invoke import Collection
 
 from .. import docs_site
+from ..docs_pages.lab_catalog import discover_labs
 from ..docs_pages import outputs
 from ..paths import REPO_ROOT
 from ..console import info, step
@@ -61,7 +62,7 @@ def build(c, site_dir=""):
     _require_docs_packages()
     target = Path(site_dir).expanduser().resolve() if site_dir else docs_site.default_site_dir()
     writable_dir(target, f"--site-dir {site_dir}" if site_dir else None)  # before mkdocs, which would relay a traceback
-    labs = docs_site.discover_labs()  # a broken notebook fails here, with its name
+    labs = discover_labs()  # a broken notebook fails here, with its name
     with step(f"Building the docs site ({len(labs)} lab pages) into {target}"):
         result = c.run(
             shlex.join(docs_site.build_command(target)), hide=True, warn=True, in_stream=False, env=MKDOCS_ENV

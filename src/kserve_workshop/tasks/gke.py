@@ -7,19 +7,19 @@ from dataclasses import fields
 
 from invoke import Collection
 
-from .. import cluster
+from .. import gke as gke_lib
 from .. import doctor as doctor_lib, tools as tools_lib
 from ..console import console, plain, warn
 from ..plan import Runner
 from .common import confirm, workshop_task
 
-_GKE = {f.name: f.default for f in fields(cluster.GkeSpec) if f.name != "project"}
+_GKE = {f.name: f.default for f in fields(gke_lib.GkeSpec) if f.name != "project"}
 # Empty means "not given": GkeSpec refuses a zone and a region together, and defaults to DEFAULT_ZONE.
 _GKE["zone"] = ""
 
 _GKE_HELP = {
     "project": "GCP project id (required)",
-    "zone": f"zone for a zonal cluster (default {cluster.DEFAULT_ZONE}; not with --region)",
+    "zone": f"zone for a zonal cluster (default {gke_lib.DEFAULT_ZONE}; not with --region)",
     "region": "region for a regional cluster instead (3 zones: 3x the nodes and the cost)",
     "machine_type": f"node machine type (default {_GKE['machine_type']})",
     "nodes": f"nodes (per zone for a regional cluster; default {_GKE['node_count']})",
@@ -30,8 +30,8 @@ _GKE_HELP = {
 }
 
 
-def _gke_spec(project, zone, region, machine_type, nodes, name, disk_size) -> cluster.GkeSpec:
-    return cluster.GkeSpec(
+def _gke_spec(project, zone, region, machine_type, nodes, name, disk_size) -> gke_lib.GkeSpec:
+    return gke_lib.GkeSpec(
         project=project,
         zone=zone or None,
         region=region or None,
@@ -57,8 +57,8 @@ def gke_create(
 ):
     """Create a GKE cluster for the workshop (prints a cost estimate and asks first)."""
     spec = _gke_spec(project, zone, region, machine_type, nodes, name, disk_size)
-    plan = cluster.gke_create_plan(spec)
-    warn(cluster.gke_cost_estimate(spec).warning(spec))
+    plan = gke_lib.gke_create_plan(spec)
+    warn(gke_lib.gke_cost_estimate(spec).warning(spec))
     if not dry_run:
         doctor_lib.run_doctor(strict=True, target="gke")
         confirm(f"Create GKE cluster {spec.name} in {spec.project}/{spec.location}?", yes)
@@ -76,7 +76,7 @@ def gke_create(
 def gke_delete(c, project="", zone=_GKE["zone"], region="", name=_GKE["name"], dry_run=False, yes=False):
     """Delete the GKE cluster, then verify it, its firewall rules, load balancer and disks are gone."""
     spec = _gke_spec(project, zone, region, _GKE["machine_type"], _GKE["node_count"], name, _GKE["disk_size_gb"])
-    plan = cluster.gke_delete_plan(spec)
+    plan = gke_lib.gke_delete_plan(spec)
     if not dry_run:
         confirm(f"Delete GKE cluster {spec.name} in {spec.project}/{spec.location} and everything on it?", yes)
     tools_lib.use_local_tools()

@@ -5,6 +5,7 @@ lab), and `invoke grade` (a learner's notebooks run and scored; a top-level task
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from invoke import Collection
@@ -12,7 +13,7 @@ from invoke import Collection
 from ..classroom import catchup
 from ..console import console, info, plain, warn
 from ..errors import WorkshopError
-from ..kube import guard_context, require_tools
+from ..kube import LAB_CONTEXT_ENV, guard_context, lab_context, require_tools
 from ..namespace import workshop_namespace
 from ..paths import LABS_DIR, NOTEBOOKS_DIR, REPO_ROOT, cache_dir, writable_dir
 from ..plan import Runner
@@ -154,9 +155,14 @@ def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
 
 
 def _cluster_context(context: str | None, local_only: bool, yes: bool, dry_run: bool) -> str | None:
-    """The workshop cluster's context, or None (local part only) when there is none and none was named."""
+    """``--context``, else ``$WORKSHOP_KUBE_CONTEXT``, else the workshop cluster's context; None (local
+    part only) when there is none and none was named."""
     if local_only:
         return None
+    if not context and os.environ.get(LAB_CONTEXT_ENV, "").strip():
+        # A learner on the class cluster names their kubeconfig's context, as the notebooks use it.
+        # It must be in the kubeconfig (outside --dry-run): no silent fallback to the local part.
+        return os.environ[LAB_CONTEXT_ENV].strip() if dry_run else lab_context()
     try:
         return guard_context(context or None, yes, dry_run=dry_run)
     except WorkshopError:
@@ -167,7 +173,7 @@ def _cluster_context(context: str | None, local_only: bool, yes: bool, dry_run: 
 
 
 _HELP = {
-    "context": "kube context (default: the workshop's cluster, when there is one)",
+    "context": "kube context (default: $WORKSHOP_KUBE_CONTEXT, else the workshop's cluster when there is one)",
     "namespace": "namespace of the labs (default: $WORKSHOP_NAMESPACE or default)",
     "local_only": "leave the cluster alone",
     "yes": "confirm acting on a cluster that is not the workshop's",

@@ -153,7 +153,7 @@ def down(c, dry_run=False):
 )
 def setup_gke(c, project="", zone="", region="", machine_type="e2-standard-4", nodes=3, dry_run=False, yes=False):
     """Create a GKE cluster and install the KServe platform on it (profile gke)."""
-    from ..cluster import GkeSpec
+    from ..gke import GkeSpec
     from .gke import gke_create
 
     spec = GkeSpec(

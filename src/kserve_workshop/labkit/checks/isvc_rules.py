@@ -106,6 +106,11 @@ def _schema_hint(field: str, message: str) -> str:
             f"{last} is not a field at {field.rpartition('.')[0] or 'the top level'}: a misspelt name, or a "
             "field at the wrong level (compare the indentation with the lesson's structure)"
         )
+    if last in ("cpu", "memory") and "does not match" in message:
+        return (
+            'not a Kubernetes quantity: cpu as 50m or "0.05", memory as 128Mi (Mi, Gi: powers of 1024; '
+            "the units are case-sensitive, and MB is not one)"
+        )
     if "integer or string, found number" in message:
         return 'a quantity with decimals must be text: write 50m, or "0.05" in quotes'
     if "expected integer, found string" in message or "expected number, found string" in message:

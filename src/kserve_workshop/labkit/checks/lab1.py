@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ...dataplane.payloads import PayloadError, flatten, v2_outputs, validate_v1_request, validate_v2_request
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...runtime.received import answers_received
 from ...training import IRIS_CLASSES, class_names, iris_split
 from .answers import MIN_DECIMALS, class_indices, decimals_shown, distinct_figures, real_number, same_at_shown_precision
@@ -105,6 +106,8 @@ def accuracy(accuracy, model):
             )
         elif decimals_shown(value) < MIN_DECIMALS:
             hint = "give at least two decimals (or the exact value of model.score)"
+        elif 0 < held_out - value < 10 ** -decimals_shown(value):
+            hint = "that is the score cut off, not rounded: round(accuracy, 3) rounds to the nearest"
         else:
             hint = "score the model on split.X_test, split.y_test"
         expected, found = distinct_figures(held_out, value)
@@ -235,10 +238,14 @@ def v2_payload(v2_payload):
     tensor = inputs[0]
     if tensor["datatype"] not in FLOAT_DATATYPES:
         raise CheckFailed(
-            "iris features are decimals",
+            "FP16 is too coarse for the iris features"
+            if tensor["datatype"] == "FP16"
+            else "iris features are decimals",
             expected="datatype 'FP32' (or 'FP64')",
             found=quoted(tensor["datatype"]),
-            hint="integer datatypes would drop the decimals",
+            hint="FP16 keeps only about 3 significant digits: use FP32"
+            if tensor["datatype"] == "FP16"
+            else "integer datatypes would drop the decimals",
         )
     if list(tensor["shape"]) != [len(DOCUMENTED_INPUT), N_FEATURES]:
         raise CheckFailed(

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...namespace import workshop_namespace
 from ...isvc.manifest import DEFAULT_RESOURCES, PUBLIC_IRIS_MODEL
 from ...isvc.status import host_from_status
@@ -74,13 +75,21 @@ def manifest(manifest, manifest_yaml=None):
     replicas = predictor.get("minReplicas", 1)
     if replicas < 1:
         raise CheckFailed(
-            "minReplicas is 0",
+            f"minReplicas is {replicas}",
             expected="minReplicas: 1 (or leave it out: KServe's default is 1)",
             found=quoted(replicas),
             hint="the exercise asks for one replica at least: 0 lets Knative remove the last pod "
             "when no request comes (scale to zero, Lab 3)",
         )
     model = isvc_rules.model_of(manifest, "manifest")
+    if "resources" in predictor and "resources" not in model:
+        raise CheckFailed(
+            "resources sit under spec.predictor, not under spec.predictor.model",
+            expected="spec.predictor.model.resources",
+            found=quoted({"resources": predictor["resources"]}),
+            hint="indent `resources:` one level further, next to storageUri: the model server's container "
+            "gets its requests and limits from spec.predictor.model.resources",
+        )
     isvc_rules.uses_sklearn_runtime(model)
     uri = model.get("storageUri")
     if uri not in (PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL + "/"):
@@ -130,6 +139,21 @@ def host(host, example_isvc):
             expected=expected,
             found=quoted(host),
             hint="a Host header is only the host name: drop the http://",
+        )
+    if host.lower().startswith("host:"):
+        raise CheckFailed(
+            "`host` holds the header's name too",
+            expected=expected,
+            found=quoted(host),
+            hint='only the value: curl -H "Host: ..." and requests add the "Host:" themselves',
+        )
+    name, colon, port = host.partition(":")
+    if colon and port.isdigit() and name.lower() == expected.lower():
+        raise CheckFailed(
+            "`host` has a port that status.url does not",
+            expected=expected,
+            found=quoted(host),
+            hint=f"drop the :{port}: the ingress routes on the host name as status.url spells it",
         )
     if host.strip() != host:
         raise CheckFailed(

@@ -17,7 +17,8 @@ import math
 from typing import Any
 
 from ...errors import WorkshopError
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...load import LoadResult
 from ...load.capacity import (
     KNATIVE_UTILISATION,

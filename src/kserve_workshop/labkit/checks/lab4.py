@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ...canary import requests_needed
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...isvc.diff import changed_fields, describe
 from ...paths import MANIFESTS_DIR
 from ...isvc.manifest import PUBLIC_IRIS_MODEL, PUBLIC_IRIS_MODEL_2, load_manifest
@@ -122,11 +123,14 @@ def canary_manifest(canary_manifest, stable_manifest, model_versions=None):
     predictor = (canary.get("spec") or {}).get("predictor") or {}
     percent = predictor.get("canaryTrafficPercent")
     if percent != CANARY_PERCENT or isinstance(percent, bool):
-        hint = (
-            "canaryTrafficPercent belongs under spec.predictor, next to model"
-            if percent is None
-            else "an integer percent: 20, not 0.2 or '20'"
-        )
+        if percent is None:
+            hint = "canaryTrafficPercent belongs under spec.predictor, next to model"
+        elif isinstance(percent, int) and not isinstance(percent, bool) and percent == 100 - CANARY_PERCENT:
+            hint = "canaryTrafficPercent is the share of the new revision (the canary): 20; the stable keeps 80"
+        elif isinstance(percent, int) and not isinstance(percent, bool):
+            hint = f"the exercise sends {CANARY_PERCENT} % to the canary: canaryTrafficPercent: {CANARY_PERCENT}"
+        else:
+            hint = "an integer percent: 20, not 0.2 or '20'"
         raise CheckFailed(
             "spec.predictor.canaryTrafficPercent is not the lab's",
             expected=CANARY_PERCENT,
@@ -134,7 +138,10 @@ def canary_manifest(canary_manifest, stable_manifest, model_versions=None):
             hint=hint,
         )
     model = isvc_rules.model_of(canary, "canary_manifest")
-    if model.get("storageUri") != canary_uri:
+    uri = model.get("storageUri")
+    if isinstance(uri, str) and uri.rstrip("/") == canary_uri.rstrip("/"):
+        canary_uri = uri  # a trailing / names the same directory, as in Lab 2's manifest check
+    if uri != canary_uri:
         where = "model_versions.uri('v2')" if model_versions is not None else "isvc.PUBLIC_IRIS_MODEL_2"
         raise CheckFailed(
             "the canary must serve the new model",

@@ -19,7 +19,8 @@ import time
 from typing import Any
 
 from ...errors import WorkshopError
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from ...metrics import client_side, promql
 from ...metrics.client import PromQLError
 from ...metrics.compare import compare_queries
@@ -207,11 +208,13 @@ def error_ratio(error_ratio, traffic):
         )
     value = real_number(error_ratio, "error_ratio", expected="a fraction between 0 and 1, e.g. 0.023")
     if not 0 <= value <= 1:
-        hint = (
-            "a ratio is a fraction: divide by 100 (2.3 % is 0.023)"
-            if value <= 100
-            else "failed requests / all requests is at most 1"
-        )
+        failed = sum(run.errors for run in client_side.load_results(traffic))
+        if value == failed and not math.isclose(value, 100 * measured):  # (8 of 100 reads as both)
+            hint = "that is the number of failed requests: divide it by all requests (traffic.requests)"
+        elif value <= 100:
+            hint = "a ratio is a fraction: divide by 100 (2.3 % is 0.023)"
+        else:
+            hint = "failed requests / all requests is at most 1"
         raise CheckFailed(
             "a ratio is between 0 and 1 (not a percentage)",
             expected=round(measured, 4),

@@ -24,7 +24,8 @@ import numpy as np
 from ...custom.model_file import current
 from ...errors import WorkshopError
 from ...runtime.features import DOCS_FLOWERS, FEATURE_NAMES, class_labels, feature_rows
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from .lab6_serving import grade_predictor, grade_transformer
 
 #: The docs' flowers and rows, the check's own copies (an answer cannot change them).
@@ -101,11 +102,17 @@ def _call(function: Callable, argument: Any, what: str) -> Any:
     try:
         return function(copy.deepcopy(argument))
     except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        hint = "only refuse what cannot be translated; valid input must give an answer"
+        if "numpy" in what:
+            hint = (
+                "numpy numbers are numbers too: test the type with isinstance(value, (int, float)) "
+                "(np.float64 is a float) rather than type(value) in (int, float)"
+            )
         raise CheckFailed(
             f"it raised on {what}, which is a valid input",
             expected="an answer",
             found=f"{type(exc).__name__}: {exc}",
-            hint="only refuse what cannot be translated; valid input must give an answer",
+            hint=hint,
         ) from None
 
 
@@ -138,6 +145,14 @@ def _must_reject(function: Callable, argument: Any, what: str, mentions: tuple[s
 
 
 def _as_matrix(rows: Any, what: str) -> np.ndarray:
+    if not isinstance(rows, (list, tuple, np.ndarray)):
+        raise CheckFailed(
+            f"the rows for {what} are not a list",
+            expected="a list of rows of 4 numbers",
+            found=quoted(rows),
+            hint="return a list with one row per flower (a generator or a map is used up once read: "
+            "wrap it in list(...))",
+        )
     try:
         return np.asarray(rows, dtype=float)
     except (TypeError, ValueError) as exc:

@@ -19,7 +19,8 @@ from ...batching import LAB_SCENARIO, UTILISATION_LIMIT, BatchingCurve, estimate
 from ...batching.estimate import check_batcher_settings
 from ...errors import WorkshopError
 from ...namespace import workshop_namespace
-from ..grading import CheckFailed, lab_check, quoted
+from ..check_registry import lab_check
+from ..grading import CheckFailed, quoted
 from .isvc_rules import as_manifest, has_small_resources, model_of, schema_valid, uses_sklearn_runtime
 
 #: A measurement spans one row to the batcher's default batch size and beyond.
@@ -196,9 +197,28 @@ def batcher_choice(max_batch_size, max_latency_ms, curve):
             f"a batch's first request waits {1000 * estimate.fill_wait:.1f} ms for it to close: "
             "smaller batches (or a shorter maxLatency) fill sooner"
         )
+    if not _some_batcher_serves(measured, rate, budget):
+        hint = (
+            f"no maxBatchSize up to {measured.sizes[-1]} with any maxLatency does, on the curve you measured "
+            f"(one row {1000 * measured.latency(1):.1f} ms, {measured.sizes[-1]} rows "
+            f"{1000 * measured.latency(measured.sizes[-1]):.1f} ms): the machine was probably busy while you "
+            "measured. Run the measurement cell again when it is idle, then choose again"
+        )
     raise CheckFailed(
         "this batcher does not serve the scenario", expected=expected, found=estimate.describe(), hint=hint
     )
+
+
+def _some_batcher_serves(measured: BatchingCurve, rate: float, budget: float) -> bool:
+    """Whether any maxBatchSize (up to the measured sizes) and maxLatency (whole ms within the budget)
+    serve ``rate`` within ``budget`` on ``measured``, also when traffic drops."""
+    for size in range(1, measured.sizes[-1] + 1):
+        for latency_ms in range(1, max(1, math.floor(1000 * budget)) + 1):
+            if latency_ms / 1000 + 2 * measured.latency(1) > budget:
+                break
+            if estimate_batcher(measured, rate, size, latency_ms).fits(budget):
+                return True
+    return False
 
 
 def _predictor(manifest: dict, variable: str) -> dict:
@@ -344,7 +364,8 @@ def sink(sink_file):
     graded = graded_deliveries()
     with tempfile.TemporaryDirectory(prefix="lab7-sink-") as scratch:
         try:
-            with SinkProcess(sink_file, Path(scratch) / "pairs.jsonl") as process:
+            # replaces=False: the learner's own sink, running in the notebook, stays up.
+            with SinkProcess(sink_file, Path(scratch) / "pairs.jsonl", replaces=False) as process:
                 statuses = post_deliveries(process.event_url, [case.delivery for case in graded.cases])
                 log = process.log_tail(8)
                 store = process.store

@@ -26,7 +26,8 @@ from ...boosting.models import ORDER, as_classes, file_size, load_like_runtime, 
 from ...boosting.requests import RuntimeRejects, runtime_input
 from ...boosting.runtimes import FRAMEWORKS, library_problem
 from ...errors import WorkshopError
-from ..grading import CheckFailed, lab_check
+from ..check_registry import lab_check
+from ..grading import CheckFailed
 
 ROWS = 3  # the exercise's first three held-out wines
 FLOAT_DATATYPES = ("FP64", "FP32")
@@ -151,6 +152,8 @@ def _check_names(inputs: list) -> None:
 def _check_tensors(inputs: list) -> None:
     for tensor in inputs:
         name, datatype, shape = tensor.get("name"), tensor.get("datatype"), tensor.get("shape")
+        if isinstance(shape, tuple):  # (3,) is sent as the JSON list [3]
+            shape = list(shape)
         if not isinstance(datatype, str) or datatype not in FLOAT_DATATYPES:
             upper = datatype.upper() if isinstance(datatype, str) else None
             hint = (
