@@ -505,7 +505,7 @@ def test_images_list_and_preload_carry_lab8s_runtime_images():
 @pytest.mark.parametrize(
     "flags, message",
     [
-        ({"duration": 0}, "--duration"),
+        ({"duration": 0}, "--duration must be more than 0 and at most 60 seconds, got 0"),
         ({"duration": 61}, "--duration"),
         ({"concurrency": 0}, "--concurrency"),
         ({"concurrency": True}, "--concurrency"),

@@ -89,6 +89,8 @@ def test_warnings_and_plans_keep_brackets_too(tmp_path, capsys):
 def test_the_load_generator_prints_brackets_verbatim(tmp_path):
     refused(load_cli("http://127.0.0.1:9/x", "--payload", str(tmp_path / f"{BRACKETS}.json")), f"{BRACKETS}.json")
     refused(load_cli("http://example.com/x", "--iris"), "allow_hosts=[host] in Python")
+    # The URL itself is echoed on the progress line before the run.
+    refused(load_cli(f"http://127.0.0.1:9/{BRACKETS}", "--iris", "-n", "1"), f"load on http://127.0.0.1:9/{BRACKETS}:")
 
 
 # ----- invoke validate --------------------------------------------------------------------------------
@@ -120,6 +122,20 @@ def test_validate_refuses_an_empty_folder_and_an_empty_path(tmp_path):
 
 @bad_input(
     tool="invoke validate",
+    input="a folder holding a broken symlink named *.yaml (or a symlink loop)",
+    example="ln -s gone.yaml manifests/isvc.yaml",
+    behaviour="an error naming the link: it cannot be read (before: skipped in silence, the rest called valid)",
+)
+def test_validate_reports_broken_symlinks_in_a_folder(tmp_path):
+    (tmp_path / "good.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    (tmp_path / "isvc.yaml").symlink_to(tmp_path / "gone.yaml")
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    outcome = invoke_cli("validate", str(tmp_path))
+    refused(outcome, "isvc.yaml: (file): cannot read", "loop.yaml: (file): cannot read")
+
+
+@bad_input(
+    tool="invoke validate",
     input="a kind or version typo in KServe's API group",
     example="kind: InferenceServce / apiVersion: serving.kserve.io/v1beta2",
     behaviour="error with a suggestion (`did you mean 'InferenceService'?`, the versions it serves)",
@@ -134,6 +150,12 @@ def test_validate_refuses_kserve_typos(tmp_path):
     version = tmp_path / "version.yaml"
     version.write_text("apiVersion: serving.kserve.io/v1beta2\nkind: InferenceService\nmetadata: {name: iris}\n")
     refused(invoke_cli("validate", str(version)), "serving.kserve.io has no version 'v1beta2'")
+    lower = tmp_path / "lower.yaml"
+    lower.write_text("apiVersion: serving.kserve.io/v1beta1\nkind: inferenceservice\nmetadata: {name: iris}\n")
+    refused(
+        invoke_cli("validate", str(lower)),
+        "'inferenceservice' is not a kind name (CamelCase) (did you mean 'InferenceService'?)",
+    )
 
 
 @bad_input(
@@ -179,6 +201,19 @@ def test_validate_refuses_a_billion_laughs_quickly(tmp_path):
     assert time.monotonic() - started < 5
 
 
+@bad_input(
+    tool="invoke validate",
+    input="YAML nested thousands of levels deep",
+    example="a: [[[[ ... ]]]] (50,000 brackets)",
+    behaviour="refused: nested too deeply (before: a RecursionError traceback)",
+)
+@pytest.mark.parametrize("text", ["a: " + "[" * 50_000 + "]" * 50_000, "a: " + "{b: " * 5_000 + "1" + "}" * 5_000])
+def test_validate_refuses_yaml_nested_too_deeply(tmp_path, text):
+    path = tmp_path / "deep.yaml"
+    path.write_text(text)
+    refused(invoke_cli("validate", str(path)), "nested too deeply")
+
+
 # ----- cluster and cloud tasks ------------------------------------------------------------------------
 
 
@@ -213,7 +248,10 @@ def test_gke_without_zone_or_region_stays_zonal_in_the_default_zone():
     example="invoke smoke --dry-run --base-url notaurl",
     behaviour="refused, with the address's expected shape (before: accepted)",
 )
-@pytest.mark.parametrize("url", ["notaurl", "ftp://1.2.3.4", "http://1.2.3.4/v1/models", "http://1.2.3.4:99999"])
+@pytest.mark.parametrize(
+    "url",
+    ["notaurl", "ftp://1.2.3.4", "http://1.2.3.4/v1/models", "http://1.2.3.4:99999", "http://[::1", "http://[x]:80"],
+)
 def test_smoke_refuses_a_base_url_that_is_not_an_address(url):
     refused(invoke_cli("smoke", "--dry-run", "--base-url", url), f"not an ingress address: {url!r}")
 
@@ -343,6 +381,19 @@ def test_output_folders_that_cannot_be_folders(tmp_path, args, flag):
 
 
 @bad_input(
+    tool="invoke grade",
+    input="--labs-dir with no lab notebook in it, and a new --out",
+    example="invoke grade --labs-dir notes/ --out my-grade",
+    behaviour="refused before anything is made: the --out folder is not created (before: left behind, empty)",
+)
+def test_grade_without_notebooks_leaves_no_output_folder(tmp_path):
+    (tmp_path / "notes").mkdir()
+    out = tmp_path / "my-grade"
+    refused(invoke_cli("grade", "--labs-dir", str(tmp_path / "notes"), "--out", str(out)), "no lab notebooks")
+    assert not out.exists()
+
+
+@bad_input(
     tool="invoke doctor",
     input="--config that is binary, a YAML list, or maps `hostPort: 99999`",
     example="invoke doctor --config list.yaml",
@@ -439,4 +490,50 @@ def test_an_unusable_cache_is_one_error(tmp_path, monkeypatch, where, says):
     ],
 )
 def test_load_refuses_non_finite_numbers(flags, says):
+    refused(load_cli("http://127.0.0.1:9/x", "--iris", *flags), says)
+
+
+@bad_input(
+    tool="kserve-workshop-load",
+    input="--method that is not an HTTP method",
+    example="kserve-workshop-load URL --method 'GE T'",
+    behaviour="refused naming the method (before: a traceback from aiohttp)",
+)
+@pytest.mark.parametrize("method", ["GE T", "POST\r\nX: y", "GET/"])
+def test_load_refuses_a_method_that_is_not_a_token(method):
+    refused(load_cli("http://127.0.0.1:9/x", "--iris", "-n", "1", "--method", method), "not an HTTP method")
+
+
+@bad_input(
+    tool="invoke labs.catchup, labs.reset",
+    input="no lab number, or not a number",
+    example="invoke labs.catchup --local-only ; invoke labs.reset --lab x",
+    behaviour="one error naming the flag, with the lab numbers there are (before: `--to must be a lab number, got ''`)",
+)
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["labs.catchup", "--local-only"], "--to N is needed"),
+        (["labs.catchup", "--to", "abc", "--local-only"], "--to must be a lab number, got 'abc'"),
+        (["labs.reset", "--local-only"], "--lab N is needed"),
+    ],
+)
+def test_labs_catchup_and_reset_without_a_lab_number(args, says):
+    refused(invoke_cli(*args), says, "labs: 1, 2, 3")
+
+
+@bad_input(
+    tool="kserve-workshop-load",
+    input="a count or concurrency below 1",
+    example="kserve-workshop-load URL --iris -n 0",
+    behaviour="refused naming the flag typed, `-n/--requests` (before: the Python name `max_requests`)",
+)
+@pytest.mark.parametrize(
+    "flags, says",
+    [
+        (["-n", "0"], "-n/--requests must be a whole number of at least 1, got 0"),
+        (["-c", "0"], "-c/--concurrency must be a whole number from 1 to"),
+    ],
+)
+def test_load_names_the_flag_typed(flags, says):
     refused(load_cli("http://127.0.0.1:9/x", "--iris", *flags), says)

@@ -4,6 +4,7 @@ its /metrics text and sequential latencies."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -209,6 +210,46 @@ def test_wrong_feature_count_is_decoded_from_the_server(server):
         dataplane.infer_v2(server.url, NAME, [[1.0, 2.0, 3.0]])
     with pytest.raises(PayloadError, match="expected 4 features"):
         asyncio.run(dataplane.infer_async(server.url, NAME, [[1.0, 2.0, 3.0]]))
+
+
+@pytest.mark.parametrize(
+    "body, content_type, says",
+    [
+        (b'{"rows": [[6.8, 2.8, 4.8, 1.4]]}', "application/json", "no 'instances' key"),
+        (
+            b'{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [6.8, 2.8, 4.8, 1.4]}]}',
+            "application/json",
+            "looks like a V2 body",
+        ),
+        (b'{"instances": [[6.8, 2.8, 4.8, 1.4]]}', "application/x-www-form-urlencoded", "not read as JSON"),
+    ],
+)
+def test_the_real_server_answers_wrong_v1_bodies_with_400_and_no_traceback(server, body, content_type, says):
+    import requests
+
+    url = f"{server.url}/v1/models/{NAME}:predict"
+    response = requests.post(url, data=body, headers={"Content-Type": content_type}, timeout=10)
+    assert response.status_code == 400 and says in response.json()["error"], response.text
+    assert "Traceback" not in server.log_path.read_text()
+
+
+def test_a_client_hanging_up_mid_body_is_one_line_in_the_real_servers_log(server):
+    import socket
+
+    before = server.log_path.read_text().count("disconnected before sending its whole request")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+        conn.sendall(
+            f"POST /v1/models/{NAME}:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            'Content-Length: 1000\r\n\r\n{"instances"'.encode()
+        )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        log = server.log_path.read_text()
+        if log.count("disconnected before sending its whole request") > before:
+            break
+        time.sleep(0.1)
+    assert log.count("disconnected before sending its whole request") == before + 1, log[-2000:]
+    assert "Traceback" not in log
 
 
 def test_health_metadata_and_metrics(server):

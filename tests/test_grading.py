@@ -211,6 +211,23 @@ def test_check_prints_its_result_outside_a_notebook(capsys):
     assert "lab97.accuracy" in out and "between 0.9 and 1.0" in out and HINT.split()[0] in out
 
 
+@pytest.mark.bad_input(
+    tool="check() outside a notebook (a script, a terminal Python)",
+    input="a learner's value with brackets (`[/x]`, `[setosa]`)",
+    example="found: ['[/oops]'] [setosa]",
+    behaviour="printed verbatim in the result box (before: rich read it as markup, crashed on `[/x]`, dropped `[setosa]`)",
+)
+def test_outside_a_notebook_a_result_with_brackets_is_printed_verbatim(capsys):
+    # A learner's value is not rich markup: "[/x]" crashed the printer, "[setosa]" vanished.
+    result = grading.CheckResult(
+        "lab97.x", False, message="wrong [word]", expected="a list", found="['[/oops]'] [setosa]", hint="use [x]"
+    )
+    grading._show(result)
+    out = capsys.readouterr().out
+    for shown in ("wrong [word]", "['[/oops]'] [setosa]", "use [x]"):
+        assert shown in out, out
+
+
 def _real_checks():
     for module in pkgutil.iter_modules(kserve_workshop.labkit.checks.__path__):
         if module.name.startswith("lab"):

@@ -34,11 +34,11 @@ INGRESS_SERVICE = "istio-ingressgateway"
 
 def check_base_url(base_url: str) -> str:
     """``base_url`` when it is an ingress address (``http(s)://HOST[:PORT]``); WorkshopError otherwise."""
-    parts = urlparse(base_url.strip()) if isinstance(base_url, str) else None
-    try:
+    try:  # urlparse itself raises on a broken IPv6 literal ('http://[::1')
+        parts = urlparse(base_url.strip()) if isinstance(base_url, str) else None
         port_ok = parts is not None and (parts.port is None or 0 < parts.port < 65536)
     except ValueError:
-        port_ok = False
+        parts, port_ok = None, False
     if (
         parts is None
         or parts.scheme not in ("http", "https")

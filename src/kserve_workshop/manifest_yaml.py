@@ -95,17 +95,30 @@ def _check_duplicate_keys(node: yaml.MappingNode) -> None:
 
 def load_all(text: str) -> list[Any]:
     """Every document of ``text`` (``None`` for empty ones), strictly; ``yaml.YAMLError`` when refused."""
-    if len(text) > MAX_CHARACTERS:
-        raise ManifestYAMLError(
-            f"{len(text):,} characters of YAML: too large for a manifest (the limit is {MAX_CHARACTERS:,})"
-        )
-    return list(yaml.load_all(text, Loader=_StrictLoader))
+    _check_size(text)
+    try:
+        return list(yaml.load_all(text, Loader=_StrictLoader))
+    except RecursionError:
+        raise _too_deep() from None
 
 
 def load(text: str) -> Any:
     """The one document of ``text``, strictly (see ``load_all``)."""
+    _check_size(text)
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _check_size(text: str) -> None:
     if len(text) > MAX_CHARACTERS:
         raise ManifestYAMLError(
             f"{len(text):,} characters of YAML: too large for a manifest (the limit is {MAX_CHARACTERS:,})"
         )
-    return yaml.load(text, Loader=_StrictLoader)
+
+
+def _too_deep() -> ManifestYAMLError:
+    # PyYAML composes nested collections recursively: a few thousand levels ('[[[[...') exhaust
+    # Python's stack. Real manifests nest a few dozen levels.
+    return ManifestYAMLError("collections nested too deeply (hundreds of levels): refused, this is not a manifest")

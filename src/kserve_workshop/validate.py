@@ -108,7 +108,8 @@ def yaml_files(targets: Iterable[str | Path]) -> list[Path]:
                 p
                 for p in path.rglob("*")
                 if p.suffix in YAML_SUFFIXES
-                and p.is_file()
+                # a broken symlink is listed too: reported as unreadable, not skipped in silence
+                and (p.is_file() or (p.is_symlink() and not p.exists()))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not in_dir:
@@ -127,7 +128,7 @@ def yaml_files(targets: Iterable[str | Path]) -> list[Path]:
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(paths.REPO_ROOT))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside the repository, or a symlink loop
         return str(path)
 
 
@@ -193,7 +194,7 @@ def validate_object(obj: Any, *, file: str = "<object>", index: int = 1) -> list
     if not isinstance(api_version, str) or not _API_VERSION.match(api_version):
         return [ValidationIssue(file, label, "apiVersion", f"{api_version!r} is not of the form group/version")]
     if not isinstance(kind, str) or not _KIND.match(kind):
-        return [ValidationIssue(file, label, "kind", f"{kind!r} is not a kind name (CamelCase)")]
+        return [ValidationIssue(file, label, "kind", f"{kind!r} is not a kind name (CamelCase){_case_hint(kind)}")]
     if kind.endswith("List") and isinstance(obj.get("items"), list):
         issues: list[ValidationIssue] = []
         for item in obj["items"]:
@@ -232,6 +233,16 @@ def validate_object(obj: Any, *, file: str = "<object>", index: int = 1) -> list
         )
     )
     return issues
+
+
+def _case_hint(kind: object) -> str:
+    """' (did you mean ...?)' when ``kind`` is a known group's kind written in the wrong case."""
+    if isinstance(kind, str):
+        for versions in KNOWN_GROUPS.values():
+            for known in sorted(set().union(*versions.values())):
+                if known.lower() == kind.strip().lower():
+                    return f" (did you mean {known!r}?)"
+    return ""
 
 
 def _label(obj: dict, index: int) -> str:

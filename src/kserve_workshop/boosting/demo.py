@@ -19,7 +19,7 @@ MAX_DURATION = 60
 
 def check_arguments(duration: float, concurrency: int) -> None:
     if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0 < duration <= MAX_DURATION:
-        raise WorkshopError(f"--duration must be between 0 and {MAX_DURATION} seconds, got {duration!r}")
+        raise WorkshopError(f"--duration must be more than 0 and at most {MAX_DURATION} seconds, got {duration!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 64:
         raise WorkshopError(f"--concurrency must be between 1 and 64, got {concurrency!r}")
 

@@ -79,10 +79,14 @@ def known_labs() -> list[int]:
 
 def check_lab(number, flag: str) -> int:
     labs = known_labs()
+    if number is None or not str(number).strip():
+        raise WorkshopError(f"{flag} N is needed: the lab's number", hint=f"labs: {', '.join(map(str, labs))}")
     try:
         value = int(str(number).strip())
     except ValueError:
-        raise WorkshopError(f"{flag} must be a lab number, got {number!r}") from None
+        raise WorkshopError(
+            f"{flag} must be a lab number, got {number!r}", hint=f"labs: {', '.join(map(str, labs))}"
+        ) from None
     if value not in labs:
         raise WorkshopError(f"there is no lab {value}", hint=f"labs: {', '.join(map(str, labs))}")
     return value

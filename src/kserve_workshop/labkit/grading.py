@@ -128,19 +128,22 @@ class CheckResult:
     __str__ = text
 
     def __rich__(self):
+        from rich.markup import escape
         from rich.panel import Panel
         from rich.table import Table
+        from rich.text import Text
 
+        # Text(), not str: a learner's value such as "[/x]" or "[setosa]" is not rich markup.
         body = Table.grid(padding=(0, 1))
         body.add_column(style="bold")
         body.add_column()
-        body.add_row("", self.message or ("passed" if self.passed else "failed"))
+        body.add_row("", Text(self.message or ("passed" if self.passed else "failed")))
         if not self.passed:
             for label, value in (("expected", self.expected), ("found", self.found), ("hint", self.hint)):
                 if value is not None:
-                    body.add_row(label, value)
+                    body.add_row(label, Text(value))
         colour = "green" if self.passed else "red"
-        title = f"[{colour}]{'✓' if self.passed else '✗'} {self.name}[/{colour}]"
+        title = f"[{colour}]{'✓' if self.passed else '✗'} {escape(self.name)}[/{colour}]"
         return Panel(body, title=title, title_align="left", border_style=colour, expand=False)
 
     def _repr_html_(self) -> str:

@@ -23,6 +23,16 @@ from ..errors import WorkshopError
 from .generator import describe_run, run_load, validate_arguments
 
 
+#: How the messages name the arguments: as the flags typed.
+FLAG_NAMES = {
+    "concurrency": "-c/--concurrency",
+    "rate": "-r/--rate",
+    "duration": "-d/--duration",
+    "max_requests": "-n/--requests",
+    "timeout": "--timeout",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kserve-workshop-load",
@@ -113,12 +123,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             duration=duration,
             max_requests=args.requests,
             timeout=args.timeout,
+            names=FLAG_NAMES,
         )
         err_console.print(
             "… "
             + describe_run(
                 args.url, concurrency=args.concurrency, rate=args.rate, duration=duration, max_requests=args.requests
-            )
+            ),
+            markup=False,  # the URL is the user's text: brackets in it are not markup
         )
         result = run_load(
             args.url,

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
@@ -68,27 +69,43 @@ def _positive_finite(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
 
 
+#: An HTTP method is a "token" (RFC 9110): no spaces, no separators.
+_HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
 def validate_arguments(
-    *, concurrency: int, rate: float | None, duration: float | None, max_requests: int | None, timeout: float
+    *,
+    concurrency: int,
+    rate: float | None,
+    duration: float | None,
+    max_requests: int | None,
+    timeout: float,
+    names: Mapping[str, str] | None = None,
 ) -> None:
-    """Raise WorkshopError for arguments a run cannot use (one message naming the argument)."""
+    """Raise WorkshopError for arguments a run cannot use (one message naming the argument).
+
+    ``names`` maps an argument to the name the user typed (the CLI's flags, e.g. ``-n/--requests``).
+    """
+    names = {**{arg: arg for arg in ("concurrency", "rate", "duration", "max_requests", "timeout")}, **(names or {})}
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise WorkshopError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, got {concurrency!r}")
+        raise WorkshopError(
+            f"{names['concurrency']} must be a whole number from 1 to {MAX_CONCURRENCY}, got {concurrency!r}"
+        )
     if rate is not None and not _positive_finite(rate):
         raise WorkshopError(
-            f"rate must be a positive, finite number of requests per second, got {rate!r}",
+            f"{names['rate']} must be a positive, finite number of requests per second, got {rate!r}",
             hint="for as many requests as the server answers, leave the rate out (a closed loop)",
         )
     if duration is not None and not _positive_finite(duration):
-        raise WorkshopError(f"duration must be a positive, finite number of seconds, got {duration!r}")
+        raise WorkshopError(f"{names['duration']} must be a positive, finite number of seconds, got {duration!r}")
     if max_requests is not None and (
         isinstance(max_requests, bool) or not isinstance(max_requests, int) or max_requests < 1
     ):
-        raise WorkshopError(f"max_requests must be a whole number of at least 1, got {max_requests!r}")
+        raise WorkshopError(f"{names['max_requests']} must be a whole number of at least 1, got {max_requests!r}")
     if duration is None and max_requests is None:
         raise WorkshopError("a run needs a bound: give a duration, a number of requests, or both")
     if not _positive_finite(timeout):
-        raise WorkshopError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
+        raise WorkshopError(f"{names['timeout']} must be a positive, finite number of seconds, got {timeout!r}")
 
 
 def _request_headers(headers: Mapping[str, str] | None, body: bytes | None) -> dict[str, str]:
@@ -212,6 +229,8 @@ async def run_load_async(
     # A ready-made CIMultiDict saves aiohttp from rebuilding the headers on every request.
     request_headers = CIMultiDict(_request_headers(headers, body))
     method = (method or ("POST" if body is not None else "GET")).upper()
+    if not _HTTP_TOKEN.fullmatch(method):
+        raise WorkshopError(f"not an HTTP method: {method!r}", hint="e.g. POST or GET")
     target = URL(url, encoded=False)
 
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, ttl_dns_cache=None)
