@@ -129,10 +129,6 @@ def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
         raise WorkshopError(f"--timeout must be a number of seconds, not {timeout!r}") from None
     if timeout <= 0:
         raise WorkshopError(f"--timeout must be positive, not {timeout}")
-    labs = Path(labs_dir or LABS_DIR)
-    if labs.is_dir():
-        lab_notebooks(labs)  # no notebook there: refused before --out is created
-    out_dir = writable_dir(out, f"--out {out}") if out else cache_dir() / "grade"
     if submit:
         from ..classroom.submit import learner_name
 
@@ -142,6 +138,10 @@ def grade(c, labs_dir=None, out=None, timeout=120, submit=None, learner=None):
                 f"submit folder not found: {submit}",
                 hint="the instructor gives you the shared folder's path; it must exist",
             )
+    labs = Path(labs_dir or LABS_DIR)
+    if labs.is_dir():
+        lab_notebooks(labs)  # no notebook there: refused before --out is created
+    out_dir = writable_dir(out, f"--out {out}") if out else cache_dir() / "grade"
     card = grade_labs(labs, out_dir, cell_timeout=timeout)
     show(card)
     info(f"scorecard written to {_relative(out_dir / 'scorecard.json')} and {_relative(out_dir / 'scorecard.md')}")
