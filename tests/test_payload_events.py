@@ -41,17 +41,17 @@ def test_a_binary_delivery_has_exactly_the_agents_headers():
     assert set(delivery.headers) == AGENT_HEADERS
     assert delivery.headers["Ce-Type"] == REQUEST_TYPE == "org.kubeflow.serving.inference.request"
     assert delivery.headers["Ce-Id"] == "abc" and delivery.headers["Ce-Metadata"] == "{}"
-    # KServe's webhook starts the agent with --source-uri <the pod's name> (agent_injector.go), so a
-    # cluster's events never carry the agent's localhost fallback.
-    assert re.fullmatch(r"sklearn-iris-predictor-00001-deployment-[a-z0-9]+-[a-z0-9]{5}", delivery.headers["Ce-Source"])
+    # The webhook passes the pod's name as --source-uri, empty at admission for a ReplicaSet's pod:
+    # the agent's fallback.
+    assert delivery.headers["Ce-Source"] == "http://localhost:9081/"
     assert json.loads(delivery.body) == {"instances": DOCS_IRIS_INPUT}
 
 
-def test_the_source_is_the_pod_of_the_events_inference_service_unless_given():
+def test_the_source_is_the_agents_fallback_unless_given():
     event = AgentEvent.of("response", {"predictions": [1]}, inference_service="iris-logger")
-    assert binary_delivery(event).headers["Ce-Source"].startswith("iris-logger-predictor-00001-deployment-")
-    given = AgentEvent.of("response", {"predictions": [1]}, source="http://localhost:9081/")
-    assert binary_delivery(given).headers["Ce-Source"] == "http://localhost:9081/"
+    assert binary_delivery(event).headers["Ce-Source"] == "http://localhost:9081/"
+    given = AgentEvent.of("response", {"predictions": [1]}, source="iris-logger-predictor-00001-deployment-abc-x1y2z")
+    assert binary_delivery(given).headers["Ce-Source"] == "iris-logger-predictor-00001-deployment-abc-x1y2z"
     assert from_http(*_parts(structured_delivery(event)))["source"] == binary_delivery(event).headers["Ce-Source"]
 
 

@@ -10,9 +10,11 @@ What the agent does (KServe v0.20.0, ``pkg/logger/handler.go`` and ``pkg/logger/
   UUID. That id is the only thing that pairs a request with its response;
 - both events' ``datacontenttype`` is the *request's* ``Content-Type``;
 - ``time`` is when the request arrived (request event) or the answer was read (response event); the
-  extension ``recordedtime`` is when the event was built; ``source`` is the agent's ``--source-uri``,
-  which KServe's pod webhook sets to the **pod's name** (``pkg/webhook/admission/pod/agent_injector.go``;
-  the agent falls back to ``http://localhost:9081/`` only when started without it, ``cmd/agent/main.go``);
+  extension ``recordedtime`` is when the event was built; ``source`` is the agent's ``--source-uri``.
+  KServe's pod webhook passes the pod's name there (``pkg/webhook/admission/pod/agent_injector.go``),
+  but a predictor's pod is created from its ReplicaSet's ``generateName`` and mutating admission
+  runs before the API server generates the name, so the flag is empty and the agent uses its
+  fallback ``http://localhost:9081/`` (``cmd/agent/main.go``);
 - extensions ``inferenceservicename``, ``namespace``, ``component`` (``predictor``...), ``endpoint``,
   ``metadata`` (a JSON object of the request headers listed in ``logger.metadataHeaders``, ``{}``
   when none) and ``annotations`` (JSON, only when ``logger.metadataAnnotations`` selects some);
@@ -39,14 +41,8 @@ from ..errors import WorkshopError
 REQUEST_TYPE = "org.kubeflow.serving.inference.request"
 RESPONSE_TYPE = "org.kubeflow.serving.inference.response"
 TYPES = {"request": REQUEST_TYPE, "response": RESPONSE_TYPE}
-#: The generated tail of a Knative predictor pod's name (ReplicaSet hash, pod suffix): an example.
-EXAMPLE_POD_SUFFIX = "00001-deployment-5d8f7c9b6-k2x7q"
-
-
-def pod_source(inference_service: str, component: str = "predictor") -> str:
-    """The ``source`` the agent sends in a cluster: its pod's name, e.g. ``sklearn-iris-predictor-00001-deployment-...``."""
-    return f"{inference_service}-{component}-{EXAMPLE_POD_SUFFIX}"
-
+#: The agent's ``--source-uri`` fallback (``http://localhost:<port>/``, the agent listens on 9081).
+AGENT_SOURCE = "http://localhost:9081/"
 
 #: Extension attributes the agent sets (lower-case alphanumerics, as CloudEvents requires).
 EXTENSIONS = ("inferenceservicename", "namespace", "component", "endpoint", "metadata", "annotations", "recordedtime")
@@ -73,7 +69,7 @@ class AgentEvent:
     component: str = "predictor"
     endpoint: str = ""
     content_type: str | None = JSON
-    source: str | None = None  # None: the pod's name, as the webhook sets it (pod_source)
+    source: str = AGENT_SOURCE
     time: str = field(default_factory=go_time)
     recorded_time: str = field(default_factory=go_time)
     metadata: Mapping[str, list[str]] = field(default_factory=dict)
@@ -102,7 +98,7 @@ class AgentEvent:
         attributes = {
             "specversion": SPEC_VERSION,
             "id": self.id,
-            "source": self.source or pod_source(self.inference_service, self.component),
+            "source": self.source,
             "type": self.type,
             "time": self.time,
             "recordedtime": self.recorded_time,
