@@ -13,7 +13,7 @@ import sys
 import pytest
 import yaml
 from invoke import Context, MockContext, Result
-from invoke.exceptions import Exit
+from invoke.exceptions import Exit, UnexpectedExit
 
 from kserve_workshop.classroom import access, capacity, learners, plans
 from kserve_workshop.classroom.__main__ import main as classroom_main
@@ -373,6 +373,18 @@ def test_delete_plan_deletes_the_inferenceservices_of_every_learner_namespace(tm
             for line in made
         ), made
     assert not any("--all-namespaces" in line and "delete" in line for line in made)
+
+
+def test_the_inferenceservice_step_fails_when_the_namespaces_cannot_be_listed(tmp_path, monkeypatch):
+    """A kubectl that cannot list the namespaces (wrong context, API down) fails the step, rather than
+    deleting no InferenceService and letting the namespaces' deletion hang on their finalizers."""
+    fake = tmp_path / "kubectl"
+    fake.write_text('#!/bin/sh\necho "error: the server is unreachable" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    first = plans.delete_plan(CTX).steps[0]
+    with pytest.raises((Exit, WorkshopError, UnexpectedExit)):
+        Runner(Context()).execute(Plan("first step", [first]))
 
 
 @pytest.mark.bad_input(

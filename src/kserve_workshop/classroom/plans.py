@@ -141,7 +141,9 @@ def _delete_isvcs_in_class_namespaces(context: str, selector: str) -> list[str]:
     )
     delete = shlex.join(kubectl_cmd(context, "delete", "inferenceservices.serving.kserve.io", "--all", "--namespace"))
     wait = "--ignore-not-found --wait=true --timeout=300s"
-    return ["sh", "-c", f'set -e; for ns in $({names}); do {delete} "$ns" {wait}; done']
+    # The names in a variable first: `set -e` ignores a failing command substitution in a for list,
+    # which would turn "cannot list the namespaces" into "nothing to delete".
+    return ["sh", "-c", f'set -e; names=$({names}); for ns in $names; do {delete} "$ns" {wait}; done']
 
 
 def delete_plan(context: str, class_name: str = "workshop") -> Plan:
