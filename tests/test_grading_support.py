@@ -16,7 +16,7 @@ import yaml
 from kserve_workshop.labkit import check_guard
 from kserve_workshop.runtime import received
 from kserve_workshop.runtime.frozen import FrozenDict, FrozenList, freeze
-from kserve_workshop.labkit.grading import answered, check, passes
+from kserve_workshop.labkit.grading import CheckFailed, answered, check, passes
 from kserve_workshop.isvc.diff import changed_fields, describe, unified_diff
 
 # -- frozen constants ----------------------------------------------------------------------------
@@ -145,3 +145,29 @@ def test_answered_and_passes_tell_a_lesson_cell_what_is_missing(capsys):
     assert passes("lab4.n_requests", namespace={"n_requests": 385})
     assert not passes("lab4.n_requests", namespace={"n_requests": 384})
     assert 'check("lab4.n_requests") does not pass yet' in capsys.readouterr().out
+
+
+def test_a_whole_sweep_point_given_as_a_number_gets_the_point_hint_and_nothing_else_does():
+    from kserve_workshop.labkit.checks.answers import real_number
+    from kserve_workshop.load import CapacityPoint, LoadResult
+
+    def hint_for(value, variable):
+        with pytest.raises(CheckFailed) as failed:
+            real_number(value, variable)
+        return failed.value.hint or ""
+
+    point = CapacityPoint(concurrency=4, requests=100, errors=0, throughput=50.0, p50=0.01, p95=0.02, p99=0.03)
+    assert "scale_target = point.concurrency" in hint_for(point, "scale_target")
+    run = LoadResult(
+        url="http://127.0.0.1:1/",
+        concurrency=4,
+        rate=None,
+        started_at=0.0,
+        elapsed=1.0,
+        starts=[],
+        durations=[],
+        oks=[],
+        error_kinds={},
+        not_sent=0,
+    )  # a load run has a concurrency too, but it is not a sweep point
+    assert "point.concurrency" not in hint_for(run, "error_ratio")

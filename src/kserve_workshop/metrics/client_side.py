@@ -18,7 +18,8 @@ from ..errors import WorkshopError
 from ..load import LoadResult
 
 
-def _results(results: LoadResult | Iterable[LoadResult] | Mapping[str, LoadResult]) -> list[LoadResult]:
+def load_results(results: LoadResult | Iterable[LoadResult] | Mapping[str, LoadResult]) -> list[LoadResult]:
+    """The load generator's runs in ``results`` (a LoadResult, several, or a TrafficResult's streams)."""
     if isinstance(results, LoadResult):
         return [results]
     if hasattr(results, "streams"):  # a traffic.TrafficResult
@@ -31,14 +32,9 @@ def _results(results: LoadResult | Iterable[LoadResult] | Mapping[str, LoadResul
     return found
 
 
-def load_results(results) -> list[LoadResult]:
-    """The load generator's runs in ``results`` (a LoadResult, several, or a TrafficResult's streams)."""
-    return _results(results)
-
-
 def error_ratio(results) -> float:
     """Failed requests / all requests over the whole run (NaN when nothing was sent)."""
-    runs = _results(results)
+    runs = load_results(results)
     total = sum(r.requests for r in runs)
     return sum(r.errors for r in runs) / total if total else math.nan
 
@@ -48,7 +44,7 @@ def answers_over_time(results, *, bin_seconds: float = 1.0) -> pd.DataFrame:
     if bin_seconds <= 0:
         raise WorkshopError(f"bin_seconds must be positive, not {bin_seconds!r}")
     ended, failed = [], []
-    for run in _results(results):
+    for run in load_results(results):
         ended.extend(run.started_at + start + latency for start, latency in zip(run.starts, run.durations))
         failed.extend(not ok for ok in run.oks)
     if not ended:
@@ -76,7 +72,7 @@ def server_vs_client(prom, traffic, *, model_name: str | None = None, namespace:
 
     window = f"{math.ceil(traffic.ended_at - traffic.started_at) + 2}s"
     at = traffic.ended_at + 1.0
-    durations = np.asarray([d for run in _results(traffic) for d in run.durations])
+    durations = np.asarray([d for run in load_results(traffic) for d in run.durations])
     rows = {}
     for name, quantile in promql.QUANTILES.items():
         query = promql.latency_quantile(quantile, model_name, namespace=namespace, window=window)

@@ -46,8 +46,8 @@ def real_number(value: Any, variable: str, *, expected: Any = "a number", hint: 
             hint = f"{value!r} is text, not a number: drop the quotes (or convert it with float())"
         elif isinstance(value, bool) or type(value).__name__ == "bool_":
             hint = "True and False are not numbers here: compute the number itself"
-        elif hasattr(value, "concurrency"):
-            hint = f"that is a whole point of the sweep: take its number, {variable} = point.concurrency"
+        elif type(value).__name__ == "CapacityPoint":  # by name: the load package stays unimported here
+            hint = f"that is a whole point of the sweep: take the one number asked for, e.g. {variable} = point.concurrency"
         elif isinstance(value, (list, tuple)) or getattr(value, "ndim", 0):
             hint = (
                 "an empty list: nothing passed the condition you selected with (check the comparison)"
