@@ -110,6 +110,8 @@ def test_window_independent_functions_and_comments_are_adjusted():
         'component="predictor"}[1m]) / 60'
     )
     assert "[1m]" in adjusted("avg_over_time(request_predict_seconds_sum[5s])")
+    assert "[1m]" in adjusted("idelta(request_predict_seconds_count[5s])")  # the last two samples, whatever the window
+    assert "[1m]" in adjusted("sum(rate(request_predict_seconds_count[5s])) / (increase_factor_not_a_call + 1)")
     with_comment = adjusted("rate(request_predict_seconds_count[5s])  # per second {not a selector}")
     assert with_comment.endswith("[1m])  # per second {not a selector}")
 
@@ -129,6 +131,7 @@ def test_window_independent_functions_and_comments_are_adjusted():
         ("increase(request_predict_seconds_count[5s]) / 5", {}, "counts over its window"),
         ("sum(increase(request_predict_seconds_count{model_name='x'}[10s]))", {}, "counts over its window"),
         ("sum_over_time(request_predict_seconds_count[30s])", {}, "counts over its window"),
+        ('increase(request_predict_seconds_count{path=")"}[5s])', {}, "counts over its window"),
     ],
 )
 def test_what_cannot_be_adjusted_is_refused(query, kwargs, message):

@@ -178,9 +178,18 @@ def for_cluster(
             raise WorkshopError(f"{name} must be a non-empty string, not {value!r}")
     window = _window(window)
     out, changes, selected = [], [], 0
+    #: The functions whose parentheses are open (None for grouping parentheses); the last identifier read.
+    calls: list[str | None] = []
+    last_name: str | None = None
     i, text = 0, query
     while i < len(text):
         char = text[i]
+        if char == "(":
+            calls.append(last_name.lower() if last_name else None)
+        elif char == ")" and calls:
+            calls.pop()
+        if not char.isspace():
+            last_name = None
         if char in "\"'`":
             end = _string_end(text, i)
             out.append(text[i:end])
@@ -196,6 +205,7 @@ def for_cluster(
                 selected += 1
             else:
                 out.append(name)
+                last_name = name
             i = end
         elif char == "#":  # a comment runs to the end of its line
             end = text.find("\n", i)
@@ -217,7 +227,7 @@ def for_cluster(
                 raise WorkshopError(f"unclosed [ in {query!r}")
             inside = text[i + 1 : end].strip()
             if _WINDOW.match(inside) and inside != window:
-                function = _enclosing_function(text, i)
+                function = calls[-1] if calls else None
                 if function in _WINDOW_SIZED:
                     raise WorkshopError(
                         f"{function}(...[{inside}]) in {query!r} counts over its window, so it cannot be moved to "
@@ -242,27 +252,7 @@ def for_cluster(
 
 #: Functions whose value grows with the range's length (a count or a sum over it): a wider window
 #: changes their meaning, where rate() and the *_over_time averages and quantiles keep theirs.
-_WINDOW_SIZED = frozenset({"increase", "delta", "idelta", "changes", "resets", "sum_over_time", "count_over_time"})
-
-
-def _enclosing_function(text: str, position: int) -> str | None:
-    """The name of the function whose parentheses hold ``position`` (``increase`` for the range in
-    ``increase(x[5s])``), lower-cased; None at the top level."""
-    depth = 0
-    for j in range(position - 1, -1, -1):
-        if text[j] == ")":
-            depth += 1
-        elif text[j] == "(":
-            if depth == 0:
-                k = j
-                while k > 0 and text[k - 1].isspace():
-                    k -= 1
-                start = k
-                while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
-                    start -= 1
-                return text[start:k].lower() or None
-            depth -= 1
-    return None
+_WINDOW_SIZED = frozenset({"increase", "delta", "changes", "resets", "sum_over_time", "count_over_time"})
 
 
 def _string_end(text: str, start: int) -> int:
