@@ -147,7 +147,7 @@ def uses_sklearn_runtime(model: dict) -> None:
         )
 
 
-def _quantity(value: Any, where: str) -> Decimal:
+def quantity(value: Any, where: str) -> Decimal:
     """A Kubernetes quantity ("50m", "128Mi", 0.05, 128) as a Decimal, or CheckFailed naming the field."""
     from kubernetes.utils.quantity import parse_quantity
 
@@ -200,7 +200,7 @@ def resources_of(model: dict, example: str) -> dict[tuple[str, str], Decimal]:
                 "limits its ceiling)",
             )
         for key in ("cpu", "memory"):
-            parsed[section, key] = _quantity(values[key], f"resources.{section}.{key}")
+            parsed[section, key] = quantity(values[key], f"resources.{section}.{key}")
     for section in ("requests", "limits"):
         memory = parsed[section, "memory"]
         if memory < MIN_MEMORY:
@@ -241,7 +241,7 @@ def has_resources(model: dict, wanted: dict) -> None:
     parsed = resources_of(model, example)
     for section in ("requests", "limits"):
         for key in ("cpu", "memory"):
-            want = _quantity(wanted[section][key], key)
+            want = quantity(wanted[section][key], key)
             if parsed[section, key] != want:
                 found = model["resources"][section][key]
                 if key == "memory" and str(found).endswith(("M", "G")):

@@ -169,15 +169,11 @@ def canary_manifest(canary_manifest, stable_manifest, model_versions=None):
 def _same_quantity(path: str, before: Any, after: Any) -> bool:
     """A resource written in other units (cpu 0.05 for 50m, memory 131072Ki for 128Mi): the same
     quantity, so not a change (Kubernetes stores both alike)."""
-    from kubernetes.utils.quantity import parse_quantity
-
-    if ".resources." not in path or any(
-        isinstance(v, bool) or not isinstance(v, (str, int, float)) for v in (before, after)
-    ):
+    if ".resources." not in path:
         return False
     try:
-        return parse_quantity(str(before)) == parse_quantity(str(after))
-    except ValueError:
+        return isvc_rules.quantity(before, path) == isvc_rules.quantity(after, path)
+    except CheckFailed:
         return False
 
 
