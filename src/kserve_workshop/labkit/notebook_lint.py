@@ -269,15 +269,18 @@ def _dotted(node: ast.AST) -> list[str] | None:
     return None
 
 
-#: Where ``check`` and ``lab_check`` can be imported from (the lab kit, and the old ``grading`` path).
-_GRADING_CHECK = frozenset({f"{LIBRARY}.labkit.grading.check", f"{LIBRARY}.grading.check"})
-_GRADING_LAB_CHECK = frozenset(
-    {
-        f"{LIBRARY}.labkit.check_registry.lab_check",
-        f"{LIBRARY}.labkit.grading.lab_check",
-        f"{LIBRARY}.grading.lab_check",
-    }
-)
+def _is_grading(target: str, name: str) -> bool:
+    """Whether the dotted ``target`` is the lab kit's ``check`` or ``lab_check`` (``name``), through
+    whichever module re-exports it (resolved, so a moved or re-exported name is still recognised)."""
+    from . import check_registry, grading
+
+    if not target:
+        return False
+    wanted = grading.check if name == "check" else check_registry.lab_check
+    try:
+        return _resolve(target) is wanted
+    except (ImportError, AttributeError):
+        return False
 
 
 def _library_target(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -340,7 +343,7 @@ def _check_calls(context: _Context, cells: list[CodeCell]) -> None:
                 if target is None:
                     continue
                 _check_signature(context, cell, node, target)
-                if target in _GRADING_CHECK:
+                if _is_grading(target, "check"):
                     _check_check_call(context, cell, node, bound_all if cell.cluster else bound_local, own_checks)
             names = bound_names(statement)
             bound_all |= names
@@ -379,7 +382,9 @@ def _defined_checks(statement: ast.stmt, aliases: dict[str, str]) -> dict[str, t
     if not isinstance(statement, ast.FunctionDef):
         return {}
     for decorator in statement.decorator_list:
-        if not isinstance(decorator, ast.Call) or _library_target(decorator.func, aliases) not in _GRADING_LAB_CHECK:
+        if not isinstance(decorator, ast.Call) or not _is_grading(
+            _library_target(decorator.func, aliases) or "", "lab_check"
+        ):
             continue
         if not decorator.args or not isinstance(decorator.args[0], ast.Constant):
             return {}
