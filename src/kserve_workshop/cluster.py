@@ -17,7 +17,7 @@ import yaml
 from . import manifest_yaml, paths
 from .errors import WorkshopError
 from .kube import WORKSHOP_CLUSTER
-from .plan import Plan, Runner, Step
+from .plan import Plan, Runner, Step, output_of
 from .versions import pin
 
 KIND_CLUSTER_NAME = WORKSHOP_CLUSTER
@@ -33,7 +33,7 @@ def kind_context(name: str = KIND_CLUSTER_NAME) -> str:
     return f"kind-{name}"
 
 
-def _check_cluster_name(name: str, limit: int) -> None:
+def check_cluster_name(name: str, limit: int = 40) -> None:
     if not name or len(name) > limit or not _DNS_LABEL.match(name):
         raise WorkshopError(
             f"invalid cluster name {name!r}",
@@ -111,7 +111,7 @@ def kind_clusters(runner: Runner) -> list[str]:
 
 def kind_create_plan(name: str = KIND_CLUSTER_NAME, config_path: Path = KIND_CONFIG) -> Plan:
     """Create the kind cluster ``name`` from ``config_path`` with the pinned node image."""
-    _check_cluster_name(name, 40)
+    check_cluster_name(name)
     config_path = Path(config_path)
     if not config_path.is_file():
         raise WorkshopError(f"kind config not found: {config_path}", hint=f"the workshop's config is {KIND_CONFIG}")
@@ -150,7 +150,7 @@ def kind_create_plan(name: str = KIND_CLUSTER_NAME, config_path: Path = KIND_CON
                         "--timeout=180s",
                     ]
                 ],
-                diagnose=lambda runner: _output(runner, ["kubectl", "--context", context, "describe", "nodes"]),
+                diagnose=lambda runner: output_of(runner, ["kubectl", "--context", context, "describe", "nodes"]),
             ),
         ],
     )
@@ -158,7 +158,7 @@ def kind_create_plan(name: str = KIND_CLUSTER_NAME, config_path: Path = KIND_CON
 
 def kind_delete_plan(name: str = KIND_CLUSTER_NAME) -> Plan:
     """Delete the kind cluster ``name`` and verify no node container of it is left."""
-    _check_cluster_name(name, 40)
+    check_cluster_name(name)
     leftovers = ["docker", "ps", "--all", "--filter", f"label={KIND_NODE_LABEL}={name}", "--format", "{{.Names}}"]
     return Plan(
         f"delete kind cluster {name}",
@@ -172,18 +172,8 @@ def kind_delete_plan(name: str = KIND_CLUSTER_NAME) -> Plan:
                 title=f"verify no container of kind cluster {name} is left",
                 waits=[expect_empty(leftovers)],
                 diagnose=lambda runner: (
-                    "containers still there (remove with `docker rm -f NAME`):\n" + _output(runner, leftovers)
+                    "containers still there (remove with `docker rm -f NAME`):\n" + output_of(runner, leftovers)
                 ),
             ),
         ],
     )
-
-
-def _output(runner: Runner, argv: list[str]) -> str:
-    try:
-        result = runner.run(argv, check=False)
-    except Exception as exc:  # noqa: BLE001 - diagnostics must never hide the original failure
-        return f"(could not run {shlex.join(argv)}: {exc})"
-    if result is None:
-        return ""
-    return ((result.stdout or "") + (result.stderr or "")).strip()

@@ -10,9 +10,9 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from .cluster import KIND_CLUSTER_NAME, _check_cluster_name, _output, expect_empty
+from .cluster import KIND_CLUSTER_NAME, check_cluster_name, expect_empty
 from .errors import WorkshopError
-from .plan import Plan, Runner, Step
+from .plan import Plan, Runner, Step, output_of
 from .versions import pin
 
 #: The workshop's only LoadBalancer Service on GKE (the Istio ingress gateway).
@@ -96,7 +96,7 @@ class GkeSpec:
             raise WorkshopError(f"invalid node count {self.node_count!r}", hint="use 1 to 20 (3 is the default)")
         if not isinstance(self.disk_size_gb, int) or not 20 <= self.disk_size_gb <= 500:
             raise WorkshopError(f"invalid disk size {self.disk_size_gb!r} GB", hint="use 20 to 500")
-        _check_cluster_name(self.name, 40)
+        check_cluster_name(self.name)
 
     @property
     def location(self) -> str:
@@ -218,7 +218,7 @@ def gke_create_plan(spec: GkeSpec) -> Plan:
                         "--timeout=300s",
                     ]
                 ],
-                diagnose=lambda runner: _output(
+                diagnose=lambda runner: output_of(
                     runner, ["kubectl", "--context", spec.context, "get", "nodes", "-o", "wide"]
                 ),
             ),
@@ -343,7 +343,7 @@ def gke_delete_plan(spec: GkeSpec) -> Plan:
 
 
 def _leftover_report(runner: Runner, what: str, query: list[str]) -> str:
-    found = _output(runner, query)
+    found = output_of(runner, query)
     return (
         f"{what} still exist(s) (they keep costing money):\n{found}\n"
         f"Listed by: {shlex.join(query)}\nDelete them in the Cloud Console or with gcloud, "

@@ -141,3 +141,17 @@ class Runner:
                     + (f"\n\nWhat is wrong:\n{details}" if details else ""),
                     hint="run `invoke status` (and `invoke diagnose NAME` for a model)",
                 ) from exc
+
+
+def output_of(runner: Runner, argv: list[str], *, tail: int | None = None) -> str:
+    """stdout+stderr of a read-only command (for diagnostics; never raises)."""
+    try:
+        result = runner.run(argv, check=False)
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must never hide the original failure
+        return f"(could not run {shlex.join(argv)}: {exc})"
+    if result is None:
+        return ""
+    text = ((result.stdout or "") + (result.stderr or "")).strip()
+    if tail is not None:
+        text = "\n".join(text.splitlines()[-tail:])
+    return text

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..boosting.runtimes import cluster_runtime
-from ..cluster import _check_cluster_name
+from ..cluster import check_cluster_name
 from ..errors import WorkshopError
 from ..plan import Plan, Step
 from ..versions import pin
@@ -172,7 +172,7 @@ def node_images(images: list[Image] | None = None) -> list[Image]:
 
 def preload_plan(cluster: str) -> Plan:
     """Pull every pinned image once on the host, then copy those the cluster runs into its node."""
-    _check_cluster_name(cluster, 40)  # as kind.create does; `kind load --name ''` would pick the cluster "kind"
+    check_cluster_name(cluster)  # as kind.create does; `kind load --name ''` would pick the cluster "kind"
     images = workshop_images()
     pulled = [image for image in images if image.kind in (TAG, DIGEST)]
     loaded = node_images(images)

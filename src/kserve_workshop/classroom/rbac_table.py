@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .authz import Request
+from ..platform.monitoring import PROMETHEUS
 
 OWN, OTHER, CLUSTER = "own", "other", "cluster"
 ISVC = ("inferenceservices", "serving.kserve.io")
@@ -137,7 +138,7 @@ TABLE: tuple[Row, ...] = (
         "create",
         "pods",
         subresource="portforward",
-        name="prometheus-prometheus-kube-prometheus-prometheus-0",
+        name=f"prometheus-{PROMETHEUS}-0",  # the operator names the StatefulSet prometheus-<Prometheus>
         scope="monitoring",
     ),
     Row("read Grafana's admin Secret", "get", "secrets", name="prometheus-grafana", scope="monitoring"),

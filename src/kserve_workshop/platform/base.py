@@ -29,7 +29,7 @@ import yaml
 from ..errors import WorkshopError
 from ..kube import helm_cmd, kubectl_cmd
 from ..paths import MANIFESTS_DIR, cache_dir
-from ..plan import Plan, Runner, Step
+from ..plan import Plan, Runner, Step, output_of  # noqa: F401 - output_of: re-exported for the components
 
 if TYPE_CHECKING:
     from .helm import HelmRelease
@@ -183,20 +183,6 @@ def run_json(runner: Runner, argv: list[str]) -> Any | None:
         return json.loads(result.stdout or "null")
     except json.JSONDecodeError:
         return None
-
-
-def output_of(runner: Runner, argv: list[str], *, tail: int | None = None) -> str:
-    """stdout+stderr of a read-only command (for diagnostics; never raises)."""
-    try:
-        result = runner.run(argv, check=False)
-    except Exception as exc:  # noqa: BLE001 - a diagnostic must never hide the original failure
-        return f"(could not run {shlex.join(argv)}: {exc})"
-    if result is None:
-        return ""
-    text = ((result.stdout or "") + (result.stderr or "")).strip()
-    if tail is not None:
-        text = "\n".join(text.splitlines()[-tail:])
-    return text
 
 
 def get_object_command(context: str, kind: str, name: str, namespace: str | None = None) -> list[str]:

@@ -159,10 +159,11 @@ def _cluster_context(context: str | None, local_only: bool, yes: bool, dry_run: 
     part only) when there is none and none was named."""
     if local_only:
         return None
-    if not context and os.environ.get(LAB_CONTEXT_ENV, "").strip():
+    named = os.environ.get(LAB_CONTEXT_ENV, "").strip()
+    if not context and named:
         # A learner on the class cluster names their kubeconfig's context, as the notebooks use it.
         # It must be in the kubeconfig (outside --dry-run): no silent fallback to the local part.
-        return os.environ[LAB_CONTEXT_ENV].strip() if dry_run else lab_context()
+        return named if dry_run else lab_context()
     try:
         return guard_context(context or None, yes, dry_run=dry_run)
     except WorkshopError:
