@@ -497,3 +497,20 @@ def test_the_instructor_guides_class_sizes_are_what_the_estimate_says():
         fit("e2-standard-4", 6),
         fit("e2-standard-8", 3),
     ]
+
+
+def test_foreign_namespaces_are_those_of_ours_that_exist_without_the_class_label():
+    def ns(name, **labels):
+        return {"metadata": {"name": name, "labels": labels}}
+
+    items = [
+        ns("learner-01", **{learners.CLASS_LABEL: "workshop"}),
+        ns("learner-02"),  # someone's namespace with our name
+        ns("learner-03", **{learners.CLASS_LABEL: "another-class"}),
+        ns("kube-system"),
+        {"metadata": {"name": "learner-04", "labels": None}},
+        {},
+    ]
+    wanted = ["learner-01", "learner-02", "learner-03", "learner-04", "learner-05"]
+    assert learners.foreign_namespaces(items, wanted, "workshop") == ["learner-02", "learner-03", "learner-04"]
+    assert learners.foreign_namespaces([], wanted, "workshop") == []

@@ -384,3 +384,15 @@ def learner_objects(namespace: str, quota: Quota, class_name: str = "workshop") 
 
 def class_objects(namespaces: list[str], quota: Quota, class_name: str = "workshop") -> list[dict]:
     return [obj for namespace in namespaces for obj in learner_objects(namespace, quota, class_name)]
+
+
+def foreign_namespaces(items: list[dict], namespaces: list[str], class_name: str) -> list[str]:
+    """Those of ``namespaces`` that exist (in ``items``, as ``kubectl get namespaces`` lists them)
+    without the class's label: taking them over would put another's workloads in the class."""
+    wanted = set(namespaces)
+    found = []
+    for item in items:
+        metadata = item.get("metadata") or {}
+        if metadata.get("name") in wanted and (metadata.get("labels") or {}).get(CLASS_LABEL) != class_name:
+            found.append(metadata["name"])
+    return sorted(found)

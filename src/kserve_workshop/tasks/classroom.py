@@ -42,16 +42,19 @@ def _whole(flag: str, value) -> int:
         raise WorkshopError(f"--{flag} must be a whole number, got {value!r}") from None
 
 
+def _kubectl_items(runner: Runner, context: str, what: str, *args: str) -> list[dict]:
+    """The ``items`` of ``kubectl get WHAT ARGS --output json``; WorkshopError when it is not JSON."""
+    result = runner.run(kubectl_cmd(context, "get", what, *args, "--output", "json"))
+    try:
+        return json.loads(result.stdout or "{}").get("items") or []
+    except (json.JSONDecodeError, AttributeError):
+        raise WorkshopError(f"`kubectl get {what}` did not print JSON") from None
+
+
 def _live_capacity(runner: Runner, context: str, namespaces: list[str]) -> capacity.Capacity:
-    found = {}
-    for what in ("nodes", "pods"):
-        argv = kubectl_cmd(context, "get", what, *(["--all-namespaces"] if what == "pods" else []), "--output", "json")
-        result = runner.run(argv)
-        try:
-            found[what] = json.loads(result.stdout or "{}").get("items") or []
-        except json.JSONDecodeError:
-            raise WorkshopError(f"`kubectl get {what}` did not print JSON") from None
-    return capacity.live_capacity(found["nodes"], found["pods"], namespaces)
+    nodes = _kubectl_items(runner, context, "nodes")
+    pods = _kubectl_items(runner, context, "pods", "--all-namespaces")
+    return capacity.live_capacity(nodes, pods, namespaces)
 
 
 def _kubeconfigs_folder(kubeconfigs: str, namespaces: list[str] | None = None) -> Path | None:
@@ -76,18 +79,8 @@ def _kubeconfigs_folder(kubeconfigs: str, namespaces: list[str] | None = None) -
 def _refuse_foreign_namespaces(runner: Runner, context: str, namespaces: list[str], class_name: str) -> None:
     """Refuse namespaces of ours that exist without the class's label: applying would put a quota on
     someone else's workloads, and ``class.delete`` would then delete their namespace."""
-    result = runner.run(kubectl_cmd(context, "get", "namespaces", "--output", "json"))
-    try:
-        items = json.loads(result.stdout or "{}").get("items") or []
-    except (json.JSONDecodeError, AttributeError):
-        raise WorkshopError("`kubectl get namespaces` did not print JSON") from None
-    wanted = set(namespaces)
-    foreign = sorted(
-        (item.get("metadata") or {}).get("name")
-        for item in items
-        if (item.get("metadata") or {}).get("name") in wanted
-        and ((item.get("metadata") or {}).get("labels") or {}).get(learner_lib.CLASS_LABEL) != class_name
-    )
+    items = _kubectl_items(runner, context, "namespaces")
+    foreign = learner_lib.foreign_namespaces(items, namespaces, class_name)
     if foreign:
         raise WorkshopError(
             f"namespace(s) {', '.join(foreign)} exist and are not part of the class: refusing to take them over",
