@@ -3,6 +3,8 @@ nothing loaded from another host, and the `docs.*` tasks."""
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import json
 import os
@@ -53,6 +55,7 @@ def site(tmp_path_factory) -> Path:
     return site_dir
 
 
+@functools.cache  # parsed once per run: the tests only read the pages (parsing them all costs ~2 s)
 def page(site: Path, url: str) -> BeautifulSoup:
     return BeautifulSoup((site / url / "index.html").read_text(encoding="utf-8"), "html.parser")
 
@@ -111,8 +114,11 @@ def test_the_labs_overview_links_every_lab(site):
 
 
 def site_pages(site: Path) -> dict[str, BeautifulSoup]:
+    """Every HTML page of the site, parsed (the same objects as ``page`` gives)."""
     return {
-        str(path.relative_to(site)): BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        str(path.relative_to(site)): page(site, str(path.parent.relative_to(site)))
+        if path.name == "index.html"
+        else BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for path in sorted(site.rglob("*.html"))
     }
 
