@@ -31,9 +31,9 @@ from .server import (
     EXIT_BAD_MODEL,
     add_server_flags,
     check_predictor_flags,
-    loopback_model_server_class,
     predictor_config,
     prepare_process,
+    serve,
 )
 
 
@@ -106,15 +106,7 @@ def main() -> int:
         file=sys.stderr,
         flush=True,
     )
-    server = loopback_model_server_class()(
-        host=args.host,
-        http_port=args.http_port,
-        enable_latency_logging=args.enable_latency_logging,
-        enable_docs_url=False,
-        predictor_config=predictor_config(args) if args.predictor_host else None,
-    )
-    server.start([model])
-    return 0
+    return serve(model, args, predictor=predictor_config(args) if args.predictor_host else None)
 
 
 def _line_in(exc: BaseException, model_file: str) -> str:

@@ -268,11 +268,18 @@ def load_and_serve(model, args: argparse.Namespace, *, label: str = "model") -> 
         file=sys.stderr,
         flush=True,
     )
+    return serve(model, args)
+
+
+def serve(model, args: argparse.Namespace, *, predictor=None) -> int:
+    """Serve ``model`` (loaded) with KServe's ModelServer on ``args.host``, in front of ``predictor``
+    (a PredictorConfig, for a transformer); returns 0 when the server stops."""
     server = loopback_model_server_class()(
         host=args.host,
         http_port=args.http_port,
         enable_latency_logging=args.enable_latency_logging,
         enable_docs_url=False,
+        predictor_config=predictor,
     )
     server.start([model])
     return 0

@@ -22,9 +22,9 @@ import sys
 from .server import (
     add_server_flags,
     check_predictor_flags,
-    loopback_model_server_class,
     predictor_config,
     prepare_process,
+    serve,
 )
 
 EXIT_BAD_ARGS = 2
@@ -62,15 +62,7 @@ def main() -> int:
         file=sys.stderr,
         flush=True,
     )
-    server = loopback_model_server_class()(
-        host=args.host,
-        http_port=args.http_port,
-        enable_latency_logging=args.enable_latency_logging,
-        enable_docs_url=False,
-        predictor_config=predictor_config(args),
-    )
-    server.start([model])
-    return 0
+    return serve(model, args, predictor=predictor_config(args))
 
 
 if __name__ == "__main__":
