@@ -6,29 +6,16 @@ from __future__ import annotations
 import pytest
 
 from kserve_workshop.labkit.grading import check
-from kserve_workshop.load import CapacityPoint, CapacitySweep, LoadResult, percentile_budget
+from kserve_workshop.load import CapacitySweep, LoadResult, percentile_budget
 
 from support.checks import lab_runner
+from support.sweeps import laptop_sweep, point
 
 
 run = lab_runner("lab3")
 
 
-def point(concurrency, throughput, p50_ms, p95_ms, errors=0, requests=1000):
-    return CapacityPoint(concurrency, throughput, p50_ms / 1000, p95_ms / 1000, p95_ms * 1.3 / 1000, requests, errors)
-
-
-#: A laptop's sweep: saturated from concurrency 2 at ~2000 req/s.
-LAPTOP = CapacitySweep(
-    [
-        point(1, 1000, 0.8, 1.0),
-        point(2, 1900, 0.96, 1.2),
-        point(4, 2000, 1.76, 2.2),
-        point(8, 2000, 3.5, 4.4),
-        point(16, 2000, 7.0, 8.8),
-        point(32, 2000, 14.0, 17.6),
-    ]
-)
+LAPTOP = laptop_sweep()
 #: A slower machine: a quarter of the throughput, four times the latency.
 SLOW = CapacitySweep([point(p.concurrency, p.throughput / 4, p.p50 * 4000, p.p95 * 4000) for p in LAPTOP.points])
 BUDGET = 0.010

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from answer_cases import FAIL, PASS, Case, cases, grade, judge
+from support.sweeps import laptop_sweep, point
 from kserve_workshop.load import (
-    CapacityPoint,
     CapacitySweep,
     LoadResult,
     percentile_budget,
@@ -20,22 +20,7 @@ from kserve_workshop.load import (
 )
 
 
-def point(concurrency, throughput, p50_ms, p95_ms, errors=0, requests=1000):
-    return CapacityPoint(concurrency, throughput, p50_ms / 1000, p95_ms / 1000, p95_ms * 1.3 / 1000, requests, errors)
-
-
-#: Saturated from concurrency 2 at ~2000 req/s: knee 2; budget (3.5 + 4.4) / 2 = 3.95 ms, which p95
-#: meets up to concurrency 4 and p50 up to 8.
-SWEEP = CapacitySweep(
-    [
-        point(1, 1000, 0.8, 1.0),
-        point(2, 1900, 0.96, 1.2),
-        point(4, 2000, 1.76, 2.2),
-        point(8, 2000, 3.5, 4.4),
-        point(16, 2000, 7.0, 8.8),
-        point(32, 2000, 14.0, 17.6),
-    ]
-)
+SWEEP = laptop_sweep()
 BUDGET = percentile_budget(SWEEP)
 
 
